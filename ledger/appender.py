@@ -1,0 +1,318 @@
+"""Appending to a log, with group commit.
+
+One ``LogWriter`` per log and process gathers the appends that arrive while the previous
+batch is committing and commits them together: one transaction, one lock of the log head,
+one INSERT of entries, one of Merkle nodes, one compare-and-swap of the head. Throughput
+therefore grows with load instead of being capped by a per-entry lock (BRIEF: about 1.5 k/s).
+
+Writers in other processes serialize on the same ``log_heads`` row (``FOR UPDATE``), so any
+number of processes can append to one log without forking it, leaving a gap or reordering
+acknowledged entries. An append returns only after its batch has committed.
+
+Domain rules that must be atomic with the append (balances, idempotency keys, unique
+references) plug in through a ``BatchPolicy``: ``admit`` runs under the head lock before the
+insert and may refuse single intents without failing the batch; ``after_insert`` writes
+rows that belong to the same commit.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, Protocol
+
+import asyncpg
+
+from ledger import merkle
+from ledger.canonical import encode_entry
+from ledger.chain import entry_hash
+from ledger.errors import CanonicalError, ConflictError, DatabaseUnavailableError, LedgerError
+from ledger.storage import UNAVAILABLE, Head, Organization, Store, StoredEntry
+
+log = logging.getLogger(__name__)
+
+FaultHook = Callable[[str, asyncpg.Connection], Awaitable[None]]
+"""Test seam: called at each named point of the append transaction."""
+
+FAULT_POINTS = ("locked", "entries_inserted", "nodes_inserted", "head_advanced", "before_commit")
+
+
+@dataclass(eq=False)
+class Intent:
+    """One entry somebody wants appended."""
+
+    kind: str
+    """Entry kind."""
+    body: dict[str, Any]
+    """Kind-specific body (JSON-compatible; encoded canonically under the lock)."""
+    context: Any = None
+    """Whatever the batch policy needs (e.g. the decoded request); never hashed."""
+    future: asyncio.Future[Appended] | None = field(default=None, repr=False)
+    """Resolved after commit with the appended entry, or with the reason it was refused."""
+
+
+@dataclass(frozen=True)
+class Appended:
+    """An entry that is committed to the log."""
+
+    org_id: int
+    """The log."""
+    index: int
+    """0-based position."""
+    kind: str
+    """Entry kind."""
+    created_at: datetime
+    """Server timestamp."""
+    body: bytes
+    """Canonical bytes (the leaf)."""
+    prev_hash: bytes
+    """Chain hash of the previous entry."""
+    entry_hash: bytes
+    """Chain hash of this entry."""
+    leaf_hash: bytes
+    """RFC 9162 leaf hash."""
+    extra: Any = None
+    """What the batch policy's after_insert returned for this entry (e.g. a response)."""
+
+
+class BatchPolicy(Protocol):
+    """Domain rules that run inside the append transaction."""
+
+    async def admit(
+        self, conn: asyncpg.Connection, org: Organization, intents: Sequence[Intent]
+    ) -> list[LedgerError | None]:
+        """Per intent: None to admit it, or the error that refuses it."""
+        ...
+
+    async def after_insert(
+        self,
+        conn: asyncpg.Connection,
+        org: Organization,
+        appended: Sequence[tuple[Intent, Appended]],
+    ) -> list[Any]:
+        """Write rows that commit with the entries; return one extra value per entry."""
+        ...
+
+
+class NoPolicy:
+    """Admit everything; write nothing else."""
+
+    async def admit(self, conn, org, intents):  # type: ignore[no-untyped-def]
+        return [None] * len(intents)
+
+    async def after_insert(self, conn, org, appended):  # type: ignore[no-untyped-def]
+        return [None] * len(appended)
+
+
+@dataclass
+class BatchResult:
+    """Outcome of one batch: per intent, the entry or the refusal."""
+
+    outcomes: list[Appended | LedgerError]
+    head: Head
+
+
+def build_entries(
+    org: Organization, head: Head, intents: Sequence[Intent], now: datetime
+) -> tuple[list[StoredEntry | LedgerError], list[tuple[merkle.NodeId, bytes]], Head]:
+    """Hash a batch onto ``head``: the pure part of an append (no I/O).
+
+    Intents whose body cannot be encoded canonically are refused one by one; the others keep
+    contiguous indexes.
+    """
+    tree = merkle.CompactRange(head.size, head.frontier)
+    moment = max(now, head.last_time)
+    prev = head.head_hash
+    index = head.size
+    outcomes: list[StoredEntry | LedgerError] = []
+    nodes: list[tuple[merkle.NodeId, bytes]] = []
+    for intent in intents:
+        try:
+            body = encode_entry(
+                origin=org.origin,
+                index=index,
+                prev_hash=prev,
+                time=moment,
+                kind=intent.kind,
+                body=intent.body,
+            )
+        except CanonicalError as exc:
+            outcomes.append(exc)
+            continue
+        leaf = merkle.leaf_hash(body)
+        chained = entry_hash(prev, leaf)
+        outcomes.append(StoredEntry(index, intent.kind, moment, body, prev, chained, leaf))
+        nodes.extend(tree.append(leaf))
+        prev = chained
+        index += 1
+    return outcomes, nodes, Head(index, prev, moment, tree.hashes)
+
+
+async def append_batch(
+    store: Store,
+    conn: asyncpg.Connection,
+    org: Organization,
+    intents: Sequence[Intent],
+    *,
+    policy: BatchPolicy | None = None,
+    fault: FaultHook | None = None,
+    clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+) -> list[Appended | LedgerError]:
+    """Append ``intents`` inside the caller's open transaction; the caller commits.
+
+    Nothing is visible to anyone until that commit, and a failure anywhere before it rolls
+    back the entries, the nodes, the head and the policy's rows together.
+    """
+    policy = policy or NoPolicy()
+    head = await store.lock_head(conn, org.id)
+    if fault:
+        await fault("locked", conn)
+    verdicts = await policy.admit(conn, org, intents)
+    admitted = [i for i, v in zip(intents, verdicts, strict=True) if v is None]
+    built, nodes, new_head = build_entries(org, head, admitted, clock())
+    rows = [b for b in built if isinstance(b, StoredEntry)]
+    if rows:
+        await store.insert_entries(conn, org.id, rows)
+        if fault:
+            await fault("entries_inserted", conn)
+        await store.insert_nodes(conn, org.id, nodes)
+        if fault:
+            await fault("nodes_inserted", conn)
+        if not await store.advance_head(conn, org.id, head.size, new_head):
+            raise ConflictError(f"log head of {org.slug} moved while locked: refusing the batch")
+        if fault:
+            await fault("head_advanced", conn)
+    pairs: list[tuple[Intent, Appended]] = []
+    by_intent: dict[int, Appended | LedgerError] = {}
+    for intent, outcome in zip(admitted, built, strict=True):
+        if isinstance(outcome, StoredEntry):
+            appended = Appended(
+                org.id,
+                outcome.index,
+                outcome.kind,
+                outcome.created_at,
+                outcome.body,
+                outcome.prev_hash,
+                outcome.entry_hash,
+                outcome.leaf_hash,
+            )
+            pairs.append((intent, appended))
+        else:
+            by_intent[id(intent)] = outcome
+    extras = await policy.after_insert(conn, org, pairs) if pairs else []
+    for (intent, appended), extra in zip(pairs, extras, strict=True):
+        by_intent[id(intent)] = (
+            appended if extra is None else Appended(**{**appended.__dict__, "extra": extra})
+        )
+    if fault:
+        await fault("before_commit", conn)
+    results: list[Appended | LedgerError] = []
+    for intent, verdict in zip(intents, verdicts, strict=True):
+        results.append(verdict if verdict is not None else by_intent[id(intent)])
+    return results
+
+
+class LogWriter:
+    """Group commit for one log in this process: at most one batch in flight at a time."""
+
+    def __init__(
+        self,
+        store: Store,
+        org: Organization,
+        *,
+        policy: BatchPolicy | None = None,
+        max_batch: int = 1000,
+        fault: FaultHook | None = None,
+    ) -> None:
+        self.store = store
+        self.org = org
+        self.policy = policy or NoPolicy()
+        self.max_batch = max_batch
+        self.fault = fault
+        self._pending: list[Intent] = []
+        self._task: asyncio.Task[None] | None = None
+        self.batches = 0
+        self.entries = 0
+
+    async def append(self, kind: str, body: dict[str, Any], context: Any = None) -> Appended:
+        """Append one entry; returns after the batch holding it has committed."""
+        future: asyncio.Future[Appended] = asyncio.get_running_loop().create_future()
+        self._pending.append(Intent(kind, body, context, future))
+        if self._task is None or self._task.done():
+            self._task = asyncio.create_task(self._drain(), name=f"log-writer-{self.org.slug}")
+        return await future
+
+    async def _drain(self) -> None:
+        while self._pending:
+            batch = self._pending[: self.max_batch]
+            del self._pending[: self.max_batch]
+            try:
+                results = await self._commit(batch)
+            except LedgerError as exc:
+                results = [exc] * len(batch)
+            except UNAVAILABLE as exc:
+                err = DatabaseUnavailableError(f"PostgreSQL is unavailable: {exc}")
+                results = [err] * len(batch)
+            except asyncpg.PostgresError as exc:
+                log.exception("append batch of %d failed for %s", len(batch), self.org.slug)
+                results = [LedgerError(f"append failed and was rolled back: {exc}")] * len(batch)
+            except BaseException as exc:  # cancellation or a bug: fail the callers, then re-raise
+                for intent in batch + self._pending:
+                    if intent.future and not intent.future.done():
+                        intent.future.set_exception(LedgerError(f"append aborted: {exc!r}"))
+                self._pending.clear()
+                raise
+            for intent, outcome in zip(batch, results, strict=True):
+                if intent.future is None or intent.future.done():
+                    continue
+                if isinstance(outcome, Appended):
+                    intent.future.set_result(outcome)
+                else:
+                    intent.future.set_exception(outcome)
+
+    async def _commit(self, batch: list[Intent]) -> list[Appended | LedgerError]:
+        async with self.store.connection() as conn, conn.transaction():
+            results = await append_batch(
+                self.store, conn, self.org, batch, policy=self.policy, fault=self.fault
+            )
+            # Commit point: the batch's entries, Merkle nodes, new head and the policy's
+            # rows become visible together. A crash before it leaves the log as it was;
+            # no caller has been answered yet.
+        self.batches += 1
+        self.entries += sum(isinstance(r, Appended) for r in results)
+        return results
+
+
+class Appender:
+    """The process's writers, one per log, created on first use."""
+
+    def __init__(
+        self,
+        store: Store,
+        *,
+        policy: BatchPolicy | None = None,
+        max_batch: int = 1000,
+        fault: FaultHook | None = None,
+    ) -> None:
+        self.store = store
+        self.policy = policy
+        self.max_batch = max_batch
+        self.fault = fault
+        self.writers: dict[int, LogWriter] = {}
+
+    def writer(self, org: Organization) -> LogWriter:
+        writer = self.writers.get(org.id)
+        if writer is None:
+            writer = LogWriter(
+                self.store, org, policy=self.policy, max_batch=self.max_batch, fault=self.fault
+            )
+            self.writers[org.id] = writer
+        return writer
+
+    async def append(
+        self, org: Organization, kind: str, body: dict[str, Any], context: Any = None
+    ) -> Appended:
+        return await self.writer(org).append(kind, body, context)

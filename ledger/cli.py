@@ -1,0 +1,247 @@
+"""The ``ledger`` command: serve, migrate, verify, keys, org, checkpoint, demo.
+
+Every subcommand builds ``Settings`` from the environment plus its flags and passes them
+down; nothing reads configuration at import time. With no ``DATABASE_URL`` each command
+starts (or joins) the embedded PostgreSQL in the data directory and stops it on exit.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+from ledger.errors import LedgerError
+from ledger.settings import Settings
+
+Command = Callable[[argparse.Namespace, Settings], Awaitable[int]]
+
+
+async def _store(settings: Settings, role: str | None):  # type: ignore[no-untyped-def]
+    from ledger.database import create_pool, resolve_url
+    from ledger.storage import Store
+
+    url = await resolve_url(settings)
+    return Store(await create_pool(url, role=role, size=4))
+
+
+async def cmd_migrate(args: argparse.Namespace, settings: Settings) -> int:
+    from ledger.database import connect, resolve_url
+    from ledger.migrate import migrate
+
+    conn = await connect(await resolve_url(settings))
+    try:
+        applied = await migrate(conn)
+    finally:
+        await conn.close()
+    print(
+        f"applied {len(applied)} migration(s): {', '.join(applied)}"
+        if applied
+        else "schema is up to date"
+    )
+    return 0
+
+
+async def cmd_verify(args: argparse.Namespace, settings: Settings) -> int:
+    from ledger.database import READER_ROLE
+    from ledger.verify import verify_all
+
+    store = await _store(settings, READER_ROLE)
+    try:
+        reports = await verify_all(store, args.org)
+    finally:
+        await store.pool.close()
+    ok = all(r.ok for r in reports)
+    if args.json:
+        print(json.dumps({"ok": ok, "logs": [r.as_dict() for r in reports]}, indent=2))
+    else:
+        for r in reports:
+            rate = r.size / r.seconds if r.seconds else 0
+            if r.ok:
+                print(
+                    f"ok   {r.slug}: {r.size} entries, {r.checkpoints} checkpoints "
+                    f"({r.seconds:.2f}s, {rate:,.0f} entries/s)"
+                )
+            else:
+                where = "" if r.first_bad_index is None else f" at index {r.first_bad_index}"
+                print(f"FAIL {r.slug}{where}: {r.reason}")
+        if not reports:
+            print("no organizations")
+    return 0 if ok else 1
+
+
+async def cmd_org_create(args: argparse.Namespace, settings: Settings) -> int:
+    from ledger.keys import load_kek
+    from ledger.organizations import create_organization
+
+    store = await _store(settings, "ledger_writer")
+    try:
+        org = await create_organization(store, settings, load_kek(settings), args.slug, args.name)
+    finally:
+        await store.pool.close()
+    print(f"created organization {org.slug} (log origin {org.origin})")
+    return 0
+
+
+async def cmd_keys(args: argparse.Namespace, settings: Settings) -> int:
+    from ledger.keys import load_kek
+    from ledger.note import format_vkey
+    from ledger.organizations import retire_key, rotate_key
+
+    store = await _store(settings, "ledger_writer")
+    try:
+        org = await store.organization(args.org)
+        if args.keys_command == "rotate":
+            vkey = await rotate_key(store, load_kek(settings), org, keep_old=args.keep_old)
+            print(f"new key: {vkey}")
+        elif args.keys_command == "retire":
+            await retire_key(store, load_kek(settings), org, args.key_id)
+            print(f"retired key {args.key_id}")
+        for key in await store.public_keys(org.id):
+            state = "retired" if key.retired_at else "active "
+            print(f"{state} {key.key_id.hex()} {format_vkey(key.name, key.public_key)}")
+    finally:
+        await store.pool.close()
+    return 0
+
+
+async def cmd_checkpoint(args: argparse.Namespace, settings: Settings) -> int:
+    from ledger.keys import load_kek
+    from ledger.publisher import publish
+
+    store = await _store(settings, "ledger_writer")
+    try:
+        org = await store.organization(args.org)
+        cp = await publish(store, org, load_kek(settings))
+    finally:
+        await store.pool.close()
+    sys.stdout.write(cp.note)
+    return 0
+
+
+async def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
+    from ledger.server import serve
+
+    await serve(settings, demo=args.demo)
+    return 0
+
+
+async def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
+    from ledger.demo import seed_demo
+
+    store = await _store(settings, "ledger_writer")
+    try:
+        print(await seed_demo(store, settings))
+    finally:
+        await store.pool.close()
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="ledger",
+        description="Donation transparency ledger: append-only, hash-chained, Merkle-logged.",
+        epilog="With no DATABASE_URL an embedded PostgreSQL is started in the data directory.",
+    )
+    parser.add_argument(
+        "--data-dir",
+        type=Path,
+        help="embedded database and key-file home "
+        "(default $LEDGER_DATA_DIR or ~/.local/share/donation-ledger)",
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = sub.add_parser(
+        "serve",
+        help="run the HTTP API",
+        description="Run the HTTP API. Refuses an unmigrated or newer schema.",
+    )
+    p.add_argument("--host", help="bind address (default 127.0.0.1, or $LEDGER_HOST)")
+    p.add_argument("--port", type=int, help="port (default 8000, or $LEDGER_PORT)")
+    p.add_argument(
+        "--demo",
+        action="store_true",
+        help="migrate and seed the demo organization first (what `make run` does)",
+    )
+    p.set_defaults(run=cmd_serve)
+
+    p = sub.add_parser(
+        "migrate",
+        help="apply pending schema migrations",
+        description="Apply every pending migration in one transaction.",
+    )
+    p.set_defaults(run=cmd_migrate)
+
+    p = sub.add_parser(
+        "verify",
+        help="verify every log in the database",
+        description="Recompute chains, leaf hashes, Merkle nodes and roots; check "
+        "every checkpoint's signature and that the log extends it. Exit 0 when "
+        "all logs verify, 1 otherwise.",
+    )
+    p.add_argument("--org", help="verify only this organization (slug)")
+    p.add_argument("--json", action="store_true", help="machine-readable report")
+    p.set_defaults(run=cmd_verify)
+
+    p = sub.add_parser("org", help="manage organizations")
+    org_sub = p.add_subparsers(dest="org_command", required=True, metavar="ACTION")
+    q = org_sub.add_parser("create", help="create an organization, its key and its log")
+    q.add_argument("--slug", required=True, help="public URL name, e.g. yayasan-senyum")
+    q.add_argument("--name", required=True, help="display name")
+    q.set_defaults(run=cmd_org_create)
+
+    p = sub.add_parser(
+        "keys",
+        help="manage checkpoint signing keys",
+        description="Signing keys are sealed with the key-encryption key "
+        "(LEDGER_KEK or LEDGER_KEK_FILE); public keys stay published forever.",
+    )
+    keys_sub = p.add_subparsers(dest="keys_command", required=True, metavar="ACTION")
+    q = keys_sub.add_parser("list", help="list an organization's keys as vkeys")
+    q.add_argument("--org", required=True)
+    q.set_defaults(run=cmd_keys)
+    q = keys_sub.add_parser(
+        "rotate", help="generate a new key (retiring the old unless --keep-old)"
+    )
+    q.add_argument("--org", required=True)
+    q.add_argument(
+        "--keep-old",
+        action="store_true",
+        help="keep signing with the old key too until `keys retire`",
+    )
+    q.set_defaults(run=cmd_keys)
+    q = keys_sub.add_parser("retire", help="stop signing with one key")
+    q.add_argument("--org", required=True)
+    q.add_argument("--key-id", required=True, help="hex key ID (8 digits)")
+    q.set_defaults(run=cmd_keys)
+
+    p = sub.add_parser("checkpoint", help="sign a checkpoint of the current log head and print it")
+    p.add_argument("--org", required=True)
+    p.set_defaults(run=cmd_checkpoint)
+
+    p = sub.add_parser("demo", help="create the demo organization with sample entries")
+    p.set_defaults(run=cmd_demo)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    settings = Settings.from_env(
+        data_dir=args.data_dir,
+        host=getattr(args, "host", None),
+        port=getattr(args, "port", None),
+    )
+    try:
+        return asyncio.run(args.run(args, settings))
+    except LedgerError as exc:
+        print(f"ledger: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

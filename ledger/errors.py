@@ -1,0 +1,64 @@
+"""Errors of the ledger, one base and a subclass per failure.
+
+Every message says what was expected, what was found, and, where it helps, what the caller
+can do. Exceptions of asyncpg or cryptography never escape the module that called them:
+they are translated into one of these where they enter.
+"""
+
+
+class LedgerError(Exception):
+    """Base of every error this package raises on purpose."""
+
+
+# --- proofs and signatures (pure modules) ---------------------------------------------
+
+
+class VerificationError(LedgerError):
+    """A proof, signature, or log does not verify."""
+
+
+class InclusionProofError(VerificationError):
+    """An inclusion proof does not lead to the expected root."""
+
+
+class ConsistencyProofError(VerificationError):
+    """A consistency proof does not link the two tree heads."""
+
+
+class MalformedError(VerificationError):
+    """A note, checkpoint, key, proof or entry is not in the documented format."""
+
+
+class SignatureError(VerificationError):
+    """No known key produced a valid signature on the note."""
+
+
+class CanonicalError(LedgerError):
+    """A value cannot be encoded canonically (floats, non-ASCII keys, unsafe integers)."""
+
+
+# --- storage and service -----------------------------------------------------------------
+
+
+class ConfigurationError(LedgerError):
+    """Settings are missing or contradict each other."""
+
+
+class SchemaVersionError(LedgerError):
+    """The database schema is not the version this code expects."""
+
+
+class DatabaseUnavailableError(LedgerError):
+    """PostgreSQL cannot be reached; the caller may retry later."""
+
+
+class NotFoundError(LedgerError):
+    """The organization, entry, checkpoint or key asked for does not exist."""
+
+
+class ConflictError(LedgerError):
+    """The request conflicts with the current state (e.g. an overdraft, a duplicate)."""
+
+
+class SigningKeyError(LedgerError):
+    """A signing key is missing, cannot be decrypted, or is not usable."""

@@ -1,0 +1,124 @@
+"""Schema migrations: ordered SQL files in ``sql/migrations``, applied in one transaction.
+
+Each file is named ``NNNN_description.sql``. ``migrate`` takes a transaction-scoped
+advisory lock (so concurrent migrators queue instead of racing), applies every missing file
+in order, and records each in ``schema_migrations`` with the SHA-256 of its text. Either
+every pending file is applied or none is. ``check`` is what ``ledger serve`` calls: it
+refuses an unmigrated, partly migrated, edited or newer schema with a message naming the fix.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+
+import asyncpg
+
+from ledger.errors import SchemaVersionError
+
+SQL_DIR = Path(__file__).resolve().parent.parent / "sql"
+MIGRATIONS_DIR = SQL_DIR / "migrations"
+LOCK_KEY = 0x1ED6E5  # advisory lock id for migrations ("ledger")
+
+_CREATE_VERSION_TABLE = """
+CREATE TABLE IF NOT EXISTS schema_migrations (
+    version     integer PRIMARY KEY,
+    name        text NOT NULL,
+    sha256      text NOT NULL,
+    applied_at  timestamptz NOT NULL DEFAULT now()
+);
+COMMENT ON TABLE schema_migrations IS 'Which migration files were applied (compatibility version of the schema).';
+COMMENT ON COLUMN schema_migrations.version IS 'Number of the migration file (NNNN).';
+COMMENT ON COLUMN schema_migrations.name IS 'File name of the migration.';
+COMMENT ON COLUMN schema_migrations.sha256 IS 'SHA-256 of the file text as applied; an edited file is refused.';
+COMMENT ON COLUMN schema_migrations.applied_at IS 'When it was applied.';
+GRANT SELECT ON schema_migrations TO ledger_writer, ledger_reader;
+"""
+
+
+@dataclass(frozen=True)
+class Migration:
+    """One SQL file of ``sql/migrations``."""
+
+    version: int
+    """The NNNN prefix of the file name."""
+    name: str
+    """The file name."""
+    sql: str
+    """The file's text."""
+
+    @property
+    def sha256(self) -> str:
+        return hashlib.sha256(self.sql.encode()).hexdigest()
+
+
+def available() -> list[Migration]:
+    found = []
+    for path in sorted(MIGRATIONS_DIR.glob("*.sql")):
+        version = int(path.name.split("_", 1)[0])
+        found.append(Migration(version, path.name, path.read_text()))
+    versions = [m.version for m in found]
+    if versions != list(range(1, len(found) + 1)):
+        raise SchemaVersionError(f"expected migrations numbered 1..{len(found)}, found {versions}")
+    return found
+
+
+async def _applied(conn: asyncpg.Connection) -> dict[int, str]:
+    exists = await conn.fetchval("SELECT to_regclass('schema_migrations') IS NOT NULL")
+    if not exists:
+        return {}
+    rows = await conn.fetch("SELECT version, sha256 FROM schema_migrations ORDER BY version")
+    return {r["version"]: r["sha256"] for r in rows}
+
+
+def _compare(applied: dict[int, str], known: list[Migration]) -> list[Migration]:
+    """The migrations still to apply; raises if the database is edited or newer."""
+    newest_known = known[-1].version if known else 0
+    for version, digest in applied.items():
+        if version > newest_known:
+            raise SchemaVersionError(
+                f"database schema is at version {max(applied)}, newer than this program "
+                f"(knows up to {newest_known}): upgrade the program before serving"
+            )
+        migration = known[version - 1]
+        if migration.sha256 != digest:
+            raise SchemaVersionError(
+                f"migration {migration.name} was edited after it was applied "
+                f"(expected sha256 {digest[:12]}…, file has {migration.sha256[:12]}…): "
+                "restore the original file and add a new migration instead"
+            )
+    return [m for m in known if m.version not in applied]
+
+
+async def migrate(conn: asyncpg.Connection) -> list[str]:
+    """Apply every pending migration in one transaction; return the names applied."""
+    known = available()
+    async with conn.transaction():
+        await conn.execute("SELECT pg_advisory_xact_lock($1)", LOCK_KEY)
+        await conn.execute((SQL_DIR / "roles.sql").read_text())
+        await conn.execute(_CREATE_VERSION_TABLE)
+        pending = _compare(await _applied(conn), known)
+        for migration in pending:
+            await conn.execute(migration.sql)
+            await conn.execute(
+                "INSERT INTO schema_migrations (version, name, sha256) VALUES ($1, $2, $3)",
+                migration.version,
+                migration.name,
+                migration.sha256,
+            )
+        # Commit point: every pending migration and its version row become visible together;
+        # a failure before here leaves the schema exactly as it was.
+    return [m.name for m in pending]
+
+
+async def check(conn: asyncpg.Connection) -> int:
+    """Refuse to run against a schema that is not exactly this program's; return its version."""
+    known = available()
+    pending = _compare(await _applied(conn), known)
+    if pending:
+        raise SchemaVersionError(
+            f"database schema is missing {len(pending)} migration(s) "
+            f"({', '.join(m.name for m in pending)}): run `ledger migrate` first"
+        )
+    return known[-1].version if known else 0

@@ -1,0 +1,80 @@
+"""Service settings: built once by the command line, then passed in (never read at import).
+
+Every setting has an environment variable, so containers need no config file:
+
+======================  ==================================================================
+``DATABASE_URL``        PostgreSQL >= 14. Unset: an embedded PostgreSQL in ``data_dir``.
+``LEDGER_DATA_DIR``     Where the embedded database and the key-encryption key live.
+                        Default ``$XDG_DATA_HOME/donation-ledger`` (``~/.local/share/...``).
+``LEDGER_KEK``          Base64 of 32 bytes: the key-encryption key that seals signing keys.
+``LEDGER_KEK_FILE``     A file holding that key. Default ``<data_dir>/kek`` (created 0600).
+``LEDGER_ORIGIN_BASE``  Prefix of log origins; an organization's origin is ``<base>/<slug>``.
+``LEDGER_HOST/PORT``    Where ``ledger serve`` listens (127.0.0.1:8000).
+======================  ==================================================================
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+
+def default_data_dir(env: Mapping[str, str]) -> Path:
+    base = env.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "donation-ledger"
+
+
+@dataclass(frozen=True, kw_only=True)
+class Settings:
+    """Everything the service needs to run; immutable once built."""
+
+    database_url: str | None = None
+    """PostgreSQL URL, or None for the embedded server in ``data_dir``."""
+    data_dir: Path = field(default_factory=lambda: default_data_dir(os.environ))
+    """Home of the embedded database and of the default key-encryption key file."""
+    kek: str | None = None
+    """Base64 key-encryption key; takes precedence over ``kek_file``."""
+    kek_file: Path | None = None
+    """File holding the base64 key-encryption key; default ``data_dir / "kek"``."""
+    origin_base: str = "ledger.example/orgs"
+    """Origins of logs are ``<origin_base>/<slug>``."""
+    host: str = "127.0.0.1"
+    """Address ``ledger serve`` binds."""
+    port: int = 8000
+    """Port ``ledger serve`` binds."""
+    pool_size: int = 20
+    """Connections per process."""
+    max_batch: int = 1000
+    """Most entries one group commit appends to one log."""
+    checkpoint_interval: float = 1.0
+    """Seconds between checkpoint signings of a log that grew."""
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None, **overrides: object) -> Settings:
+        env = os.environ if env is None else env
+        values: dict[str, object] = {"data_dir": default_data_dir(env)}
+        if env.get("DATABASE_URL"):
+            values["database_url"] = env["DATABASE_URL"]
+        if env.get("LEDGER_DATA_DIR"):
+            values["data_dir"] = Path(env["LEDGER_DATA_DIR"])
+        if env.get("LEDGER_KEK"):
+            values["kek"] = env["LEDGER_KEK"]
+        if env.get("LEDGER_KEK_FILE"):
+            values["kek_file"] = Path(env["LEDGER_KEK_FILE"])
+        if env.get("LEDGER_ORIGIN_BASE"):
+            values["origin_base"] = env["LEDGER_ORIGIN_BASE"]
+        if env.get("LEDGER_HOST"):
+            values["host"] = env["LEDGER_HOST"]
+        if env.get("LEDGER_PORT"):
+            values["port"] = int(env["LEDGER_PORT"])
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        return cls(**values)  # type: ignore[arg-type]
+
+    def with_(self, **changes: object) -> Settings:
+        return replace(self, **changes)  # type: ignore[arg-type]
+
+    @property
+    def effective_kek_file(self) -> Path:
+        return self.kek_file or self.data_dir / "kek"

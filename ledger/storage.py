@@ -1,0 +1,364 @@
+"""The storage layer: the only module that executes the named queries of ``sql/queries.sql``.
+
+It returns frozen records, never raw rows, and translates asyncpg's exceptions into ours
+where they enter. Transactions are opened by the use cases (see ``appender``), which pass
+the connection in, so the commit point stays visible in the code that owns it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncIterator, Iterable, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import datetime
+
+import asyncpg
+
+from ledger.errors import DatabaseUnavailableError, NotFoundError
+from ledger.merkle import NodeId
+from ledger.migrate import SQL_DIR
+
+
+def _load_queries() -> dict[str, str]:
+    text = (SQL_DIR / "queries.sql").read_text()
+    blocks = re.split(r"^-- name: (\w+)\s*$", text, flags=re.MULTILINE)
+    return {name: sql.strip() for name, sql in zip(blocks[1::2], blocks[2::2], strict=True)}
+
+
+Q = _load_queries()
+
+UNAVAILABLE = (
+    OSError,
+    asyncpg.PostgresConnectionError,
+    asyncpg.CannotConnectNowError,
+    asyncpg.InterfaceError,
+    asyncpg.AdminShutdownError,
+    asyncpg.CrashShutdownError,
+    asyncpg.TooManyConnectionsError,
+)
+
+
+@dataclass(frozen=True)
+class Organization:
+    """A charity and its log."""
+
+    id: int
+    """Internal id (distribution key)."""
+    slug: str
+    """Public URL name."""
+    name: str
+    """Display name."""
+    origin: str
+    """Checkpoint origin line and key name."""
+    created_at: datetime
+    """Creation time."""
+
+
+@dataclass(frozen=True)
+class Head:
+    """The head of a log as stored in ``log_heads``."""
+
+    size: int
+    """Number of entries."""
+    head_hash: bytes
+    """entry_hash of the newest entry (zeros when empty)."""
+    last_time: datetime
+    """Timestamp of the newest entry."""
+    frontier: tuple[bytes, ...]
+    """Hashes of ``merkle.root_nodes(size)``."""
+
+
+@dataclass(frozen=True)
+class StoredEntry:
+    """One row of ``entries``."""
+
+    index: int
+    """Position in the log."""
+    kind: str
+    """Entry kind."""
+    created_at: datetime
+    """Server timestamp."""
+    body: bytes
+    """Canonical bytes, exactly as hashed."""
+    prev_hash: bytes
+    """Previous entry's chain hash."""
+    entry_hash: bytes
+    """This entry's chain hash."""
+    leaf_hash: bytes
+    """RFC 9162 leaf hash of ``body``."""
+
+
+@dataclass(frozen=True)
+class StoredCheckpoint:
+    """A signed checkpoint the log published."""
+
+    size: int
+    """Tree size."""
+    root: bytes
+    """Root hash."""
+    note: str
+    """Signed note text."""
+    created_at: datetime
+    """When it was signed."""
+
+
+@dataclass(frozen=True)
+class StoredKey:
+    """A signing key of an organization (private part sealed)."""
+
+    key_id: bytes
+    """Signed-note key ID."""
+    name: str
+    """Key name (the origin)."""
+    public_key: bytes
+    """Raw Ed25519 public key."""
+    sealed_private: bytes | None
+    """AES-GCM sealed seed; None when read through the public query."""
+    created_at: datetime
+    """Generation time."""
+    retired_at: datetime | None
+    """When it stopped signing."""
+
+
+def _org(row: asyncpg.Record) -> Organization:
+    return Organization(row["id"], row["slug"], row["name"], row["origin"], row["created_at"])
+
+
+def _entry(row: asyncpg.Record) -> StoredEntry:
+    return StoredEntry(
+        row["idx"],
+        row["kind"],
+        row["created_at"],
+        row["body"],
+        row["prev_hash"],
+        row["entry_hash"],
+        row["leaf_hash"],
+    )
+
+
+def _checkpoint(row: asyncpg.Record) -> StoredCheckpoint:
+    return StoredCheckpoint(row["tree_size"], row["root"], row["note"], row["created_at"])
+
+
+def _key(row: asyncpg.Record) -> StoredKey:
+    return StoredKey(
+        row["key_id"],
+        row["name"],
+        row["public_key"],
+        row.get("sealed_private"),
+        row["created_at"],
+        row["retired_at"],
+    )
+
+
+def _head(row: asyncpg.Record) -> Head:
+    return Head(row["size"], row["head_hash"], row["last_time"], tuple(row["frontier"]))
+
+
+class Store:
+    """Named queries over a pool; methods taking ``conn`` run inside the caller's transaction."""
+
+    def __init__(self, pool: asyncpg.Pool) -> None:
+        self.pool = pool
+
+    @asynccontextmanager
+    async def connection(self) -> AsyncIterator[asyncpg.Connection]:
+        try:
+            async with self.pool.acquire() as conn:
+                yield conn
+        except UNAVAILABLE as exc:
+            raise DatabaseUnavailableError(f"PostgreSQL is unavailable: {exc}") from exc
+
+    # --- organizations -----------------------------------------------------------------
+
+    async def create_organization(
+        self, conn: asyncpg.Connection, slug: str, name: str, origin: str
+    ) -> Organization:
+        org = _org(await conn.fetchrow(Q["insert_organization"], slug, name, origin))
+        await conn.execute(Q["insert_log_head"], org.id)
+        return org
+
+    async def organization(self, slug: str) -> Organization:
+        async with self.connection() as conn:
+            row = await conn.fetchrow(Q["organization_by_slug"], slug)
+        if row is None:
+            raise NotFoundError(f"no organization with slug {slug!r}")
+        return _org(row)
+
+    async def organization_by_id(self, org_id: int) -> Organization:
+        async with self.connection() as conn:
+            row = await conn.fetchrow(Q["organization_by_id"], org_id)
+        if row is None:
+            raise NotFoundError(f"no organization with id {org_id}")
+        return _org(row)
+
+    async def organizations(self, after_id: int = 0, limit: int = 1000) -> list[Organization]:
+        async with self.connection() as conn:
+            rows = await conn.fetch(Q["list_organizations"], after_id, limit)
+        return [_org(r) for r in rows]
+
+    # --- the append path (inside the writer's transaction) -------------------------------
+
+    async def lock_head(self, conn: asyncpg.Connection, org_id: int) -> Head:
+        row = await conn.fetchrow(Q["lock_head"], org_id)
+        if row is None:
+            raise NotFoundError(f"no log for organization id {org_id}")
+        return _head(row)
+
+    async def insert_entries(
+        self, conn: asyncpg.Connection, org_id: int, rows: Sequence[StoredEntry]
+    ) -> None:
+        await conn.execute(
+            Q["insert_entries"],
+            org_id,
+            [r.index for r in rows],
+            [r.kind for r in rows],
+            [r.created_at for r in rows],
+            [r.body for r in rows],
+            [r.prev_hash for r in rows],
+            [r.entry_hash for r in rows],
+            [r.leaf_hash for r in rows],
+        )
+
+    async def insert_nodes(
+        self, conn: asyncpg.Connection, org_id: int, nodes: Sequence[tuple[NodeId, bytes]]
+    ) -> None:
+        if nodes:
+            await conn.execute(
+                Q["insert_nodes"],
+                org_id,
+                [n[0][0] for n in nodes],
+                [n[0][1] for n in nodes],
+                [n[1] for n in nodes],
+            )
+
+    async def advance_head(
+        self, conn: asyncpg.Connection, org_id: int, old_size: int, head: Head
+    ) -> bool:
+        status = await conn.execute(
+            Q["advance_head"],
+            org_id,
+            old_size,
+            head.size,
+            head.head_hash,
+            head.last_time,
+            list(head.frontier),
+        )
+        return status == "UPDATE 1"
+
+    # --- reads -------------------------------------------------------------------------
+
+    async def head(self, org_id: int) -> Head:
+        async with self.connection() as conn:
+            row = await conn.fetchrow(Q["read_head"], org_id)
+        if row is None:
+            raise NotFoundError(f"no log for organization id {org_id}")
+        return _head(row)
+
+    async def nodes(self, org_id: int, wanted: Iterable[NodeId]) -> dict[NodeId, bytes]:
+        """Fetch the given tree nodes in one query (level 0 from entries)."""
+        wanted = list(wanted)
+        leaves = [i for level, i in wanted if level == 0]
+        inner = [(level, i) for level, i in wanted if level > 0]
+        async with self.connection() as conn:
+            rows = await conn.fetch(
+                Q["fetch_nodes"], org_id, leaves, [n[0] for n in inner], [n[1] for n in inner]
+            )
+        return {(r["level"], r["idx"]): r["hash"] for r in rows}
+
+    async def entry(self, org_id: int, index: int) -> StoredEntry:
+        async with self.connection() as conn:
+            row = await conn.fetchrow(Q["entry_by_index"], org_id, index)
+        if row is None:
+            raise NotFoundError(f"no entry {index} in log {org_id}")
+        return _entry(row)
+
+    async def entries(self, org_id: int, start: int, end: int) -> list[StoredEntry]:
+        async with self.connection() as conn:
+            rows = await conn.fetch(Q["entries_range"], org_id, start, end)
+        return [_entry(r) for r in rows]
+
+    async def stream_entries(
+        self, org_id: int, chunk: int = 10_000
+    ) -> AsyncIterator[list[StoredEntry]]:
+        """Every entry in index order, in chunks, through a server-side cursor (bounded memory)."""
+        async with self.connection() as conn, conn.transaction(readonly=True):
+            cursor = await conn.cursor(Q["stream_entries"], org_id)
+            while rows := await cursor.fetch(chunk):
+                yield [_entry(r) for r in rows]
+
+    async def count_nodes(self, org_id: int) -> int:
+        async with self.connection() as conn:
+            return await conn.fetchval(Q["count_nodes"], org_id)
+
+    # --- checkpoints -------------------------------------------------------------------
+
+    async def insert_checkpoint(self, org_id: int, size: int, root: bytes, note: str) -> None:
+        async with self.connection() as conn:
+            await conn.execute(Q["insert_checkpoint"], org_id, size, root, note)
+
+    async def latest_checkpoint(self, org_id: int) -> StoredCheckpoint | None:
+        async with self.connection() as conn:
+            row = await conn.fetchrow(Q["latest_checkpoint"], org_id)
+        return _checkpoint(row) if row else None
+
+    async def checkpoint_at(self, org_id: int, size: int) -> StoredCheckpoint:
+        async with self.connection() as conn:
+            row = await conn.fetchrow(Q["checkpoint_at"], org_id, size)
+        if row is None:
+            raise NotFoundError(f"log {org_id} has no checkpoint at size {size}")
+        return _checkpoint(row)
+
+    async def checkpoint_covering(self, org_id: int, size: int) -> StoredCheckpoint | None:
+        async with self.connection() as conn:
+            row = await conn.fetchrow(Q["checkpoint_covering"], org_id, size)
+        return _checkpoint(row) if row else None
+
+    async def checkpoints(self, org_id: int) -> list[StoredCheckpoint]:
+        async with self.connection() as conn:
+            rows = await conn.fetch(Q["list_checkpoints"], org_id)
+        return [_checkpoint(r) for r in rows]
+
+    async def stream_checkpoints(
+        self, org_id: int, page: int = 1000
+    ) -> AsyncIterator[StoredCheckpoint]:
+        """Every checkpoint in size order, a page at a time (bounded memory)."""
+        after = -1
+        while True:
+            async with self.connection() as conn:
+                rows = await conn.fetch(Q["checkpoints_after"], org_id, after, page)
+            for row in rows:
+                yield _checkpoint(row)
+            if len(rows) < page:
+                return
+            after = rows[-1]["tree_size"]
+
+    # --- signing keys ------------------------------------------------------------------
+
+    async def insert_signing_key(
+        self, conn: asyncpg.Connection, org_id: int, key: StoredKey
+    ) -> None:
+        await conn.execute(
+            Q["insert_signing_key"],
+            org_id,
+            key.key_id,
+            key.name,
+            key.public_key,
+            key.sealed_private,
+        )
+
+    async def signing_keys(self, org_id: int) -> list[StoredKey]:
+        async with self.connection() as conn:
+            rows = await conn.fetch(Q["signing_keys"], org_id)
+        return [_key(r) for r in rows]
+
+    async def public_keys(self, org_id: int) -> list[StoredKey]:
+        async with self.connection() as conn:
+            rows = await conn.fetch(Q["public_keys"], org_id)
+        return [_key(r) for r in rows]
+
+    async def retire_signing_key(
+        self, conn: asyncpg.Connection, org_id: int, key_id: bytes
+    ) -> bool:
+        return await conn.execute(Q["retire_signing_key"], org_id, key_id) == "UPDATE 1"

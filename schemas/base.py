@@ -1,0 +1,15 @@
+"""The one base Struct that carries the schema policy for every document.
+
+* ``frozen``: documents are values; nothing mutates them after decoding.
+* ``kw_only``: fields are always named, so adding one never shifts another.
+* ``forbid_unknown_fields``: a misspelled or unexpected field is an error, not silently
+  dropped; what a client sends is exactly what was validated.
+"""
+
+from __future__ import annotations
+
+import msgspec
+
+
+class Document(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """Base of every wire and public document type."""

@@ -1,0 +1,50 @@
+"""Bodies of the entries the log itself writes (organization and key lifecycle).
+
+Entry bodies are the ``body`` member of an entry's canonical bytes (docs/FORMAT.md); every
+field here is hashed and public.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import msgspec
+
+from schemas.base import Document
+
+Slug = Annotated[str, msgspec.Meta(pattern=r"^[a-z0-9][a-z0-9-]{1,62}$")]
+Name = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
+
+
+class LogCreated(Document, frozen=True):
+    """Entry 0 of every log (kind ``log.created``)."""
+
+    slug: Slug
+    """The organization's public slug."""
+    name: Name
+    """The organization's display name."""
+    vkey: str
+    """The checkpoint key in c2sp.org/signed-note vkey form."""
+
+
+class KeyRotated(Document, frozen=True):
+    """A new checkpoint key (kind ``key.rotated``)."""
+
+    vkey: str
+    """The new key, vkey form."""
+    retired: list[str]
+    """Hex key IDs of keys that stopped signing with this rotation."""
+
+
+class KeyRetired(Document, frozen=True):
+    """A key stopped signing (kind ``key.retired``); it stays valid for old checkpoints."""
+
+    key_id: Annotated[str, msgspec.Meta(pattern="^[0-9a-f]{8}$")]
+    """Hex key ID of the retired key."""
+
+
+class Event(Document, frozen=True):
+    """A free-form log event (kind ``note``), used by tools and benchmarks."""
+
+    text: Annotated[str, msgspec.Meta(max_length=2000)]
+    """Public text."""

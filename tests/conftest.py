@@ -1,0 +1,104 @@
+"""Fixtures: a real PostgreSQL for every test that needs one.
+
+By default the suite starts an embedded PostgreSQL (pgserver) in a temporary directory, so
+`pytest` passes on a machine that has only Python. Set ``LEDGER_TEST_DATABASE_URL`` to an
+admin URL of another server (e.g. ``postgresql://postgres@127.0.0.1:5432/test``) to use it
+instead. The schema is migrated once into a template database; each test gets a fresh copy.
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+import secrets
+import shutil
+import tempfile
+import uuid
+import warnings
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import asyncpg
+import pytest
+
+from ledger.database import WRITER_ROLE, create_pool, with_database
+from ledger.migrate import migrate
+from ledger.settings import Settings
+from ledger.storage import Store
+
+REPO = Path(__file__).resolve().parents[1]
+VECTORS = REPO.parent / "shared" / "vectors"
+
+
+@pytest.fixture(scope="session")
+def pg_admin_url() -> Iterator[str]:
+    url = os.environ.get("LEDGER_TEST_DATABASE_URL")
+    if url:
+        yield url
+        return
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        import pgserver
+
+        home = tempfile.mkdtemp(prefix="ldg-")
+        server = pgserver.get_server(Path(home), cleanup_mode="delete")
+    yield server.get_uri()
+    server.cleanup()
+    shutil.rmtree(home, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+async def template_db(pg_admin_url: str) -> AsyncIterator[str]:
+    name = f"ledger_tmpl_{uuid.uuid4().hex[:10]}"
+    admin = await asyncpg.connect(pg_admin_url)
+    await admin.execute(f'CREATE DATABASE "{name}"')
+    conn = await asyncpg.connect(with_database(pg_admin_url, name))
+    try:
+        await migrate(conn)
+    finally:
+        await conn.close()
+    yield name
+    await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    await admin.close()
+
+
+@pytest.fixture
+async def db_url(pg_admin_url: str, template_db: str) -> AsyncIterator[str]:
+    """Admin (owner) URL of a fresh, migrated database for this test."""
+    name = f"ledger_t_{uuid.uuid4().hex[:12]}"
+    admin = await asyncpg.connect(pg_admin_url)
+    await admin.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template_db}"')
+    yield with_database(pg_admin_url, name)
+    await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    await admin.close()
+
+
+@pytest.fixture
+async def store(db_url: str) -> AsyncIterator[Store]:
+    """The store as the service sees it: connections run as ledger_writer."""
+    pool = await create_pool(db_url, role=WRITER_ROLE, size=10)
+    yield Store(pool)
+    await pool.close()
+
+
+@pytest.fixture
+async def owner(db_url: str) -> AsyncIterator[asyncpg.Connection]:
+    """A connection as the schema owner / superuser (what an attacker with DBA rights has)."""
+    conn = await asyncpg.connect(db_url)
+    yield conn
+    await conn.close()
+
+
+@pytest.fixture
+def kek() -> bytes:
+    return secrets.token_bytes(32)
+
+
+@pytest.fixture
+def settings(db_url: str, kek: bytes, tmp_path: Path) -> Settings:
+    return Settings(
+        database_url=db_url,
+        data_dir=tmp_path,
+        kek=base64.b64encode(kek).decode(),
+        origin_base="ledger.example/orgs",
+    )
