@@ -75,12 +75,12 @@ async def _applied(conn: asyncpg.Connection) -> dict[int, str]:
 def _compare(applied: dict[int, str], known: list[Migration]) -> list[Migration]:
     """The migrations still to apply; raises if the database is edited or newer."""
     newest_known = known[-1].version if known else 0
+    if applied and max(applied) > newest_known:
+        raise SchemaVersionError(
+            f"database schema is at version {max(applied)}, newer than this program "
+            f"(knows up to {newest_known}): upgrade the program before serving"
+        )
     for version, digest in applied.items():
-        if version > newest_known:
-            raise SchemaVersionError(
-                f"database schema is at version {max(applied)}, newer than this program "
-                f"(knows up to {newest_known}): upgrade the program before serving"
-            )
         migration = known[version - 1]
         if migration.sha256 != digest:
             raise SchemaVersionError(

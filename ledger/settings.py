@@ -49,7 +49,9 @@ class Settings:
     max_batch: int = 1000
     """Most entries one group commit appends to one log."""
     checkpoint_interval: float = 1.0
-    """Seconds between checkpoint signings of a log that grew."""
+    """Seconds between checkpoint signings of a log that grew (0: only on demand)."""
+    max_body_bytes: int = 12 * 1024 * 1024
+    """Largest request body accepted (evidence files are the largest)."""
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: object) -> Settings:

@@ -170,6 +170,10 @@ class Store:
         except UNAVAILABLE as exc:
             raise DatabaseUnavailableError(f"PostgreSQL is unavailable: {exc}") from exc
 
+    async def ping(self) -> None:
+        async with self.connection() as conn:
+            await conn.fetchval("SELECT 1")
+
     # --- organizations -----------------------------------------------------------------
 
     async def create_organization(

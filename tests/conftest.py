@@ -102,3 +102,14 @@ def settings(db_url: str, kek: bytes, tmp_path: Path) -> Settings:
         kek=base64.b64encode(kek).decode(),
         origin_base="ledger.example/orgs",
     )
+
+
+@pytest.fixture
+async def empty_db_url(pg_admin_url: str) -> AsyncIterator[str]:
+    """Admin URL of a fresh database with no schema at all."""
+    name = f"ledger_e_{uuid.uuid4().hex[:12]}"
+    admin = await asyncpg.connect(pg_admin_url)
+    await admin.execute(f'CREATE DATABASE "{name}"')
+    yield with_database(pg_admin_url, name)
+    await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    await admin.close()

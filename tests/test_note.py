@@ -7,6 +7,7 @@ signed-note spec's own example; negative vectors flip bits, swap keys and break 
 import base64
 import dataclasses
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -191,7 +192,9 @@ def test_flipped_bit_in_signature_is_rejected(bit: int) -> None:
 
 
 def test_bad_signature_by_known_key_names_the_key() -> None:
-    with pytest.raises(SignatureError, match=f"by {GO['key_name']}\\+b6ef13e7, got a bad one"):
+    with pytest.raises(
+        SignatureError, match=re.escape(f"by {GO['key_name']}+b6ef13e7, got a bad one")
+    ):
         open_note(flip_bit(GO["signed_note"], 0, 40), [GO_VERIFIER])
 
 
@@ -204,7 +207,7 @@ def test_flipped_text_is_rejected() -> None:
 def test_signature_by_another_key_is_rejected() -> None:
     other = Signer.from_seed(GO["key_name"], bytes(32))  # same name, different key and key id
     note = sign_note(GO["body"], [other])
-    with pytest.raises(SignatureError, match="expected a signature by one of .*b6ef13e7, found"):
+    with pytest.raises(SignatureError, match=r"expected a signature by one of .*\+b6ef13e7, found"):
         open_note(note, [GO_VERIFIER])
 
 
@@ -222,7 +225,7 @@ def test_unknown_signatures_are_ignored_but_a_known_one_is_required() -> None:
     opened, verified = open_note(note, [GO_VERIFIER])
     assert verified == [GO_VERIFIER]
     assert [s.name for s in opened.signatures] == ["stranger.example", GO["key_name"]]
-    with pytest.raises(SignatureError, match="found stranger.example\\+"):
+    with pytest.raises(SignatureError, match=re.escape("found stranger.example+")):
         open_note(sign_note(GO["body"], [stranger]), [GO_VERIFIER])
     with pytest.raises(SignatureError, match="no key"):
         open_note(note, [])
@@ -231,7 +234,7 @@ def test_unknown_signatures_are_ignored_but_a_known_one_is_required() -> None:
 def test_bad_known_signature_rejects_note_even_if_another_key_verifies() -> None:
     second = signer("second.example", 2)
     note = flip_bit(sign_note(GO["body"], [GO_SIGNER, second]), 1, 200)
-    with pytest.raises(SignatureError, match="second.example"):
+    with pytest.raises(SignatureError, match=re.escape("by second.example+")):
         open_note(note, [GO_VERIFIER, second.verifier()])
     assert open_note(note, [GO_VERIFIER])[1] == [GO_VERIFIER]  # unknown: ignored
 

@@ -1,0 +1,1 @@
+"""HTTP controllers. Handlers decode, call one use case, and return; errors map in problems.py."""

@@ -1,0 +1,74 @@
+"""``create_app(settings)``: all the wiring of the HTTP service, in one readable call."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from litestar import Litestar, get
+from litestar.datastructures import State
+from litestar.di import NamedDependency, Provide
+from litestar.openapi import OpenAPIConfig
+
+from ledger import migrate
+from ledger.api.public import PublicLogController
+from ledger.appender import Appender, FaultHook
+from ledger.database import WRITER_ROLE, connect, create_pool, resolve_url
+from ledger.keys import load_kek
+from ledger.problems import EXCEPTION_HANDLERS
+from ledger.services import Services
+from ledger.settings import Settings
+from ledger.storage import Store
+
+
+@get("/healthz", summary="Liveness", tags=["operations"], sync_to_thread=False)
+def healthz() -> dict[str, str]:
+    return {"status": "ok"}
+
+
+@get("/readyz", summary="Readiness: the database answers", tags=["operations"])
+async def readyz(services: NamedDependency[Services]) -> dict[str, str]:
+    await services.store.ping()
+    return {"status": "ready"}
+
+
+def create_app(settings: Settings, *, fault: FaultHook | None = None) -> Litestar:
+    """The service. Startup refuses an unmigrated or newer schema (run ``ledger migrate``)."""
+
+    @asynccontextmanager
+    async def lifespan(app: Litestar) -> AsyncIterator[None]:
+        url = await resolve_url(settings)
+        conn = await connect(url)
+        try:
+            await migrate.check(conn)
+        finally:
+            await conn.close()
+        pool = await create_pool(url, role=WRITER_ROLE, size=settings.pool_size)
+        store = Store(pool)
+        services = Services(
+            settings=settings,
+            store=store,
+            appender=Appender(store, max_batch=settings.max_batch, fault=fault),
+            kek=load_kek(settings),
+        )
+        app.state.services = services
+        services.start()
+        try:
+            yield
+        finally:
+            await services.stop()
+            await pool.close()
+
+    def provide_services(state: State) -> Services:
+        return state.services
+
+    return Litestar(
+        route_handlers=[healthz, readyz, PublicLogController],
+        dependencies={"services": Provide(provide_services, sync_to_thread=False)},
+        exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
+        lifespan=[lifespan],
+        openapi_config=OpenAPIConfig(
+            title="Donation transparency ledger", version="1", path="/schema"
+        ),
+        request_max_body_size=settings.max_body_bytes,
+    )

@@ -1,0 +1,63 @@
+"""What a running service holds: the store, the appender, the key-encryption key.
+
+Built once per process by the app's lifespan and handed to handlers as a dependency.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from dataclasses import dataclass, field
+
+from ledger.appender import Appender
+from ledger.errors import LedgerError
+from ledger.publisher import publish
+from ledger.settings import Settings
+from ledger.storage import Store
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Services:
+    """The process's shared state."""
+
+    settings: Settings
+    """Settings the process was started with."""
+    store: Store
+    """Named queries over the writer pool."""
+    appender: Appender
+    """Group-commit writers, one per log."""
+    kek: bytes = field(repr=False)
+    """Key-encryption key for the sealed signing keys."""
+    _publisher: asyncio.Task[None] | None = field(default=None, repr=False)
+
+    async def publish_all(self) -> None:
+        """Sign a checkpoint for every log that grew since its newest checkpoint."""
+        after = 0
+        while page := await self.store.organizations(after):
+            for org in page:
+                head = await self.store.head(org.id)
+                latest = await self.store.latest_checkpoint(org.id)
+                if latest is None or latest.size < head.size:
+                    await publish(self.store, org, self.kek)
+            after = page[-1].id
+
+    async def _publish_forever(self) -> None:
+        while True:
+            await asyncio.sleep(self.settings.checkpoint_interval)
+            try:
+                await self.publish_all()
+            except LedgerError as exc:
+                log.error("checkpoint publishing failed: %s", exc)
+
+    def start(self) -> None:
+        if self.settings.checkpoint_interval > 0:
+            self._publisher = asyncio.create_task(self._publish_forever(), name="publisher")
+
+    async def stop(self) -> None:
+        if self._publisher:
+            self._publisher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._publisher

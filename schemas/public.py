@@ -1,0 +1,52 @@
+"""Public projections served without a key. Nothing here carries personal data."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Generic, TypeVar
+
+from schemas.base import Document
+
+
+T = TypeVar("T")
+
+
+class Page(Document, Generic[T], frozen=True):
+    """One page of a cursor-paginated list."""
+
+    items: list[T]
+    """The items of this page."""
+    has_more: bool
+    """True when another page follows."""
+    next_cursor: str | None
+    """Opaque cursor for the next page (``cursor`` query parameter), None on the last page."""
+
+
+class OrganizationView(Document, frozen=True):
+    """An organization as anyone may see it."""
+
+    slug: str
+    """URL name."""
+    name: str
+    """Display name."""
+    origin: str
+    """Checkpoint origin of its log."""
+
+
+class EntryView(Document, frozen=True):
+    """A log entry: its canonical bytes (base64) and hashes; anyone can recompute them."""
+
+    index: int
+    """Position in the log."""
+    kind: str
+    """Entry kind."""
+    time: datetime
+    """Server timestamp."""
+    canonical: str
+    """Base64 of the exact canonical bytes (the Merkle leaf)."""
+    leaf_hash: str
+    """Base64 RFC 9162 leaf hash."""
+    entry_hash: str
+    """Base64 chain hash."""
+    prev_hash: str
+    """Base64 chain hash of the previous entry."""
