@@ -11,8 +11,11 @@ from litestar.di import NamedDependency, Provide
 from litestar.openapi import OpenAPIConfig
 
 from ledger import migrate
+from ledger.api.admin import AdminController
 from ledger.api.public import PublicLogController
+from ledger.api.writes import OrganizationController
 from ledger.appender import Appender, FaultHook
+from ledger.charity import CharityPolicy
 from ledger.database import WRITER_ROLE, connect, create_pool, resolve_url
 from ledger.keys import load_kek
 from ledger.problems import EXCEPTION_HANDLERS
@@ -48,7 +51,9 @@ def create_app(settings: Settings, *, fault: FaultHook | None = None) -> Litesta
         services = Services(
             settings=settings,
             store=store,
-            appender=Appender(store, max_batch=settings.max_batch, fault=fault),
+            appender=Appender(
+                store, policy=CharityPolicy(), max_batch=settings.max_batch, fault=fault
+            ),
             kek=load_kek(settings),
         )
         app.state.services = services
@@ -63,7 +68,13 @@ def create_app(settings: Settings, *, fault: FaultHook | None = None) -> Litesta
         return state.services
 
     return Litestar(
-        route_handlers=[healthz, readyz, PublicLogController],
+        route_handlers=[
+            healthz,
+            readyz,
+            PublicLogController,
+            OrganizationController,
+            AdminController,
+        ],
         dependencies={"services": Provide(provide_services, sync_to_thread=False)},
         exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
         lifespan=[lifespan],

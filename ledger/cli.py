@@ -74,15 +74,18 @@ async def cmd_verify(args: argparse.Namespace, settings: Settings) -> int:
 
 
 async def cmd_org_create(args: argparse.Namespace, settings: Settings) -> int:
+    from ledger.auth import issue_key
     from ledger.keys import load_kek
     from ledger.organizations import create_organization
 
     store = await _store(settings, "ledger_writer")
     try:
         org = await create_organization(store, settings, load_kek(settings), args.slug, args.name)
+        _, key = await issue_key(store, org.id, "admin", "first admin key")
     finally:
         await store.pool.close()
     print(f"created organization {org.slug} (log origin {org.origin})")
+    print(f"admin API key (shown once, store it safely): {key}")
     return 0
 
 

@@ -60,5 +60,29 @@ class ConflictError(LedgerError):
     """The request conflicts with the current state (e.g. an overdraft, a duplicate)."""
 
 
+class RuleError(LedgerError):
+    """The request is well-formed but breaks a ledger rule (wrong currency, earmark, ...)."""
+
+
+class IdempotencyMismatchError(LedgerError):
+    """An Idempotency-Key was reused with a different request."""
+
+
+class UnauthorizedError(LedgerError):
+    """No API key, or one that is unknown or revoked."""
+
+
+class ForbiddenError(LedgerError):
+    """The API key is valid but may not do this (role, or another organization)."""
+
+
+class PayloadTooLargeError(LedgerError):
+    """A request body or file is larger than allowed."""
+
+
+class UnsupportedMediaError(LedgerError):
+    """A file or body is not of an accepted type."""
+
+
 class SigningKeyError(LedgerError):
     """A signing key is missing, cannot be decrypted, or is not usable."""

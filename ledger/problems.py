@@ -23,7 +23,13 @@ PROBLEM_JSON = "application/problem+json"
 RETRY_AFTER_SECONDS = "5"
 
 STATUS: dict[type[errors.LedgerError], tuple[int, str]] = {
+    errors.UnauthorizedError: (401, "Unauthorized"),
+    errors.ForbiddenError: (403, "Forbidden"),
     errors.NotFoundError: (404, "Not found"),
+    errors.PayloadTooLargeError: (413, "Request body too large"),
+    errors.UnsupportedMediaError: (415, "Unsupported media type"),
+    errors.RuleError: (422, "Ledger rule violated"),
+    errors.IdempotencyMismatchError: (422, "Idempotency-Key reused with a different request"),
     errors.ConflictError: (409, "Conflict"),
     errors.CanonicalError: (422, "Unprocessable entry"),
     errors.MalformedError: (422, "Malformed document"),
@@ -95,6 +101,8 @@ def handle(request: Request, exc: Exception) -> Response[bytes]:
             log.error("unexpected ledger error on %s %s: %s", request.method, request.url.path, exc)
             return problem(500, "the server failed; the request was not recorded")
         headers = {"Retry-After": RETRY_AFTER_SECONDS} if status == 503 else None
+        if status == 401:
+            headers = {"WWW-Authenticate": 'Bearer realm="ledger"'}
         return problem(status, str(exc), title=title, headers=headers)
     if isinstance(exc, ValidationException):
         return problem(400, str(exc.detail), errors=_validation_errors(exc))

@@ -11,10 +11,12 @@ import logging
 from dataclasses import dataclass, field
 
 from ledger.appender import Appender
+from ledger.auth import KeyCache
 from ledger.errors import LedgerError
 from ledger.publisher import publish
+from ledger.recording import InFlight
 from ledger.settings import Settings
-from ledger.storage import Store
+from ledger.storage import Organization, Store
 
 log = logging.getLogger(__name__)
 
@@ -31,7 +33,20 @@ class Services:
     """Group-commit writers, one per log."""
     kek: bytes = field(repr=False)
     """Key-encryption key for the sealed signing keys."""
+    keys: KeyCache = field(default_factory=KeyCache)
+    """API key lookups (short-lived cache)."""
+    inflight: InFlight = field(default_factory=InFlight)
+    """Idempotency keys being recorded by this process."""
+    _orgs: dict[str, Organization] = field(default_factory=dict, repr=False)
     _publisher: asyncio.Task[None] | None = field(default=None, repr=False)
+
+    async def organization(self, slug: str) -> Organization:
+        """Organizations never change once created, so they are cached by slug."""
+        org = self._orgs.get(slug)
+        if org is None:
+            org = await self.store.organization(slug)
+            self._orgs[slug] = org
+        return org
 
     async def publish_all(self) -> None:
         """Sign a checkpoint for every log that grew since its newest checkpoint."""

@@ -50,6 +50,8 @@ class Settings:
     """Most entries one group commit appends to one log."""
     checkpoint_interval: float = 1.0
     """Seconds between checkpoint signings of a log that grew (0: only on demand)."""
+    max_evidence_bytes: int = 10 * 1024 * 1024
+    """Largest evidence file (LEDGER_MAX_EVIDENCE_BYTES)."""
     max_body_bytes: int = 12 * 1024 * 1024
     """Largest request body accepted (evidence files are the largest)."""
 
@@ -71,6 +73,9 @@ class Settings:
             values["host"] = env["LEDGER_HOST"]
         if env.get("LEDGER_PORT"):
             values["port"] = int(env["LEDGER_PORT"])
+        if env.get("LEDGER_MAX_EVIDENCE_BYTES"):
+            values["max_evidence_bytes"] = int(env["LEDGER_MAX_EVIDENCE_BYTES"])
+            values["max_body_bytes"] = max(int(env["LEDGER_MAX_EVIDENCE_BYTES"]) + 65536, 2**20)
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)  # type: ignore[arg-type]
 

@@ -253,6 +253,12 @@ class Store:
 
     # --- reads -------------------------------------------------------------------------
 
+    async def read_head(self, conn: asyncpg.Connection, org_id: int) -> Head:
+        row = await conn.fetchrow(Q["read_head"], org_id)
+        if row is None:
+            raise NotFoundError(f"no log for organization id {org_id}")
+        return _head(row)
+
     async def head(self, org_id: int) -> Head:
         async with self.connection() as conn:
             row = await conn.fetchrow(Q["read_head"], org_id)

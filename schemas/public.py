@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 from schemas.base import Document
-
 
 T = TypeVar("T")
 
@@ -50,3 +49,5 @@ class EntryView(Document, frozen=True):
     """Base64 chain hash."""
     prev_hash: str
     """Base64 chain hash of the previous entry."""
+    document: dict[str, Any]
+    """The canonical bytes decoded: the entry document (never holds personal data)."""

@@ -101,3 +101,152 @@ UPDATE signing_keys SET retired_at = now() WHERE org_id = $1 AND key_id = $2 AND
 SELECT tree_size, root, note, created_at FROM checkpoints
 WHERE org_id = $1 AND tree_size > $2 ORDER BY tree_size LIMIT $3;
 
+
+-- ===== charity domain (executed by ledger/projections.py) ================================
+
+-- name: funds_by_code
+SELECT code, entry_idx, name, currency, earmark, fee_cap_bps FROM funds
+WHERE org_id = $1 AND code = ANY($2::text[]);
+
+-- name: list_funds
+SELECT code, entry_idx, name, currency, earmark, fee_cap_bps FROM funds
+WHERE org_id = $1 AND code > $2 ORDER BY code LIMIT $3;
+
+-- name: insert_funds
+INSERT INTO funds (org_id, code, entry_idx, name, currency, earmark, fee_cap_bps)
+SELECT $1, f.code, f.entry_idx, f.name, f.currency, f.earmark::jsonb, f.fee_cap_bps
+FROM unnest($2::text[], $3::bigint[], $4::text[], $5::text[], $6::text[], $7::int[])
+     AS f (code, entry_idx, name, currency, earmark, fee_cap_bps);
+
+-- name: beneficiaries_by_code
+SELECT DISTINCT ON (code) code, version, entry_idx, name, city, province, registration
+FROM beneficiary_versions WHERE org_id = $1 AND code = ANY($2::text[])
+ORDER BY code, version DESC;
+
+-- name: list_beneficiaries
+SELECT DISTINCT ON (code) code, version, entry_idx, name, city, province, registration
+FROM beneficiary_versions WHERE org_id = $1 AND code > $2
+ORDER BY code, version DESC LIMIT $3;
+
+-- name: beneficiary_history
+SELECT code, version, entry_idx, name, city, province, registration
+FROM beneficiary_versions WHERE org_id = $1 AND code = $2 ORDER BY version;
+
+-- name: insert_beneficiary_versions
+INSERT INTO beneficiary_versions (org_id, code, version, entry_idx, name, city, province, registration)
+SELECT $1, b.* FROM unnest($2::text[], $3::int[], $4::bigint[], $5::text[], $6::text[], $7::text[], $8::text[])
+     AS b (code, version, entry_idx, name, city, province, registration);
+
+-- name: balances_of
+SELECT account, currency, amount FROM balances WHERE org_id = $1 AND account = ANY($2::text[]);
+
+-- name: all_balances
+SELECT account, currency, amount FROM balances WHERE org_id = $1 ORDER BY account, currency;
+
+-- name: balances_as_of
+SELECT account, currency, sum(amount)::bigint AS amount FROM postings
+WHERE org_id = $1 AND entry_idx < $2 GROUP BY account, currency ORDER BY account, currency;
+
+-- name: add_to_balances
+INSERT INTO balances (org_id, account, currency, amount, as_of)
+SELECT $1, d.account, d.currency, d.amount, $5
+FROM unnest($2::text[], $3::text[], $4::bigint[]) AS d (account, currency, amount)
+ON CONFLICT (org_id, account, currency)
+DO UPDATE SET amount = balances.amount + EXCLUDED.amount, as_of = EXCLUDED.as_of;
+
+-- name: insert_postings
+INSERT INTO postings (org_id, entry_idx, line, account, currency, amount)
+SELECT $1, p.* FROM unnest($2::bigint[], $3::smallint[], $4::text[], $5::text[], $6::bigint[])
+     AS p (entry_idx, line, account, currency, amount);
+
+-- name: postings_of
+SELECT entry_idx, line, account, currency, amount FROM postings
+WHERE org_id = $1 AND entry_idx = ANY($2::bigint[]) ORDER BY entry_idx, line;
+
+-- name: insert_money_entries
+INSERT INTO money_entries (org_id, entry_idx, kind, fund, counterparty, currency, amount, reference)
+SELECT $1, m.* FROM unnest($2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[], $7::bigint[], $8::text[])
+     AS m (entry_idx, kind, fund, counterparty, currency, amount, reference);
+
+-- name: money_entries_at
+SELECT entry_idx, kind, fund, counterparty, currency, amount, reference, corrected_by
+FROM money_entries WHERE org_id = $1 AND entry_idx = ANY($2::bigint[]);
+
+-- name: existing_references
+SELECT reference FROM money_entries
+WHERE org_id = $1 AND kind = 'donation' AND reference = ANY($2::text[]);
+
+-- name: mark_corrected
+UPDATE money_entries SET corrected_by = c.entry_idx
+FROM unnest($2::bigint[], $3::bigint[]) AS c (corrected, entry_idx)
+WHERE money_entries.org_id = $1 AND money_entries.entry_idx = c.corrected
+  AND money_entries.corrected_by IS NULL;
+
+-- name: insert_corrections
+INSERT INTO corrections (org_id, corrected, entry_idx)
+SELECT $1, c.* FROM unnest($2::bigint[], $3::bigint[]) AS c (corrected, entry_idx);
+
+-- name: fund_totals
+-- Totals per fund and kind, net of corrections (a corrected entry and its correction cancel).
+SELECT fund, kind, sum(amount)::bigint AS amount FROM money_entries
+WHERE org_id = $1 AND fund = ANY($2::text[]) AND corrected_by IS NULL AND kind <> 'correction'
+GROUP BY fund, kind
+UNION ALL
+SELECT counterparty, 'transfer_in', sum(amount)::bigint FROM money_entries
+WHERE org_id = $1 AND kind = 'transfer' AND counterparty = ANY($2::text[]) AND corrected_by IS NULL
+GROUP BY counterparty;
+
+-- name: idempotency_record
+SELECT key, request_hash, status, response FROM idempotency_keys WHERE org_id = $1 AND key = $2;
+
+-- name: existing_idempotency_keys
+SELECT key FROM idempotency_keys WHERE org_id = $1 AND key = ANY($2::text[]);
+
+-- name: insert_idempotency_keys
+INSERT INTO idempotency_keys (org_id, key, request_hash, status, response)
+SELECT $1, i.* FROM unnest($2::text[], $3::bytea[], $4::smallint[], $5::bytea[])
+     AS i (key, request_hash, status, response);
+
+-- name: insert_donor_records
+INSERT INTO donor_records (org_id, donation_idx, lookup, salt, personal)
+SELECT $1, d.donation_idx, d.lookup, d.salt, d.personal::jsonb
+FROM unnest($2::bigint[], $3::bytea[], $4::bytea[], $5::text[]) AS d (donation_idx, lookup, salt, personal);
+
+-- name: donor_records_by_lookup
+SELECT donation_idx FROM donor_records WHERE org_id = $1 AND lookup = $2 AND erased_at IS NULL
+FOR UPDATE;
+
+-- name: erase_donor_records
+UPDATE donor_records SET lookup = NULL, salt = NULL, personal = NULL, erased_at = now()
+WHERE org_id = $1 AND donation_idx = ANY($2::bigint[]) AND erased_at IS NULL;
+
+-- name: donor_record
+SELECT donation_idx, salt, personal::text AS personal, erased_at FROM donor_records
+WHERE org_id = $1 AND donation_idx = $2;
+
+-- name: insert_evidence
+INSERT INTO evidence_files (org_id, sha256, content_type, size, content)
+VALUES ($1, $2, $3, $4, $5) ON CONFLICT (org_id, sha256) DO NOTHING;
+
+-- name: evidence_file
+SELECT sha256, content_type, size, content FROM evidence_files WHERE org_id = $1 AND sha256 = $2;
+
+-- name: evidence_present
+SELECT sha256 FROM evidence_files WHERE org_id = $1 AND sha256 = ANY($2::bytea[]);
+
+-- name: insert_api_key
+INSERT INTO api_keys (id, org_id, prefix, secret_hash, role, label) VALUES ($1, $2, $3, $4, $5, $6);
+
+-- name: api_key_by_prefix
+SELECT id, org_id, secret_hash, role, revoked_at FROM api_keys WHERE prefix = $1;
+
+-- name: list_api_keys
+SELECT id, prefix, role, label, created_at, revoked_at FROM api_keys
+WHERE org_id = $1 ORDER BY created_at, id;
+
+-- name: revoke_api_key
+UPDATE api_keys SET revoked_at = now() WHERE org_id = $1 AND id = $2 AND revoked_at IS NULL;
+
+-- name: public_entries
+SELECT idx, kind, created_at, body, prev_hash, entry_hash, leaf_hash
+FROM entries WHERE org_id = $1 AND idx >= $2 ORDER BY idx LIMIT $3;

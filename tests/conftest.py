@@ -113,3 +113,29 @@ async def empty_db_url(pg_admin_url: str) -> AsyncIterator[str]:
     yield with_database(pg_admin_url, name)
     await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     await admin.close()
+
+
+@pytest.fixture
+async def client(settings: Settings) -> AsyncIterator[object]:
+    """The real app (group commit, charity rules) over HTTP, on this test's database."""
+    from litestar.testing import AsyncTestClient
+
+    from ledger.app import create_app
+
+    app = create_app(settings.with_(checkpoint_interval=0))
+    async with AsyncTestClient(app) as c:
+        yield c
+
+
+@pytest.fixture
+async def charity(client, store, settings, kek):  # type: ignore[no-untyped-def]
+    """Organization 'yayasan-senyum' with an admin, recorder and auditor key."""
+    from ledger.auth import issue_key
+    from ledger.organizations import create_organization
+    from tests.apikit import Org
+
+    org = await create_organization(store, settings, kek, "yayasan-senyum", "Yayasan Senyum Anak")
+    keys = {
+        role: (await issue_key(store, org.id, role))[1] for role in ("admin", "recorder", "auditor")
+    }
+    return Org(client, org.slug, keys)

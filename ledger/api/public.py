@@ -5,12 +5,15 @@ from __future__ import annotations
 import base64
 from typing import Annotated
 
+import msgspec
 from litestar import Controller, Response, get
 from litestar.di import NamedDependency
 from litestar.params import FromPath, QueryParameter
 
+from ledger import reads
 from ledger.note import format_vkey
 from ledger.services import Services
+from schemas.charity import BalancesView, BeneficiaryView, FundView
 from schemas.public import EntryView, OrganizationView, Page
 
 
@@ -76,13 +79,95 @@ class PublicLogController(Controller):
         self, services: NamedDependency[Services], slug: FromPath[str], index: FromPath[int]
     ) -> EntryView:
         org = await services.store.organization(slug)
-        e = await services.store.entry(org.id, index)
-        return EntryView(
-            index=e.index,
-            kind=e.kind,
-            time=e.created_at,
-            canonical=_b64(e.body),
-            leaf_hash=_b64(e.leaf_hash),
-            entry_hash=_b64(e.entry_hash),
-            prev_hash=_b64(e.prev_hash),
-        )
+        return _entry_view(await services.store.entry(org.id, index))
+
+
+class PublicCharityController(Controller):
+    """Public projections of an organization's funds, beneficiaries, balances and entries."""
+
+    tags = ["public"]
+
+    @get("/funds", summary="Funds with raised, disbursed, fees, balance and overhead ratio")
+    async def funds(
+        self,
+        services: NamedDependency[Services],
+        slug: FromPath[str],
+        cursor: Annotated[str, QueryParameter()] = "",
+        limit: Annotated[int, QueryParameter(ge=1, le=1000)] = 100,
+    ) -> Page[FundView]:
+        org = await services.organization(slug)
+        views = await reads.fund_views(services.store, org, cursor, limit + 1)
+        return _page(views, limit, lambda v: v.code)
+
+    @get("/funds/{code:str}", summary="One fund")
+    async def fund(
+        self,
+        services: NamedDependency[Services],
+        slug: FromPath[str],
+        code: FromPath[str],
+    ) -> FundView:
+        return await reads.fund_view(services.store, await services.organization(slug), code)
+
+    @get("/beneficiaries", summary="Beneficiaries (latest version) with what each received")
+    async def beneficiaries(
+        self,
+        services: NamedDependency[Services],
+        slug: FromPath[str],
+        cursor: Annotated[str, QueryParameter()] = "",
+        limit: Annotated[int, QueryParameter(ge=1, le=1000)] = 100,
+    ) -> Page[BeneficiaryView]:
+        org = await services.organization(slug)
+        views = await reads.beneficiary_views(services.store, org, cursor, limit + 1)
+        return _page(views, limit, lambda v: v.code)
+
+    @get("/beneficiaries/{code:str}", summary="Every version of one beneficiary, oldest first")
+    async def beneficiary(
+        self,
+        services: NamedDependency[Services],
+        slug: FromPath[str],
+        code: FromPath[str],
+    ) -> list[BeneficiaryView]:
+        org = await services.organization(slug)
+        return await reads.beneficiary_history(services.store, org, code)
+
+    @get("/balances", summary="Balances of every account, now or as of a past tree size")
+    async def balances(
+        self,
+        services: NamedDependency[Services],
+        slug: FromPath[str],
+        as_of: Annotated[int | None, QueryParameter(ge=0)] = None,
+    ) -> BalancesView:
+        org = await services.organization(slug)
+        return await reads.balances_view(services.store, org, as_of)
+
+    @get("/entries", summary="Entries in log order (public projection: the entry documents)")
+    async def entries(
+        self,
+        services: NamedDependency[Services],
+        slug: FromPath[str],
+        cursor: Annotated[int, QueryParameter(ge=0)] = 0,
+        limit: Annotated[int, QueryParameter(ge=1, le=1000)] = 100,
+    ) -> Page[EntryView]:
+        org = await services.organization(slug)
+        rows = await services.store.entries(org.id, cursor, cursor + limit + 1)
+        views = [_entry_view(e) for e in rows]
+        return _page(views, limit, lambda v: str(v.index + 1))
+
+
+def _page(items: list, limit: int, cursor_of) -> Page:  # type: ignore[no-untyped-def]
+    more = len(items) > limit
+    items = items[:limit]
+    return Page(items=items, has_more=more, next_cursor=cursor_of(items[-1]) if more else None)
+
+
+def _entry_view(e) -> EntryView:  # type: ignore[no-untyped-def]
+    return EntryView(
+        index=e.index,
+        kind=e.kind,
+        time=e.created_at,
+        canonical=_b64(e.body),
+        leaf_hash=_b64(e.leaf_hash),
+        entry_hash=_b64(e.entry_hash),
+        prev_hash=_b64(e.prev_hash),
+        document=msgspec.json.decode(e.body),
+    )

@@ -1,0 +1,185 @@
+"""Organization administration and restricted reads: API keys, donor erasure, evidence,
+donor records (auditor)."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import uuid
+from typing import Annotated, Any
+
+from litestar import Controller, Request, Response, delete, get, post
+from litestar.di import NamedDependency
+from litestar.params import Body, FromPath, JSONBody
+
+from ledger import projections as P
+from ledger.api.writes import ADMIN, RECORDER, IdempotencyKey, command, reply
+from ledger.auth import guard, issue_key
+from ledger.donors import erase
+from ledger.errors import NotFoundError, RuleError
+from ledger.evidence import check
+from ledger.recording import check_key, record, request_hash
+from ledger.services import Services
+from schemas.charity import (
+    ApiKeyCreate,
+    ApiKeyCreated,
+    ApiKeyView,
+    DonorErase,
+    Erased,
+    EvidenceBody,
+    Recorded,
+)
+
+READERS = {"roles": ("admin", "recorder", "auditor")}
+AUDITOR = {"roles": ("auditor", "admin")}
+
+
+class AdminController(Controller):
+    path = "/v1/orgs/{slug:str}"
+    guards = [guard]
+    tags = ["administration"]
+
+    @post("/api-keys", opt=ADMIN, summary="Issue an API key; its text is shown only once (admin)")
+    async def create_key(
+        self,
+        services: NamedDependency[Services],
+        slug: FromPath[str],
+        data: JSONBody[ApiKeyCreate],
+    ) -> ApiKeyCreated:
+        org = await services.organization(slug)
+        key_id, text = await issue_key(services.store, org.id, data.role, data.label)
+        return ApiKeyCreated(id=str(key_id), key=text, role=data.role, label=data.label)
+
+    @get("/api-keys", opt=ADMIN, summary="List API keys, without secrets (admin)")
+    async def list_keys(
+        self, services: NamedDependency[Services], slug: FromPath[str]
+    ) -> list[ApiKeyView]:
+        org = await services.organization(slug)
+        async with services.store.connection() as conn:
+            rows = await P.list_api_keys(conn, org.id)
+        return [
+            ApiKeyView(
+                id=str(r.id),
+                prefix=r.prefix,
+                role=r.role,
+                label=r.label,  # type: ignore[arg-type]
+                created_at=r.created_at,
+                revoked_at=r.revoked_at,
+            )  # type: ignore[arg-type]
+            for r in rows
+        ]
+
+    @delete(
+        "/api-keys/{key_id:str}", opt=ADMIN, status_code=204, summary="Revoke an API key (admin)"
+    )
+    async def revoke_key(
+        self,
+        services: NamedDependency[Services],
+        slug: FromPath[str],
+        key_id: FromPath[str],
+    ) -> None:
+        org = await services.organization(slug)
+        try:
+            parsed = uuid.UUID(key_id)
+        except ValueError as exc:
+            raise NotFoundError(f"no API key {key_id!r}") from exc
+        async with services.store.connection() as conn:
+            if not await P.revoke_api_key(conn, org.id, parsed):
+                raise NotFoundError(f"no active API key {key_id} in {org.slug}")
+        services.keys.forget()
+
+    @post(
+        "/donors/erase",
+        opt=ADMIN,
+        status_code=200,
+        summary="Erase a donor's personal data (UU PDP); totals and proofs stay valid (admin)",
+    )
+    async def erase_donor(
+        self,
+        services: NamedDependency[Services],
+        slug: FromPath[str],
+        request: Request,
+        data: JSONBody[DonorErase],
+        idempotency_key: IdempotencyKey = None,
+    ) -> Response[Erased]:
+        key = check_key(idempotency_key)
+        digest = request_hash(request.method, request.url.path, await request.body())
+        org = await services.organization(slug)
+        return reply(await erase(services, org, data.email, data.phone, key, digest))
+
+    @get(
+        "/donations/{index:int}/donor",
+        opt=AUDITOR,
+        summary="A donation's donor record and commitment opening (auditor)",
+    )
+    async def donor(
+        self,
+        services: NamedDependency[Services],
+        slug: FromPath[str],
+        index: FromPath[int],
+    ) -> dict[str, Any]:
+        org = await services.organization(slug)
+        async with services.store.connection() as conn:
+            found = await P.donor_record(conn, org.id, index)
+        if found is None:
+            raise NotFoundError(f"entry {index} has no donor record")
+        salt, personal, erased_at = found
+        return {
+            "donation": index,
+            "salt": base64.b64encode(salt).decode() if salt else None,
+            "personal": personal,
+            "erased_at": erased_at.isoformat() if erased_at else None,
+        }
+
+    @post(
+        "/disbursements/{index:int}/evidence",
+        opt=RECORDER,
+        summary="Attach an evidence file (PDF, JPEG, PNG) to a disbursement (recorder)",
+    )
+    async def attach_evidence(
+        self,
+        services: NamedDependency[Services],
+        slug: FromPath[str],
+        index: FromPath[int],
+        request: Request,
+        data: Annotated[bytes, Body(media_type="application/octet-stream")],
+        idempotency_key: IdempotencyKey = None,
+    ) -> Response[Recorded]:
+        org = await services.organization(slug)
+        digest, content_type = check(data, services.settings.max_evidence_bytes)
+        body = EvidenceBody(
+            disbursement=index,
+            sha256=digest.hex(),
+            content_type=content_type,  # type: ignore[arg-type]
+            size=len(data),
+        )
+        cmd = await command(request, "evidence.attached", body, idempotency_key)
+        async with services.store.connection() as conn:
+            await P.insert_evidence(conn, org.id, digest, content_type, data)
+        return reply(await record(services, org, cmd))
+
+    @get("/evidence/{sha256:str}", opt=READERS, summary="Download an evidence file by its SHA-256")
+    async def evidence(
+        self,
+        services: NamedDependency[Services],
+        slug: FromPath[str],
+        sha256: FromPath[str],
+    ) -> Response[bytes]:
+        org = await services.organization(slug)
+        try:
+            digest = binascii.unhexlify(sha256)
+        except binascii.Error as exc:
+            raise RuleError("expected the file's SHA-256 as 64 hex digits") from exc
+        async with services.store.connection() as conn:
+            found = await P.evidence_file(conn, org.id, digest)
+        if found is None:
+            raise NotFoundError(f"no evidence file {sha256} in {org.slug}")
+        content_type, content = found
+        return Response(
+            content,
+            media_type=content_type,
+            headers={
+                "X-Content-SHA256": sha256,
+                "Cache-Control": "private, max-age=31536000, immutable",
+            },
+        )

@@ -1,0 +1,225 @@
+"""Charity writes: every handler decodes, builds one command, records it, and returns.
+
+All writes need an ``Idempotency-Key`` header and an API key of the right role for the
+organization in the path; see ``ledger.auth`` and ``ledger.recording``.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import msgspec
+from litestar import Controller, Request, Response, post
+from litestar.di import NamedDependency
+from litestar.params import FromPath, HeaderParameter, JSONBody
+
+from ledger.api.public import PublicCharityController
+from ledger.auth import guard
+from ledger.charity import Command
+from ledger.donors import split_donor
+from ledger.recording import Reply, check_key, record, record_all, request_hash
+from ledger.services import Services
+from schemas.charity import (
+    BeneficiaryBody,
+    BeneficiaryChange,
+    BeneficiaryCreate,
+    CorrectionBody,
+    CorrectionCreate,
+    DisbursementBody,
+    DisbursementCreate,
+    DonationBatch,
+    DonationBody,
+    DonationCreate,
+    FeeBody,
+    FeeCreate,
+    FundBody,
+    FundCreate,
+    Recorded,
+    TransferBody,
+    TransferCreate,
+)
+
+IdempotencyKey = Annotated[
+    str | None,
+    HeaderParameter(name="Idempotency-Key", description="unique per write; retries reuse it"),
+]
+ADMIN = {"roles": ("admin",)}
+RECORDER = {"roles": ("recorder",)}
+_builtins = msgspec.to_builtins
+
+
+def reply(r: Reply) -> Response[Any]:
+    headers = {"Idempotency-Replayed": "true"} if r.replayed else None
+    return Response(r.body, status_code=r.status, media_type="application/json", headers=headers)
+
+
+async def command(
+    request: Request, kind: str, body: msgspec.Struct, key: str | None, **extra: Any
+) -> Command:
+    key = check_key(key)
+    digest = request_hash(request.method, request.url.path, await request.body())
+    return Command(kind, _builtins(body), key, digest, **extra)
+
+
+def _donation_command_parts(d: DonationCreate) -> tuple[DonationBody, Any]:
+    public, private = split_donor(d.donor)
+    body = DonationBody(
+        fund=d.fund,
+        amount=d.amount,
+        currency=d.currency,
+        received_on=d.received_on,
+        channel=d.channel,
+        reference=d.reference,
+        donor=public,
+        message=d.message,
+    )
+    return body, private
+
+
+class WritesController(Controller):
+    """Charity writes; mixed into ``OrganizationController`` (one route per path)."""
+
+    tags = ["charity writes"]
+
+    @post("/funds", opt=ADMIN, summary="Create a fund or campaign (admin)")
+    async def create_fund(
+        self,
+        services: NamedDependency[Services],
+        slug: FromPath[str],
+        request: Request,
+        data: JSONBody[FundCreate],
+        idempotency_key: IdempotencyKey = None,
+    ) -> Response[Recorded]:
+        body = FundBody(**msgspec.structs.asdict(data))
+        cmd = await command(request, "fund.created", body, idempotency_key)
+        return reply(await record(services, await services.organization(slug), cmd))
+
+    @post("/beneficiaries", opt=ADMIN, summary="Register a beneficiary, e.g. an LKSA (admin)")
+    async def create_beneficiary(
+        self,
+        services: NamedDependency[Services],
+        slug: FromPath[str],
+        request: Request,
+        data: JSONBody[BeneficiaryCreate],
+        idempotency_key: IdempotencyKey = None,
+    ) -> Response[Recorded]:
+        body = BeneficiaryBody(version=1, **msgspec.structs.asdict(data))
+        cmd = await command(request, "beneficiary.registered", body, idempotency_key)
+        return reply(await record(services, await services.organization(slug), cmd))
+
+    @post(
+        "/beneficiaries/{code:str}/versions",
+        opt=ADMIN,
+        summary="Change a beneficiary: a new version entry; old versions stay (admin)",
+    )
+    async def change_beneficiary(
+        self,
+        services: NamedDependency[Services],
+        slug: FromPath[str],
+        code: FromPath[str],
+        request: Request,
+        data: JSONBody[BeneficiaryChange],
+        idempotency_key: IdempotencyKey = None,
+    ) -> Response[Recorded]:
+        body = BeneficiaryBody(code=code, version=1, **msgspec.structs.asdict(data))
+        cmd = await command(request, "beneficiary.updated", body, idempotency_key)
+        return reply(await record(services, await services.organization(slug), cmd))
+
+    @post("/donations", opt=RECORDER, summary="Record a donation (recorder)")
+    async def donation(
+        self,
+        services: NamedDependency[Services],
+        slug: FromPath[str],
+        request: Request,
+        data: JSONBody[DonationCreate],
+        idempotency_key: IdempotencyKey = None,
+    ) -> Response[Recorded]:
+        body, private = _donation_command_parts(data)
+        cmd = await command(request, "donation", body, idempotency_key, donor=private)
+        return reply(await record(services, await services.organization(slug), cmd))
+
+    @post(
+        "/donations/batch",
+        opt=RECORDER,
+        summary="Record up to 1,000 donations, all or nothing (recorder)",
+    )
+    async def donation_batch(
+        self,
+        services: NamedDependency[Services],
+        slug: FromPath[str],
+        request: Request,
+        data: JSONBody[DonationBatch],
+        idempotency_key: IdempotencyKey = None,
+    ) -> Response[Any]:
+        key = check_key(idempotency_key)
+        digest = request_hash(request.method, request.url.path, await request.body())
+        commands = []
+        for d in data.donations:
+            body, private = _donation_command_parts(d)
+            commands.append(Command("donation", _builtins(body), donor=private))
+        org = await services.organization(slug)
+        return reply(await record_all(services, org, commands, key, digest))
+
+    @post("/disbursements", opt=RECORDER, summary="Record a disbursement (recorder)")
+    async def disbursement(
+        self,
+        services: NamedDependency[Services],
+        slug: FromPath[str],
+        request: Request,
+        data: JSONBody[DisbursementCreate],
+        idempotency_key: IdempotencyKey = None,
+    ) -> Response[Recorded]:
+        body = DisbursementBody(**msgspec.structs.asdict(data))
+        cmd = await command(request, "disbursement", body, idempotency_key)
+        return reply(await record(services, await services.organization(slug), cmd))
+
+    @post("/transfers", opt=RECORDER, summary="Move money between two funds (recorder)")
+    async def transfer(
+        self,
+        services: NamedDependency[Services],
+        slug: FromPath[str],
+        request: Request,
+        data: JSONBody[TransferCreate],
+        idempotency_key: IdempotencyKey = None,
+    ) -> Response[Recorded]:
+        body = TransferBody(**msgspec.structs.asdict(data))
+        cmd = await command(request, "transfer", body, idempotency_key)
+        return reply(await record(services, await services.organization(slug), cmd))
+
+    @post("/fees", opt=RECORDER, summary="Record a fee or operating cost (recorder)")
+    async def fee(
+        self,
+        services: NamedDependency[Services],
+        slug: FromPath[str],
+        request: Request,
+        data: JSONBody[FeeCreate],
+        idempotency_key: IdempotencyKey = None,
+    ) -> Response[Recorded]:
+        body = FeeBody(**msgspec.structs.asdict(data))
+        cmd = await command(request, "fee", body, idempotency_key)
+        return reply(await record(services, await services.organization(slug), cmd))
+
+    @post(
+        "/corrections",
+        opt=RECORDER,
+        summary="Reverse a money entry with a reason; at most once per entry (recorder)",
+    )
+    async def correction(
+        self,
+        services: NamedDependency[Services],
+        slug: FromPath[str],
+        request: Request,
+        data: JSONBody[CorrectionCreate],
+        idempotency_key: IdempotencyKey = None,
+    ) -> Response[Recorded]:
+        body = CorrectionBody(**msgspec.structs.asdict(data))
+        cmd = await command(request, "correction", body, idempotency_key)
+        return reply(await record(services, await services.organization(slug), cmd))
+
+
+class OrganizationController(PublicCharityController, WritesController):
+    """Everything under /v1/orgs/{slug}: public reads and keyed writes share paths, and
+    Litestar wants one controller per path. Handlers with ``opt["roles"]`` need a key."""
+
+    path = "/v1/orgs/{slug:str}"
+    guards = [guard]

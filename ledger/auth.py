@@ -1,0 +1,125 @@
+"""API keys: issued once, stored hashed, scoped to one organization and one role.
+
+Key text: ``ldg_<8-char prefix>_<43-char secret>``. The prefix finds the row; the SHA-256 of
+the whole text is compared in constant time. A 256-bit random secret needs no slow hash.
+Lookups are cached for ``CACHE_SECONDS`` per process, so a revocation takes effect within
+that time on every worker.
+
+Roles: ``admin`` manages keys, beneficiaries and funds; ``recorder`` records money;
+``auditor`` reads everything of its organization (including donor records) and never writes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+import string
+import time
+import uuid
+from dataclasses import dataclass
+
+from litestar.connection import ASGIConnection
+from litestar.handlers.base import BaseRouteHandler
+
+from ledger import projections as P
+from ledger.errors import ForbiddenError, UnauthorizedError
+from ledger.storage import Organization
+
+KEY_PREFIX = "ldg_"
+CACHE_SECONDS = 5.0
+ROLES = ("admin", "recorder", "auditor")
+_ALPHABET = string.ascii_lowercase + string.digits
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who is calling: one key of one organization."""
+
+    key_id: uuid.UUID
+    """The key's public id."""
+    org_id: int
+    """The only organization it may touch."""
+    role: str
+    """admin, recorder or auditor."""
+
+
+def new_key() -> tuple[str, str, bytes]:
+    """A fresh key: (text shown once, prefix, hash stored)."""
+    prefix = "".join(secrets.choice(_ALPHABET) for _ in range(8))
+    text = f"{KEY_PREFIX}{prefix}_{secrets.token_urlsafe(32)}"
+    return text, prefix, hashlib.sha256(text.encode()).digest()
+
+
+def _key_from(connection: ASGIConnection) -> str:
+    header = connection.headers.get("authorization", "")
+    if header.lower().startswith("bearer "):
+        return header[7:].strip()
+    return connection.headers.get("x-api-key", "").strip()
+
+
+class KeyCache:
+    """Per-process cache of key lookups (prefix → row, expiry)."""
+
+    def __init__(self) -> None:
+        self._rows: dict[str, tuple[P.ApiKeyRow | None, float]] = {}
+
+    async def authenticate(self, services, text: str) -> Principal:  # type: ignore[no-untyped-def]
+        if not text:
+            raise UnauthorizedError(
+                "this request needs an API key: send 'Authorization: Bearer <key>'"
+            )
+        start = len(KEY_PREFIX)
+        prefix = text[start : start + 8]
+        if not text.startswith(KEY_PREFIX) or text[start + 8 : start + 9] != "_":
+            raise UnauthorizedError("the API key is malformed: expected ldg_<prefix>_<secret>")
+        now = time.monotonic()
+        cached = self._rows.get(prefix)
+        if cached is None or cached[1] < now:
+            async with services.store.connection() as conn:
+                row = await P.api_key_by_prefix(conn, prefix)
+            self._rows[prefix] = (row, now + CACHE_SECONDS)
+        else:
+            row = cached[0]
+        digest = hashlib.sha256(text.encode()).digest()
+        if row is None or not hmac.compare_digest(row.secret_hash, digest):
+            raise UnauthorizedError("the API key is not valid")
+        if row.revoked_at is not None:
+            raise UnauthorizedError("the API key was revoked")
+        return Principal(row.id, row.org_id, row.role)
+
+    def forget(self, prefix: str | None = None) -> None:
+        if prefix is None:
+            self._rows.clear()
+        else:
+            self._rows.pop(prefix, None)
+
+
+async def guard(connection: ASGIConnection, handler: BaseRouteHandler) -> None:
+    """Litestar guard: the handler's ``opt["roles"]`` says who may call it (none: public)."""
+    roles = handler.opt.get("roles")
+    if roles is None:
+        return
+    services = connection.app.state.services
+    principal = await services.keys.authenticate(services, _key_from(connection))
+    if principal.role not in roles:
+        raise ForbiddenError(
+            f"a {principal.role} key may not do this; it needs one of: {', '.join(roles)}"
+        )
+    slug = connection.path_params.get("slug")
+    if slug is not None:
+        org: Organization = await services.organization(slug)
+        if org.id != principal.org_id:
+            raise ForbiddenError("this API key belongs to another organization")
+    connection.state.principal = principal
+
+
+async def issue_key(store, org_id: int, role: str, label: str = "") -> tuple[uuid.UUID, str]:  # type: ignore[no-untyped-def]
+    """Create a key; return its id and its text (the only time the text exists)."""
+    if role not in ROLES:
+        raise ValueError(f"expected a role in {ROLES}, got {role!r}")
+    text, prefix, digest = new_key()
+    key_id = uuid.uuid4()
+    async with store.connection() as conn:
+        await P.insert_api_key(conn, key_id, org_id, prefix, digest, role, label)
+    return key_id, text

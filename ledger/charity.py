@@ -1,0 +1,352 @@
+"""The charity domain's rules, checked atomically with the append.
+
+``CharityPolicy`` plugs into the group-commit writer (``ledger.appender.BatchPolicy``). Its
+``admit`` runs while the log head is locked, so the state it reads (funds, beneficiaries,
+balances, references, idempotency keys, corrections) cannot change under it: a disbursement
+that would overdraw a fund is refused even when many race, and two identical retries never
+both get in. It refuses single intents without failing the batch. ``after_insert`` writes
+the projections, postings, balances, donor records and idempotency records of the batch in
+the same transaction as its entries.
+"""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import asyncpg
+import msgspec
+
+from ledger import projections as P
+from ledger.accounts import Line, fund_account, postings_for
+from ledger.appender import Appended, Intent
+from ledger.canonical import format_time
+from ledger.errors import ConflictError, LedgerError, RuleError
+from ledger.storage import Organization
+from schemas.charity import Recorded
+
+_encode = msgspec.json.Encoder().encode
+
+
+@dataclass(frozen=True)
+class DonorPrivate:
+    """Donor personal data for ``donor_records`` (never in the log)."""
+
+    lookup: bytes | None
+    """Hash of the normalized email or phone, for erasure requests."""
+    salt: bytes
+    """Commitment salt."""
+    personal: dict[str, str]
+    """The personal data committed to."""
+
+
+@dataclass
+class Command:
+    """One write, as the policy sees it (the Intent's context)."""
+
+    kind: str
+    """Entry kind."""
+    body: dict[str, Any]
+    """Entry body as builtins (the policy may complete it, e.g. a beneficiary's version)."""
+    idem_key: str | None = None
+    """Idempotency-Key, recorded atomically with the entry."""
+    request_hash: bytes | None = None
+    """Hash of the request, stored with the key."""
+    donor: DonorPrivate | None = None
+    """Donor record to store with a donation."""
+    status: int = 201
+    """Status of the response."""
+
+
+def recorded(appended: Appended) -> Recorded:
+    return Recorded(
+        index=appended.index,
+        kind=appended.kind,
+        time=format_time(appended.created_at),
+        entry_hash=base64.b64encode(appended.entry_hash).decode(),
+        leaf_hash=base64.b64encode(appended.leaf_hash).decode(),
+    )
+
+
+@dataclass
+class _State:
+    """What admit knows, updated as it walks the batch in order."""
+
+    funds: dict[str, P.FundRow]
+    beneficiaries: dict[str, P.BeneficiaryRow]
+    balances: dict[tuple[str, str], int]
+    references: set[str]
+    keys: set[str]
+    targets: dict[int, P.MoneyRow]
+    target_lines: dict[int, list[Line]]
+    totals: dict[str, dict[str, int]]
+    corrected: set[int] = field(default_factory=set)
+    new_funds: set[str] = field(default_factory=set)
+
+    def balance(self, code: str, currency: str) -> int:
+        return self.balances.get((fund_account(code), currency), 0)
+
+    def post(self, lines: list[Line]) -> None:
+        for line in lines:
+            key = (line.account, line.currency)
+            self.balances[key] = self.balances.get(key, 0) + line.amount
+
+
+def _needs(commands: Sequence[Command]) -> dict[str, set]:
+    need: dict[str, set] = {k: set() for k in ("funds", "bens", "refs", "keys", "targets")}
+    for c in commands:
+        b = c.body
+        if c.idem_key:
+            need["keys"].add(c.idem_key)
+        if c.kind == "fund.created":
+            need["funds"].add(b["code"])
+            if b.get("earmark") and b["earmark"].get("beneficiary"):
+                need["bens"].add(b["earmark"]["beneficiary"])
+        elif c.kind.startswith("beneficiary."):
+            need["bens"].add(b["code"])
+        elif c.kind == "donation":
+            need["funds"].add(b["fund"])
+            need["refs"].add(b["reference"])
+        elif c.kind == "disbursement":
+            need["funds"].add(b["fund"])
+            need["bens"].add(b["beneficiary"])
+        elif c.kind == "transfer":
+            need["funds"].update((b["from_fund"], b["to_fund"]))
+        elif c.kind == "fee":
+            need["funds"].add(b["fund"])
+        elif c.kind == "correction":
+            need["targets"].add(b["corrects"])
+        elif c.kind == "evidence.attached":
+            need["targets"].add(b["disbursement"])
+    return need
+
+
+async def _load(conn: asyncpg.Connection, org_id: int, commands: Sequence[Command]) -> _State:
+    need = _needs(commands)
+    targets = await P.money_entries(conn, org_id, need["targets"]) if need["targets"] else {}
+    lines = await P.postings_of(conn, org_id, need["targets"]) if need["targets"] else {}
+    fund_codes = need["funds"] | {t.fund for t in targets.values()}
+    fund_codes |= {
+        t.counterparty for t in targets.values() if t.kind == "transfer" and t.counterparty
+    }
+    funds = await P.funds(conn, org_id, fund_codes) if fund_codes else {}
+    fee_funds = {c.body["fund"] for c in commands if c.kind == "fee"}
+    return _State(
+        funds=funds,
+        beneficiaries=await P.beneficiaries(conn, org_id, need["bens"]) if need["bens"] else {},
+        balances=await P.balances(conn, org_id, [fund_account(f) for f in fund_codes])
+        if fund_codes
+        else {},
+        references=await P.existing_references(conn, org_id, sorted(need["refs"])),
+        keys=await P.existing_idempotency_keys(conn, org_id, sorted(need["keys"])),
+        targets=targets,
+        target_lines=lines,
+        totals=await P.fund_totals(conn, org_id, fee_funds) if fee_funds else {},
+    )
+
+
+def _fund(state: _State, code: str, currency: str | None = None) -> P.FundRow:
+    fund = state.funds.get(code)
+    if fund is None:
+        raise RuleError(f"no fund {code!r} in this organization: create it first")
+    if currency is not None and currency != fund.currency:
+        raise RuleError(f"fund {code!r} is in {fund.currency}, got an amount in {currency}")
+    return fund
+
+
+def _beneficiary(state: _State, code: str) -> P.BeneficiaryRow:
+    found = state.beneficiaries.get(code)
+    if found is None:
+        raise RuleError(f"no beneficiary {code!r} in this organization: register it first")
+    return found
+
+
+def _require_funds(state: _State, code: str, currency: str, amount: int, what: str) -> None:
+    have = state.balance(code, currency)
+    if have < amount:
+        raise ConflictError(
+            f"{what} of {amount} {currency} would overdraw fund {code!r}, whose balance is {have}"
+        )
+
+
+def _check(state: _State, c: Command) -> None:
+    """Raise the reason ``c`` is refused, or update ``state`` as if it were appended."""
+    b = c.body
+    if c.idem_key is not None and c.idem_key in state.keys:
+        raise ConflictError(
+            f"Idempotency-Key {c.idem_key!r} was just used by another request that is being "
+            "recorded; retry to receive its response"
+        )
+    kind = c.kind
+    if kind == "fund.created":
+        if b["code"] in state.funds:
+            raise ConflictError(f"fund {b['code']!r} already exists")
+        earmark = b.get("earmark") or {}
+        if earmark.get("beneficiary"):
+            _beneficiary(state, earmark["beneficiary"])
+        state.funds[b["code"]] = P.FundRow(
+            b["code"], -1, b["name"], b["currency"], earmark or None, b["fee_cap_bps"]
+        )
+    elif kind == "beneficiary.registered":
+        if b["code"] in state.beneficiaries:
+            raise ConflictError(f"beneficiary {b['code']!r} already exists")
+        state.beneficiaries[b["code"]] = P.BeneficiaryRow(
+            b["code"], 1, -1, b["name"], b["city"], b["province"], b.get("registration")
+        )
+    elif kind == "beneficiary.updated":
+        current = _beneficiary(state, b["code"])
+        b["version"] = current.version + 1
+        state.beneficiaries[b["code"]] = P.BeneficiaryRow(
+            b["code"], b["version"], -1, b["name"], b["city"], b["province"], b.get("registration")
+        )
+    elif kind == "donation":
+        _fund(state, b["fund"], b["currency"])
+        if b["reference"] in state.references:
+            raise ConflictError(f"a donation with reference {b['reference']!r} is already recorded")
+        state.references.add(b["reference"])
+    elif kind == "disbursement":
+        fund = _fund(state, b["fund"], b["currency"])
+        _beneficiary(state, b["beneficiary"])
+        earmark = fund.earmark or {}
+        if earmark.get("beneficiary") and earmark["beneficiary"] != b["beneficiary"]:
+            raise RuleError(
+                f"fund {fund.code!r} is earmarked for beneficiary {earmark['beneficiary']!r}, "
+                f"not {b['beneficiary']!r}"
+            )
+        if earmark.get("purpose") and earmark["purpose"] != b["purpose"]:
+            raise RuleError(
+                f"fund {fund.code!r} is earmarked for {earmark['purpose']!r}, not {b['purpose']!r}"
+            )
+        _require_funds(state, b["fund"], b["currency"], b["amount"], "a disbursement")
+    elif kind == "transfer":
+        if b["from_fund"] == b["to_fund"]:
+            raise RuleError("a transfer needs two different funds")
+        _fund(state, b["from_fund"], b["currency"])
+        _fund(state, b["to_fund"], b["currency"])
+        _require_funds(state, b["from_fund"], b["currency"], b["amount"], "a transfer")
+    elif kind == "fee":
+        fund = _fund(state, b["fund"], b["currency"])
+        _require_funds(state, b["fund"], b["currency"], b["amount"], "a fee")
+        totals = state.totals.setdefault(b["fund"], {})
+        raised, fees = totals.get("donation", 0), totals.get("fee", 0) + b["amount"]
+        if fees * 10_000 > fund.fee_cap_bps * raised:
+            raise ConflictError(
+                f"fees of {fees} {b['currency']} would be more than {fund.fee_cap_bps / 100:g}% "
+                f"of the {raised} raised by fund {fund.code!r} (its overhead cap)"
+            )
+        totals["fee"] = fees
+    elif kind == "correction":
+        target = state.targets.get(b["corrects"])
+        if target is None or target.kind == "correction":
+            raise RuleError(
+                f"entry {b['corrects']} is not a donation, disbursement, transfer or fee: "
+                "only money entries can be corrected"
+            )
+        if target.corrected_by is not None or b["corrects"] in state.corrected:
+            raise ConflictError(f"entry {b['corrects']} is already corrected")
+        reversal = postings_for("correction", b, state.target_lines.get(b["corrects"], []))
+        for line in reversal:
+            if line.account.startswith("fund:") and line.amount < 0:
+                code = line.account.removeprefix("fund:")
+                _require_funds(state, code, line.currency, -line.amount, "this correction")
+        state.corrected.add(b["corrects"])
+        state.post(reversal)
+        return
+    elif kind == "evidence.attached":
+        target = state.targets.get(b["disbursement"])
+        if target is None or target.kind != "disbursement":
+            raise RuleError(f"entry {b['disbursement']} is not a disbursement")
+    state.post(postings_for(kind, b))
+    if c.idem_key is not None:
+        state.keys.add(c.idem_key)
+
+
+class CharityPolicy:
+    """The domain's BatchPolicy."""
+
+    async def admit(
+        self, conn: asyncpg.Connection, org: Organization, intents: Sequence[Intent]
+    ) -> list[LedgerError | None]:
+        commands = [i.context or Command(i.kind, i.body) for i in intents]
+        state = await _load(conn, org.id, commands)
+        verdicts: list[LedgerError | None] = []
+        for command in commands:
+            try:
+                _check(state, command)
+            except LedgerError as exc:
+                verdicts.append(exc)
+            else:
+                verdicts.append(None)
+        return verdicts
+
+    async def after_insert(
+        self,
+        conn: asyncpg.Connection,
+        org: Organization,
+        appended: Sequence[tuple[Intent, Appended]],
+    ) -> list[bytes]:
+        rows = P.BatchRows.empty()
+        corrections = [i.body["corrects"] for i, _ in appended if i.kind == "correction"]
+        lines_of = await P.postings_of(conn, org.id, corrections) if corrections else {}
+        targets = await P.money_entries(conn, org.id, corrections) if corrections else {}
+        responses = []
+        for intent, entry in appended:
+            command: Command = intent.context or Command(intent.kind, intent.body)
+            _rows_for(rows, entry.index, intent.kind, intent.body, lines_of, targets)
+            response = _encode(recorded(entry))
+            responses.append(response)
+            if command.idem_key is not None and command.request_hash is not None:
+                rows.idempotency.append(
+                    (command.idem_key, command.request_hash, command.status, response)
+                )
+            if command.donor is not None:
+                d = command.donor
+                rows.donors.append(
+                    (entry.index, d.lookup, d.salt, msgspec.json.encode(d.personal).decode())
+                )
+        await P.write_batch(conn, org.id, rows, appended[-1][1].index)
+        return responses
+
+
+def _rows_for(
+    rows: P.BatchRows,
+    index: int,
+    kind: str,
+    b: dict[str, Any],
+    lines_of: dict[int, list[Line]],
+    targets: dict[int, P.MoneyRow],
+) -> None:
+    if kind == "fund.created":
+        earmark = msgspec.json.encode(b["earmark"]).decode() if b.get("earmark") else None
+        rows.funds.append((b["code"], index, b["name"], b["currency"], earmark, b["fee_cap_bps"]))
+    elif kind.startswith("beneficiary."):
+        rows.beneficiaries.append(
+            (
+                b["code"],
+                b["version"],
+                index,
+                b["name"],
+                b["city"],
+                b["province"],
+                b.get("registration"),
+            )
+        )
+    elif kind in ("donation", "disbursement", "transfer", "fee"):
+        fund = b.get("fund") or b["from_fund"]
+        counterparty = b.get("beneficiary") or b.get("to_fund")
+        rows.money.append(
+            (index, kind, fund, counterparty, b["currency"], b["amount"], b.get("reference"))
+        )
+    elif kind == "correction":
+        target = targets[b["corrects"]]
+        rows.money.append((index, kind, target.fund, None, target.currency, target.amount, None))
+        rows.corrections.append((b["corrects"], index))
+    lines = postings_for(
+        kind, b, lines_of.get(b.get("corrects", -1)) if kind == "correction" else None
+    )
+    for n, line in enumerate(lines):
+        rows.postings.append((index, n, line.account, line.currency, line.amount))
+        key = (line.account, line.currency)
+        rows.deltas[key] = rows.deltas.get(key, 0) + line.amount

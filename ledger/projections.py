@@ -1,0 +1,390 @@
+"""Storage of the charity domain's projections, records and keys (named queries only).
+
+The log is the source of truth; these tables are written in the same transaction as the
+entries they derive from (see ``ledger.charity.CharityPolicy``), or hold data that must stay
+out of the public log (donor personal data, API key hashes, evidence bytes).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+import asyncpg
+
+from ledger.accounts import Line
+from ledger.storage import Q
+
+
+@dataclass(frozen=True)
+class FundRow:
+    """A fund as projected from its fund.created entry."""
+
+    code: str
+    """Public code."""
+    entry_idx: int
+    """The fund.created entry."""
+    name: str
+    """Display name."""
+    currency: str
+    """ISO 4217 currency."""
+    earmark: dict[str, Any] | None
+    """Earmark, if any."""
+    fee_cap_bps: int
+    """Fee cap in basis points."""
+
+
+@dataclass(frozen=True)
+class BeneficiaryRow:
+    """One version of a beneficiary."""
+
+    code: str
+    """Public code."""
+    version: int
+    """1-based version."""
+    entry_idx: int
+    """The entry that made this version."""
+    name: str
+    """Name."""
+    city: str
+    """City."""
+    province: str
+    """Province."""
+    registration: str | None
+    """Registration number."""
+
+
+@dataclass(frozen=True)
+class MoneyRow:
+    """A money entry as projected."""
+
+    entry_idx: int
+    """The entry."""
+    kind: str
+    """Entry kind."""
+    fund: str
+    """Fund (source fund of a transfer)."""
+    counterparty: str | None
+    """Beneficiary of a disbursement or destination of a transfer."""
+    currency: str
+    """Currency."""
+    amount: int
+    """Minor units."""
+    reference: str | None
+    """External reference."""
+    corrected_by: int | None
+    """Index of the correction that reverses it."""
+
+
+@dataclass(frozen=True)
+class IdempotencyRow:
+    """A stored Idempotency-Key outcome."""
+
+    key: str
+    """The key."""
+    request_hash: bytes
+    """Hash of the original request."""
+    status: int
+    """Original status."""
+    response: bytes
+    """Original JSON body."""
+
+
+@dataclass(frozen=True)
+class ApiKeyRow:
+    """An API key without its secret."""
+
+    id: UUID
+    """Public id."""
+    org_id: int
+    """Organization."""
+    prefix: str
+    """Lookup prefix."""
+    secret_hash: bytes
+    """SHA-256 of the key text."""
+    role: str
+    """Role."""
+    label: str
+    """Label."""
+    created_at: datetime | None
+    """Issue time."""
+    revoked_at: datetime | None
+    """Revocation time."""
+
+
+def _fund(r: asyncpg.Record) -> FundRow:
+    earmark = json.loads(r["earmark"]) if r["earmark"] else None
+    return FundRow(r["code"], r["entry_idx"], r["name"], r["currency"], earmark, r["fee_cap_bps"])
+
+
+def _beneficiary(r: asyncpg.Record) -> BeneficiaryRow:
+    return BeneficiaryRow(
+        r["code"],
+        r["version"],
+        r["entry_idx"],
+        r["name"],
+        r["city"],
+        r["province"],
+        r["registration"],
+    )
+
+
+def _money(r: asyncpg.Record) -> MoneyRow:
+    return MoneyRow(
+        r["entry_idx"],
+        r["kind"],
+        r["fund"],
+        r["counterparty"],
+        r["currency"],
+        r["amount"],
+        r["reference"],
+        r["corrected_by"],
+    )
+
+
+# --- reads (any connection) ----------------------------------------------------------------
+
+
+async def funds(conn: asyncpg.Connection, org_id: int, codes: Iterable[str]) -> dict[str, FundRow]:
+    rows = await conn.fetch(Q["funds_by_code"], org_id, list(codes))
+    return {r["code"]: _fund(r) for r in rows}
+
+
+async def list_funds(
+    conn: asyncpg.Connection, org_id: int, after: str, limit: int
+) -> list[FundRow]:
+    return [_fund(r) for r in await conn.fetch(Q["list_funds"], org_id, after, limit)]
+
+
+async def beneficiaries(
+    conn: asyncpg.Connection, org_id: int, codes: Iterable[str]
+) -> dict[str, BeneficiaryRow]:
+    rows = await conn.fetch(Q["beneficiaries_by_code"], org_id, list(codes))
+    return {r["code"]: _beneficiary(r) for r in rows}
+
+
+async def list_beneficiaries(
+    conn: asyncpg.Connection, org_id: int, after: str, limit: int
+) -> list[BeneficiaryRow]:
+    return [
+        _beneficiary(r) for r in await conn.fetch(Q["list_beneficiaries"], org_id, after, limit)
+    ]
+
+
+async def beneficiary_history(
+    conn: asyncpg.Connection, org_id: int, code: str
+) -> list[BeneficiaryRow]:
+    return [_beneficiary(r) for r in await conn.fetch(Q["beneficiary_history"], org_id, code)]
+
+
+async def balances(
+    conn: asyncpg.Connection, org_id: int, accounts: Iterable[str]
+) -> dict[tuple[str, str], int]:
+    rows = await conn.fetch(Q["balances_of"], org_id, list(accounts))
+    return {(r["account"], r["currency"]): r["amount"] for r in rows}
+
+
+async def all_balances(conn: asyncpg.Connection, org_id: int) -> list[tuple[str, str, int]]:
+    rows = await conn.fetch(Q["all_balances"], org_id)
+    return [(r["account"], r["currency"], r["amount"]) for r in rows]
+
+
+async def balances_as_of(
+    conn: asyncpg.Connection, org_id: int, size: int
+) -> list[tuple[str, str, int]]:
+    rows = await conn.fetch(Q["balances_as_of"], org_id, size)
+    return [(r["account"], r["currency"], r["amount"]) for r in rows]
+
+
+async def money_entries(
+    conn: asyncpg.Connection, org_id: int, indexes: Iterable[int]
+) -> dict[int, MoneyRow]:
+    rows = await conn.fetch(Q["money_entries_at"], org_id, list(indexes))
+    return {r["entry_idx"]: _money(r) for r in rows}
+
+
+async def postings_of(
+    conn: asyncpg.Connection, org_id: int, indexes: Iterable[int]
+) -> dict[int, list[Line]]:
+    found: dict[int, list[Line]] = {}
+    for r in await conn.fetch(Q["postings_of"], org_id, list(indexes)):
+        found.setdefault(r["entry_idx"], []).append(Line(r["account"], r["currency"], r["amount"]))
+    return found
+
+
+async def existing_references(
+    conn: asyncpg.Connection, org_id: int, refs: Sequence[str]
+) -> set[str]:
+    if not refs:
+        return set()
+    return {r["reference"] for r in await conn.fetch(Q["existing_references"], org_id, list(refs))}
+
+
+async def fund_totals(
+    conn: asyncpg.Connection, org_id: int, codes: Iterable[str]
+) -> dict[str, dict[str, int]]:
+    totals: dict[str, dict[str, int]] = {}
+    for r in await conn.fetch(Q["fund_totals"], org_id, list(codes)):
+        totals.setdefault(r["fund"], {})[r["kind"]] = r["amount"]
+    return totals
+
+
+async def idempotency(conn: asyncpg.Connection, org_id: int, key: str) -> IdempotencyRow | None:
+    r = await conn.fetchrow(Q["idempotency_record"], org_id, key)
+    return IdempotencyRow(r["key"], r["request_hash"], r["status"], r["response"]) if r else None
+
+
+async def existing_idempotency_keys(
+    conn: asyncpg.Connection, org_id: int, keys: Sequence[str]
+) -> set[str]:
+    if not keys:
+        return set()
+    return {r["key"] for r in await conn.fetch(Q["existing_idempotency_keys"], org_id, list(keys))}
+
+
+async def evidence_present(
+    conn: asyncpg.Connection, org_id: int, digests: Sequence[bytes]
+) -> set[bytes]:
+    if not digests:
+        return set()
+    return {r["sha256"] for r in await conn.fetch(Q["evidence_present"], org_id, list(digests))}
+
+
+async def evidence_file(
+    conn: asyncpg.Connection, org_id: int, digest: bytes
+) -> tuple[str, bytes] | None:
+    r = await conn.fetchrow(Q["evidence_file"], org_id, digest)
+    return (r["content_type"], r["content"]) if r else None
+
+
+async def donor_record(
+    conn: asyncpg.Connection, org_id: int, donation_idx: int
+) -> tuple[bytes | None, dict[str, Any] | None, datetime | None] | None:
+    r = await conn.fetchrow(Q["donor_record"], org_id, donation_idx)
+    if r is None:
+        return None
+    return r["salt"], json.loads(r["personal"]) if r["personal"] else None, r["erased_at"]
+
+
+async def api_key_by_prefix(conn: asyncpg.Connection, prefix: str) -> ApiKeyRow | None:
+    r = await conn.fetchrow(Q["api_key_by_prefix"], prefix)
+    if r is None:
+        return None
+    return ApiKeyRow(
+        r["id"], r["org_id"], prefix, r["secret_hash"], r["role"], "", None, r["revoked_at"]
+    )
+
+
+async def list_api_keys(conn: asyncpg.Connection, org_id: int) -> list[ApiKeyRow]:
+    return [
+        ApiKeyRow(
+            r["id"],
+            org_id,
+            r["prefix"],
+            b"",
+            r["role"],
+            r["label"],
+            r["created_at"],
+            r["revoked_at"],
+        )
+        for r in await conn.fetch(Q["list_api_keys"], org_id)
+    ]
+
+
+# --- writes (inside the caller's transaction) -----------------------------------------------
+
+
+async def insert_api_key(
+    conn: asyncpg.Connection,
+    key_id: UUID,
+    org_id: int,
+    prefix: str,
+    secret_hash: bytes,
+    role: str,
+    label: str,
+) -> None:
+    await conn.execute(Q["insert_api_key"], key_id, org_id, prefix, secret_hash, role, label)
+
+
+async def revoke_api_key(conn: asyncpg.Connection, org_id: int, key_id: UUID) -> bool:
+    return await conn.execute(Q["revoke_api_key"], org_id, key_id) == "UPDATE 1"
+
+
+async def insert_evidence(
+    conn: asyncpg.Connection, org_id: int, digest: bytes, content_type: str, content: bytes
+) -> None:
+    await conn.execute(Q["insert_evidence"], org_id, digest, content_type, len(content), content)
+
+
+async def donor_records_by_lookup(
+    conn: asyncpg.Connection, org_id: int, lookup: bytes
+) -> list[int]:
+    return [
+        r["donation_idx"] for r in await conn.fetch(Q["donor_records_by_lookup"], org_id, lookup)
+    ]
+
+
+async def erase_donor_records(conn: asyncpg.Connection, org_id: int, indexes: list[int]) -> None:
+    await conn.execute(Q["erase_donor_records"], org_id, indexes)
+
+
+@dataclass
+class BatchRows:
+    """Everything one append batch writes besides the log itself."""
+
+    funds: list[tuple[str, int, str, str, str | None, int]]
+    beneficiaries: list[tuple[str, int, int, str, str, str, str | None]]
+    money: list[tuple[int, str, str, str | None, str, int, str | None]]
+    corrections: list[tuple[int, int]]
+    postings: list[tuple[int, int, str, str, int]]
+    deltas: dict[tuple[str, str], int]
+    idempotency: list[tuple[str, bytes, int, bytes]]
+    donors: list[tuple[int, bytes | None, bytes, str]]
+
+    @classmethod
+    def empty(cls) -> BatchRows:
+        return cls([], [], [], [], [], {}, [], [])
+
+
+def _cols(rows: Sequence[tuple], n: int) -> list[list]:
+    return [[r[i] for r in rows] for i in range(n)]
+
+
+async def write_batch(
+    conn: asyncpg.Connection, org_id: int, rows: BatchRows, last_idx: int
+) -> None:
+    if rows.funds:
+        await conn.execute(Q["insert_funds"], org_id, *_cols(rows.funds, 6))
+    if rows.beneficiaries:
+        await conn.execute(Q["insert_beneficiary_versions"], org_id, *_cols(rows.beneficiaries, 7))
+    if rows.money:
+        await conn.execute(Q["insert_money_entries"], org_id, *_cols(rows.money, 7))
+    if rows.corrections:
+        await conn.execute(Q["insert_corrections"], org_id, *_cols(rows.corrections, 2))
+        await conn.execute(Q["mark_corrected"], org_id, *_cols(rows.corrections, 2))
+    if rows.postings:
+        await conn.execute(Q["insert_postings"], org_id, *_cols(rows.postings, 5))
+    deltas = [(a, c, v) for (a, c), v in sorted(rows.deltas.items()) if v]
+    if deltas:
+        await conn.execute(Q["add_to_balances"], org_id, *_cols(deltas, 3), last_idx)
+    if rows.idempotency:
+        await conn.execute(Q["insert_idempotency_keys"], org_id, *_cols(rows.idempotency, 4))
+    if rows.donors:
+        await conn.execute(Q["insert_donor_records"], org_id, *_cols(rows.donors, 4))
+
+
+async def insert_idempotency(
+    conn: asyncpg.Connection,
+    org_id: int,
+    key: str,
+    request_hash: bytes,
+    status: int,
+    response: bytes,
+) -> None:
+    await conn.execute(
+        Q["insert_idempotency_keys"], org_id, [key], [request_hash], [status], [response]
+    )

@@ -1,0 +1,337 @@
+"""The charity domain's documents: requests, entry bodies, and responses.
+
+Entry bodies are what the log hashes and publishes (the ``body`` member of an entry's
+canonical bytes, docs/FORMAT.md): they never hold donor personal data, only a salted
+commitment and the display the donor chose. Requests are what clients send; responses what
+the API answers. All inherit the policy of ``schemas.base.Document``.
+"""
+
+from __future__ import annotations
+
+import datetime
+from typing import Annotated, Literal
+
+import msgspec
+
+from schemas.base import Document
+from schemas.money import Amount, CurrencyCode, check_currency
+
+Code = Annotated[str, msgspec.Meta(pattern=r"^[a-z0-9][a-z0-9-]{0,62}$", description="public code")]
+Text = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
+LongText = Annotated[str, msgspec.Meta(min_length=1, max_length=1000)]
+Reference = Annotated[str, msgspec.Meta(min_length=1, max_length=100, pattern=r"^[\x21-\x7e]+$")]
+EntryIndex = Annotated[int, msgspec.Meta(ge=0, le=2**53 - 1)]
+FeeCap = Annotated[int, msgspec.Meta(ge=0, le=1000, description="basis points; 1000 = 10%")]
+
+Channel = Literal["bank_transfer", "e_wallet", "qris", "cash", "card", "payment_gateway", "other"]
+Purpose = Literal["food", "education", "health", "shelter", "clothing", "operations", "other"]
+Role = Literal["admin", "recorder", "auditor"]
+
+
+# --- entry bodies (hashed and public) -----------------------------------------------------
+
+
+class Earmark(Document, frozen=True):
+    """What a fund is reserved for: one beneficiary, or one purpose."""
+
+    beneficiary: Code | None = None
+    """Only this beneficiary may receive disbursements from the fund."""
+    purpose: Purpose | None = None
+    """Only disbursements of this purpose may come from the fund."""
+
+
+class FundBody(Document, frozen=True):
+    """``fund.created``: a fund or campaign."""
+
+    code: Code
+    name: Text
+    currency: CurrencyCode
+    earmark: Earmark | None = None
+    fee_cap_bps: FeeCap = 1000
+    """Most fees may take, in basis points of donations (0 for zakat and disaster funds)."""
+
+
+class BeneficiaryBody(Document, frozen=True):
+    """``beneficiary.registered`` (version 1) and ``beneficiary.updated`` (later versions)."""
+
+    code: Code
+    version: Annotated[int, msgspec.Meta(ge=1)]
+    name: Text
+    city: Text
+    province: Text
+    registration: Text | None = None
+    """Official registration number (e.g. of an LKSA), if any."""
+
+
+class DonorPublic(Document, frozen=True):
+    """What the log says about a donor: a commitment and the display they consented to."""
+
+    commitment: str | None
+    """Base64 SHA-256 commitment to the donor's personal data (None when none was given)."""
+    display: Text | None
+    """Public name the donor consented to; None means anonymous."""
+
+
+class DonationBody(Document, frozen=True):
+    """``donation``: money into a fund."""
+
+    fund: Code
+    amount: Amount
+    currency: CurrencyCode
+    received_on: datetime.date
+    channel: Channel
+    reference: Reference
+    donor: DonorPublic
+    message: LongText | None = None
+
+
+class DisbursementBody(Document, frozen=True):
+    """``disbursement``: money out of a fund to a beneficiary."""
+
+    fund: Code
+    beneficiary: Code
+    amount: Amount
+    currency: CurrencyCode
+    purpose: Purpose
+    paid_on: datetime.date
+    reference: Reference
+
+
+class TransferBody(Document, frozen=True):
+    """``transfer``: money between two funds of the organization."""
+
+    from_fund: Code
+    to_fund: Code
+    amount: Amount
+    currency: CurrencyCode
+    transferred_on: datetime.date
+    reason: LongText
+
+
+class FeeBody(Document, frozen=True):
+    """``fee``: fundraising overhead or operating cost, counted against the fund's cap."""
+
+    fund: Code
+    amount: Amount
+    currency: CurrencyCode
+    charged_on: datetime.date
+    description: LongText
+
+
+class CorrectionBody(Document, frozen=True):
+    """``correction``: reverses one earlier money entry (at most one correction per entry)."""
+
+    corrects: EntryIndex
+    reason: LongText
+
+
+class EvidenceBody(Document, frozen=True):
+    """``evidence.attached``: commits a file's hash to a disbursement."""
+
+    disbursement: EntryIndex
+    sha256: Annotated[str, msgspec.Meta(pattern="^[0-9a-f]{64}$")]
+    content_type: Literal["application/pdf", "image/jpeg", "image/png"]
+    size: Annotated[int, msgspec.Meta(gt=0)]
+
+
+class DonorErasedBody(Document, frozen=True):
+    """``donor.erased``: a donor's personal data was erased; commitments stay, unopenable."""
+
+    records: Annotated[int, msgspec.Meta(ge=1)]
+
+
+class _Priced(Document, frozen=True):
+    """Requests that carry a currency: it must be an active ISO 4217 code."""
+
+    def __post_init__(self) -> None:
+        check_currency(self.currency)  # type: ignore[attr-defined]
+
+
+# --- requests -----------------------------------------------------------------------------
+
+
+class FundCreate(_Priced, frozen=True):
+    code: Code
+    name: Text
+    currency: CurrencyCode
+    earmark: Earmark | None = None
+    fee_cap_bps: FeeCap = 1000
+
+
+class BeneficiaryCreate(Document, frozen=True):
+    code: Code
+    name: Text
+    city: Text
+    province: Text
+    registration: Text | None = None
+
+
+class BeneficiaryChange(Document, frozen=True):
+    """The full new state of a beneficiary (the old versions stay in the log)."""
+
+    name: Text
+    city: Text
+    province: Text
+    registration: Text | None = None
+
+
+class DonorIn(Document, frozen=True):
+    """Donor personal data: stored outside the log, erasable on request."""
+
+    name: Text | None = None
+    email: Annotated[str, msgspec.Meta(pattern=r"^[^@\s]{1,64}@[^@\s]{1,255}$")] | None = None
+    phone: Annotated[str, msgspec.Meta(pattern=r"^\+?[0-9 ()-]{5,20}$")] | None = None
+    address: LongText | None = None
+    public_name: Text | None = None
+    """The name the donor consents to show publicly; absent means anonymous."""
+
+
+class DonationCreate(_Priced, frozen=True):
+    fund: Code
+    amount: Amount
+    currency: CurrencyCode
+    received_on: datetime.date
+    channel: Channel
+    reference: Reference
+    donor: DonorIn = msgspec.field(default_factory=DonorIn)
+    message: LongText | None = None
+
+
+class DonationBatch(Document, frozen=True):
+    """Up to 1,000 donations recorded all or nothing (bank statement imports)."""
+
+    donations: Annotated[list[DonationCreate], msgspec.Meta(min_length=1, max_length=1000)]
+
+
+class DisbursementCreate(_Priced, frozen=True):
+    fund: Code
+    beneficiary: Code
+    amount: Amount
+    currency: CurrencyCode
+    purpose: Purpose
+    paid_on: datetime.date
+    reference: Reference
+
+
+class TransferCreate(_Priced, frozen=True):
+    from_fund: Code
+    to_fund: Code
+    amount: Amount
+    currency: CurrencyCode
+    transferred_on: datetime.date
+    reason: LongText
+
+
+class FeeCreate(_Priced, frozen=True):
+    fund: Code
+    amount: Amount
+    currency: CurrencyCode
+    charged_on: datetime.date
+    description: LongText
+
+
+class CorrectionCreate(Document, frozen=True):
+    corrects: EntryIndex
+    reason: LongText
+
+
+class DonorErase(Document, frozen=True):
+    """Identify the donor by the email or phone they gave."""
+
+    email: str | None = None
+    phone: str | None = None
+
+
+class ApiKeyCreate(Document, frozen=True):
+    role: Role
+    label: Annotated[str, msgspec.Meta(max_length=200)] = ""
+
+
+# --- responses ----------------------------------------------------------------------------
+
+
+class Recorded(Document, frozen=True):
+    """A write that is committed to the log."""
+
+    index: int
+    """The entry's index in the organization's log."""
+    kind: str
+    """Entry kind."""
+    time: str
+    """Server timestamp (RFC 3339, as in the entry)."""
+    entry_hash: str
+    """Base64 chain hash."""
+    leaf_hash: str
+    """Base64 RFC 9162 leaf hash."""
+
+
+class BatchRecorded(Document, frozen=True):
+    recorded: list[Recorded]
+
+
+class Erased(Document, frozen=True):
+    records: int
+    entry: Recorded
+
+
+class ApiKeyCreated(Document, frozen=True):
+    id: str
+    key: str
+    """The secret: shown this once, stored only as a hash."""
+    role: Role
+    label: str
+
+
+class ApiKeyView(Document, frozen=True):
+    id: str
+    prefix: str
+    role: Role
+    label: str
+    created_at: datetime.datetime
+    revoked_at: datetime.datetime | None
+
+
+class Balance(Document, frozen=True):
+    account: str
+    currency: str
+    amount: int
+
+
+class FundView(Document, frozen=True):
+    code: str
+    name: str
+    currency: str
+    minor_units: int
+    earmark: Earmark | None
+    fee_cap_bps: int
+    created_at_index: int
+    raised: int
+    """Sum of donations (net of corrections)."""
+    disbursed: int
+    """Sum of disbursements to beneficiaries (net of corrections)."""
+    fees: int
+    """Sum of fees and operating costs (net of corrections)."""
+    transferred_in: int
+    transferred_out: int
+    balance: int
+    overhead_bps: int
+    """fees / raised in basis points (0 when nothing was raised)."""
+    over_cap: bool
+    """True when overhead_bps exceeds fee_cap_bps."""
+
+
+class BeneficiaryView(Document, frozen=True):
+    code: str
+    version: int
+    name: str
+    city: str
+    province: str
+    registration: str | None
+    entry_index: int
+    received: list[Balance]
+
+
+class BalancesView(Document, frozen=True):
+    as_of: int
+    """Balances include entries with index < as_of (the tree size)."""
+    balances: list[Balance]

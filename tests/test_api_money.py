@@ -1,0 +1,115 @@
+"""The charity API end to end: funds, beneficiaries, donations, disbursements, balances."""
+
+from __future__ import annotations
+
+import asyncio
+
+from tests.apikit import auth, idem
+from tests.logkit import assert_log_verifies
+
+
+async def test_walkthrough_records_money_and_balances_match(charity, store):
+    await charity.fund()
+    await charity.beneficiary()
+    d = await charity.donate(500_000_00)
+    assert d["kind"] == "donation" and d["index"] >= 1
+    r = await charity.disburse(200_000_00)
+    assert r.status_code == 201, r.text
+    fund = (await charity.client.get(charity.url("/funds/senyum-2026"))).json()
+    assert fund["raised"] == 500_000_00 and fund["disbursed"] == 200_000_00
+    assert fund["balance"] == 300_000_00 and fund["minor_units"] == 2
+    bens = (await charity.client.get(charity.url("/beneficiaries"))).json()
+    assert bens["items"][0]["received"][0]["amount"] == 200_000_00
+    balances = (await charity.client.get(charity.url("/balances"))).json()
+    by = {b["account"]: b["amount"] for b in balances["balances"]}
+    assert by == {
+        "donors": -500_000_00,
+        "fund:senyum-2026": 300_000_00,
+        "beneficiary:lksa-harapan": 200_000_00,
+    }
+    await assert_log_verifies(store)
+
+
+async def test_overdraft_is_refused_with_409_and_concurrent_disbursements_never_overdraw(
+    charity, store
+):
+    await charity.fund()
+    await charity.beneficiary()
+    await charity.donate(1_000)
+    results = await asyncio.gather(*(charity.disburse(100) for _ in range(25)))
+    codes = sorted(r.status_code for r in results)
+    assert codes.count(201) == 10 and codes.count(409) == 15
+    refused = next(r for r in results if r.status_code == 409)
+    assert refused.headers["content-type"].startswith("application/problem+json")
+    assert "overdraw" in refused.json()["detail"]
+    fund = (await charity.client.get(charity.url("/funds/senyum-2026"))).json()
+    assert fund["balance"] == 0
+    await assert_log_verifies(store)
+
+
+async def test_idempotency_replay_mismatch_and_concurrent_retries(charity, store):
+    await charity.fund()
+    body = {
+        "fund": "senyum-2026",
+        "amount": 10_000,
+        "currency": "IDR",
+        "received_on": "2026-11-01",
+        "channel": "qris",
+        "reference": "QRIS-1",
+    }
+    headers = auth(charity.keys["recorder"], **{"Idempotency-Key": "k-1"})
+    first = await charity.client.post(charity.url("/donations"), json=body, headers=headers)
+    again = await charity.client.post(charity.url("/donations"), json=body, headers=headers)
+    assert first.status_code == again.status_code == 201
+    assert again.json() == first.json() and again.headers["Idempotency-Replayed"] == "true"
+    other = await charity.client.post(
+        charity.url("/donations"), json={**body, "amount": 5}, headers=headers
+    )
+    assert other.status_code == 422 and "different request" in other.json()["detail"]
+    h2 = auth(charity.keys["recorder"], **{"Idempotency-Key": "k-2"})
+    b2 = {**body, "reference": "QRIS-2"}
+    races = await asyncio.gather(
+        *(charity.client.post(charity.url("/donations"), json=b2, headers=h2) for _ in range(10))
+    )
+    ok = [r for r in races if r.status_code == 201]
+    assert ok and all(r.status_code in (201, 409) for r in races)
+    assert len({r.json()["index"] for r in ok}) == 1
+    entries = (await charity.client.get(charity.url("/entries?limit=1000"))).json()["items"]
+    assert sum(1 for e in entries if e["document"]["body"].get("reference") == "QRIS-2") == 1
+    await assert_log_verifies(store)
+
+
+async def test_missing_idempotency_key_and_bad_input_are_clear_4xx(charity, store):
+    await charity.fund()
+    url = charity.url("/donations")
+    rec = auth(charity.keys["recorder"])
+    body = {
+        "fund": "senyum-2026",
+        "amount": 5,
+        "currency": "IDR",
+        "received_on": "2026-11-01",
+        "channel": "qris",
+        "reference": "R",
+    }
+    before = await store.head(1)
+    cases = [
+        (body, rec, 422, "Idempotency-Key"),
+        ({**body, "amount": -5}, {**rec, **idem()}, 400, "amount"),
+        ({**body, "amount": 10**16}, {**rec, **idem()}, 400, "amount"),
+        ({**body, "amount": 1.5}, {**rec, **idem()}, 400, "amount"),
+        ({**body, "currency": "XYZ"}, {**rec, **idem()}, 400, "ISO 4217"),
+        ({**body, "currency": "USD"}, {**rec, **idem()}, 422, "IDR"),
+        ({**body, "fund": "nope"}, {**rec, **idem()}, 422, "no fund"),
+        ({**body, "extra": 1}, {**rec, **idem()}, 400, "extra"),
+    ]
+    for payload, headers, status, text in cases:
+        r = await charity.client.post(url, json=payload, headers=headers)
+        assert r.status_code == status, (payload, r.text)
+        assert r.headers["content-type"].startswith("application/problem+json")
+        assert text in r.text, r.text
+    r = await charity.client.post(
+        url, content=b"{not json", headers={**rec, **idem(), "Content-Type": "application/json"}
+    )
+    assert r.status_code == 400 and r.headers["content-type"].startswith("application/problem+json")
+    assert (await store.head(1)).size == before.size
+    await assert_log_verifies(store)
