@@ -9,6 +9,9 @@ from litestar import Litestar, get
 from litestar.datastructures import State
 from litestar.di import NamedDependency, Provide
 from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import SwaggerRenderPlugin
+from litestar.static_files import create_static_files_router
+from swagger_ui_bundle import swagger_ui_path
 
 from ledger import migrate
 from ledger.api.admin import AdminController
@@ -22,6 +25,10 @@ from ledger.problems import EXCEPTION_HANDLERS
 from ledger.services import Services
 from ledger.settings import Settings
 from ledger.storage import Store
+
+
+DOCS_ASSETS = "/docs-assets"
+"""Swagger UI's files, served from the swagger-ui-bundle package: the docs work offline."""
 
 
 @get("/healthz", summary="Liveness", tags=["operations"], sync_to_thread=False)
@@ -74,12 +81,26 @@ def create_app(settings: Settings, *, fault: FaultHook | None = None) -> Litesta
             PublicLogController,
             OrganizationController,
             AdminController,
+            create_static_files_router(
+                path=DOCS_ASSETS, directories=[str(swagger_ui_path)], include_in_schema=False
+            ),
         ],
         dependencies={"services": Provide(provide_services, sync_to_thread=False)},
         exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
         lifespan=[lifespan],
         openapi_config=OpenAPIConfig(
-            title="Donation transparency ledger", version="1", path="/schema"
+            title="Donation transparency ledger",
+            version="1",
+            path="/schema",
+            render_plugins=[
+                SwaggerRenderPlugin(
+                    path="/",
+                    js_url=f"{DOCS_ASSETS}/swagger-ui-bundle.js",
+                    css_url=f"{DOCS_ASSETS}/swagger-ui.css",
+                    standalone_preset_js_url=f"{DOCS_ASSETS}/swagger-ui-standalone-preset.js",
+                    favicon="<link rel='icon' href='/docs-assets/favicon-32x32.png'>",
+                )
+            ],
         ),
         request_max_body_size=settings.max_body_bytes,
     )
