@@ -15,6 +15,7 @@ from swagger_ui_bundle import swagger_ui_path
 
 from ledger import migrate
 from ledger.api.admin import AdminController
+from ledger.api.proofs import ProofController, verify_endpoint
 from ledger.api.public import PublicLogController
 from ledger.api.writes import OrganizationController
 from ledger.appender import Appender, FaultHook
@@ -25,7 +26,6 @@ from ledger.problems import EXCEPTION_HANDLERS
 from ledger.services import Services
 from ledger.settings import Settings
 from ledger.storage import Store
-
 
 DOCS_ASSETS = "/docs-assets"
 """Swagger UI's files, served from the swagger-ui-bundle package: the docs work offline."""
@@ -81,6 +81,8 @@ def create_app(settings: Settings, *, fault: FaultHook | None = None) -> Litesta
             PublicLogController,
             OrganizationController,
             AdminController,
+            ProofController,
+            verify_endpoint,
             create_static_files_router(
                 path=DOCS_ASSETS, directories=[str(swagger_ui_path)], include_in_schema=False
             ),

@@ -31,12 +31,29 @@ B64 = lambda b: base64.b64encode(b).decode()  # noqa: E731
 
 ENTRIES = [
     ("log.created", {"slug": "yayasan-senyum", "name": "Yayasan Senyum Anak", "vkey": None}),
-    ("fund.created", {"code": "senyum-2026", "name": "#SenyumAnak 2026", "currency": "IDR",
-                      "earmark": None, "fee_cap_bps": 1000}),
-    ("donation", {"fund": "senyum-2026", "amount": 125000000, "currency": "IDR",
-                  "received_on": "2026-11-01", "channel": "qris", "reference": "QRIS-0001",
-                  "donor": {"commitment": None, "display": "Hamba Allah"},
-                  "message": "Semoga bermanfaat — untuk anak-anak \"Senyum\"\n"}),
+    (
+        "fund.created",
+        {
+            "code": "senyum-2026",
+            "name": "#SenyumAnak 2026",
+            "currency": "IDR",
+            "earmark": None,
+            "fee_cap_bps": 1000,
+        },
+    ),
+    (
+        "donation",
+        {
+            "fund": "senyum-2026",
+            "amount": 125000000,
+            "currency": "IDR",
+            "received_on": "2026-11-01",
+            "channel": "qris",
+            "reference": "QRIS-0001",
+            "donor": {"commitment": None, "display": "Hamba Allah"},
+            "message": 'Semoga bermanfaat — untuk anak-anak "Senyum"\n',
+        },
+    ),
 ]
 
 
@@ -53,11 +70,19 @@ def build() -> dict:
         leaf = merkle.leaf_hash(data)
         chained = entry_hash(prev, leaf)
         tree.append(leaf)
-        out.append({
-            "index": i, "kind": kind, "time": time.isoformat(), "body": body,
-            "canonical": data.decode("utf-8"), "leaf_hash": B64(leaf),
-            "prev_hash": B64(prev), "entry_hash": B64(chained), "root_after": B64(tree.root()),
-        })
+        out.append(
+            {
+                "index": i,
+                "kind": kind,
+                "time": time.isoformat(),
+                "body": body,
+                "canonical": data.decode("utf-8"),
+                "leaf_hash": B64(leaf),
+                "prev_hash": B64(prev),
+                "entry_hash": B64(chained),
+                "root_after": B64(tree.root()),
+            }
+        )
         prev = chained
     note = sign_checkpoint(Checkpoint(ORIGIN, tree.size, tree.root()), [signer])
     salt = bytes(range(16))
@@ -69,8 +94,11 @@ def build() -> dict:
         "vkey": signer.vkey(),
         "entries": out,
         "checkpoint": note,
-        "donor_commitment": {"salt": B64(salt), "personal": personal,
-                             "commitment": commitment(salt, personal)},
+        "donor_commitment": {
+            "salt": B64(salt),
+            "personal": personal,
+            "commitment": commitment(salt, personal),
+        },
     }
 
 
@@ -93,11 +121,14 @@ def test_vectors_are_self_consistent_from_first_principles():
         assert B64(prev) == e["entry_hash"]
         leaves.append(leaf)
     left = hashlib.sha256(b"\x01" + leaves[0] + leaves[1]).digest()
-    assert B64(hashlib.sha256(b"\x01" + left + leaves[2]).digest()) == v["entries"][-1]["root_after"]
+    assert (
+        B64(hashlib.sha256(b"\x01" + left + leaves[2]).digest()) == v["entries"][-1]["root_after"]
+    )
     c = v["donor_commitment"]
     personal = json.dumps(c["personal"], sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    digest = hashlib.sha256(b"donation-ledger donor v1\x00" + base64.b64decode(c["salt"])
-                            + personal.encode()).digest()
+    digest = hashlib.sha256(
+        b"donation-ledger donor v1\x00" + base64.b64decode(c["salt"]) + personal.encode()
+    ).digest()
     assert B64(digest) == c["commitment"]
 
 
@@ -105,7 +136,7 @@ def test_vectors_are_self_consistent_from_first_principles():
     ("value", "expected"),
     [
         ({"b": 1, "a": [True, None, "x"]}, b'{"a":[true,null,"x"],"b":1}'),
-        ({"s": "é\u2028\x1f\"\\/"}, '{"s":"é\u2028\\u001f\\"\\\\/"}'.encode()),
+        ({"s": 'é\u2028\x1f"\\/'}, '{"s":"é\u2028\\u001f\\"\\\\/"}'.encode()),
         ({"n": -(2**53 - 1)}, b'{"n":-9007199254740991}'),
         ({"z": {"y": {}, "x": []}}, b'{"z":{"x":[],"y":{}}}'),
     ],

@@ -13,6 +13,7 @@ from litestar.di import NamedDependency
 from litestar.params import Body, FromPath, JSONBody
 
 from ledger import projections as P
+from ledger import receipts
 from ledger.api.writes import ADMIN, RECORDER, IdempotencyKey, command, reply
 from ledger.auth import guard, issue_key
 from ledger.donors import erase
@@ -130,6 +131,35 @@ class AdminController(Controller):
             "personal": personal,
             "erased_at": erased_at.isoformat() if erased_at else None,
         }
+
+    @get(
+        "/donations/{index:int}/receipt",
+        opt=READERS,
+        summary="The donor receipt: tlog-proof plus the opening of the donor commitment",
+    )
+    async def receipt(
+        self, services: NamedDependency[Services], slug: FromPath[str], index: FromPath[int]
+    ) -> dict[str, Any]:
+        org = await services.organization(slug)
+        return await receipts.receipt(services.store, org, services.kek, index)
+
+    @get(
+        "/donations/{index:int}/receipt.tlog-proof",
+        opt=READERS,
+        summary="The receipt's c2sp.org/tlog-proof file",
+        media_type="text/plain; charset=utf-8",
+    )
+    async def receipt_file(
+        self, services: NamedDependency[Services], slug: FromPath[str], index: FromPath[int]
+    ) -> Response[str]:
+        org = await services.organization(slug)
+        data = await receipts.receipt(services.store, org, services.kek, index)
+        filename = f"receipt-{slug}-{index}.tlog-proof"
+        return Response(
+            data["tlog_proof"],
+            media_type="text/plain; charset=utf-8",
+            headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+        )
 
     @post(
         "/disbursements/{index:int}/evidence",

@@ -1,0 +1,151 @@
+"""Public proof endpoints: checkpoints, inclusion and consistency proofs, tlog-proofs,
+the exported log, and a verification service for people without the command line.
+
+Responses that can never change (a checkpoint at a size, a proof between fixed sizes) carry
+a strong ETag and ``Cache-Control: public, max-age=31536000, immutable``.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+from typing import Annotated, Any
+
+import msgspec
+from litestar import Controller, Request, Response, get, post
+from litestar.di import NamedDependency
+from litestar.params import FromPath, JSONBody, QueryParameter
+from litestar.response import Stream
+
+from ledger import receipts
+from ledger.errors import MalformedError, VerificationError
+from ledger.note import Verifier, parse_vkey
+from ledger.offline import verify_receipt
+from ledger.services import Services
+from schemas.proofs import ConsistencyProof, InclusionProof, VerifyRequest, VerifyResult
+
+IMMUTABLE = "public, max-age=31536000, immutable"
+TEXT = "text/plain; charset=utf-8"
+
+
+def immutable(request: Request, content: bytes, media_type: str, **headers: str) -> Response[Any]:
+    """A response that never changes: ETag, long caching, and 304 on If-None-Match."""
+    etag = '"' + hashlib.sha256(content).hexdigest()[:32] + '"'
+    base = {"ETag": etag, "Cache-Control": IMMUTABLE, **headers}
+    if request.headers.get("if-none-match") == etag:
+        return Response(b"", status_code=304, headers=base)
+    return Response(content, media_type=media_type, headers=base)
+
+
+def _b64(items: list[bytes]) -> list[str]:
+    return [base64.b64encode(h).decode() for h in items]
+
+
+class ProofController(Controller):
+    path = "/v1/orgs/{slug:str}/log"
+    tags = ["proofs"]
+
+    @get("/checkpoints/{size:int}", summary="The signed checkpoint at a tree size")
+    async def checkpoint_at(
+        self,
+        services: NamedDependency[Services],
+        slug: FromPath[str],
+        size: FromPath[int],
+        request: Request,
+    ) -> Response[str]:
+        org = await services.organization(slug)
+        cp = await services.store.checkpoint_at(org.id, size)
+        return immutable(request, cp.note.encode(), TEXT)
+
+    @get("/proof/inclusion", summary="RFC 9162 inclusion proof of an entry at a tree size")
+    async def inclusion(
+        self,
+        services: NamedDependency[Services],
+        slug: FromPath[str],
+        request: Request,
+        index: Annotated[int, QueryParameter(ge=0)],
+        size: Annotated[int, QueryParameter(ge=1)],
+    ) -> Response[InclusionProof]:
+        org = await services.organization(slug)
+        proof = await receipts.inclusion_proof(services.store, org, index, size)
+        leaf = (await services.store.entry(org.id, index)).leaf_hash
+        body = InclusionProof(
+            index=index, size=size, leaf_hash=base64.b64encode(leaf).decode(), proof=_b64(proof)
+        )
+        return immutable(request, msgspec.json.encode(body), "application/json")
+
+    @get("/proof/consistency", summary="RFC 9162 consistency proof between two tree sizes")
+    async def consistency(
+        self,
+        services: NamedDependency[Services],
+        slug: FromPath[str],
+        request: Request,
+        old: Annotated[int, QueryParameter(ge=0)],
+        new: Annotated[int, QueryParameter(ge=0)],
+    ) -> Response[ConsistencyProof]:
+        org = await services.organization(slug)
+        proof = await receipts.consistency_proof(services.store, org, old, new)
+        body = ConsistencyProof(old=old, new=new, proof=_b64(proof))
+        return immutable(request, msgspec.json.encode(body), "application/json")
+
+    @get("/entries/{index:int}/proof", summary="c2sp.org/tlog-proof@v1 of one entry (public)")
+    async def entry_proof(
+        self,
+        services: NamedDependency[Services],
+        slug: FromPath[str],
+        index: FromPath[int],
+    ) -> Response[str]:
+        org = await services.organization(slug)
+        text = await receipts.tlog_proof(services.store, org, services.kek, index)
+        return Response(
+            text,
+            media_type=TEXT,
+            headers={"Content-Disposition": f'attachment; filename="{slug}-{index}.tlog-proof"'},
+        )
+
+    @get("/export", summary="The whole log as JSON Lines (donation-ledger-export/v1)")
+    async def export(self, services: NamedDependency[Services], slug: FromPath[str]) -> Stream:
+        org = await services.organization(slug)
+        return Stream(
+            receipts.export_lines(services.store, org),
+            media_type="application/x-ndjson",
+            headers={"Content-Disposition": f'attachment; filename="{slug}.ledger-export.jsonl"'},
+        )
+
+
+@post(
+    "/v1/verify",
+    tags=["proofs"],
+    status_code=200,
+    summary="Verify a receipt or tlog-proof (for people without the command line)",
+)
+async def verify_endpoint(
+    services: NamedDependency[Services], data: JSONBody[VerifyRequest]
+) -> VerifyResult:
+    pinned = bool(data.vkeys)
+    verifiers: list[Verifier]
+    if data.vkeys:
+        verifiers = [parse_vkey(v) for v in data.vkeys]
+    elif data.org:
+        org = await services.organization(data.org)
+        keys = await services.store.public_keys(org.id)
+        verifiers = [Verifier(k.name, k.key_id, k.public_key, 1) for k in keys]
+    else:
+        raise MalformedError("give the organization's vkeys (recommended) or its slug")
+    try:
+        proven = verify_receipt(data.receipt, verifiers)
+    except MalformedError:
+        raise
+    except VerificationError as exc:  # a verdict, not an error of the request
+        return VerifyResult(ok=False, detail=str(exc), pinned=pinned)
+    return VerifyResult(
+        ok=True,
+        detail="the entry is in the log at a checkpoint signed by " + ", ".join(proven.signed_by),
+        pinned=pinned,
+        origin=proven.checkpoint.origin,
+        index=proven.index,
+        size=proven.checkpoint.size,
+        signed_by=list(proven.signed_by),
+        donor_opened=proven.donor_opened,
+        entry=proven.document,
+    )

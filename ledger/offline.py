@@ -1,0 +1,336 @@
+"""``ledger-verify``: check receipts, checkpoints and exported logs without the server.
+
+This module and everything it imports depend only on the standard library and
+``cryptography``: a donor or auditor can verify with nothing but a file and the
+organization's published public key (vkey). Every check raises a ``VerificationError``
+subclass saying what was expected and what was found; the command prints PASS or FAIL and
+exits 0 (verified), 1 (does not verify) or 2 (unusable input).
+
+Receipt (``donation-ledger-receipt/v1``, JSON)::
+
+    {"format": "donation-ledger-receipt/v1",
+     "tlog_proof": "<c2sp.org/tlog-proof@v1 text; extra = entry canonical bytes>",
+     "donor_opening": {"salt": "<base64>", "personal": {...}} | null}
+
+A bare ``.tlog-proof`` file is accepted too. Exported log (``donation-ledger-export/v1``):
+JSON Lines, a header ``{"format", "origin", "size"}``, then ``{"checkpoint": note}`` lines,
+then ``{"index": i, "canonical": "<base64>"}`` lines in index order.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import binascii
+import hashlib
+import json
+import sys
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ledger import merkle
+from ledger.canonical import canonical_json
+from ledger.chain import CHAIN_PREFIX, GENESIS_PREV_HASH
+from ledger.checkpoint import Checkpoint, open_checkpoint
+from ledger.errors import LedgerError, MalformedError, VerificationError
+from ledger.note import Verifier, open_note, parse_vkey
+from ledger.tlogproof import parse_proof
+
+RECEIPT_FORMAT = "donation-ledger-receipt/v1"
+EXPORT_FORMAT = "donation-ledger-export/v1"
+COMMITMENT_DOMAIN = b"donation-ledger donor v1\x00"
+
+
+@dataclass(frozen=True)
+class EntryProven:
+    """An entry proven to be in the log at a signed checkpoint."""
+
+    checkpoint: Checkpoint
+    """The signed checkpoint that includes it."""
+    index: int
+    """Entry index."""
+    document: dict[str, Any]
+    """The entry document (decoded canonical bytes)."""
+    signed_by: tuple[str, ...]
+    """Labels (name+keyid) of the pinned keys that signed the checkpoint."""
+    donor_opened: bool | None = None
+    """True when the receipt's donor opening matches the entry's commitment; None if absent."""
+
+
+@dataclass
+class LogSummary:
+    """Result of verifying an exported log."""
+
+    origin: str
+    size: int = 0
+    checkpoints: int = 0
+    root: bytes = merkle.EMPTY_ROOT
+    kinds: dict[str, int] = field(default_factory=dict)
+
+
+def _decode_document(data: bytes) -> dict[str, Any]:
+    try:
+        document = json.loads(data)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise MalformedError(f"entry bytes are not JSON: {exc}") from exc
+    if not isinstance(document, dict) or canonical_json(document) != data:
+        raise MalformedError("entry bytes are not in canonical form (RFC 8785)")
+    return document
+
+
+def commitment_of(salt: bytes, personal: dict[str, Any]) -> str:
+    digest = hashlib.sha256(COMMITMENT_DOMAIN + salt + canonical_json(personal)).digest()
+    return base64.b64encode(digest).decode()
+
+
+def verify_tlog_proof(text: str | bytes, verifiers: Sequence[Verifier]) -> EntryProven:
+    """The proof's checkpoint is signed by a pinned key and includes the entry it carries."""
+    proof = parse_proof(text)
+    checkpoint = open_checkpoint(proof.checkpoint, verifiers)
+    _, signed = _signers(proof.checkpoint, verifiers)
+    if proof.extra is None:
+        raise MalformedError("expected the entry's canonical bytes in the proof's extra line")
+    if proof.index >= checkpoint.size:
+        raise VerificationError(
+            f"expected an index below the checkpoint size {checkpoint.size}, got {proof.index}"
+        )
+    merkle.verify_inclusion(
+        merkle.leaf_hash(proof.extra), proof.index, checkpoint.size, proof.proof, checkpoint.root
+    )
+    document = _decode_document(proof.extra)
+    if document.get("index") != proof.index or document.get("log") != checkpoint.origin:
+        raise VerificationError(
+            f"entry says index {document.get('index')} of log {document.get('log')!r}; "
+            f"the proof is for index {proof.index} of {checkpoint.origin!r}"
+        )
+    return EntryProven(checkpoint, proof.index, document, signed)
+
+
+def _signers(note: str, verifiers: Sequence[Verifier]) -> tuple[Any, tuple[str, ...]]:
+    parsed, used = open_note(note, verifiers)
+    return parsed, tuple(v.label for v in used)
+
+
+def verify_receipt(receipt: str | bytes, verifiers: Sequence[Verifier]) -> EntryProven:
+    """A receipt (JSON) or bare tlog-proof: proven inclusion, and the donor opening if any."""
+    text = receipt.decode("utf-8", "replace") if isinstance(receipt, bytes) else receipt
+    if not text.lstrip().startswith("{"):
+        return verify_tlog_proof(text, verifiers)
+    try:
+        data = json.loads(text)
+    except ValueError as exc:
+        raise MalformedError(f"receipt is not JSON: {exc}") from exc
+    if not isinstance(data, dict) or data.get("format") != RECEIPT_FORMAT:
+        raise MalformedError(f"expected a receipt with format {RECEIPT_FORMAT!r}")
+    proven = verify_tlog_proof(str(data.get("tlog_proof", "")), verifiers)
+    opening = data.get("donor_opening")
+    if opening is None:
+        return proven
+    try:
+        salt = base64.b64decode(opening["salt"], validate=True)
+        personal = opening["personal"]
+    except (KeyError, TypeError, binascii.Error) as exc:
+        raise MalformedError("donor_opening needs base64 'salt' and object 'personal'") from exc
+    expected = (proven.document.get("body") or {}).get("donor", {}).get("commitment")
+    found = commitment_of(salt, personal)
+    if expected != found:
+        raise VerificationError(
+            f"the donor opening does not match the entry's commitment "
+            f"(expected {expected}, computed {found})"
+        )
+    return EntryProven(proven.checkpoint, proven.index, proven.document, proven.signed_by, True)
+
+
+def verify_consistency(
+    old_note: str, new_note: str, proof: Sequence[bytes], verifiers: Sequence[Verifier]
+) -> tuple[Checkpoint, Checkpoint]:
+    """Both checkpoints are signed by pinned keys and the newer extends the older."""
+    old = open_checkpoint(old_note, verifiers)
+    new = open_checkpoint(new_note, verifiers, origin=old.origin)
+    merkle.verify_consistency(old.size, new.size, old.root, new.root, proof)
+    return old, new
+
+
+def verify_export(lines: Iterable[bytes | str], verifiers: Sequence[Verifier]) -> LogSummary:
+    """Stream an exported log: chain, leaf hashes, every checkpoint's signature and root."""
+    it = iter(lines)
+    try:
+        header = json.loads(next(it))
+    except (StopIteration, ValueError) as exc:
+        raise MalformedError("expected a JSON header line") from exc
+    if header.get("format") != EXPORT_FORMAT:
+        raise MalformedError(f"expected format {EXPORT_FORMAT!r}")
+    summary = LogSummary(origin=header["origin"])
+    pending: dict[int, bytes] = {}
+    tree = merkle.CompactRange()
+    prev = GENESIS_PREV_HASH
+    for n, raw in enumerate(it, start=2):
+        if not raw.strip():
+            continue
+        item = json.loads(raw)
+        if "checkpoint" in item:
+            cp = open_checkpoint(item["checkpoint"], verifiers, origin=summary.origin)
+            if cp.size < tree.size:
+                raise MalformedError(f"line {n}: checkpoints must come before the entries")
+            pending[cp.size] = cp.root
+            summary.checkpoints += 1
+            continue
+        index = item.get("index")
+        if index != tree.size:
+            raise VerificationError(f"line {n}: expected entry {tree.size}, found {index}")
+        data = base64.b64decode(item["canonical"], validate=True)
+        document = _decode_document(data)
+        if document.get("index") != index or document.get("log") != summary.origin:
+            raise VerificationError(f"entry {index}: header disagrees with its position")
+        if document.get("prev") != base64.b64encode(prev).decode():
+            raise VerificationError(f"entry {index}: prev does not link to entry {index - 1}")
+        leaf = merkle.leaf_hash(data)
+        prev = hashlib.sha256(CHAIN_PREFIX + prev + leaf).digest()
+        tree.append(leaf)
+        kind = str(document.get("kind"))
+        summary.kinds[kind] = summary.kinds.get(kind, 0) + 1
+        root = pending.pop(tree.size, None)
+        if root is not None and root != tree.root():
+            raise VerificationError(
+                f"the log does not extend its checkpoint at size {tree.size} (first bad index "
+                f"is below {tree.size})"
+            )
+    if pending.get(0) not in (None, merkle.EMPTY_ROOT):
+        raise VerificationError("checkpoint at size 0 has a non-empty root")
+    pending.pop(0, None)
+    if pending:
+        raise VerificationError(
+            f"a checkpoint at size {min(pending)} exists but the export has only {tree.size} "
+            "entries: entries were removed from the end"
+        )
+    summary.size = tree.size
+    summary.root = tree.root()
+    return summary
+
+
+# --- the command ------------------------------------------------------------------------------
+
+
+def _verifiers(vkeys: Sequence[str]) -> list[Verifier]:
+    found = []
+    for v in vkeys:
+        if Path(v).is_file():
+            found.extend(
+                parse_vkey(line.strip())
+                for line in Path(v).read_text().splitlines()
+                if line.strip()
+            )
+        else:
+            found.append(parse_vkey(v))
+    if not found:
+        raise MalformedError("give at least one --vkey (the organization's published key)")
+    return found
+
+
+def _proof_lines(path: str) -> list[bytes]:
+    hashes = []
+    for line in Path(path).read_text().split():
+        hashes.append(base64.b64decode(line, validate=True))
+    return hashes
+
+
+def _b64(b: bytes) -> str:
+    return base64.b64encode(b).decode()
+
+
+def run(args: argparse.Namespace) -> str:
+    verifiers = _verifiers(args.vkey)
+    if args.what == "receipt":
+        proven = verify_receipt(Path(args.file).read_bytes(), verifiers)
+        doc = proven.document
+        body = doc.get("body", {})
+        lines = [
+            f"entry {proven.index} ({doc.get('kind')}) is in log {proven.checkpoint.origin}",
+            f"checkpoint size {proven.checkpoint.size}, root {_b64(proven.checkpoint.root)}",
+            f"signed by {', '.join(proven.signed_by)}",
+        ]
+        if "amount" in body:
+            lines.append(
+                f"amount {body['amount']} {body.get('currency')} (minor units), "
+                f"fund {body.get('fund')}, reference {body.get('reference')}"
+            )
+        if proven.donor_opened:
+            lines.append("donor details match the entry's commitment")
+        if args.checkpoint:
+            newer = Path(args.checkpoint).read_text()
+            proof = _proof_lines(args.consistency) if args.consistency else []
+            old_note = _checkpoint_text(Path(args.file).read_bytes())
+            _, new = verify_consistency(old_note, newer, proof, verifiers)
+            lines.append(f"and the log at size {new.size} still contains it (consistency proven)")
+        return "\n".join(lines)
+    if args.what == "consistency":
+        proof = _proof_lines(args.proof)
+        old, new = verify_consistency(
+            Path(args.old).read_text(), Path(args.new).read_text(), proof, verifiers
+        )
+        return f"log {old.origin} at size {new.size} extends its checkpoint at size {old.size}"
+    with open(args.file, "rb") as f:
+        summary = verify_export(f, verifiers)
+    kinds = ", ".join(f"{k} {v}" for k, v in sorted(summary.kinds.items()))
+    return (
+        f"log {summary.origin}: {summary.size} entries ({kinds}), {summary.checkpoints} "
+        f"checkpoints verified, root {_b64(summary.root)}"
+    )
+
+
+def _checkpoint_text(receipt: bytes) -> str:
+    text = receipt.decode("utf-8", "replace")
+    if text.lstrip().startswith("{"):
+        text = json.loads(text)["tlog_proof"]
+    return parse_proof(text).checkpoint
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="ledger-verify",
+        description="Verify donation-ledger receipts, checkpoints and exported logs offline, "
+        "against the organization's published public key. Exit 0 = verified, 1 = does not "
+        "verify, 2 = unusable input.",
+    )
+    sub = parser.add_subparsers(dest="what", required=True, metavar="WHAT")
+    p = sub.add_parser("receipt", help="a receipt (.json) or .tlog-proof file")
+    p.add_argument("file")
+    p.add_argument("--checkpoint", help="a newer checkpoint to check the receipt against")
+    p.add_argument("--consistency", help="file of base64 consistency-proof hashes (one a line)")
+    p = sub.add_parser("consistency", help="a newer checkpoint extends an older one")
+    p.add_argument("old")
+    p.add_argument("new")
+    p.add_argument("proof", help="file of base64 consistency-proof hashes (one a line)")
+    p = sub.add_parser("log", help="a whole exported log (donation-ledger-export/v1)")
+    p.add_argument("file")
+    for name, q in sub.choices.items():
+        q.add_argument(
+            "--vkey",
+            action="append",
+            default=[],
+            required=True,
+            help="trusted key (vkey text or a file of vkey lines); repeatable",
+        )
+        q.set_defaults(what=name)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        message = run(args)
+    except VerificationError as exc:
+        kind = "unusable input" if isinstance(exc, MalformedError) else "does not verify"
+        print(f"FAIL ({kind}): {exc}")
+        return 2 if isinstance(exc, MalformedError) else 1
+    except (OSError, ValueError, KeyError, LedgerError) as exc:
+        print(f"FAIL (unusable input): {exc}")
+        return 2
+    print("PASS: " + message)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

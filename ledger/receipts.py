@@ -1,0 +1,95 @@
+"""Proofs and donor receipts, served by the log (verified offline by ``ledger.offline``).
+
+A receipt's proof is against the smallest stored checkpoint that covers the entry; if none
+covers it yet, the log signs one now. Proofs are computed from the stored Merkle nodes with
+one query (O(log n) rows).
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import AsyncIterator
+
+from ledger import merkle
+from ledger import projections as P
+from ledger.errors import NotFoundError, RuleError
+from ledger.offline import EXPORT_FORMAT, RECEIPT_FORMAT
+from ledger.publisher import publish
+from ledger.storage import Organization, Store, StoredCheckpoint
+from ledger.tlogproof import TlogProof, format_proof
+
+
+async def covering_checkpoint(
+    store: Store, org: Organization, kek: bytes, size: int
+) -> StoredCheckpoint:
+    cp = await store.checkpoint_covering(org.id, size)
+    if cp is None:
+        cp = await publish(store, org, kek)
+        if cp.size < size:
+            raise NotFoundError(f"log {org.slug} has only {cp.size} entries")
+    return cp
+
+
+async def _head_size(store: Store, org: Organization) -> int:
+    return (await store.head(org.id)).size
+
+
+async def inclusion_proof(store: Store, org: Organization, index: int, size: int) -> list[bytes]:
+    if not 0 <= index < size:
+        raise RuleError(f"expected 0 <= index < size, got index {index} and size {size}")
+    if size > await _head_size(store, org):
+        raise NotFoundError(f"log {org.slug} is smaller than {size}")
+    nodes = await store.nodes(org.id, merkle.inclusion_nodes(index, size))
+    return merkle.inclusion_proof(index, size, nodes)
+
+
+async def consistency_proof(store: Store, org: Organization, old: int, new: int) -> list[bytes]:
+    if not 0 <= old <= new:
+        raise RuleError(f"expected 0 <= old <= new, got old {old} and new {new}")
+    if new > await _head_size(store, org):
+        raise NotFoundError(f"log {org.slug} is smaller than {new}")
+    nodes = await store.nodes(org.id, merkle.consistency_nodes(old, new))
+    return merkle.consistency_proof(old, new, nodes)
+
+
+async def tlog_proof(store: Store, org: Organization, kek: bytes, index: int) -> str:
+    """The c2sp.org/tlog-proof@v1 text for one entry (its canonical bytes as extra)."""
+    entry = await store.entry(org.id, index)
+    cp = await covering_checkpoint(store, org, kek, index + 1)
+    nodes = await store.nodes(org.id, merkle.inclusion_nodes(index, cp.size))
+    proof = merkle.inclusion_proof(index, cp.size, nodes)
+    return format_proof(TlogProof(index, tuple(proof), cp.note, entry.body))
+
+
+async def receipt(store: Store, org: Organization, kek: bytes, index: int) -> dict:
+    """A donor receipt: the proof plus the opening of the donor commitment (if not erased)."""
+    entry = await store.entry(org.id, index)
+    if entry.kind != "donation":
+        raise NotFoundError(f"entry {index} of {org.slug} is a {entry.kind}, not a donation")
+    proof = await tlog_proof(store, org, kek, index)
+    async with store.connection() as conn:
+        record = await P.donor_record(conn, org.id, index)
+    opening = None
+    if record is not None and record[0] is not None:
+        salt, personal, _ = record
+        opening = {"salt": base64.b64encode(salt).decode(), "personal": personal}
+    return {"format": RECEIPT_FORMAT, "tlog_proof": proof, "donor_opening": opening}
+
+
+async def export_lines(store: Store, org: Organization) -> AsyncIterator[bytes]:
+    """The whole log as donation-ledger-export/v1 JSON Lines, streamed."""
+    head = await store.head(org.id)
+    header = {"format": EXPORT_FORMAT, "origin": org.origin, "size": head.size}
+    yield json.dumps(header).encode() + b"\n"
+    async for cp in store.stream_checkpoints(org.id):
+        if cp.size <= head.size:
+            yield json.dumps({"checkpoint": cp.note}).encode() + b"\n"
+    async for chunk in store.stream_entries(org.id):
+        lines = [
+            json.dumps({"index": e.index, "canonical": base64.b64encode(e.body).decode()})
+            for e in chunk
+            if e.index < head.size
+        ]
+        if lines:
+            yield ("\n".join(lines) + "\n").encode()
