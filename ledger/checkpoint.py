@@ -112,8 +112,15 @@ def open_checkpoint(
     `VerificationError`, since a valid signature over another log's tree head proves nothing
     about this one.
     """
-    opened, _ = open_note(note, verifiers)
+    return open_checkpoint_signed(note, verifiers, origin=origin)[0]
+
+
+def open_checkpoint_signed(
+    note: str | bytes, verifiers: Sequence[Verifier], *, origin: str | None = None
+) -> tuple[Checkpoint, list[Verifier]]:
+    """`open_checkpoint`, also returning which of the verifiers signed it."""
+    opened, used = open_note(note, verifiers)
     checkpoint = parse_checkpoint(opened.text)
     if origin is not None and checkpoint.origin != origin:
         raise VerificationError(f"expected origin {origin!r}, got {checkpoint.origin!r}")
-    return checkpoint
+    return checkpoint, used

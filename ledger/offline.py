@@ -33,9 +33,9 @@ from typing import Any
 from ledger import merkle
 from ledger.canonical import canonical_json
 from ledger.chain import CHAIN_PREFIX, GENESIS_PREV_HASH
-from ledger.checkpoint import Checkpoint, open_checkpoint
+from ledger.checkpoint import Checkpoint, open_checkpoint, open_checkpoint_signed
 from ledger.errors import LedgerError, MalformedError, VerificationError
-from ledger.note import Verifier, open_note, parse_vkey
+from ledger.note import Verifier, parse_vkey
 from ledger.tlogproof import parse_proof
 
 RECEIPT_FORMAT = "donation-ledger-receipt/v1"
@@ -88,8 +88,8 @@ def commitment_of(salt: bytes, personal: dict[str, Any]) -> str:
 def verify_tlog_proof(text: str | bytes, verifiers: Sequence[Verifier]) -> EntryProven:
     """The proof's checkpoint is signed by a pinned key and includes the entry it carries."""
     proof = parse_proof(text)
-    checkpoint = open_checkpoint(proof.checkpoint, verifiers)
-    _, signed = _signers(proof.checkpoint, verifiers)
+    checkpoint, used = open_checkpoint_signed(proof.checkpoint, verifiers)
+    signed = tuple(v.label for v in used)
     if proof.extra is None:
         raise MalformedError("expected the entry's canonical bytes in the proof's extra line")
     if proof.index >= checkpoint.size:
@@ -106,11 +106,6 @@ def verify_tlog_proof(text: str | bytes, verifiers: Sequence[Verifier]) -> Entry
             f"the proof is for index {proof.index} of {checkpoint.origin!r}"
         )
     return EntryProven(checkpoint, proof.index, document, signed)
-
-
-def _signers(note: str, verifiers: Sequence[Verifier]) -> tuple[Any, tuple[str, ...]]:
-    parsed, used = open_note(note, verifiers)
-    return parsed, tuple(v.label for v in used)
 
 
 def verify_receipt(receipt: str | bytes, verifiers: Sequence[Verifier]) -> EntryProven:

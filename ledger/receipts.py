@@ -11,12 +11,14 @@ import base64
 import json
 from collections.abc import AsyncIterator
 
+import asyncpg
+
 from ledger import merkle
 from ledger import projections as P
 from ledger.errors import NotFoundError, RuleError
 from ledger.offline import EXPORT_FORMAT, RECEIPT_FORMAT
 from ledger.publisher import publish
-from ledger.storage import Organization, Store, StoredCheckpoint
+from ledger.storage import Organization, Store, StoredCheckpoint, StoredEntry
 from ledger.tlogproof import TlogProof, format_proof
 
 
@@ -53,22 +55,30 @@ async def consistency_proof(store: Store, org: Organization, old: int, new: int)
     return merkle.consistency_proof(old, new, nodes)
 
 
+async def _tlog_proof(
+    store: Store, org: Organization, kek: bytes, index: int, conn: asyncpg.Connection
+) -> tuple[StoredEntry, str]:
+    entry = await store.entry(org.id, index, conn)
+    cp = await store.checkpoint_covering(org.id, index + 1, conn)
+    if cp is None:
+        cp = await covering_checkpoint(store, org, kek, index + 1)
+    nodes = await store.nodes(org.id, merkle.inclusion_nodes(index, cp.size), conn)
+    proof = merkle.inclusion_proof(index, cp.size, nodes)
+    return entry, format_proof(TlogProof(index, tuple(proof), cp.note, entry.body))
+
+
 async def tlog_proof(store: Store, org: Organization, kek: bytes, index: int) -> str:
     """The c2sp.org/tlog-proof@v1 text for one entry (its canonical bytes as extra)."""
-    entry = await store.entry(org.id, index)
-    cp = await covering_checkpoint(store, org, kek, index + 1)
-    nodes = await store.nodes(org.id, merkle.inclusion_nodes(index, cp.size))
-    proof = merkle.inclusion_proof(index, cp.size, nodes)
-    return format_proof(TlogProof(index, tuple(proof), cp.note, entry.body))
+    async with store.connection() as conn:
+        return (await _tlog_proof(store, org, kek, index, conn))[1]
 
 
 async def receipt(store: Store, org: Organization, kek: bytes, index: int) -> dict:
     """A donor receipt: the proof plus the opening of the donor commitment (if not erased)."""
-    entry = await store.entry(org.id, index)
-    if entry.kind != "donation":
-        raise NotFoundError(f"entry {index} of {org.slug} is a {entry.kind}, not a donation")
-    proof = await tlog_proof(store, org, kek, index)
     async with store.connection() as conn:
+        entry, proof = await _tlog_proof(store, org, kek, index, conn)
+        if entry.kind != "donation":
+            raise NotFoundError(f"entry {index} of {org.slug} is a {entry.kind}, not a donation")
         record = await P.donor_record(conn, org.id, index)
     opening = None
     if record is not None and record[0] is not None:

@@ -170,6 +170,15 @@ class Store:
         except UNAVAILABLE as exc:
             raise DatabaseUnavailableError(f"PostgreSQL is unavailable: {exc}") from exc
 
+    @asynccontextmanager
+    async def using(self, conn: asyncpg.Connection | None) -> AsyncIterator[asyncpg.Connection]:
+        """The caller's connection if it has one (several reads, one checkout), else a new one."""
+        if conn is not None:
+            yield conn
+        else:
+            async with self.connection() as fresh:
+                yield fresh
+
     async def ping(self) -> None:
         async with self.connection() as conn:
             await conn.fetchval("SELECT 1")
@@ -266,19 +275,23 @@ class Store:
             raise NotFoundError(f"no log for organization id {org_id}")
         return _head(row)
 
-    async def nodes(self, org_id: int, wanted: Iterable[NodeId]) -> dict[NodeId, bytes]:
+    async def nodes(
+        self, org_id: int, wanted: Iterable[NodeId], conn: asyncpg.Connection | None = None
+    ) -> dict[NodeId, bytes]:
         """Fetch the given tree nodes in one query (level 0 from entries)."""
         wanted = list(wanted)
         leaves = [i for level, i in wanted if level == 0]
         inner = [(level, i) for level, i in wanted if level > 0]
-        async with self.connection() as conn:
+        async with self.using(conn) as conn:
             rows = await conn.fetch(
                 Q["fetch_nodes"], org_id, leaves, [n[0] for n in inner], [n[1] for n in inner]
             )
         return {(r["level"], r["idx"]): r["hash"] for r in rows}
 
-    async def entry(self, org_id: int, index: int) -> StoredEntry:
-        async with self.connection() as conn:
+    async def entry(
+        self, org_id: int, index: int, conn: asyncpg.Connection | None = None
+    ) -> StoredEntry:
+        async with self.using(conn) as conn:
             row = await conn.fetchrow(Q["entry_by_index"], org_id, index)
         if row is None:
             raise NotFoundError(f"no entry {index} in log {org_id}")
@@ -320,8 +333,10 @@ class Store:
             raise NotFoundError(f"log {org_id} has no checkpoint at size {size}")
         return _checkpoint(row)
 
-    async def checkpoint_covering(self, org_id: int, size: int) -> StoredCheckpoint | None:
-        async with self.connection() as conn:
+    async def checkpoint_covering(
+        self, org_id: int, size: int, conn: asyncpg.Connection | None = None
+    ) -> StoredCheckpoint | None:
+        async with self.using(conn) as conn:
             row = await conn.fetchrow(Q["checkpoint_covering"], org_id, size)
         return _checkpoint(row) if row else None
 

@@ -41,14 +41,18 @@ UPDATE log_heads SET size = $3, head_hash = $4, last_time = $5, frontier = $6
 WHERE org_id = $1 AND size = $2;
 
 -- name: fetch_nodes
--- Level 0 comes from entries.leaf_hash, higher levels from merkle_nodes.
+-- Level 0 comes from entries.leaf_hash, higher levels from merkle_nodes; every row is one
+-- primary-key lookup (LATERAL keeps the planner from scanning the log's nodes).
 SELECT 0::smallint AS level, e.idx, e.leaf_hash AS hash
-FROM entries e WHERE e.org_id = $1 AND e.idx = ANY($2::bigint[])
+FROM unnest($2::bigint[]) AS want (idx)
+JOIN LATERAL (SELECT idx, leaf_hash FROM entries WHERE org_id = $1 AND idx = want.idx) e ON true
 UNION ALL
 SELECT m.level, m.idx, m.hash
-FROM merkle_nodes m
-JOIN unnest($3::smallint[], $4::bigint[]) AS want (level, idx) USING (level, idx)
-WHERE m.org_id = $1;
+FROM unnest($3::smallint[], $4::bigint[]) AS want (level, idx)
+JOIN LATERAL (
+    SELECT level, idx, hash FROM merkle_nodes
+    WHERE org_id = $1 AND level = want.level AND idx = want.idx
+) m ON true;
 
 -- name: entry_by_index
 SELECT idx, kind, created_at, body, prev_hash, entry_hash, leaf_hash

@@ -1,0 +1,143 @@
+"""Receipt benchmarks: ``.venv/bin/python -m bench.receipts [--donations N] [--seconds S]``.
+
+1. ``receipt-generation``: donor receipts (tlog-proof + donor opening) built by the server's
+   use case ``ledger.receipts.receipt`` from a real PostgreSQL, 16 concurrent callers.
+   Target (issue 4): at least 1,000 receipts/s.
+2. ``offline-verification``: ``ledger.offline.verify_receipt`` on those receipts, in-process,
+   one core. Target: at least 2,000 receipts/s.
+
+Starts its own embedded PostgreSQL unless ``--database-url`` (an admin URL) is given.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import base64
+import json
+import random
+import secrets
+import tempfile
+import time
+import uuid
+import warnings
+from pathlib import Path
+
+import asyncpg
+import msgspec
+
+from ledger.appender import Intent, append_batch
+from ledger.charity import CharityPolicy, Command
+from ledger.database import WRITER_ROLE, create_pool, with_database
+from ledger.donors import split_donor
+from ledger.migrate import migrate
+from ledger.note import parse_vkey
+from ledger.offline import verify_receipt
+from ledger.organizations import create_organization
+from ledger.publisher import publish
+from ledger.receipts import receipt
+from ledger.settings import Settings
+from ledger.storage import Store
+from schemas.charity import DonationBody, DonorIn, FundBody
+
+
+async def prepare(admin_url: str, donations: int) -> tuple[Store, object, bytes, list[int]]:
+    name = f"bench_receipts_{uuid.uuid4().hex[:8]}"
+    admin = await asyncpg.connect(admin_url)
+    await admin.execute(f'CREATE DATABASE "{name}"')
+    await admin.close()
+    url = with_database(admin_url, name)
+    conn = await asyncpg.connect(url)
+    await migrate(conn)
+    await conn.close()
+    store = Store(await create_pool(url, role=WRITER_ROLE, size=20))
+    kek = secrets.token_bytes(32)
+    settings = Settings(database_url=url, kek=base64.b64encode(kek).decode())
+    org = await create_organization(store, settings, kek, "bench-receipts", "Bench Receipts")
+    policy = CharityPolicy()
+    fund = msgspec.to_builtins(FundBody(code="f", name="Fund", currency="IDR"))
+    async with store.connection() as c, c.transaction():
+        await append_batch(store, c, org, [Intent("fund.created", fund, Command("fund.created", fund))], policy=policy)
+    indexes: list[int] = []
+    for start in range(0, donations, 1000):
+        intents = []
+        for i in range(start, min(start + 1000, donations)):
+            public, private = split_donor(DonorIn(name=f"Donor {i}", email=f"d{i}@example.id"))
+            body = msgspec.to_builtins(DonationBody(
+                fund="f", amount=100_000 + i, currency="IDR", received_on="2026-11-01",  # type: ignore[arg-type]
+                channel="qris", reference=f"R{i}", donor=public,
+            ))
+            intents.append(Intent("donation", body, Command("donation", body, donor=private)))
+        async with store.connection() as c, c.transaction():
+            results = await append_batch(store, c, org, intents, policy=policy)
+        indexes.extend(r.index for r in results)  # type: ignore[union-attr]
+    await publish(store, org, kek)
+    return store, org, kek, indexes
+
+
+async def bench(admin_url: str, donations: int, seconds: float) -> dict:
+    store, org, kek, indexes = await prepare(admin_url, donations)
+    receipts: list[str] = []
+    done = 0
+    stop = time.perf_counter() + seconds
+
+    async def caller() -> None:
+        nonlocal done
+        while time.perf_counter() < stop:
+            data = await receipt(store, org, kek, random.choice(indexes))  # type: ignore[arg-type]
+            if len(receipts) < 5000:
+                receipts.append(json.dumps(data))
+            done += 1
+
+    started = time.perf_counter()
+    await asyncio.gather(*(caller() for _ in range(16)))
+    gen_rate = done / (time.perf_counter() - started)
+    keys = [parse_vkey(line) for line in [(await _vkey(store, org))]]
+    count = 0
+    started = time.perf_counter()
+    while time.perf_counter() - started < seconds:
+        verify_receipt(receipts[count % len(receipts)], keys)
+        count += 1
+    verify_rate = count / (time.perf_counter() - started)
+    await store.pool.close()
+    return {
+        "receipt-generation": {"per_s": round(gen_rate), "target": 1000, "pass": gen_rate >= 1000},
+        "offline-verification": {"per_s": round(verify_rate), "target": 2000, "pass": verify_rate >= 2000},
+        "log_size": donations + 2,
+    }
+
+
+async def _vkey(store: Store, org) -> str:  # type: ignore[no-untyped-def]
+    from ledger.note import format_vkey
+
+    [key] = await store.public_keys(org.id)
+    return format_vkey(key.name, key.public_key)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--donations", type=int, default=20_000)
+    parser.add_argument("--seconds", type=float, default=5.0)
+    parser.add_argument("--database-url")
+    args = parser.parse_args()
+    if args.database_url:
+        result = asyncio.run(bench(args.database_url, args.donations, args.seconds))
+    else:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            import pgserver
+
+            home = Path(tempfile.mkdtemp(prefix="ldgr-"))
+            server = pgserver.get_server(home, cleanup_mode="delete")
+        try:
+            result = asyncio.run(bench(server.get_uri(), args.donations, args.seconds))
+        finally:
+            server.cleanup()
+    for name in ("receipt-generation", "offline-verification"):
+        r = result[name]
+        print(f"{name:22} {r['per_s']:>8,}/s   target {r['target']:,}/s   {'PASS' if r['pass'] else 'MISS'}")
+    print(f"(log of {result['log_size']:,} entries)")
+
+
+if __name__ == "__main__":
+    main()

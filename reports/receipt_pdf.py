@@ -1,0 +1,308 @@
+"""Donor receipts as PDF: one donation (:func:`render_receipt`) or one donor's
+year (:func:`render_annual_receipt`).
+
+A receipt has two readers. A person reads the printed page: who received how
+much, for which fund, and how to check it. A program reads the attachments:
+the donation's ``c2sp.org/tlog-proof`` file (``receipt-<index>.tlog-proof``)
+and, when given, the JSON receipt (``receipt-<index>.json``), from which
+``ledger-verify receipt`` proves offline that the entry is in the log.
+
+Rendering returns an *unsigned* PDF; :func:`reports.signing.sign_pdf` signs it
+as an incremental update, which keeps the attachments inside the signed range.
+
+Determinism: the same data, language and ``now`` give byte-identical PDFs
+(reportlab ``invariant`` mode; no clock is read; the document information's
+creation date is reportlab's fixed invariant date, the real issue time is
+printed on the page from ``now``).
+
+The data classes take plain values (no ledger types) so this package stays
+importable on its own; their checks run at construction.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import datetime as dt
+from dataclasses import dataclass
+
+from reports.annual_layout import draw_annual_receipt
+from reports.attachments import Attachment
+from reports.errors import RenderError, ReportDataError
+from reports.fonts import report_fonts
+from reports.localization import (
+    Language,
+    check_language,
+    check_money,
+    format_moment,
+)
+from reports.page_layout import render_paginated
+from reports.receipt_layout import draw_receipt
+
+
+@dataclass(frozen=True)
+class ReceiptData:
+    """Everything printed on, and attached to, a one-donation receipt.
+
+    The whole rendered document is covered by the organization's PDF
+    signature. The log fields (origin, index, tree_size, root_b64,
+    checkpoint_note, tlog_proof) are additionally committed to by the log's
+    signed checkpoint, which is what an offline verifier checks.
+    """
+
+    org_name: str
+    """Receiving organization, as registered; also the signing certificate's CN."""
+
+    fund_name: str
+    """The fund or programme the donation was given to."""
+
+    amount: int
+    """Amount in integer minor units of ``currency`` (125000000 = Rp 1.250.000 with 2 minor units)."""
+
+    currency: str
+    """ISO 4217 code, e.g. ``IDR``."""
+
+    minor_units: int
+    """Decimal exponent the ledger uses for ``currency`` (2 for IDR in this ledger)."""
+
+    received_on: dt.date
+    """Date the organization received the money."""
+
+    channel: str
+    """How the money arrived (bank transfer, QRIS, cash…), as the ledger names it."""
+
+    reference: str
+    """The organization's or payment provider's reference for this donation."""
+
+    donor_display: str | None
+    """The donor's name as they chose to show it; None prints "Anonim"/"Anonymous".
+    Printed on the PDF only; the public log holds no personal data in the clear."""
+
+    origin: str
+    """Log origin line (c2sp.org/tlog-checkpoint), e.g. ``ledger.example.org/yayasan``."""
+
+    index: int
+    """Index of the donation's entry in the log (0-based)."""
+
+    tree_size: int
+    """Size of the tree of the checkpoint the proof is against; greater than ``index``."""
+
+    root_b64: str
+    """Base64 of the 32-byte Merkle root at ``tree_size`` (RFC 9162 section 2.1)."""
+
+    checkpoint_note: str
+    """The signed checkpoint, as the full c2sp.org/signed-note text."""
+
+    tlog_proof: str
+    """The c2sp.org/tlog-proof text; attached as ``receipt-<index>.tlog-proof``."""
+
+    verify_url: str
+    """URL of the public page for this entry; encoded in the QR code."""
+
+    receipt_json: bytes | None = None
+    """The JSON receipt, attached as ``receipt-<index>.json`` when not None."""
+
+    def __post_init__(self) -> None:
+        check_money(self.amount, self.currency, self.minor_units)
+        _check_text("org_name", self.org_name)
+        _check_text("origin", self.origin)
+        _check_text("tlog_proof", self.tlog_proof)
+        _check_text("verify_url", self.verify_url)
+        _check_index(self.index)
+        if (
+            isinstance(self.tree_size, bool)
+            or not isinstance(self.tree_size, int)
+            or self.tree_size <= self.index
+        ):
+            raise ReportDataError(
+                f"expected tree_size greater than the entry index {self.index}, got {self.tree_size!r}"
+            )
+        try:
+            root = base64.b64decode(self.root_b64, validate=True)
+        except (binascii.Error, ValueError) as exc:
+            raise ReportDataError(
+                f"expected root_b64 as standard base64, got {self.root_b64!r}"
+            ) from exc
+        if len(root) != 32:
+            raise ReportDataError(f"expected a 32-byte SHA-256 root, got {len(root)} bytes")
+
+
+@dataclass(frozen=True)
+class AnnualDonation:
+    """One row of an annual receipt, with the proof attached for it."""
+
+    received_on: dt.date
+    """Date received; must fall in the receipt's year."""
+
+    fund_name: str
+    """The fund or programme given to."""
+
+    reference: str
+    """The organization's or payment provider's reference."""
+
+    amount: int
+    """Amount in integer minor units of the receipt's currency."""
+
+    index: int
+    """Index of the entry in the log; unique within the receipt."""
+
+    tlog_proof: str
+    """The c2sp.org/tlog-proof text; attached as ``receipt-<index>.tlog-proof``."""
+
+    receipt_json: bytes | None = None
+    """The JSON receipt, attached as ``receipt-<index>.json`` when not None."""
+
+
+@dataclass(frozen=True)
+class AnnualReceiptData:
+    """One donor's donations to one organization in one calendar year.
+
+    The whole rendered document is covered by the organization's PDF signature;
+    each row is also provable offline from its attached tlog-proof.
+    """
+
+    org_name: str
+    """Receiving organization; also the signing certificate's CN."""
+
+    donor_display: str | None
+    """The donor's name as they chose to show it; None prints "Anonim"/"Anonymous"."""
+
+    year: int
+    """The calendar year covered."""
+
+    currency: str
+    """ISO 4217 code shared by every donation (totals are never converted)."""
+
+    minor_units: int
+    """Decimal exponent of ``currency`` in the ledger."""
+
+    origin: str
+    """Origin line of the log every donation is recorded in."""
+
+    donations: tuple[AnnualDonation, ...]
+    """The donations, any order; printed sorted by date, then log index."""
+
+    verify_url: str | None = None
+    """Optional public page for this donor-year; encoded in a QR code when given."""
+
+    def __post_init__(self) -> None:
+        _check_text("org_name", self.org_name)
+        _check_text("origin", self.origin)
+        check_money(0, self.currency, self.minor_units)
+        if not self.donations:
+            raise ReportDataError("expected at least one donation in an annual receipt, got none")
+        seen: set[int] = set()
+        for donation in self.donations:
+            check_money(donation.amount, self.currency, self.minor_units)
+            _check_index(donation.index)
+            _check_text("tlog_proof", donation.tlog_proof)
+            if donation.received_on.year != self.year:
+                raise ReportDataError(
+                    f"expected donations received in {self.year}, entry {donation.index} "
+                    f"was received on {donation.received_on.isoformat()}"
+                )
+            if donation.index in seen:
+                raise ReportDataError(
+                    f"expected each log index once, entry {donation.index} repeats"
+                )
+            seen.add(donation.index)
+
+    @property
+    def total(self) -> int:
+        """Sum of the donations, in minor units."""
+        return sum(donation.amount for donation in self.donations)
+
+
+def render_receipt(data: ReceiptData, lang: Language, *, now: dt.datetime) -> bytes:
+    """Render the unsigned one-donation receipt in ``lang`` ("id" or "en").
+
+    ``now`` (timezone-aware) is printed as the issue time. Guaranteed: equal
+    inputs give equal bytes; the PDF embeds ``receipt-<index>.tlog-proof`` (and
+    ``receipt-<index>.json`` when ``receipt_json`` is set).
+    """
+    lang = check_language(lang)
+    issued = format_moment(now, lang)
+    fonts = report_fonts()
+    attachments = _attachments(data.index, data.tlog_proof, data.receipt_json, lang)
+    return _render(
+        lambda total: draw_receipt(data, lang, issued, fonts, attachments, total),
+        description=f"{data.origin} #{data.index}",
+    )
+
+
+def render_annual_receipt(data: AnnualReceiptData, lang: Language, *, now: dt.datetime) -> bytes:
+    """Render the unsigned annual receipt in ``lang``: every donation of the
+    year, the total, each donation's proof attached, "page X of Y" footers.
+
+    Guaranteed: equal inputs give equal bytes.
+    """
+    lang = check_language(lang)
+    issued = format_moment(now, lang)
+    fonts = report_fonts()
+    donations = sorted(data.donations, key=lambda d: (d.received_on, d.index))
+    attachments = [
+        attachment
+        for donation in donations
+        for attachment in _attachments(
+            donation.index, donation.tlog_proof, donation.receipt_json, lang
+        )
+    ]
+    return _render(
+        lambda total: draw_annual_receipt(data, donations, lang, issued, fonts, attachments, total),
+        description=f"{data.origin} {data.year}",
+    )
+
+
+def _render(build, *, description: str) -> bytes:
+    """Run a two-pass paginated render, translating reportlab failures."""
+    try:
+        return render_paginated(build)
+    except ReportDataError:
+        raise
+    except (ValueError, KeyError, TypeError, OSError, AttributeError) as exc:
+        raise RenderError(
+            f"reportlab failed to render the receipt for {description}: {exc}"
+        ) from exc
+
+
+def _attachments(
+    index: int, tlog_proof: str, receipt_json: bytes | None, lang: Language
+) -> list[Attachment]:
+    """The files attached for one donation."""
+    proof_desc = {
+        "id": "Bukti offline c2sp.org/tlog-proof",
+        "en": "Offline proof, c2sp.org/tlog-proof",
+    }
+    json_desc = {"id": "Tanda terima JSON", "en": "JSON receipt"}
+    files = [
+        Attachment(
+            f"receipt-{index}.tlog-proof",
+            tlog_proof.encode("utf-8"),
+            "text/plain",
+            proof_desc[lang],
+        )
+    ]
+    if receipt_json is not None:
+        files.append(
+            Attachment(f"receipt-{index}.json", receipt_json, "application/json", json_desc[lang])
+        )
+    return files
+
+
+def _check_text(name: str, value: str) -> None:
+    if not isinstance(value, str) or not value.strip():
+        raise ReportDataError(f"expected a non-empty {name}, got {value!r}")
+
+
+def _check_index(index: int) -> None:
+    if isinstance(index, bool) or not isinstance(index, int) or index < 0:
+        raise ReportDataError(f"expected a non-negative integer log index, got {index!r}")
+
+
+__all__ = [
+    "AnnualDonation",
+    "AnnualReceiptData",
+    "ReceiptData",
+    "render_annual_receipt",
+    "render_receipt",
+]
