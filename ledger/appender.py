@@ -30,7 +30,7 @@ from ledger import merkle
 from ledger.canonical import encode_entry
 from ledger.chain import entry_hash
 from ledger.errors import CanonicalError, ConflictError, DatabaseUnavailableError, LedgerError
-from ledger.storage import UNAVAILABLE, Head, Organization, Store, StoredEntry
+from ledger.storage import UNAVAILABLE, UNAVAILABLE_MESSAGE, Head, Organization, Store, StoredEntry
 
 log = logging.getLogger(__name__)
 
@@ -254,7 +254,8 @@ class LogWriter:
             except LedgerError as exc:
                 results = [exc] * len(batch)
             except UNAVAILABLE as exc:
-                err = DatabaseUnavailableError(f"PostgreSQL is unavailable: {exc}")
+                log.warning("append batch for %s lost the database: %s", self.org.slug, exc)
+                err = DatabaseUnavailableError(UNAVAILABLE_MESSAGE)
                 results = [err] * len(batch)
             except asyncpg.PostgresError as exc:
                 log.exception("append batch of %d failed for %s", len(batch), self.org.slug)

@@ -34,8 +34,10 @@ _encode = msgspec.json.Encoder().encode
 class DonorPrivate:
     """Donor personal data for ``donor_records`` (never in the log)."""
 
-    lookup: bytes | None
-    """Hash of the normalized email or phone, for erasure requests."""
+    email_lookup: bytes | None
+    """Hash of the normalized email, for erasure requests."""
+    phone_lookup: bytes | None
+    """Hash of the normalized phone number, for erasure requests."""
     salt: bytes
     """Commitment salt."""
     personal: dict[str, str]
@@ -58,6 +60,8 @@ class Command:
     """Donor record to store with a donation."""
     status: int = 201
     """Status of the response."""
+    evidence: bytes | None = field(default=None, repr=False)
+    """An evidence file stored in the same transaction as its ``evidence.attached`` entry."""
 
 
 def recorded(appended: Appended) -> Recorded:
@@ -87,6 +91,12 @@ class _State:
 
     def balance(self, code: str, currency: str) -> int:
         return self.balances.get((fund_account(code), currency), 0)
+
+    def count(self, fund: str, kind: str, delta: int) -> None:
+        """Keep the fee-cap totals of this batch current (only funds that have them loaded)."""
+        if fund in self.totals:
+            totals = self.totals[fund]
+            totals[kind] = totals.get(kind, 0) + delta
 
     def post(self, lines: list[Line]) -> None:
         for line in lines:
@@ -133,6 +143,9 @@ async def _load(conn: asyncpg.Connection, org_id: int, commands: Sequence[Comman
     }
     funds = await P.funds(conn, org_id, fund_codes) if fund_codes else {}
     fee_funds = {c.body["fund"] for c in commands if c.kind == "fee"}
+    if fee_funds:  # what else the batch does to those funds counts too
+        totals = await P.fund_totals(conn, org_id, fee_funds)
+        totals.update({f: totals.get(f, {}) for f in fee_funds})
     return _State(
         funds=funds,
         beneficiaries=await P.beneficiaries(conn, org_id, need["bens"]) if need["bens"] else {},
@@ -143,7 +156,7 @@ async def _load(conn: asyncpg.Connection, org_id: int, commands: Sequence[Comman
         keys=await P.existing_idempotency_keys(conn, org_id, sorted(need["keys"])),
         targets=targets,
         target_lines=lines,
-        totals=await P.fund_totals(conn, org_id, fee_funds) if fee_funds else {},
+        totals=totals if fee_funds else {},
     )
 
 
@@ -206,6 +219,7 @@ def _check(state: _State, c: Command) -> None:
         if b["reference"] in state.references:
             raise ConflictError(f"a donation with reference {b['reference']!r} is already recorded")
         state.references.add(b["reference"])
+        state.count(b["fund"], "donation", b["amount"])
     elif kind == "disbursement":
         fund = _fund(state, b["fund"], b["currency"])
         _beneficiary(state, b["beneficiary"])
@@ -252,6 +266,7 @@ def _check(state: _State, c: Command) -> None:
                 code = line.account.removeprefix("fund:")
                 _require_funds(state, code, line.currency, -line.amount, "this correction")
         state.corrected.add(b["corrects"])
+        state.count(target.fund, target.kind, -target.amount)
         state.post(reversal)
         return
     elif kind == "evidence.attached":
@@ -301,10 +316,21 @@ class CharityPolicy:
                 rows.idempotency.append(
                     (command.idem_key, command.request_hash, command.status, response)
                 )
+            if command.evidence is not None:
+                b = intent.body
+                await P.insert_evidence(
+                    conn, org.id, bytes.fromhex(b["sha256"]), b["content_type"], command.evidence
+                )
             if command.donor is not None:
                 d = command.donor
                 rows.donors.append(
-                    (entry.index, d.lookup, d.salt, msgspec.json.encode(d.personal).decode())
+                    (
+                        entry.index,
+                        d.email_lookup,
+                        d.phone_lookup,
+                        d.salt,
+                        msgspec.json.encode(d.personal).decode(),
+                    )
                 )
         await P.write_batch(conn, org.id, rows, appended[-1][1].index)
         return responses

@@ -30,17 +30,17 @@ def commitment(salt: bytes, personal: dict[str, Any]) -> str:
     return base64.b64encode(digest).decode("ascii")
 
 
-def normalize_contact(email: str | None, phone: str | None) -> str | None:
-    if email:
-        return "email:" + email.strip().lower()
-    if phone:
-        return "phone:" + "".join(ch for ch in phone if ch.isdigit())
-    return None
+def email_lookup(email: str | None) -> bytes | None:
+    """Hash of a normalized email (case and surrounding spaces ignored)."""
+    if not email or not email.strip():
+        return None
+    return hashlib.sha256(LOOKUP_DOMAIN + b"email:" + email.strip().lower().encode()).digest()
 
 
-def lookup_key(email: str | None, phone: str | None) -> bytes | None:
-    contact = normalize_contact(email, phone)
-    return hashlib.sha256(LOOKUP_DOMAIN + contact.encode()).digest() if contact else None
+def phone_lookup(phone: str | None) -> bytes | None:
+    """Hash of a phone number's digits (spaces, dashes and brackets ignored)."""
+    digits = "".join(ch for ch in phone or "" if ch.isdigit())
+    return hashlib.sha256(LOOKUP_DOMAIN + b"phone:" + digits.encode()).digest() if digits else None
 
 
 def split_donor(donor: DonorIn) -> tuple[DonorPublic, DonorPrivate | None]:
@@ -50,7 +50,8 @@ def split_donor(donor: DonorIn) -> tuple[DonorPublic, DonorPrivate | None]:
         return DonorPublic(commitment=None, display=donor.public_name), None
     salt = secrets.token_bytes(16)
     public = DonorPublic(commitment=commitment(salt, personal), display=donor.public_name)
-    return public, DonorPrivate(lookup_key(donor.email, donor.phone), salt, personal)
+    private = DonorPrivate(email_lookup(donor.email), phone_lookup(donor.phone), salt, personal)
+    return public, private
 
 
 async def erase(services, org, email: str | None, phone: str | None, key: str, digest: bytes):  # type: ignore[no-untyped-def]
@@ -64,7 +65,7 @@ async def erase(services, org, email: str | None, phone: str | None, key: str, d
     from ledger.recording import Reply, replay
     from schemas.charity import DonorErasedBody, Erased
 
-    lookup = lookup_key(email, phone)
+    lookup = email_lookup(email) or phone_lookup(phone)
     if lookup is None:
         raise RuleError("give the email or the phone number the donor used")
     previous = await replay(services, org, key, digest)

@@ -60,6 +60,10 @@ class ConflictError(LedgerError):
     """The request conflicts with the current state (e.g. an overdraft, a duplicate)."""
 
 
+class InvalidInputError(LedgerError):
+    """The request body does not match its schema (wrong type, range, unknown field)."""
+
+
 class RuleError(LedgerError):
     """The request is well-formed but breaks a ledger rule (wrong currency, earmark, ...)."""
 

@@ -23,6 +23,7 @@ PROBLEM_JSON = "application/problem+json"
 RETRY_AFTER_SECONDS = "5"
 
 STATUS: dict[type[errors.LedgerError], tuple[int, str]] = {
+    errors.InvalidInputError: (400, "Bad request"),
     errors.UnauthorizedError: (401, "Unauthorized"),
     errors.ForbiddenError: (403, "Forbidden"),
     errors.NotFoundError: (404, "Not found"),
@@ -84,6 +85,14 @@ def _status_of(exc: errors.LedgerError) -> tuple[int, str]:
     return 500, "Internal server error"
 
 
+def _pointer(message: str) -> str:
+    """JSON Pointer from msgspec's "... - at `$.donations[3].amount`" suffix."""
+    if "- at `$" not in message:
+        return ""
+    path = message.rsplit("- at `$", 1)[1].rstrip("`")
+    return path.replace("[", ".").replace("]", "").replace(".", "/")
+
+
 def _validation_errors(exc: ValidationException) -> list[dict[str, str]]:
     found = []
     for item in exc.extra or []:
@@ -103,7 +112,10 @@ def handle(request: Request, exc: Exception) -> Response[bytes]:
         headers = {"Retry-After": RETRY_AFTER_SECONDS} if status == 503 else None
         if status == 401:
             headers = {"WWW-Authenticate": 'Bearer realm="ledger"'}
-        return problem(status, str(exc), title=title, headers=headers)
+        extra = {}
+        if isinstance(exc, errors.InvalidInputError):
+            extra["errors"] = [{"pointer": _pointer(str(exc)), "detail": str(exc)}]
+        return problem(status, str(exc), title=title, headers=headers, **extra)
     if isinstance(exc, ValidationException):
         return problem(400, str(exc.detail), errors=_validation_errors(exc))
     if isinstance(exc, HTTPException):

@@ -323,8 +323,9 @@ async def insert_evidence(
 async def donor_records_by_lookup(
     conn: asyncpg.Connection, org_id: int, lookup: bytes
 ) -> list[int]:
+    """Donations whose donor gave this email or phone (hashed), locked for erasure."""
     return [
-        r["donation_idx"] for r in await conn.fetch(Q["donor_records_by_lookup"], org_id, lookup)
+        r["donation_idx"] for r in await conn.fetch(Q["donor_records_by_lookup"], org_id, [lookup])
     ]
 
 
@@ -343,7 +344,7 @@ class BatchRows:
     postings: list[tuple[int, int, str, str, int]]
     deltas: dict[tuple[str, str], int]
     idempotency: list[tuple[str, bytes, int, bytes]]
-    donors: list[tuple[int, bytes | None, bytes, str]]
+    donors: list[tuple[int, bytes | None, bytes | None, bytes, str]]
 
     @classmethod
     def empty(cls) -> BatchRows:
@@ -374,7 +375,7 @@ async def write_batch(
     if rows.idempotency:
         await conn.execute(Q["insert_idempotency_keys"], org_id, *_cols(rows.idempotency, 4))
     if rows.donors:
-        await conn.execute(Q["insert_donor_records"], org_id, *_cols(rows.donors, 4))
+        await conn.execute(Q["insert_donor_records"], org_id, *_cols(rows.donors, 5))
 
 
 async def insert_idempotency(

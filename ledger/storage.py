@@ -7,6 +7,7 @@ the connection in, so the commit point stays visible in the code that owns it.
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import AsyncIterator, Iterable, Sequence
 from contextlib import asynccontextmanager
@@ -27,6 +28,10 @@ def _load_queries() -> dict[str, str]:
 
 
 Q = _load_queries()
+
+log = logging.getLogger(__name__)
+
+UNAVAILABLE_MESSAGE = "the database is unavailable; nothing was recorded, retry later"
 
 UNAVAILABLE = (
     OSError,
@@ -164,11 +169,20 @@ class Store:
 
     @asynccontextmanager
     async def connection(self) -> AsyncIterator[asyncpg.Connection]:
+        """A pooled connection. Failing to get one, for any reason, means the database is
+        unavailable (503, retry later); the cause is logged, never sent to clients."""
         try:
-            async with self.pool.acquire() as conn:
-                yield conn
+            conn = await self.pool.acquire()
+        except (*UNAVAILABLE, asyncpg.PostgresError) as exc:
+            log.warning("cannot get a database connection: %s", exc)
+            raise DatabaseUnavailableError(UNAVAILABLE_MESSAGE) from exc
+        try:
+            yield conn
         except UNAVAILABLE as exc:
-            raise DatabaseUnavailableError(f"PostgreSQL is unavailable: {exc}") from exc
+            log.warning("database connection failed: %s", exc)
+            raise DatabaseUnavailableError(UNAVAILABLE_MESSAGE) from exc
+        finally:
+            await self.pool.release(conn)
 
     @asynccontextmanager
     async def using(self, conn: asyncpg.Connection | None) -> AsyncIterator[asyncpg.Connection]:

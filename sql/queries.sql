@@ -212,16 +212,20 @@ SELECT $1, i.* FROM unnest($2::text[], $3::bytea[], $4::smallint[], $5::bytea[])
      AS i (key, request_hash, status, response);
 
 -- name: insert_donor_records
-INSERT INTO donor_records (org_id, donation_idx, lookup, salt, personal)
-SELECT $1, d.donation_idx, d.lookup, d.salt, d.personal::jsonb
-FROM unnest($2::bigint[], $3::bytea[], $4::bytea[], $5::text[]) AS d (donation_idx, lookup, salt, personal);
+INSERT INTO donor_records (org_id, donation_idx, lookups, salt, personal)
+SELECT $1, d.donation_idx,
+       NULLIF(array_remove(ARRAY[d.email_lookup, d.phone_lookup], NULL), '{}'),
+       d.salt, d.personal::jsonb
+FROM unnest($2::bigint[], $3::bytea[], $4::bytea[], $5::bytea[], $6::text[])
+     AS d (donation_idx, email_lookup, phone_lookup, salt, personal);
 
 -- name: donor_records_by_lookup
-SELECT donation_idx FROM donor_records WHERE org_id = $1 AND lookup = $2 AND erased_at IS NULL
+SELECT donation_idx FROM donor_records
+WHERE org_id = $1 AND lookups && $2::bytea[] AND erased_at IS NULL
 FOR UPDATE;
 
 -- name: erase_donor_records
-UPDATE donor_records SET lookup = NULL, salt = NULL, personal = NULL, erased_at = now()
+UPDATE donor_records SET lookups = NULL, salt = NULL, personal = NULL, erased_at = now()
 WHERE org_id = $1 AND donation_idx = ANY($2::bigint[]) AND erased_at IS NULL;
 
 -- name: donor_record

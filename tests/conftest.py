@@ -8,6 +8,7 @@ instead. The schema is migrated once into a template database; each test gets a 
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import os
 import secrets
@@ -16,9 +17,11 @@ import tempfile
 import uuid
 import warnings
 from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import asyncpg
+import httpx
 import pytest
 
 from ledger.database import WRITER_ROLE, create_pool, with_database
@@ -115,15 +118,37 @@ async def empty_db_url(pg_admin_url: str) -> AsyncIterator[str]:
     await admin.close()
 
 
-@pytest.fixture
-async def client(settings: Settings) -> AsyncIterator[object]:
-    """The real app (group commit, charity rules) over HTTP, on this test's database."""
-    from litestar.testing import AsyncTestClient
+@asynccontextmanager
+async def serve_in_loop(app) -> AsyncIterator[httpx.AsyncClient]:  # type: ignore[no-untyped-def]
+    """Run the app's lifespan and requests in the test's own event loop, so concurrent
+    requests really overlap (Litestar's AsyncTestClient runs each request to completion on
+    a portal thread) and tests can share objects with the app."""
+    inbox: asyncio.Queue[dict] = asyncio.Queue()
+    outbox: asyncio.Queue[dict] = asyncio.Queue()
+    scope = {"type": "lifespan", "asgi": {"version": "3.0"}, "state": {}}
+    task = asyncio.create_task(app(scope, inbox.get, outbox.put))
+    await inbox.put({"type": "lifespan.startup"})
+    started = await outbox.get()
+    if started["type"] != "lifespan.startup.complete":
+        await task
+        raise RuntimeError(f"app did not start: {started}")
+    try:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
+            c.app = app  # type: ignore[attr-defined]
+            yield c
+    finally:
+        await inbox.put({"type": "lifespan.shutdown"})
+        await outbox.get()
+        await task
 
+
+@pytest.fixture
+async def client(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
+    """The real app (group commit, charity rules) over HTTP, on this test's database."""
     from ledger.app import create_app
 
-    app = create_app(settings.with_(checkpoint_interval=0))
-    async with AsyncTestClient(app) as c:
+    async with serve_in_loop(create_app(settings.with_(checkpoint_interval=0))) as c:
         yield c
 
 

@@ -34,7 +34,7 @@ async def setup_donations(charity, n=3):
     return out
 
 
-async def get_receipt(charity, index, role="recorder"):
+async def get_receipt(charity, index, role="auditor"):
     r = await charity.client.get(
         charity.url(f"/donations/{index}/receipt"), headers=auth(charity.keys[role])
     )

@@ -6,15 +6,15 @@ from __future__ import annotations
 import base64
 import binascii
 import uuid
-from typing import Annotated, Any
+from typing import Any
 
 from litestar import Controller, Request, Response, delete, get, post
 from litestar.di import NamedDependency
-from litestar.params import Body, FromPath, JSONBody
+from litestar.params import FromPath, JSONBody
 
 from ledger import projections as P
 from ledger import receipts
-from ledger.api.writes import ADMIN, RECORDER, IdempotencyKey, command, reply
+from ledger.api.writes import ADMIN, RECORDER, IdempotencyKey, command, reply, require_strict
 from ledger.auth import guard, issue_key
 from ledger.donors import erase
 from ledger.errors import NotFoundError, RuleError
@@ -33,6 +33,7 @@ from schemas.charity import (
 
 READERS = {"roles": ("admin", "recorder", "auditor")}
 AUDITOR = {"roles": ("auditor", "admin")}
+"""Donor personal data (records, receipts with the commitment opening): never recorders."""
 
 
 class AdminController(Controller):
@@ -103,6 +104,7 @@ class AdminController(Controller):
         data: JSONBody[DonorErase],
         idempotency_key: IdempotencyKey = None,
     ) -> Response[Erased]:
+        await require_strict(request, data)
         key = check_key(idempotency_key)
         digest = request_hash(request.method, request.url.path, await request.body())
         org = await services.organization(slug)
@@ -134,7 +136,7 @@ class AdminController(Controller):
 
     @get(
         "/donations/{index:int}/receipt",
-        opt=READERS,
+        opt=AUDITOR,
         summary="The donor receipt: tlog-proof plus the opening of the donor commitment",
     )
     async def receipt(
@@ -145,7 +147,7 @@ class AdminController(Controller):
 
     @get(
         "/donations/{index:int}/receipt.tlog-proof",
-        opt=READERS,
+        opt=AUDITOR,
         summary="The receipt's c2sp.org/tlog-proof file",
         media_type="text/plain; charset=utf-8",
     )
@@ -172,20 +174,20 @@ class AdminController(Controller):
         slug: FromPath[str],
         index: FromPath[int],
         request: Request,
-        data: Annotated[bytes, Body(media_type="application/octet-stream")],
         idempotency_key: IdempotencyKey = None,
     ) -> Response[Recorded]:
         org = await services.organization(slug)
-        digest, content_type = check(data, services.settings.max_evidence_bytes)
+        content = await request.body()
+        digest, content_type = check(content, services.settings.max_evidence_bytes)
         body = EvidenceBody(
             disbursement=index,
             sha256=digest.hex(),
             content_type=content_type,  # type: ignore[arg-type]
-            size=len(data),
+            size=len(content),
         )
-        cmd = await command(request, "evidence.attached", body, idempotency_key)
-        async with services.store.connection() as conn:
-            await P.insert_evidence(conn, org.id, digest, content_type, data)
+        cmd = await command(
+            request, None, "evidence.attached", body, idempotency_key, evidence=content
+        )
         return reply(await record(services, org, cmd))
 
     @get("/evidence/{sha256:str}", opt=READERS, summary="Download an evidence file by its SHA-256")

@@ -161,7 +161,7 @@ COMMENT ON COLUMN balances.as_of IS 'Index of the last entry included.';
 CREATE TABLE donor_records (
     org_id         bigint NOT NULL REFERENCES organizations (id),
     donation_idx   bigint NOT NULL,
-    lookup         bytea,
+    lookups        bytea[],
     salt           bytea,
     personal       jsonb,
     erased_at      timestamptz,
@@ -169,11 +169,11 @@ CREATE TABLE donor_records (
     FOREIGN KEY (org_id, donation_idx) REFERENCES entries (org_id, idx),
     CHECK ((erased_at IS NULL) = (salt IS NOT NULL AND personal IS NOT NULL))
 );
-CREATE INDEX donor_records_lookup ON donor_records (org_id, lookup) WHERE lookup IS NOT NULL;
+CREATE INDEX donor_records_lookups ON donor_records USING gin (lookups) WHERE lookups IS NOT NULL;
 COMMENT ON TABLE donor_records IS 'Donor personal data, outside the log. The log holds only a salted commitment to it.';
 COMMENT ON COLUMN donor_records.org_id IS 'Owner.';
 COMMENT ON COLUMN donor_records.donation_idx IS 'The donation entry whose commitment this opens.';
-COMMENT ON COLUMN donor_records.lookup IS 'SHA-256 of the normalized email or phone, to find a donor''s records for erasure; NULL once erased.';
+COMMENT ON COLUMN donor_records.lookups IS 'SHA-256 of the normalized email and of the normalized phone, to find a donor''s records for erasure; NULL once erased.';
 COMMENT ON COLUMN donor_records.salt IS 'Random salt of the commitment; NULL once erased (the commitment can no longer be opened).';
 COMMENT ON COLUMN donor_records.personal IS 'Name, email, phone, address as given; NULL once erased.';
 COMMENT ON COLUMN donor_records.erased_at IS 'When the donor''s erasure request was carried out.';
@@ -215,6 +215,6 @@ GRANT SELECT, INSERT ON funds, beneficiary_versions, postings, corrections, evid
 GRANT UPDATE (corrected_by) ON money_entries TO ledger_writer;
 GRANT SELECT, INSERT, UPDATE ON balances TO ledger_writer;
 GRANT SELECT, INSERT, UPDATE (revoked_at) ON api_keys TO ledger_writer;
-GRANT SELECT, INSERT, UPDATE (lookup, salt, personal, erased_at) ON donor_records TO ledger_writer;
+GRANT SELECT, INSERT, UPDATE (lookups, salt, personal, erased_at) ON donor_records TO ledger_writer;
 GRANT SELECT ON funds, beneficiary_versions, money_entries, corrections, postings, balances
     TO ledger_reader;
