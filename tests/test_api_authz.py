@@ -390,10 +390,6 @@ async def test_authorization_matrix(charity, store, settings, kek, owner):
         ok = 200 <= r.status_code < 300
         if cls == DOCS:
             ok = ok or r.status_code == 404  # documentation pages that are not enabled
-        if path.endswith("/evidence"):
-            # The raw upload is broken (test_api_features EVIDENCE_BUG: 400 for any file);
-            # here it only has to get past authorization.
-            ok = ok or r.status_code == 400
         if not ok:
             failures.append((method, path, cred, r.status_code, r.text[:200]))
         if method == "DELETE":

@@ -10,7 +10,6 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 import asyncpg
-import pytest
 from litestar.testing import AsyncTestClient
 
 from ledger.app import create_app

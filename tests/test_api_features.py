@@ -16,7 +16,6 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 import httpx
-import pytest
 from litestar.testing import AsyncTestClient
 
 from ledger.accounts import Line, postings_for
@@ -753,12 +752,6 @@ TINY_JPEG = (
 )
 GIF = b"GIF89a\x01\x00\x01\x00\x80\x00\x00\x00\x00\x00\xff\xff\xff!\xf9\x04\x01\x00\x00\x00\x00,\x00\x00\x00\x00\x01\x00\x01\x00\x00\x02\x02D\x01\x00;"  # fmt: skip
 
-EVIDENCE_BUG = (
-    "BUG: ledger/api/admin.py attach_evidence declares `data: Annotated[bytes, "
-    "Body(media_type='application/octet-stream')]`, but Litestar decodes every `data` body "
-    "that is not form/msgpack/DTO as JSON, so any raw file upload is a 400 'JSON is "
-    "malformed' (read the bytes with `await request.body()` instead)"
-)
 
 
 async def _disbursement(charity: Org) -> int:
@@ -954,13 +947,6 @@ async def test_rules_see_earlier_entries_of_the_same_batch(charity, store, setti
     await assert_log_verifies(store)
 
 
-FEE_TOTALS_BUG = (
-    "BUG: ledger/charity.py _check updates state.totals only for fees (the 'fee' branch); "
-    "donations and corrections admitted earlier in the SAME group-commit batch are not "
-    "counted in 'raised', so the overhead cap is checked against stale totals: a fee after "
-    "a correction in one batch breaks the cap (201, fund over_cap=True), and a fee right "
-    "after a donation in one batch is refused as if nothing had been raised"
-)
 
 
 async def test_fee_cap_counts_a_correction_in_the_same_batch(charity, store, settings):
