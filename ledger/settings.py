@@ -40,6 +40,8 @@ class Settings:
     """File holding the base64 key-encryption key; default ``data_dir / "kek"``."""
     origin_base: str = "ledger.example/orgs"
     """Origins of logs are ``<origin_base>/<slug>``."""
+    public_url: str = "http://127.0.0.1:8000"
+    """Base URL of the public site, printed in QR codes (LEDGER_PUBLIC_URL)."""
     host: str = "127.0.0.1"
     """Address ``ledger serve`` binds."""
     port: int = 8000
@@ -69,6 +71,8 @@ class Settings:
             values["kek_file"] = Path(env["LEDGER_KEK_FILE"])
         if env.get("LEDGER_ORIGIN_BASE"):
             values["origin_base"] = env["LEDGER_ORIGIN_BASE"]
+        if env.get("LEDGER_PUBLIC_URL"):
+            values["public_url"] = env["LEDGER_PUBLIC_URL"].rstrip("/")
         if env.get("LEDGER_HOST"):
             values["host"] = env["LEDGER_HOST"]
         if env.get("LEDGER_PORT"):

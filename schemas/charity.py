@@ -242,6 +242,16 @@ class DonorErase(Document, frozen=True):
     phone: str | None = None
 
 
+class AnnualReceiptRequest(Document, frozen=True):
+    """Which donor (by the email or phone they gave) and which year; personal data stays out
+    of URLs and access logs, hence a POST."""
+
+    year: Annotated[int, msgspec.Meta(ge=2000, le=2100)]
+    email: str | None = None
+    phone: str | None = None
+    lang: Literal["id", "en"] = "id"
+
+
 class ApiKeyCreate(Document, frozen=True):
     role: Role
     label: Annotated[str, msgspec.Meta(max_length=200)] = ""

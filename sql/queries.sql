@@ -258,3 +258,16 @@ UPDATE api_keys SET revoked_at = now() WHERE org_id = $1 AND id = $2 AND revoked
 -- name: public_entries
 SELECT idx, kind, created_at, body, prev_hash, entry_hash, leaf_hash
 FROM entries WHERE org_id = $1 AND idx >= $2 ORDER BY idx LIMIT $3;
+
+-- name: document_certificate
+SELECT cert_der, sealed_key FROM document_certificates WHERE org_id = $1;
+
+-- name: insert_document_certificate
+INSERT INTO document_certificates (org_id, cert_der, sealed_key) VALUES ($1, $2, $3)
+ON CONFLICT (org_id) DO NOTHING;
+
+-- name: donations_of_donor
+SELECT e.idx, e.body FROM donor_records d
+JOIN entries e ON e.org_id = d.org_id AND e.idx = d.donation_idx
+WHERE d.org_id = $1 AND d.lookups && $2::bytea[] AND d.erased_at IS NULL
+ORDER BY e.idx;

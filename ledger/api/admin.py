@@ -6,22 +6,23 @@ from __future__ import annotations
 import base64
 import binascii
 import uuid
-from typing import Any
+from typing import Annotated, Any, Literal
 
 from litestar import Controller, Request, Response, delete, get, post
 from litestar.di import NamedDependency
-from litestar.params import FromPath, JSONBody
+from litestar.params import FromPath, JSONBody, QueryParameter
 
+from ledger import documents, receipts
 from ledger import projections as P
-from ledger import receipts
 from ledger.api.writes import ADMIN, RECORDER, IdempotencyKey, command, reply, require_strict
 from ledger.auth import guard, issue_key
-from ledger.donors import erase
+from ledger.donors import email_lookup, erase, phone_lookup
 from ledger.errors import NotFoundError, RuleError
 from ledger.evidence import check
 from ledger.recording import check_key, record, request_hash
 from ledger.services import Services
 from schemas.charity import (
+    AnnualReceiptRequest,
     ApiKeyCreate,
     ApiKeyCreated,
     ApiKeyView,
@@ -32,6 +33,16 @@ from schemas.charity import (
 )
 
 READERS = {"roles": ("admin", "recorder", "auditor")}
+
+
+def _pdf(content: bytes, filename: str) -> Response[bytes]:
+    return Response(
+        content,
+        media_type="application/pdf",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
+
+
 AUDITOR = {"roles": ("auditor", "admin")}
 """Donor personal data (records, receipts with the commitment opening): never recorders."""
 
@@ -162,6 +173,55 @@ class AdminController(Controller):
             media_type="text/plain; charset=utf-8",
             headers={"Content-Disposition": f'attachment; filename="{filename}"'},
         )
+
+    @get(
+        "/donations/{index:int}/receipt.pdf",
+        opt=AUDITOR,
+        summary="The donor receipt as a PAdES-signed PDF (lang=id|en), proof attached",
+        media_type="application/pdf",
+    )
+    async def receipt_pdf(
+        self,
+        services: NamedDependency[Services],
+        slug: FromPath[str],
+        index: FromPath[int],
+        lang: Annotated[Literal["id", "en"], QueryParameter()] = "id",
+    ) -> Response[bytes]:
+        org = await services.organization(slug)
+        pdf = await documents.receipt_pdf(
+            services.store, org, services.kek, index, lang, services.settings.public_url
+        )
+        return _pdf(pdf, f"receipt-{slug}-{index}-{lang}.pdf")
+
+    @post(
+        "/annual-receipts",
+        opt=AUDITOR,
+        status_code=200,
+        summary="One donor's donations in a year as a signed PDF, every proof attached",
+        media_type="application/pdf",
+    )
+    async def annual_receipt(
+        self,
+        services: NamedDependency[Services],
+        slug: FromPath[str],
+        request: Request,
+        data: JSONBody[AnnualReceiptRequest],
+    ) -> Response[bytes]:
+        await require_strict(request, data)
+        org = await services.organization(slug)
+        lookups = [x for x in (email_lookup(data.email), phone_lookup(data.phone)) if x]
+        if not lookups:
+            raise RuleError("give the email or the phone number the donor used")
+        pdf = await documents.annual_receipt_pdf(
+            services.store,
+            org,
+            services.kek,
+            lookups,
+            data.year,
+            data.lang,
+            services.settings.public_url,
+        )
+        return _pdf(pdf, f"annual-receipt-{slug}-{data.year}-{data.lang}.pdf")
 
     @post(
         "/disbursements/{index:int}/evidence",

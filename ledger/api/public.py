@@ -10,7 +10,7 @@ from litestar import Controller, Response, get
 from litestar.di import NamedDependency
 from litestar.params import FromPath, QueryParameter
 
-from ledger import reads
+from ledger import documents, reads
 from ledger.note import format_vkey
 from ledger.services import Services
 from schemas.charity import BalancesView, BeneficiaryView, FundView
@@ -63,6 +63,19 @@ class PublicLogController(Controller):
         return Response(
             cp.note, media_type="text/plain; charset=utf-8", headers={"Cache-Control": "no-cache"}
         )
+
+    @get(
+        "/{slug:str}/certificate",
+        summary="The document-signing certificate (PEM) that signs receipts and statements",
+        media_type="application/x-pem-file",
+    )
+    async def certificate(self, services: NamedDependency[Services], slug: FromPath[str]) -> str:
+        from cryptography import x509
+        from cryptography.hazmat.primitives.serialization import Encoding
+
+        org = await services.organization(slug)
+        der = await documents.certificate(services.store, org, services.kek)
+        return x509.load_der_x509_certificate(der).public_bytes(Encoding.PEM).decode()
 
     @get(
         "/{slug:str}/log/keys",

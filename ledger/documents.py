@@ -1,0 +1,182 @@
+"""Signed PDF documents of an organization: its P-256 certificate, receipts, annual receipts.
+
+The certificate is generated on first use and its private key sealed under the KEK, like the
+checkpoint keys (``ledger.keys``). Rendering and signing take a core for a while, so they
+run in a worker thread, off the event loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import hashlib
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+import msgspec
+
+from ledger import projections as P
+from ledger import receipts
+from ledger.errors import NotFoundError
+from ledger.keys import seal, unseal
+from ledger.storage import Organization, Q, Store
+from ledger.tlogproof import parse_proof
+from reports.certificates import generate_signing_certificate
+from reports.receipt_pdf import (
+    AnnualDonation,
+    AnnualReceiptData,
+    ReceiptData,
+    render_annual_receipt,
+    render_receipt,
+)
+from reports.signing import sign_pdf
+from schemas.money import minor_units
+
+
+@dataclass(frozen=True)
+class DocumentSigner:
+    """An organization's certificate and (unsealed) private key."""
+
+    cert_der: bytes
+    """X.509 certificate, DER."""
+    key_der: bytes
+    """PKCS#8 private key, DER (in memory only)."""
+
+
+def _key_id(org_id: int) -> bytes:
+    return hashlib.sha256(b"document certificate " + str(org_id).encode()).digest()[:4]
+
+
+async def document_signer(store: Store, org: Organization, kek: bytes) -> DocumentSigner:
+    """The organization's document certificate, created on first use."""
+    async with store.connection() as conn:
+        row = await conn.fetchrow(Q["document_certificate"], org.id)
+        if row is None:
+            cert = await asyncio.to_thread(
+                generate_signing_certificate, org.name, now=dt.datetime.now(dt.UTC)
+            )
+            sealed = seal(kek, org.id, _key_id(org.id), cert.key_pkcs8_der)
+            await conn.execute(Q["insert_document_certificate"], org.id, cert.cert_der, sealed)
+            row = await conn.fetchrow(Q["document_certificate"], org.id)
+    key = unseal(kek, org.id, _key_id(org.id), row["sealed_key"])
+    return DocumentSigner(row["cert_der"], key)
+
+
+async def certificate(store: Store, org: Organization, kek: bytes) -> bytes:
+    return (await document_signer(store, org, kek)).cert_der
+
+
+def _sign(pdf: bytes, signer: DocumentSigner, org: Organization, reason: str) -> bytes:
+    return sign_pdf(
+        pdf,
+        signer.cert_der,
+        signer.key_der,
+        reason=reason,
+        location=org.origin,
+        signing_time=dt.datetime.now(dt.UTC),
+    )
+
+
+async def receipt_pdf(
+    store: Store, org: Organization, kek: bytes, index: int, lang: str, verify_base: str
+) -> bytes:
+    """A PAdES-signed receipt for one donation, with its tlog-proof attached."""
+    data = await receipts.receipt(store, org, kek, index)
+    proof = parse_proof(data["tlog_proof"])
+    entry = json.loads(proof.extra or b"{}")
+    body = entry["body"]
+    cp_lines = proof.checkpoint.split("\n")
+    funds = await _fund_names(store, org, [body["fund"]])
+    receipt_data = ReceiptData(
+        org_name=org.name,
+        fund_name=funds.get(body["fund"], body["fund"]),
+        amount=body["amount"],
+        currency=body["currency"],
+        minor_units=minor_units(body["currency"]),
+        received_on=dt.date.fromisoformat(body["received_on"]),
+        channel=body["channel"],
+        reference=body["reference"],
+        donor_display=body["donor"]["display"],
+        origin=org.origin,
+        index=index,
+        tree_size=int(cp_lines[1]),
+        root_b64=cp_lines[2],
+        checkpoint_note=proof.checkpoint,
+        tlog_proof=data["tlog_proof"],
+        verify_url=f"{verify_base}/orgs/{org.slug}/entries/{index}",
+        receipt_json=json.dumps(data, ensure_ascii=False).encode(),
+    )
+    signer = await document_signer(store, org, kek)
+
+    def build() -> bytes:
+        pdf = render_receipt(receipt_data, lang, now=dt.datetime.now(dt.UTC))  # type: ignore[arg-type]
+        return _sign(
+            pdf, signer, org, "Donation receipt" if lang == "en" else "Tanda terima donasi"
+        )
+
+    return await asyncio.to_thread(build)
+
+
+async def annual_receipt_pdf(
+    store: Store,
+    org: Organization,
+    kek: bytes,
+    lookups: Sequence[bytes],
+    year: int,
+    lang: str,
+    verify_base: str,
+) -> bytes:
+    """One donor's donations in one year, each with its proof attached; PAdES-signed."""
+    async with store.connection() as conn:
+        rows = await conn.fetch(Q["donations_of_donor"], org.id, list(lookups))
+    found = []
+    for row in rows:
+        doc = msgspec.json.decode(row["body"])
+        body = doc["body"]
+        if body["received_on"].startswith(f"{year}-"):
+            found.append((row["idx"], body))
+    if not found:
+        raise NotFoundError(f"no donations by that donor in {year}")
+    currencies = {b["currency"] for _, b in found}
+    if len(currencies) != 1:
+        raise NotFoundError("the donor gave in several currencies; ask per currency")
+    currency = currencies.pop()
+    funds = await _fund_names(store, org, {b["fund"] for _, b in found})
+    donations = []
+    for index, body in found:
+        data = await receipts.receipt(store, org, kek, index)
+        donations.append(
+            AnnualDonation(
+                received_on=dt.date.fromisoformat(body["received_on"]),
+                fund_name=funds.get(body["fund"], body["fund"]),
+                reference=body["reference"],
+                amount=body["amount"],
+                index=index,
+                tlog_proof=data["tlog_proof"],
+                receipt_json=json.dumps(data, ensure_ascii=False).encode(),
+            )
+        )
+    display = found[-1][1]["donor"]["display"]
+    annual = AnnualReceiptData(
+        org_name=org.name,
+        donor_display=display,
+        year=year,
+        currency=currency,
+        minor_units=minor_units(currency),
+        origin=org.origin,
+        donations=tuple(donations),
+        verify_url=f"{verify_base}/orgs/{org.slug}",
+    )
+    signer = await document_signer(store, org, kek)
+
+    def build() -> bytes:
+        pdf = render_annual_receipt(annual, lang, now=dt.datetime.now(dt.UTC))  # type: ignore[arg-type]
+        return _sign(pdf, signer, org, f"Annual donation receipt {year}")
+
+    return await asyncio.to_thread(build)
+
+
+async def _fund_names(store: Store, org: Organization, codes: Iterable[str]) -> dict[str, str]:
+    async with store.connection() as conn:
+        return {code: f.name for code, f in (await P.funds(conn, org.id, codes)).items()}
