@@ -143,6 +143,60 @@ async def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+async def _witness_url(settings: Settings) -> str:
+    """The witness's database: WITNESS_DATABASE_URL, else database "witness" of the embedded
+    server (a witness run by another party would point at its own PostgreSQL)."""
+    import os
+
+    from ledger.database import ensure_database, start_embedded, with_database
+
+    if os.environ.get("WITNESS_DATABASE_URL"):
+        return os.environ["WITNESS_DATABASE_URL"]
+    if settings.database_url:
+        return with_database(settings.database_url, "witness")
+    admin = start_embedded(settings.data_dir)
+    await ensure_database(admin, "witness")
+    return with_database(admin, "witness")
+
+
+async def cmd_witness(args: argparse.Namespace, settings: Settings) -> int:
+    from ledger.database import connect
+    from ledger.keys import load_kek
+    from ledger.migrate import WITNESS, migrate
+    from ledger.witness import add_log, create_witness_app, init_key, load_signer
+
+    url = await _witness_url(settings)
+    kek = load_kek(settings)
+    if args.witness_command == "serve":
+        import uvicorn
+
+        conn = await connect(url)
+        try:
+            await migrate(conn, WITNESS)
+            signer = await load_signer(conn, kek)
+        finally:
+            await conn.close()
+        print(f"witness {signer.name} serving on http://{args.host}:{args.port}/add-checkpoint")
+        print(f"its key: {signer.vkey()}")
+        config = uvicorn.Config(
+            create_witness_app(url, kek), host=args.host, port=args.port, log_level="info"
+        )
+        await uvicorn.Server(config).serve()
+        return 0
+    conn = await connect(url)
+    try:
+        await migrate(conn, WITNESS)
+        if args.witness_command == "init":
+            signer = await init_key(conn, kek, args.name)
+            print(f"witness key (publish this vkey): {signer.vkey()}")
+        elif args.witness_command == "add-log":
+            await add_log(conn, args.origin, args.vkey)
+            print(f"following {args.origin}")
+    finally:
+        await conn.close()
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="ledger",
@@ -224,6 +278,26 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("checkpoint", help="sign a checkpoint of the current log head and print it")
     p.add_argument("--org", required=True)
     p.set_defaults(run=cmd_checkpoint)
+
+    p = sub.add_parser(
+        "witness",
+        help="run a witness (c2sp.org/tlog-witness) for other logs",
+        description="A witness cosigns a log's checkpoints only when they extend "
+        "the last one it cosigned. Its state lives in WITNESS_DATABASE_URL (default: "
+        "database 'witness' of the same server).",
+    )
+    w_sub = p.add_subparsers(dest="witness_command", required=True, metavar="ACTION")
+    q = w_sub.add_parser("init", help="generate the witness key and print its vkey")
+    q.add_argument("--name", required=True, help="witness name, e.g. witness.akuntan.example")
+    q.set_defaults(run=cmd_witness)
+    q = w_sub.add_parser("add-log", help="follow a log: its origin and the log keys to trust")
+    q.add_argument("--origin", required=True)
+    q.add_argument("--vkey", action="append", required=True, help="log vkey (repeatable)")
+    q.set_defaults(run=cmd_witness)
+    q = w_sub.add_parser("serve", help="serve add-checkpoint over HTTP")
+    q.add_argument("--host", default="127.0.0.1")
+    q.add_argument("--port", type=int, default=8100)
+    q.set_defaults(run=cmd_witness)
 
     p = sub.add_parser("demo", help="create the demo organization with sample entries")
     p.set_defaults(run=cmd_demo)

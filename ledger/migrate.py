@@ -21,19 +21,35 @@ SQL_DIR = Path(__file__).resolve().parent.parent / "sql"
 MIGRATIONS_DIR = SQL_DIR / "migrations"
 LOCK_KEY = 0x1ED6E5  # advisory lock id for migrations ("ledger")
 
+
+@dataclass(frozen=True)
+class MigrationSet:
+    """An independently versioned schema: the ledger's, or a witness's."""
+
+    directory: Path
+    """Where its NNNN_*.sql files are."""
+    table: str
+    """Its version table."""
+    lock_key: int
+    """Advisory lock taken while migrating it."""
+
+
+LEDGER = MigrationSet(MIGRATIONS_DIR, "schema_migrations", LOCK_KEY)
+WITNESS = MigrationSet(SQL_DIR / "witness", "witness_schema_migrations", LOCK_KEY + 1)
+
 _CREATE_VERSION_TABLE = """
-CREATE TABLE IF NOT EXISTS schema_migrations (
+CREATE TABLE IF NOT EXISTS {table} (
     version     integer PRIMARY KEY,
     name        text NOT NULL,
     sha256      text NOT NULL,
     applied_at  timestamptz NOT NULL DEFAULT now()
 );
-COMMENT ON TABLE schema_migrations IS 'Which migration files were applied (compatibility version of the schema).';
-COMMENT ON COLUMN schema_migrations.version IS 'Number of the migration file (NNNN).';
-COMMENT ON COLUMN schema_migrations.name IS 'File name of the migration.';
-COMMENT ON COLUMN schema_migrations.sha256 IS 'SHA-256 of the file text as applied; an edited file is refused.';
-COMMENT ON COLUMN schema_migrations.applied_at IS 'When it was applied.';
-GRANT SELECT ON schema_migrations TO ledger_writer, ledger_reader;
+COMMENT ON TABLE {table} IS 'Which migration files were applied (compatibility version of the schema).';
+COMMENT ON COLUMN {table}.version IS 'Number of the migration file (NNNN).';
+COMMENT ON COLUMN {table}.name IS 'File name of the migration.';
+COMMENT ON COLUMN {table}.sha256 IS 'SHA-256 of the file text as applied; an edited file is refused.';
+COMMENT ON COLUMN {table}.applied_at IS 'When it was applied.';
+GRANT SELECT ON {table} TO ledger_writer, ledger_reader;
 """
 
 
@@ -53,9 +69,9 @@ class Migration:
         return hashlib.sha256(self.sql.encode()).hexdigest()
 
 
-def available() -> list[Migration]:
+def available(mset: MigrationSet = LEDGER) -> list[Migration]:
     found = []
-    for path in sorted(MIGRATIONS_DIR.glob("*.sql")):
+    for path in sorted(mset.directory.glob("*.sql")):
         version = int(path.name.split("_", 1)[0])
         found.append(Migration(version, path.name, path.read_text()))
     versions = [m.version for m in found]
@@ -64,11 +80,11 @@ def available() -> list[Migration]:
     return found
 
 
-async def _applied(conn: asyncpg.Connection) -> dict[int, str]:
-    exists = await conn.fetchval("SELECT to_regclass('schema_migrations') IS NOT NULL")
+async def _applied(conn: asyncpg.Connection, mset: MigrationSet) -> dict[int, str]:
+    exists = await conn.fetchval("SELECT to_regclass($1) IS NOT NULL", mset.table)
     if not exists:
         return {}
-    rows = await conn.fetch("SELECT version, sha256 FROM schema_migrations ORDER BY version")
+    rows = await conn.fetch(f"SELECT version, sha256 FROM {mset.table} ORDER BY version")
     return {r["version"]: r["sha256"] for r in rows}
 
 
@@ -91,18 +107,18 @@ def _compare(applied: dict[int, str], known: list[Migration]) -> list[Migration]
     return [m for m in known if m.version not in applied]
 
 
-async def migrate(conn: asyncpg.Connection) -> list[str]:
+async def migrate(conn: asyncpg.Connection, mset: MigrationSet = LEDGER) -> list[str]:
     """Apply every pending migration in one transaction; return the names applied."""
-    known = available()
+    known = available(mset)
     async with conn.transaction():
-        await conn.execute("SELECT pg_advisory_xact_lock($1)", LOCK_KEY)
+        await conn.execute("SELECT pg_advisory_xact_lock($1)", mset.lock_key)
         await conn.execute((SQL_DIR / "roles.sql").read_text())
-        await conn.execute(_CREATE_VERSION_TABLE)
-        pending = _compare(await _applied(conn), known)
+        await conn.execute(_CREATE_VERSION_TABLE.format(table=mset.table))
+        pending = _compare(await _applied(conn, mset), known)
         for migration in pending:
             await conn.execute(migration.sql)
             await conn.execute(
-                "INSERT INTO schema_migrations (version, name, sha256) VALUES ($1, $2, $3)",
+                f"INSERT INTO {mset.table} (version, name, sha256) VALUES ($1, $2, $3)",
                 migration.version,
                 migration.name,
                 migration.sha256,
@@ -112,13 +128,13 @@ async def migrate(conn: asyncpg.Connection) -> list[str]:
     return [m.name for m in pending]
 
 
-async def check(conn: asyncpg.Connection) -> int:
+async def check(conn: asyncpg.Connection, mset: MigrationSet = LEDGER) -> int:
     """Refuse to run against a schema that is not exactly this program's; return its version."""
-    known = available()
-    pending = _compare(await _applied(conn), known)
+    known = available(mset)
+    pending = _compare(await _applied(conn, mset), known)
     if pending:
         raise SchemaVersionError(
             f"database schema is missing {len(pending)} migration(s) "
-            f"({', '.join(m.name for m in pending)}): run `ledger migrate` first"
+            f"({', '.join(m.name for m in pending)}): run `ledger {'witness ' if mset is WITNESS else ''}migrate` first"
         )
     return known[-1].version if known else 0

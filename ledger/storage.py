@@ -21,13 +21,14 @@ from ledger.merkle import NodeId
 from ledger.migrate import SQL_DIR
 
 
-def _load_queries() -> dict[str, str]:
-    text = (SQL_DIR / "queries.sql").read_text()
+def load_queries(name: str = "queries.sql") -> dict[str, str]:
+    """The ``-- name: x`` blocks of a file in ``sql/``."""
+    text = (SQL_DIR / name).read_text()
     blocks = re.split(r"^-- name: (\w+)\s*$", text, flags=re.MULTILINE)
     return {name: sql.strip() for name, sql in zip(blocks[1::2], blocks[2::2], strict=True)}
 
 
-Q = _load_queries()
+Q = load_queries()
 
 log = logging.getLogger(__name__)
 

@@ -7,8 +7,6 @@ import base64
 import json
 from typing import Any
 
-import pytest
-
 from ledger.donors import commitment
 from tests.apikit import Org, auth, idem
 from tests.logkit import assert_log_verifies

@@ -66,7 +66,7 @@ async def test_failed_migration_leaves_nothing_behind(empty_db_url, monkeypatch,
 
     good = available()
     broken = [*good, module.Migration(len(good) + 1, "9999_broken.sql", "CREATE TABLE x (;")]
-    monkeypatch.setattr(module, "available", lambda: broken)
+    monkeypatch.setattr(module, "available", lambda *_: broken)
     conn = await asyncpg.connect(empty_db_url)
     try:
         with pytest.raises(asyncpg.PostgresSyntaxError):

@@ -1,0 +1,181 @@
+"""Witnesses over real HTTP on loopback: cosigning, stale submissions, forged proofs,
+rolled-back logs, concurrent submissions (c2sp.org/tlog-witness, tlog-cosignature)."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import socket
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import asyncpg
+import httpx
+import uvicorn
+
+from ledger import merkle
+from ledger.appender import Appender
+from ledger.checkpoint import Checkpoint, sign_checkpoint
+from ledger.database import with_database
+from ledger.keys import open_signers
+from ledger.migrate import WITNESS, migrate
+from ledger.note import format_vkey, open_note, parse_vkey
+from ledger.organizations import create_organization
+from ledger.publisher import publish
+from ledger.witness import add_log, create_witness_app, init_key
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@asynccontextmanager
+async def running_witness(
+    admin_url: str, kek: bytes, name: str, logs: dict[str, list[str]]
+) -> AsyncIterator[tuple[str, str]]:
+    """A witness with its own database, served by uvicorn on a loopback port."""
+    db = f"witness_{uuid.uuid4().hex[:10]}"
+    admin = await asyncpg.connect(admin_url)
+    await admin.execute(f'CREATE DATABASE "{db}"')
+    url = with_database(admin_url, db)
+    conn = await asyncpg.connect(url)
+    await migrate(conn, WITNESS)
+    signer = await init_key(conn, kek, name)
+    for origin, vkeys in logs.items():
+        await add_log(conn, origin, vkeys)
+    await conn.close()
+    port = free_port()
+    server = uvicorn.Server(
+        uvicorn.Config(
+            create_witness_app(url, kek),
+            host="127.0.0.1",
+            port=port,
+            log_level="warning",
+            lifespan="on",
+        )
+    )
+    task = asyncio.create_task(server.serve())
+    while not server.started:
+        await asyncio.sleep(0.02)
+    try:
+        yield f"http://127.0.0.1:{port}", signer.vkey()
+    finally:
+        server.should_exit = True
+        await task
+        await admin.execute(f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)')
+        await admin.close()
+
+
+async def log_with_entries(store, settings, kek, n: int):  # type: ignore[no-untyped-def]
+    org = await create_organization(store, settings, kek, "yayasan-senyum", "Yayasan Senyum")
+    appender = Appender(store)
+    await asyncio.gather(*(appender.append(org, "note", {"text": str(i)}) for i in range(n)))
+    cp = await publish(store, org, kek)
+    [key] = await store.public_keys(org.id)
+    return org, cp, format_vkey(key.name, key.public_key), appender
+
+
+def body(old: int, proof: list[bytes], note: str) -> bytes:
+    lines = [f"old {old}", *(base64.b64encode(h).decode() for h in proof)]
+    return ("\n".join(lines) + "\n\n" + note).encode()
+
+
+async def consistency(store, org, old: int, new: int) -> list[bytes]:  # type: ignore[no-untyped-def]
+    nodes = await store.nodes(org.id, merkle.consistency_nodes(old, new))
+    return merkle.consistency_proof(old, new, nodes)
+
+
+async def test_witness_cosigns_then_refuses_stale_forged_and_rolled_back(
+    pg_admin_url, store, settings, kek
+):
+    org, cp1, log_vkey, appender = await log_with_entries(store, settings, kek, 5)
+    async with (
+        running_witness(pg_admin_url, kek, "witness.example/akuntan", {org.origin: [log_vkey]}) as (
+            url,
+            wvkey,
+        ),
+        httpx.AsyncClient(base_url=url) as http,
+    ):
+        r = await http.post("/add-checkpoint", content=body(0, [], cp1.note))
+        assert r.status_code == 200, r.text
+        assert r.text.startswith("— witness.example/akuntan ")
+        _, used = open_note(cp1.note + r.text, [parse_vkey(wvkey, 0x04)])
+        assert [v.name for v in used] == ["witness.example/akuntan"]
+
+        stale = await http.post("/add-checkpoint", content=body(0, [], cp1.note))
+        assert stale.status_code == 409 and stale.text == f"{cp1.size}\n"
+        assert stale.headers["content-type"].startswith("text/x.tlog.size")
+
+        await asyncio.gather(*(appender.append(org, "note", {"text": "more"}) for _ in range(7)))
+        cp2 = await publish(store, org, kek)
+        proof = await consistency(store, org, cp1.size, cp2.size)
+        forged = [bytes(32), *proof[1:]] if proof else [bytes(32)]
+        bad = await http.post("/add-checkpoint", content=body(cp1.size, forged, cp2.note))
+        assert bad.status_code == 422
+
+        good = await http.post("/add-checkpoint", content=body(cp1.size, proof, cp2.note))
+        assert good.status_code == 200, good.text
+
+        # A rolled-back or forked log: a properly signed checkpoint of another tree.
+        signers = open_signers(kek, org.id, await store.signing_keys(org.id))
+        fork_root = merkle.leaf_hash(b"a different history")
+        fork = sign_checkpoint(Checkpoint(org.origin, cp2.size + 3, fork_root), signers)
+        refused = await http.post("/add-checkpoint", content=body(cp2.size, proof, fork))
+        assert refused.status_code == 422
+        smaller = sign_checkpoint(Checkpoint(org.origin, cp1.size, cp1.root), signers)
+        assert (
+            await http.post("/add-checkpoint", content=body(cp2.size, [], smaller))
+        ).status_code == 400
+        assert (
+            await http.post("/add-checkpoint", content=body(cp1.size, [], smaller))
+        ).status_code == 409
+
+
+async def test_witness_rejects_unknown_logs_bad_signatures_and_garbage(
+    pg_admin_url, store, settings, kek
+):
+    org, cp, log_vkey, _ = await log_with_entries(store, settings, kek, 2)
+    async with (
+        running_witness(pg_admin_url, kek, "witness.example/w", {org.origin: [log_vkey]}) as (
+            url,
+            _,
+        ),
+        httpx.AsyncClient(base_url=url) as http,
+    ):
+        from ledger.note import Signer
+
+        stranger = Signer.from_seed(org.origin, bytes(32))
+        other = sign_checkpoint(Checkpoint(org.origin, cp.size, cp.root), [stranger])
+        assert (await http.post("/add-checkpoint", content=body(0, [], other))).status_code == 403
+        unknown_log = Signer.from_seed("ledger.example/orgs/unknown", bytes(32))
+        unknown = sign_checkpoint(Checkpoint(unknown_log.name, cp.size, cp.root), [unknown_log])
+        assert (await http.post("/add-checkpoint", content=body(0, [], unknown))).status_code == 404
+        for junk in (
+            b"",
+            b"old 01\n\n" + cp.note.encode(),
+            b"old x\n\n",
+            b"old 0\nnotbase64\n\n" + cp.note.encode(),
+        ):
+            assert (await http.post("/add-checkpoint", content=junk)).status_code == 400
+        assert (
+            await http.post("/add-checkpoint", content=body(0, [bytes(32)], cp.note))
+        ).status_code == 422
+
+
+async def test_concurrent_submissions_cosign_exactly_once(pg_admin_url, store, settings, kek):
+    org, cp, log_vkey, _ = await log_with_entries(store, settings, kek, 3)
+    async with (
+        running_witness(pg_admin_url, kek, "witness.example/w", {org.origin: [log_vkey]}) as (
+            url,
+            _,
+        ),
+        httpx.AsyncClient(base_url=url) as http,
+    ):
+        results = await asyncio.gather(
+            *(http.post("/add-checkpoint", content=body(0, [], cp.note)) for _ in range(12))
+        )
+        codes = sorted(r.status_code for r in results)
+        assert codes.count(200) == 1 and codes.count(409) == 11
