@@ -114,14 +114,34 @@ async def cmd_keys(args: argparse.Namespace, settings: Settings) -> int:
 async def cmd_checkpoint(args: argparse.Namespace, settings: Settings) -> int:
     from ledger.keys import load_kek
     from ledger.publisher import publish
+    from ledger.witnessing import cosigned_note, witness_checkpoint
 
     store = await _store(settings, "ledger_writer")
     try:
         org = await store.organization(args.org)
         cp = await publish(store, org, load_kek(settings))
+        for outcome in await witness_checkpoint(store, org, cp):
+            print(f"witness {outcome.witness}: {outcome.detail}", file=sys.stderr)
+        note = await cosigned_note(store, org.id, cp)
     finally:
         await store.pool.close()
-    sys.stdout.write(cp.note)
+    sys.stdout.write(note)
+    return 0
+
+
+async def cmd_witnesses(args: argparse.Namespace, settings: Settings) -> int:
+    from ledger.witnessing import WQ, add_witness
+
+    store = await _store(settings, "ledger_writer")
+    try:
+        org = await store.organization(args.org)
+        if args.witnesses_command == "add":
+            await add_witness(store, org, args.name, args.url, args.vkey)
+        async with store.connection() as conn:
+            for row in await conn.fetch(WQ["witnesses_of"], org.id):
+                print(f"{row['name']} {row['url']} {row['vkey']}")
+    finally:
+        await store.pool.close()
     return 0
 
 

@@ -36,6 +36,7 @@ from ledger.chain import CHAIN_PREFIX, GENESIS_PREV_HASH
 from ledger.checkpoint import Checkpoint, open_checkpoint, open_checkpoint_signed
 from ledger.errors import LedgerError, MalformedError, VerificationError
 from ledger.note import Verifier, parse_vkey
+from ledger.policy import Policy, check_checkpoint, parse_policy
 from ledger.tlogproof import parse_proof
 
 RECEIPT_FORMAT = "donation-ledger-receipt/v1"
@@ -57,6 +58,8 @@ class EntryProven:
     """Labels (name+keyid) of the pinned keys that signed the checkpoint."""
     donor_opened: bool | None = None
     """True when the receipt's donor opening matches the entry's commitment; None if absent."""
+    witnesses: tuple[str, ...] = ()
+    """Witnesses (policy names) whose cosignatures on the checkpoint verified."""
 
 
 @dataclass
@@ -85,9 +88,16 @@ def commitment_of(salt: bytes, personal: dict[str, Any]) -> str:
     return base64.b64encode(digest).decode()
 
 
-def verify_tlog_proof(text: str | bytes, verifiers: Sequence[Verifier]) -> EntryProven:
-    """The proof's checkpoint is signed by a pinned key and includes the entry it carries."""
+def verify_tlog_proof(
+    text: str | bytes, verifiers: Sequence[Verifier], policy: Policy | None = None
+) -> EntryProven:
+    """The proof's checkpoint is signed by a pinned key (and, with a policy, cosigned by a
+    quorum of its witnesses) and includes the entry it carries."""
     proof = parse_proof(text)
+    witnesses: tuple[str, ...] = ()
+    if policy is not None:
+        witnesses = tuple(check_checkpoint(proof.checkpoint, policy))
+        verifiers = [*verifiers, *policy.logs]
     checkpoint, used = open_checkpoint_signed(proof.checkpoint, verifiers)
     signed = tuple(v.label for v in used)
     if proof.extra is None:
@@ -105,21 +115,23 @@ def verify_tlog_proof(text: str | bytes, verifiers: Sequence[Verifier]) -> Entry
             f"entry says index {document.get('index')} of log {document.get('log')!r}; "
             f"the proof is for index {proof.index} of {checkpoint.origin!r}"
         )
-    return EntryProven(checkpoint, proof.index, document, signed)
+    return EntryProven(checkpoint, proof.index, document, signed, None, witnesses)
 
 
-def verify_receipt(receipt: str | bytes, verifiers: Sequence[Verifier]) -> EntryProven:
+def verify_receipt(
+    receipt: str | bytes, verifiers: Sequence[Verifier], policy: Policy | None = None
+) -> EntryProven:
     """A receipt (JSON) or bare tlog-proof: proven inclusion, and the donor opening if any."""
     text = receipt.decode("utf-8", "replace") if isinstance(receipt, bytes) else receipt
     if not text.lstrip().startswith("{"):
-        return verify_tlog_proof(text, verifiers)
+        return verify_tlog_proof(text, verifiers, policy)
     try:
         data = json.loads(text)
     except ValueError as exc:
         raise MalformedError(f"receipt is not JSON: {exc}") from exc
     if not isinstance(data, dict) or data.get("format") != RECEIPT_FORMAT:
         raise MalformedError(f"expected a receipt with format {RECEIPT_FORMAT!r}")
-    proven = verify_tlog_proof(str(data.get("tlog_proof", "")), verifiers)
+    proven = verify_tlog_proof(str(data.get("tlog_proof", "")), verifiers, policy)
     opening = data.get("donor_opening")
     if opening is None:
         return proven
@@ -135,7 +147,9 @@ def verify_receipt(receipt: str | bytes, verifiers: Sequence[Verifier]) -> Entry
             f"the donor opening does not match the entry's commitment "
             f"(expected {expected}, computed {found})"
         )
-    return EntryProven(proven.checkpoint, proven.index, proven.document, proven.signed_by, True)
+    return EntryProven(
+        proven.checkpoint, proven.index, proven.document, proven.signed_by, True, proven.witnesses
+    )
 
 
 def verify_consistency(
@@ -208,7 +222,7 @@ def verify_export(lines: Iterable[bytes | str], verifiers: Sequence[Verifier]) -
 # --- the command ------------------------------------------------------------------------------
 
 
-def _verifiers(vkeys: Sequence[str]) -> list[Verifier]:
+def _verifiers(vkeys: Sequence[str], allow_none: bool = False) -> list[Verifier]:
     found = []
     for v in vkeys:
         if Path(v).is_file():
@@ -219,7 +233,7 @@ def _verifiers(vkeys: Sequence[str]) -> list[Verifier]:
             )
         else:
             found.append(parse_vkey(v))
-    if not found:
+    if not found and not allow_none:
         raise MalformedError("give at least one --vkey (the organization's published key)")
     return found
 
@@ -236,9 +250,12 @@ def _b64(b: bytes) -> str:
 
 
 def run(args: argparse.Namespace) -> str:
-    verifiers = _verifiers(args.vkey)
+    policy = parse_policy(Path(args.policy).read_text()) if args.policy else None
+    verifiers = _verifiers(args.vkey, allow_none=policy is not None)
+    if policy is not None:
+        verifiers = [*verifiers, *policy.logs]
     if args.what == "receipt":
-        proven = verify_receipt(Path(args.file).read_bytes(), verifiers)
+        proven = verify_receipt(Path(args.file).read_bytes(), verifiers, policy)
         doc = proven.document
         body = doc.get("body", {})
         lines = [
@@ -253,6 +270,9 @@ def run(args: argparse.Namespace) -> str:
             )
         if proven.donor_opened:
             lines.append("donor details match the entry's commitment")
+        if policy is not None:
+            vouched = ", ".join(proven.witnesses) or "none (the policy needs none)"
+            lines.append(f"witnesses that vouched for this checkpoint: {vouched}")
         if args.checkpoint:
             newer = Path(args.checkpoint).read_text()
             proof = _proof_lines(args.consistency) if args.consistency else []
@@ -305,8 +325,12 @@ def build_parser() -> argparse.ArgumentParser:
             "--vkey",
             action="append",
             default=[],
-            required=True,
-            help="trusted key (vkey text or a file of vkey lines); repeatable",
+            help="trusted log key (vkey text or a file of vkey lines); repeatable",
+        )
+        q.add_argument(
+            "--policy",
+            help="a c2sp.org/tlog-policy file: log keys, witnesses and the quorum of witness "
+            "cosignatures required",
         )
         q.set_defaults(what=name)
     return parser

@@ -20,6 +20,7 @@ from ledger.offline import EXPORT_FORMAT, RECEIPT_FORMAT
 from ledger.publisher import publish
 from ledger.storage import Organization, Store, StoredCheckpoint, StoredEntry
 from ledger.tlogproof import TlogProof, format_proof
+from ledger.witnessing import WQ
 
 
 async def covering_checkpoint(
@@ -64,7 +65,9 @@ async def _tlog_proof(
         cp = await covering_checkpoint(store, org, kek, index + 1)
     nodes = await store.nodes(org.id, merkle.inclusion_nodes(index, cp.size), conn)
     proof = merkle.inclusion_proof(index, cp.size, nodes)
-    return entry, format_proof(TlogProof(index, tuple(proof), cp.note, entry.body))
+    lines = await conn.fetchval(WQ["cosignature_lines"], org.id, cp.size)
+    note = cp.note + (lines or "")
+    return entry, format_proof(TlogProof(index, tuple(proof), note, entry.body))
 
 
 async def tlog_proof(store: Store, org: Organization, kek: bytes, index: int) -> str:

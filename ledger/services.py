@@ -17,6 +17,7 @@ from ledger.publisher import publish
 from ledger.recording import InFlight
 from ledger.settings import Settings
 from ledger.storage import Organization, Store
+from ledger.witnessing import witness_checkpoint
 
 log = logging.getLogger(__name__)
 
@@ -56,7 +57,8 @@ class Services:
                 head = await self.store.head(org.id)
                 latest = await self.store.latest_checkpoint(org.id)
                 if latest is None or latest.size < head.size:
-                    await publish(self.store, org, self.kek)
+                    cp = await publish(self.store, org, self.kek)
+                    await witness_checkpoint(self.store, org, cp)
             after = page[-1].id
 
     async def _publish_forever(self) -> None:

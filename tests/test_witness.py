@@ -12,6 +12,7 @@ from contextlib import asynccontextmanager
 
 import asyncpg
 import httpx
+import pytest
 import uvicorn
 
 from ledger import merkle
@@ -179,3 +180,103 @@ async def test_concurrent_submissions_cosign_exactly_once(pg_admin_url, store, s
         )
         codes = sorted(r.status_code for r in results)
         assert codes.count(200) == 1 and codes.count(409) == 11
+
+
+async def test_log_collects_cosignatures_and_policies_name_the_witnesses(
+    pg_admin_url, store, settings, kek
+):
+    """Two witnesses and one log over loopback HTTP: receipts carry the cosignatures they had,
+    and a verifier's policy (log key + k of n witnesses) decides and names who vouched."""
+    from ledger.errors import VerificationError
+    from ledger.offline import verify_tlog_proof
+    from ledger.policy import parse_policy
+    from ledger.receipts import tlog_proof
+    from ledger.witnessing import add_witness, cosigned_note, witness_checkpoint
+
+    org, cp1, log_vkey, appender = await log_with_entries(store, settings, kek, 4)
+    early_proof = await tlog_proof(store, org, kek, 2)  # issued before any witness cosigned
+    logs = {org.origin: [log_vkey]}
+    async with (
+        running_witness(pg_admin_url, kek, "witness.example/akuntan", logs) as (url_a, vkey_a),
+        running_witness(pg_admin_url, kek, "witness.example/zakat", logs) as (url_b, vkey_b),
+    ):
+        await add_witness(store, org, "witness.example/akuntan", url_a, vkey_a)
+        await add_witness(store, org, "witness.example/zakat", url_b, vkey_b)
+        outcomes = await witness_checkpoint(store, org, cp1)
+        assert sorted(o.detail for o in outcomes) == ["cosigned", "cosigned"]
+        await asyncio.gather(*(appender.append(org, "note", {"text": "x"}) for _ in range(5)))
+        cp2 = await publish(store, org, kek)
+        outcomes = await witness_checkpoint(store, org, cp2)  # consistency proofs from cp1
+        assert [o.status for o in outcomes] == [200, 200], outcomes
+        note = await cosigned_note(store, org.id, cp2)
+        assert note.count("\n— witness.example/") == 2
+        proof = await tlog_proof(store, org, kek, 7)
+
+    two_of_two = parse_policy(
+        f"log {log_vkey}\nwitness A {vkey_a}\nwitness B {vkey_b}\ngroup both all A B\nquorum both\n"
+    )
+    proven = verify_tlog_proof(proof, [], two_of_two)
+    assert proven.witnesses == ("A", "B")
+    with pytest.raises(VerificationError, match="quorum"):
+        verify_tlog_proof(early_proof, [], two_of_two)  # no cosignatures: refused
+    from ledger.note import CosignatureSigner
+
+    stranger = CosignatureSigner.from_seed("witness.example/other", bytes(32)).vkey()
+    three = parse_policy(
+        f"log {log_vkey}\nwitness A {vkey_a}\nwitness B {vkey_b}\nwitness C {stranger}\n"
+        "group g 3 A B C\nquorum g\n"
+    )
+    with pytest.raises(VerificationError, match="vouched by A, B"):
+        verify_tlog_proof(proof, [], three)
+    any_one = parse_policy(
+        f"log {log_vkey}\nwitness C {stranger}\nwitness A {vkey_a}\ngroup g any A C\nquorum g\n"
+    )
+    assert verify_tlog_proof(proof, [], any_one).witnesses == ("A",)
+
+
+async def test_ledger_verify_policy_names_the_witnesses(
+    pg_admin_url, store, settings, kek, tmp_path
+):
+    import subprocess
+    import sys
+
+    from ledger.receipts import tlog_proof
+    from ledger.witnessing import add_witness, witness_checkpoint
+
+    org, cp, log_vkey, _ = await log_with_entries(store, settings, kek, 3)
+    async with running_witness(
+        pg_admin_url, kek, "witness.example/akuntan", {org.origin: [log_vkey]}
+    ) as (url, vkey):
+        await add_witness(store, org, "witness.example/akuntan", url, vkey)
+        await witness_checkpoint(store, org, cp)
+    (tmp_path / "r.tlog-proof").write_text(await tlog_proof(store, org, kek, 1))
+    (tmp_path / "policy").write_text(
+        f"# donors' policy\nlog {log_vkey}\nwitness akuntan {vkey}\nquorum akuntan\n"
+    )
+
+    def run(policy: str):  # type: ignore[no-untyped-def]
+        (tmp_path / "p").write_text(policy)
+        return subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "ledger.offline",
+                "receipt",
+                str(tmp_path / "r.tlog-proof"),
+                "--policy",
+                str(tmp_path / "p"),
+            ],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+
+    ok = run((tmp_path / "policy").read_text())
+    assert (
+        ok.returncode == 0 and "witnesses that vouched for this checkpoint: akuntan" in ok.stdout
+    ), ok.stdout
+    from ledger.note import CosignatureSigner
+
+    other = CosignatureSigner.from_seed("witness.example/x", bytes(32)).vkey()
+    refused = run(f"log {log_vkey}\nwitness x {other}\nquorum x\n")
+    assert refused.returncode == 1 and "quorum" in refused.stdout

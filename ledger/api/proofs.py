@@ -17,7 +17,7 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody, QueryParameter
 from litestar.response import Stream
 
-from ledger import receipts
+from ledger import receipts, witnessing
 from ledger.errors import MalformedError, VerificationError
 from ledger.note import Verifier, parse_vkey
 from ledger.offline import verify_receipt
@@ -28,10 +28,12 @@ IMMUTABLE = "public, max-age=31536000, immutable"
 TEXT = "text/plain; charset=utf-8"
 
 
-def immutable(request: Request, content: bytes, media_type: str, **headers: str) -> Response[Any]:
-    """A response that never changes: ETag, long caching, and 304 on If-None-Match."""
+def immutable(
+    request: Request, content: bytes, media_type: str, cache_control: str = IMMUTABLE
+) -> Response[Any]:
+    """A cacheable response: strong ETag, Cache-Control, and 304 on If-None-Match."""
     etag = '"' + hashlib.sha256(content).hexdigest()[:32] + '"'
-    base = {"ETag": etag, "Cache-Control": IMMUTABLE, **headers}
+    base = {"ETag": etag, "Cache-Control": cache_control}
     if request.headers.get("if-none-match") == etag:
         return Response(b"", status_code=304, headers=base)
     return Response(content, media_type=media_type, headers=base)
@@ -55,7 +57,9 @@ class ProofController(Controller):
     ) -> Response[str]:
         org = await services.organization(slug)
         cp = await services.store.checkpoint_at(org.id, size)
-        return immutable(request, cp.note.encode(), TEXT)
+        note = await witnessing.cosigned_note(services.store, org.id, cp)
+        # The checkpoint never changes, but witnesses may add cosignatures: revalidate.
+        return immutable(request, note.encode(), TEXT, "public, max-age=60, must-revalidate")
 
     @get("/proof/inclusion", summary="RFC 9162 inclusion proof of an entry at a tree size")
     async def inclusion(

@@ -10,7 +10,7 @@ from litestar import Controller, Response, get
 from litestar.di import NamedDependency
 from litestar.params import FromPath, QueryParameter
 
-from ledger import documents, reads
+from ledger import documents, reads, witnessing
 from ledger.note import format_vkey
 from ledger.services import Services
 from schemas.charity import BalancesView, BeneficiaryView, FundView
@@ -61,7 +61,9 @@ class PublicLogController(Controller):
 
             cp = await publish(services.store, org, services.kek)
         return Response(
-            cp.note, media_type="text/plain; charset=utf-8", headers={"Cache-Control": "no-cache"}
+            await witnessing.cosigned_note(services.store, org.id, cp),
+            media_type="text/plain; charset=utf-8",
+            headers={"Cache-Control": "no-cache"},
         )
 
     @get(
