@@ -60,6 +60,9 @@ ACCESS: dict[tuple[str, str], str] = {
     ("POST", f"{ORG}/api-keys"): ADMIN,
     ("GET", f"{ORG}/api-keys"): ADMIN,
     ("DELETE", f"{ORG}/api-keys/{{key_id:str}}"): ADMIN,
+    ("GET", f"{ORG}/certificate"): PUBLIC,
+    ("GET", f"{ORG}/donations/{{index:int}}/receipt.pdf"): AUDITOR,
+    ("POST", f"{ORG}/annual-receipts"): AUDITOR,  # before the erasure below
     ("POST", f"{ORG}/donors/erase"): ADMIN,
     ("POST", f"{ORG}/donations"): RECORDER,
     ("POST", f"{ORG}/donations/batch"): RECORDER,
@@ -224,6 +227,7 @@ def request_for(w: World, method: str, path: str) -> tuple[str, dict[str, Any]]:
         },
         "/api-keys": {"role": "auditor", "label": f"matrix {n}"},
         "/donors/erase": {"email": "siti@example.org"},
+        "/annual-receipts": {"year": 2026, "email": "siti@example.org"},
         "/donations": {
             **money,
             "fund": "senyum-2026",
