@@ -1,0 +1,1 @@
+"""Benchmark suite of the ledger: ``python -m bench.run`` (see bench/README.md)."""
