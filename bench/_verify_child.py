@@ -1,7 +1,8 @@
 """Run ``verify_log`` over one log, alone in a fresh process, and report its peak memory.
 
 Started by ``bench.run`` so that building the log does not count in the peak RSS:
-``python -m bench._verify_child DATABASE_URL ORG_ID``. Prints one JSON object on stdout.
+``python -m bench._verify_child DATABASE_URL ORG_ID [WORKERS]`` (default 2, as
+``ledger verify`` on this 2-core machine). Prints one JSON object on stdout.
 
 Start it through a shell that forks it (``sh -c '...; exit $?'``), not straight from a big
 process: Linux keeps the RSS high-water mark of the address space a process replaced at
@@ -35,7 +36,7 @@ def _vmhwm_bytes() -> int | None:
     return None
 
 
-async def _main(url: str, org_id: int) -> dict[str, object]:
+async def _main(url: str, org_id: int, workers: int) -> dict[str, object]:
     from ledger.database import READER_ROLE, create_pool
     from ledger.storage import Store
     from ledger.verify import verify_log
@@ -47,7 +48,7 @@ async def _main(url: str, org_id: int) -> dict[str, object]:
         rss_before = _maxrss_bytes()
         cpu0 = time.process_time()
         started = time.perf_counter()
-        report = await verify_log(store, org)
+        report = await verify_log(store, org, url=url, role=READER_ROLE, workers=workers)
         wall = time.perf_counter() - started
         cpu = time.process_time() - cpu0
     finally:
@@ -59,12 +60,17 @@ async def _main(url: str, org_id: int) -> dict[str, object]:
         "maxrss_before_verify_bytes": rss_before,
         "maxrss_bytes": _maxrss_bytes(),
         "vmhwm_bytes": _vmhwm_bytes(),
+        "workers": workers,
+        # Worker processes' peaks, largest child (Linux reports the max over children);
+        # the total is bounded by this process's peak plus workers x this.
+        "children_maxrss_bytes": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024,
     }
 
 
 def main() -> None:
     url, org_id = sys.argv[1], int(sys.argv[2])
-    print(json.dumps(asyncio.run(_main(url, org_id))))
+    workers = int(sys.argv[3]) if len(sys.argv) > 3 else 2
+    print(json.dumps(asyncio.run(_main(url, org_id, workers))))
 
 
 if __name__ == "__main__":

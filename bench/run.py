@@ -503,7 +503,13 @@ async def bench_verify(ctx: Context) -> None:
             "seconds": report["seconds"],
             "entries_per_s": report["size"] / report["seconds"],
             "client_cpu_seconds": out["client_cpu_seconds"],
-            "peak_rss_mb": out["maxrss_bytes"] / 2**20,
+            # The verifier plus its worker processes, summed (each worker counted at the
+            # largest worker's peak): the memory `ledger verify` needs at most.
+            "peak_rss_mb": (out["maxrss_bytes"] + out["workers"] * out["children_maxrss_bytes"])
+            / 2**20,
+            "parent_rss_mb": out["maxrss_bytes"] / 2**20,
+            "worker_rss_mb": out["children_maxrss_bytes"] / 2**20,
+            "workers": out["workers"],
             "rss_before_verify_mb": out["maxrss_before_verify_bytes"] / 2**20,
             "vmhwm_mb": (out["vmhwm_bytes"] or 0) / 2**20,
         }
@@ -517,7 +523,7 @@ async def bench_verify(ctx: Context) -> None:
     )
     ctx.targets.append(Target("verify: entries/s", rate, "entries/s", ">=", 200_000))
     ctx.targets.append(
-        Target("verify: peak RSS of the verify process", result["peak_rss_mb"], "MB", "<", 200)
+        Target("verify: peak RSS, verifier + workers", result["peak_rss_mb"], "MB", "<", 200)
     )
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -46,12 +47,14 @@ async def cmd_migrate(args: argparse.Namespace, settings: Settings) -> int:
 
 
 async def cmd_verify(args: argparse.Namespace, settings: Settings) -> int:
-    from ledger.database import READER_ROLE
+    from ledger.database import READER_ROLE, create_pool, resolve_url
+    from ledger.storage import Store
     from ledger.verify import verify_all
 
-    store = await _store(settings, READER_ROLE)
+    url = await resolve_url(settings)
+    store = Store(await create_pool(url, role=READER_ROLE, size=4))
     try:
-        reports = await verify_all(store, args.org)
+        reports = await verify_all(store, args.org, url=url, role=READER_ROLE, workers=args.workers)
     finally:
         await store.pool.close()
     ok = all(r.ok for r in reports)
@@ -166,7 +169,6 @@ async def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
 async def _witness_url(settings: Settings) -> str:
     """The witness's database: WITNESS_DATABASE_URL, else database "witness" of the embedded
     server (a witness run by another party would point at its own PostgreSQL)."""
-    import os
 
     from ledger.database import ensure_database, start_embedded, with_database
 
@@ -261,6 +263,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--org", help="verify only this organization (slug)")
     p.add_argument("--json", action="store_true", help="machine-readable report")
+    p.add_argument(
+        "--workers",
+        type=int,
+        default=min(2, os.cpu_count() or 1),
+        help="worker processes for large logs (default: up to 2)",
+    )
     p.set_defaults(run=cmd_verify)
 
     p = sub.add_parser("org", help="manage organizations")
@@ -300,6 +308,24 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(run=cmd_checkpoint)
 
     p = sub.add_parser(
+        "witnesses",
+        help="the witnesses an organization's log submits its checkpoints to",
+        description="Every new checkpoint is submitted to these witnesses with a consistency "
+        "proof; their cosignatures are kept and served with the checkpoint, in receipts and "
+        "statements.",
+    )
+    ws_sub = p.add_subparsers(dest="witnesses_command", required=True, metavar="ACTION")
+    q = ws_sub.add_parser("list", help="list the log's witnesses")
+    q.add_argument("--org", required=True, help="organization slug")
+    q.set_defaults(run=cmd_witnesses)
+    q = ws_sub.add_parser("add", help="submit every new checkpoint to this witness")
+    q.add_argument("--org", required=True, help="organization slug")
+    q.add_argument("--name", required=True, help="the witness's key name")
+    q.add_argument("--url", required=True, help="its submission prefix, e.g. http://host:8100")
+    q.add_argument("--vkey", required=True, help="its cosignature vkey (type 0x04)")
+    q.set_defaults(run=cmd_witnesses)
+
+    p = sub.add_parser(
         "witness",
         help="run a witness (c2sp.org/tlog-witness) for other logs",
         description="A witness cosigns a log's checkpoints only when they extend "
@@ -314,9 +340,14 @@ def build_parser() -> argparse.ArgumentParser:
     q.add_argument("--origin", required=True)
     q.add_argument("--vkey", action="append", required=True, help="log vkey (repeatable)")
     q.set_defaults(run=cmd_witness)
-    q = w_sub.add_parser("serve", help="serve add-checkpoint over HTTP")
-    q.add_argument("--host", default="127.0.0.1")
-    q.add_argument("--port", type=int, default=8100)
+    q = w_sub.add_parser(
+        "serve",
+        help="serve add-checkpoint over HTTP",
+        description="Serve POST /add-checkpoint (c2sp.org/tlog-witness). Applies the witness "
+        "schema's migrations first; needs a key (`ledger witness init`).",
+    )
+    q.add_argument("--host", default="127.0.0.1", help="bind address (default 127.0.0.1)")
+    q.add_argument("--port", type=int, default=8100, help="port (default 8100)")
     q.set_defaults(run=cmd_witness)
 
     p = sub.add_parser("demo", help="create the demo organization with sample entries")

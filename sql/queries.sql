@@ -271,3 +271,110 @@ SELECT e.idx, e.body FROM donor_records d
 JOIN entries e ON e.org_id = d.org_id AND e.idx = d.donation_idx
 WHERE d.org_id = $1 AND d.lookups && $2::bytea[] AND d.erased_at IS NULL
 ORDER BY e.idx;
+
+
+-- ===== public statements (executed by ledger/statements.py) ==============================
+
+-- name: statement_entry_time
+-- One probe of the binary search for the first entry of a period (entry times never go
+-- backwards, so a period of server time is a contiguous index range).
+SELECT created_at FROM entries WHERE org_id = $1 AND idx = $2;
+
+-- name: statement_entries_at
+SELECT idx, kind, created_at, body FROM entries
+WHERE org_id = $1 AND idx = ANY($2::bigint[]) ORDER BY idx;
+
+-- name: statement_funds_as_of
+SELECT code, entry_idx, name, currency, earmark, fee_cap_bps FROM funds
+WHERE org_id = $1 AND entry_idx < $2 ORDER BY code;
+
+-- name: statement_beneficiary_versions
+SELECT code, version, entry_idx, name, city, province, registration FROM beneficiary_versions
+WHERE org_id = $1 AND entry_idx < $2 ORDER BY code, version;
+
+-- name: statement_fund_totals_as_of
+-- Donations and fees per fund up to a tree size, net of the corrections made before it
+-- (a correction counts against the kind of the entry it reverses).
+SELECT m.fund, m.kind, sum(m.amount)::bigint AS amount FROM money_entries m
+WHERE m.org_id = $1 AND m.entry_idx < $2 AND m.kind IN ('donation', 'fee')
+GROUP BY m.fund, m.kind
+UNION ALL
+SELECT t.fund, t.kind, -sum(t.amount)::bigint FROM corrections c
+JOIN money_entries t ON t.org_id = c.org_id AND t.entry_idx = c.corrected
+WHERE c.org_id = $1 AND c.entry_idx < $2 AND t.kind IN ('donation', 'fee')
+GROUP BY t.fund, t.kind;
+
+-- name: latest_statement
+SELECT s.id, c.tree_size, c.root, c.note FROM statements s
+JOIN checkpoints c ON c.org_id = s.org_id AND c.tree_size = s.checkpoint_size
+WHERE s.org_id = $1 ORDER BY s.id DESC LIMIT 1;
+
+-- name: insert_statement
+-- A concurrent issue that took the same number fails on the primary key: nothing commits.
+INSERT INTO statements (org_id, id, entry_idx, previous_id, period_from, period_to, fund,
+                        beneficiary, start_idx, end_idx, checkpoint_size, checkpoint_root,
+                        provisional, issued_at)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14);
+
+-- name: insert_statement_documents
+INSERT INTO statement_documents (org_id, statement_id, name, media_type, sha256, content)
+SELECT $1, $2, d.name, d.media_type, d.sha256, d.content
+FROM unnest($3::text[], $4::text[], $5::bytea[], $6::bytea[]) AS d (name, media_type, sha256, content);
+
+-- name: statements_after
+-- Statement metadata (never the documents) with the hashes of their documents.
+SELECT s.id, s.entry_idx, s.previous_id, s.period_from, s.period_to, s.fund, s.beneficiary,
+       s.start_idx, s.end_idx, s.checkpoint_size, s.checkpoint_root, s.provisional, s.issued_at,
+       array_agg(d.name ORDER BY d.name) AS names, array_agg(d.sha256 ORDER BY d.name) AS hashes
+FROM statements s
+JOIN statement_documents d ON d.org_id = s.org_id AND d.statement_id = s.id
+WHERE s.org_id = $1 AND s.id > $2 AND s.id <= $3
+GROUP BY s.org_id, s.id ORDER BY s.id LIMIT $4;
+
+-- name: statement_document
+SELECT media_type, sha256, content FROM statement_documents
+WHERE org_id = $1 AND statement_id = $2 AND name = $3;
+
+-- ===== verification (ledger/verify.py) =======================================================
+
+-- name: verify_entries
+-- The time is formatted by PostgreSQL exactly as the canonical bytes spell it (RFC 3339 UTC,
+-- six fractional digits), so the verifier compares strings.
+SELECT idx, body, prev_hash, entry_hash, leaf_hash, kind,
+       to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS time
+FROM entries WHERE org_id = $1 AND idx >= $2 AND idx < $3 ORDER BY idx;
+
+-- name: entry_hash_at
+SELECT entry_hash FROM entries WHERE org_id = $1 AND idx = $2;
+
+-- name: node_digests
+-- Per level 1..$4, SHA-256 over the hashes of the stored nodes that lie wholly inside leaves
+-- [$2, $3) ($2 aligned to 2^$4), in index order, and their count: compared with the same
+-- digest of the recomputed nodes, so a range's nodes cost one index range scan per level.
+SELECT l.level, d.n, d.digest
+FROM generate_series(1, $4::int) AS l (level)
+CROSS JOIN LATERAL (
+    SELECT count(*) AS n, sha256(coalesce(string_agg(hash, ''::bytea ORDER BY idx), ''::bytea)) AS digest
+    FROM merkle_nodes
+    WHERE org_id = $1 AND level = l.level AND idx >= ($2::bigint >> l.level)
+      AND idx < ($3::bigint >> l.level)
+) d ORDER BY l.level;
+
+-- name: nodes_mismatching
+-- The first recomputed node (by the leaf it completes at) whose stored twin is missing or
+-- different: the lowest node over the first rewritten entry (slow path, to locate).
+SELECT w.level, w.idx FROM unnest($2::smallint[], $3::bigint[], $4::bytea[]) AS w (level, idx, hash)
+LEFT JOIN LATERAL (
+    SELECT hash FROM merkle_nodes m WHERE m.org_id = $1 AND m.level = w.level AND m.idx = w.idx
+) m ON true
+WHERE m.hash IS DISTINCT FROM w.hash
+ORDER BY (w.idx + 1) << w.level, w.level LIMIT 1;
+
+-- name: count_nodes_within
+SELECT count(*) FROM merkle_nodes WHERE org_id = $1 AND ((idx + 1) << level) <= $2;
+
+-- name: max_index
+SELECT max(idx) FROM entries WHERE org_id = $1;
+
+-- name: max_checkpoint
+SELECT max(tree_size) FROM checkpoints WHERE org_id = $1;
