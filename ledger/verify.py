@@ -41,6 +41,7 @@ import asyncpg
 import msgspec
 
 from ledger import merkle
+from ledger.canonical import format_time
 from ledger.chain import GENESIS_PREV_HASH
 from ledger.checkpoint import Checkpoint, open_checkpoint
 from ledger.errors import LedgerError, VerificationError
@@ -178,6 +179,7 @@ async def _read_range(
     at_sizes: dict[int, list[tuple[int, bytes]]] = {}
     n = 0  # entries of the range read so far
     last_time = ""
+    last_dt = None
     try:
         async with conn.transaction(readonly=True, isolation="repeatable_read"):
             cursor = await conn.cursor(Q["verify_entries"], org_id, start, end)
@@ -206,11 +208,17 @@ async def _read_range(
                         raise _Bad(
                             i, "entry bytes disagree with their row (index, log, kind or prev)"
                         )
-                    if h.time != row[6]:
-                        raise _Bad(i, f"entry time {h.time} disagrees with created_at {row[6]}")
-                    if h.time < last_time:
-                        raise _Bad(i, f"entry time {h.time} is earlier than the entry before it")
-                    last_time = h.time
+                    # Entries of one batch share a time: format only when it changes.
+                    if row[6] != last_dt:
+                        last_dt = row[6]
+                        spelled = format_time(last_dt)
+                        if spelled < last_time:
+                            raise _Bad(
+                                i, f"entry time {spelled} is earlier than the entry before it"
+                            )
+                        last_time = spelled
+                    if h.time != last_time:
+                        raise _Bad(i, f"entry time {h.time} disagrees with created_at {last_time}")
                     if row[2] != prev:
                         raise _Bad(i, "prev_hash does not link to the previous entry")
                     chained = sha256(b"\x02" + prev + leaf).digest()

@@ -338,10 +338,7 @@ WHERE org_id = $1 AND statement_id = $2 AND name = $3;
 -- ===== verification (ledger/verify.py) =======================================================
 
 -- name: verify_entries
--- The time is formatted by PostgreSQL exactly as the canonical bytes spell it (RFC 3339 UTC,
--- six fractional digits), so the verifier compares strings.
-SELECT idx, body, prev_hash, entry_hash, leaf_hash, kind,
-       to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS time
+SELECT idx, body, prev_hash, entry_hash, leaf_hash, kind, created_at
 FROM entries WHERE org_id = $1 AND idx >= $2 AND idx < $3 ORDER BY idx;
 
 -- name: entry_hash_at
