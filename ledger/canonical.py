@@ -29,6 +29,8 @@ from ledger.errors import CanonicalError
 
 ENTRY_VERSION = 1
 MAX_SAFE_INTEGER = 2**53 - 1
+MAX_ENTRY_BYTES = 65535
+"""Largest entry: c2sp.org/tlog-tiles entry bundles prefix each entry with a uint16 length."""
 
 _encoder = json.JSONEncoder(
     ensure_ascii=False, allow_nan=False, sort_keys=True, separators=(",", ":")
@@ -107,4 +109,7 @@ def encode_entry(
         "kind": kind,
         "body": body,
     }
-    return canonical_json(document)
+    data = canonical_json(document)
+    if len(data) > MAX_ENTRY_BYTES:
+        raise CanonicalError(f"expected an entry of at most {MAX_ENTRY_BYTES} bytes, got {len(data)}")
+    return data

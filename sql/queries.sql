@@ -375,3 +375,15 @@ SELECT max(idx) FROM entries WHERE org_id = $1;
 
 -- name: max_checkpoint
 SELECT max(tree_size) FROM checkpoints WHERE org_id = $1;
+
+-- ===== tiles (ledger/tiles.py) ===============================================================
+
+-- name: leaf_hashes_range
+SELECT leaf_hash FROM entries WHERE org_id = $1 AND idx >= $2 AND idx < $3 ORDER BY idx;
+
+-- name: node_hashes_range
+SELECT hash FROM merkle_nodes WHERE org_id = $1 AND level = $2 AND idx >= $3 AND idx < $4
+ORDER BY idx;
+
+-- name: bodies_range
+SELECT body FROM entries WHERE org_id = $1 AND idx >= $2 AND idx < $3 ORDER BY idx;

@@ -1,0 +1,57 @@
+"""c2sp.org/tlog-tiles endpoints under ``/v1/orgs/{slug}/tlog/``: cacheable by any CDN."""
+
+from __future__ import annotations
+
+from litestar import Controller, Response, get
+from litestar.di import NamedDependency
+from litestar.params import FromPath
+
+from ledger import tiles, witnessing
+from ledger.services import Services
+
+IMMUTABLE = "public, max-age=31536000, immutable"
+
+
+class TilesController(Controller):
+    path = "/v1/orgs/{slug:str}/tlog"
+    tags = ["tiles"]
+
+    @get(
+        "/checkpoint",
+        summary="The latest checkpoint (mutable; cache a few seconds)",
+        media_type="text/plain; charset=utf-8",
+    )
+    async def checkpoint(
+        self, services: NamedDependency[Services], slug: FromPath[str]
+    ) -> Response[str]:
+        org = await services.organization(slug)
+        cp = await services.store.latest_checkpoint(org.id)
+        if cp is None:
+            from ledger.publisher import publish
+
+            cp = await publish(services.store, org, services.kek)
+        note = await witnessing.cosigned_note(services.store, org.id, cp)
+        return Response(
+            note,
+            media_type="text/plain; charset=utf-8",
+            headers={"Cache-Control": "public, max-age=5"},
+        )
+
+    @get(
+        "/tile/{kind:str}/{rest:path}",
+        summary="A hash tile or entry bundle (immutable)",
+        media_type="application/octet-stream",
+    )
+    async def tile(
+        self,
+        services: NamedDependency[Services],
+        slug: FromPath[str],
+        kind: FromPath[str],
+        rest: FromPath[str],
+    ) -> Response[bytes]:
+        org = await services.organization(slug)
+        path = tiles.parse_tile_path(kind, rest.lstrip("/"))
+        data = await tiles.tile(services.store, org, path)
+        return Response(
+            data, media_type="application/octet-stream", headers={"Cache-Control": IMMUTABLE}
+        )
