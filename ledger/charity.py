@@ -365,6 +365,10 @@ def _rows_for(
         rows.money.append(
             (index, kind, fund, counterparty, b["currency"], b["amount"], b.get("reference"))
         )
+        # Known to later entries of the same batch (a restore may correct within a batch).
+        targets[index] = P.MoneyRow(
+            index, kind, fund, counterparty, b["currency"], b["amount"], b.get("reference"), None
+        )
     elif kind == "correction":
         target = targets[b["corrects"]]
         rows.money.append((index, kind, target.fund, None, target.currency, target.amount, None))
@@ -372,6 +376,8 @@ def _rows_for(
     lines = postings_for(
         kind, b, lines_of.get(b.get("corrects", -1)) if kind == "correction" else None
     )
+    if lines:
+        lines_of[index] = lines
     for n, line in enumerate(lines):
         rows.postings.append((index, n, line.account, line.currency, line.amount))
         key = (line.account, line.currency)

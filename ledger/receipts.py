@@ -16,6 +16,7 @@ import asyncpg
 from ledger import merkle
 from ledger import projections as P
 from ledger.errors import NotFoundError, RuleError
+from ledger.note import format_vkey
 from ledger.offline import EXPORT_FORMAT, RECEIPT_FORMAT
 from ledger.publisher import publish
 from ledger.storage import Organization, Store, StoredCheckpoint, StoredEntry
@@ -93,7 +94,15 @@ async def receipt(store: Store, org: Organization, kek: bytes, index: int) -> di
 async def export_lines(store: Store, org: Organization) -> AsyncIterator[bytes]:
     """The whole log as donation-ledger-export/v1 JSON Lines, streamed."""
     head = await store.head(org.id)
-    header = {"format": EXPORT_FORMAT, "origin": org.origin, "size": head.size}
+    keys = await store.public_keys(org.id)
+    header = {
+        "format": EXPORT_FORMAT,
+        "origin": org.origin,
+        "size": head.size,
+        "slug": org.slug,
+        "name": org.name,
+        "vkeys": [format_vkey(k.name, k.public_key) for k in keys],
+    }
     yield json.dumps(header).encode() + b"\n"
     async for cp in store.stream_checkpoints(org.id):
         if cp.size <= head.size:

@@ -332,9 +332,16 @@ class Store:
 
     # --- checkpoints -------------------------------------------------------------------
 
-    async def insert_checkpoint(self, org_id: int, size: int, root: bytes, note: str) -> None:
-        async with self.connection() as conn:
-            await conn.execute(Q["insert_checkpoint"], org_id, size, root, note)
+    async def insert_checkpoint(
+        self,
+        org_id: int,
+        size: int,
+        root: bytes,
+        note: str,
+        conn: asyncpg.Connection | None = None,
+    ) -> None:
+        async with self.using(conn) as c:
+            await c.execute(Q["insert_checkpoint"], org_id, size, root, note)
 
     async def latest_checkpoint(self, org_id: int) -> StoredCheckpoint | None:
         async with self.connection() as conn:

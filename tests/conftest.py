@@ -164,3 +164,14 @@ async def charity(client, store, settings, kek):  # type: ignore[no-untyped-def]
         role: (await issue_key(store, org.id, role))[1] for role in ("admin", "recorder", "auditor")
     }
     return Org(client, org.slug, keys)
+
+
+@pytest.fixture
+async def other_db_url(pg_admin_url: str, template_db: str) -> AsyncIterator[str]:
+    """A second fresh, migrated database (e.g. where a backup is restored)."""
+    name = f"ledger_o_{uuid.uuid4().hex[:12]}"
+    admin = await asyncpg.connect(pg_admin_url)
+    await admin.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template_db}"')
+    yield with_database(pg_admin_url, name)
+    await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    await admin.close()
