@@ -132,6 +132,48 @@ async def cmd_checkpoint(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+async def cmd_export(args: argparse.Namespace, settings: Settings) -> int:
+    from ledger.database import READER_ROLE
+    from ledger.receipts import export_lines
+
+    store = await _store(settings, READER_ROLE)
+    try:
+        org = await store.organization(args.org)
+        out = open(args.output, "wb") if args.output else sys.stdout.buffer  # noqa: SIM115
+        try:
+            async for chunk in export_lines(store, org):
+                out.write(chunk)
+        finally:
+            if args.output:
+                out.close()
+    finally:
+        await store.pool.close()
+    return 0
+
+
+async def cmd_import(args: argparse.Namespace, settings: Settings) -> int:
+    from pathlib import Path
+
+    from ledger.backup import import_log
+    from ledger.note import parse_vkey
+
+    store = await _store(settings, "ledger_writer")
+    try:
+        pinned = [parse_vkey(v) for v in args.vkey] or None
+        org, report = await import_log(store, Path(args.file), pinned)
+    finally:
+        await store.pool.close()
+    if not report.ok:
+        print(f"imported {org.slug} but it does not verify: {report.reason}", file=sys.stderr)
+        return 1
+    print(f"imported {org.slug}: {report.size} entries, {report.checkpoints} checkpoints, verified")
+    print(
+        "its keys are public only here: run `ledger keys rotate --org "
+        f"{org.slug}` before it signs again"
+    )
+    return 0
+
+
 async def cmd_witnesses(args: argparse.Namespace, settings: Settings) -> int:
     from ledger.witnessing import WQ, add_witness
 
@@ -349,6 +391,31 @@ def build_parser() -> argparse.ArgumentParser:
     q.add_argument("--host", default="127.0.0.1", help="bind address (default 127.0.0.1)")
     q.add_argument("--port", type=int, default=8100, help="port (default 8100)")
     q.set_defaults(run=cmd_witness)
+
+    p = sub.add_parser(
+        "export",
+        help="write one organization's whole log (verifiable) to a file",
+        description="The public export: checkpoints and every entry's canonical "
+        "bytes (donation-ledger-export/v1), verifiable with `ledger-verify log`.",
+    )
+    p.add_argument("--org", required=True, help="organization slug")
+    p.add_argument("--output", "-o", help="file to write (default: standard output)")
+    p.set_defaults(run=cmd_export)
+
+    p = sub.add_parser(
+        "import",
+        help="restore an organization's log from an export, verified",
+        description="Verifies the whole file first, then restores the log, its "
+        "checkpoints and projections in one transaction, and verifies again.",
+    )
+    p.add_argument("file", help="a donation-ledger-export/v1 file")
+    p.add_argument(
+        "--vkey",
+        action="append",
+        default=[],
+        help="pin the log's key (default: trust the keys in the file's header)",
+    )
+    p.set_defaults(run=cmd_import)
 
     p = sub.add_parser("demo", help="create the demo organization with sample entries")
     p.set_defaults(run=cmd_demo)
