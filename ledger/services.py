@@ -10,13 +10,15 @@ import contextlib
 import logging
 from dataclasses import dataclass, field
 
+import asyncpg
+
 from ledger.appender import Appender
 from ledger.auth import KeyCache
 from ledger.errors import LedgerError
 from ledger.publisher import publish
 from ledger.recording import InFlight
 from ledger.settings import Settings
-from ledger.storage import Organization, Store
+from ledger.storage import UNAVAILABLE, Organization, Q, Store
 from ledger.witnessing import witness_checkpoint
 
 log = logging.getLogger(__name__)
@@ -34,12 +36,20 @@ class Services:
     """Group-commit writers, one per log."""
     kek: bytes = field(repr=False)
     """Key-encryption key for the sealed signing keys."""
+    replica: Store | None = None
+    """A read replica for public reads (LEDGER_REPLICA_URL), if configured."""
     keys: KeyCache = field(default_factory=KeyCache)
     """API key lookups (short-lived cache)."""
     inflight: InFlight = field(default_factory=InFlight)
     """Idempotency keys being recorded by this process."""
     _orgs: dict[str, Organization] = field(default_factory=dict, repr=False)
     _publisher: asyncio.Task[None] | None = field(default=None, repr=False)
+
+    @property
+    def reader(self) -> Store:
+        """Where public reads go: the replica if there is one (it may lag the primary by a
+        moment), else the primary. Writes, receipts and anything that may sign use ``store``."""
+        return self.replica or self.store
 
     async def organization(self, slug: str) -> Organization:
         """Organizations never change once created, so they are cached by slug."""
@@ -50,16 +60,29 @@ class Services:
         return org
 
     async def publish_all(self) -> None:
-        """Sign a checkpoint for every log that grew since its newest checkpoint."""
-        after = 0
-        while page := await self.store.organizations(after):
-            for org in page:
-                head = await self.store.head(org.id)
-                latest = await self.store.latest_checkpoint(org.id)
-                if latest is None or latest.size < head.size:
-                    cp = await publish(self.store, org, self.kek)
-                    await witness_checkpoint(self.store, org, cp)
-            after = page[-1].id
+        """Sign a checkpoint for every log that grew since its newest checkpoint.
+
+        With several worker processes (``ledger serve --workers N``) only the one holding the
+        publisher's advisory lock signs; the others skip this round, since the holder covers
+        every log. The lock is a session lock on one pooled connection: it is released at the
+        end, or by PostgreSQL itself if this process or its connection dies meanwhile.
+        """
+        async with self.store.connection() as lock:
+            if not await lock.fetchval(Q["try_publisher_lock"]):
+                return
+            try:
+                after = 0
+                while page := await self.store.organizations(after):
+                    for org in page:
+                        head = await self.store.head(org.id)
+                        latest = await self.store.latest_checkpoint(org.id)
+                        if latest is None or latest.size < head.size:
+                            cp = await publish(self.store, org, self.kek)
+                            await witness_checkpoint(self.store, org, cp)
+                    after = page[-1].id
+            finally:
+                with contextlib.suppress(*UNAVAILABLE, asyncpg.PostgresError):
+                    await lock.fetchval(Q["publisher_unlock"])
 
     async def _publish_forever(self) -> None:
         while True:

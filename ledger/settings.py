@@ -4,6 +4,7 @@ Every setting has an environment variable, so containers need no config file:
 
 ======================  ==================================================================
 ``DATABASE_URL``        PostgreSQL >= 14. Unset: an embedded PostgreSQL in ``data_dir``.
+``LEDGER_REPLICA_URL``  Optional streaming replica that serves public reads.
 ``LEDGER_DATA_DIR``     Where the embedded database and the key-encryption key live.
                         Default ``$XDG_DATA_HOME/donation-ledger`` (``~/.local/share/...``).
 ``LEDGER_KEK``          Base64 of 32 bytes: the key-encryption key that seals signing keys.
@@ -32,6 +33,8 @@ class Settings:
 
     database_url: str | None = None
     """PostgreSQL URL, or None for the embedded server in ``data_dir``."""
+    replica_url: str | None = None
+    """A streaming replica of the database for public reads (LEDGER_REPLICA_URL)."""
     data_dir: Path = field(default_factory=lambda: default_data_dir(os.environ))
     """Home of the embedded database and of the default key-encryption key file."""
     kek: str | None = None
@@ -63,6 +66,8 @@ class Settings:
         values: dict[str, object] = {"data_dir": default_data_dir(env)}
         if env.get("DATABASE_URL"):
             values["database_url"] = env["DATABASE_URL"]
+        if env.get("LEDGER_REPLICA_URL"):
+            values["replica_url"] = env["LEDGER_REPLICA_URL"]
         if env.get("LEDGER_DATA_DIR"):
             values["data_dir"] = Path(env["LEDGER_DATA_DIR"])
         if env.get("LEDGER_KEK"):

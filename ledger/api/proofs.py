@@ -56,8 +56,8 @@ class ProofController(Controller):
         request: Request,
     ) -> Response[str]:
         org = await services.organization(slug)
-        cp = await services.store.checkpoint_at(org.id, size)
-        note = await witnessing.cosigned_note(services.store, org.id, cp)
+        cp = await services.reader.checkpoint_at(org.id, size)
+        note = await witnessing.cosigned_note(services.reader, org.id, cp)
         # The checkpoint never changes, but witnesses may add cosignatures: revalidate.
         return immutable(request, note.encode(), TEXT, "public, max-age=60, must-revalidate")
 
@@ -71,8 +71,8 @@ class ProofController(Controller):
         size: Annotated[int, QueryParameter(ge=1)],
     ) -> Response[InclusionProof]:
         org = await services.organization(slug)
-        proof = await receipts.inclusion_proof(services.store, org, index, size)
-        leaf = (await services.store.entry(org.id, index)).leaf_hash
+        proof = await receipts.inclusion_proof(services.reader, org, index, size)
+        leaf = (await services.reader.entry(org.id, index)).leaf_hash
         body = InclusionProof(
             index=index, size=size, leaf_hash=base64.b64encode(leaf).decode(), proof=_b64(proof)
         )
@@ -88,7 +88,7 @@ class ProofController(Controller):
         new: Annotated[int, QueryParameter(ge=0)],
     ) -> Response[ConsistencyProof]:
         org = await services.organization(slug)
-        proof = await receipts.consistency_proof(services.store, org, old, new)
+        proof = await receipts.consistency_proof(services.reader, org, old, new)
         body = ConsistencyProof(old=old, new=new, proof=_b64(proof))
         return immutable(request, msgspec.json.encode(body), "application/json")
 
@@ -111,7 +111,7 @@ class ProofController(Controller):
     async def export(self, services: NamedDependency[Services], slug: FromPath[str]) -> Stream:
         org = await services.organization(slug)
         return Stream(
-            receipts.export_lines(services.store, org),
+            receipts.export_lines(services.reader, org),
             media_type="application/x-ndjson",
             headers={"Content-Disposition": f'attachment; filename="{slug}.ledger-export.jsonl"'},
         )
@@ -132,7 +132,7 @@ async def verify_endpoint(
         verifiers = [parse_vkey(v) for v in data.vkeys]
     elif data.org:
         org = await services.organization(data.org)
-        keys = await services.store.public_keys(org.id)
+        keys = await services.reader.public_keys(org.id)
         verifiers = [Verifier(k.name, k.key_id, k.public_key, 1) for k in keys]
     else:
         raise MalformedError("give the organization's vkeys (recommended) or its slug")

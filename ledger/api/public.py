@@ -32,7 +32,7 @@ class PublicLogController(Controller):
         cursor: Annotated[int, QueryParameter(ge=0)] = 0,
         limit: Annotated[int, QueryParameter(ge=1, le=1000)] = 100,
     ) -> Page[OrganizationView]:
-        orgs = await services.store.organizations(cursor, limit + 1)
+        orgs = await services.reader.organizations(cursor, limit + 1)
         items = [OrganizationView(slug=o.slug, name=o.name, origin=o.origin) for o in orgs[:limit]]
         more = len(orgs) > limit
         return Page(
@@ -43,7 +43,7 @@ class PublicLogController(Controller):
     async def get_org(
         self, services: NamedDependency[Services], slug: FromPath[str]
     ) -> OrganizationView:
-        org = await services.store.organization(slug)
+        org = await services.reader.organization(slug)
         return OrganizationView(slug=org.slug, name=org.name, origin=org.origin)
 
     @get(
@@ -55,13 +55,13 @@ class PublicLogController(Controller):
         self, services: NamedDependency[Services], slug: FromPath[str]
     ) -> Response[str]:
         org = await services.store.organization(slug)
-        cp = await services.store.latest_checkpoint(org.id)
+        cp = await services.reader.latest_checkpoint(org.id)
         if cp is None:
             from ledger.publisher import publish
 
             cp = await publish(services.store, org, services.kek)
         return Response(
-            await witnessing.cosigned_note(services.store, org.id, cp),
+            await witnessing.cosigned_note(services.reader, org.id, cp),
             media_type="text/plain; charset=utf-8",
             headers={"Cache-Control": "no-cache"},
         )
@@ -85,16 +85,16 @@ class PublicLogController(Controller):
         media_type="text/plain; charset=utf-8",
     )
     async def keys(self, services: NamedDependency[Services], slug: FromPath[str]) -> str:
-        org = await services.store.organization(slug)
-        keys = await services.store.public_keys(org.id)
+        org = await services.reader.organization(slug)
+        keys = await services.reader.public_keys(org.id)
         return "".join(format_vkey(k.name, k.public_key) + "\n" for k in keys)
 
     @get("/{slug:str}/log/entries/{index:int}", summary="One entry with its canonical bytes")
     async def entry(
         self, services: NamedDependency[Services], slug: FromPath[str], index: FromPath[int]
     ) -> EntryView:
-        org = await services.store.organization(slug)
-        return _entry_view(await services.store.entry(org.id, index))
+        org = await services.reader.organization(slug)
+        return _entry_view(await services.reader.entry(org.id, index))
 
 
 class PublicCharityController(Controller):
@@ -111,7 +111,7 @@ class PublicCharityController(Controller):
         limit: Annotated[int, QueryParameter(ge=1, le=1000)] = 100,
     ) -> Page[FundView]:
         org = await services.organization(slug)
-        views = await reads.fund_views(services.store, org, cursor, limit + 1)
+        views = await reads.fund_views(services.reader, org, cursor, limit + 1)
         return _page(views, limit, lambda v: v.code)
 
     @get("/funds/{code:str}", summary="One fund")
@@ -121,7 +121,7 @@ class PublicCharityController(Controller):
         slug: FromPath[str],
         code: FromPath[str],
     ) -> FundView:
-        return await reads.fund_view(services.store, await services.organization(slug), code)
+        return await reads.fund_view(services.reader, await services.organization(slug), code)
 
     @get("/beneficiaries", summary="Beneficiaries (latest version) with what each received")
     async def beneficiaries(
@@ -132,7 +132,7 @@ class PublicCharityController(Controller):
         limit: Annotated[int, QueryParameter(ge=1, le=1000)] = 100,
     ) -> Page[BeneficiaryView]:
         org = await services.organization(slug)
-        views = await reads.beneficiary_views(services.store, org, cursor, limit + 1)
+        views = await reads.beneficiary_views(services.reader, org, cursor, limit + 1)
         return _page(views, limit, lambda v: v.code)
 
     @get("/beneficiaries/{code:str}", summary="Every version of one beneficiary, oldest first")
@@ -143,7 +143,7 @@ class PublicCharityController(Controller):
         code: FromPath[str],
     ) -> list[BeneficiaryView]:
         org = await services.organization(slug)
-        return await reads.beneficiary_history(services.store, org, code)
+        return await reads.beneficiary_history(services.reader, org, code)
 
     @get("/balances", summary="Balances of every account, now or as of a past tree size")
     async def balances(
@@ -153,7 +153,7 @@ class PublicCharityController(Controller):
         as_of: Annotated[int | None, QueryParameter(ge=0)] = None,
     ) -> BalancesView:
         org = await services.organization(slug)
-        return await reads.balances_view(services.store, org, as_of)
+        return await reads.balances_view(services.reader, org, as_of)
 
     @get("/entries", summary="Entries in log order (public projection: the entry documents)")
     async def entries(
@@ -164,7 +164,7 @@ class PublicCharityController(Controller):
         limit: Annotated[int, QueryParameter(ge=1, le=1000)] = 100,
     ) -> Page[EntryView]:
         org = await services.organization(slug)
-        rows = await services.store.entries(org.id, cursor, cursor + limit + 1)
+        rows = await services.reader.entries(org.id, cursor, cursor + limit + 1)
         views = [_entry_view(e) for e in rows]
         return _page(views, limit, lambda v: str(v.index + 1))
 

@@ -25,12 +25,12 @@ class TilesController(Controller):
         self, services: NamedDependency[Services], slug: FromPath[str]
     ) -> Response[str]:
         org = await services.organization(slug)
-        cp = await services.store.latest_checkpoint(org.id)
+        cp = await services.reader.latest_checkpoint(org.id)
         if cp is None:
             from ledger.publisher import publish
 
             cp = await publish(services.store, org, services.kek)
-        note = await witnessing.cosigned_note(services.store, org.id, cp)
+        note = await witnessing.cosigned_note(services.reader, org.id, cp)
         return Response(
             note,
             media_type="text/plain; charset=utf-8",
@@ -51,7 +51,7 @@ class TilesController(Controller):
     ) -> Response[bytes]:
         org = await services.organization(slug)
         path = tiles.parse_tile_path(kind, rest.lstrip("/"))
-        data = await tiles.tile(services.store, org, path)
+        data = await tiles.tile(services.reader, org, path)
         return Response(
             data, media_type="application/octet-stream", headers={"Cache-Control": IMMUTABLE}
         )
