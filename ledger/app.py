@@ -17,12 +17,15 @@ from ledger import migrate
 from ledger.api.admin import AdminController
 from ledger.api.proofs import ProofController, verify_endpoint
 from ledger.api.public import PublicLogController
+from ledger.api.tiles import TilesController
 from ledger.api.writes import OrganizationController
 from ledger.appender import Appender, FaultHook
 from ledger.charity import CharityPolicy
-from ledger.database import WRITER_ROLE, connect, create_pool, resolve_url
+from ledger.database import READER_ROLE, WRITER_ROLE, connect, create_pool, resolve_url
 from ledger.keys import load_kek
+from ledger.observability import instrument, metrics_endpoint
 from ledger.problems import EXCEPTION_HANDLERS
+from ledger.ratelimit import RateLimit, RateLimiter, RateLimitMiddleware
 from ledger.services import Services
 from ledger.settings import Settings
 from ledger.storage import Store
@@ -42,8 +45,15 @@ async def readyz(services: NamedDependency[Services]) -> dict[str, str]:
     return {"status": "ready"}
 
 
-def create_app(settings: Settings, *, fault: FaultHook | None = None) -> Litestar:
-    """The service. Startup refuses an unmigrated or newer schema (run ``ledger migrate``)."""
+def create_app(
+    settings: Settings, *, fault: FaultHook | None = None, rate_limit: RateLimit | None = None
+) -> Litestar:
+    """The service. Startup refuses an unmigrated or newer schema (run ``ledger migrate``).
+
+    Every request gets a request id, a JSON access line and a latency metric (``instrument``);
+    API keys are rate-limited across all worker processes (``rate_limit``, default generous).
+    """
+    limiter = RateLimiter(rate_limit or RateLimit())
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
@@ -55,6 +65,11 @@ def create_app(settings: Settings, *, fault: FaultHook | None = None) -> Litesta
             await conn.close()
         pool = await create_pool(url, role=WRITER_ROLE, size=settings.pool_size)
         store = Store(pool)
+        replica = None
+        if settings.replica_url:
+            replica = Store(
+                await create_pool(settings.replica_url, role=READER_ROLE, size=settings.pool_size)
+            )
         services = Services(
             settings=settings,
             store=store,
@@ -62,6 +77,7 @@ def create_app(settings: Settings, *, fault: FaultHook | None = None) -> Litesta
                 store, policy=CharityPolicy(), max_batch=settings.max_batch, fault=fault
             ),
             kek=load_kek(settings),
+            replica=replica,
         )
         app.state.services = services
         services.start()
@@ -70,18 +86,22 @@ def create_app(settings: Settings, *, fault: FaultHook | None = None) -> Litesta
         finally:
             await services.stop()
             await pool.close()
+            if replica is not None:
+                await replica.pool.close()
 
     def provide_services(state: State) -> Services:
         return state.services
 
-    return Litestar(
+    app = Litestar(
         route_handlers=[
             healthz,
             readyz,
+            metrics_endpoint,
             PublicLogController,
             OrganizationController,
             AdminController,
             ProofController,
+            TilesController,
             verify_endpoint,
             create_static_files_router(
                 path=DOCS_ASSETS, directories=[str(swagger_ui_path)], include_in_schema=False
@@ -89,7 +109,9 @@ def create_app(settings: Settings, *, fault: FaultHook | None = None) -> Litesta
         ],
         dependencies={"services": Provide(provide_services, sync_to_thread=False)},
         exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
-        lifespan=[lifespan],
+        middleware=[RateLimitMiddleware(limiter)],
+        logging_config=None,  # the process configures logging: JSON lines (ledger serve)
+        lifespan=[lifespan, limiter.lifespan],
         openapi_config=OpenAPIConfig(
             title="Donation transparency ledger",
             version="1",
@@ -106,3 +128,4 @@ def create_app(settings: Settings, *, fault: FaultHook | None = None) -> Litesta
         ),
         request_max_body_size=settings.max_body_bytes,
     )
+    return instrument(app)  # request ids, JSON access lines, request metrics

@@ -75,6 +75,8 @@ ACCESS: dict[tuple[str, str], str] = {
     ("GET", f"{ORG}/evidence/{{sha256:str}}"): READERS,
     ("GET", f"{ORG}/donations/{{index:int}}/receipt"): AUDITOR,
     ("GET", f"{ORG}/donations/{{index:int}}/receipt.tlog-proof"): AUDITOR,
+    ("GET", f"{ORG}/tlog/checkpoint"): PUBLIC,
+    ("GET", f"{ORG}/tlog/tile/{{kind:str}}/{{rest:path}}"): PUBLIC,
     ("GET", "/schema"): DOCS,
     ("GET", "/schema/{path:str}"): DOCS,
     ("GET", "/schema/openapi.json"): DOCS,
@@ -203,6 +205,7 @@ def request_for(w: World, method: str, path: str) -> tuple[str, dict[str, Any]]:
         .replace("{sha256:str}", w.evidence_sha)
         .replace("{path:str}", "openapi.yaml")
         .replace("{file_path:path}", "swagger-ui.css")
+        .replace("tile/{kind:str}/{rest:path}", "tile/entries/000.p/1")
     )
     assert "{" not in url, url
     if url.endswith("/proof/inclusion"):
