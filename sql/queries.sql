@@ -387,3 +387,29 @@ ORDER BY idx;
 
 -- name: bodies_range
 SELECT body FROM entries WHERE org_id = $1 AND idx >= $2 AND idx < $3 ORDER BY idx;
+
+-- ===== operations: metrics, rate limits, the publisher (ledger/observability.py, ratelimit.py, services.py)
+
+-- name: log_sizes
+-- Scraped by GET /metrics: one row per log (a primary-key join, no entry is read).
+SELECT o.slug, h.size FROM log_heads h JOIN organizations o ON o.id = h.org_id ORDER BY o.id;
+
+-- name: rate_limit_add
+-- Adds one process's unflushed request counts to the shared counters of one window and
+-- returns the totals. Keys arrive sorted, so concurrent flushes lock rows in the same order.
+INSERT INTO rate_limit_counts AS c (window_start, key_id, hits)
+SELECT $1, u.key_id, u.hits FROM unnest($2::uuid[], $3::bigint[]) AS u (key_id, hits)
+ORDER BY u.key_id
+ON CONFLICT (window_start, key_id) DO UPDATE SET hits = c.hits + EXCLUDED.hits
+RETURNING key_id, hits;
+
+-- name: rate_limit_prune
+DELETE FROM rate_limit_counts WHERE window_start < $1;
+
+-- name: try_publisher_lock
+-- One worker process at a time signs checkpoints: a session-level advisory lock, held while
+-- publishing. Key 0x1ED6E5 + 16 (migrations use 0x1ED6E5 and 0x1ED6E5 + 1).
+SELECT pg_try_advisory_lock(2021109);
+
+-- name: publisher_unlock
+SELECT pg_advisory_unlock(2021109);

@@ -6,6 +6,8 @@ new route without an entry in ``ACCESS`` fails ``test_every_route_has_a_matrix_e
 
 from __future__ import annotations
 
+import datetime
+
 import hashlib
 import itertools
 import re
@@ -75,8 +77,23 @@ ACCESS: dict[tuple[str, str], str] = {
     ("GET", f"{ORG}/evidence/{{sha256:str}}"): READERS,
     ("GET", f"{ORG}/donations/{{index:int}}/receipt"): AUDITOR,
     ("GET", f"{ORG}/donations/{{index:int}}/receipt.tlog-proof"): AUDITOR,
+    ("POST", f"{ORG}/statements"): ADMIN,  # before the reads of statement 1 below
+    ("GET", f"{ORG}/statements"): PUBLIC,
+    ("GET", f"{ORG}/statements/{{number:int}}"): PUBLIC,
+    ("GET", f"{ORG}/statements/{{number:int}}/pdf"): PUBLIC,
+    ("GET", f"{ORG}/statements/{{number:int}}/json"): PUBLIC,
+    ("GET", f"{ORG}/statements/{{number:int}}/csv"): PUBLIC,
     ("GET", f"{ORG}/tlog/checkpoint"): PUBLIC,
     ("GET", f"{ORG}/tlog/tile/{{kind:str}}/{{rest:path}}"): PUBLIC,
+    # The public website and metrics: public, not part of the API's OpenAPI document.
+    ("GET", "/"): DOCS,
+    ("GET", "/verify"): DOCS,
+    ("GET", "/orgs/{slug:str}"): DOCS,
+    ("GET", "/orgs/{slug:str}/entries/{index:str}"): DOCS,
+    ("GET", "/orgs/{slug:str}/statements/{number:str}"): DOCS,
+    ("GET", "/site-assets/{file_path:path}"): DOCS,
+    ("HEAD", "/site-assets/{file_path:path}"): DOCS,
+    ("GET", "/metrics"): PUBLIC,
     ("GET", "/schema"): DOCS,
     ("GET", "/schema/{path:str}"): DOCS,
     ("GET", "/schema/openapi.json"): DOCS,
@@ -142,6 +159,9 @@ async def make_world(charity: Org, store, settings, kek, owner) -> World:  # typ
     r = await a.disburse(1_000_00)
     assert r.status_code == 201
     disbursement_index = r.json()["index"]
+    today = datetime.date.today()
+    period = {"from": today.isoformat(), "to": (today + datetime.timedelta(days=1)).isoformat()}
+    assert (await a.post("/statements", period, role="admin")).status_code == 201  # statement 1
     org_a = await store.organization(a.slug)
     # The evidence file is put in place directly: the upload route is under test below.
     sha = hashlib.sha256(PNG).digest()
@@ -206,6 +226,9 @@ def request_for(w: World, method: str, path: str) -> tuple[str, dict[str, Any]]:
         .replace("{path:str}", "openapi.yaml")
         .replace("{file_path:path}", "swagger-ui.css")
         .replace("tile/{kind:str}/{rest:path}", "tile/entries/000.p/1")
+        .replace("{number:int}", "1")
+        .replace("{number:str}", "1")
+        .replace("{index:str}", str(w.fund_index))
     )
     assert "{" not in url, url
     if url.endswith("/proof/inclusion"):
@@ -231,6 +254,10 @@ def request_for(w: World, method: str, path: str) -> tuple[str, dict[str, Any]]:
         "/api-keys": {"role": "auditor", "label": f"matrix {n}"},
         "/donors/erase": {"email": "siti@example.org"},
         "/annual-receipts": {"year": 2026, "email": "siti@example.org"},
+        "/statements": {
+            "from": datetime.date.today().isoformat(),
+            "to": (datetime.date.today() + datetime.timedelta(days=1)).isoformat(),
+        },
         "/donations": {
             **money,
             "fund": "senyum-2026",

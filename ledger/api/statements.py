@@ -1,0 +1,135 @@
+"""Public statements: admins issue them; anyone lists and downloads them.
+
+Documents never change once issued, so downloads carry a strong ETag and
+``Cache-Control: public, max-age=31536000, immutable`` (``If-None-Match`` gets a 304).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from litestar import Controller, Request, Response, get, post
+from litestar.di import NamedDependency
+from litestar.params import FromPath, JSONBody, QueryParameter
+from litestar.response import Stream
+
+from ledger import statements
+from ledger.api.proofs import IMMUTABLE, immutable
+from ledger.api.public import _page
+from ledger.api.writes import ADMIN, IdempotencyKey, reply, require_strict
+from ledger.auth import guard
+from ledger.recording import check_key, request_hash
+from ledger.services import Services
+from schemas.public import Page
+from schemas.statements import StatementRequest, StatementView
+
+CSV = "text/csv; charset=utf-8"
+
+
+def _attachment(filename: str) -> str:
+    return f'attachment; filename="{filename}"'
+
+
+class StatementController(Controller):
+    path = "/v1/orgs/{slug:str}/statements"
+    guards = [guard]
+    tags = ["statements"]
+
+    @post(
+        "/",
+        opt=ADMIN,
+        summary="Issue a signed public statement for [from, to), optionally one fund or "
+        "beneficiary (admin)",
+    )
+    async def issue(
+        self,
+        services: NamedDependency[Services],
+        slug: FromPath[str],
+        request: Request,
+        data: JSONBody[StatementRequest],
+        idempotency_key: IdempotencyKey = None,
+    ) -> Response[StatementView]:
+        await require_strict(request, data)
+        key = check_key(idempotency_key)
+        digest = request_hash(request.method, request.url.path, await request.body())
+        org = await services.organization(slug)
+        return reply(await statements.issue(services, org, data, key, digest))
+
+    @get("/", summary="Statements of the organization, oldest first (public)")
+    async def list_statements(
+        self,
+        services: NamedDependency[Services],
+        slug: FromPath[str],
+        cursor: Annotated[int, QueryParameter(ge=0)] = 0,
+        limit: Annotated[int, QueryParameter(ge=1, le=1000)] = 100,
+    ) -> Page[StatementView]:
+        org = await services.organization(slug)
+        views = await statements.list_statements(services.store, org, cursor, limit + 1)
+        return _page(views, limit, lambda v: str(v.id))
+
+    @get("/{number:int}", summary="One statement's metadata and document hashes (public)")
+    async def statement(
+        self, services: NamedDependency[Services], slug: FromPath[str], number: FromPath[int]
+    ) -> StatementView:
+        org = await services.organization(slug)
+        return await statements.statement(services.store, org, number)
+
+    @get(
+        "/{number:int}/pdf",
+        summary="The PAdES-signed statement PDF (lang=id|en), byte for byte as issued",
+        media_type="application/pdf",
+    )
+    async def pdf(
+        self,
+        services: NamedDependency[Services],
+        slug: FromPath[str],
+        number: FromPath[int],
+        request: Request,
+        lang: Annotated[Literal["id", "en"], QueryParameter()] = "id",
+    ) -> Response[bytes]:
+        org = await services.organization(slug)
+        media_type, content = await statements.document(services.store, org, number, f"pdf-{lang}")
+        response = immutable(request, content, media_type)
+        response.headers["Content-Disposition"] = _attachment(
+            f"statement-{slug}-{number}-{lang}.pdf"
+        )
+        return response
+
+    @get(
+        "/{number:int}/json",
+        summary="The statement as JSON (donation-ledger-statement/v1), as issued",
+    )
+    async def json(
+        self,
+        services: NamedDependency[Services],
+        slug: FromPath[str],
+        number: FromPath[int],
+        request: Request,
+    ) -> Response[bytes]:
+        org = await services.organization(slug)
+        media_type, content = await statements.document(services.store, org, number, "json")
+        return immutable(request, content, media_type)
+
+    @get(
+        "/{number:int}/csv",
+        summary="The statement as CSV, one row per fact, streamed",
+        media_type=CSV,
+    )
+    async def csv(
+        self,
+        services: NamedDependency[Services],
+        slug: FromPath[str],
+        number: FromPath[int],
+        request: Request,
+    ) -> Response[bytes] | Stream:
+        org = await services.organization(slug)
+        etag, pieces = await statements.csv_source(services.store, org, number)
+        headers = {"ETag": etag, "Cache-Control": IMMUTABLE}
+        if request.headers.get("if-none-match") == etag:
+            return Response(b"", status_code=304, headers=headers)
+        filename = f"statement-{slug}-{number}.csv"
+        return Stream(
+            pieces,
+            media_type=CSV,
+            headers={**headers, "Content-Disposition": _attachment(filename)},
+        )

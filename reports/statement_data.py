@@ -1,0 +1,466 @@
+"""The content of a public statement, and the totals computed from it.
+
+A statement covers the log index range ``[start, end)``: the entries recorded in a
+period of server time (entry times never go backwards, so a period is one
+contiguous range). Its balances are sums of postings as of tree sizes ``start``
+and ``end``; its totals are sums over its entries, net of corrections (a
+correction counts against the kind of the entry it reverses). Both are computed
+here, once, and every form of the statement (PDF, JSON, CSV) prints these same
+numbers.
+
+The classes take plain values (no ledger types), like the receipt data, so the
+``reports`` package stays importable on its own.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+
+from reports.errors import ReportDataError
+
+MONEY_KINDS = frozenset({"donation", "disbursement", "transfer", "fee", "correction"})
+"""Kinds that move money (they post double-entry lines)."""
+
+FUND_ACCOUNT_PREFIX = "fund:"
+BENEFICIARY_ACCOUNT_PREFIX = "beneficiary:"
+
+
+@dataclass(frozen=True, slots=True)
+class StatementEntry:
+    """One log entry as a statement shows it (public fields only)."""
+
+    index: int
+    """Log index."""
+    time: dt.datetime
+    """When the log recorded it (the entry's ``time``, UTC)."""
+    kind: str
+    """Entry kind."""
+    fund: str | None = None
+    """Fund code: the fund of a donation, disbursement or fee, the source of a transfer, the
+    corrected entry's fund for a correction, the new fund of ``fund.created``."""
+    counterparty: str | None = None
+    """Public label: the beneficiary's name, the donor's chosen display (None for an
+    anonymous donation), the destination fund's name, a fee's description, or the subject of
+    a non-money entry."""
+    reference: str | None = None
+    """External reference (of the corrected entry, for a correction)."""
+    currency: str | None = None
+    """ISO 4217 code of a money entry."""
+    amount: int | None = None
+    """Positive minor units of a money entry; for a correction, the amount it reverses."""
+    value_date: dt.date | None = None
+    """The business date in the body (received_on, paid_on, …)."""
+    beneficiary: str | None = None
+    """Beneficiary code of a disbursement (or of the disbursement a correction reverses)."""
+    to_fund: str | None = None
+    """Destination fund code of a transfer (or of the transfer a correction reverses)."""
+    purpose: str | None = None
+    """Purpose category of a disbursement (or of the one a correction reverses)."""
+    corrects: int | None = None
+    """For a correction: the index of the entry it reverses."""
+    corrected_kind: str | None = None
+    """For a correction: the kind of the entry it reverses."""
+    corrected_by: int | None = None
+    """The correction in this statement that reverses this entry, if any."""
+    detail: str | None = None
+    """Free text: a correction's reason; a statement number; a count of erased records."""
+
+
+@dataclass(frozen=True)
+class FundInfo:
+    """A fund that exists at the end of the range."""
+
+    code: str
+    """Public code."""
+    name: str
+    """Display name."""
+    currency: str
+    """ISO 4217 code of every amount of the fund."""
+    fee_cap_bps: int
+    """Overhead cap in basis points of donations (1000 = 10%, PP 29/1980)."""
+    cumulative_donations: int
+    """Donations since the fund was created, net of corrections, up to the end of the range."""
+    cumulative_fees: int
+    """Fees since the fund was created, net of corrections, up to the end of the range."""
+
+
+@dataclass(frozen=True)
+class BeneficiaryInfo:
+    """A beneficiary as registered at the end of the range (latest version)."""
+
+    code: str
+    """Public code."""
+    name: str
+    """Name (e.g. of an LKSA)."""
+    city: str
+    """City or regency."""
+
+
+@dataclass(frozen=True)
+class BalanceLine:
+    """An account's balance at a tree size: the sum of its postings."""
+
+    account: str
+    """``donors``, ``fees``, ``fund:<code>`` or ``beneficiary:<code>``."""
+    currency: str
+    """ISO 4217 code."""
+    amount: int
+    """Signed minor units."""
+
+
+@dataclass(frozen=True)
+class CheckpointInfo:
+    """A signed checkpoint (c2sp.org/tlog-checkpoint) of the log."""
+
+    size: int
+    """Tree size."""
+    root_b64: str
+    """Base64 RFC 9162 root hash."""
+    note: str
+    """The signed note, verbatim."""
+
+
+@dataclass(frozen=True)
+class PreviousStatement:
+    """The statement issued just before this one, and its checkpoint."""
+
+    number: int
+    """Its number."""
+    checkpoint: CheckpointInfo
+    """The checkpoint it printed."""
+
+
+@dataclass(frozen=True)
+class ConsistencyInfo:
+    """An RFC 9162 consistency proof between the previous statement's checkpoint and this
+    one's, from the smaller tree size to the larger."""
+
+    old_size: int
+    """Smaller tree size."""
+    new_size: int
+    """Larger tree size."""
+    proof: tuple[str, ...]
+    """Base64 hashes, in RFC 9162 order."""
+
+
+@dataclass(frozen=True)
+class StatementData:
+    """Everything a statement prints. The PDF signature covers all of it; the log
+    commits to its SHA-256 in the ``statement.issued`` entry."""
+
+    number: int
+    """Statement number within the organization (1, 2, …)."""
+    org_name: str
+    """Organization's name; also the signing certificate's CN."""
+    org_slug: str
+    """Organization's URL name."""
+    origin: str
+    """Log origin."""
+    period_from: dt.date
+    """First day of the period (UTC)."""
+    period_to: dt.date
+    """First day after the period (UTC)."""
+    fund_scope: str | None
+    """Fund code when the statement covers one fund only."""
+    beneficiary_scope: str | None
+    """Beneficiary code when the statement covers one beneficiary only."""
+    provisional: bool
+    """Issued before the period ended."""
+    start: int
+    """First index of the range (tree size of the opening balances)."""
+    end: int
+    """End of the range, exclusive (tree size of the closing balances)."""
+    checkpoint: CheckpointInfo
+    """The smallest checkpoint whose size is at least ``end``."""
+    previous: PreviousStatement | None
+    """The previous statement of the organization, if any."""
+    consistency: ConsistencyInfo | None
+    """Proof linking the previous statement's checkpoint and this one's."""
+    opening: tuple[BalanceLine, ...]
+    """Balances of the scope's accounts as of ``start``."""
+    closing: tuple[BalanceLine, ...]
+    """Balances of the scope's accounts as of ``end``."""
+    entries: Sequence[StatementEntry]
+    """The entries of the range in the scope, in index order."""
+    funds: tuple[FundInfo, ...]
+    """Every fund at the end of the range, sorted by code."""
+    beneficiaries: tuple[BeneficiaryInfo, ...]
+    """Every beneficiary at the end of the range, sorted by code."""
+    minor_units: Mapping[str, int]
+    """Decimal exponent of each currency that appears."""
+    verify_url: str
+    """Public page of the statement; encoded in the QR code."""
+    attachments: tuple[tuple[str, bytes, str], ...] = field(default=())
+    """Files embedded in the PDF: (name, bytes, kind), kind one of ``json``,
+    ``checkpoint``, ``proof``."""
+
+    def __post_init__(self) -> None:
+        if not self.period_from < self.period_to:
+            raise ReportDataError(
+                f"expected period_from before period_to, got {self.period_from} and "
+                f"{self.period_to}"
+            )
+        if not 0 <= self.start <= self.end <= self.checkpoint.size:
+            raise ReportDataError(
+                f"expected 0 <= start <= end <= checkpoint size, got {self.start}, {self.end}, "
+                f"{self.checkpoint.size}"
+            )
+        if self.fund_scope is not None and self.beneficiary_scope is not None:
+            raise ReportDataError("expected at most one of fund_scope and beneficiary_scope")
+
+
+@dataclass(frozen=True)
+class FundTotals:
+    """One fund's movements in the period, net of corrections."""
+
+    code: str
+    name: str
+    currency: str
+    opening: int | None
+    """Balance as of ``start``; None in a beneficiary-scoped statement."""
+    donations: int
+    disbursements: int
+    fees: int
+    transfers_in: int
+    transfers_out: int
+    closing: int | None
+    """Balance as of ``end``; equals opening plus the movements (checked)."""
+    overhead_bps: int
+    """Period fees / period donations, basis points (0 without donations)."""
+    cumulative_overhead_bps: int
+    """Fees / donations since the fund began, as of ``end``: what the cap applies to."""
+    fee_cap_bps: int
+    over_cap: bool
+    """The cumulative ratio exceeds the cap."""
+
+
+@dataclass(frozen=True)
+class GroupTotal:
+    """Disbursements of the period to one beneficiary or one purpose, in one currency."""
+
+    key: str
+    """Beneficiary code or purpose."""
+    name: str
+    """Beneficiary name (the purpose again for purposes)."""
+    currency: str
+    amount: int
+    """Net of corrections."""
+    cumulative: int | None = None
+    """For a beneficiary: everything it received up to ``end``."""
+    share_bps: int | None = None
+    """For a purpose: its share of the period's disbursements in that currency."""
+
+
+@dataclass(frozen=True)
+class CurrencyTotals:
+    """The period's headline figures in one currency."""
+
+    currency: str
+    donations: int
+    disbursements: int
+    fees: int
+    closing_funds: int | None
+    """Sum of the closing balances of the funds in scope (None for a beneficiary scope)."""
+
+
+@dataclass(frozen=True)
+class StatementTotals:
+    """Totals per fund, per beneficiary, per purpose and per currency."""
+
+    funds: tuple[FundTotals, ...]
+    beneficiaries: tuple[GroupTotal, ...]
+    purposes: tuple[GroupTotal, ...]
+    currencies: tuple[CurrencyTotals, ...]
+
+
+def in_scope(entry: StatementEntry, fund: str | None, beneficiary: str | None) -> bool:
+    """Whether a statement with this scope lists ``entry``. Unscoped statements list
+    every entry of the range; scoped ones only the money entries that touch the scope."""
+    if fund is None and beneficiary is None:
+        return True
+    if entry.kind not in MONEY_KINDS:
+        return False
+    if fund is not None:
+        return fund in (entry.fund, entry.to_fund)
+    return entry.beneficiary == beneficiary
+
+
+def link_corrections(entries: Sequence[StatementEntry]) -> list[StatementEntry]:
+    """``entries`` with ``corrected_by`` set on each entry whose correction is also listed."""
+    by_target = {e.corrects: e.index for e in entries if e.corrects is not None}
+    if not by_target:
+        return list(entries)
+    return [
+        replace(e, corrected_by=by_target[e.index]) if e.index in by_target else e for e in entries
+    ]
+
+
+def display_order(entries: Sequence[StatementEntry]) -> Iterator[StatementEntry]:
+    """Index order, except that a correction follows the entry it corrects when both are
+    listed, so a reader sees them side by side. Every entry is yielded exactly once."""
+    moved = {e.corrects: e for e in entries if e.corrects is not None}
+    listed = {e.index for e in entries if e.index in moved}
+    for entry in entries:
+        if entry.corrects is not None and entry.corrects in listed:
+            continue
+        yield entry
+        follower = moved.get(entry.index)
+        if follower is not None:
+            yield follower
+
+
+def _ratio(part: int, whole: int) -> int:
+    return part * 10_000 // whole if whole > 0 else 0
+
+
+def compute_totals(data: StatementData) -> StatementTotals:
+    """The statement's totals. Raises :class:`ReportDataError` when a fund's opening balance
+    plus its movements is not its closing balance (the projections disagree with the log)."""
+    movements: dict[str, dict[str, int]] = {}
+    to_beneficiary: dict[tuple[str, str], int] = {}
+    to_purpose: dict[tuple[str, str], int] = {}
+    per_fund_paid: dict[str, int] = {}
+
+    def add(fund: str, what: str, amount: int) -> None:
+        bucket = movements.setdefault(fund, {})
+        bucket[what] = bucket.get(what, 0) + amount
+
+    for e in data.entries:
+        if e.kind not in MONEY_KINDS or e.amount is None or e.currency is None:
+            continue
+        kind = e.corrected_kind if e.kind == "correction" else e.kind
+        amount = -e.amount if e.kind == "correction" else e.amount
+        fund = e.fund or ""
+        if kind == "donation":
+            add(fund, "donations", amount)
+        elif kind == "fee":
+            add(fund, "fees", amount)
+        elif kind == "transfer":
+            add(fund, "transfers_out", amount)
+            add(e.to_fund or "", "transfers_in", amount)
+        elif kind == "disbursement":
+            add(fund, "disbursements", amount)
+            per_fund_paid[fund] = per_fund_paid.get(fund, 0) + amount
+            key = (e.beneficiary or "", e.currency)
+            to_beneficiary[key] = to_beneficiary.get(key, 0) + amount
+            key = (e.purpose or "other", e.currency)
+            to_purpose[key] = to_purpose.get(key, 0) + amount
+
+    opening = {(b.account, b.currency): b.amount for b in data.opening}
+    closing = {(b.account, b.currency): b.amount for b in data.closing}
+    if data.beneficiary_scope is not None:
+        shown = [f for f in data.funds if f.code in per_fund_paid]
+    elif data.fund_scope is not None:
+        shown = [f for f in data.funds if f.code == data.fund_scope]
+    else:
+        shown = list(data.funds)
+    funds = tuple(_fund_totals(data, f, movements.get(f.code, {}), opening, closing) for f in shown)
+
+    names = {b.code: b.name for b in data.beneficiaries}
+    beneficiaries = tuple(
+        GroupTotal(
+            code,
+            names.get(code, code),
+            currency,
+            amount,
+            cumulative=closing.get((BENEFICIARY_ACCOUNT_PREFIX + code, currency), 0),
+        )
+        for (code, currency), amount in sorted(to_beneficiary.items())
+    )
+    paid: dict[str, int] = {}
+    for (_, currency), amount in to_purpose.items():
+        paid[currency] = paid.get(currency, 0) + amount
+    purposes = tuple(
+        GroupTotal(purpose, purpose, currency, amount, share_bps=_ratio(amount, paid[currency]))
+        for (purpose, currency), amount in sorted(to_purpose.items())
+    )
+    return StatementTotals(funds, beneficiaries, purposes, _currency_totals(data, funds))
+
+
+def _fund_totals(
+    data: StatementData,
+    fund: FundInfo,
+    moved: dict[str, int],
+    opening: dict[tuple[str, str], int],
+    closing: dict[tuple[str, str], int],
+) -> FundTotals:
+    account = (FUND_ACCOUNT_PREFIX + fund.code, fund.currency)
+    start = end = None
+    if data.beneficiary_scope is None:
+        start, end = opening.get(account, 0), closing.get(account, 0)
+        expected = (
+            start
+            + moved.get("donations", 0)
+            - moved.get("disbursements", 0)
+            - moved.get("fees", 0)
+            + moved.get("transfers_in", 0)
+            - moved.get("transfers_out", 0)
+        )
+        if expected != end:
+            raise ReportDataError(
+                f"fund {fund.code!r} does not reconcile: opening {start} plus the movements of "
+                f"entries {data.start}..{data.end - 1} is {expected}, but the closing balance is "
+                f"{end}; the projections disagree with the log"
+            )
+    cumulative = _ratio(fund.cumulative_fees, fund.cumulative_donations)
+    return FundTotals(
+        code=fund.code,
+        name=fund.name,
+        currency=fund.currency,
+        opening=start,
+        donations=moved.get("donations", 0),
+        disbursements=moved.get("disbursements", 0),
+        fees=moved.get("fees", 0),
+        transfers_in=moved.get("transfers_in", 0),
+        transfers_out=moved.get("transfers_out", 0),
+        closing=end,
+        overhead_bps=_ratio(moved.get("fees", 0), moved.get("donations", 0)),
+        cumulative_overhead_bps=cumulative,
+        fee_cap_bps=fund.fee_cap_bps,
+        over_cap=cumulative > fund.fee_cap_bps,
+    )
+
+
+def _currency_totals(
+    data: StatementData, funds: tuple[FundTotals, ...]
+) -> tuple[CurrencyTotals, ...]:
+    found: dict[str, list[int]] = {}
+    for f in funds:
+        row = found.setdefault(f.currency, [0, 0, 0, 0])
+        row[0] += f.donations
+        row[1] += f.disbursements
+        row[2] += f.fees
+        row[3] += f.closing or 0
+    return tuple(
+        CurrencyTotals(
+            currency,
+            donations,
+            disbursed,
+            fees,
+            None if data.beneficiary_scope is not None else closing_funds,
+        )
+        for currency, (donations, disbursed, fees, closing_funds) in sorted(found.items())
+    )
+
+
+__all__ = [
+    "MONEY_KINDS",
+    "BalanceLine",
+    "BeneficiaryInfo",
+    "CheckpointInfo",
+    "ConsistencyInfo",
+    "CurrencyTotals",
+    "FundInfo",
+    "FundTotals",
+    "GroupTotal",
+    "PreviousStatement",
+    "StatementData",
+    "StatementEntry",
+    "StatementTotals",
+    "compute_totals",
+    "display_order",
+    "in_scope",
+    "link_corrections",
+]

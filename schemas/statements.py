@@ -1,0 +1,415 @@
+"""Public statements: the issue request, the ``statement.issued`` entry body, the
+metadata the API lists, and the statement's machine-readable forms (JSON and CSV).
+
+The JSON document (``donation-ledger-statement/v1``, built by ``reports.statement_json``)
+is stored as issued and served
+byte for byte; the log commits to its SHA-256 in the ``statement.issued`` entry. The
+CSV is derived from that JSON, one row per fact, so both always carry the same
+numbers as the signed PDFs.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime
+import io
+from collections.abc import Iterator
+from typing import Annotated
+
+import msgspec
+
+from schemas.base import Document
+from schemas.charity import Code
+
+Sha256Hex = Annotated[str, msgspec.Meta(pattern="^[0-9a-f]{64}$")]
+Index = Annotated[int, msgspec.Meta(ge=0, le=2**53 - 1)]
+
+
+# --- request and entry body ---------------------------------------------------------------
+
+
+class StatementRequest(Document, frozen=True):
+    """Issue a statement for the UTC dates [from, to), optionally for one fund or one
+    beneficiary (not both)."""
+
+    from_: datetime.date = msgspec.field(name="from")
+    """First day of the period (UTC)."""
+    to: datetime.date
+    """First day after the period (UTC): a month is from the 1st to the next 1st."""
+    fund: Code | None = None
+    """Only this fund's money entries and balance."""
+    beneficiary: Code | None = None
+    """Only the disbursements to this beneficiary."""
+
+
+class StatementScope(Document, frozen=True):
+    """What a statement covers; both None means the whole organization."""
+
+    fund: Code | None
+    beneficiary: Code | None
+
+
+class StatementHashes(Document, frozen=True):
+    """SHA-256 (hex) of each stored document of a statement, exactly as served."""
+
+    json: Sha256Hex
+    """The JSON document."""
+    pdf_en: Sha256Hex
+    """The signed English PDF."""
+    pdf_id: Sha256Hex
+    """The signed Indonesian PDF."""
+
+
+class StatementIssuedBody(Document, frozen=True):
+    """``statement.issued``: a statement was published. Commits to its documents' hashes,
+    to the index range it covers and to the checkpoint it printed."""
+
+    statement: Annotated[int, msgspec.Meta(ge=1)]
+    """Statement number within the organization (1, 2, …)."""
+    scope: StatementScope
+    from_: datetime.date = msgspec.field(name="from")
+    """First day of the period (UTC)."""
+    to: datetime.date
+    """First day after the period (UTC)."""
+    start: Index
+    """First log index covered (tree size of the opening balances)."""
+    end: Index
+    """End of the covered range, exclusive (tree size of the closing balances)."""
+    checkpoint_size: Index
+    """Size of the signed checkpoint printed in the statement (>= end)."""
+    checkpoint_root: str
+    """Its root hash, base64."""
+    previous: Annotated[int, msgspec.Meta(ge=1)] | None
+    """Number of the statement issued before this one (None for the first)."""
+    provisional: bool
+    """Issued before the period ended."""
+    sha256: StatementHashes
+
+
+# --- metadata served by the API -----------------------------------------------------------
+
+
+class StatementView(Document, frozen=True):
+    """A statement as listed: what it covers and where its documents are."""
+
+    id: int
+    """Statement number within the organization; the path segment of its URLs."""
+    entry_index: int
+    """Index of its ``statement.issued`` entry."""
+    issued_at: datetime.datetime
+    """When it was issued (also printed on it)."""
+    from_: datetime.date = msgspec.field(name="from")
+    to: datetime.date
+    scope: StatementScope
+    start: int
+    end: int
+    checkpoint_size: int
+    checkpoint_root: str
+    previous: int | None
+    provisional: bool
+    """Issued before ``to``: later entries of the period are not in it."""
+    sha256: StatementHashes
+    pdf_id_url: str
+    pdf_en_url: str
+    json_url: str
+    csv_url: str
+
+
+# --- the JSON document --------------------------------------------------------------------
+
+
+class StatementOrganization(Document, frozen=True):
+    slug: str
+    name: str
+    origin: str
+    """Log origin."""
+
+
+class StatementPeriod(Document, frozen=True):
+    from_: datetime.date = msgspec.field(name="from")
+    to: datetime.date
+
+
+class StatementRange(Document, frozen=True):
+    """The log index range [start, end) the statement covers."""
+
+    start: int
+    end: int
+
+
+class StatementCheckpoint(Document, frozen=True):
+    """A signed checkpoint (c2sp.org/tlog-checkpoint as c2sp.org/signed-note)."""
+
+    size: int
+    root: str
+    """Base64 root hash."""
+    note: str
+    """The signed note, verbatim."""
+
+
+class StatementPrevious(Document, frozen=True):
+    statement: int
+    checkpoint: StatementCheckpoint
+
+
+class StatementConsistency(Document, frozen=True):
+    """RFC 9162 consistency proof between the previous statement's checkpoint and this
+    one's, from the smaller size to the larger."""
+
+    old_size: int
+    new_size: int
+    proof: list[str]
+    """Base64 hashes."""
+
+
+class StatementBalance(Document, frozen=True):
+    account: str
+    currency: str
+    amount: int
+    """Signed minor units."""
+
+
+class StatementLine(Document, frozen=True):
+    """One entry. ``amount`` is positive; a correction carries the amount it reverses."""
+
+    index: int
+    time: str
+    """RFC 3339 time the log recorded it."""
+    kind: str
+    fund: str | None
+    counterparty: str | None
+    """Public label; None for an anonymous donor."""
+    reference: str | None
+    currency: str | None
+    amount: int | None
+    value_date: datetime.date | None
+    beneficiary: str | None
+    to_fund: str | None
+    purpose: str | None
+    corrects: int | None
+    corrected_kind: str | None
+    corrected_by: int | None
+    detail: str | None
+
+
+class StatementFundTotal(Document, frozen=True):
+    code: str
+    name: str
+    currency: str
+    opening: int | None
+    donations: int
+    disbursements: int
+    fees: int
+    transfers_in: int
+    transfers_out: int
+    closing: int | None
+    overhead_bps: int
+    cumulative_overhead_bps: int
+    fee_cap_bps: int
+    over_cap: bool
+
+
+class StatementGroupTotal(Document, frozen=True):
+    key: str
+    name: str
+    currency: str
+    amount: int
+    cumulative: int | None = None
+    share_bps: int | None = None
+
+
+class StatementCurrencyTotal(Document, frozen=True):
+    currency: str
+    donations: int
+    disbursements: int
+    fees: int
+    closing_funds: int | None
+
+
+class StatementTotalsDoc(Document, frozen=True):
+    funds: list[StatementFundTotal]
+    beneficiaries: list[StatementGroupTotal]
+    purposes: list[StatementGroupTotal]
+    currencies: list[StatementCurrencyTotal]
+
+
+class StatementDocument(Document, frozen=True):
+    """The statement as JSON: everything the PDFs print, in machine-readable form."""
+
+    format: str
+    statement: int
+    organization: StatementOrganization
+    scope: StatementScope
+    period: StatementPeriod
+    issued_at: str
+    provisional: bool
+    range: StatementRange
+    checkpoint: StatementCheckpoint
+    previous: StatementPrevious | None
+    consistency: StatementConsistency | None
+    opening_balances: list[StatementBalance]
+    closing_balances: list[StatementBalance]
+    totals: StatementTotalsDoc
+    entries: list[StatementLine]
+
+
+# --- CSV ------------------------------------------------------------------------------------
+
+CSV_COLUMNS = (
+    "section",
+    "name",
+    "index",
+    "time",
+    "kind",
+    "fund",
+    "counterparty",
+    "reference",
+    "currency",
+    "amount",
+    "note",
+)
+"""One row per fact; ``section`` says which: statement, opening_balance, closing_balance,
+fund_total, beneficiary_total, purpose_total, currency_total, entry."""
+
+FUND_METRICS = (
+    "opening",
+    "donations",
+    "disbursements",
+    "fees",
+    "transfers_in",
+    "transfers_out",
+    "closing",
+    "overhead_bps",
+    "cumulative_overhead_bps",
+    "fee_cap_bps",
+)
+"""The ``kind`` of each fund_total row, one row per metric and fund."""
+
+
+CSV_CHUNK_CHARACTERS = 64 * 1024
+"""The CSV is streamed in pieces of about this many characters."""
+
+
+def csv_lines(doc: StatementDocument) -> Iterator[str]:
+    """The statement as CSV (RFC 4180, CRLF line ends), in pieces for streaming.
+
+    Amounts are integers of minor units; an entry row's amount is signed (a correction's
+    is negative), so the entry rows of a fund sum to its net movement."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    for values in _csv_rows(doc):
+        writer.writerow(["" if v is None else v for v in values])
+        if buffer.tell() >= CSV_CHUNK_CHARACTERS:
+            yield buffer.getvalue()
+            buffer.seek(0)
+            buffer.truncate()
+    if buffer.tell():
+        yield buffer.getvalue()
+
+
+def _csv_rows(doc: StatementDocument) -> Iterator[list[object]]:
+    def row(**values: object) -> list[object]:
+        return [values.get(column) for column in CSV_COLUMNS]
+
+    yield list(CSV_COLUMNS)
+    facts: list[tuple[str, object]] = [
+        ("format", doc.format),
+        ("statement", doc.statement),
+        ("organization", doc.organization.slug),
+        ("origin", doc.organization.origin),
+        ("period_from", doc.period.from_.isoformat()),
+        ("period_to", doc.period.to.isoformat()),
+        ("scope_fund", doc.scope.fund),
+        ("scope_beneficiary", doc.scope.beneficiary),
+        ("issued_at", doc.issued_at),
+        ("provisional", str(doc.provisional).lower()),
+        ("start", doc.range.start),
+        ("end", doc.range.end),
+        ("checkpoint_size", doc.checkpoint.size),
+        ("checkpoint_root", doc.checkpoint.root),
+        ("previous", doc.previous.statement if doc.previous else None),
+    ]
+    for name, value in facts:
+        yield row(section="statement", name=name, note=value)
+    for section, balances in (
+        ("opening_balance", doc.opening_balances),
+        ("closing_balance", doc.closing_balances),
+    ):
+        for b in balances:
+            yield row(section=section, name=b.account, currency=b.currency, amount=b.amount)
+    for f in doc.totals.funds:
+        for metric in FUND_METRICS:
+            over = metric == "cumulative_overhead_bps" and f.over_cap
+            yield row(
+                section="fund_total",
+                name=f.code,
+                kind=metric,
+                fund=f.code,
+                currency=f.currency,
+                amount=getattr(f, metric),
+                note="over_cap" if over else None,
+            )
+    for b in doc.totals.beneficiaries:
+        for metric, amount in (("period", b.amount), ("cumulative", b.cumulative)):
+            yield row(
+                section="beneficiary_total",
+                name=b.key,
+                kind=metric,
+                counterparty=b.name,
+                currency=b.currency,
+                amount=amount,
+            )
+    for p in doc.totals.purposes:
+        yield row(
+            section="purpose_total",
+            name=p.key,
+            currency=p.currency,
+            amount=p.amount,
+            note=f"share_bps={p.share_bps}",
+        )
+    for c in doc.totals.currencies:
+        for metric in ("donations", "disbursements", "fees", "closing_funds"):
+            yield row(
+                section="currency_total",
+                name=c.currency,
+                kind=metric,
+                currency=c.currency,
+                amount=getattr(c, metric),
+            )
+    for e in doc.entries:
+        amount = e.amount
+        if e.kind == "correction" and amount is not None:
+            amount = -amount
+        yield row(
+            section="entry",
+            name=e.corrected_kind,
+            index=e.index,
+            time=e.time,
+            kind=e.kind,
+            fund=e.fund,
+            counterparty=e.counterparty,
+            reference=e.reference,
+            currency=e.currency,
+            amount=amount,
+            note=_entry_note(e),
+        )
+
+
+def _entry_note(e: StatementLine) -> str | None:
+    if e.corrects is not None:
+        return f"corrects #{e.corrects}" + (f": {e.detail}" if e.detail else "")
+    if e.corrected_by is not None:
+        return f"corrected by #{e.corrected_by}"
+    return e.detail
+
+
+__all__ = [
+    "CSV_COLUMNS",
+    "StatementDocument",
+    "StatementHashes",
+    "StatementIssuedBody",
+    "StatementRequest",
+    "StatementScope",
+    "StatementView",
+    "csv_lines",
+]
