@@ -7,7 +7,6 @@ new route without an entry in ``ACCESS`` fails ``test_every_route_has_a_matrix_e
 from __future__ import annotations
 
 import datetime
-
 import hashlib
 import itertools
 import re
