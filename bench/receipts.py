@@ -57,16 +57,29 @@ async def prepare(admin_url: str, donations: int) -> tuple[Store, object, bytes,
     policy = CharityPolicy()
     fund = msgspec.to_builtins(FundBody(code="f", name="Fund", currency="IDR"))
     async with store.connection() as c, c.transaction():
-        await append_batch(store, c, org, [Intent("fund.created", fund, Command("fund.created", fund))], policy=policy)
+        await append_batch(
+            store,
+            c,
+            org,
+            [Intent("fund.created", fund, Command("fund.created", fund))],
+            policy=policy,
+        )
     indexes: list[int] = []
     for start in range(0, donations, 1000):
         intents = []
         for i in range(start, min(start + 1000, donations)):
             public, private = split_donor(DonorIn(name=f"Donor {i}", email=f"d{i}@example.id"))
-            body = msgspec.to_builtins(DonationBody(
-                fund="f", amount=100_000 + i, currency="IDR", received_on="2026-11-01",  # type: ignore[arg-type]
-                channel="qris", reference=f"R{i}", donor=public,
-            ))
+            body = msgspec.to_builtins(
+                DonationBody(
+                    fund="f",
+                    amount=100_000 + i,
+                    currency="IDR",
+                    received_on="2026-11-01",  # type: ignore[arg-type]
+                    channel="qris",
+                    reference=f"R{i}",
+                    donor=public,
+                )
+            )
             intents.append(Intent("donation", body, Command("donation", body, donor=private)))
         async with store.connection() as c, c.transaction():
             results = await append_batch(store, c, org, intents, policy=policy)
@@ -102,7 +115,11 @@ async def bench(admin_url: str, donations: int, seconds: float) -> dict:
     await store.pool.close()
     return {
         "receipt-generation": {"per_s": round(gen_rate), "target": 1000, "pass": gen_rate >= 1000},
-        "offline-verification": {"per_s": round(verify_rate), "target": 2000, "pass": verify_rate >= 2000},
+        "offline-verification": {
+            "per_s": round(verify_rate),
+            "target": 2000,
+            "pass": verify_rate >= 2000,
+        },
         "log_size": donations + 2,
     }
 
@@ -135,7 +152,9 @@ def main() -> None:
             server.cleanup()
     for name in ("receipt-generation", "offline-verification"):
         r = result[name]
-        print(f"{name:22} {r['per_s']:>8,}/s   target {r['target']:,}/s   {'PASS' if r['pass'] else 'MISS'}")
+        print(
+            f"{name:22} {r['per_s']:>8,}/s   target {r['target']:,}/s   {'PASS' if r['pass'] else 'MISS'}"
+        )
     print(f"(log of {result['log_size']:,} entries)")
 
 
