@@ -4,7 +4,7 @@ donor records (auditor)."""
 from __future__ import annotations
 
 import base64
-import binascii
+import re
 import uuid
 from typing import Annotated, Any, Literal
 
@@ -258,10 +258,9 @@ class AdminController(Controller):
         sha256: FromPath[str],
     ) -> Response[bytes]:
         org = await services.organization(slug)
-        try:
-            digest = binascii.unhexlify(sha256)
-        except binascii.Error as exc:
-            raise RuleError("expected the file's SHA-256 as 64 hex digits") from exc
+        if not re.fullmatch(r"[0-9a-f]{64}", sha256):
+            raise RuleError("expected the file's SHA-256 as 64 lowercase hex digits")
+        digest = bytes.fromhex(sha256)
         async with services.store.connection() as conn:
             found = await P.evidence_file(conn, org.id, digest)
         if found is None:

@@ -1,0 +1,235 @@
+/*
+ * verify-page.js: the /verify page. Reads a receipt (pasted, chosen or dropped) and the keys
+ * the user trusts, runs TlogVerify in this browser and shows the verdict. Nothing is sent
+ * anywhere: the page's Content-Security-Policy forbids scripts any network request.
+ *
+ * Keys come from what the user pinned on an organization's page (localStorage) or typed.
+ */
+"use strict";
+
+(function () {
+  const PINS = "donation-ledger.pins";
+  const HANDOFF = "donation-ledger.proof";
+  const form = document.getElementById("verify-form");
+  if (!form || !window.TlogVerify) return;
+  const S = JSON.parse(document.getElementById("site-strings").textContent);
+  const CURRENCIES = JSON.parse(document.getElementById("currencies").textContent);
+  const lang = document.documentElement.lang === "en" ? "en" : "id";
+  const receipt = document.getElementById("receipt");
+  const keys = document.getElementById("keys");
+  const fileInput = document.getElementById("receipt-file");
+  const dropZone = document.getElementById("drop-zone");
+  const pinSource = document.getElementById("pin-source");
+  const proofSource = document.getElementById("proof-source");
+  const resultArea = document.getElementById("result");
+  const resultBody = document.getElementById("result-body");
+  const button = document.getElementById("verify-button");
+  let keysFromPin = false;
+
+  function format(text, values) {
+    return text.replace(/\{(\w+)\}/g, (m, k) => (k in values ? String(values[k]) : m));
+  }
+
+  function readStore(storage, key) {
+    try {
+      return JSON.parse(storage.getItem(key) || "null");
+    } catch (err) {
+      return null;
+    }
+  }
+
+  function pinnedDate(iso) {
+    try {
+      return new Intl.DateTimeFormat(lang === "en" ? "en-GB" : "id-ID", { dateStyle: "long" }).format(new Date(iso));
+    } catch (err) {
+      return iso;
+    }
+  }
+
+  /* Fill the keys from a pin: of the organization in ?org=, or of the receipt's log. */
+  function usePin(pin, slug) {
+    keys.value = pin.vkeys.join("\n");
+    keysFromPin = true;
+    pinSource.textContent = format(S.keys_from_pin, { org: pin.name || slug, when: pinnedDate(pin.pinned_at) });
+  }
+
+  function pinFor(origin) {
+    const pins = readStore(localStorage, PINS) || {};
+    for (const slug of Object.keys(pins)) {
+      if (pins[slug] && pins[slug].origin === origin) return [slug, pins[slug]];
+    }
+    return null;
+  }
+
+  function prefill() {
+    const slug = form.dataset.org;
+    const pins = readStore(localStorage, PINS) || {};
+    if (slug && pins[slug]) usePin(pins[slug], slug);
+    else if (slug) {
+      pinSource.textContent = format(S.keys_not_pinned, { org: form.dataset.orgName || slug }) + " ";
+      const base = form.dataset.entryBase.replace(/\?.*$/, "");
+      const query = lang === "en" ? "?lang=en" : "";
+      pinSource.append(el("a", { href: base + encodeURIComponent(slug) + query + "#checkpoint" }, form.dataset.orgName || slug));
+    }
+    const handed = readStore(sessionStorage, HANDOFF);
+    if (handed && typeof handed.text === "string") {
+      sessionStorage.removeItem(HANDOFF);
+      receipt.value = handed.text;
+      proofSource.textContent = format(S.proof_from_entry, { index: handed.index });
+      matchPin();
+    }
+  }
+
+  function matchPin() {
+    if (keys.value.trim() && !keysFromPin) return;
+    const origin = TlogVerify.claimedOrigin(receipt.value);
+    const found = origin && pinFor(origin);
+    if (found) usePin(found[1], found[0]);
+  }
+
+  async function loadFile(file) {
+    const bytes = new Uint8Array(await file.arrayBuffer());
+    receipt.value = new TextDecoder("utf-8").decode(bytes); // like ledger-verify: bad bytes replaced
+    proofSource.textContent = file.name;
+    matchPin();
+  }
+
+  // --- showing the verdict --------------------------------------------------------------------
+
+  function formatAmount(amount, currency) {
+    const known = CURRENCIES[currency] || [2, currency];
+    const units = known[0];
+    const digits = BigInt(amount < 0 ? -amount : amount).toString().padStart(units + 1, "0");
+    const whole = digits.slice(0, digits.length - units).replace(/\B(?=(\d{3})+(?!\d))/g, ".");
+    const fraction = units ? digits.slice(digits.length - units) : "";
+    const shown = fraction && !(currency === "IDR" && /^0+$/.test(fraction)) ? whole + "," + fraction : whole;
+    return (amount < 0 ? "\u2212" : "") + known[1] + " " + shown;
+  }
+
+  function formatDay(text) {
+    if (!/^\d{4}-\d{2}-\d{2}$/.test(text)) return text;
+    const options = { day: "numeric", month: "long", year: "numeric", timeZone: "UTC" };
+    return new Intl.DateTimeFormat(lang === "en" ? "en-GB" : "id-ID", options).format(new Date(text + "T00:00:00Z"));
+  }
+
+  function el(tag, attrs, ...children) {
+    const node = document.createElement(tag);
+    for (const [k, v] of Object.entries(attrs || {})) node.setAttribute(k, v);
+    for (const c of children) node.append(c);
+    return node;
+  }
+
+  function fact(list, label, value, field) {
+    const dd = el("dd", field ? { "data-field": field } : {});
+    dd.append(value);
+    list.append(el("div", {}, el("dt", {}, label), dd));
+  }
+
+  function verdict(kind, text) {
+    const mark = kind === "pass" ? "\u2713" : "\u2717";
+    return el("p", { class: "verdict" }, el("span", { class: "verdict-mark", "aria-hidden": "true" }, mark), " ", text);
+  }
+
+  function showPass(result) {
+    const doc = result.document;
+    const body = doc.body && typeof doc.body === "object" ? doc.body : {};
+    const box = el("div", { class: "result result-pass", "data-verdict": "pass" }, verdict("pass", S.pass));
+    const list = el("dl", { class: "facts" });
+    if (Number.isSafeInteger(body.amount) && typeof body.currency === "string") {
+      fact(list, S.r_amount, formatAmount(body.amount, body.currency), "amount");
+    }
+    if (typeof body.fund === "string") fact(list, S.r_fund, body.fund, "fund");
+    const day = body.received_on || body.paid_on || body.transferred_on || body.charged_on;
+    if (typeof day === "string") fact(list, S.r_date, formatDay(day), "date");
+    if (typeof body.reference === "string") fact(list, S.r_reference, body.reference, "reference");
+    const slug = result.checkpoint.origin.split("/").pop();
+    const entryLink = el(
+      "a",
+      { href: form.dataset.entryBase.replace(/\?.*$/, "") + encodeURIComponent(slug) + "/entries/" + result.index + (lang === "en" ? "?lang=en" : "") },
+      "#" + result.index);
+    fact(list, S.r_index, entryLink, "index");
+    fact(list, S.r_kind, S["kind_" + doc.kind] || String(doc.kind), "kind");
+    fact(list, S.r_log, el("code", {}, result.checkpoint.origin), "origin");
+    fact(list, S.r_checkpoint, format(S.r_checkpoint_value, {
+      size: result.checkpoint.size, root: TlogVerify.b64encode(result.checkpoint.root) }), "checkpoint");
+    fact(list, S.r_signed_by, el("code", {}, result.signedBy.join(", ")), "signed-by");
+    if (result.witnesses.length || keys.value && TlogVerify.isPolicy(keys.value)) {
+      fact(list, S.r_witnesses, result.witnesses.join(", ") || S.r_no_witness, "witnesses");
+    }
+    fact(list, S.r_donor, result.donorOpened ? S.r_donor_ok : S.r_donor_absent, "donor");
+    box.append(list);
+    show(box);
+  }
+
+  function showFail(err) {
+    const code = err && err.code ? err.code : "malformed";
+    const known = {
+      malformed: S.e_malformed, signature: S.e_signature, inclusion: S.e_inclusion, header: S.e_header,
+      donor: S.e_donor, quorum: S.e_quorum, crypto: S.e_crypto, input: null,
+    };
+    const headline = code === "malformed" || code === "input" ? S.unusable : S.fail;
+    const box = el("div", { class: "result result-fail", "data-verdict": "fail", "data-reason": code }, verdict("fail", headline));
+    if (code === "input") {
+      box.append(el("p", {}, err.message));
+    } else {
+      box.append(el("p", {}, known[code] || S.e_malformed));
+      const detail = el("details", { class: "disclosure" }, el("summary", {}, S.r_detail));
+      detail.append(el("p", {}, el("code", { class: "detail" }, err && err.message ? err.message : String(err))));
+      box.append(detail);
+    }
+    show(box);
+  }
+
+  function show(node) {
+    resultBody.replaceChildren(node);
+    resultArea.hidden = false;
+    resultArea.focus();
+  }
+
+  // --- wiring --------------------------------------------------------------------------------
+
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const input = (message) => ({ code: "input", message: message });
+    if (!receipt.value.trim()) return showFail(input(S.e_no_receipt));
+    if (!keys.value.trim()) return showFail(input(S.e_no_key));
+    button.disabled = true;
+    button.setAttribute("aria-busy", "true");
+    resultBody.replaceChildren(el("p", { class: "muted" }, S.working));
+    resultArea.hidden = false;
+    try {
+      const trusted = await TlogVerify.parseTrusted(keys.value);
+      showPass(await TlogVerify.verifyReceipt(receipt.value, trusted.verifiers, trusted.policy));
+    } catch (err) {
+      showFail(err);
+    } finally {
+      button.disabled = false;
+      button.removeAttribute("aria-busy");
+    }
+  });
+
+  keys.addEventListener("input", () => {
+    keysFromPin = false;
+    pinSource.textContent = "";
+  });
+  receipt.addEventListener("input", () => {
+    proofSource.textContent = "";
+    matchPin();
+  });
+  fileInput.addEventListener("change", () => {
+    if (fileInput.files.length) loadFile(fileInput.files[0]);
+  });
+  dropZone.addEventListener("dragover", (event) => {
+    event.preventDefault();
+    dropZone.classList.add("is-dragging");
+  });
+  dropZone.addEventListener("dragleave", () => dropZone.classList.remove("is-dragging"));
+  dropZone.addEventListener("drop", (event) => {
+    event.preventDefault();
+    dropZone.classList.remove("is-dragging");
+    const files = event.dataTransfer && event.dataTransfer.files;
+    if (files && files.length) loadFile(files[0]);
+  });
+
+  prefill();
+})();
