@@ -30,6 +30,7 @@ from ledger import merkle
 from ledger.canonical import encode_entry
 from ledger.chain import entry_hash
 from ledger.errors import CanonicalError, ConflictError, DatabaseUnavailableError, LedgerError
+from ledger.observability import observe_append_batch
 from ledger.storage import UNAVAILABLE, UNAVAILABLE_MESSAGE, Head, Organization, Store, StoredEntry
 
 log = logging.getLogger(__name__)
@@ -250,16 +251,7 @@ class LogWriter:
             batch = self._pending[: self.max_batch]
             del self._pending[: self.max_batch]
             try:
-                results = await self._commit(batch)
-            except LedgerError as exc:
-                results = [exc] * len(batch)
-            except UNAVAILABLE as exc:
-                log.warning("append batch for %s lost the database: %s", self.org.slug, exc)
-                err = DatabaseUnavailableError(UNAVAILABLE_MESSAGE)
-                results = [err] * len(batch)
-            except asyncpg.PostgresError as exc:
-                log.exception("append batch of %d failed for %s", len(batch), self.org.slug)
-                results = [LedgerError(f"append failed and was rolled back: {exc}")] * len(batch)
+                results = await self._commit_isolating(batch)
             except BaseException as exc:  # cancellation or a bug: fail the callers, then re-raise
                 for intent in batch + self._pending:
                     if intent.future and not intent.future.done():
@@ -274,6 +266,29 @@ class LogWriter:
                 else:
                     intent.future.set_exception(outcome)
 
+    async def _commit_isolating(self, batch: list[Intent]) -> list[Appended | LedgerError]:
+        """Commit a batch; if the database refuses it for a reason that may belong to one
+        request (bad data slipping past validation), commit the halves separately, so one
+        poisoned request can never fail the others that happened to share its batch."""
+        try:
+            return await self._commit(batch)
+        except LedgerError as exc:
+            return [exc] * len(batch)
+        except UNAVAILABLE as exc:
+            log.warning("append batch for %s lost the database: %s", self.org.slug, exc)
+            return [DatabaseUnavailableError(UNAVAILABLE_MESSAGE)] * len(batch)
+        except asyncpg.PostgresError as exc:
+            if len(batch) > 1:
+                half = len(batch) // 2
+                return [
+                    *await self._commit_isolating(batch[:half]),
+                    *await self._commit_isolating(batch[half:]),
+                ]
+            log.error(
+                "append of one %s entry for %s was refused: %s", batch[0].kind, self.org.slug, exc
+            )
+            return [LedgerError("the database refused this entry; it was not recorded")]
+
     async def _commit(self, batch: list[Intent]) -> list[Appended | LedgerError]:
         async with self.store.connection() as conn, conn.transaction():
             results = await append_batch(
@@ -284,6 +299,7 @@ class LogWriter:
             # no caller has been answered yet.
         self.batches += 1
         self.entries += sum(isinstance(r, Appended) for r in results)
+        observe_append_batch(len(batch))
         return results
 
 

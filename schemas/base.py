@@ -13,3 +13,7 @@ import msgspec
 
 class Document(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     """Base of every wire and public document type."""
+
+
+MAX_INT64 = 2**63 - 1
+"""Largest index, size or cursor PostgreSQL's bigint holds; larger ones are refused (400)."""

@@ -17,8 +17,13 @@ from schemas.base import Document
 from schemas.money import Amount, CurrencyCode, check_currency
 
 Code = Annotated[str, msgspec.Meta(pattern=r"^[a-z0-9][a-z0-9-]{0,62}$", description="public code")]
-Text = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
-LongText = Annotated[str, msgspec.Meta(min_length=1, max_length=1000)]
+# Text never holds control characters (NUL cannot even be stored by PostgreSQL); long text
+# may hold line breaks and tabs.
+Text = Annotated[str, msgspec.Meta(min_length=1, max_length=200, pattern=r"^[^\x00-\x1f\x7f]+$")]
+LongText = Annotated[
+    str,
+    msgspec.Meta(min_length=1, max_length=1000, pattern=r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]+$"),
+]
 Reference = Annotated[str, msgspec.Meta(min_length=1, max_length=100, pattern=r"^[\x21-\x7e]+$")]
 EntryIndex = Annotated[int, msgspec.Meta(ge=0, le=2**53 - 1)]
 FeeCap = Annotated[int, msgspec.Meta(ge=0, le=1000, description="basis points; 1000 = 10%")]
@@ -179,7 +184,12 @@ class DonorIn(Document, frozen=True):
     """Donor personal data: stored outside the log, erasable on request."""
 
     name: Text | None = None
-    email: Annotated[str, msgspec.Meta(pattern=r"^[^@\s]{1,64}@[^@\s]{1,255}$")] | None = None
+    email: (
+        Annotated[
+            str, msgspec.Meta(pattern=r"^[^@\s\x00-\x1f\x7f]{1,64}@[^@\s\x00-\x1f\x7f]{1,255}$")
+        ]
+        | None
+    ) = None
     phone: Annotated[str, msgspec.Meta(pattern=r"^\+?[0-9 ()-]{5,20}$")] | None = None
     address: LongText | None = None
     public_name: Text | None = None
@@ -238,8 +248,10 @@ class CorrectionCreate(Document, frozen=True):
 class DonorErase(Document, frozen=True):
     """Identify the donor by the email or phone they gave."""
 
-    email: str | None = None
-    phone: str | None = None
+    email: Annotated[str, msgspec.Meta(max_length=320, pattern=r"^[^\x00-\x1f\x7f]*$")] | None = (
+        None
+    )
+    phone: Annotated[str, msgspec.Meta(max_length=40, pattern=r"^[^\x00-\x1f\x7f]*$")] | None = None
 
 
 class AnnualReceiptRequest(Document, frozen=True):
@@ -247,14 +259,16 @@ class AnnualReceiptRequest(Document, frozen=True):
     of URLs and access logs, hence a POST."""
 
     year: Annotated[int, msgspec.Meta(ge=2000, le=2100)]
-    email: str | None = None
-    phone: str | None = None
+    email: Annotated[str, msgspec.Meta(max_length=320, pattern=r"^[^\x00-\x1f\x7f]*$")] | None = (
+        None
+    )
+    phone: Annotated[str, msgspec.Meta(max_length=40, pattern=r"^[^\x00-\x1f\x7f]*$")] | None = None
     lang: Literal["id", "en"] = "id"
 
 
 class ApiKeyCreate(Document, frozen=True):
     role: Role
-    label: Annotated[str, msgspec.Meta(max_length=200)] = ""
+    label: Annotated[str, msgspec.Meta(max_length=200, pattern=r"^[^\x00-\x1f\x7f]*$")] = ""
 
 
 # --- responses ----------------------------------------------------------------------------

@@ -237,13 +237,31 @@ async def check_fault(store, settings, kek, owner, fault: Fault, expected: type[
     return results
 
 
-@pytest.mark.parametrize("action", ACTIONS)
+@pytest.mark.parametrize("action", ["ledger-error", "bug"])
 @pytest.mark.parametrize("point", FAULT_POINTS)
 async def test_fault_at_every_point_leaves_nothing_partial(
     store, settings, kek, owner, point, action
 ):
     hook, expected = ACTIONS[action]
     await check_fault(store, settings, kek, owner, Fault(point, hook), expected)
+
+
+@pytest.mark.parametrize("point", FAULT_POINTS)
+async def test_database_refusal_is_isolated_and_the_rest_commit_once(
+    store, settings, kek, owner, point
+):
+    """A batch the database refuses is retried in halves (the refusal may belong to one
+    request): here the fault fires once, so every append commits, exactly once."""
+    org = await new_org(store, settings, kek, notes=2)
+    before = await snapshot(owner, org.id)
+    appender = Appender(store, fault=Fault(point, raise_postgres_error))
+    results = await asyncio.gather(
+        *(appender.append(org, "note", {"text": f"kept {i}"}) for i in range(20))
+    )
+    assert sorted(r.index for r in results) == list(range(before[0], before[0] + 20))
+    texts = [json.loads((await store.entry(org.id, r.index)).body)["body"]["text"] for r in results]
+    assert sorted(texts) == sorted(f"kept {i}" for i in range(20))
+    await assert_log_verifies(store)
 
 
 @pytest.mark.parametrize("point", FAULT_POINTS)

@@ -22,6 +22,7 @@ from ledger.errors import MalformedError, VerificationError
 from ledger.note import Verifier, parse_vkey
 from ledger.offline import verify_receipt
 from ledger.services import Services
+from schemas.base import MAX_INT64
 from schemas.proofs import ConsistencyProof, InclusionProof, VerifyRequest, VerifyResult
 
 IMMUTABLE = "public, max-age=31536000, immutable"
@@ -67,8 +68,8 @@ class ProofController(Controller):
         services: NamedDependency[Services],
         slug: FromPath[str],
         request: Request,
-        index: Annotated[int, QueryParameter(ge=0)],
-        size: Annotated[int, QueryParameter(ge=1)],
+        index: Annotated[int, QueryParameter(ge=0, le=MAX_INT64)],
+        size: Annotated[int, QueryParameter(ge=1, le=MAX_INT64)],
     ) -> Response[InclusionProof]:
         org = await services.organization(slug)
         proof = await receipts.inclusion_proof(services.reader, org, index, size)
@@ -84,8 +85,8 @@ class ProofController(Controller):
         services: NamedDependency[Services],
         slug: FromPath[str],
         request: Request,
-        old: Annotated[int, QueryParameter(ge=0)],
-        new: Annotated[int, QueryParameter(ge=0)],
+        old: Annotated[int, QueryParameter(ge=0, le=MAX_INT64)],
+        new: Annotated[int, QueryParameter(ge=0, le=MAX_INT64)],
     ) -> Response[ConsistencyProof]:
         org = await services.organization(slug)
         proof = await receipts.consistency_proof(services.reader, org, old, new)

@@ -13,6 +13,7 @@ from litestar.params import FromPath, QueryParameter
 from ledger import documents, reads, witnessing
 from ledger.note import format_vkey
 from ledger.services import Services
+from schemas.base import MAX_INT64
 from schemas.charity import BalancesView, BeneficiaryView, FundView
 from schemas.public import EntryView, OrganizationView, Page
 
@@ -29,7 +30,7 @@ class PublicLogController(Controller):
     async def list_orgs(
         self,
         services: NamedDependency[Services],
-        cursor: Annotated[int, QueryParameter(ge=0)] = 0,
+        cursor: Annotated[int, QueryParameter(ge=0, le=MAX_INT64)] = 0,
         limit: Annotated[int, QueryParameter(ge=1, le=1000)] = 100,
     ) -> Page[OrganizationView]:
         orgs = await services.reader.organizations(cursor, limit + 1)
@@ -107,7 +108,7 @@ class PublicCharityController(Controller):
         self,
         services: NamedDependency[Services],
         slug: FromPath[str],
-        cursor: Annotated[str, QueryParameter()] = "",
+        cursor: Annotated[str, QueryParameter(pattern=r"^[a-z0-9-]{0,63}$")] = "",
         limit: Annotated[int, QueryParameter(ge=1, le=1000)] = 100,
     ) -> Page[FundView]:
         org = await services.organization(slug)
@@ -128,7 +129,7 @@ class PublicCharityController(Controller):
         self,
         services: NamedDependency[Services],
         slug: FromPath[str],
-        cursor: Annotated[str, QueryParameter()] = "",
+        cursor: Annotated[str, QueryParameter(pattern=r"^[a-z0-9-]{0,63}$")] = "",
         limit: Annotated[int, QueryParameter(ge=1, le=1000)] = 100,
     ) -> Page[BeneficiaryView]:
         org = await services.organization(slug)
@@ -150,7 +151,7 @@ class PublicCharityController(Controller):
         self,
         services: NamedDependency[Services],
         slug: FromPath[str],
-        as_of: Annotated[int | None, QueryParameter(ge=0)] = None,
+        as_of: Annotated[int | None, QueryParameter(ge=0, le=MAX_INT64)] = None,
     ) -> BalancesView:
         org = await services.organization(slug)
         return await reads.balances_view(services.reader, org, as_of)
@@ -160,11 +161,11 @@ class PublicCharityController(Controller):
         self,
         services: NamedDependency[Services],
         slug: FromPath[str],
-        cursor: Annotated[int, QueryParameter(ge=0)] = 0,
+        cursor: Annotated[int, QueryParameter(ge=0, le=MAX_INT64)] = 0,
         limit: Annotated[int, QueryParameter(ge=1, le=1000)] = 100,
     ) -> Page[EntryView]:
         org = await services.organization(slug)
-        rows = await services.reader.entries(org.id, cursor, cursor + limit + 1)
+        rows = await services.reader.entries(org.id, cursor, min(cursor + limit + 1, MAX_INT64))
         views = [_entry_view(e) for e in rows]
         return _page(views, limit, lambda v: str(v.index + 1))
 
