@@ -111,5 +111,7 @@ def encode_entry(
     }
     data = canonical_json(document)
     if len(data) > MAX_ENTRY_BYTES:
-        raise CanonicalError(f"expected an entry of at most {MAX_ENTRY_BYTES} bytes, got {len(data)}")
+        raise CanonicalError(
+            f"expected an entry of at most {MAX_ENTRY_BYTES} bytes, got {len(data)}"
+        )
     return data

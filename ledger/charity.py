@@ -23,7 +23,13 @@ from ledger import projections as P
 from ledger.accounts import Line, fund_account, postings_for
 from ledger.appender import Appended, Intent
 from ledger.canonical import format_time
-from ledger.errors import ConflictError, LedgerError, RuleError
+from ledger.errors import (
+    AlreadyRecorded,
+    ConflictError,
+    IdempotencyMismatchError,
+    LedgerError,
+    RuleError,
+)
 from ledger.storage import Organization
 from schemas.charity import Recorded
 
@@ -82,7 +88,7 @@ class _State:
     beneficiaries: dict[str, P.BeneficiaryRow]
     balances: dict[tuple[str, str], int]
     references: set[str]
-    keys: set[str]
+    keys: dict[str, P.IdempotencyRow]
     targets: dict[int, P.MoneyRow]
     target_lines: dict[int, list[Line]]
     totals: dict[str, dict[str, int]]
@@ -188,10 +194,18 @@ def _check(state: _State, c: Command) -> None:
     """Raise the reason ``c`` is refused, or update ``state`` as if it were appended."""
     b = c.body
     if c.idem_key is not None and c.idem_key in state.keys:
-        raise ConflictError(
-            f"Idempotency-Key {c.idem_key!r} was just used by another request that is being "
-            "recorded; retry to receive its response"
-        )
+        stored = state.keys[c.idem_key]
+        if stored is None:
+            raise ConflictError(
+                f"Idempotency-Key {c.idem_key!r} was just used by another request that is "
+                "being recorded; retry to receive its response"
+            )
+        if stored.request_hash != c.request_hash:
+            raise IdempotencyMismatchError(
+                f"Idempotency-Key {c.idem_key!r} was already used for a different request; "
+                "use a new key for a new request"
+            )
+        raise AlreadyRecorded(stored.status, stored.response)
     kind = c.kind
     if kind == "fund.created":
         if b["code"] in state.funds:
@@ -275,7 +289,7 @@ def _check(state: _State, c: Command) -> None:
             raise RuleError(f"entry {b['disbursement']} is not a disbursement")
     state.post(postings_for(kind, b))
     if c.idem_key is not None:
-        state.keys.add(c.idem_key)
+        state.keys[c.idem_key] = None  # type: ignore[assignment]  # taken in this batch
 
 
 class CharityPolicy:

@@ -72,6 +72,19 @@ class IdempotencyMismatchError(LedgerError):
     """An Idempotency-Key was reused with a different request."""
 
 
+class AlreadyRecorded(LedgerError):
+    """Not a failure: the Idempotency-Key's request was recorded before; here is its reply.
+
+    Raised by the append path (which reads stored keys under the log-head lock) so that a
+    retry costs no extra query; ``ledger.recording`` turns it into the replayed response.
+    """
+
+    def __init__(self, status: int, body: bytes) -> None:
+        super().__init__("already recorded")
+        self.status = status
+        self.body = body
+
+
 class UnauthorizedError(LedgerError):
     """No API key, or one that is unknown or revoked."""
 

@@ -240,10 +240,15 @@ async def idempotency(conn: asyncpg.Connection, org_id: int, key: str) -> Idempo
 
 async def existing_idempotency_keys(
     conn: asyncpg.Connection, org_id: int, keys: Sequence[str]
-) -> set[str]:
+) -> dict[str, IdempotencyRow]:
+    """The stored outcomes of these keys (read under the log-head lock by the writer)."""
     if not keys:
-        return set()
-    return {r["key"] for r in await conn.fetch(Q["existing_idempotency_keys"], org_id, list(keys))}
+        return {}
+    rows = await conn.fetch(Q["existing_idempotency_keys"], org_id, list(keys))
+    return {
+        r["key"]: IdempotencyRow(r["key"], r["request_hash"], r["status"], r["response"])
+        for r in rows
+    }
 
 
 async def evidence_present(

@@ -18,7 +18,13 @@ import msgspec
 from ledger import projections as P
 from ledger.appender import Intent, append_batch
 from ledger.charity import CharityPolicy, Command, recorded
-from ledger.errors import ConflictError, IdempotencyMismatchError, LedgerError, RuleError
+from ledger.errors import (
+    AlreadyRecorded,
+    ConflictError,
+    IdempotencyMismatchError,
+    LedgerError,
+    RuleError,
+)
 from ledger.storage import Organization
 from schemas.charity import BatchRecorded
 
@@ -85,12 +91,12 @@ async def record(services, org: Organization, command: Command) -> Reply:  # typ
     """Append one command through group commit, exactly once per Idempotency-Key."""
     key, digest = command.idem_key, command.request_hash
     assert key is not None and digest is not None
-    previous = await replay(services, org, key, digest)
-    if previous is not None:
-        return previous
     services.inflight.claim(org.id, key)
     try:
+        # A known key is found by the writer under the log-head lock, with no extra query.
         appended = await services.appender.append(org, command.kind, command.body, command)
+    except AlreadyRecorded as done:
+        return Reply(done.status, done.body, replayed=True)
     finally:
         services.inflight.release(org.id, key)
     return Reply(command.status, appended.extra)

@@ -204,7 +204,8 @@ GROUP BY counterparty;
 SELECT key, request_hash, status, response FROM idempotency_keys WHERE org_id = $1 AND key = $2;
 
 -- name: existing_idempotency_keys
-SELECT key FROM idempotency_keys WHERE org_id = $1 AND key = ANY($2::text[]);
+SELECT key, request_hash, status, response FROM idempotency_keys
+WHERE org_id = $1 AND key = ANY($2::text[]);
 
 -- name: insert_idempotency_keys
 INSERT INTO idempotency_keys (org_id, key, request_hash, status, response)
