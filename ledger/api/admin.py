@@ -14,6 +14,7 @@ from litestar.params import FromPath, JSONBody, QueryParameter
 
 from ledger import documents, receipts
 from ledger import projections as P
+from ledger.api import IndexPath
 from ledger.api.writes import ADMIN, RECORDER, IdempotencyKey, command, reply, require_strict
 from ledger.auth import guard, issue_key
 from ledger.donors import email_lookup, erase, phone_lookup
@@ -130,7 +131,7 @@ class AdminController(Controller):
         self,
         services: NamedDependency[Services],
         slug: FromPath[str],
-        index: FromPath[int],
+        index: IndexPath,
     ) -> dict[str, Any]:
         org = await services.organization(slug)
         async with services.store.connection() as conn:
@@ -151,7 +152,7 @@ class AdminController(Controller):
         summary="The donor receipt: tlog-proof plus the opening of the donor commitment",
     )
     async def receipt(
-        self, services: NamedDependency[Services], slug: FromPath[str], index: FromPath[int]
+        self, services: NamedDependency[Services], slug: FromPath[str], index: IndexPath
     ) -> dict[str, Any]:
         org = await services.organization(slug)
         return await receipts.receipt(services.store, org, services.kek, index)
@@ -163,7 +164,7 @@ class AdminController(Controller):
         media_type="text/plain; charset=utf-8",
     )
     async def receipt_file(
-        self, services: NamedDependency[Services], slug: FromPath[str], index: FromPath[int]
+        self, services: NamedDependency[Services], slug: FromPath[str], index: IndexPath
     ) -> Response[str]:
         org = await services.organization(slug)
         data = await receipts.receipt(services.store, org, services.kek, index)
@@ -184,7 +185,7 @@ class AdminController(Controller):
         self,
         services: NamedDependency[Services],
         slug: FromPath[str],
-        index: FromPath[int],
+        index: IndexPath,
         lang: Annotated[Literal["id", "en"], QueryParameter()] = "id",
     ) -> Response[bytes]:
         org = await services.organization(slug)
@@ -232,7 +233,7 @@ class AdminController(Controller):
         self,
         services: NamedDependency[Services],
         slug: FromPath[str],
-        index: FromPath[int],
+        index: IndexPath,
         request: Request,
         idempotency_key: IdempotencyKey = None,
     ) -> Response[Recorded]:

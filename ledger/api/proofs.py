@@ -18,6 +18,7 @@ from litestar.params import FromPath, JSONBody, QueryParameter
 from litestar.response import Stream
 
 from ledger import receipts, witnessing
+from ledger.api import IndexPath
 from ledger.errors import MalformedError, VerificationError
 from ledger.note import Verifier, parse_vkey
 from ledger.offline import verify_receipt
@@ -53,7 +54,7 @@ class ProofController(Controller):
         self,
         services: NamedDependency[Services],
         slug: FromPath[str],
-        size: FromPath[int],
+        size: IndexPath,
         request: Request,
     ) -> Response[str]:
         org = await services.organization(slug)
@@ -98,7 +99,7 @@ class ProofController(Controller):
         self,
         services: NamedDependency[Services],
         slug: FromPath[str],
-        index: FromPath[int],
+        index: IndexPath,
     ) -> Response[str]:
         org = await services.organization(slug)
         text = await receipts.tlog_proof(services.store, org, services.kek, index)

@@ -11,6 +11,7 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath, QueryParameter
 
 from ledger import documents, reads, witnessing
+from ledger.api import IndexPath
 from ledger.note import format_vkey
 from ledger.services import Services
 from schemas.base import MAX_INT64
@@ -92,7 +93,7 @@ class PublicLogController(Controller):
 
     @get("/{slug:str}/log/entries/{index:int}", summary="One entry with its canonical bytes")
     async def entry(
-        self, services: NamedDependency[Services], slug: FromPath[str], index: FromPath[int]
+        self, services: NamedDependency[Services], slug: FromPath[str], index: IndexPath
     ) -> EntryView:
         org = await services.reader.organization(slug)
         return _entry_view(await services.reader.entry(org.id, index))

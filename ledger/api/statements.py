@@ -14,12 +14,14 @@ from litestar.params import FromPath, JSONBody, QueryParameter
 from litestar.response import Stream
 
 from ledger import statements
+from ledger.api import IndexPath
 from ledger.api.proofs import IMMUTABLE, immutable
 from ledger.api.public import _page
 from ledger.api.writes import ADMIN, IdempotencyKey, reply, require_strict
 from ledger.auth import guard
 from ledger.recording import check_key, request_hash
 from ledger.services import Services
+from schemas.base import MAX_INT64
 from schemas.public import Page
 from schemas.statements import StatementRequest, StatementView
 
@@ -60,7 +62,7 @@ class StatementController(Controller):
         self,
         services: NamedDependency[Services],
         slug: FromPath[str],
-        cursor: Annotated[int, QueryParameter(ge=0)] = 0,
+        cursor: Annotated[int, QueryParameter(ge=0, le=MAX_INT64)] = 0,
         limit: Annotated[int, QueryParameter(ge=1, le=1000)] = 100,
     ) -> Page[StatementView]:
         org = await services.organization(slug)
@@ -69,7 +71,7 @@ class StatementController(Controller):
 
     @get("/{number:int}", summary="One statement's metadata and document hashes (public)")
     async def statement(
-        self, services: NamedDependency[Services], slug: FromPath[str], number: FromPath[int]
+        self, services: NamedDependency[Services], slug: FromPath[str], number: IndexPath
     ) -> StatementView:
         org = await services.organization(slug)
         return await statements.statement(services.store, org, number)
@@ -83,7 +85,7 @@ class StatementController(Controller):
         self,
         services: NamedDependency[Services],
         slug: FromPath[str],
-        number: FromPath[int],
+        number: IndexPath,
         request: Request,
         lang: Annotated[Literal["id", "en"], QueryParameter()] = "id",
     ) -> Response[bytes]:
@@ -103,7 +105,7 @@ class StatementController(Controller):
         self,
         services: NamedDependency[Services],
         slug: FromPath[str],
-        number: FromPath[int],
+        number: IndexPath,
         request: Request,
     ) -> Response[bytes]:
         org = await services.organization(slug)
@@ -119,7 +121,7 @@ class StatementController(Controller):
         self,
         services: NamedDependency[Services],
         slug: FromPath[str],
-        number: FromPath[int],
+        number: IndexPath,
         request: Request,
     ) -> Response[bytes] | Stream:
         org = await services.organization(slug)
