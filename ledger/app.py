@@ -17,6 +17,7 @@ from ledger import migrate
 from ledger.api.admin import AdminController
 from ledger.api.proofs import ProofController, verify_endpoint
 from ledger.api.public import PublicLogController
+from ledger.api.statements import StatementController
 from ledger.api.tiles import TilesController
 from ledger.api.writes import OrganizationController
 from ledger.appender import Appender, FaultHook
@@ -28,6 +29,8 @@ from ledger.problems import EXCEPTION_HANDLERS
 from ledger.ratelimit import RateLimit, RateLimiter, RateLimitMiddleware
 from ledger.services import Services
 from ledger.settings import Settings
+from ledger.site import route_handlers as site_pages
+from ledger.site import template_config as site_templates
 from ledger.storage import Store
 
 DOCS_ASSETS = "/docs-assets"
@@ -102,7 +105,9 @@ def create_app(
             AdminController,
             ProofController,
             TilesController,
+            StatementController,
             verify_endpoint,
+            *site_pages(),  # the public website (HTML pages, /site-assets)
             create_static_files_router(
                 path=DOCS_ASSETS, directories=[str(swagger_ui_path)], include_in_schema=False
             ),
@@ -127,5 +132,6 @@ def create_app(
             ],
         ),
         request_max_body_size=settings.max_body_bytes,
+        template_config=site_templates(),
     )
     return instrument(app)  # request ids, JSON access lines, request metrics

@@ -32,7 +32,10 @@ Q = load_queries()
 
 log = logging.getLogger(__name__)
 
-UNAVAILABLE_MESSAGE = "the database is unavailable; nothing was recorded, retry later"
+UNAVAILABLE_MESSAGE = (
+    "the database is unavailable; the request may or may not have been recorded: retry later "
+    "with the same Idempotency-Key (a recorded write is then replayed, never duplicated)"
+)
 
 UNAVAILABLE = (
     OSError,
@@ -42,6 +45,7 @@ UNAVAILABLE = (
     asyncpg.AdminShutdownError,
     asyncpg.CrashShutdownError,
     asyncpg.TooManyConnectionsError,
+    asyncpg.InternalClientError,  # e.g. the server closed the connection mid-protocol
 )
 
 

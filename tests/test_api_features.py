@@ -753,7 +753,6 @@ TINY_JPEG = (
 GIF = b"GIF89a\x01\x00\x01\x00\x80\x00\x00\x00\x00\x00\xff\xff\xff!\xf9\x04\x01\x00\x00\x00\x00,\x00\x00\x00\x00\x01\x00\x01\x00\x00\x02\x02D\x01\x00;"  # fmt: skip
 
 
-
 async def _disbursement(charity: Org) -> int:
     await charity.fund()
     await charity.beneficiary()
@@ -945,8 +944,6 @@ async def test_rules_see_earlier_entries_of_the_same_batch(charity, store, setti
     assert "overdraw" in results[2].json()["detail"]
     assert (await fund_view(charity, "senyum-2026"))["balance"] == 300
     await assert_log_verifies(store)
-
-
 
 
 async def test_fee_cap_counts_a_correction_in_the_same_batch(charity, store, settings):

@@ -195,7 +195,9 @@ async def test_verify_report_is_json_serializable(store, settings, kek):
     assert json.loads(msgspec.json.encode(report.as_dict()))["slug"] == org.slug
 
 
-async def test_verify_in_parallel_ranges_agrees_and_locates_damage(store, settings, kek, owner, db_url):
+async def test_verify_in_parallel_ranges_agrees_and_locates_damage(
+    store, settings, kek, owner, db_url
+):
     """Ranges verified in worker processes (small ranges here) find what one pass finds."""
     org = await make_org(store, settings, kek)
     appender = Appender(store)
@@ -209,7 +211,9 @@ async def test_verify_in_parallel_ranges_agrees_and_locates_damage(store, settin
     await owner.execute("SET session_replication_role = replica")
     await owner.execute("ALTER TABLE entries DROP CONSTRAINT entries_pkey CASCADE")
     await owner.execute("DELETE FROM entries WHERE org_id = $1 AND idx = 37", org.id)
-    for report in (await verify_log(store, org, range_level=3),
-                   await verify_log(store, org, url=db_url, workers=2, range_level=3)):
+    for report in (
+        await verify_log(store, org, range_level=3),
+        await verify_log(store, org, url=db_url, workers=2, range_level=3),
+    ):
         assert not report.ok and report.first_bad_index == 37, report
         assert "expected entry 37" in report.reason
