@@ -1,40 +1,196 @@
 """The demo ledger that ``make run`` (``ledger serve --demo``) starts with.
 
+A charity with two funds (one a zakat fund with a 0% fee cap), three orphanages, donations
+(anonymous, named, with and without donor contact data), disbursements, a platform fee, a
+correction, a signed checkpoint and a (provisional) statement for the current month: enough
+to browse every page, download a statement and verify a receipt in the browser.
+
 Idempotent: an existing demo organization is left as it is.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import hashlib
+from typing import Any
+
 from ledger.appender import Appender
+from ledger.auth import issue_key
+from ledger.charity import CharityPolicy, Command
 from ledger.database import WRITER_ROLE, create_pool, resolve_url
+from ledger.donors import split_donor
 from ledger.errors import NotFoundError
 from ledger.keys import load_kek
 from ledger.organizations import create_organization
 from ledger.publisher import publish
+from ledger.recording import request_hash
+from ledger.services import Services
 from ledger.settings import Settings
 from ledger.storage import Store
+from schemas.charity import DonorIn
+from schemas.statements import StatementRequest
 
 DEMO_SLUG = "yayasan-senyum"
 DEMO_NAME = "Yayasan Senyum Anak Nusantara"
+
+FUNDS = [
+    {
+        "code": "senyum-2026",
+        "name": "#SenyumAnak 2026",
+        "currency": "IDR",
+        "earmark": None,
+        "fee_cap_bps": 1000,
+    },
+    {
+        "code": "zakat-2026",
+        "name": "Zakat untuk Panti 2026",
+        "currency": "IDR",
+        "earmark": None,
+        "fee_cap_bps": 0,
+    },
+]
+ORPHANAGES = [
+    ("lksa-harapan-bunda", "LKSA Harapan Bunda", "Bandung", "Jawa Barat", "LKSA-32.73-0142"),
+    ("lksa-kasih-ibu", "LKSA Kasih Ibu", "Medan", "Sumatera Utara", None),
+    (
+        "panti-al-ikhlas",
+        "Panti Asuhan Al-Ikhlas",
+        "Makassar",
+        "Sulawesi Selatan",
+        "LKSA-73.71-0088",
+    ),
+]
+DONATIONS = [  # fund, rupiah, channel, donor
+    (
+        "senyum-2026",
+        1_250_000,
+        "qris",
+        {"name": "Siti Aminah", "email": "siti@example.id", "public_name": "Siti A."},
+    ),
+    ("senyum-2026", 500_000, "bank_transfer", {}),
+    ("senyum-2026", 2_000_000, "e_wallet", {"name": "Budi Santoso", "phone": "+62 812 5550 1234"}),
+    ("zakat-2026", 3_500_000, "bank_transfer", {"public_name": "Hamba Allah"}),
+    ("senyum-2026", 750_000, "qris", {"email": "rina@example.id", "public_name": "Rina"}),
+    ("zakat-2026", 1_000_000, "cash", {}),
+    ("senyum-2026", 100_000, "qris", {}),
+]
+
+
+def _donation(n: int, fund: str, rupiah: int, channel: str, donor: dict[str, str]) -> Command:
+    public, private = split_donor(DonorIn(**donor))
+    body = {
+        "fund": fund,
+        "amount": rupiah * 100,
+        "currency": "IDR",
+        "received_on": dt.date.today().isoformat(),
+        "channel": channel,
+        "reference": f"DEMO-{n:04d}",
+        "donor": {"commitment": public.commitment, "display": public.display},
+        "message": "Semoga bermanfaat untuk adik-adik" if n % 3 == 0 else None,
+    }
+    return Command("donation", body, donor=private)
 
 
 async def seed_demo(store: Store, settings: Settings) -> str:
     kek = load_kek(settings)
     try:
-        org = await store.organization(DEMO_SLUG)
+        await store.organization(DEMO_SLUG)
         return f"demo organization {DEMO_SLUG} already exists"
     except NotFoundError:
         org = await create_organization(store, settings, kek, DEMO_SLUG, DEMO_NAME)
-    appender = Appender(store)
-    for text in ("#SenyumAnak 2026 campaign opened", "Demo ledger: every entry is public"):
-        await appender.append(org, "note", {"text": text})
+    appender = Appender(store, policy=CharityPolicy())
+    today = dt.date.today().isoformat()
+    commands: list[Command] = [Command("fund.created", dict(f)) for f in FUNDS]
+    commands += [
+        Command(
+            "beneficiary.registered",
+            {"code": c, "version": 1, "name": n, "city": city, "province": p, "registration": r},
+        )
+        for c, n, city, p, r in ORPHANAGES
+    ]
+    commands += [_donation(i, *d) for i, d in enumerate(DONATIONS, start=1)]
+    index_of: dict[str, int] = {}
+    for command in commands:
+        appended = await appender.append(org, command.kind, command.body, command)
+        index_of[command.body.get("reference") or command.body.get("code")] = appended.index
+    spending: list[tuple[str, dict[str, Any]]] = [
+        (
+            "disbursement",
+            {
+                "fund": "senyum-2026",
+                "beneficiary": "lksa-harapan-bunda",
+                "amount": 1_500_000_00,
+                "currency": "IDR",
+                "purpose": "food",
+                "paid_on": today,
+                "reference": "BCA-OUT-0001",
+            },
+        ),
+        (
+            "disbursement",
+            {
+                "fund": "zakat-2026",
+                "beneficiary": "panti-al-ikhlas",
+                "amount": 2_000_000_00,
+                "currency": "IDR",
+                "purpose": "education",
+                "paid_on": today,
+                "reference": "BCA-OUT-0002",
+            },
+        ),
+        (
+            "disbursement",
+            {
+                "fund": "senyum-2026",
+                "beneficiary": "lksa-kasih-ibu",
+                "amount": 800_000_00,
+                "currency": "IDR",
+                "purpose": "health",
+                "paid_on": today,
+                "reference": "BCA-OUT-0003",
+            },
+        ),
+        (
+            "fee",
+            {
+                "fund": "senyum-2026",
+                "amount": 150_000_00,
+                "currency": "IDR",
+                "charged_on": today,
+                "description": "Biaya platform penggalangan dana (5%)",
+            },
+        ),
+        (
+            "correction",
+            {
+                "corrects": index_of["DEMO-0007"],
+                "reason": "Transfer dibatalkan oleh bank (double posting)",
+            },
+        ),
+    ]
+    for kind, body in spending:
+        await appender.append(org, kind, body, Command(kind, body))
     await publish(store, org, kek)
-    return f"created demo organization {DEMO_SLUG} ({org.origin})"
+    services = Services(settings=settings, store=store, appender=appender, kek=kek)
+    from ledger.statements import issue
+
+    first = dt.date.today().replace(day=1)
+    period = StatementRequest(from_=first, to=dt.date.today() + dt.timedelta(days=1))
+    digest = request_hash("POST", "demo", hashlib.sha256(b"demo statement").digest())
+    await issue(services, org, period, "demo-statement-1", digest)
+    await publish(store, org, kek)
+    _, admin = await issue_key(store, org.id, "admin", "demo admin")
+    _, auditor = await issue_key(store, org.id, "auditor", "demo auditor")
+    return (
+        f"created demo organization {DEMO_SLUG} ({org.origin})\n"
+        f"demo admin API key (shown once): {admin}\n"
+        f"demo auditor API key (shown once): {auditor}"
+    )
 
 
 async def seed_demo_at(settings: Settings) -> str:
     url = await resolve_url(settings)
-    pool = await create_pool(url, role=WRITER_ROLE, size=2)
+    pool = await create_pool(url, role=WRITER_ROLE, size=4)
     try:
         return await seed_demo(Store(pool), settings)
     finally:
