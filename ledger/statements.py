@@ -37,6 +37,7 @@ from ledger.publisher import publish
 from ledger.receipts import consistency_proof
 from ledger.recording import Reply, replay
 from ledger.storage import Organization, Q, Store
+from ledger.witnessing import cosigned_note
 from reports.errors import ReportDataError
 from reports.signing import sign_pdf
 from reports.statement_data import (
@@ -235,7 +236,9 @@ async def gather(
     cp = await store.checkpoint_covering(org.id, end)
     if cp is None:
         cp = await publish(store, org, kek)
-    checkpoint = CheckpointInfo(cp.size, base64.b64encode(cp.root).decode(), cp.note)
+    # The checkpoint as served, with the witness cosignatures it has when the statement is issued.
+    note = await cosigned_note(store, org.id, cp)
+    checkpoint = CheckpointInfo(cp.size, base64.b64encode(cp.root).decode(), note)
     previous = consistency = None
     if latest is not None:
         previous = PreviousStatement(

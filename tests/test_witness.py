@@ -280,3 +280,30 @@ async def test_ledger_verify_policy_names_the_witnesses(
     other = CosignatureSigner.from_seed("witness.example/x", bytes(32)).vkey()
     refused = run(f"log {log_vkey}\nwitness x {other}\nquorum x\n")
     assert refused.returncode == 1 and "quorum" in refused.stdout
+
+
+async def test_statements_carry_the_cosignatures_of_their_checkpoint(
+    pg_admin_url, charity, store, kek
+):
+    import datetime as dt
+
+    from ledger.witnessing import add_witness, witness_checkpoint
+
+    await charity.fund()
+    await charity.donate(100_000)
+    org = await store.organization(charity.slug)
+    [key] = await store.public_keys(org.id)
+    logs = {org.origin: [format_vkey(key.name, key.public_key)]}
+    async with running_witness(pg_admin_url, kek, "witness.example/akuntan", logs) as (url, vkey):
+        await add_witness(store, org, "witness.example/akuntan", url, vkey)
+        cp = await publish(store, org, kek)
+        assert [o.detail for o in await witness_checkpoint(store, org, cp)] == ["cosigned"]
+    today = dt.date.today()
+    period = {"from": today.isoformat(), "to": (today + dt.timedelta(days=1)).isoformat()}
+    issued = await charity.post("/statements", period, role="admin")
+    assert issued.status_code == 201, issued.text
+    number = issued.json()["id"]
+    doc = (await charity.client.get(charity.url(f"/statements/{number}/json"))).json()
+    note = doc["checkpoint"]["note"]
+    assert "\n— witness.example/akuntan " in note
+    open_note(note, [parse_vkey(vkey, 0x04)])
