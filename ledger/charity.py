@@ -350,6 +350,11 @@ class CharityPolicy:
         return responses
 
 
+def _count(rows: P.BatchRows, fund: str, kind: str, amount: int) -> None:
+    key = (fund, kind)
+    rows.fund_deltas[key] = rows.fund_deltas.get(key, 0) + amount
+
+
 def _rows_for(
     rows: P.BatchRows,
     index: int,
@@ -379,6 +384,9 @@ def _rows_for(
         rows.money.append(
             (index, kind, fund, counterparty, b["currency"], b["amount"], b.get("reference"))
         )
+        _count(rows, fund, kind, b["amount"])
+        if kind == "transfer":
+            _count(rows, b["to_fund"], "transfer_in", b["amount"])
         # Known to later entries of the same batch (a restore may correct within a batch).
         targets[index] = P.MoneyRow(
             index, kind, fund, counterparty, b["currency"], b["amount"], b.get("reference"), None
@@ -386,6 +394,9 @@ def _rows_for(
     elif kind == "correction":
         target = targets[b["corrects"]]
         rows.money.append((index, kind, target.fund, None, target.currency, target.amount, None))
+        _count(rows, target.fund, target.kind, -target.amount)
+        if target.kind == "transfer" and target.counterparty:
+            _count(rows, target.counterparty, "transfer_in", -target.amount)
         rows.corrections.append((b["corrects"], index))
     lines = postings_for(
         kind, b, lines_of.get(b.get("corrects", -1)) if kind == "correction" else None

@@ -348,12 +348,13 @@ class BatchRows:
     corrections: list[tuple[int, int]]
     postings: list[tuple[int, int, str, str, int]]
     deltas: dict[tuple[str, str], int]
+    fund_deltas: dict[tuple[str, str], int]
     idempotency: list[tuple[str, bytes, int, bytes]]
     donors: list[tuple[int, bytes | None, bytes | None, bytes, str]]
 
     @classmethod
     def empty(cls) -> BatchRows:
-        return cls([], [], [], [], [], {}, [], [])
+        return cls([], [], [], [], [], {}, {}, [], [])
 
 
 def _cols(rows: Sequence[tuple], n: int) -> list[list]:
@@ -377,6 +378,9 @@ async def write_batch(
     deltas = [(a, c, v) for (a, c), v in sorted(rows.deltas.items()) if v]
     if deltas:
         await conn.execute(Q["add_to_balances"], org_id, *_cols(deltas, 3), last_idx)
+    fund_deltas = [(f, k, v) for (f, k), v in sorted(rows.fund_deltas.items()) if v]
+    if fund_deltas:
+        await conn.execute(Q["add_to_fund_totals"], org_id, *_cols(fund_deltas, 3))
     if rows.idempotency:
         await conn.execute(Q["insert_idempotency_keys"], org_id, *_cols(rows.idempotency, 4))
     if rows.donors:

@@ -192,13 +192,12 @@ SELECT $1, c.* FROM unnest($2::bigint[], $3::bigint[]) AS c (corrected, entry_id
 
 -- name: fund_totals
 -- Totals per fund and kind, net of corrections (a corrected entry and its correction cancel).
-SELECT fund, kind, sum(amount)::bigint AS amount FROM money_entries
-WHERE org_id = $1 AND fund = ANY($2::text[]) AND corrected_by IS NULL AND kind <> 'correction'
-GROUP BY fund, kind
-UNION ALL
-SELECT counterparty, 'transfer_in', sum(amount)::bigint FROM money_entries
-WHERE org_id = $1 AND kind = 'transfer' AND counterparty = ANY($2::text[]) AND corrected_by IS NULL
-GROUP BY counterparty;
+SELECT fund, kind, amount FROM fund_totals WHERE org_id = $1 AND fund = ANY($2::text[]);
+
+-- name: add_to_fund_totals
+INSERT INTO fund_totals (org_id, fund, kind, amount)
+SELECT $1, t.fund, t.kind, t.amount FROM unnest($2::text[], $3::text[], $4::bigint[]) AS t (fund, kind, amount)
+ON CONFLICT (org_id, fund, kind) DO UPDATE SET amount = fund_totals.amount + EXCLUDED.amount;
 
 -- name: idempotency_record
 SELECT key, request_hash, status, response FROM idempotency_keys WHERE org_id = $1 AND key = $2;

@@ -991,3 +991,46 @@ async def test_fee_cap_counts_a_donation_in_the_same_batch(charity, store, setti
     assert charged.status_code == 201, charged.text  # 10% of the 1,000.01 raised before it
     assert charged.json()["index"] == donated.json()["index"] + 1
     await assert_log_verifies(store)
+
+
+async def test_fund_totals_cache_equals_the_sum_over_money_entries(charity, store, owner):
+    await charity.fund()
+    await charity.fund("alpha")
+    await charity.beneficiary()
+    d1 = await charity.donate(1_000_00)
+    await charity.donate(2_000_00)
+    await charity.donate(500_00, fund="alpha")
+    t = await charity.ok(
+        "/transfers",
+        {
+            "from_fund": "senyum-2026",
+            "to_fund": "alpha",
+            "amount": 300_00,
+            "currency": "IDR",
+            "transferred_on": "2026-11-02",
+            "reason": "rebalance",
+        },
+    )
+    assert (await charity.disburse(400_00)).status_code == 201
+    await charity.ok(
+        "/fees",
+        {
+            "fund": "senyum-2026",
+            "amount": 100_00,
+            "currency": "IDR",
+            "charged_on": "2026-11-02",
+            "description": "gateway",
+        },
+    )
+    await charity.ok("/corrections", {"corrects": t["index"], "reason": "wrong fund"})
+    await charity.ok("/corrections", {"corrects": d1["index"], "reason": "bounced"})
+    cached = await owner.fetch("SELECT fund, kind, amount FROM fund_totals WHERE amount <> 0")
+    summed = await owner.fetch(
+        "SELECT fund, kind, sum(amount)::bigint AS amount FROM money_entries "
+        "WHERE corrected_by IS NULL AND kind <> 'correction' GROUP BY fund, kind "
+        "UNION ALL SELECT counterparty, 'transfer_in', sum(amount)::bigint FROM money_entries "
+        "WHERE kind = 'transfer' AND corrected_by IS NULL GROUP BY counterparty"
+    )
+    assert sorted(map(tuple, cached)) == sorted(tuple(r) for r in summed if r["amount"])
+    fund = (await charity.client.get(charity.url("/funds/senyum-2026"))).json()
+    assert (fund["raised"], fund["transferred_out"], fund["fees"]) == (2_000_00, 0, 100_00)
