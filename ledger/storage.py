@@ -330,10 +330,6 @@ class Store:
             while rows := await cursor.fetch(chunk):
                 yield [_entry(r) for r in rows]
 
-    async def count_nodes(self, org_id: int) -> int:
-        async with self.connection() as conn:
-            return await conn.fetchval(Q["count_nodes"], org_id)
-
     # --- checkpoints -------------------------------------------------------------------
 
     async def insert_checkpoint(

@@ -66,9 +66,6 @@ FROM entries WHERE org_id = $1 AND idx >= $2 AND idx < $3 ORDER BY idx;
 SELECT idx, kind, created_at, body, prev_hash, entry_hash, leaf_hash
 FROM entries WHERE org_id = $1 ORDER BY idx;
 
--- name: count_nodes
-SELECT count(*) FROM merkle_nodes WHERE org_id = $1;
-
 -- name: insert_checkpoint
 INSERT INTO checkpoints (org_id, tree_size, root, note) VALUES ($1, $2, $3, $4)
 ON CONFLICT (org_id, tree_size) DO NOTHING;
@@ -254,10 +251,6 @@ WHERE org_id = $1 ORDER BY created_at, id;
 
 -- name: revoke_api_key
 UPDATE api_keys SET revoked_at = now() WHERE org_id = $1 AND id = $2 AND revoked_at IS NULL;
-
--- name: public_entries
-SELECT idx, kind, created_at, body, prev_hash, entry_hash, leaf_hash
-FROM entries WHERE org_id = $1 AND idx >= $2 ORDER BY idx LIMIT $3;
 
 -- name: document_certificate
 SELECT cert_der, sealed_key FROM document_certificates WHERE org_id = $1;
