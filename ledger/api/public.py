@@ -6,6 +6,8 @@ import base64
 from typing import Annotated
 
 import msgspec
+from cryptography import x509
+from cryptography.hazmat.primitives.serialization import Encoding
 from litestar import Controller, Response, get
 from litestar.di import NamedDependency
 from litestar.params import FromPath, QueryParameter
@@ -13,6 +15,7 @@ from litestar.params import FromPath, QueryParameter
 from ledger import documents, reads, witnessing
 from ledger.api import IndexPath
 from ledger.note import format_vkey
+from ledger.publisher import publish
 from ledger.services import Services
 from schemas.base import MAX_INT64
 from schemas.charity import BalancesView, BeneficiaryView, FundView
@@ -59,8 +62,6 @@ class PublicLogController(Controller):
         org = await services.store.organization(slug)
         cp = await services.reader.latest_checkpoint(org.id)
         if cp is None:
-            from ledger.publisher import publish
-
             cp = await publish(services.store, org, services.kek)
         return Response(
             await witnessing.cosigned_note(services.reader, org.id, cp),
@@ -74,9 +75,6 @@ class PublicLogController(Controller):
         media_type="application/x-pem-file",
     )
     async def certificate(self, services: NamedDependency[Services], slug: FromPath[str]) -> str:
-        from cryptography import x509
-        from cryptography.hazmat.primitives.serialization import Encoding
-
         org = await services.organization(slug)
         der = await documents.certificate(services.store, org, services.kek)
         return x509.load_der_x509_certificate(der).public_bytes(Encoding.PEM).decode()

@@ -7,6 +7,7 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath
 
 from ledger import tiles, witnessing
+from ledger.publisher import publish
 from ledger.services import Services
 
 IMMUTABLE = "public, max-age=31536000, immutable"
@@ -27,8 +28,6 @@ class TilesController(Controller):
         org = await services.organization(slug)
         cp = await services.reader.latest_checkpoint(org.id)
         if cp is None:
-            from ledger.publisher import publish
-
             cp = await publish(services.store, org, services.kek)
         note = await witnessing.cosigned_note(services.reader, org.id, cp)
         return Response(
