@@ -20,7 +20,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
@@ -106,14 +106,6 @@ class NoPolicy:
 
     async def after_insert(self, conn, org, appended):  # type: ignore[no-untyped-def]
         return [None] * len(appended)
-
-
-@dataclass
-class BatchResult:
-    """Outcome of one batch: per intent, the entry or the refusal."""
-
-    outcomes: list[Appended | LedgerError]
-    head: Head
 
 
 def build_entries(
@@ -205,9 +197,7 @@ async def append_batch(
             by_intent[id(intent)] = outcome
     extras = await policy.after_insert(conn, org, pairs) if pairs else []
     for (intent, appended), extra in zip(pairs, extras, strict=True):
-        by_intent[id(intent)] = (
-            appended if extra is None else Appended(**{**appended.__dict__, "extra": extra})
-        )
+        by_intent[id(intent)] = appended if extra is None else replace(appended, extra=extra)
     if fault:
         await fault("before_commit", conn)
     results: list[Appended | LedgerError] = []

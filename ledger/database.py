@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import logging
 import warnings
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -80,15 +78,3 @@ async def create_pool(url: str, *, role: str | None = WRITER_ROLE, size: int = 2
         return await asyncpg.create_pool(url, min_size=1, max_size=size, server_settings=settings)
     except (OSError, asyncpg.PostgresConnectionError, asyncpg.CannotConnectNowError) as exc:
         raise DatabaseUnavailableError(f"cannot reach PostgreSQL: {exc}") from exc
-
-
-@asynccontextmanager
-async def open_pool(
-    settings: Settings, *, role: str | None = WRITER_ROLE
-) -> AsyncIterator[asyncpg.Pool]:
-    url = await resolve_url(settings)
-    pool = await create_pool(url, role=role, size=settings.pool_size)
-    try:
-        yield pool
-    finally:
-        await pool.close()
