@@ -187,7 +187,13 @@ class Store:
             log.warning("database connection failed: %s", exc)
             raise DatabaseUnavailableError(UNAVAILABLE_MESSAGE) from exc
         finally:
-            await self.pool.release(conn)
+            try:
+                await self.pool.release(conn)
+            except UNAVAILABLE as exc:
+                # The work above already finished (or failed on its own); the pool's reset
+                # of a connection the server just closed fails, and asyncpg has already
+                # terminated that connection. Nothing to report to the caller.
+                log.warning("could not return a database connection to the pool: %s", exc)
 
     @asynccontextmanager
     async def using(self, conn: asyncpg.Connection | None) -> AsyncIterator[asyncpg.Connection]:
