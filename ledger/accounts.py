@@ -9,8 +9,7 @@ pure function of an entry's body).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 DONORS = "donors"
 FEES = "fees"
@@ -25,9 +24,8 @@ def beneficiary_account(code: str) -> str:
     return f"beneficiary:{code}"
 
 
-@dataclass(frozen=True)
-class Line:
-    """One posting line."""
+class Line(NamedTuple):
+    """One posting line (a named tuple: a batch makes thousands)."""
 
     account: str
     """Account name."""

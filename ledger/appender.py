@@ -20,14 +20,14 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
 import asyncpg
 
 from ledger import merkle
-from ledger.canonical import encode_entry
+from ledger.canonical import canonical_json, entry_bytes, format_time
 from ledger.chain import entry_hash
 from ledger.errors import CanonicalError, ConflictError, DatabaseUnavailableError, LedgerError
 from ledger.observability import observe_append_batch
@@ -55,9 +55,10 @@ class Intent:
     """Resolved after commit with the appended entry, or with the reason it was refused."""
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Appended:
-    """An entry that is committed to the log."""
+    """An entry that is committed to the log (``extra`` is filled in by the batch policy
+    before anyone sees it; treat it as read-only)."""
 
     org_id: int
     """The log."""
@@ -118,19 +119,21 @@ def build_entries(
     """
     tree = merkle.CompactRange(head.size, head.frontier)
     moment = max(now, head.last_time)
+    # What every entry of the batch shares is made canonical once (``encode_entry`` parts).
+    origin_json, time_text = canonical_json(org.origin, "$.log"), format_time(moment)
     prev = head.head_hash
     index = head.size
     outcomes: list[StoredEntry | LedgerError] = []
     nodes: list[tuple[merkle.NodeId, bytes]] = []
     for intent in intents:
         try:
-            body = encode_entry(
-                origin=org.origin,
-                index=index,
-                prev_hash=prev,
-                time=moment,
-                kind=intent.kind,
-                body=intent.body,
+            body = entry_bytes(
+                origin_json,
+                index,
+                prev,
+                time_text,
+                intent.kind,
+                canonical_json(intent.body, "$.body"),
             )
         except CanonicalError as exc:
             outcomes.append(exc)
@@ -197,7 +200,8 @@ async def append_batch(
             by_intent[id(intent)] = outcome
     extras = await policy.after_insert(conn, org, pairs) if pairs else []
     for (intent, appended), extra in zip(pairs, extras, strict=True):
-        by_intent[id(intent)] = appended if extra is None else replace(appended, extra=extra)
+        appended.extra = extra
+        by_intent[id(intent)] = appended
     if fault:
         await fault("before_commit", conn)
     results: list[Appended | LedgerError] = []

@@ -20,10 +20,12 @@ with microseconds, "kind": kind, "body": {...}}``.
 
 from __future__ import annotations
 
-import base64
 import json
+from binascii import b2a_base64
 from datetime import UTC, datetime
 from typing import Any
+
+import msgspec
 
 from ledger.errors import CanonicalError
 
@@ -31,29 +33,41 @@ ENTRY_VERSION = 1
 MAX_SAFE_INTEGER = 2**53 - 1
 MAX_ENTRY_BYTES = 65535
 """Largest entry: c2sp.org/tlog-tiles entry bundles prefix each entry with a uint16 length."""
+_VERSION = str(ENTRY_VERSION).encode()
 
 _encoder = json.JSONEncoder(
     ensure_ascii=False, allow_nan=False, sort_keys=True, separators=(",", ":")
 )
+_fast_encode = msgspec.json.Encoder(order="sorted").encode
+"""msgspec with sorted keys writes exactly the JCS text of the subset (same escapes, no
+whitespace, shortest integers), about ten times faster; types it does not know (str or int
+subclasses) fall back to the standard library's encoder with the same settings."""
 
 
 def _check(value: Any, path: str) -> None:
     """Refuse anything outside the JCS subset documented above."""
-    if isinstance(value, str) or value is None or isinstance(value, bool):
+    kind = type(value)
+    if kind is str or kind is bool or value is None:
         return
-    if isinstance(value, int):
+    if kind is dict:
+        for key, item in value.items():
+            if type(key) is not str or not key.isascii():
+                raise CanonicalError(f"{path}: expected ASCII string member names, got {key!r}")
+            if type(item) is not str and item is not None:
+                _check(item, f"{path}.{key}")
+        return
+    if kind is int or isinstance(value, int):
         if -MAX_SAFE_INTEGER <= value <= MAX_SAFE_INTEGER:
             return
         raise CanonicalError(f"{path}: expected an integer within ±(2**53-1), got {value}")
-    if isinstance(value, dict):
-        for key, item in value.items():
-            if not isinstance(key, str) or not key.isascii():
-                raise CanonicalError(f"{path}: expected ASCII string member names, got {key!r}")
-            _check(item, f"{path}.{key}")
-        return
-    if isinstance(value, list | tuple):
+    if kind is list or kind is tuple or isinstance(value, list | tuple):
         for i, item in enumerate(value):
             _check(item, f"{path}[{i}]")
+        return
+    if isinstance(value, str):
+        return
+    if isinstance(value, dict):
+        _check(dict(value), path)
         return
     raise CanonicalError(
         f"{path}: expected a string, integer, boolean, null, array or object, "
@@ -61,9 +75,16 @@ def _check(value: Any, path: str) -> None:
     )
 
 
-def canonical_json(value: Any) -> bytes:
-    """RFC 8785 bytes of ``value`` (restricted to the subset in the module docstring)."""
-    _check(value, "$")
+def canonical_json(value: Any, path: str = "$") -> bytes:
+    """RFC 8785 bytes of ``value`` (restricted to the subset in the module docstring);
+    ``path`` names ``value`` in error messages."""
+    _check(value, path)
+    try:
+        return _fast_encode(value)
+    except TypeError:
+        pass  # a subclass of str, int, list or dict that msgspec does not encode
+    except UnicodeEncodeError as exc:
+        raise CanonicalError(f"expected valid Unicode text, got a lone surrogate: {exc}") from exc
     try:
         return _encoder.encode(value).encode("utf-8")
     except UnicodeEncodeError as exc:
@@ -100,16 +121,44 @@ def encode_entry(
     body: dict[str, Any],
 ) -> bytes:
     """The canonical bytes of one log entry: the Merkle leaf and the input of its chain hash."""
-    document = {
-        "v": ENTRY_VERSION,
-        "log": origin,
-        "index": index,
-        "prev": base64.b64encode(prev_hash).decode("ascii"),
-        "time": format_time(time),
-        "kind": kind,
-        "body": body,
-    }
-    data = canonical_json(document)
+    return entry_bytes(
+        canonical_json(origin, "$.log"),
+        index,
+        prev_hash,
+        format_time(time),
+        kind,
+        canonical_json(body, "$.body"),
+    )
+
+
+def entry_bytes(
+    origin_json: bytes, index: int, prev_hash: bytes, time_text: str, kind: str, body_json: bytes
+) -> bytes:
+    """``encode_entry`` from parts a batch shares or has already made canonical: the JCS
+    object with its members in sorted order (body, index, kind, log, prev, time, v), the
+    canonical ``body_json`` placed as it is. Used by the writer, which encodes the origin and
+    the time once per batch."""
+    if not 0 <= index <= MAX_SAFE_INTEGER:
+        raise CanonicalError(f"$.index: expected an integer within 0..2**53-1, got {index}")
+    data = b"".join(
+        (
+            b'{"body":',
+            body_json,
+            b',"index":',
+            str(index).encode(),
+            b',"kind":',
+            canonical_json(kind, "$.kind"),
+            b',"log":',
+            origin_json,
+            b',"prev":"',
+            b2a_base64(prev_hash, newline=False),
+            b'","time":"',
+            time_text.encode(),
+            b'","v":',
+            _VERSION,
+            b"}",
+        )
+    )
     if len(data) > MAX_ENTRY_BYTES:
         raise CanonicalError(
             f"expected an entry of at most {MAX_ENTRY_BYTES} bytes, got {len(data)}"

@@ -11,7 +11,7 @@ the same transaction as its entries.
 
 from __future__ import annotations
 
-import base64
+from binascii import b2a_base64
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -70,14 +70,21 @@ class Command:
     """An evidence file stored in the same transaction as its ``evidence.attached`` entry."""
 
 
-def recorded(appended: Appended) -> Recorded:
+def recorded(appended: Appended, time_text: str | None = None) -> Recorded:
+    """What a write answers for one entry (``time_text``: its time, already formatted)."""
     return Recorded(
         index=appended.index,
         kind=appended.kind,
-        time=format_time(appended.created_at),
-        entry_hash=base64.b64encode(appended.entry_hash).decode(),
-        leaf_hash=base64.b64encode(appended.leaf_hash).decode(),
+        time=time_text or format_time(appended.created_at),
+        entry_hash=b2a_base64(appended.entry_hash, newline=False).decode(),
+        leaf_hash=b2a_base64(appended.leaf_hash, newline=False).decode(),
     )
+
+
+def join_recorded(responses: Sequence[bytes]) -> bytes:
+    """``BatchRecorded(recorded=[...])`` as JSON, from the entries' encoded ``Recorded``
+    (the bytes msgspec would write for the whole struct, without encoding each twice)."""
+    return b'{"recorded":[' + b",".join(responses) + b"]}"
 
 
 @dataclass
@@ -320,11 +327,16 @@ class CharityPolicy:
         corrections = [i.body["corrects"] for i, _ in appended if i.kind == "correction"]
         lines_of = await P.postings_of(conn, org.id, corrections) if corrections else {}
         targets = await P.money_entries(conn, org.id, corrections) if corrections else {}
+        track = bool(corrections)  # only then can an entry be the target of a later one
         responses = []
+        times: dict[Any, str] = {}  # the entries of one batch share their timestamp
         for intent, entry in appended:
             command: Command = intent.context or Command(intent.kind, intent.body)
-            _rows_for(rows, entry.index, intent.kind, intent.body, lines_of, targets)
-            response = _encode(recorded(entry))
+            _rows_for(rows, entry.index, intent.kind, intent.body, lines_of, targets, track)
+            time_text = times.get(entry.created_at)
+            if time_text is None:
+                time_text = times[entry.created_at] = format_time(entry.created_at)
+            response = _encode(recorded(entry, time_text))
             responses.append(response)
             if command.idem_key is not None and command.request_hash is not None:
                 rows.idempotency.append(
@@ -362,6 +374,7 @@ def _rows_for(
     b: dict[str, Any],
     lines_of: dict[int, list[Line]],
     targets: dict[int, P.MoneyRow],
+    track: bool,
 ) -> None:
     if kind == "fund.created":
         earmark = msgspec.json.encode(b["earmark"]).decode() if b.get("earmark") else None
@@ -387,10 +400,10 @@ def _rows_for(
         _count(rows, fund, kind, b["amount"])
         if kind == "transfer":
             _count(rows, b["to_fund"], "transfer_in", b["amount"])
-        # Known to later entries of the same batch (a restore may correct within a batch).
-        targets[index] = P.MoneyRow(
-            index, kind, fund, counterparty, b["currency"], b["amount"], b.get("reference"), None
-        )
+        if track:  # known to a correction later in the same batch (a restore may do that)
+            targets[index] = P.MoneyRow(
+                index, kind, fund, counterparty, b["currency"], b["amount"], b.get("reference"), None
+            )
     elif kind == "correction":
         target = targets[b["corrects"]]
         rows.money.append((index, kind, target.fund, None, target.currency, target.amount, None))
@@ -401,7 +414,7 @@ def _rows_for(
     lines = postings_for(
         kind, b, lines_of.get(b.get("corrects", -1)) if kind == "correction" else None
     )
-    if lines:
+    if lines and track:
         lines_of[index] = lines
     for n, line in enumerate(lines):
         rows.postings.append((index, n, line.account, line.currency, line.amount))

@@ -17,7 +17,7 @@ from uuid import UUID
 import asyncpg
 
 from ledger.accounts import Line
-from ledger.storage import Q
+from ledger.storage import Q, insert_rows
 
 
 @dataclass(frozen=True)
@@ -368,13 +368,11 @@ async def write_batch(
         await conn.execute(Q["insert_funds"], org_id, *_cols(rows.funds, 6))
     if rows.beneficiaries:
         await conn.execute(Q["insert_beneficiary_versions"], org_id, *_cols(rows.beneficiaries, 7))
-    if rows.money:
-        await conn.execute(Q["insert_money_entries"], org_id, *_cols(rows.money, 7))
+    await insert_rows(conn, "insert_money_entries", org_id, rows.money)
     if rows.corrections:
         await conn.execute(Q["insert_corrections"], org_id, *_cols(rows.corrections, 2))
         await conn.execute(Q["mark_corrected"], org_id, *_cols(rows.corrections, 2))
-    if rows.postings:
-        await conn.execute(Q["insert_postings"], org_id, *_cols(rows.postings, 5))
+    await insert_rows(conn, "insert_postings", org_id, rows.postings)
     deltas = [(a, c, v) for (a, c), v in sorted(rows.deltas.items()) if v]
     if deltas:
         await conn.execute(Q["add_to_balances"], org_id, *_cols(deltas, 3), last_idx)

@@ -13,11 +13,9 @@ import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-import msgspec
-
 from ledger import projections as P
 from ledger.appender import Intent, append_batch
-from ledger.charity import CharityPolicy, Command, recorded
+from ledger.charity import CharityPolicy, Command, join_recorded
 from ledger.errors import (
     AlreadyRecorded,
     ConflictError,
@@ -26,7 +24,6 @@ from ledger.errors import (
     RuleError,
 )
 from ledger.storage import Organization
-from schemas.charity import BatchRecorded
 
 MAX_KEY_LENGTH = 255
 
@@ -121,7 +118,7 @@ async def record_all(
             for n, outcome in enumerate(results):
                 if isinstance(outcome, LedgerError):
                     raise type(outcome)(f"item {n}: {outcome} (nothing was recorded)")
-            body = msgspec.json.encode(BatchRecorded(recorded=[recorded(r) for r in results]))  # type: ignore[arg-type]
+            body = join_recorded([r.extra for r in results])  # type: ignore[union-attr]
             await P.insert_idempotency(conn, org.id, key, digest, 201, body)
             # Commit point: every entry of the batch, its projections and the key, together.
     finally:

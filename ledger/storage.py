@@ -30,6 +30,46 @@ def load_queries(name: str = "queries.sql") -> dict[str, str]:
 
 Q = load_queries()
 
+COPY_MIN_ROWS = 100
+"""From this many rows up, ``insert_rows`` sends them by binary COPY instead of its INSERT."""
+
+COPYABLE = ("insert_entries", "insert_nodes", "insert_money_entries", "insert_postings")
+"""INSERTs whose rows go into their columns unchanged, so COPY into the same columns is the
+same write: ``INSERT INTO t (org_id, a, b) SELECT $1, x.a, x.b FROM unnest($2, $3) ...``."""
+
+
+def _copy_target(sql: str) -> tuple[str, list[str]]:
+    """The table and column list of a plain ``INSERT INTO t (columns) SELECT ...``."""
+    found = re.match(r"INSERT INTO (\w+) \(([^)]*)\)\s+SELECT \$1, ", sql)
+    if found is None:
+        raise ValueError(f"not a plain INSERT ... SELECT $1, ...: {sql[:60]!r}")
+    return found[1], [c.strip() for c in found[2].split(",")]
+
+
+COPY_TARGETS = {name: _copy_target(Q[name]) for name in COPYABLE}
+
+
+async def insert_rows(
+    conn: asyncpg.Connection, name: str, org_id: int, rows: Sequence[tuple]
+) -> str:
+    """Insert ``rows`` (tuples of the columns after ``org_id``) with the named query; return
+    the command status (``INSERT 0 n`` or ``COPY n``).
+
+    A large batch (``COPY_MIN_ROWS``) of a ``COPYABLE`` query goes by binary COPY into the
+    same table and columns instead: the same rows, constraints and triggers (the link check
+    is a statement trigger, so it runs once per COPY as once per INSERT), at about two thirds
+    of the cost per row; a small one stays one round trip.
+    """
+    if not rows:
+        return "INSERT 0 0"
+    target = COPY_TARGETS.get(name)
+    if target is not None and len(rows) >= COPY_MIN_ROWS:
+        table, columns = target
+        return await conn.copy_records_to_table(
+            table, records=[(org_id, *r) for r in rows], columns=columns
+        )
+    return await conn.execute(Q[name], org_id, *map(list, zip(*rows, strict=True)))
+
 log = logging.getLogger(__name__)
 
 UNAVAILABLE_MESSAGE = (
@@ -247,29 +287,20 @@ class Store:
     async def insert_entries(
         self, conn: asyncpg.Connection, org_id: int, rows: Sequence[StoredEntry]
     ) -> None:
-        await conn.execute(
-            Q["insert_entries"],
+        await insert_rows(
+            conn,
+            "insert_entries",
             org_id,
-            [r.index for r in rows],
-            [r.kind for r in rows],
-            [r.created_at for r in rows],
-            [r.body for r in rows],
-            [r.prev_hash for r in rows],
-            [r.entry_hash for r in rows],
-            [r.leaf_hash for r in rows],
+            [
+                (r.index, r.kind, r.created_at, r.body, r.prev_hash, r.entry_hash, r.leaf_hash)
+                for r in rows
+            ],
         )
 
     async def insert_nodes(
         self, conn: asyncpg.Connection, org_id: int, nodes: Sequence[tuple[NodeId, bytes]]
     ) -> None:
-        if nodes:
-            await conn.execute(
-                Q["insert_nodes"],
-                org_id,
-                [n[0][0] for n in nodes],
-                [n[0][1] for n in nodes],
-                [n[1] for n in nodes],
-            )
+        await insert_rows(conn, "insert_nodes", org_id, [(n[0][0], n[0][1], n[1]) for n in nodes])
 
     async def advance_head(
         self, conn: asyncpg.Connection, org_id: int, old_size: int, head: Head

@@ -174,8 +174,8 @@ SELECT entry_idx, kind, fund, counterparty, currency, amount, reference, correct
 FROM money_entries WHERE org_id = $1 AND entry_idx = ANY($2::bigint[]);
 
 -- name: existing_references
-SELECT reference FROM money_entries
-WHERE org_id = $1 AND kind = 'donation' AND reference = ANY($2::text[]);
+-- Index probes only, whatever the statistics (migration 0009).
+SELECT r AS reference FROM existing_donation_references($1, $2::text[]) AS r;
 
 -- name: mark_corrected
 UPDATE money_entries SET corrected_by = c.entry_idx
@@ -200,8 +200,7 @@ ON CONFLICT (org_id, fund, kind) DO UPDATE SET amount = fund_totals.amount + EXC
 SELECT key, request_hash, status, response FROM idempotency_keys WHERE org_id = $1 AND key = $2;
 
 -- name: existing_idempotency_keys
-SELECT key, request_hash, status, response FROM idempotency_keys
-WHERE org_id = $1 AND key = ANY($2::text[]);
+SELECT key, request_hash, status, response FROM existing_idempotency_keys($1, $2::text[]);
 
 -- name: insert_idempotency_keys
 INSERT INTO idempotency_keys (org_id, key, request_hash, status, response)

@@ -16,12 +16,15 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 import httpx
+import msgspec
 from litestar.testing import AsyncTestClient
 
 from ledger.accounts import Line, postings_for
 from ledger.app import create_app
 from ledger.auth import issue_key
+from ledger.charity import join_recorded
 from ledger.organizations import create_organization
+from schemas.charity import BatchRecorded, Recorded
 from tests.apikit import Org, auth, idem
 from tests.logkit import assert_log_verifies
 
@@ -568,6 +571,19 @@ async def test_batch_of_1000_donations_is_all_or_nothing_and_idempotent(charity,
         assert_problem(await charity.client.post(url, json={"donations": items}, headers=h), 400)
     assert await head_size(store, charity) == size + 50
     await assert_log_verifies(store)
+
+
+def test_batch_answer_is_exactly_the_encoded_batch_struct():
+    """The batch answer is joined from the entries' encoded answers; it must be the very
+    bytes msgspec writes for ``BatchRecorded``, so replays and clients see one format."""
+    items = [
+        Recorded(index=i, kind="donation", time="2026-11-21T00:00:00.000001Z",
+                 entry_hash=f"e{i}", leaf_hash=f"l{i}")
+        for i in range(3)
+    ]  # fmt: skip
+    joined = join_recorded([msgspec.json.encode(r) for r in items])
+    assert joined == msgspec.json.encode(BatchRecorded(recorded=items))
+    assert msgspec.json.decode(joined, type=BatchRecorded).recorded == items
 
 
 async def test_concurrent_retries_of_one_batch_record_it_once(charity, store, settings):

@@ -30,6 +30,7 @@ from ledger.errors import DatabaseUnavailableError, LedgerError, VerificationErr
 from ledger.note import parse_vkey
 from ledger.organizations import create_organization
 from ledger.publisher import publish
+from ledger.storage import COPY_MIN_ROWS, insert_rows
 from ledger.verify import verify_log
 from tests.logkit import assert_log_verifies
 
@@ -177,6 +178,60 @@ async def test_forks_gaps_bad_links_and_bad_hashes_are_refused(store, settings, 
         # the honest next entry is still accepted by every layer
         await conn.execute(INSERT_ENTRY, *forged_row(org, 5, head.head_hash, t))
     assert (await snapshot(owner, org.id))[2] == before[2] + 1
+
+
+def forged_chain(org, start: int, prev: bytes, created_at, n: int) -> list[tuple]:
+    """``n`` well-linked made-up entries from index ``start`` (INSERT_ENTRY arguments)."""
+    rows = []
+    for idx in range(start, start + n):
+        rows.append(forged_row(org, idx, prev, created_at, text=f"copied {idx}"))
+        prev = rows[-1][6]
+    return rows
+
+
+@pytest.mark.parametrize("defect", ["gap", "bad link", "bad leaf hash", "bad chain hash", None])
+async def test_large_batches_sent_by_copy_meet_the_same_checks(store, settings, kek, owner, defect):
+    """From COPY_MIN_ROWS rows up, entries go by binary COPY: the statement-level link
+    trigger, the hash CHECKs and the primary key hold there as for INSERT."""
+    org = await new_org(store, settings, kek, notes=2)
+    head = await store.head(org.id)
+    n = COPY_MIN_ROWS + 20
+    rows = forged_chain(org, head.size, head.head_hash, head.last_time, n)
+    bad = n - 7  # a defect late in the batch
+    idx, prev, t = rows[bad][1], rows[bad][5], head.last_time
+    if defect == "gap":
+        rows[bad:] = forged_chain(org, idx + 1, prev, t, n - bad)
+    elif defect == "bad link":
+        rows[bad] = forged_row(org, idx, os.urandom(32), t)
+    elif defect == "bad leaf hash":
+        rows[bad] = forged_row(org, idx, prev, t, leaf=os.urandom(32))
+    elif defect == "bad chain hash":
+        rows[bad] = forged_row(org, idx, prev, t, chained=os.urandom(32))
+    expected = {
+        "gap": (asyncpg.IntegrityConstraintViolationError, "does not link"),
+        "bad link": (asyncpg.IntegrityConstraintViolationError, "does not link"),
+        "bad leaf hash": (asyncpg.CheckViolationError, await hash_check(owner, "leaf_hash")),
+        "bad chain hash": (asyncpg.CheckViolationError, await hash_check(owner, "entry_hash")),
+    }
+    before = await snapshot(owner, org.id)
+    async with store.connection() as conn:
+        tx = conn.transaction()
+        await tx.start()
+        try:
+            if defect is None:
+                status = await insert_rows(conn, "insert_entries", org.id, [r[1:] for r in rows])
+                assert status == f"COPY {n}"
+                assert await conn.fetchval(
+                    "SELECT count(*) FROM entries WHERE org_id = $1", org.id
+                ) == before[2] + n
+            else:
+                error, message = expected[defect]
+                with pytest.raises(error, match=message):
+                    await insert_rows(conn, "insert_entries", org.id, [r[1:] for r in rows])
+        finally:
+            await tx.rollback()
+    assert await snapshot(owner, org.id) == before
+    await assert_log_verifies(store)
 
 
 # --- 2. failure injection in the append transaction ---------------------------------------
