@@ -15,7 +15,8 @@ from litestar.params import FromPath, JSONBody, QueryParameter
 from ledger import documents, receipts
 from ledger import projections as P
 from ledger.api import IndexPath
-from ledger.api.writes import ADMIN, RECORDER, IdempotencyKey, command, reply, require_strict
+from ledger.api.bodies import StrictBody
+from ledger.api.writes import ADMIN, RECORDER, IdempotencyKey, command, reply
 from ledger.auth import guard, issue_key
 from ledger.donors import email_lookup, erase, phone_lookup
 from ledger.errors import NotFoundError, RuleError
@@ -52,6 +53,8 @@ class AdminController(Controller):
     path = "/v1/orgs/{slug:str}"
     guards = [guard]
     tags = ["administration"]
+    dto = StrictBody  # JSON bodies decoded once, strictly (ledger.api.bodies)
+    return_dto = None
 
     @post("/api-keys", opt=ADMIN, summary="Issue an API key; its text is shown only once (admin)")
     async def create_key(
@@ -116,7 +119,6 @@ class AdminController(Controller):
         data: JSONBody[DonorErase],
         idempotency_key: IdempotencyKey = None,
     ) -> Response[Erased]:
-        await require_strict(request, data)
         key = check_key(idempotency_key)
         digest = request_hash(request.method, request.url.path, await request.body())
         org = await services.organization(slug)
@@ -208,7 +210,6 @@ class AdminController(Controller):
         request: Request,
         data: JSONBody[AnnualReceiptRequest],
     ) -> Response[bytes]:
-        await require_strict(request, data)
         org = await services.organization(slug)
         lookups = [x for x in (email_lookup(data.email), phone_lookup(data.phone)) if x]
         if not lookups:
@@ -247,7 +248,7 @@ class AdminController(Controller):
             size=len(content),
         )
         cmd = await command(
-            request, None, "evidence.attached", body, idempotency_key, evidence=content
+            request, "evidence.attached", body, idempotency_key, evidence=content
         )
         return reply(await record(services, org, cmd))
 

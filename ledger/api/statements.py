@@ -15,9 +15,10 @@ from litestar.response import Stream
 
 from ledger import statements
 from ledger.api import IndexPath
+from ledger.api.bodies import StrictBody
 from ledger.api.proofs import IMMUTABLE, immutable
 from ledger.api.public import _page
-from ledger.api.writes import ADMIN, IdempotencyKey, reply, require_strict
+from ledger.api.writes import ADMIN, IdempotencyKey, reply
 from ledger.auth import guard
 from ledger.recording import check_key, request_hash
 from ledger.services import Services
@@ -36,6 +37,8 @@ class StatementController(Controller):
     path = "/v1/orgs/{slug:str}/statements"
     guards = [guard]
     tags = ["statements"]
+    dto = StrictBody  # JSON bodies decoded once, strictly (ledger.api.bodies)
+    return_dto = None
 
     @post(
         "/",
@@ -51,7 +54,6 @@ class StatementController(Controller):
         data: JSONBody[StatementRequest],
         idempotency_key: IdempotencyKey = None,
     ) -> Response[StatementView]:
-        await require_strict(request, data)
         key = check_key(idempotency_key)
         digest = request_hash(request.method, request.url.path, await request.body())
         org = await services.organization(slug)

@@ -13,11 +13,11 @@ from litestar import Controller, Request, Response, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath, HeaderParameter, JSONBody
 
+from ledger.api.bodies import StrictBody
 from ledger.api.public import PublicCharityController
 from ledger.auth import guard
 from ledger.charity import Command
 from ledger.donors import split_donor
-from ledger.errors import InvalidInputError
 from ledger.recording import Reply, check_key, record, record_all, request_hash
 from ledger.services import Services
 from schemas.charity import (
@@ -54,33 +54,15 @@ def reply(r: Reply) -> Response[Any]:
     return Response(r.body, status_code=r.status, media_type="application/json", headers=headers)
 
 
-_strict_decoders: dict[type, msgspec.json.Decoder] = {}
-
-
-async def require_strict(request: Request, data: msgspec.Struct | None) -> None:
-    """Refuse what Litestar's lenient decoding would coerce ("5" or 5.0 for an integer):
-    amounts must be JSON integers. Re-decodes the raw body strictly (decoders built once)."""
-    if data is None:
-        return
-    decoder = _strict_decoders.get(type(data))
-    if decoder is None:
-        decoder = _strict_decoders.setdefault(type(data), msgspec.json.Decoder(type(data)))
-    try:
-        decoder.decode(await request.body())
-    except msgspec.ValidationError as exc:
-        raise InvalidInputError(str(exc)) from exc
-
-
 async def command(
     request: Request,
-    data: msgspec.Struct | None,
     kind: str,
     body: msgspec.Struct,
     key: str | None,
     **extra: Any,
 ) -> Command:
-    """The command for one write: strict input, a valid Idempotency-Key, the request hash."""
-    await require_strict(request, data)
+    """The command for one write: a valid Idempotency-Key and the request hash (the body
+    was decoded strictly by ``StrictBody``)."""
     key = check_key(key)
     digest = request_hash(request.method, request.url.path, await request.body())
     return Command(kind, _builtins(body), key, digest, **extra)
@@ -105,6 +87,8 @@ class WritesController(Controller):
     """Charity writes; mixed into ``OrganizationController`` (one route per path)."""
 
     tags = ["charity writes"]
+    dto = StrictBody  # bodies decoded once, strictly (ledger.api.bodies)
+    return_dto = None
 
     @post("/funds", opt=ADMIN, summary="Create a fund or campaign (admin)")
     async def create_fund(
@@ -116,7 +100,7 @@ class WritesController(Controller):
         idempotency_key: IdempotencyKey = None,
     ) -> Response[Recorded]:
         body = FundBody(**msgspec.structs.asdict(data))
-        cmd = await command(request, data, "fund.created", body, idempotency_key)
+        cmd = await command(request, "fund.created", body, idempotency_key)
         return reply(await record(services, await services.organization(slug), cmd))
 
     @post("/beneficiaries", opt=ADMIN, summary="Register a beneficiary, e.g. an LKSA (admin)")
@@ -129,7 +113,7 @@ class WritesController(Controller):
         idempotency_key: IdempotencyKey = None,
     ) -> Response[Recorded]:
         body = BeneficiaryBody(version=1, **msgspec.structs.asdict(data))
-        cmd = await command(request, data, "beneficiary.registered", body, idempotency_key)
+        cmd = await command(request, "beneficiary.registered", body, idempotency_key)
         return reply(await record(services, await services.organization(slug), cmd))
 
     @post(
@@ -147,7 +131,7 @@ class WritesController(Controller):
         idempotency_key: IdempotencyKey = None,
     ) -> Response[Recorded]:
         body = BeneficiaryBody(code=code, version=1, **msgspec.structs.asdict(data))
-        cmd = await command(request, data, "beneficiary.updated", body, idempotency_key)
+        cmd = await command(request, "beneficiary.updated", body, idempotency_key)
         return reply(await record(services, await services.organization(slug), cmd))
 
     @post("/donations", opt=RECORDER, summary="Record a donation (recorder)")
@@ -160,7 +144,7 @@ class WritesController(Controller):
         idempotency_key: IdempotencyKey = None,
     ) -> Response[Recorded]:
         body, private = _donation_command_parts(data)
-        cmd = await command(request, data, "donation", body, idempotency_key, donor=private)
+        cmd = await command(request, "donation", body, idempotency_key, donor=private)
         return reply(await record(services, await services.organization(slug), cmd))
 
     @post(
@@ -176,7 +160,6 @@ class WritesController(Controller):
         data: JSONBody[DonationBatch],
         idempotency_key: IdempotencyKey = None,
     ) -> Response[Any]:
-        await require_strict(request, data)
         key = check_key(idempotency_key)
         digest = request_hash(request.method, request.url.path, await request.body())
         commands = []
@@ -196,7 +179,7 @@ class WritesController(Controller):
         idempotency_key: IdempotencyKey = None,
     ) -> Response[Recorded]:
         body = DisbursementBody(**msgspec.structs.asdict(data))
-        cmd = await command(request, data, "disbursement", body, idempotency_key)
+        cmd = await command(request, "disbursement", body, idempotency_key)
         return reply(await record(services, await services.organization(slug), cmd))
 
     @post("/transfers", opt=RECORDER, summary="Move money between two funds (recorder)")
@@ -209,7 +192,7 @@ class WritesController(Controller):
         idempotency_key: IdempotencyKey = None,
     ) -> Response[Recorded]:
         body = TransferBody(**msgspec.structs.asdict(data))
-        cmd = await command(request, data, "transfer", body, idempotency_key)
+        cmd = await command(request, "transfer", body, idempotency_key)
         return reply(await record(services, await services.organization(slug), cmd))
 
     @post("/fees", opt=RECORDER, summary="Record a fee or operating cost (recorder)")
@@ -222,7 +205,7 @@ class WritesController(Controller):
         idempotency_key: IdempotencyKey = None,
     ) -> Response[Recorded]:
         body = FeeBody(**msgspec.structs.asdict(data))
-        cmd = await command(request, data, "fee", body, idempotency_key)
+        cmd = await command(request, "fee", body, idempotency_key)
         return reply(await record(services, await services.organization(slug), cmd))
 
     @post(
@@ -239,7 +222,7 @@ class WritesController(Controller):
         idempotency_key: IdempotencyKey = None,
     ) -> Response[Recorded]:
         body = CorrectionBody(**msgspec.structs.asdict(data))
-        cmd = await command(request, data, "correction", body, idempotency_key)
+        cmd = await command(request, "correction", body, idempotency_key)
         return reply(await record(services, await services.organization(slug), cmd))
 
 
