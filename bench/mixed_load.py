@@ -57,6 +57,7 @@ from bench.http_load import (
     machine_info,
     percentile,
     pg_version,
+    run_loop,
     stop_server,
     verify,
     wait_quiet,
@@ -333,7 +334,7 @@ def main(argv: list[str] | None = None) -> int:
         default=60.0,
         help="first wait up to this many seconds for other processes to go quiet (default 60)",
     )
-    return asyncio.run(run(p.parse_args(argv)))
+    return run_loop(run(p.parse_args(argv)))
 
 
 if __name__ == "__main__":

@@ -6,7 +6,6 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from litestar import Litestar, get
-from litestar.datastructures import State
 from litestar.di import NamedDependency, Provide
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import SwaggerRenderPlugin
@@ -92,8 +91,10 @@ def create_app(
             if replica is not None:
                 await replica.pool.close()
 
-    def provide_services(state: State) -> Services:
-        return state.services
+    def provide_services() -> Services:
+        # No parameters: a ``state: State`` parameter would be validated through a
+        # signature model and wrapped in a new State (with its RLock) on every request.
+        return app.state.services
 
     app = Litestar(
         route_handlers=[
@@ -114,7 +115,8 @@ def create_app(
         ],
         dependencies={"services": Provide(provide_services, sync_to_thread=False)},
         exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
-        middleware=[RateLimitMiddleware(limiter)],
+        # Only when limiting is on: any middleware adds two layers to every request.
+        middleware=[RateLimitMiddleware(limiter)] if limiter.enabled else [],
         logging_config=None,  # the process configures logging: JSON lines (ledger serve)
         lifespan=[lifespan, limiter.lifespan],
         openapi_config=OpenAPIConfig(

@@ -17,6 +17,7 @@ import secrets
 import string
 import time
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from litestar.connection import ASGIConnection
@@ -51,11 +52,27 @@ def new_key() -> tuple[str, str, bytes]:
     return text, prefix, hashlib.sha256(text.encode()).digest()
 
 
-def _key_from(connection: ASGIConnection) -> str:
-    header = connection.headers.get("authorization", "")
-    if header.lower().startswith("bearer "):
-        return header[7:].strip()
-    return connection.headers.get("x-api-key", "").strip()
+PRINCIPAL_SCOPE_KEY = "ledger.principal"
+"""ASGI scope key under which ``RateLimitMiddleware`` leaves the principal it authenticated,
+so the guard of the same request does not hash and look up the same key a second time."""
+
+
+def api_key_from(headers: Iterable[tuple[bytes, bytes]]) -> str:
+    """The API key a request presents: ``Authorization: Bearer <key>``, else ``X-API-Key``
+    (the first of each header; "" when none). Reads the raw ASGI headers, whose names are
+    lower-case, decoding values as Latin-1 like Litestar's ``Headers``."""
+    authorization = api_key = None
+    for name, value in headers:
+        if name == b"authorization":
+            if authorization is None:
+                authorization = value
+        elif name == b"x-api-key" and api_key is None:
+            api_key = value
+    if authorization is not None:
+        header = authorization.decode("latin-1")
+        if header.lower().startswith("bearer "):
+            return header[7:].strip()
+    return api_key.decode("latin-1").strip() if api_key is not None else ""
 
 
 class KeyCache:
@@ -100,8 +117,11 @@ async def guard(connection: ASGIConnection, handler: BaseRouteHandler) -> None:
     roles = handler.opt.get("roles")
     if roles is None:
         return
+    scope = connection.scope
     services = connection.app.state.services
-    principal = await services.keys.authenticate(services, _key_from(connection))
+    principal: Principal | None = scope.get(PRINCIPAL_SCOPE_KEY)  # type: ignore[assignment]
+    if principal is None:
+        principal = await services.keys.authenticate(services, api_key_from(scope["headers"]))
     if principal.role not in roles:
         raise ForbiddenError(
             f"a {principal.role} key may not do this; it needs one of: {', '.join(roles)}"
@@ -111,7 +131,8 @@ async def guard(connection: ASGIConnection, handler: BaseRouteHandler) -> None:
         org: Organization = await services.organization(slug)
         if org.id != principal.org_id:
             raise ForbiddenError("this API key belongs to another organization")
-    connection.state.principal = principal
+    # connection.state.principal = principal, without building a State (and its RLock)
+    scope.setdefault("state", {})["principal"] = principal
 
 
 async def issue_key(store, org_id: int, role: str, label: str = "") -> tuple[uuid.UUID, str]:  # type: ignore[no-untyped-def]

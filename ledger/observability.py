@@ -28,7 +28,6 @@ import os
 import re
 import sys
 import time
-import uuid
 from collections.abc import Iterable, Iterator
 from contextvars import ContextVar
 from datetime import UTC, datetime
@@ -51,6 +50,7 @@ MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
 """Where worker processes keep their metric values (prometheus_client multiprocess mode)."""
 
 REQUEST_ID_HEADER = "x-request-id"
+_REQUEST_ID_HEADER = REQUEST_ID_HEADER.encode()
 UNMATCHED_ROUTE = "unmatched"
 """Route label of requests that matched no route (404/405): raw paths would be unbounded."""
 METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
@@ -71,7 +71,7 @@ def request_id_from(headers: Iterable[tuple[bytes, bytes]]) -> str:
             if _SANE_REQUEST_ID.fullmatch(value):
                 return value.decode("ascii")
             break
-    return uuid.uuid4().hex
+    return os.urandom(16).hex()  # 128 random bits, as uuid4 but without building a UUID
 
 
 # --------------------------------------------------------------------------- logs
@@ -100,6 +100,10 @@ ACCESS_FIELDS = ("method", "route", "status", "duration_ms")
 """Extra fields of the per-request access line."""
 
 
+def _log_time(created: float) -> str:
+    return datetime.fromtimestamp(created, UTC).isoformat(timespec="milliseconds")
+
+
 class JsonFormatter(logging.Formatter):
     """One JSON object per line; messages and tracebacks pass through ``redact``."""
 
@@ -109,7 +113,7 @@ class JsonFormatter(logging.Formatter):
 
     def format(self, record: logging.LogRecord) -> str:
         doc: dict[str, Any] = {
-            "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "time": _log_time(record.created),
             "level": record.levelname.lower(),
             "logger": record.name,
             "message": redact(record.getMessage(), self.secrets),
@@ -125,14 +129,56 @@ class JsonFormatter(logging.Formatter):
         return msgspec.json.encode(doc).decode()
 
 
+class JsonLinesHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """The process's one log handler (``configure_logging``): JSON lines on a stream.
+
+    Besides ordinary records it writes the access line of each request without building a
+    ``LogRecord`` (``write_access``): the same document ``JsonFormatter`` makes of the
+    record ``RequestObserver`` would otherwise log, at a fraction of the cost (the logging
+    module's record, caller lookup and handler chain were ~5% of a request's CPU).
+    """
+
+    def __init__(self, stream: Any, formatter: JsonFormatter) -> None:
+        super().__init__(stream)
+        self.setFormatter(formatter)
+        self.json = formatter
+        self._messages: dict[tuple[str, str, int], str] = {}
+
+    def write_access(
+        self, method: str, route: str, status: int, duration_ms: float, request_id: str
+    ) -> None:
+        """Write the access line ``access_log.info("%s %s %d", ...)`` would have written."""
+        key = (method, route, status)
+        message = self._messages.get(key)
+        if message is None:  # bounded: method labels x route templates x statuses
+            message = redact(f"{method} {route} {status}", self.json.secrets)
+            if len(self._messages) < 4096:
+                self._messages[key] = message
+        doc = {
+            "time": _log_time(time.time()),
+            "level": "info",
+            "logger": ACCESS_LOGGER,
+            "message": message,
+            "request_id": request_id,
+            "method": method,
+            "route": route,
+            "status": status,
+            "duration_ms": duration_ms,
+            "pid": os.getpid(),
+        }
+        line = msgspec.json.encode(doc).decode() + self.terminator
+        with self.lock:  # type: ignore[union-attr]
+            self.stream.write(line)
+            self.flush()
+
+
 def configure_logging(level: str = "INFO", *, secrets: Iterable[str] = ()) -> None:
     """Send every log record of the process, uvicorn's included, to stderr as JSON lines.
 
     ``secrets`` (e.g. the key-encryption key) are replaced wherever they would appear. Called
     once per process by ``ledger serve`` and by each worker's ``app_factory``.
     """
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(JsonFormatter(secrets))
+    handler = JsonLinesHandler(sys.stderr, JsonFormatter(secrets))
     root = logging.getLogger()
     for old in list(root.handlers):
         root.removeHandler(old)
@@ -235,7 +281,25 @@ async def metrics_endpoint(state: State) -> Response[bytes]:
 
 # --------------------------------------------------------------------------- per request
 
-access_log = logging.getLogger("ledger.access")
+ACCESS_LOGGER = "ledger.access"
+access_log = logging.getLogger(ACCESS_LOGGER)
+
+
+def _direct_access_handler() -> JsonLinesHandler | None:
+    """The handler that may take access lines directly: when the process logs as
+    ``configure_logging`` set it up (one JSON handler on the root logger, no filters, nothing
+    else on the way), writing to it is exactly what ``access_log.info`` would do. Otherwise
+    (tests capturing logs, another configuration) access lines go through ``logging``."""
+    root = logging.root
+    handlers = root.handlers
+    if len(handlers) != 1 or access_log.handlers or access_log.filters or root.filters:
+        return None
+    handler = handlers[0]
+    if type(handler) is not JsonLinesHandler or handler.filters or handler.level > logging.INFO:
+        return None
+    if not access_log.propagate or access_log.disabled:
+        return None
+    return handler
 
 
 class RequestObserver:
@@ -245,13 +309,23 @@ class RequestObserver:
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
+        self._histograms: dict[tuple[str, str, int], Any] = {}
+        """Labelled histogram children by (method, route, status): ``labels()`` takes a lock
+        and validates its arguments on every call; the set of keys is bounded."""
+
+    def _observe(self, method: str, route: str, status: int, seconds: float) -> None:
+        key = (method, route, status)
+        child = self._histograms.get(key)
+        if child is None:
+            child = self._histograms[key] = HTTP_DURATION.labels(method, route, str(status))
+        child.observe(seconds)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
         request_id = request_id_from(scope["headers"])
-        echoed = (REQUEST_ID_HEADER.encode(), request_id.encode())
+        echoed = (_REQUEST_ID_HEADER, request_id.encode())
         token = REQUEST_ID.set(request_id)
         started = time.perf_counter()
         status = 500  # if the app fails before answering, the server sends a 500
@@ -269,20 +343,24 @@ class RequestObserver:
             seconds = time.perf_counter() - started
             method = scope["method"] if scope["method"] in METHODS else "OTHER"
             route = scope.get("path_template") or UNMATCHED_ROUTE
-            HTTP_DURATION.labels(method, route, str(status)).observe(seconds)
+            self._observe(method, route, status, seconds)
             if access_log.isEnabledFor(logging.INFO):
-                access_log.info(
-                    "%s %s %d",
-                    method,
-                    route,
-                    status,
-                    extra={
-                        "method": method,
-                        "route": route,
-                        "status": status,
-                        "duration_ms": round(seconds * 1000, 3),
-                    },
-                )
+                direct = _direct_access_handler()
+                if direct is not None:
+                    direct.write_access(method, route, status, round(seconds * 1000, 3), request_id)
+                else:
+                    access_log.info(
+                        "%s %s %d",
+                        method,
+                        route,
+                        status,
+                        extra={
+                            "method": method,
+                            "route": route,
+                            "status": status,
+                            "duration_ms": round(seconds * 1000, 3),
+                        },
+                    )
             REQUEST_ID.reset(token)
 
 

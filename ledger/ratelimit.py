@@ -33,13 +33,12 @@ from datetime import UTC, datetime
 
 import asyncpg
 from litestar import Litestar
-from litestar.connection import ASGIConnection
 from litestar.enums import ScopeType
 from litestar.exceptions import TooManyRequestsException
 from litestar.middleware import ASGIMiddleware
 from litestar.types import ASGIApp, Receive, Scope, Send
 
-from ledger.auth import _key_from
+from ledger.auth import PRINCIPAL_SCOPE_KEY, api_key_from
 from ledger.errors import LedgerError, UnauthorizedError
 from ledger.observability import RATE_LIMITED
 from ledger.storage import Q, Store
@@ -187,8 +186,10 @@ class RateLimitMiddleware(ASGIMiddleware):
     """Refuses requests of an API key over its limit with 429 and ``Retry-After``.
 
     It runs before the handlers' auth guard, so it authenticates the key itself through the
-    same per-process key cache (a dictionary lookup and one SHA-256 when cached). An invalid
-    key is left to the guard: the middleware neither counts it nor answers for it.
+    same per-process key cache (a dictionary lookup and one SHA-256 when cached) and leaves
+    the principal in the scope for the guard (``PRINCIPAL_SCOPE_KEY``). An invalid key is left
+    to the guard: the middleware neither counts it nor answers for it. ``create_app`` installs
+    it only when limiting is on.
     """
 
     scopes = (ScopeType.HTTP,)
@@ -198,7 +199,7 @@ class RateLimitMiddleware(ASGIMiddleware):
 
     async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
         if self.limiter.enabled:
-            text = _key_from(ASGIConnection(scope))
+            text = api_key_from(scope["headers"])
             if text:
                 services = scope["app"].state.services
                 try:
@@ -206,6 +207,7 @@ class RateLimitMiddleware(ASGIMiddleware):
                 except UnauthorizedError:
                     principal = None
                 if principal is not None:
+                    scope[PRINCIPAL_SCOPE_KEY] = principal  # type: ignore[literal-required]
                     wait = self.limiter.hit(principal.key_id)
                     if wait is not None:
                         RATE_LIMITED.inc()

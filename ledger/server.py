@@ -37,6 +37,11 @@ from ledger.settings import Settings
 
 log = logging.getLogger(__name__)
 
+PROXY_HEADERS = False
+"""uvicorn's X-Forwarded-For/-Proto rewriting is off: nothing in the service reads the client
+address or the scheme (logs carry neither, limits are per API key, links are relative), so it
+would be a middleware layer of work on every request for nothing."""
+
 
 def _configure_logging(settings: Settings, env: Mapping[str, str]) -> None:
     """JSON logs for this process, with the key-encryption key masked wherever it appears."""
@@ -83,6 +88,7 @@ async def serve(settings: Settings, *, demo: bool = False, workers: int = 1) -> 
         log_config=None,
         access_log=False,
         lifespan="on",
+        proxy_headers=PROXY_HEADERS,
     )
     await uvicorn.Server(config).serve()
 
@@ -106,6 +112,7 @@ def run_workers(settings: Settings, workers: int) -> None:
             log_config=None,
             access_log=False,
             lifespan="on",
+            proxy_headers=PROXY_HEADERS,
         )
     finally:
         if own_metrics_dir:
