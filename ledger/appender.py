@@ -83,10 +83,20 @@ class Appended:
 class BatchPolicy(Protocol):
     """Domain rules that run inside the append transaction."""
 
+    def reads(self, org: Organization, intents: Sequence[Intent]) -> Sequence[list[str]] | None:
+        """Arguments of ``admit_lookups`` to read in the same round trip as the head lock
+        (``Store.lock_head_admitting``), or None to read nothing with it."""
+        ...
+
     async def admit(
-        self, conn: asyncpg.Connection, org: Organization, intents: Sequence[Intent]
+        self,
+        conn: asyncpg.Connection,
+        org: Organization,
+        intents: Sequence[Intent],
+        read: str | None = None,
     ) -> list[LedgerError | None]:
-        """Per intent: None to admit it, or the error that refuses it."""
+        """Per intent: None to admit it, or the error that refuses it. ``read`` is what
+        ``admit_lookups`` returned with the lock when ``reads`` asked for it."""
         ...
 
     async def after_insert(
@@ -102,7 +112,10 @@ class BatchPolicy(Protocol):
 class NoPolicy:
     """Admit everything; write nothing else."""
 
-    async def admit(self, conn, org, intents):  # type: ignore[no-untyped-def]
+    def reads(self, org, intents):  # type: ignore[no-untyped-def]
+        return None
+
+    async def admit(self, conn, org, intents, read=None):  # type: ignore[no-untyped-def]
         return [None] * len(intents)
 
     async def after_insert(self, conn, org, appended):  # type: ignore[no-untyped-def]
@@ -163,24 +176,26 @@ async def append_batch(
     back the entries, the nodes, the head and the policy's rows together.
     """
     policy = policy or NoPolicy()
-    head = await store.lock_head(conn, org.id)
+    reads = policy.reads(org, intents)
+    read = None
+    if reads is None:
+        head = await store.lock_head(conn, org.id)
+    else:  # the policy's reads in the same round trip, made once the lock is held
+        head, read = await store.lock_head_admitting(conn, org.id, reads)
     if fault:
         await fault("locked", conn)
-    verdicts = await policy.admit(conn, org, intents)
+    verdicts = await policy.admit(conn, org, intents, read)
     admitted = [i for i, v in zip(intents, verdicts, strict=True) if v is None]
     built, nodes, new_head = build_entries(org, head, admitted, clock())
     rows = [b for b in built if isinstance(b, StoredEntry)]
     if rows:
-        await store.insert_entries(conn, org.id, rows)
-        if fault:
-            await fault("entries_inserted", conn)
-        await store.insert_nodes(conn, org.id, nodes)
-        if fault:
-            await fault("nodes_inserted", conn)
-        if not await store.advance_head(conn, org.id, head.size, new_head):
+        # Entries, nodes and head: one statement for a small batch (so the three fault points
+        # fire one after the other once it is done), COPY and then the head for a large one.
+        if not await store.append_rows(conn, org.id, head.size, rows, nodes, new_head):
             raise ConflictError(f"log head of {org.slug} moved while locked: refusing the batch")
         if fault:
-            await fault("head_advanced", conn)
+            for point in ("entries_inserted", "nodes_inserted", "head_advanced"):
+                await fault(point, conn)
     pairs: list[tuple[Intent, Appended]] = []
     by_intent: dict[int, Appended | LedgerError] = {}
     for intent, outcome in zip(admitted, built, strict=True):

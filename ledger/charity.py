@@ -12,7 +12,7 @@ the same transaction as its entries.
 from __future__ import annotations
 
 from binascii import b2a_base64
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -146,30 +146,48 @@ def _needs(commands: Sequence[Command]) -> dict[str, set]:
     return need
 
 
-async def _load(conn: asyncpg.Connection, org_id: int, commands: Sequence[Command]) -> _State:
+def _lookup_args(need: dict[str, set], extra_funds: Iterable[str] = ()) -> tuple[list[str], ...]:
+    fund_codes = sorted(need["funds"] | set(extra_funds))
+    return P.lookup_args(
+        funds=fund_codes,
+        beneficiaries=sorted(need["bens"]),
+        accounts=[fund_account(f) for f in fund_codes],
+        references=sorted(need["refs"]),
+        keys=sorted(need["keys"]),
+    )
+
+
+async def _load(
+    conn: asyncpg.Connection,
+    org_id: int,
+    commands: Sequence[Command],
+    read: str | None = None,
+) -> _State:
+    """What admitting ``commands`` needs; ``read`` is ``admit_lookups``'s answer when the
+    writer already read it with the head lock (``CharityPolicy.reads``)."""
     need = _needs(commands)
     targets = await P.money_entries(conn, org_id, need["targets"]) if need["targets"] else {}
     lines = await P.postings_of(conn, org_id, need["targets"]) if need["targets"] else {}
-    fund_codes = need["funds"] | {t.fund for t in targets.values()}
-    fund_codes |= {
-        t.counterparty for t in targets.values() if t.kind == "transfer" and t.counterparty
-    }
-    funds = await P.funds(conn, org_id, fund_codes) if fund_codes else {}
+    if read is not None:
+        found = P.decode_lookups(read)
+    else:  # the entries a batch corrects decide which funds it touches: look them up first
+        extra = {t.fund for t in targets.values()}
+        extra |= {t.counterparty for t in targets.values() if t.kind == "transfer" and t.counterparty}
+        found = await P.admit_lookups(conn, org_id, _lookup_args(need, extra))
     fee_funds = {c.body["fund"] for c in commands if c.kind == "fee"}
+    totals: dict[str, dict[str, int]] = {}
     if fee_funds:  # what else the batch does to those funds counts too
         totals = await P.fund_totals(conn, org_id, fee_funds)
         totals.update({f: totals.get(f, {}) for f in fee_funds})
     return _State(
-        funds=funds,
-        beneficiaries=await P.beneficiaries(conn, org_id, need["bens"]) if need["bens"] else {},
-        balances=await P.balances(conn, org_id, [fund_account(f) for f in fund_codes])
-        if fund_codes
-        else {},
-        references=await P.existing_references(conn, org_id, sorted(need["refs"])),
-        keys=await P.existing_idempotency_keys(conn, org_id, sorted(need["keys"])),
+        funds=found.funds,
+        beneficiaries=found.beneficiaries,
+        balances=found.balances,
+        references=found.references,
+        keys=found.keys,
         targets=targets,
         target_lines=lines,
-        totals=totals if fee_funds else {},
+        totals=totals,
     )
 
 
@@ -302,11 +320,21 @@ def _check(state: _State, c: Command) -> None:
 class CharityPolicy:
     """The domain's BatchPolicy."""
 
+    def reads(self, org: Organization, intents: Sequence[Intent]) -> tuple[list[str], ...] | None:
+        """``admit_lookups``'s arguments, for the writer to read with the head lock; None when
+        the batch corrects entries (their funds are known only once they are read)."""
+        need = _needs([i.context or Command(i.kind, i.body) for i in intents])
+        return None if need["targets"] else _lookup_args(need)
+
     async def admit(
-        self, conn: asyncpg.Connection, org: Organization, intents: Sequence[Intent]
+        self,
+        conn: asyncpg.Connection,
+        org: Organization,
+        intents: Sequence[Intent],
+        read: str | None = None,
     ) -> list[LedgerError | None]:
         commands = [i.context or Command(i.kind, i.body) for i in intents]
-        state = await _load(conn, org.id, commands)
+        state = await _load(conn, org.id, commands, read)
         verdicts: list[LedgerError | None] = []
         for command in commands:
             try:

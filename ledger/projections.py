@@ -15,9 +15,10 @@ from typing import Any
 from uuid import UUID
 
 import asyncpg
+import msgspec
 
 from ledger.accounts import Line
-from ledger.storage import Q, insert_rows
+from ledger.storage import COPY_MIN_ROWS, Q, insert_rows
 
 
 @dataclass(frozen=True)
@@ -160,13 +161,6 @@ async def list_funds(
     return [_fund(r) for r in await conn.fetch(Q["list_funds"], org_id, after, limit)]
 
 
-async def beneficiaries(
-    conn: asyncpg.Connection, org_id: int, codes: Iterable[str]
-) -> dict[str, BeneficiaryRow]:
-    rows = await conn.fetch(Q["beneficiaries_by_code"], org_id, list(codes))
-    return {r["code"]: _beneficiary(r) for r in rows}
-
-
 async def list_beneficiaries(
     conn: asyncpg.Connection, org_id: int, after: str, limit: int
 ) -> list[BeneficiaryRow]:
@@ -216,14 +210,6 @@ async def postings_of(
     return found
 
 
-async def existing_references(
-    conn: asyncpg.Connection, org_id: int, refs: Sequence[str]
-) -> set[str]:
-    if not refs:
-        return set()
-    return {r["reference"] for r in await conn.fetch(Q["existing_references"], org_id, list(refs))}
-
-
 async def fund_totals(
     conn: asyncpg.Connection, org_id: int, codes: Iterable[str]
 ) -> dict[str, dict[str, int]]:
@@ -238,17 +224,64 @@ async def idempotency(conn: asyncpg.Connection, org_id: int, key: str) -> Idempo
     return IdempotencyRow(r["key"], r["request_hash"], r["status"], r["response"]) if r else None
 
 
-async def existing_idempotency_keys(
-    conn: asyncpg.Connection, org_id: int, keys: Sequence[str]
-) -> dict[str, IdempotencyRow]:
-    """The stored outcomes of these keys (read under the log-head lock by the writer)."""
-    if not keys:
-        return {}
-    rows = await conn.fetch(Q["existing_idempotency_keys"], org_id, list(keys))
-    return {
-        r["key"]: IdempotencyRow(r["key"], r["request_hash"], r["status"], r["response"])
-        for r in rows
-    }
+@dataclass(frozen=True)
+class AdmitLookups:
+    """What ``admit_lookups`` found (only what was asked for)."""
+
+    funds: dict[str, FundRow]
+    """By code."""
+    beneficiaries: dict[str, BeneficiaryRow]
+    """Current version, by code."""
+    balances: dict[tuple[str, str], int]
+    """By (account, currency)."""
+    references: set[str]
+    """Donation references already recorded."""
+    keys: dict[str, IdempotencyRow]
+    """Idempotency-Keys already used, with their outcomes."""
+
+
+class _Lookups(msgspec.Struct):
+    """``admit_lookups``'s JSON (migration 0010)."""
+
+    funds: list[tuple[str, int, str, str, dict[str, Any] | None, int]]
+    beneficiaries: list[tuple[str, int, int, str, str, str, str | None]]
+    balances: list[tuple[str, str, int]]
+    refs: list[str]
+    keys: list[tuple[str, bytes, int, bytes]]
+
+
+_lookups = msgspec.json.Decoder(_Lookups)
+
+
+def decode_lookups(text: str) -> AdmitLookups:
+    found = _lookups.decode(text)
+    return AdmitLookups(
+        funds={f[0]: FundRow(*f) for f in found.funds},
+        beneficiaries={b[0]: BeneficiaryRow(*b) for b in found.beneficiaries},
+        balances={(a[0], a[1]): a[2] for a in found.balances},
+        references=set(found.refs),
+        keys={k[0]: IdempotencyRow(*k) for k in found.keys},
+    )
+
+
+def lookup_args(
+    funds: Iterable[str] = (),
+    beneficiaries: Iterable[str] = (),
+    accounts: Iterable[str] = (),
+    references: Iterable[str] = (),
+    keys: Iterable[str] = (),
+) -> tuple[list[str], ...]:
+    """The arguments of ``admit_lookups`` after the organization, in order."""
+    return list(funds), list(beneficiaries), list(accounts), list(references), list(keys)
+
+
+async def admit_lookups(
+    conn: asyncpg.Connection, org_id: int, args: tuple[list[str], ...]
+) -> AdmitLookups:
+    """Funds, current beneficiary versions, balances of accounts, which donation references
+    and which Idempotency-Keys exist (``lookup_args``): one round trip; the writer runs it
+    under the head lock (or ``Store.lock_head_admitting`` takes the lock and reads at once)."""
+    return decode_lookups(await conn.fetchval(Q["admit_lookups"], org_id, *args))
 
 
 async def evidence_present(
@@ -364,25 +397,37 @@ def _cols(rows: Sequence[tuple], n: int) -> list[list]:
 async def write_batch(
     conn: asyncpg.Connection, org_id: int, rows: BatchRows, last_idx: int
 ) -> None:
+    """A batch's projections: funds and beneficiary versions first (rare), then one
+    ``write_projections`` statement (money rows and lines by COPY when the batch is large),
+    then corrections, which may mark money rows this batch inserted."""
     if rows.funds:
         await conn.execute(Q["insert_funds"], org_id, *_cols(rows.funds, 6))
     if rows.beneficiaries:
         await conn.execute(Q["insert_beneficiary_versions"], org_id, *_cols(rows.beneficiaries, 7))
-    await insert_rows(conn, "insert_money_entries", org_id, rows.money)
+    money, postings = rows.money, rows.postings
+    if len(money) >= COPY_MIN_ROWS:
+        await insert_rows(conn, "insert_money_entries", org_id, money)
+        money = []
+    if len(postings) >= COPY_MIN_ROWS:
+        await insert_rows(conn, "insert_postings", org_id, postings)
+        postings = []
+    deltas = [(a, c, v) for (a, c), v in sorted(rows.deltas.items()) if v]
+    fund_deltas = [(f, k, v) for (f, k), v in sorted(rows.fund_deltas.items()) if v]
+    if money or postings or deltas or fund_deltas or rows.idempotency or rows.donors:
+        await conn.execute(
+            Q["write_projections"],
+            org_id,
+            *_cols(money, 7),
+            *_cols(postings, 5),
+            *_cols(deltas, 3),
+            last_idx,
+            *_cols(fund_deltas, 3),
+            *_cols(rows.idempotency, 4),
+            *_cols(rows.donors, 5),
+        )
     if rows.corrections:
         await conn.execute(Q["insert_corrections"], org_id, *_cols(rows.corrections, 2))
         await conn.execute(Q["mark_corrected"], org_id, *_cols(rows.corrections, 2))
-    await insert_rows(conn, "insert_postings", org_id, rows.postings)
-    deltas = [(a, c, v) for (a, c), v in sorted(rows.deltas.items()) if v]
-    if deltas:
-        await conn.execute(Q["add_to_balances"], org_id, *_cols(deltas, 3), last_idx)
-    fund_deltas = [(f, k, v) for (f, k), v in sorted(rows.fund_deltas.items()) if v]
-    if fund_deltas:
-        await conn.execute(Q["add_to_fund_totals"], org_id, *_cols(fund_deltas, 3))
-    if rows.idempotency:
-        await conn.execute(Q["insert_idempotency_keys"], org_id, *_cols(rows.idempotency, 4))
-    if rows.donors:
-        await conn.execute(Q["insert_donor_records"], org_id, *_cols(rows.donors, 5))
 
 
 async def insert_idempotency(

@@ -284,6 +284,16 @@ class Store:
             raise NotFoundError(f"no log for organization id {org_id}")
         return _head(row)
 
+    async def lock_head_admitting(
+        self, conn: asyncpg.Connection, org_id: int, lookups: Sequence[Sequence[str]]
+    ) -> tuple[Head, str]:
+        """``lock_head``, and in the same round trip ``admit_lookups(org_id, *lookups)`` read
+        once the lock is held (its JSON text)."""
+        row = await conn.fetchrow(Q["lock_head_admitting"], org_id, *map(list, lookups))
+        if row is None:
+            raise NotFoundError(f"no log for organization id {org_id}")
+        return _head(row), row["lookups"]
+
     async def insert_entries(
         self, conn: asyncpg.Connection, org_id: int, rows: Sequence[StoredEntry]
     ) -> None:
@@ -315,6 +325,41 @@ class Store:
             list(head.frontier),
         )
         return status == "UPDATE 1"
+
+    async def append_rows(
+        self,
+        conn: asyncpg.Connection,
+        org_id: int,
+        old_size: int,
+        rows: Sequence[StoredEntry],
+        nodes: Sequence[tuple[NodeId, bytes]],
+        head: Head,
+    ) -> bool:
+        """Insert a batch's entries and Merkle nodes and move the head from ``old_size`` to
+        ``head``; False if the head was not at ``old_size``. A small batch is one statement
+        (``append_rows``); a large one goes by COPY, then the compare-and-swap."""
+        if len(rows) >= COPY_MIN_ROWS:
+            await self.insert_entries(conn, org_id, rows)
+            await self.insert_nodes(conn, org_id, nodes)
+            return await self.advance_head(conn, org_id, old_size, head)
+        entry_cols = zip(
+            *((r.index, r.kind, r.created_at, r.body, r.prev_hash, r.entry_hash, r.leaf_hash)
+              for r in rows),
+            strict=True,
+        )  # fmt: skip
+        node_cols = zip(*((n[0][0], n[0][1], n[1]) for n in nodes), strict=True)
+        moved = await conn.fetchval(
+            Q["append_rows"],
+            org_id,
+            old_size,
+            *(list(c) for c in entry_cols),
+            *(list(c) for c in node_cols) if nodes else ([], [], []),
+            head.size,
+            head.head_hash,
+            head.last_time,
+            list(head.frontier),
+        )
+        return moved == 1
 
     # --- reads -------------------------------------------------------------------------
 

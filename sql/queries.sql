@@ -35,6 +35,27 @@ INSERT INTO merkle_nodes (org_id, level, idx, hash)
 SELECT $1, n.level, n.idx, n.hash
 FROM unnest($2::smallint[], $3::bigint[], $4::bytea[]) AS n (level, idx, hash);
 
+-- name: append_rows
+-- A small batch in one round trip under the head lock: its entries, its Merkle nodes and the
+-- compare-and-swap of the head, as one statement (the link check is a statement trigger, so
+-- it runs when the whole statement is done and sees the entries before them). Returns 1 if
+-- the head moved from size $2, 0 if somebody moved it (the caller then rolls back).
+WITH new_entries AS (
+    INSERT INTO entries (org_id, idx, kind, created_at, body, prev_hash, entry_hash, leaf_hash)
+    SELECT $1, e.idx, e.kind, e.created_at, e.body, e.prev_hash, e.entry_hash, e.leaf_hash
+    FROM unnest($3::bigint[], $4::text[], $5::timestamptz[], $6::bytea[], $7::bytea[], $8::bytea[], $9::bytea[])
+         AS e (idx, kind, created_at, body, prev_hash, entry_hash, leaf_hash)
+), new_nodes AS (
+    INSERT INTO merkle_nodes (org_id, level, idx, hash)
+    SELECT $1, n.level, n.idx, n.hash
+    FROM unnest($10::smallint[], $11::bigint[], $12::bytea[]) AS n (level, idx, hash)
+), moved AS (
+    UPDATE log_heads SET size = $13, head_hash = $14, last_time = $15, frontier = $16
+    WHERE org_id = $1 AND size = $2
+    RETURNING 1
+)
+SELECT count(*)::int AS moved FROM moved;
+
 -- name: advance_head
 -- Compare-and-swap: succeeds only if nobody moved the head since lock_head read it.
 UPDATE log_heads SET size = $3, head_hash = $4, last_time = $5, frontier = $6
@@ -119,11 +140,6 @@ SELECT $1, f.code, f.entry_idx, f.name, f.currency, f.earmark::jsonb, f.fee_cap_
 FROM unnest($2::text[], $3::bigint[], $4::text[], $5::text[], $6::text[], $7::int[])
      AS f (code, entry_idx, name, currency, earmark, fee_cap_bps);
 
--- name: beneficiaries_by_code
-SELECT DISTINCT ON (code) code, version, entry_idx, name, city, province, registration
-FROM beneficiary_versions WHERE org_id = $1 AND code = ANY($2::text[])
-ORDER BY code, version DESC;
-
 -- name: list_beneficiaries
 SELECT DISTINCT ON (code) code, version, entry_idx, name, city, province, registration
 FROM beneficiary_versions WHERE org_id = $1 AND code > $2
@@ -148,13 +164,6 @@ SELECT account, currency, amount FROM balances WHERE org_id = $1 ORDER BY accoun
 SELECT account, currency, sum(amount)::bigint AS amount FROM postings
 WHERE org_id = $1 AND entry_idx < $2 GROUP BY account, currency ORDER BY account, currency;
 
--- name: add_to_balances
-INSERT INTO balances (org_id, account, currency, amount, as_of)
-SELECT $1, d.account, d.currency, d.amount, $5
-FROM unnest($2::text[], $3::text[], $4::bigint[]) AS d (account, currency, amount)
-ON CONFLICT (org_id, account, currency)
-DO UPDATE SET amount = balances.amount + EXCLUDED.amount, as_of = EXCLUDED.as_of;
-
 -- name: insert_postings
 INSERT INTO postings (org_id, entry_idx, line, account, currency, amount)
 SELECT $1, p.* FROM unnest($2::bigint[], $3::smallint[], $4::text[], $5::text[], $6::bigint[])
@@ -173,10 +182,6 @@ SELECT $1, m.* FROM unnest($2::bigint[], $3::text[], $4::text[], $5::text[], $6:
 SELECT entry_idx, kind, fund, counterparty, currency, amount, reference, corrected_by
 FROM money_entries WHERE org_id = $1 AND entry_idx = ANY($2::bigint[]);
 
--- name: existing_references
--- Index probes only, whatever the statistics (migration 0009).
-SELECT r AS reference FROM existing_donation_references($1, $2::text[]) AS r;
-
 -- name: mark_corrected
 UPDATE money_entries SET corrected_by = c.entry_idx
 FROM unnest($2::bigint[], $3::bigint[]) AS c (corrected, entry_idx)
@@ -191,29 +196,63 @@ SELECT $1, c.* FROM unnest($2::bigint[], $3::bigint[]) AS c (corrected, entry_id
 -- Totals per fund and kind, net of corrections (a corrected entry and its correction cancel).
 SELECT fund, kind, amount FROM fund_totals WHERE org_id = $1 AND fund = ANY($2::text[]);
 
--- name: add_to_fund_totals
-INSERT INTO fund_totals (org_id, fund, kind, amount)
-SELECT $1, t.fund, t.kind, t.amount FROM unnest($2::text[], $3::text[], $4::bigint[]) AS t (fund, kind, amount)
-ON CONFLICT (org_id, fund, kind) DO UPDATE SET amount = fund_totals.amount + EXCLUDED.amount;
+-- name: admit_lookups
+-- What admitting a batch reads (migration 0010), after lock_head in the same transaction.
+SELECT admit_lookups($1, $2::text[], $3::text[], $4::text[], $5::text[], $6::text[]);
+
+-- name: lock_head_admitting
+-- lock_head and admit_lookups in one round trip: the function runs above the row lock, so
+-- its queries see every batch committed before the lock was granted (migration 0010).
+SELECT h.size, h.head_hash, h.last_time, h.frontier,
+       admit_lookups(h.org_id, $2::text[], $3::text[], $4::text[], $5::text[], $6::text[]) AS lookups
+FROM (SELECT org_id, size, head_hash, last_time, frontier FROM log_heads
+      WHERE org_id = $1 FOR UPDATE) h;
 
 -- name: idempotency_record
 SELECT key, request_hash, status, response FROM idempotency_keys WHERE org_id = $1 AND key = $2;
-
--- name: existing_idempotency_keys
-SELECT key, request_hash, status, response FROM existing_idempotency_keys($1, $2::text[]);
 
 -- name: insert_idempotency_keys
 INSERT INTO idempotency_keys (org_id, key, request_hash, status, response)
 SELECT $1, i.* FROM unnest($2::text[], $3::bytea[], $4::smallint[], $5::bytea[])
      AS i (key, request_hash, status, response);
 
--- name: insert_donor_records
-INSERT INTO donor_records (org_id, donation_idx, lookups, salt, personal)
-SELECT $1, d.donation_idx,
-       NULLIF(array_remove(ARRAY[d.email_lookup, d.phone_lookup], NULL), '{}'),
-       d.salt, d.personal::jsonb
-FROM unnest($2::bigint[], $3::bytea[], $4::bytea[], $5::bytea[], $6::text[])
-     AS d (donation_idx, email_lookup, phone_lookup, salt, personal);
+-- name: write_projections
+-- What most batches add besides the log, in one round trip: money rows, posting lines, the
+-- balances and fund totals they move, Idempotency-Keys and donor records (any may be empty;
+-- a large batch sends its money rows and lines by COPY and passes empty arrays here). Each
+-- (account, currency) and (fund, kind) appears once, so every upsert touches a row once.
+WITH money AS (
+    INSERT INTO money_entries (org_id, entry_idx, kind, fund, counterparty, currency, amount, reference)
+    SELECT $1, m.* FROM unnest($2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[], $7::bigint[], $8::text[])
+         AS m (entry_idx, kind, fund, counterparty, currency, amount, reference)
+), lines AS (
+    INSERT INTO postings (org_id, entry_idx, line, account, currency, amount)
+    SELECT $1, p.* FROM unnest($9::bigint[], $10::smallint[], $11::text[], $12::text[], $13::bigint[])
+         AS p (entry_idx, line, account, currency, amount)
+), moved_balances AS (
+    INSERT INTO balances (org_id, account, currency, amount, as_of)
+    SELECT $1, d.account, d.currency, d.amount, $17
+    FROM unnest($14::text[], $15::text[], $16::bigint[]) AS d (account, currency, amount)
+    ON CONFLICT (org_id, account, currency)
+    DO UPDATE SET amount = balances.amount + EXCLUDED.amount, as_of = EXCLUDED.as_of
+), moved_totals AS (
+    INSERT INTO fund_totals (org_id, fund, kind, amount)
+    SELECT $1, t.fund, t.kind, t.amount
+    FROM unnest($18::text[], $19::text[], $20::bigint[]) AS t (fund, kind, amount)
+    ON CONFLICT (org_id, fund, kind) DO UPDATE SET amount = fund_totals.amount + EXCLUDED.amount
+), keys AS (
+    INSERT INTO idempotency_keys (org_id, key, request_hash, status, response)
+    SELECT $1, i.* FROM unnest($21::text[], $22::bytea[], $23::smallint[], $24::bytea[])
+         AS i (key, request_hash, status, response)
+), donors AS (
+    INSERT INTO donor_records (org_id, donation_idx, lookups, salt, personal)
+    SELECT $1, d.donation_idx,
+           NULLIF(array_remove(ARRAY[d.email_lookup, d.phone_lookup], NULL), '{}'),
+           d.salt, d.personal::jsonb
+    FROM unnest($25::bigint[], $26::bytea[], $27::bytea[], $28::bytea[], $29::text[])
+         AS d (donation_idx, email_lookup, phone_lookup, salt, personal)
+)
+SELECT 1;
 
 -- name: donor_records_by_lookup
 SELECT donation_idx FROM donor_records

@@ -113,3 +113,54 @@ async def test_missing_idempotency_key_and_bad_input_are_clear_4xx(charity, stor
     assert r.status_code == 400 and r.headers["content-type"].startswith("application/problem+json")
     assert (await store.head(1)).size == before.size
     await assert_log_verifies(store)
+
+
+async def test_writers_of_separate_processes_see_each_others_batches_under_the_lock(
+    charity, store, settings
+):
+    """Three apps on one database stand for three worker processes: each has its own
+    group-commit writer, and they meet only at the log-head lock. What one admits must see
+    every batch another committed before it got the lock (the reads run once it is held):
+    no overdraft, one donation per reference, one entry per Idempotency-Key."""
+    from ledger.app import create_app
+    from tests.apikit import Org
+    from tests.conftest import serve_in_loop
+
+    await charity.fund()
+    await charity.beneficiary()
+    await charity.donate(1_000)
+    quiet = settings.with_(checkpoint_interval=0)
+    async with (
+        serve_in_loop(create_app(quiet)) as a,
+        serve_in_loop(create_app(quiet)) as b,
+        serve_in_loop(create_app(quiet)) as c,
+    ):
+        writers = [Org(x, charity.slug, charity.keys) for x in (a, b, c)]
+        accepted = 0
+        for _ in range(3):
+            results = await asyncio.gather(*(writers[i % 3].disburse(100) for i in range(9)))
+            codes = [r.status_code for r in results]
+            assert set(codes) <= {201, 409}, codes
+            accepted += codes.count(201)
+        assert accepted == 10
+        body = {
+            "fund": "senyum-2026",
+            "amount": 7,
+            "currency": "IDR",
+            "received_on": "2026-11-01",
+            "channel": "cash",
+            "reference": "SAME-REF",
+        }
+        dup = await asyncio.gather(*(w.post("/donations", body) for w in writers * 2))
+        assert sorted(r.status_code for r in dup) == [201] + [409] * 5, [r.text for r in dup]
+        body["reference"] = "SAME-KEY"
+        same = await asyncio.gather(
+            *(w.post("/donations", body, key="one-key-many-writers") for w in writers * 2)
+        )
+        codes = [r.status_code for r in same]
+        assert set(codes) <= {201, 409} and codes.count(201) >= 1, [r.text for r in same]
+        created = {r.json()["index"] for r in same if r.status_code == 201}
+        assert len(created) == 1  # every 201 is the one entry or its replay
+    fund = (await charity.client.get(charity.url("/funds/senyum-2026"))).json()
+    assert fund["balance"] == 7 + 7 and fund["raised"] == 1_000 + 7 + 7
+    await assert_log_verifies(store)
