@@ -14,6 +14,7 @@ from swagger_ui_bundle import swagger_ui_path
 
 from ledger import migrate
 from ledger.api.admin import AdminController
+from ledger.api.fastpath import DonationFastPath
 from ledger.api.proofs import ProofController, verify_endpoint
 from ledger.api.public import PublicLogController
 from ledger.api.statements import StatementController
@@ -48,12 +49,18 @@ async def readyz(services: NamedDependency[Services]) -> dict[str, str]:
 
 
 def create_app(
-    settings: Settings, *, fault: FaultHook | None = None, rate_limit: RateLimit | None = None
+    settings: Settings,
+    *,
+    fault: FaultHook | None = None,
+    rate_limit: RateLimit | None = None,
+    fast_path: bool = True,
 ) -> Litestar:
     """The service. Startup refuses an unmigrated or newer schema (run ``ledger migrate``).
 
     Every request gets a request id, a JSON access line and a latency metric (``instrument``);
     API keys are rate-limited across all worker processes (``rate_limit``, default generous).
+    ``fast_path`` answers ``POST .../donations`` without Litestar's per-request machinery
+    (``ledger.api.fastpath``; the same code and answers, off only to compare the two).
     """
     limiter = RateLimiter(rate_limit or RateLimit())
 
@@ -136,4 +143,8 @@ def create_app(
         request_max_body_size=settings.max_body_bytes,
         template_config=site_templates(),
     )
+    if fast_path:  # POST .../donations without the framework's per-request work
+        app.asgi_handler = DonationFastPath(
+            app.asgi_handler, app, limiter, settings.max_body_bytes
+        )
     return instrument(app)  # request ids, JSON access lines, request metrics

@@ -9,6 +9,7 @@ body says nothing internal. A database outage is a 503 with ``Retry-After``.
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from typing import Any
 
 import msgspec
@@ -55,6 +56,42 @@ HTTP_TITLES = {
 }
 
 
+@dataclass(frozen=True)
+class Problem:
+    """An RFC 9457 answer, before it is a Litestar response (the donation fast path sends it
+    as raw ASGI messages)."""
+
+    status: int
+    """HTTP status."""
+    body: bytes
+    """``application/problem+json`` body."""
+    headers: dict[str, str] | None = None
+    """Extra headers (Retry-After, WWW-Authenticate)."""
+
+    def response(self) -> Response[bytes]:
+        return Response(
+            content=self.body, status_code=self.status, media_type=PROBLEM_JSON, headers=self.headers
+        )
+
+
+def problem_of(
+    status: int,
+    detail: str,
+    *,
+    title: str | None = None,
+    headers: dict[str, str] | None = None,
+    **extra: Any,
+) -> Problem:
+    body: dict[str, Any] = {
+        "type": "about:blank",
+        "title": title or HTTP_TITLES.get(status, "Error"),
+        "status": status,
+        "detail": detail,
+    }
+    body.update(extra)
+    return Problem(status, msgspec.json.encode(body), headers)
+
+
 def problem(
     status: int,
     detail: str,
@@ -63,19 +100,7 @@ def problem(
     headers: dict[str, str] | None = None,
     **extra: Any,
 ) -> Response[bytes]:
-    body: dict[str, Any] = {
-        "type": "about:blank",
-        "title": title or HTTP_TITLES.get(status, "Error"),
-        "status": status,
-        "detail": detail,
-    }
-    body.update(extra)
-    return Response(
-        content=msgspec.json.encode(body),
-        status_code=status,
-        media_type=PROBLEM_JSON,
-        headers=headers,
-    )
+    return problem_of(status, detail, title=title, headers=headers, **extra).response()
 
 
 def _status_of(exc: errors.LedgerError) -> tuple[int, str]:
@@ -102,27 +127,33 @@ def _validation_errors(exc: ValidationException) -> list[dict[str, str]]:
     return found
 
 
-def handle(request: Request, exc: Exception) -> Response[bytes]:
-    """The one exception handler of the app."""
+def ledger_problem(exc: Exception, method: str, path: str) -> Problem:
+    """The answer to a ``LedgerError`` (or to anything unexpected: a 500 that says nothing
+    internal). ``method`` and ``path`` only go to the log of a 500."""
     if isinstance(exc, errors.LedgerError):
         status, title = _status_of(exc)
         if status >= 500 and status != 503:
-            log.error("unexpected ledger error on %s %s: %s", request.method, request.url.path, exc)
-            return problem(500, "the server failed; the request was not recorded")
+            log.error("unexpected ledger error on %s %s: %s", method, path, exc)
+            return problem_of(500, "the server failed; the request was not recorded")
         headers = {"Retry-After": RETRY_AFTER_SECONDS} if status == 503 else None
         if status == 401:
             headers = {"WWW-Authenticate": 'Bearer realm="ledger"'}
         extra = {}
         if isinstance(exc, errors.InvalidInputError):
             extra["errors"] = [{"pointer": _pointer(str(exc)), "detail": str(exc)}]
-        return problem(status, str(exc), title=title, headers=headers, **extra)
+        return problem_of(status, str(exc), title=title, headers=headers, **extra)
+    log.exception("unhandled error on %s %s", method, path, exc_info=exc)
+    return problem_of(500, "the server failed; the request was not recorded")
+
+
+def handle(request: Request, exc: Exception) -> Response[bytes]:
+    """The one exception handler of the app."""
     if isinstance(exc, ValidationException):
         return problem(400, str(exc.detail), errors=_validation_errors(exc))
     if isinstance(exc, HTTPException):
         headers = dict(exc.headers or {})
         return problem(exc.status_code, str(exc.detail), headers=headers or None)
-    log.exception("unhandled error on %s %s", request.method, request.url.path)
-    return problem(500, "the server failed; the request was not recorded")
+    return ledger_problem(exc, request.method, request.url.path).response()
 
 
 EXCEPTION_HANDLERS = {Exception: handle}

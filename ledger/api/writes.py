@@ -68,7 +68,7 @@ async def command(
     return Command(kind, _builtins(body), key, digest, **extra)
 
 
-def _donation_command_parts(d: DonationCreate) -> tuple[DonationBody, Any]:
+def donation_command_parts(d: DonationCreate) -> tuple[DonationBody, Any]:
     public, private = split_donor(d.donor)
     body = DonationBody(
         fund=d.fund,
@@ -143,7 +143,7 @@ class WritesController(Controller):
         data: JSONBody[DonationCreate],
         idempotency_key: IdempotencyKey = None,
     ) -> Response[Recorded]:
-        body, private = _donation_command_parts(data)
+        body, private = donation_command_parts(data)
         cmd = await command(request, "donation", body, idempotency_key, donor=private)
         return reply(await record(services, await services.organization(slug), cmd))
 
@@ -164,7 +164,7 @@ class WritesController(Controller):
         digest = request_hash(request.method, request.url.path, await request.body())
         commands = []
         for d in data.donations:
-            body, private = _donation_command_parts(d)
+            body, private = donation_command_parts(d)
             commands.append(Command("donation", _builtins(body), donor=private))
         org = await services.organization(slug)
         return reply(await record_all(services, org, commands, key, digest))
