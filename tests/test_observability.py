@@ -308,6 +308,13 @@ async def test_two_workers_share_one_database_one_signer_and_one_rate_limit(
                 )
                 await asyncio.sleep(0.3)
                 scrapes = [(await each.get("/metrics")).text for _ in range(6)]
+            # Keep-alive connections opened together are spread over both workers as well
+            # (each worker has its own SO_REUSEPORT socket): 16 clients, a connection each.
+            together = [httpx.AsyncClient(base_url=s.server.url, timeout=10) for _ in range(16)]
+            try:
+                await asyncio.gather(*(c.get("/healthz") for c in together))
+            finally:
+                await asyncio.gather(*(c.aclose() for c in together))
         statuses = collections.Counter(r.status_code for r in burst)
         accepted, refused = statuses[200], statuses[429]
         assert accepted + refused == 3 * RATE_LIMIT, statuses
@@ -323,6 +330,8 @@ async def test_two_workers_share_one_database_one_signer_and_one_rate_limit(
             r["pid"] for r in log_records(s.server) if r.get("route") == "/v1/orgs/{slug}/api-keys"
         }
         assert len(pids) == 2, "both workers should have served the burst"
+        spread = {r["pid"] for r in log_records(s.server) if r.get("route") == "/healthz"}
+        assert len(spread) == 2, "connections opened together should reach both workers"
         for text in scrapes:  # any worker answers for both
             counts = {
                 labels["status"]: value
