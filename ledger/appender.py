@@ -160,6 +160,41 @@ def build_entries(
     return outcomes, nodes, Head(index, prev, moment, tree.hashes)
 
 
+PIPELINE_CHUNK = 250
+"""Rows per chunk of a large batch's pipeline (``pipeline``): large enough for COPY, small
+enough that hashing one chunk overlaps the insertion of the previous one."""
+
+
+def chunked(items: Sequence[Any], size: int) -> list[Sequence[Any]]:
+    return [items[n : n + size] for n in range(0, len(items), size)]
+
+
+async def pipeline(
+    chunks: Sequence[Any],
+    prepare: Callable[[Any], Any],
+    write: Callable[[Any], Awaitable[None]],
+) -> None:
+    """``write(prepare(chunk))`` for each chunk in order, on one connection, with the
+    ``prepare`` of a chunk (Python, CPU) running while the ``write`` of the one before it is
+    in the database (the other core). A failure anywhere waits for the statement in flight
+    before it propagates, so the caller's transaction can roll back."""
+    in_flight: asyncio.Task[None] | None = None
+    try:
+        for chunk in chunks:
+            prepared = prepare(chunk)
+            if in_flight is not None:
+                await in_flight
+            in_flight = asyncio.ensure_future(write(prepared))
+            await asyncio.sleep(0)  # let it put its statement on the wire
+        if in_flight is not None:
+            await in_flight
+    finally:
+        if in_flight is not None and not in_flight.done():
+            await asyncio.wait([in_flight])
+            if not in_flight.cancelled():
+                in_flight.exception()  # retrieved: the first failure is the one raised
+
+
 async def append_batch(
     store: Store,
     conn: asyncpg.Connection,
@@ -186,16 +221,35 @@ async def append_batch(
         await fault("locked", conn)
     verdicts = await policy.admit(conn, org, intents, read)
     admitted = [i for i, v in zip(intents, verdicts, strict=True) if v is None]
-    built, nodes, new_head = build_entries(org, head, admitted, clock())
-    rows = [b for b in built if isinstance(b, StoredEntry)]
-    if rows:
-        # Entries, nodes and head: one statement for a small batch (so the three fault points
-        # fire one after the other once it is done), COPY and then the head for a large one.
-        if not await store.append_rows(conn, org.id, head.size, rows, nodes, new_head):
-            raise ConflictError(f"log head of {org.slug} moved while locked: refusing the batch")
-        if fault:
-            for point in ("entries_inserted", "nodes_inserted", "head_advanced"):
-                await fault(point, conn)
+    now = clock()
+    if len(admitted) < 2 * PIPELINE_CHUNK:
+        built, nodes, new_head = build_entries(org, head, admitted, now)
+        rows = [b for b in built if isinstance(b, StoredEntry)]
+        moved = not rows or await store.append_rows(conn, org.id, head.size, rows, nodes, new_head)
+    else:  # a large batch: hash chunk k+1 while the database inserts chunk k
+        built, new_head = [], head
+
+        def hash_chunk(chunk: Sequence[Intent]) -> tuple[list[StoredEntry], list]:
+            nonlocal new_head
+            outcomes, chunk_nodes, new_head = build_entries(org, new_head, chunk, now)
+            built.extend(outcomes)
+            return [b for b in outcomes if isinstance(b, StoredEntry)], chunk_nodes
+
+        async def insert_chunk(part: tuple[list[StoredEntry], list]) -> None:
+            await store.insert_entries(conn, org.id, part[0])
+            await store.insert_nodes(conn, org.id, part[1])
+
+        await pipeline(chunked(admitted, PIPELINE_CHUNK), hash_chunk, insert_chunk)
+        rows = [b for b in built if isinstance(b, StoredEntry)]
+        moved = not rows or await store.advance_head(conn, org.id, head.size, new_head)
+    if not moved:
+        raise ConflictError(f"log head of {org.slug} moved while locked: refusing the batch")
+    if rows and fault:
+        # Entries, nodes and head: one statement for a small batch (the three fault points
+        # fire one after the other once it is done), COPY chunks and then the head for a
+        # large one.
+        for point in ("entries_inserted", "nodes_inserted", "head_advanced"):
+            await fault(point, conn)
     pairs: list[tuple[Intent, Appended]] = []
     by_intent: dict[int, Appended | LedgerError] = {}
     for intent, outcome in zip(admitted, built, strict=True):

@@ -21,7 +21,7 @@ import msgspec
 
 from ledger import projections as P
 from ledger.accounts import Line, fund_account, postings_for
-from ledger.appender import Appended, Intent
+from ledger.appender import PIPELINE_CHUNK, Appended, Intent, chunked, pipeline
 from ledger.canonical import format_time
 from ledger.errors import (
     AlreadyRecorded,
@@ -30,7 +30,7 @@ from ledger.errors import (
     LedgerError,
     RuleError,
 )
-from ledger.storage import Organization
+from ledger.storage import Organization, insert_rows
 from schemas.charity import Recorded
 
 _encode = msgspec.json.Encoder().encode
@@ -351,43 +351,86 @@ class CharityPolicy:
         org: Organization,
         appended: Sequence[tuple[Intent, Appended]],
     ) -> list[bytes]:
-        rows = P.BatchRows.empty()
         corrections = [i.body["corrects"] for i, _ in appended if i.kind == "correction"]
+        evidence = any(getattr(i.context, "evidence", None) for i, _ in appended)
+        if len(appended) >= 2 * PIPELINE_CHUNK and not corrections and not evidence:
+            return await self._project_pipelined(conn, org, appended)
+        rows = P.BatchRows.empty()
         lines_of = await P.postings_of(conn, org.id, corrections) if corrections else {}
         targets = await P.money_entries(conn, org.id, corrections) if corrections else {}
         track = bool(corrections)  # only then can an entry be the target of a later one
         responses = []
         times: dict[Any, str] = {}  # the entries of one batch share their timestamp
         for intent, entry in appended:
-            command: Command = intent.context or Command(intent.kind, intent.body)
-            _rows_for(rows, entry.index, intent.kind, intent.body, lines_of, targets, track)
-            time_text = times.get(entry.created_at)
-            if time_text is None:
-                time_text = times[entry.created_at] = format_time(entry.created_at)
-            response = _encode(recorded(entry, time_text))
-            responses.append(response)
-            if command.idem_key is not None and command.request_hash is not None:
-                rows.idempotency.append(
-                    (command.idem_key, command.request_hash, command.status, response)
-                )
-            if command.evidence is not None:
+            responses.append(_project(rows, intent, entry, times, lines_of, targets, track))
+            command = intent.context
+            if command is not None and command.evidence is not None:
                 b = intent.body
                 await P.insert_evidence(
                     conn, org.id, bytes.fromhex(b["sha256"]), b["content_type"], command.evidence
                 )
-            if command.donor is not None:
-                d = command.donor
-                rows.donors.append(
-                    (
-                        entry.index,
-                        d.email_lookup,
-                        d.phone_lookup,
-                        d.salt,
-                        msgspec.json.encode(d.personal).decode(),
-                    )
-                )
         await P.write_batch(conn, org.id, rows, appended[-1][1].index)
         return responses
+
+    async def _project_pipelined(
+        self,
+        conn: asyncpg.Connection,
+        org: Organization,
+        appended: Sequence[tuple[Intent, Appended]],
+    ) -> list[bytes]:
+        """``after_insert`` of a large batch without corrections or evidence: the money rows
+        and posting lines of chunk k+1 are made while chunk k's are inserted; what sums over
+        the batch (balances, fund totals) and the rest are written once at the end."""
+        total = P.BatchRows.empty()
+        responses: list[bytes] = []
+        times: dict[Any, str] = {}
+
+        def make(chunk: Sequence[tuple[Intent, Appended]]) -> P.BatchRows:
+            part = P.BatchRows.empty()
+            for intent, entry in chunk:
+                responses.append(_project(part, intent, entry, times, {}, {}, False))
+            total.merge_sums(part)
+            return part
+
+        async def insert(part: P.BatchRows) -> None:
+            await insert_rows(conn, "insert_money_entries", org.id, part.money)
+            await insert_rows(conn, "insert_postings", org.id, part.postings)
+
+        await pipeline(chunked(appended, PIPELINE_CHUNK), make, insert)
+        await P.write_batch(conn, org.id, total, appended[-1][1].index)
+        return responses
+
+
+def _project(
+    rows: P.BatchRows,
+    intent: Intent,
+    entry: Appended,
+    times: dict[Any, str],
+    lines_of: dict[int, list[Line]],
+    targets: dict[int, P.MoneyRow],
+    track: bool,
+) -> bytes:
+    """Add one appended entry's rows to ``rows``; return its encoded answer."""
+    command: Command = intent.context or Command(intent.kind, intent.body)
+    _rows_for(rows, entry.index, intent.kind, intent.body, lines_of, targets, track)
+    time_text = times.get(entry.created_at)
+    if time_text is None:
+        time_text = times[entry.created_at] = format_time(entry.created_at)
+    response = _encode(recorded(entry, time_text))
+    if command.idem_key is not None and command.request_hash is not None:
+        rows.idempotency.append((command.idem_key, command.request_hash, command.status, response))
+    if command.donor is not None:
+        d = command.donor
+        rows.donors.append(
+            (
+                entry.index,
+                d.email_lookup,
+                d.phone_lookup,
+                d.salt,
+                msgspec.json.encode(d.personal).decode(),
+            )
+        )
+    return response
 
 
 def _count(rows: P.BatchRows, fund: str, kind: str, amount: int) -> None:

@@ -389,6 +389,19 @@ class BatchRows:
     def empty(cls) -> BatchRows:
         return cls([], [], [], [], [], {}, {}, [], [])
 
+    def merge_sums(self, part: BatchRows) -> None:
+        """Take ``part``'s rows except money rows and posting lines (funds, beneficiaries,
+        corrections, keys, donors), adding its balance and fund-total deltas to ours."""
+        self.funds += part.funds
+        self.beneficiaries += part.beneficiaries
+        self.corrections += part.corrections
+        self.idempotency += part.idempotency
+        self.donors += part.donors
+        for key, amount in part.deltas.items():
+            self.deltas[key] = self.deltas.get(key, 0) + amount
+        for key, amount in part.fund_deltas.items():
+            self.fund_deltas[key] = self.fund_deltas.get(key, 0) + amount
+
 
 def _cols(rows: Sequence[tuple], n: int) -> list[list]:
     return [[r[i] for r in rows] for i in range(n)]

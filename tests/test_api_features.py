@@ -529,6 +529,10 @@ async def test_batch_of_1000_donations_is_all_or_nothing_and_idempotent(charity,
     assert await head_size(store, charity) == start + 1000
     total = sum(d["amount"] for d in donations)
     assert (await fund_view(charity, "alpha"))["raised"] == total + 1
+    expected = {("donors", "IDR"): -(total + 1), ("fund:alpha", "IDR"): total + 1}
+    assert await balances(charity) == expected
+    # as of the head: summed from the posting lines, which a batch this large writes in chunks
+    assert await balances(charity, as_of=start + 1000) == expected
     entry = (await charity.client.get(charity.url(f"/log/entries/{start + 999}"))).json()
     assert entry["document"]["body"]["reference"] == "STMT-0999"
 
