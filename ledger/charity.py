@@ -164,13 +164,17 @@ async def _load(
     read: str | None = None,
 ) -> _State:
     """What admitting ``commands`` needs; ``read`` is ``admit_lookups``'s answer when the
-    writer already read it with the head lock (``CharityPolicy.reads``)."""
-    need = _needs(commands)
-    targets = await P.money_entries(conn, org_id, need["targets"]) if need["targets"] else {}
-    lines = await P.postings_of(conn, org_id, need["targets"]) if need["targets"] else {}
+    writer already read it with the head lock (``CharityPolicy.reads``, which asks for it
+    only when the batch corrects nothing)."""
+    targets: dict[int, P.MoneyRow] = {}
+    lines: dict[int, list[Line]] = {}
     if read is not None:
         found = P.decode_lookups(read)
     else:  # the entries a batch corrects decide which funds it touches: look them up first
+        need = _needs(commands)
+        if need["targets"]:
+            targets = await P.money_entries(conn, org_id, need["targets"])
+            lines = await P.postings_of(conn, org_id, need["targets"])
         extra = {t.fund for t in targets.values()}
         extra |= {t.counterparty for t in targets.values() if t.kind == "transfer" and t.counterparty}
         found = await P.admit_lookups(conn, org_id, _lookup_args(need, extra))
