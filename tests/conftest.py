@@ -30,7 +30,8 @@ from ledger.settings import Settings
 from ledger.storage import Store
 
 REPO = Path(__file__).resolve().parents[1]
-VECTORS = REPO.parent / "shared" / "vectors"
+VECTORS = REPO / "tests" / "vectors"
+"""Golden vectors from independent implementations (tests/vectors/README.md)."""
 
 
 @pytest.fixture(scope="session")

@@ -13,7 +13,7 @@ from ledger.checkpoint import Checkpoint, open_checkpoint, parse_checkpoint, sig
 from ledger.errors import MalformedError, SignatureError, VerificationError
 from ledger.note import CosignatureSigner, Signer, add_signatures, open_note, parse_vkey, sign_note
 
-VECTORS = Path(__file__).resolve().parents[2] / "shared" / "vectors" / "tlog-go-sumdb.json"
+VECTORS = Path(__file__).resolve().parent / "vectors" / "tlog-go-sumdb.json"
 GO = json.loads(VECTORS.read_text())["checkpoint"]
 ORIGIN = "ledger.example/orgs/yayasan-senyum"
 ROOT_B64 = "z5tMKkSnyqci1dVI7mT/kKEZsMMaysNETcWDAAo508o="

@@ -34,7 +34,7 @@ from ledger.merkle import (
     verify_inclusion,
 )
 
-VECTORS = Path(__file__).resolve().parents[2] / "shared" / "vectors" / "tlog-go-sumdb.json"
+VECTORS = Path(__file__).resolve().parent / "vectors" / "tlog-go-sumdb.json"
 MAX_STORE = 2048
 
 

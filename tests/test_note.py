@@ -1,6 +1,6 @@
 """Tests of ledger.note: c2sp.org/signed-note and c2sp.org/tlog-cosignature (cosignature/v1).
 
-Golden vectors come from Go's golang.org/x/mod/sumdb/note (../shared/vectors) and from the
+Golden vectors come from Go's golang.org/x/mod/sumdb/note (tests/vectors) and from the
 signed-note spec's own example; negative vectors flip bits, swap keys and break the format.
 """
 
@@ -34,7 +34,7 @@ from ledger.note import (
     sign_note,
 )
 
-VECTORS = Path(__file__).resolve().parents[2] / "shared" / "vectors" / "tlog-go-sumdb.json"
+VECTORS = Path(__file__).resolve().parent / "vectors" / "tlog-go-sumdb.json"
 GO = json.loads(VECTORS.read_text())["checkpoint"]
 GO_SIGNER = Signer.from_seed(GO["key_name"], base64.b64decode(GO["ed25519_seed"]))
 GO_VERIFIER = parse_vkey(GO["vkey"])
