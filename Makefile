@@ -1,27 +1,50 @@
 # Two commands on a fresh machine: `make run` (install + serve the demo), `make test`.
+#
+# Every target installs exactly what uv.lock says (`uv sync --locked`) into .venv, with the
+# machine's own Python 3.11 (requires-python, .python-version); nothing downloads a Python
+# build. The venv is synced again whenever uv.lock or pyproject.toml changes. uv itself is
+# bootstrapped with pip, at a pinned version, into .tools/ (outside .venv, which uv manages).
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
+UV_VERSION := 0.13.9
+UV_HOME := .tools/uv-$(UV_VERSION)
+UV := $(UV_HOME)/bin/uv
 
-.PHONY: run test lint bench bench-quick install
+export UV_PYTHON_DOWNLOADS := never
+export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-$(VENV)/.installed: pyproject.toml
-	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q -e '.[test]'
+.PHONY: run test lint bench bench-quick install lock
+
+$(UV):
+	rm -rf $(UV_HOME)
+	$(PYTHON) -m venv $(UV_HOME)
+	$(UV_HOME)/bin/python -m pip install -q --disable-pip-version-check uv==$(UV_VERSION)
+	$(UV) --version
+
+$(VENV)/.synced: uv.lock pyproject.toml | $(UV)
+	$(UV) sync --locked --extra test --python $(PYTHON)
 	touch $@
 
-install: $(VENV)/.installed
+install: $(VENV)/.synced
 
-run: $(VENV)/.installed
+# Rewrite uv.lock after editing pyproject.toml; `make lock UPGRADE=babel` moves one package
+# to its newest allowed version (then run `make test`). See README, "Dependencies".
+lock: | $(UV)
+	$(UV) lock --python $(PYTHON) $(if $(UPGRADE),--upgrade-package $(UPGRADE))
+
+run: $(VENV)/.synced
 	$(BIN)/ledger serve --demo
 
-test: $(VENV)/.installed
+lint: $(VENV)/.synced
+	$(BIN)/ruff check .
+
+test: $(VENV)/.synced
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest -q
 
-bench: $(VENV)/.installed
+bench: $(VENV)/.synced
 	$(BIN)/python -m bench.run
 
-bench-quick: $(VENV)/.installed
+bench-quick: $(VENV)/.synced
 	$(BIN)/python -m bench.run --quick
