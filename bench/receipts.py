@@ -55,7 +55,7 @@ async def prepare(admin_url: str, donations: int) -> tuple[Store, object, bytes,
     settings = Settings(database_url=url, kek=base64.b64encode(kek).decode())
     org = await create_organization(store, settings, kek, "bench-receipts", "Bench Receipts")
     policy = CharityPolicy()
-    fund = msgspec.to_builtins(FundBody(code="f", name="Fund", currency="IDR"))
+    fund = msgspec.to_builtins(FundBody(code="f", name="Fund", currency="IDR", minor_units=2))
     async with store.connection() as c, c.transaction():
         await append_batch(
             store,

@@ -266,7 +266,14 @@ async def issue_path(admin_url: str, entries: int) -> dict[str, float]:
         setup = [
             (
                 "fund.created",
-                {"code": code, "name": n, "currency": "IDR", "earmark": None, "fee_cap_bps": cap},
+                {
+                    "code": code,
+                    "name": n,
+                    "currency": "IDR",
+                    "earmark": None,
+                    "fee_cap_bps": cap,
+                    "minor_units": 2,
+                },
             )
             for code, n, cap in FUNDS
         ] + [

@@ -32,6 +32,7 @@ from ledger.errors import (
 )
 from ledger.storage import Organization, insert_rows
 from schemas.charity import Recorded
+from schemas.money import recorded_minor_units
 
 _encode = msgspec.json.Encoder().encode
 
@@ -243,7 +244,13 @@ def _check(state: _State, c: Command) -> None:
         if earmark.get("beneficiary"):
             _beneficiary(state, earmark["beneficiary"])
         state.funds[b["code"]] = P.FundRow(
-            b["code"], -1, b["name"], b["currency"], earmark or None, b["fee_cap_bps"]
+            b["code"],
+            -1,
+            b["name"],
+            b["currency"],
+            earmark or None,
+            b["fee_cap_bps"],
+            recorded_minor_units(b.get("minor_units"), b["currency"]),
         )
     elif kind == "beneficiary.registered":
         if b["code"] in state.beneficiaries:
@@ -453,7 +460,17 @@ def _rows_for(
 ) -> None:
     if kind == "fund.created":
         earmark = msgspec.json.encode(b["earmark"]).decode() if b.get("earmark") else None
-        rows.funds.append((b["code"], index, b["name"], b["currency"], earmark, b["fee_cap_bps"]))
+        rows.funds.append(
+            (
+                b["code"],
+                index,
+                b["name"],
+                b["currency"],
+                earmark,
+                b["fee_cap_bps"],
+                b.get("minor_units"),
+            )
+        )
     elif kind.startswith("beneficiary."):
         rows.beneficiaries.append(
             (

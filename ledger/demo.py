@@ -28,6 +28,7 @@ from ledger.services import Services
 from ledger.settings import Settings
 from ledger.storage import Store
 from schemas.charity import DonorIn
+from schemas.money import minor_units
 from schemas.statements import StatementRequest
 
 DEMO_SLUG = "yayasan-senyum"
@@ -40,6 +41,7 @@ FUNDS = [
         "currency": "IDR",
         "earmark": None,
         "fee_cap_bps": 1000,
+        "minor_units": minor_units("IDR"),
     },
     {
         "code": "zakat-2026",
@@ -47,6 +49,7 @@ FUNDS = [
         "currency": "IDR",
         "earmark": None,
         "fee_cap_bps": 0,
+        "minor_units": minor_units("IDR"),
     },
 ]
 ORPHANAGES = [

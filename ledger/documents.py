@@ -31,7 +31,6 @@ from reports.receipt_pdf import (
     render_receipt,
 )
 from reports.signing import sign_pdf
-from schemas.money import minor_units
 
 
 @dataclass(frozen=True)
@@ -87,13 +86,13 @@ async def receipt_pdf(
     entry = json.loads(proof.extra or b"{}")
     body = entry["body"]
     cp_lines = proof.checkpoint.split("\n")
-    funds = await _fund_names(store, org, [body["fund"]])
+    fund = (await _funds(store, org, [body["fund"]]))[body["fund"]]
     receipt_data = ReceiptData(
         org_name=org.name,
-        fund_name=funds.get(body["fund"], body["fund"]),
+        fund_name=fund.name,
         amount=body["amount"],
         currency=body["currency"],
-        minor_units=minor_units(body["currency"]),
+        minor_units=fund.minor_units,
         received_on=dt.date.fromisoformat(body["received_on"]),
         channel=body["channel"],
         reference=body["reference"],
@@ -142,14 +141,17 @@ async def annual_receipt_pdf(
     if len(currencies) != 1:
         raise NotFoundError("the donor gave in several currencies; ask per currency")
     currency = currencies.pop()
-    funds = await _fund_names(store, org, {b["fund"] for _, b in found})
+    funds = await _funds(store, org, {b["fund"] for _, b in found})
+    exponents = {funds[b["fund"]].minor_units for _, b in found}
+    if len(exponents) != 1:
+        raise NotFoundError("the donor's funds recorded different exponents; ask per fund")
     donations = []
     for index, body in found:
         data = await receipts.receipt(store, org, kek, index)
         donations.append(
             AnnualDonation(
                 received_on=dt.date.fromisoformat(body["received_on"]),
-                fund_name=funds.get(body["fund"], body["fund"]),
+                fund_name=funds[body["fund"]].name,
                 reference=body["reference"],
                 amount=body["amount"],
                 index=index,
@@ -163,7 +165,7 @@ async def annual_receipt_pdf(
         donor_display=display,
         year=year,
         currency=currency,
-        minor_units=minor_units(currency),
+        minor_units=exponents.pop(),
         origin=org.origin,
         donations=tuple(donations),
         verify_url=f"{verify_base}/orgs/{org.slug}",
@@ -177,6 +179,8 @@ async def annual_receipt_pdf(
     return await asyncio.to_thread(build)
 
 
-async def _fund_names(store: Store, org: Organization, codes: Iterable[str]) -> dict[str, str]:
+async def _funds(store: Store, org: Organization, codes: Iterable[str]) -> dict[str, P.FundRow]:
+    """The funds, with the exponent each one's entry recorded (every donation's fund exists:
+    the log refuses a donation to an unknown fund)."""
     async with store.connection() as conn:
-        return {code: f.name for code, f in (await P.funds(conn, org.id, codes)).items()}
+        return await P.funds(conn, org.id, codes)

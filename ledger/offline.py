@@ -10,7 +10,12 @@ Receipt (``donation-ledger-receipt/v1``, JSON)::
 
     {"format": "donation-ledger-receipt/v1",
      "tlog_proof": "<c2sp.org/tlog-proof@v1 text; extra = entry canonical bytes>",
+     "fund_proof": "<tlog-proof of the donation's fund.created entry, same checkpoint>",
      "donor_opening": {"salt": "<base64>", "personal": {...}} | null}
+
+``fund_proof`` proves the exponent the fund recorded (what the integer amount means); a
+receipt without it (issued before it existed, or a bare tlog-proof) is read with the
+docs/FORMAT.md rule for v1 fund entries: ISO 4217 as of 2026-01-01.
 
 A bare ``.tlog-proof`` file is accepted too. Exported log (``donation-ledger-export/v1``):
 JSON Lines, a header ``{"format", "origin", "size"}``, then ``{"checkpoint": note}`` lines,
@@ -26,7 +31,7 @@ import hashlib
 import json
 import sys
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +43,7 @@ from ledger.errors import LedgerError, MalformedError, VerificationError
 from ledger.note import Verifier, parse_vkey
 from ledger.policy import Policy, check_checkpoint, parse_policy
 from ledger.tlogproof import parse_proof
+from schemas.iso4217 import MINOR_UNITS
 
 RECEIPT_FORMAT = "donation-ledger-receipt/v1"
 EXPORT_FORMAT = "donation-ledger-export/v1"
@@ -60,6 +66,11 @@ class EntryProven:
     """True when the receipt's donor opening matches the entry's commitment; None if absent."""
     witnesses: tuple[str, ...] = ()
     """Witnesses (policy names) whose cosignatures on the checkpoint verified."""
+    fund_index: int | None = None
+    """Index of the fund.created entry the receipt proved (None: no fund proof given)."""
+    minor_units: int | None = None
+    """Exponent of the amount: what the proven fund entry recorded, else the v1 rule (ISO
+    4217 as of 2026-01-01); None for an entry without an amount or an unknown currency."""
 
 
 @dataclass
@@ -115,7 +126,16 @@ def verify_tlog_proof(
             f"entry says index {document.get('index')} of log {document.get('log')!r}; "
             f"the proof is for index {proof.index} of {checkpoint.origin!r}"
         )
-    return EntryProven(checkpoint, proof.index, document, signed, None, witnesses)
+    return EntryProven(
+        checkpoint,
+        proof.index,
+        document,
+        signed,
+        None,
+        witnesses,
+        None,
+        _v1_minor_units(document.get("body") or {}),
+    )
 
 
 def verify_receipt(
@@ -132,6 +152,8 @@ def verify_receipt(
     if not isinstance(data, dict) or data.get("format") != RECEIPT_FORMAT:
         raise MalformedError(f"expected a receipt with format {RECEIPT_FORMAT!r}")
     proven = verify_tlog_proof(str(data.get("tlog_proof", "")), verifiers, policy)
+    if data.get("fund_proof") is not None:
+        proven = _with_fund(proven, str(data["fund_proof"]), verifiers, policy)
     opening = data.get("donor_opening")
     if opening is None:
         return proven
@@ -147,9 +169,59 @@ def verify_receipt(
             f"the donor opening does not match the entry's commitment "
             f"(expected {expected}, computed {found})"
         )
-    return EntryProven(
-        proven.checkpoint, proven.index, proven.document, proven.signed_by, True, proven.witnesses
+    return replace(proven, donor_opened=True)
+
+
+def _with_fund(
+    proven: EntryProven, text: str, verifiers: Sequence[Verifier], policy: Policy | None
+) -> EntryProven:
+    """The receipt's fund proof is in the same log, is the fund.created entry of the
+    donation's fund and currency, and comes before the donation: its exponent counts."""
+    fund = verify_tlog_proof(text, verifiers, policy)
+    body = proven.document.get("body") or {}
+    fund_body = fund.document.get("body") or {}
+    if (
+        fund.checkpoint.origin != proven.checkpoint.origin
+        or fund.document.get("kind") != "fund.created"
+        or fund_body.get("code") != body.get("fund")
+        or fund_body.get("currency") != body.get("currency")
+        or fund.index >= proven.index
+    ):
+        raise VerificationError(
+            f"expected the fund proof to be the fund.created entry of fund {body.get('fund')!r} "
+            f"({body.get('currency')}) earlier in {proven.checkpoint.origin!r}; got entry "
+            f"{fund.index} ({fund.document.get('kind')}) of {fund.checkpoint.origin!r}"
+        )
+    recorded = fund_body.get("minor_units")
+    if recorded is not None and (
+        isinstance(recorded, bool) or not isinstance(recorded, int) or not 0 <= recorded <= 4
+    ):
+        raise MalformedError(f"expected the fund's minor_units in 0..4, got {recorded!r}")
+    return replace(
+        proven,
+        fund_index=fund.index,
+        minor_units=recorded if recorded is not None else _v1_minor_units(body),
     )
+
+
+def _v1_minor_units(body: dict[str, Any]) -> int | None:
+    """docs/FORMAT.md §6: a fund entry without ``minor_units`` means ISO 4217 list one as
+    published on 2026-01-01."""
+    currency = body.get("currency")
+    return MINOR_UNITS.get(currency) if isinstance(currency, str) else None
+
+
+def amount_text(amount: int, currency: str, minor_units: int) -> str:
+    """An amount the way a donor reads it: ``Rp 1.250.000`` (IDR, whole rupiah shown
+    without sen), ``Rp 1.250.000,50``, else ``USD 12.50``. Plain rules rather than Babel so
+    the verifier installs with ``cryptography`` alone; the server's documents use the
+    same separators for IDR."""
+    whole, fraction = divmod(amount, 10**minor_units)
+    if currency == "IDR":
+        text = "Rp " + f"{whole:,}".replace(",", ".")
+        return text + (f",{fraction:0{minor_units}d}" if fraction else "")
+    text = f"{currency} {whole:,}"
+    return text + (f".{fraction:0{minor_units}d}" if minor_units else "")
 
 
 def verify_consistency(
@@ -263,9 +335,16 @@ def run(args: argparse.Namespace) -> str:
             f"checkpoint size {proven.checkpoint.size}, root {_b64(proven.checkpoint.root)}",
             f"signed by {', '.join(proven.signed_by)}",
         ]
-        if "amount" in body:
+        if isinstance(body.get("amount"), int) and proven.minor_units is not None:
+            source = (
+                f"exponent {proven.minor_units} recorded by fund entry {proven.fund_index}"
+                if proven.fund_index is not None
+                else f"exponent {proven.minor_units} by ISO 4217 of 2026-01-01: this file "
+                "does not prove the fund's own"
+            )
             lines.append(
-                f"amount {body['amount']} {body.get('currency')} (minor units), "
+                f"amount {amount_text(body['amount'], body['currency'], proven.minor_units)} "
+                f"({body['amount']} minor units of {body['currency']}, {source}), "
                 f"fund {body.get('fund')}, reference {body.get('reference')}"
             )
         if proven.donor_opened:

@@ -19,6 +19,7 @@ import msgspec
 
 from ledger.accounts import Line
 from ledger.storage import COPY_MIN_ROWS, Q, insert_rows
+from schemas.money import recorded_minor_units
 
 
 @dataclass(frozen=True)
@@ -37,6 +38,9 @@ class FundRow:
     """Earmark, if any."""
     fee_cap_bps: int
     """Fee cap in basis points."""
+    minor_units: int
+    """Decimal exponent of the fund's amounts, as its fund.created entry recorded it (the
+    FORMAT.md rule already applied to entries that predate the member)."""
 
 
 @dataclass(frozen=True)
@@ -119,7 +123,16 @@ class ApiKeyRow:
 
 def _fund(r: asyncpg.Record) -> FundRow:
     earmark = json.loads(r["earmark"]) if r["earmark"] else None
-    return FundRow(r["code"], r["entry_idx"], r["name"], r["currency"], earmark, r["fee_cap_bps"])
+    currency = r["currency"].strip()
+    return FundRow(
+        r["code"],
+        r["entry_idx"],
+        r["name"],
+        currency,
+        earmark,
+        r["fee_cap_bps"],
+        recorded_minor_units(r["minor_units"], currency),
+    )
 
 
 def _beneficiary(r: asyncpg.Record) -> BeneficiaryRow:
@@ -243,7 +256,7 @@ class AdmitLookups:
 class _Lookups(msgspec.Struct):
     """``admit_lookups``'s JSON (migration 0010)."""
 
-    funds: list[tuple[str, int, str, str, dict[str, Any] | None, int]]
+    funds: list[tuple[str, int, str, str, dict[str, Any] | None, int, int | None]]
     beneficiaries: list[tuple[str, int, int, str, str, str, str | None]]
     balances: list[tuple[str, str, int]]
     refs: list[str]
@@ -256,7 +269,9 @@ _lookups = msgspec.json.Decoder(_Lookups)
 def decode_lookups(text: str) -> AdmitLookups:
     found = _lookups.decode(text)
     return AdmitLookups(
-        funds={f[0]: FundRow(*f) for f in found.funds},
+        funds={
+            f[0]: FundRow(*f[:6], recorded_minor_units(f[6], f[3])) for f in found.funds
+        },
         beneficiaries={b[0]: BeneficiaryRow(*b) for b in found.beneficiaries},
         balances={(a[0], a[1]): a[2] for a in found.balances},
         references=set(found.refs),
@@ -375,7 +390,7 @@ async def erase_donor_records(conn: asyncpg.Connection, org_id: int, indexes: li
 class BatchRows:
     """Everything one append batch writes besides the log itself."""
 
-    funds: list[tuple[str, int, str, str, str | None, int]]
+    funds: list[tuple[str, int, str, str, str | None, int, int]]
     beneficiaries: list[tuple[str, int, int, str, str, str, str | None]]
     money: list[tuple[int, str, str, str | None, str, int, str | None]]
     corrections: list[tuple[int, int]]
@@ -414,7 +429,7 @@ async def write_batch(
     ``write_projections`` statement (money rows and lines by COPY when the batch is large),
     then corrections, which may mark money rows this batch inserted."""
     if rows.funds:
-        await conn.execute(Q["insert_funds"], org_id, *_cols(rows.funds, 6))
+        await conn.execute(Q["insert_funds"], org_id, *_cols(rows.funds, 7))
     if rows.beneficiaries:
         await conn.execute(Q["insert_beneficiary_versions"], org_id, *_cols(rows.beneficiaries, 7))
     money, postings = rows.money, rows.postings

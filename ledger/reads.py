@@ -7,7 +7,6 @@ from ledger.accounts import beneficiary_account, fund_account
 from ledger.errors import NotFoundError
 from ledger.storage import Organization, Store
 from schemas.charity import Balance, BalancesView, BeneficiaryView, Earmark, FundView
-from schemas.money import minor_units
 
 
 def _fund_view(fund: P.FundRow, totals: dict[str, int], balance: int) -> FundView:
@@ -17,7 +16,7 @@ def _fund_view(fund: P.FundRow, totals: dict[str, int], balance: int) -> FundVie
         code=fund.code,
         name=fund.name,
         currency=fund.currency,
-        minor_units=minor_units(fund.currency),
+        minor_units=fund.minor_units,
         earmark=Earmark(**fund.earmark) if fund.earmark else None,
         fee_cap_bps=fund.fee_cap_bps,
         created_at_index=fund.entry_idx,

@@ -58,17 +58,24 @@ async def consistency_proof(store: Store, org: Organization, old: int, new: int)
 
 
 async def _tlog_proof(
-    store: Store, org: Organization, kek: bytes, index: int, conn: asyncpg.Connection
-) -> tuple[StoredEntry, str]:
+    store: Store,
+    org: Organization,
+    kek: bytes,
+    index: int,
+    conn: asyncpg.Connection,
+    size: int | None = None,
+) -> tuple[StoredEntry, str, int]:
+    """The entry, its tlog-proof text and the proof's tree size: against the checkpoint of
+    ``size`` when given, else the smallest stored checkpoint that covers the entry."""
     entry = await store.entry(org.id, index, conn)
-    cp = await store.checkpoint_covering(org.id, index + 1, conn)
+    cp = await store.checkpoint_covering(org.id, size or index + 1, conn)
     if cp is None:
-        cp = await covering_checkpoint(store, org, kek, index + 1)
+        cp = await covering_checkpoint(store, org, kek, size or index + 1)
     nodes = await store.nodes(org.id, merkle.inclusion_nodes(index, cp.size), conn)
     proof = merkle.inclusion_proof(index, cp.size, nodes)
     lines = await conn.fetchval(WQ["cosignature_lines"], org.id, cp.size)
     note = cp.note + (lines or "")
-    return entry, format_proof(TlogProof(index, tuple(proof), note, entry.body))
+    return entry, format_proof(TlogProof(index, tuple(proof), note, entry.body)), cp.size
 
 
 async def tlog_proof(store: Store, org: Organization, kek: bytes, index: int) -> str:
@@ -78,17 +85,27 @@ async def tlog_proof(store: Store, org: Organization, kek: bytes, index: int) ->
 
 
 async def receipt(store: Store, org: Organization, kek: bytes, index: int) -> dict:
-    """A donor receipt: the proof plus the opening of the donor commitment (if not erased)."""
+    """A donor receipt: the donation's proof, the proof of its fund's ``fund.created`` entry
+    under the same checkpoint (it records the exponent that says what the amount means), and
+    the opening of the donor commitment (if not erased)."""
     async with store.connection() as conn:
-        entry, proof = await _tlog_proof(store, org, kek, index, conn)
+        entry, proof, size = await _tlog_proof(store, org, kek, index, conn)
         if entry.kind != "donation":
             raise NotFoundError(f"entry {index} of {org.slug} is a {entry.kind}, not a donation")
+        code = json.loads(entry.body)["body"]["fund"]
+        fund = (await P.funds(conn, org.id, [code]))[code]
+        _, fund_proof, _ = await _tlog_proof(store, org, kek, fund.entry_idx, conn, size)
         record = await P.donor_record(conn, org.id, index)
     opening = None
     if record is not None and record[0] is not None:
         salt, personal, _ = record
         opening = {"salt": base64.b64encode(salt).decode(), "personal": personal}
-    return {"format": RECEIPT_FORMAT, "tlog_proof": proof, "donor_opening": opening}
+    return {
+        "format": RECEIPT_FORMAT,
+        "tlog_proof": proof,
+        "fund_proof": fund_proof,
+        "donor_opening": opening,
+    }
 
 
 async def export_lines(store: Store, org: Organization) -> AsyncIterator[bytes]:

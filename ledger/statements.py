@@ -21,7 +21,7 @@ import asyncio
 import base64
 import datetime as dt
 import hashlib
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -62,7 +62,7 @@ from reports.statement_entries import (
 )
 from reports.statement_json import statement_document
 from reports.statement_pdf import render_statement
-from schemas.money import minor_units
+from schemas.money import recorded_minor_units
 from schemas.statements import (
     StatementDocument,
     StatementHashes,
@@ -251,6 +251,7 @@ async def gather(
         proof = await consistency_proof(store, org, old, new)
         consistency = ConsistencyInfo(old, new, tuple(base64.b64encode(h).decode() for h in proof))
     number = latest["id"] + 1 if latest is not None else 1
+    exponents = _recorded_exponents(org, funds)
     currencies = {f["currency"] for f in funds} | {c for _, c, _ in opening + closing}
     currencies |= {e.currency for e in entries if e.currency}
     data = StatementData(
@@ -283,7 +284,7 @@ async def gather(
             for f in funds
         ),
         beneficiaries=tuple(latest_names[c] for c in sorted(latest_names)),
-        minor_units={c: minor_units(c) for c in sorted(currencies)},
+        minor_units={c: exponents[c] for c in sorted(currencies)},
         verify_url=f"{public_url}/orgs/{org.slug}/statements/{number}",
     )
     try:
@@ -292,6 +293,22 @@ async def gather(
         raise LedgerError(f"statement of {org.slug} refused: {exc}") from exc
     document = statement_document(data, statement_totals, now)
     return Gathered(_with_attachments(data, document), statement_totals, document)
+
+
+def _recorded_exponents(org: Organization, funds: Sequence[Any]) -> dict[str, int]:
+    """Currency → the exponent its funds' entries recorded. A statement writes each currency
+    one way, so two funds of one currency that recorded different exponents (possible only
+    if ISO 4217 changed one between their creations) make the statement refuse."""
+    found: dict[str, int] = {}
+    for f in funds:
+        currency = f["currency"].strip()
+        exponent = recorded_minor_units(f["minor_units"], currency)
+        if found.setdefault(currency, exponent) != exponent:
+            raise LedgerError(
+                f"statement of {org.slug} refused: funds in {currency} recorded different "
+                f"exponents ({found[currency]} and {exponent}); issue one statement per fund"
+            )
+    return found
 
 
 def _with_attachments(data: StatementData, document: bytes) -> StatementData:

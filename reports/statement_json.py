@@ -7,7 +7,8 @@ origin), ``scope`` (fund, beneficiary), ``period`` (from, to), ``issued_at``,
 (size, root, note), ``previous`` (statement, checkpoint) or null, ``consistency``
 (old_size, new_size, proof) or null, ``opening_balances`` and ``closing_balances``
 (account, currency, amount), ``totals`` (funds, beneficiaries, purposes, currencies) and
-``entries`` (one object per entry, in index order). Amounts are integers of minor units.
+``entries`` (one object per entry, in index order), ``minor_units`` (currency → the
+exponent its funds recorded). Amounts are integers of minor units of that exponent.
 The same data and ``now`` always give the same bytes.
 """
 
@@ -75,6 +76,7 @@ def statement_document(data: StatementData, totals: StatementTotals, now: dt.dat
         "opening_balances": balances(data.opening),
         "closing_balances": balances(data.closing),
         "totals": msgspec.to_builtins(totals),
+        "minor_units": dict(sorted(data.minor_units.items())),
     }
     # The entries, last, are encoded a chunk at a time: a list of 100,000 dicts would
     # take several times the memory of its JSON.

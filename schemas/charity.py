@@ -14,7 +14,7 @@ from typing import Annotated, Literal
 import msgspec
 
 from schemas.base import Document
-from schemas.money import Amount, CurrencyCode, check_currency
+from schemas.money import Amount, CurrencyCode, MinorUnits, check_currency
 
 Code = Annotated[str, msgspec.Meta(pattern=r"^[a-z0-9][a-z0-9-]{0,62}$", description="public code")]
 # Text never holds control characters (NUL cannot even be stored by PostgreSQL); long text
@@ -54,6 +54,11 @@ class FundBody(Document, frozen=True):
     earmark: Earmark | None = None
     fee_cap_bps: FeeCap = 1000
     """Most fees may take, in basis points of donations (0 for zakat and disaster funds)."""
+    minor_units: MinorUnits | None = None
+    """Decimal exponent of every amount in the fund (ISO 4217's when the fund was created;
+    IDR 2), frozen here so that no later table changes what an amount means. The server
+    always sets it; ``null`` only in entries written before it existed, which use ISO 4217
+    as of 2026-01-01 (docs/FORMAT.md §6)."""
 
 
 class BeneficiaryBody(Document, frozen=True):

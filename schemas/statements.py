@@ -14,12 +14,13 @@ import csv
 import datetime
 import io
 from collections.abc import Iterator
-from typing import Annotated
+from typing import Annotated, Any
 
 import msgspec
 
 from schemas.base import Document
 from schemas.charity import Code
+from schemas.money import decimal_amount, recorded_minor_units
 
 Sha256Hex = Annotated[str, msgspec.Meta(pattern="^[0-9a-f]{64}$")]
 Index = Annotated[int, msgspec.Meta(ge=0, le=2**53 - 1)]
@@ -251,6 +252,17 @@ class StatementDocument(Document, frozen=True):
     closing_balances: list[StatementBalance]
     totals: StatementTotalsDoc
     entries: list[StatementLine]
+    minor_units: dict[str, int] | None = None
+    """Currency → the exponent its funds' entries recorded: what every integer amount of
+    that currency in this document means (IDR 2: 125000000 is Rp 1.250.000). Absent from
+    statements issued before it existed; their amounts follow the v1 rule, ISO 4217 as of
+    2026-01-01 (docs/FORMAT.md §6)."""
+
+    def exponent(self, currency: str) -> int:
+        """The exponent of ``currency`` in this document."""
+        if self.minor_units is not None and currency in self.minor_units:
+            return self.minor_units[currency]
+        return recorded_minor_units(None, currency)
 
 
 # --- CSV ------------------------------------------------------------------------------------
@@ -266,6 +278,8 @@ CSV_COLUMNS = (
     "reference",
     "currency",
     "amount",
+    "minor_units",
+    "amount_decimal",
     "note",
 )
 """One row per fact; ``section`` says which: statement, opening_balance, closing_balance,
@@ -293,8 +307,11 @@ CSV_CHUNK_CHARACTERS = 64 * 1024
 def csv_lines(doc: StatementDocument) -> Iterator[str]:
     """The statement as CSV (RFC 4180, CRLF line ends), in pieces for streaming.
 
-    Amounts are integers of minor units; an entry row's amount is signed (a correction's
-    is negative), so the entry rows of a fund sum to its net movement."""
+    ``amount`` is an integer of minor units, ``minor_units`` the exponent the currency's
+    funds recorded and ``amount_decimal`` the same amount as an exact decimal
+    (``125000000``, ``2``, ``1250000.00``). An entry row's amount is signed (a correction's
+    is negative), so the entry rows of a fund sum to its net movement. Basis-point rows
+    (``overhead_bps`` …) are not money and have no decimal form."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     for values in _csv_rows(doc):
@@ -308,7 +325,12 @@ def csv_lines(doc: StatementDocument) -> Iterator[str]:
 
 
 def _csv_rows(doc: StatementDocument) -> Iterator[list[object]]:
-    def row(**values: object) -> list[object]:
+    def row(**values: Any) -> list[object]:
+        currency, amount = values.get("currency"), values.get("amount")
+        if currency and isinstance(amount, int) and not str(values.get("kind")).endswith("_bps"):
+            exponent = doc.exponent(currency)
+            values["minor_units"] = exponent
+            values["amount_decimal"] = decimal_amount(amount, exponent)
         return [values.get(column) for column in CSV_COLUMNS]
 
     yield list(CSV_COLUMNS)

@@ -127,18 +127,18 @@ WHERE org_id = $1 AND tree_size > $2 ORDER BY tree_size LIMIT $3;
 -- ===== charity domain (executed by ledger/projections.py) ================================
 
 -- name: funds_by_code
-SELECT code, entry_idx, name, currency, earmark, fee_cap_bps FROM funds
+SELECT code, entry_idx, name, currency, earmark, fee_cap_bps, minor_units FROM funds
 WHERE org_id = $1 AND code = ANY($2::text[]);
 
 -- name: list_funds
-SELECT code, entry_idx, name, currency, earmark, fee_cap_bps FROM funds
+SELECT code, entry_idx, name, currency, earmark, fee_cap_bps, minor_units FROM funds
 WHERE org_id = $1 AND code > $2 ORDER BY code LIMIT $3;
 
 -- name: insert_funds
-INSERT INTO funds (org_id, code, entry_idx, name, currency, earmark, fee_cap_bps)
-SELECT $1, f.code, f.entry_idx, f.name, f.currency, f.earmark::jsonb, f.fee_cap_bps
-FROM unnest($2::text[], $3::bigint[], $4::text[], $5::text[], $6::text[], $7::int[])
-     AS f (code, entry_idx, name, currency, earmark, fee_cap_bps);
+INSERT INTO funds (org_id, code, entry_idx, name, currency, earmark, fee_cap_bps, minor_units)
+SELECT $1, f.code, f.entry_idx, f.name, f.currency, f.earmark::jsonb, f.fee_cap_bps, f.minor_units
+FROM unnest($2::text[], $3::bigint[], $4::text[], $5::text[], $6::text[], $7::int[], $8::smallint[])
+     AS f (code, entry_idx, name, currency, earmark, fee_cap_bps, minor_units);
 
 -- name: list_beneficiaries
 SELECT DISTINCT ON (code) code, version, entry_idx, name, city, province, registration
@@ -316,7 +316,7 @@ SELECT idx, kind, created_at, body FROM entries
 WHERE org_id = $1 AND idx = ANY($2::bigint[]) ORDER BY idx;
 
 -- name: statement_funds_as_of
-SELECT code, entry_idx, name, currency, earmark, fee_cap_bps FROM funds
+SELECT code, entry_idx, name, currency, earmark, fee_cap_bps, minor_units FROM funds
 WHERE org_id = $1 AND entry_idx < $2 ORDER BY code;
 
 -- name: statement_beneficiary_versions

@@ -39,6 +39,7 @@ from schemas.charity import (
     TransferBody,
     TransferCreate,
 )
+from schemas.money import minor_units
 
 IdempotencyKey = Annotated[
     str | None,
@@ -99,7 +100,7 @@ class WritesController(Controller):
         data: JSONBody[FundCreate],
         idempotency_key: IdempotencyKey = None,
     ) -> Response[Recorded]:
-        body = FundBody(**msgspec.structs.asdict(data))
+        body = FundBody(**msgspec.structs.asdict(data), minor_units=minor_units(data.currency))
         cmd = await command(request, "fund.created", body, idempotency_key)
         return reply(await record(services, await services.organization(slug), cmd))
 

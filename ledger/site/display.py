@@ -15,7 +15,7 @@ from babel.numbers import get_currency_symbol
 
 from ledger.site.i18n import Lang
 from reports.localization import BABEL_LOCALES, format_amount, format_day, format_moment
-from schemas.money import active_currencies, minor_units
+from schemas.iso4217 import MINOR_UNITS
 
 MINUS = "\u2212"
 """The minus sign written before a negative amount (a typographic minus, not a hyphen)."""
@@ -29,11 +29,8 @@ class Money:
     """Signed integer minor units (what the API returns)."""
     currency: str
     """ISO 4217 code."""
-
-    @property
-    def minor_units(self) -> int:
-        """Decimal places of the currency (IDR: 2)."""
-        return minor_units(self.currency)
+    minor_units: int
+    """Decimal exponent the fund's entry recorded (IDR: 2); never looked up at render time."""
 
     @property
     def text(self) -> str:
@@ -66,10 +63,12 @@ def day_text(value: str | dt.date, lang: Lang) -> str:
 
 @cache
 def currency_table() -> dict[str, tuple[int, str]]:
-    """Currency → (minor units, symbol) for every active ISO 4217 code: the browser verifier
-    formats amounts with this table, exactly as the server would."""
+    """Currency → (exponent, symbol) for every active ISO 4217 code. The browser verifier
+    formats an amount with the exponent its receipt's fund entry recorded; this table's
+    exponent (ISO 4217 as of 2026-01-01) is the docs/FORMAT.md rule for a fund entry that
+    recorded none. Babel gives only the symbol."""
     locale = BABEL_LOCALES["id"]
     return {
-        code: (minor_units(code), get_currency_symbol(code, locale=locale))
-        for code in sorted(active_currencies())
+        code: (MINOR_UNITS[code], get_currency_symbol(code, locale=locale))
+        for code in sorted(MINOR_UNITS)
     }

@@ -63,14 +63,41 @@ class CurrencyTotals:
     balance: Money
 
 
+@dataclass(frozen=True)
+class Exponents:
+    """The exponent each fund's entry recorded, to write an amount the way the log means it."""
+
+    by_fund: dict[str, int]
+    by_currency: dict[str, int]
+    """A currency's exponent as its funds recorded it (they agree unless ISO 4217 changed one
+    between two funds' creations; the first fund by code then speaks for account totals)."""
+
+    @classmethod
+    def of(cls, funds: Sequence[FundView]) -> Exponents:
+        by_currency: dict[str, int] = {}
+        for f in funds:
+            by_currency.setdefault(f.currency, f.minor_units)
+        return cls({f.code: f.minor_units for f in funds}, by_currency)
+
+    def money(self, amount: int, currency: str, fund: str | None = None) -> Money:
+        exponent = self.by_fund.get(fund) if fund else None
+        if exponent is None:
+            exponent = self.by_currency[currency]
+        return Money(amount, currency, exponent)
+
+
 def currency_totals(funds: Sequence[FundView]) -> list[CurrencyTotals]:
     """Sum the funds' raised, disbursed, fees and balance per currency (codes sorted)."""
     sums: dict[str, list[int]] = {}
+    exponents = Exponents.of(funds)
     for f in funds:
         row = sums.setdefault(f.currency, [0, 0, 0, 0])
         for i, value in enumerate((f.raised, f.disbursed, f.fees, f.balance)):
             row[i] += value
-    return [CurrencyTotals(c, *(Money(v, c) for v in values)) for c, values in sorted(sums.items())]
+    return [
+        CurrencyTotals(c, *(exponents.money(v, c) for v in values))
+        for c, values in sorted(sums.items())
+    ]
 
 
 async def _all(read: Callable[[str, int], Awaitable[list[T]]], code: Callable[[T], str]) -> list[T]:
@@ -161,15 +188,15 @@ class FundRow:
 
     @classmethod
     def of(cls, f: FundView) -> FundRow:
-        c = f.currency
+        c, e = f.currency, f.minor_units
         return cls(
             f,
-            Money(f.raised, c),
-            Money(f.disbursed, c),
-            Money(f.fees, c),
-            Money(f.transferred_in, c),
-            Money(f.transferred_out, c),
-            Money(f.balance, c),
+            Money(f.raised, c, e),
+            Money(f.disbursed, c, e),
+            Money(f.fees, c, e),
+            Money(f.transferred_in, c, e),
+            Money(f.transferred_out, c, e),
+            Money(f.balance, c, e),
         )
 
 
@@ -245,24 +272,25 @@ class OrgPage:
     beneficiary_names: dict[str, str] = field(default_factory=dict)
 
 
-def entry_row(e: StoredEntry) -> EntryRow:
+def entry_row(e: StoredEntry, exponents: Exponents) -> EntryRow:
     document = json.loads(e.body)
     body = document.get("body") or {}
     amount = None
     if isinstance(body.get("amount"), int) and isinstance(body.get("currency"), str):
-        amount = Money(body["amount"], body["currency"])
+        fund = body.get("fund") or body.get("from_fund")
+        amount = exponents.money(body["amount"], body["currency"], fund)
     return EntryRow(e.index, e.kind, e.created_at, body, amount)
 
 
 async def entries_page(
-    services: Services, org: Organization, size: int, before: int | None
+    services: Services, org: Organization, size: int, before: int | None, exponents: Exponents
 ) -> EntriesPage:
     """The page of entries below ``before`` (the newest page when None), newest first."""
     end = size if before is None else max(0, min(before, size))
     start = max(0, end - ENTRIES_PER_PAGE)
     rows = await services.reader.entries(org.id, start, end) if end else []
     return EntriesPage(
-        [entry_row(e) for e in reversed(rows)],
+        [entry_row(e, exponents) for e in reversed(rows)],
         end,
         newer=min(end + ENTRIES_PER_PAGE, size) if end < size else None,
         older=start if start > 0 else None,
@@ -306,15 +334,18 @@ async def org_page(app: Litestar, services: Services, slug: str, before: int | N
     funds = await all_funds(services, org)
     beneficiaries = await all_beneficiaries(services, org)
     keys = await services.reader.public_keys(org.id)
+    exponents = Exponents.of(funds)
     return OrgPage(
         org=header,
         totals=currency_totals(funds),
         funds=[FundRow.of(f) for f in funds],
         beneficiaries=[
-            BeneficiaryRow(b, [Money(r.amount, r.currency) for r in b.received if r.amount])
+            BeneficiaryRow(
+                b, [exponents.money(r.amount, r.currency) for r in b.received if r.amount]
+            )
             for b in beneficiaries
         ],
-        entries=await entries_page(services, org, header.size, before),
+        entries=await entries_page(services, org, header.size, before, exponents),
         checkpoint=await latest_checkpoint(services, org),
         vkeys=[format_vkey(k.name, k.public_key) for k in keys],
         statements=await statement_links(app, services, org),
@@ -363,7 +394,7 @@ async def entry_page(services: Services, slug: str, index: int) -> EntryPage:
 
     return EntryPage(
         org=await _header(services, org),
-        entry=entry_row(stored),
+        entry=entry_row(stored, Exponents.of(funds)),
         document=json.loads(stored.body),
         canonical=stored.body.decode("utf-8"),
         leaf_hash=b64(stored.leaf_hash),
