@@ -659,6 +659,28 @@
     };
   }
 
+  /* The receipt's fund proof is the fund.created entry of the donation's fund and currency,
+     earlier in the same log: the exponent it recorded (minor_units) says what the amount
+     means. Without the member (v1 entries), docs/FORMAT.md fixes ISO 4217 of 2026-01-01,
+     which the page's currency table holds. As ledger.offline._with_fund. */
+  async function withFund(proven, text, verifiers, policy) {
+    if (typeof text !== "string") throw new MalformedError("expected the receipt's fund_proof as text");
+    const fund = await verifyTlogProof(text, verifiers, policy);
+    const body = isObject(proven.document.body) ? proven.document.body : {};
+    const fundBody = isObject(fund.document.body) ? fund.document.body : {};
+    if (fund.checkpoint.origin !== proven.checkpoint.origin || fund.document.kind !== "fund.created" ||
+        fundBody.code !== body.fund || fundBody.currency !== body.currency || fund.index >= proven.index) {
+      throw new VerificationError(
+        "expected the fund proof to be the fund.created entry of fund '" + body.fund + "' earlier in the log; got entry " +
+        fund.index + " (" + fund.document.kind + ")");
+    }
+    const recorded = fundBody.minor_units;
+    if (recorded !== undefined && recorded !== null && !(Number.isInteger(recorded) && recorded >= 0 && recorded <= 4)) {
+      throw new MalformedError("expected the fund's minor_units in 0..4, got " + JSON.stringify(recorded));
+    }
+    return Object.assign({}, proven, { fundIndex: fund.index, minorUnits: Number.isInteger(recorded) ? recorded : null });
+  }
+
   /* A receipt (JSON) or bare tlog-proof: proven inclusion, and the donor opening if any. */
   async function verifyReceipt(text, verifiers, policy) {
     if (!text.trimStart().startsWith("{")) return verifyTlogProof(text, verifiers, policy);
@@ -672,7 +694,10 @@
       throw new MalformedError("expected a receipt with format '" + RECEIPT_FORMAT + "'");
     }
     if (typeof data.tlog_proof !== "string") throw new MalformedError("expected the receipt's tlog_proof as text");
-    const proven = await verifyTlogProof(data.tlog_proof, verifiers, policy);
+    let proven = await verifyTlogProof(data.tlog_proof, verifiers, policy);
+    if (data.fund_proof !== null && data.fund_proof !== undefined) {
+      proven = await withFund(proven, data.fund_proof, verifiers, policy);
+    }
     const opening = data.donor_opening;
     if (opening === null || opening === undefined) return proven;
     if (!isObject(opening) || typeof opening.salt !== "string" || !("personal" in opening)) {

@@ -96,9 +96,11 @@
 
   // --- showing the verdict --------------------------------------------------------------------
 
-  function formatAmount(amount, currency) {
+  /* `units`: the exponent the receipt's fund entry recorded; else the table's (ISO 4217 of
+     2026-01-01, the docs/FORMAT.md rule for fund entries that recorded none). */
+  function formatAmount(amount, currency, units) {
     const known = CURRENCIES[currency] || [2, currency];
-    const units = known[0];
+    if (!Number.isInteger(units)) units = known[0];
     const digits = BigInt(amount < 0 ? -amount : amount).toString().padStart(units + 1, "0");
     const whole = digits.slice(0, digits.length - units).replace(/\B(?=(\d{3})+(?!\d))/g, ".");
     const fraction = units ? digits.slice(digits.length - units) : "";
@@ -136,7 +138,7 @@
     const box = el("div", { class: "result result-pass", "data-verdict": "pass" }, verdict("pass", S.pass));
     const list = el("dl", { class: "facts" });
     if (Number.isSafeInteger(body.amount) && typeof body.currency === "string") {
-      fact(list, S.r_amount, formatAmount(body.amount, body.currency), "amount");
+      fact(list, S.r_amount, formatAmount(body.amount, body.currency, result.minorUnits), "amount");
     }
     if (typeof body.fund === "string") fact(list, S.r_fund, body.fund, "fund");
     const day = body.received_on || body.paid_on || body.transferred_on || body.charged_on;
