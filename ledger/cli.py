@@ -2,7 +2,10 @@
 
 Every subcommand builds ``Settings`` from the environment plus its flags and passes them
 down; nothing reads configuration at import time. With no ``DATABASE_URL`` each command
-starts (or joins) the embedded PostgreSQL in the data directory and stops it on exit.
+starts (or joins) the embedded PostgreSQL in the data directory and stops it on exit, the
+last of its users to leave stopping it (``ledger.database``). Every command exits through
+Python on SIGINT, SIGTERM and SIGHUP alike (``exit_on``), so that this happens whichever of
+them stops it; ``ledger serve`` first finishes its in-flight requests.
 """
 
 from __future__ import annotations
@@ -11,8 +14,11 @@ import argparse
 import asyncio
 import json
 import os
+import signal
 import sys
-from collections.abc import Awaitable, Callable
+import threading
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from ledger.errors import LedgerError
@@ -281,7 +287,10 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser(
         "serve",
         help="run the HTTP API",
-        description="Run the HTTP API. Refuses an unmigrated or newer schema.",
+        description="Run the HTTP API. With the embedded database (no DATABASE_URL) pending "
+        "migrations are applied first; with DATABASE_URL an unmigrated or newer schema is "
+        "refused (run `ledger migrate`). SIGINT or SIGTERM stops it gracefully, and the "
+        "embedded PostgreSQL with it.",
     )
     p.add_argument("--host", help="bind address (default 127.0.0.1, or $LEDGER_HOST)")
     p.add_argument("--port", type=int, help="port (default 8000, or $LEDGER_PORT)")
@@ -431,6 +440,51 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+TERMINATING_SIGNALS = (signal.SIGTERM, signal.SIGHUP)
+"""Signals that end a command through Python (SIGINT already does: KeyboardInterrupt)."""
+
+
+@contextmanager
+def exit_on(signals: tuple[signal.Signals, ...]) -> Iterator[None]:
+    """Turn ``signals`` into ``SystemExit(128 + signal)`` while the block runs.
+
+    Their default action kills the process on the spot, skipping the atexit handlers, among
+    them pgserver's, which stops the embedded PostgreSQL when this process is its last user:
+    a SIGTERM used to leave it running. uvicorn takes SIGTERM over while it serves, shuts
+    down gracefully, restores this handler and raises the signal again, which lands here.
+    Once one arrived, further ones (and SIGINT) are ignored so that nothing cuts the cleanup
+    short; SIGKILL still works.
+    """
+
+    if threading.current_thread() is not threading.main_thread():  # only it may set handlers
+        yield
+        return
+    received: list[int] = []
+
+    def leave(signum: int, frame: object) -> None:
+        received.append(signum)
+        for sig in (*signals, signal.SIGINT):
+            signal.signal(sig, _ignore)
+        raise SystemExit(128 + signum)
+
+    previous = {
+        sig: signal.signal(sig, leave)
+        for sig in signals
+        # SIGHUP under nohup stays ignored; None: a handler not set from Python, left alone
+        if signal.getsignal(sig) not in (signal.SIG_IGN, None)
+    }
+    try:
+        yield
+    finally:
+        if not received:  # after a signal the process is leaving: keep ignoring them
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
+
+
+def _ignore(signum: int, frame: object) -> None:
+    """A handler that does nothing (unlike SIG_IGN, not inherited by programs we start)."""
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     settings = Settings.from_env(
@@ -439,14 +493,14 @@ def main(argv: list[str] | None = None) -> int:
         port=getattr(args, "port", None),
     )
     try:
-        if args.command == "serve":  # uvloop when available: a faster event loop for the API
-            try:
-                import uvloop
-
+        with exit_on(TERMINATING_SIGNALS):
+            if args.command == "serve":
+                try:  # uvloop when available: a faster event loop for the API
+                    import uvloop
+                except ImportError:
+                    return asyncio.run(args.run(args, settings))
                 return uvloop.run(args.run(args, settings))
-            except ImportError:
-                pass
-        return asyncio.run(args.run(args, settings))
+            return asyncio.run(args.run(args, settings))
     except LedgerError as exc:
         print(f"ledger: error: {exc}", file=sys.stderr)
         return 2

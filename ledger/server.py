@@ -16,6 +16,11 @@ limits are counted in PostgreSQL (``ledger.ratelimit``). Every worker opens its 
 Before serving, each process moves its startup heap out of the garbage collector's view
 (``settle_heap``): full collections of it were the service's longest pauses.
 
+Before anything else ``serve`` claims the port, so a busy one is a one-line error naming
+``--port``. Then the database: the embedded one (no ``DATABASE_URL``) is migrated, so an empty
+data directory needs no manual step; a configured one is only checked, and an unmigrated or
+newer schema is refused with a message naming ``ledger migrate``.
+
 Logs are JSON lines on stderr (``ledger.observability``); ``LEDGER_LOG_LEVEL`` sets the level
 (default INFO). ``LEDGER_RATE_LIMIT`` is the limit in requests per minute per API key.
 """
@@ -23,6 +28,7 @@ Logs are JSON lines on stderr (``ledger.observability``); ``LEDGER_LOG_LEVEL`` s
 from __future__ import annotations
 
 import base64
+import errno
 import gc
 import logging
 import multiprocessing
@@ -37,8 +43,10 @@ from collections.abc import Mapping
 import uvicorn
 from litestar import Litestar
 
+from ledger import migrate
 from ledger.app import create_app
 from ledger.database import connect, resolve_url
+from ledger.errors import ConfigurationError
 from ledger.keys import load_kek
 from ledger.observability import MULTIPROC_ENV, configure_logging
 from ledger.ratelimit import RateLimit
@@ -89,40 +97,85 @@ def app_factory() -> Litestar:
 async def serve(settings: Settings, *, demo: bool = False, workers: int = 1) -> None:
     _configure_logging(settings, os.environ)
     rate_limit = RateLimit.from_env(os.environ)  # refuse a bad value before starting anything
-    if demo:
-        from ledger.demo import seed_demo_at
-        from ledger.migrate import migrate
+    sock = claim_port(settings.host, settings.port)  # a busy port: refused before anything starts
+    if workers == 1:
+        sock.listen(2048)  # ours from now on; connections wait in the backlog until we serve
+    try:
+        settings = await prepare_database(settings, demo=demo)
+        if demo:
+            from ledger.demo import seed_demo_at
 
-        url = await resolve_url(settings)
-        conn = await connect(url)
-        try:
-            await migrate(conn)
-        finally:
-            await conn.close()
-        print(await seed_demo_at(settings))
-        settings = settings.with_(database_url=url)
-    log.info(
-        "serving on http://%s:%d with %d worker(s) (API docs: /schema, metrics: /metrics)",
-        settings.host,
-        settings.port,
-        workers,
-    )
-    if workers > 1:
-        settings = settings.with_(database_url=await resolve_url(settings))
-        run_workers(settings, workers)
-        return
-    app = create_app(settings, rate_limit=rate_limit)
-    settle_heap()
-    config = uvicorn.Config(
-        app,
-        host=settings.host,
-        port=settings.port,
-        log_config=None,
-        access_log=False,
-        lifespan="on",
-        proxy_headers=PROXY_HEADERS,
-    )
-    await uvicorn.Server(config).serve()
+            print(await seed_demo_at(settings))
+        log.info(
+            "serving on http://%s:%d with %d worker(s) (API docs: /schema, metrics: /metrics)",
+            settings.host,
+            settings.port,
+            workers,
+        )
+        if workers > 1:
+            sock.close()  # each worker binds its own SO_REUSEPORT socket
+            run_workers(settings, workers)
+            return
+        app = create_app(settings, rate_limit=rate_limit)
+        settle_heap()
+        config = uvicorn.Config(
+            app,
+            log_config=None,
+            access_log=False,
+            lifespan="on",
+            proxy_headers=PROXY_HEADERS,
+        )
+        await uvicorn.Server(config).serve(sockets=[sock])
+    finally:
+        sock.close()
+
+
+async def prepare_database(settings: Settings, *, demo: bool = False) -> Settings:
+    """Make the database ready to serve; return the settings with its URL resolved.
+
+    The embedded database (no ``DATABASE_URL``) and ``--demo`` are migrated; a configured
+    database is only checked (``migrate.check``: unmigrated, edited or newer schemas raise
+    ``SchemaVersionError`` naming ``ledger migrate``), since migrating a shared database is a
+    deliberate step of its operator.
+    """
+    embedded = settings.database_url is None
+    url = await resolve_url(settings)
+    conn = await connect(url)
+    try:
+        if embedded or demo:
+            applied = await migrate.migrate(conn)
+            if applied:
+                log.info("applied %d migration(s): %s", len(applied), ", ".join(applied))
+        else:
+            await migrate.check(conn)
+    finally:
+        await conn.close()
+    return settings.with_(database_url=url)
+
+
+def claim_port(host: str, port: int) -> socket.socket:
+    """A socket bound to (host, port) for this process to serve on, or a one-line error.
+
+    Bound without ``SO_REUSEPORT``, so it fails if anything at all listens there (another
+    ``ledger serve --workers N`` included). The caller decides when it listens.
+    """
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn: TIME_WAIT is fine
+    try:
+        sock.bind((host, port))
+    except OSError as exc:
+        sock.close()
+        if exc.errno == errno.EADDRINUSE:
+            raise ConfigurationError(
+                f"port {port} is already in use on {host}; choose another with --port"
+            ) from None
+        reason = exc.strerror or str(exc)
+        raise ConfigurationError(
+            f"cannot listen on {host} port {port}: {reason}; choose another with --host or --port"
+        ) from None
+    sock.set_inheritable(True)
+    return sock
 
 
 def run_workers(settings: Settings, workers: int) -> None:
@@ -144,7 +197,7 @@ def run_workers(settings: Settings, workers: int) -> None:
     own_metrics_dir = not os.environ.get(MULTIPROC_ENV)
     if own_metrics_dir:
         os.environ[MULTIPROC_ENV] = tempfile.mkdtemp(prefix="ledger-metrics-")
-    _listening_socket(settings.host, settings.port, listen=False).close()  # port free?
+    claim_port(settings.host, settings.port).close()  # still free? (one-line error if not)
     context = multiprocessing.get_context("spawn")
     address = (settings.host, settings.port)
     stop = threading.Event()
