@@ -231,7 +231,7 @@ async def _read_range(
                         if i > 0 and h.prev == b64encode(row[2]).decode():
                             # Entry i and its row agree on a predecessor that entry i - 1 no
                             # longer hashes to: i - 1 was rewritten with its hashes recomputed.
-                            raise _Rewritten(i, h.prev, prev_b64)
+                            raise _Rewritten(i, h.prev, prev_b64, f"entry {i}")
                         raise _Bad(i, "entry bytes disagree with their row (prev)")
                     # Entries of one batch share a time: format only when it changes.
                     if row[6] != last_dt:
@@ -278,6 +278,16 @@ async def _read_range(
         lvl = r["level"]
         if r["n"] != counts[lvl] or r["digest"] != digests[lvl].digest():
             where = await _locate_node(conn, org_id, origin, start, start + n, lvl)
+            last = start + n - 1
+            if where[0] == last - 1 and last % 2 == 1:
+                # The stale pair ends the range: the next entry (or the head) tells whether
+                # its second entry was rewritten, as a broken link does inside a range.
+                row = await conn.fetchrow(Q["successor_commitment"], org_id, last)
+                by = f"entry {last + 1}" if row["next_prev"] is not None else "the log head"
+                committed = row["next_prev"] or row["head_hash"]
+                if committed is not None and committed != prev:
+                    bad = _Rewritten(last + 1, _b64(committed), _b64(prev), by)
+                    where = await _attribute_rewrite(conn, org_id, origin, start, bad)
             return RangeResult(start, start + n, first_prev, prev, stack, at_sizes, where)
     # The log is sound here: now what the range's entries say their projection rows are.
     try:
@@ -295,9 +305,9 @@ async def _read_range(
 class _Rewritten(Exception):
     """Entry ``index`` names a predecessor hash that entry ``index - 1`` no longer has."""
 
-    def __init__(self, index: int, committed: str, recomputed: str) -> None:
+    def __init__(self, index: int, committed: str, recomputed: str, by: str) -> None:
         super().__init__(index)
-        self.index, self.committed, self.recomputed = index, committed, recomputed
+        self.index, self.committed, self.recomputed, self.by = index, committed, recomputed, by
 
 
 async def _attribute_rewrite(
@@ -307,12 +317,12 @@ async def _attribute_rewrite(
     rewrite (a suffix re-hashed forward that stops before ``bad.index``): then the first
     entry of that node."""
     rewritten = bad.index - 1
-    if rewritten > start:  # nodes wholly before the pair that holds the rewritten entry
+    if rewritten & ~1 > start:  # nodes wholly before the pair that holds the rewritten entry
         first, reason = await _locate_node(conn, org_id, origin, start, rewritten & ~1, 1)
         if first is not None:
             return first, reason
     return rewritten, (
-        f"entry {rewritten} was rewritten: entry {bad.index} committed to its entry_hash "
+        f"entry {rewritten} was rewritten: {bad.by} committed to its entry_hash "
         f"{bad.committed}, its bytes now hash to {bad.recomputed}"
     )
 

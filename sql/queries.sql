@@ -374,6 +374,12 @@ CROSS JOIN LATERAL (
       AND idx < ($3::bigint >> l.level)
 ) d ORDER BY l.level;
 
+-- name: successor_commitment
+-- What the log holds about entry $2's entry_hash besides its own row: the prev_hash of the
+-- entry after it, or the head's head_hash when it is the newest entry.
+SELECT (SELECT prev_hash FROM entries WHERE org_id = $1 AND idx = $2 + 1) AS next_prev,
+       (SELECT head_hash FROM log_heads WHERE org_id = $1 AND size = $2 + 1) AS head_hash;
+
 -- name: nodes_mismatching
 -- The first recomputed node (by the leaf it completes at) whose stored twin is missing or
 -- different: the lowest node over the first rewritten entry (slow path, to locate).

@@ -171,9 +171,7 @@ async def test_unbalanced_posting_lines_are_refused_by_the_database(charity, sto
 async def test_superuser_inflated_balance_is_named_by_verify(charity, store, owner, db_url):
     await money_log(charity)
     expected = 500_000 - 200_000 - 50_000 - 10_000
-    await tamper(
-        owner, "UPDATE balances SET amount = amount + 1e11 WHERE account = $1", FUND
-    )
+    await tamper(owner, "UPDATE balances SET amount = amount + 1e11 WHERE account = $1", FUND)
     # The overdraft check reads balances under the head lock: a superuser who switched the
     # triggers off can mislead it. That is what verify is for: it recomputes the balance.
     r = await charity.disburse(50_000_000_00)
@@ -205,9 +203,7 @@ async def test_superuser_inflated_fund_total_is_named_by_verify(charity, store, 
 async def test_superuser_edit_of_a_money_row_is_named_at_its_entry(charity, store, owner):
     log = await money_log(charity)
     k = log["first_donation"]
-    await tamper(
-        owner, "UPDATE money_entries SET amount = 3000000 WHERE entry_idx = $1", k
-    )
+    await tamper(owner, "UPDATE money_entries SET amount = 3000000 WHERE entry_idx = $1", k)
     report = await the_report(store)
     assert report.first_bad_index == k
     assert report.reason == (
