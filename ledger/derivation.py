@@ -47,8 +47,25 @@ PROJECTED_KINDS = frozenset(
 
 _decode = msgspec.json.decode
 
-MoneyTuple = tuple[str, str, str | None, str, int, str | None]
-"""A money row without its index: kind, fund, counterparty, currency, amount, reference."""
+
+class _MoneyBody(msgspec.Struct):
+    """The members of a donation, disbursement, transfer or fee that its rows use."""
+
+    amount: int
+    currency: str
+    fund: str | None = None
+    from_fund: str | None = None
+    to_fund: str | None = None
+    beneficiary: str | None = None
+    reference: str | None = None
+
+
+class _MoneyEntry(msgspec.Struct):
+    body: _MoneyBody
+
+
+_decode_money = msgspec.json.Decoder(_MoneyEntry).decode
+_MONEY = frozenset({"donation", "disbursement", "transfer", "fee"})
 
 
 class ProjectionMismatch(Exception):
@@ -66,10 +83,12 @@ class ProjectionMismatch(Exception):
 class RangeDerivation:
     """What one range of entries says its projection rows must be."""
 
-    money: dict[int, MoneyTuple] = field(default_factory=dict)
-    """Money rows of non-correction entries, by index."""
-    lines: dict[int, list[Line]] = field(default_factory=dict)
-    """Posting lines of non-correction entries, by index."""
+    money: list[tuple[Any, ...]] = field(default_factory=list)
+    """Money rows of non-correction entries in index order, as ``verify_money_rows`` gives
+    them: (index, kind, fund, counterparty, currency, amount, reference)."""
+    lines: list[tuple[Any, ...]] = field(default_factory=list)
+    """Posting lines of non-correction entries in order, as ``verify_postings`` gives them:
+    (index, account, currency, amount)."""
     corrections: dict[int, int] = field(default_factory=dict)
     """Correction entry index -> the index it corrects."""
     funds: dict[int, tuple[Any, ...]] = field(default_factory=dict)
@@ -82,17 +101,19 @@ class RangeDerivation:
     """The range's fund-total movements per (fund, kind)."""
     corrected_expected: dict[int, int] = field(default_factory=dict)
     """Corrected entry -> correction, from the corrections in this range."""
-    corrected_stored: dict[int, int] = field(default_factory=dict)
-    """Corrected entry -> stored corrected_by, for money rows in this range."""
     bad_entry: tuple[int, str] | None = None
     """An entry whose bytes do not give valid rows (first one)."""
+    pending_from: int = 0
+    """First entry whose rows are derived but not yet compared with the stored ones."""
 
     def add(self, index: int, kind: str, document: bytes) -> None:
         """Derive entry ``index``'s rows (``kind`` in ``PROJECTED_KINDS``)."""
         try:
-            b = _decode(document)["body"]
-            self._add(index, kind, b)
-        except (msgspec.DecodeError, KeyError, TypeError) as exc:
+            if kind in _MONEY:
+                self._add_money(index, kind, _decode_money(document).body)
+            else:
+                self._add(index, kind, _decode(document)["body"])
+        except (msgspec.ValidationError, msgspec.DecodeError, KeyError, TypeError) as exc:
             if self.bad_entry is None:
                 self.bad_entry = (index, f"entry {index} ({kind}) has no valid body: {exc!r}")
 
@@ -115,27 +136,32 @@ class RangeDerivation:
                 b["province"],
                 b.get("registration"),
             )
-        elif kind == "correction":
+        else:  # correction
             self.corrections[index] = b["corrects"]
-        else:
-            fund = b.get("fund") or b["from_fund"]
-            counterparty = b.get("beneficiary") or b.get("to_fund")
-            amount, currency = b["amount"], b["currency"]
-            self.money[index] = (kind, fund, counterparty, currency, amount, b.get("reference"))
-            self._total(fund, kind, amount)
-            if kind == "transfer":
-                self._total(counterparty, "transfer_in", amount)
-            lines = postings_for(kind, b)
-            self.lines[index] = lines
-            self._post(lines)
+
+    def _add_money(self, index: int, kind: str, b: _MoneyBody) -> None:
+        fund = b.fund or b.from_fund
+        if fund is None:
+            raise KeyError("fund")
+        counterparty = b.beneficiary or b.to_fund
+        amount, currency = b.amount, b.currency
+        self.money.append((index, kind, fund, counterparty, currency, amount, b.reference))
+        totals = self.totals
+        key = (fund, kind)
+        totals[key] = totals.get(key, 0) + amount
+        if kind == "transfer":
+            self._total(counterparty or "", "transfer_in", amount)
+        self._post(index, postings_for(kind, msgspec.structs.asdict(b)))
 
     def _total(self, fund: str, kind: str, amount: int) -> None:
         self.totals[(fund, kind)] = self.totals.get((fund, kind), 0) + amount
 
-    def _post(self, lines: list[Line]) -> None:
-        for line in lines:
-            key = (line.account, line.currency)
-            self.balances[key] = self.balances.get(key, 0) + line.amount
+    def _post(self, index: int, lines: list[Line]) -> None:
+        balances, out = self.balances, self.lines
+        for account, currency, amount in lines:
+            out.append((index, account, currency, amount))
+            key = (account, currency)
+            balances[key] = balances.get(key, 0) + amount
 
 
 def _row_text(values: tuple[Any, ...]) -> str:
@@ -166,48 +192,27 @@ def _shown(value: Any) -> str:
 async def check_range(
     conn: asyncpg.Connection, org_id: int, start: int, end: int, d: RangeDerivation
 ) -> None:
-    """Compare the stored per-entry rows of entries [start, end) with ``d``; raise
-    ``ProjectionMismatch`` naming the first entry whose rows differ. Completes ``d`` with the
-    corrections' rows and the stored corrected_by values of the range."""
+    """Compare the stored per-entry rows of entries [start, end) with what ``d`` derived
+    from them; raise ``ProjectionMismatch`` naming the first entry whose rows differ. Adds
+    the corrections' movements and the stored corrected_by values to ``d``'s sums, then
+    forgets the per-entry rows (verify calls this once per chunk of entries it read, so
+    memory stays bounded whatever the log's size)."""
     if d.bad_entry is not None:
         raise ProjectionMismatch(*d.bad_entry)
-    money_found: dict[int, MoneyTuple] = {}
-    for r in await conn.fetch(Q["verify_money_rows"], org_id, start, end):
-        money_found[r[0]] = (r[1], r[2], r[3], r[4].strip(), r[5], r[6])
-        if r[7] is not None:
-            d.corrected_stored[r[0]] = r[7]
-    lines_found: dict[int, list[Line]] = {}
-    for r in await conn.fetch(Q["verify_postings"], org_id, start, end):
-        lines_found.setdefault(r[0], []).append(Line(r[1], r[2].strip(), r[3]))
-    money_expected = dict(d.money)
-    lines_expected = dict(d.lines)
+    money_expected, lines_expected = d.money, d.lines
     if d.corrections:
-        targets = sorted(set(d.corrections.values()))
-        stored_targets = {
-            r["entry_idx"]: r for r in await conn.fetch(Q["money_entries_at"], org_id, targets)
-        }
-        target_lines: dict[int, list[Line]] = {}
-        for r in await conn.fetch(Q["postings_of"], org_id, targets):
-            target_lines.setdefault(r["entry_idx"], []).append(
-                Line(r["account"], r["currency"].strip(), r["amount"])
-            )
-        for index, corrected in sorted(d.corrections.items()):
-            t = stored_targets.get(corrected)
-            if t is None or t["kind"] == "correction" or corrected >= index:
-                raise ProjectionMismatch(
-                    index, f"entry {index} corrects entry {corrected}, which is not a money entry"
-                )
-            if corrected in d.corrected_expected:
-                raise ProjectionMismatch(index, f"entry {corrected} is corrected twice")
-            d.corrected_expected[corrected] = index
-            currency, amount = t["currency"].strip(), t["amount"]
-            money_expected[index] = ("correction", t["fund"], None, currency, amount, None)
-            d._total(t["fund"], t["kind"], -amount)
-            if t["kind"] == "transfer":
-                d._total(t["counterparty"], "transfer_in", -amount)
-            lines = postings_for("correction", {}, target_lines.get(corrected, []))
-            lines_expected[index] = lines
-            d._post(lines)
+        money_expected, lines_expected = await _with_corrections(conn, org_id, d)
+    money_found = await conn.fetch(Q["verify_money_rows"], org_id, start, end)
+    lines_found = await conn.fetch(Q["verify_postings"], org_id, start, end)
+    # Records compare equal to tuples: one comparison in C when all is well (the usual case),
+    # a row-by-row search only when something differs.
+    mismatches = []
+    if money_found != money_expected:
+        mismatches.append(_first_difference("money_entries", _by_index(money_expected),
+                                            _by_index(money_found)))  # fmt: skip
+    if lines_found != lines_expected:
+        mismatches.append(_first_difference("postings", _by_index(lines_expected, many=True),
+                                            _by_index(lines_found, many=True)))  # fmt: skip
     corrections_found = {
         r[1]: r[0] for r in await conn.fetch(Q["verify_corrections"], org_id, start, end)
     }
@@ -218,9 +223,7 @@ async def check_range(
     beneficiaries_found = {
         r[0]: tuple(r[1:]) for r in await conn.fetch(Q["verify_beneficiaries"], org_id, start, end)
     }
-    mismatches = [
-        _first_difference("money_entries", money_expected, money_found),
-        _first_difference("postings", lines_expected, lines_found),
+    mismatches += [
         _first_difference(
             "corrections",
             {i: (c,) for i, c in d.corrections.items()},
@@ -229,9 +232,58 @@ async def check_range(
         _first_difference("funds", d.funds, funds_found),
         _first_difference("beneficiary_versions", d.beneficiaries, beneficiaries_found),
     ]
+    d.money, d.lines, d.corrections, d.funds, d.beneficiaries = [], [], {}, {}, {}
     found = [m for m in mismatches if m is not None]
     if found:
         raise min(found, key=lambda m: m.index if m.index is not None else -1)
+
+
+async def _with_corrections(
+    conn: asyncpg.Connection, org_id: int, d: RangeDerivation
+) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
+    """The expected rows with the corrections' own: a correction's money row and lines
+    copy the stored rows of the entry it corrects (checked against that entry's bytes where
+    that entry was read), negated for the lines; its movements join ``d``'s sums."""
+    targets = sorted(set(d.corrections.values()))
+    stored = {r["entry_idx"]: r for r in await conn.fetch(Q["money_entries_at"], org_id, targets)}
+    target_lines: dict[int, list[Line]] = {}
+    for r in await conn.fetch(Q["postings_of"], org_id, targets):
+        target_lines.setdefault(r["entry_idx"], []).append(
+            Line(r["account"], r["currency"].strip(), r["amount"])
+        )
+    money, lines = list(d.money), d.lines
+    d.lines = []
+    for index, corrected in sorted(d.corrections.items()):
+        t = stored.get(corrected)
+        if t is None or t["kind"] == "correction" or corrected >= index:
+            raise ProjectionMismatch(
+                index, f"entry {index} corrects entry {corrected}, which is not a money entry"
+            )
+        if corrected in d.corrected_expected:
+            raise ProjectionMismatch(index, f"entry {corrected} is corrected twice")
+        d.corrected_expected[corrected] = index
+        currency, amount = t["currency"].strip(), t["amount"]
+        money.append((index, "correction", t["fund"], None, currency, amount, None))
+        d._total(t["fund"], t["kind"], -amount)
+        if t["kind"] == "transfer":
+            d._total(t["counterparty"], "transfer_in", -amount)
+        d._post(index, postings_for("correction", {}, target_lines.get(corrected, [])))
+    # Sorting is stable: an entry's lines keep their order.
+    return sorted(money, key=_index), sorted(lines + d.lines, key=_index)
+
+
+def _index(row: tuple[Any, ...]) -> int:
+    return row[0]
+
+
+def _by_index(rows: Any, many: bool = False) -> dict[int, Any]:
+    found: dict[int, Any] = {}
+    for r in rows:
+        if many:
+            found.setdefault(r[0], []).append(tuple(r[1:]))
+        else:
+            found[r[0]] = tuple(r[1:])
+    return found
 
 
 def merge_sums(into: dict[tuple[str, str], int], part: dict[tuple[str, str], int]) -> None:
@@ -246,7 +298,6 @@ async def check_totals(
     balances: dict[tuple[str, str], int],
     totals: dict[tuple[str, str], int],
     corrected_expected: dict[int, int],
-    corrected_stored: dict[int, int],
 ) -> None:
     """Compare the running totals with the sums over the whole log; raise
     ``ProjectionMismatch`` for the first row (in key order) that differs."""
@@ -255,6 +306,10 @@ async def check_totals(
         raise ProjectionMismatch(
             size, f"projection rows name entry {beyond}, beyond the log's {size} entries"
         )
+    corrected_stored = {
+        r["entry_idx"]: r["corrected_by"]
+        for r in await conn.fetch(Q["verify_corrected_rows"], org_id)
+    }
     first = _first_corrected(corrected_expected, corrected_stored)
     if first is not None:
         raise first

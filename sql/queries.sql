@@ -396,12 +396,17 @@ SELECT count(*) FROM merkle_nodes WHERE org_id = $1 AND ((idx + 1) << level) <= 
 -- name: verify_money_rows
 -- The stored per-entry projection rows of one verification range, in index order
 -- (ledger/derivation.py re-derives each from the entries' bytes).
-SELECT entry_idx, kind, fund, counterparty, currency, amount, reference, corrected_by
+SELECT entry_idx, kind, fund, counterparty, currency::text, amount, reference
 FROM money_entries WHERE org_id = $1 AND entry_idx >= $2 AND entry_idx < $3 ORDER BY entry_idx;
 
 -- name: verify_postings
-SELECT entry_idx, account, currency, amount FROM postings
+SELECT entry_idx, account, currency::text, amount FROM postings
 WHERE org_id = $1 AND entry_idx >= $2 AND entry_idx < $3 ORDER BY entry_idx, line;
+
+-- name: verify_corrected_rows
+-- Every money row marked as corrected (a partial index holds only those, migration 0012).
+SELECT entry_idx, corrected_by FROM money_entries
+WHERE org_id = $1 AND corrected_by IS NOT NULL ORDER BY entry_idx;
 
 -- name: verify_corrections
 SELECT corrected, entry_idx FROM corrections

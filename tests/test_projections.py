@@ -245,3 +245,20 @@ async def test_balanced_lines_forged_by_the_writer_are_named_by_verify(charity, 
         f"postings: entry {note} expected no row, found "
         f"[('donors', 'IDR', -100000000000), ('{FUND}', 'IDR', 100000000000)]"
     )
+
+
+async def test_rows_are_compared_chunk_by_chunk_across_corrections(
+    charity, store, owner, monkeypatch
+):
+    """verify compares projection rows per chunk of entries read (bounded memory); with
+    chunks of 2 entries, a correction and its target fall in different chunks."""
+    import ledger.verify
+
+    monkeypatch.setattr(ledger.verify, "FETCH_ROWS", 2)
+    log = await money_log(charity)
+    await assert_log_verifies(store)
+    k = log["reversed"]
+    await tamper(owner, "UPDATE postings SET amount = -amount WHERE entry_idx = $1", k)
+    report = await the_report(store)
+    assert report.first_bad_index == k
+    assert report.reason.startswith(f"postings: entry {k} expected [('donors', 'IDR', -999), ")

@@ -129,6 +129,10 @@ CREATE TRIGGER money_entries_derived_only BEFORE UPDATE OR DELETE ON money_entri
 CREATE TRIGGER money_entries_no_truncate BEFORE TRUNCATE ON money_entries
     FOR EACH STATEMENT EXECUTE FUNCTION refuse_change();
 
+-- ledger verify reads every corrected row at once: only those rows are in this index.
+CREATE INDEX money_entries_corrected ON money_entries (org_id, entry_idx)
+    WHERE corrected_by IS NOT NULL;
+
 REVOKE INSERT, UPDATE, DELETE, TRUNCATE ON balances, fund_totals FROM ledger_writer;
 REVOKE UPDATE (corrected_by) ON money_entries FROM ledger_writer;
 REVOKE UPDATE, DELETE, TRUNCATE ON money_entries, postings, corrections, funds,
