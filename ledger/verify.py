@@ -21,10 +21,10 @@ The first failure is reported with the first bad index and the reason. Where the
 allows, the index is the entry that was changed, not the first check that noticed: a broken
 link at entry i whose own bytes still name the old predecessor means entry i - 1 was
 rewritten (its hashes recomputed); a checkpoint root that no longer matches names the first
-entry after the last checkpoint that still does. README "What verify can name" says what
-the stored evidence cannot narrow down. A tail deleted from
-the log together with its checkpoints cannot be seen here: that is what receipts, statements
-and witnesses are for (pass them in ``external`` checkpoints).
+entry after the last checkpoint that still does. README ("What ``ledger verify`` checks,
+and what it can name") says what the stored evidence cannot narrow down. A tail deleted
+from the log together with its checkpoints cannot be seen here: that is what receipts,
+statements and witnesses are for (pass them in ``external`` checkpoints).
 
 How it is fast: the log is cut into ranges of ``2**RANGE_LEVEL`` entries, aligned so that
 every Merkle node of level ``<= RANGE_LEVEL`` lies inside one range. Each range is verified
@@ -577,14 +577,19 @@ async def _join(
             if expected != root:
                 # One root commits to all `at` leaves at once: the rewritten entry lies after
                 # the last matching checkpoint, and nothing stored narrows it further when
-                # the nodes and the head were rewritten too (README "What verify can name").
+                # the nodes and the head were rewritten too (README, "what it can name").
                 first = vouched[0]
+                held = (
+                    f"the checkpoint at size {first} still matches"
+                    if first
+                    else "no earlier checkpoint matches"
+                )
                 raise _Bad(
                     first,
                     f"the log does not extend its checkpoint at size {at} ({what}): "
                     f"expected root {_b64(expected)}, recomputed {_b64(root)}; an entry "
-                    f"in {first}..{at - 1} was rewritten (the checkpoint at size {first} "
-                    "still matches), together with the Merkle nodes and the head",
+                    f"in {first}..{at - 1} was rewritten ({held}), and the stored Merkle "
+                    "nodes with it",
                 )
             state["checked"] += 1
         vouched[0] = max(vouched[0], at)
