@@ -60,11 +60,7 @@ class _MoneyBody(msgspec.Struct):
     reference: str | None = None
 
 
-class _MoneyEntry(msgspec.Struct):
-    body: _MoneyBody
-
-
-_decode_money = msgspec.json.Decoder(_MoneyEntry).decode
+_decode_money = msgspec.json.Decoder(_MoneyBody).decode
 _MONEY = frozenset({"donation", "disbursement", "transfer", "fee"})
 
 
@@ -105,14 +101,19 @@ class RangeDerivation:
     """An entry whose bytes do not give valid rows (first one)."""
     pending_from: int = 0
     """First entry whose rows are derived but not yet compared with the stored ones."""
+    moved: dict[tuple[str, str, str | None, str], int] = field(default_factory=dict)
+    """Amounts per (kind, fund, counterparty, currency) not yet added to the sums."""
+    shapes: dict[tuple[str, str, str | None, str], list[Line]] = field(default_factory=dict)
+    """The posting lines of one minor unit per (kind, fund, counterparty, currency)."""
 
-    def add(self, index: int, kind: str, document: bytes) -> None:
-        """Derive entry ``index``'s rows (``kind`` in ``PROJECTED_KINDS``)."""
+    def add(self, index: int, kind: str, body: bytes) -> None:
+        """Derive entry ``index``'s rows (``kind`` in ``PROJECTED_KINDS``) from the bytes
+        of its ``body`` member."""
         try:
             if kind in _MONEY:
-                self._add_money(index, kind, _decode_money(document).body)
+                self._add_money(index, kind, _decode_money(body))
             else:
-                self._add(index, kind, _decode(document)["body"])
+                self._add(index, kind, _decode(body))
         except (msgspec.ValidationError, msgspec.DecodeError, KeyError, TypeError) as exc:
             if self.bad_entry is None:
                 self.bad_entry = (index, f"entry {index} ({kind}) has no valid body: {exc!r}")
@@ -146,12 +147,28 @@ class RangeDerivation:
         counterparty = b.beneficiary or b.to_fund
         amount, currency = b.amount, b.currency
         self.money.append((index, kind, fund, counterparty, currency, amount, b.reference))
-        totals = self.totals
-        key = (fund, kind)
-        totals[key] = totals.get(key, 0) + amount
-        if kind == "transfer":
-            self._total(counterparty or "", "transfer_in", amount)
-        self._post(index, postings_for(kind, msgspec.structs.asdict(b)))
+        key = (kind, fund, counterparty, currency)
+        shape = self.shapes.get(key)
+        if shape is None:  # postings_for's lines are (−amount, +amount): a shape per key
+            one = msgspec.structs.replace(b, amount=1)
+            shape = self.shapes[key] = postings_for(kind, msgspec.structs.asdict(one))
+        out = self.lines
+        for account, line_currency, sign in shape:
+            out.append((index, account, line_currency, sign * amount))
+        self.moved[key] = self.moved.get(key, 0) + amount
+
+    def settle(self) -> None:
+        """Add the amounts moved since the last call to the balances and fund totals."""
+        for key, amount in self.moved.items():
+            kind, fund, counterparty, _ = key
+            self._total(fund, kind, amount)
+            if kind == "transfer":
+                self._total(counterparty or "", "transfer_in", amount)
+            for account, currency, sign in self.shapes[key]:
+                self.balances[(account, currency)] = (
+                    self.balances.get((account, currency), 0) + sign * amount
+                )
+        self.moved = {}
 
     def _total(self, fund: str, kind: str, amount: int) -> None:
         self.totals[(fund, kind)] = self.totals.get((fund, kind), 0) + amount
@@ -199,6 +216,7 @@ async def check_range(
     memory stays bounded whatever the log's size)."""
     if d.bad_entry is not None:
         raise ProjectionMismatch(*d.bad_entry)
+    d.settle()
     money_expected, lines_expected = d.money, d.lines
     if d.corrections:
         money_expected, lines_expected = await _with_corrections(conn, org_id, d)

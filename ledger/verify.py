@@ -70,7 +70,7 @@ FETCH_ROWS = 8192
 
 
 class _Header(msgspec.Struct):
-    """The envelope members of an entry's canonical bytes (``body`` is skipped)."""
+    """The envelope members of an entry's canonical bytes (``body`` kept as raw bytes)."""
 
     v: int
     log: str
@@ -78,6 +78,8 @@ class _Header(msgspec.Struct):
     prev: str
     time: str
     kind: str
+    body: msgspec.Raw = msgspec.Raw(b"null")
+    """The body member's bytes, decoded further only for kinds with projection rows."""
 
 
 _decode_header = msgspec.json.Decoder(_Header).decode
@@ -250,7 +252,7 @@ async def _read_range(
                     if row[2] != prev:
                         raise _Bad(i, "prev_hash does not link to the previous entry")
                     if kind_of(row[5]):
-                        derived.add(i, row[5], body)
+                        derived.add(i, row[5], h.body)
                     chained = sha256(b"\x02" + prev + leaf).digest()
                     if chained != row[3]:
                         raise _Bad(i, "entry_hash is not the chain hash of prev_hash and leaf_hash")
