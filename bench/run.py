@@ -548,7 +548,10 @@ async def bench_verify(ctx: Context) -> None:
         f"verify        {result['entries']:,} entries in {result['seconds']:.2f} s: "
         f"{rate:,.0f} entries/s, peak RSS {result['peak_rss_mb']:.1f} MB"
     )
-    ctx.targets.append(Target("verify: entries/s", rate, "entries/s", ">=", 200_000))
+    # Issue 13: >= 150,000 entries/s for the log *and* its projections (a donation log).
+    ctx.targets.append(
+        Target("verify with projections: entries/s", rate, "entries/s", ">=", 150_000)
+    )
     ctx.targets.append(
         Target("verify: peak RSS, verifier + workers", result["peak_rss_mb"], "MB", "<", 200)
     )
