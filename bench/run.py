@@ -8,9 +8,10 @@ migrates it and runs, in this order:
                      ``await appender.append(org, "note", ...)``, N = 1, 16, 64, 256.
 ``append-baseline``  one transaction per entry (``append_batch`` with one intent, head locked
                      FOR UPDATE per entry), N = 1, 16, 64 clients.
-``verify``           builds a 1,000,000-entry log with ``append_batch`` (batches of 5,000)
-                     and checkpoints, then times ``verify_log`` in a separate process that
-                     reports its own peak RSS.
+``verify``           builds a 1,000,000-entry charity log (one fund, then donations) with
+                     ``append_batch`` and the charity policy (batches of 5,000) and
+                     checkpoints, then times ``verify_log`` (log and projections) in a
+                     separate process that reports its own peak RSS.
 ``proofs``           on that log: latency of inclusion and consistency proofs (fetch the
                      nodes + compute), one at a time.
 
@@ -45,6 +46,7 @@ import asyncpg
 
 from ledger import merkle
 from ledger.appender import Appended, Appender, Intent, LogWriter, append_batch
+from ledger.charity import CharityPolicy
 from ledger.database import WRITER_ROLE, create_pool, with_database
 from ledger.migrate import migrate
 from ledger.organizations import create_organization
@@ -329,6 +331,21 @@ async def run_clients(clients: int, duration: float, op: Op) -> dict[str, Any]:
     }
 
 
+BENCH_FUND = {"code": "umum", "name": "Dana umum", "currency": "IDR", "fee_cap_bps": 1000,
+              "minor_units": 2}  # fmt: skip
+
+
+def donation_body(i: int) -> dict[str, Any]:
+    return {
+        "fund": "umum",
+        "amount": 25_000_00 + i % 1000,
+        "currency": "IDR",
+        "received_on": "2026-11-20",
+        "channel": "bank_transfer",
+        "reference": f"TRX-{i:08d}",
+    }
+
+
 def note_body(task: int, i: int) -> dict[str, str]:
     return {"text": f"{TEXT_PAD}{task:03d}-{i:07d}"}
 
@@ -435,11 +452,18 @@ async def build_log(ctx: Context) -> Organization:
     started = time.perf_counter()
     next_checkpoint = plan.checkpoint_every
     checkpoints = 1
+    # A charity's log: one fund, then donations (money rows, two posting lines each, and
+    # the running totals the database moves), so verify re-derives every projection.
+    policy = CharityPolicy()
     while size < plan.log_size:
         count = min(plan.build_batch, plan.log_size - size)
-        intents = [Intent("note", note_body(0, size + k)) for k in range(count)]
+        intents = [
+            Intent("fund.created", BENCH_FUND) if size + k == 1 else
+            Intent("donation", donation_body(size + k))
+            for k in range(count)
+        ]  # fmt: skip
         async with store.connection() as conn, conn.transaction():
-            outcomes = await append_batch(store, conn, org, intents)
+            outcomes = await append_batch(store, conn, org, intents, policy=policy)
         for o in outcomes:
             _check(o)
         size += count
@@ -474,7 +498,10 @@ async def settle_database(db_url: str) -> float:
     started = time.perf_counter()
     conn = await asyncpg.connect(db_url)
     try:
-        await conn.execute("VACUUM (ANALYZE) entries, merkle_nodes, checkpoints, log_heads")
+        await conn.execute(
+            "VACUUM (ANALYZE) entries, merkle_nodes, checkpoints, log_heads, money_entries,"
+            " postings, balances, fund_totals"
+        )
         await conn.execute("CHECKPOINT")
     finally:
         await conn.close()
@@ -521,7 +548,10 @@ async def bench_verify(ctx: Context) -> None:
         f"verify        {result['entries']:,} entries in {result['seconds']:.2f} s: "
         f"{rate:,.0f} entries/s, peak RSS {result['peak_rss_mb']:.1f} MB"
     )
-    ctx.targets.append(Target("verify: entries/s", rate, "entries/s", ">=", 200_000))
+    # Issue 13: >= 150,000 entries/s for the log *and* its projections (a donation log).
+    ctx.targets.append(
+        Target("verify with projections: entries/s", rate, "entries/s", ">=", 150_000)
+    )
     ctx.targets.append(
         Target("verify: peak RSS, verifier + workers", result["peak_rss_mb"], "MB", "<", 200)
     )

@@ -5,8 +5,9 @@
 balances, references, idempotency keys, corrections) cannot change under it: a disbursement
 that would overdraw a fund is refused even when many race, and two identical retries never
 both get in. It refuses single intents without failing the batch. ``after_insert`` writes
-the projections, postings, balances, donor records and idempotency records of the batch in
-the same transaction as its entries.
+the projections, postings, donor records and idempotency records of the batch in the same
+transaction as its entries; the database moves balances and fund totals from those rows
+(migration 0012).
 """
 
 from __future__ import annotations
@@ -380,7 +381,7 @@ class CharityPolicy:
                 await P.insert_evidence(
                     conn, org.id, bytes.fromhex(b["sha256"]), b["content_type"], command.evidence
                 )
-        await P.write_batch(conn, org.id, rows, appended[-1][1].index)
+        await P.write_batch(conn, org.id, rows)
         return responses
 
     async def _project_pipelined(
@@ -390,8 +391,8 @@ class CharityPolicy:
         appended: Sequence[tuple[Intent, Appended]],
     ) -> list[bytes]:
         """``after_insert`` of a large batch without corrections or evidence: the money rows
-        and posting lines of chunk k+1 are made while chunk k's are inserted; what sums over
-        the batch (balances, fund totals) and the rest are written once at the end."""
+        and posting lines of chunk k+1 are made while chunk k's are inserted (the database
+        moves balances and fund totals from each chunk); the rest is written at the end."""
         total = P.BatchRows.empty()
         responses: list[bytes] = []
         times: dict[Any, str] = {}
@@ -408,7 +409,7 @@ class CharityPolicy:
             await insert_rows(conn, "insert_postings", org.id, part.postings)
 
         await pipeline(chunked(appended, PIPELINE_CHUNK), make, insert)
-        await P.write_batch(conn, org.id, total, appended[-1][1].index)
+        await P.write_batch(conn, org.id, total)
         return responses
 
 
@@ -442,11 +443,6 @@ def _project(
             )
         )
     return response
-
-
-def _count(rows: P.BatchRows, fund: str, kind: str, amount: int) -> None:
-    key = (fund, kind)
-    rows.fund_deltas[key] = rows.fund_deltas.get(key, 0) + amount
 
 
 def _rows_for(
@@ -489,9 +485,6 @@ def _rows_for(
         rows.money.append(
             (index, kind, fund, counterparty, b["currency"], b["amount"], b.get("reference"))
         )
-        _count(rows, fund, kind, b["amount"])
-        if kind == "transfer":
-            _count(rows, b["to_fund"], "transfer_in", b["amount"])
         if track:  # known to a correction later in the same batch (a restore may do that)
             targets[index] = P.MoneyRow(
                 index, kind, fund, counterparty, b["currency"], b["amount"], b.get("reference"), None
@@ -499,9 +492,6 @@ def _rows_for(
     elif kind == "correction":
         target = targets[b["corrects"]]
         rows.money.append((index, kind, target.fund, None, target.currency, target.amount, None))
-        _count(rows, target.fund, target.kind, -target.amount)
-        if target.kind == "transfer" and target.counterparty:
-            _count(rows, target.counterparty, "transfer_in", -target.amount)
         rows.corrections.append((b["corrects"], index))
     lines = postings_for(
         kind, b, lines_of.get(b.get("corrects", -1)) if kind == "correction" else None
@@ -510,5 +500,3 @@ def _rows_for(
         lines_of[index] = lines
     for n, line in enumerate(lines):
         rows.postings.append((index, n, line.account, line.currency, line.amount))
-        key = (line.account, line.currency)
-        rows.deltas[key] = rows.deltas.get(key, 0) + line.amount

@@ -2,7 +2,11 @@
 
 The log is the source of truth; these tables are written in the same transaction as the
 entries they derive from (see ``ledger.charity.CharityPolicy``), or hold data that must stay
-out of the public log (donor personal data, API key hashes, evidence bytes).
+out of the public log (donor personal data, API key hashes, evidence bytes). The service
+inserts only per-entry rows (money rows, posting lines, corrections, funds, beneficiary
+versions); the running totals that decisions read (balances, fund totals, corrected_by) are
+written by the database's triggers from those rows (migration 0012), and ``ledger verify``
+re-derives all of them from the entries' canonical bytes.
 """
 
 from __future__ import annotations
@@ -395,39 +399,32 @@ class BatchRows:
     money: list[tuple[int, str, str, str | None, str, int, str | None]]
     corrections: list[tuple[int, int]]
     postings: list[tuple[int, int, str, str, int]]
-    deltas: dict[tuple[str, str], int]
-    fund_deltas: dict[tuple[str, str], int]
     idempotency: list[tuple[str, bytes, int, bytes]]
     donors: list[tuple[int, bytes | None, bytes | None, bytes, str]]
 
     @classmethod
     def empty(cls) -> BatchRows:
-        return cls([], [], [], [], [], {}, {}, [], [])
+        return cls([], [], [], [], [], [], [])
 
     def merge_sums(self, part: BatchRows) -> None:
         """Take ``part``'s rows except money rows and posting lines (funds, beneficiaries,
-        corrections, keys, donors), adding its balance and fund-total deltas to ours."""
+        corrections, keys, donors)."""
         self.funds += part.funds
         self.beneficiaries += part.beneficiaries
         self.corrections += part.corrections
         self.idempotency += part.idempotency
         self.donors += part.donors
-        for key, amount in part.deltas.items():
-            self.deltas[key] = self.deltas.get(key, 0) + amount
-        for key, amount in part.fund_deltas.items():
-            self.fund_deltas[key] = self.fund_deltas.get(key, 0) + amount
 
 
 def _cols(rows: Sequence[tuple], n: int) -> list[list]:
     return [[r[i] for r in rows] for i in range(n)]
 
 
-async def write_batch(
-    conn: asyncpg.Connection, org_id: int, rows: BatchRows, last_idx: int
-) -> None:
+async def write_batch(conn: asyncpg.Connection, org_id: int, rows: BatchRows) -> None:
     """A batch's projections: funds and beneficiary versions first (rare), then one
     ``write_projections`` statement (money rows and lines by COPY when the batch is large),
-    then corrections, which may mark money rows this batch inserted."""
+    then corrections, which may mark money rows this batch inserted. The database's
+    triggers move balances and fund totals from these rows (migration 0012)."""
     if rows.funds:
         await conn.execute(Q["insert_funds"], org_id, *_cols(rows.funds, 7))
     if rows.beneficiaries:
@@ -439,23 +436,17 @@ async def write_batch(
     if len(postings) >= COPY_MIN_ROWS:
         await insert_rows(conn, "insert_postings", org_id, postings)
         postings = []
-    deltas = [(a, c, v) for (a, c), v in sorted(rows.deltas.items()) if v]
-    fund_deltas = [(f, k, v) for (f, k), v in sorted(rows.fund_deltas.items()) if v]
-    if money or postings or deltas or fund_deltas or rows.idempotency or rows.donors:
+    if money or postings or rows.idempotency or rows.donors:
         await conn.execute(
             Q["write_projections"],
             org_id,
             *_cols(money, 7),
             *_cols(postings, 5),
-            *_cols(deltas, 3),
-            last_idx,
-            *_cols(fund_deltas, 3),
             *_cols(rows.idempotency, 4),
             *_cols(rows.donors, 5),
         )
     if rows.corrections:
         await conn.execute(Q["insert_corrections"], org_id, *_cols(rows.corrections, 2))
-        await conn.execute(Q["mark_corrected"], org_id, *_cols(rows.corrections, 2))
 
 
 async def insert_idempotency(

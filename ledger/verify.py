@@ -11,11 +11,20 @@ and checks, entry by entry:
    extra nodes;
 6. every stored checkpoint carries a valid signature by one of the organization's keys and
    its root equals the recomputed root at its size (so the log still extends it);
-7. the head row agrees with the last entry, and no entry lies beyond it.
+7. the head row agrees with the last entry, and no entry lies beyond it;
+8. every projection row (funds, beneficiary versions, money rows, posting lines,
+   corrections) is the one the entry's canonical bytes give, and every running total
+   (balances, fund totals, corrected_by) is the sum over the whole log
+   (``ledger.derivation``).
 
-The first failure is reported with the first bad index and the reason. A tail deleted from
-the log together with its checkpoints cannot be seen here: that is what receipts, statements
-and witnesses are for (pass them in ``external`` checkpoints).
+The first failure is reported with the first bad index and the reason. Where the evidence
+allows, the index is the entry that was changed, not the first check that noticed: a broken
+link at entry i whose own bytes still name the old predecessor means entry i - 1 was
+rewritten (its hashes recomputed); a checkpoint root that no longer matches names the first
+entry after the last checkpoint that still does. README ("What ``ledger verify`` checks,
+and what it can name") says what the stored evidence cannot narrow down. A tail deleted
+from the log together with its checkpoints cannot be seen here: that is what receipts,
+statements and witnesses are for (pass them in ``external`` checkpoints).
 
 How it is fast: the log is cut into ranges of ``2**RANGE_LEVEL`` entries, aligned so that
 every Merkle node of level ``<= RANGE_LEVEL`` lies inside one range. Each range is verified
@@ -44,6 +53,14 @@ from ledger import merkle
 from ledger.canonical import format_time
 from ledger.chain import GENESIS_PREV_HASH
 from ledger.checkpoint import Checkpoint, open_checkpoint
+from ledger.derivation import (
+    PROJECTED_KINDS,
+    ProjectionMismatch,
+    RangeDerivation,
+    check_range,
+    check_totals,
+    merge_sums,
+)
 from ledger.errors import LedgerError, VerificationError
 from ledger.note import ALG_ED25519, Verifier, key_id
 from ledger.storage import Organization, Q, Store, StoredKey
@@ -53,7 +70,7 @@ FETCH_ROWS = 8192
 
 
 class _Header(msgspec.Struct):
-    """The envelope members of an entry's canonical bytes (``body`` is skipped)."""
+    """The envelope members of an entry's canonical bytes (``body`` kept as raw bytes)."""
 
     v: int
     log: str
@@ -61,6 +78,8 @@ class _Header(msgspec.Struct):
     prev: str
     time: str
     kind: str
+    body: msgspec.Raw = msgspec.Raw(b"null")
+    """The body member's bytes, decoded further only for kinds with projection rows."""
 
 
 _decode_header = msgspec.json.Decoder(_Header).decode
@@ -116,6 +135,8 @@ class RangeResult:
     """The first failure inside the range, if any."""
     asked_end: int = 0
     """The end the range was asked to reach (entries may be missing before it)."""
+    derived: RangeDerivation | None = None
+    """The range's running-total sums and corrected_by pairs (its per-entry rows checked)."""
 
 
 def _b64(data: bytes) -> str:
@@ -180,10 +201,15 @@ async def _read_range(
     n = 0  # entries of the range read so far
     last_time = ""
     last_dt = None
+    derived = RangeDerivation(pending_from=start)
+    projected: tuple[int | None, str] | None = None  # the first projection row that differs
+    kind_of = PROJECTED_KINDS.__contains__
     try:
         async with conn.transaction(readonly=True, isolation="repeatable_read"):
             cursor = await conn.cursor(Q["verify_entries"], org_id, start, end)
             while rows := await cursor.fetch(FETCH_ROWS):
+                if projected is None and n:  # the previous chunk's projection rows
+                    projected = await _check_projections(conn, org_id, start + n, derived)
                 for row in rows:
                     i = row[0]
                     if i != start + n:
@@ -204,10 +230,14 @@ async def _read_range(
                         h = _decode_header(body)
                     except msgspec.DecodeError as exc:
                         raise _Bad(i, f"entry bytes are not a valid entry document: {exc}") from exc
-                    if h.index != i or h.log != origin or h.kind != row[5] or h.prev != prev_b64:
-                        raise _Bad(
-                            i, "entry bytes disagree with their row (index, log, kind or prev)"
-                        )
+                    if h.index != i or h.log != origin or h.kind != row[5]:
+                        raise _Bad(i, "entry bytes disagree with their row (index, log or kind)")
+                    if h.prev != prev_b64:
+                        if i > 0 and h.prev == b64encode(row[2]).decode():
+                            # Entry i and its row agree on a predecessor that entry i - 1 no
+                            # longer hashes to: i - 1 was rewritten with its hashes recomputed.
+                            raise _Rewritten(i, h.prev, prev_b64, f"entry {i}")
+                        raise _Bad(i, "entry bytes disagree with their row (prev)")
                     # Entries of one batch share a time: format only when it changes.
                     if row[6] != last_dt:
                         last_dt = row[6]
@@ -221,6 +251,8 @@ async def _read_range(
                         raise _Bad(i, f"entry time {h.time} disagrees with created_at {last_time}")
                     if row[2] != prev:
                         raise _Bad(i, "prev_hash does not link to the previous entry")
+                    if kind_of(row[5]):
+                        derived.add(i, row[5], h.body)
                     chained = sha256(b"\x02" + prev + leaf).digest()
                     if chained != row[3]:
                         raise _Bad(i, "entry_hash is not the chain hash of prev_hash and leaf_hash")
@@ -238,6 +270,9 @@ async def _read_range(
                     n += 1
                     if n in wanted:
                         at_sizes[start + n] = list(stack)
+    except _Rewritten as bad:
+        where = await _attribute_rewrite(conn, org_id, origin, start, bad)
+        return RangeResult(start, start + n, first_prev, prev, stack, at_sizes, where)
     except _Bad as bad:
         return RangeResult(
             start, start + n, first_prev, prev, stack, at_sizes, (bad.index, bad.reason)
@@ -248,8 +283,64 @@ async def _read_range(
         lvl = r["level"]
         if r["n"] != counts[lvl] or r["digest"] != digests[lvl].digest():
             where = await _locate_node(conn, org_id, origin, start, start + n, lvl)
+            last = start + n - 1
+            if where[0] == last - 1 and last % 2 == 1:
+                # The stale pair ends the range: the next entry (or the head) tells whether
+                # its second entry was rewritten, as a broken link does inside a range.
+                row = await conn.fetchrow(Q["successor_commitment"], org_id, last)
+                by = f"entry {last + 1}" if row["next_prev"] is not None else "the log head"
+                committed = row["next_prev"] or row["head_hash"]
+                if committed is not None and committed != prev:
+                    bad = _Rewritten(last + 1, _b64(committed), _b64(prev), by)
+                    where = await _attribute_rewrite(conn, org_id, origin, start, bad)
             return RangeResult(start, start + n, first_prev, prev, stack, at_sizes, where)
-    return RangeResult(start, start + n, first_prev, prev, stack, at_sizes)
+    # The log is sound here, so a projection row that differs is the failure to report.
+    if projected is None:
+        projected = await _check_projections(conn, org_id, start + n, derived)
+    if projected is not None:
+        return RangeResult(start, start + n, first_prev, prev, stack, at_sizes, projected)
+    result = RangeResult(start, start + n, first_prev, prev, stack, at_sizes)
+    result.derived = derived
+    return result
+
+
+async def _check_projections(
+    conn: asyncpg.Connection, org_id: int, end: int, derived: RangeDerivation
+) -> tuple[int | None, str] | None:
+    """The stored projection rows of the entries read since the last call, against what
+    their bytes give; the first difference, kept until the log itself is known sound (a
+    rewritten entry is reported as such, not as the projection rows it no longer gives)."""
+    try:
+        await check_range(conn, org_id, derived.pending_from, end, derived)
+    except ProjectionMismatch as bad:
+        return bad.index, bad.reason
+    derived.pending_from = end
+    return None
+
+
+class _Rewritten(Exception):
+    """Entry ``index`` names a predecessor hash that entry ``index - 1`` no longer has."""
+
+    def __init__(self, index: int, committed: str, recomputed: str, by: str) -> None:
+        super().__init__(index)
+        self.index, self.committed, self.recomputed, self.by = index, committed, recomputed, by
+
+
+async def _attribute_rewrite(
+    conn: asyncpg.Connection, org_id: int, origin: str, start: int, bad: _Rewritten
+) -> tuple[int | None, str]:
+    """Entry ``bad.index - 1`` was rewritten, unless a stored Merkle node shows an earlier
+    rewrite (a suffix re-hashed forward that stops before ``bad.index``): then the first
+    entry of that node."""
+    rewritten = bad.index - 1
+    if rewritten & ~1 > start:  # nodes wholly before the pair that holds the rewritten entry
+        first, reason = await _locate_node(conn, org_id, origin, start, rewritten & ~1, 1)
+        if first is not None:
+            return first, reason
+    return rewritten, (
+        f"entry {rewritten} was rewritten: {bad.by} committed to its entry_hash "
+        f"{bad.committed}, its bytes now hash to {bad.recomputed}"
+    )
 
 
 async def _locate_node(
@@ -439,6 +530,32 @@ async def _verify(
     frontier = await _join(store, org, results, checkpoints, size, state)
     last_hash = results[-1].last_hash if results else GENESIS_PREV_HASH
     await _check_head_and_tail(store, org, size, last_hash, frontier)
+    await _check_running_totals(store, org, results, size)
+
+
+async def _check_running_totals(
+    store: Store, org: Organization, results: list[RangeResult], size: int
+) -> None:
+    """Balances, fund totals and corrected_by against the sums over every range."""
+    balances: dict[tuple[str, str], int] = {}
+    totals: dict[tuple[str, str], int] = {}
+    expected: dict[int, int] = {}
+    for r in results:
+        if r.derived is None:
+            continue
+        merge_sums(balances, r.derived.balances)
+        merge_sums(totals, r.derived.totals)
+        for corrected, by in r.derived.corrected_expected.items():
+            if corrected in expected:
+                raise _Bad(
+                    by, f"entry {corrected} is corrected twice ({expected[corrected]}, {by})"
+                )
+            expected[corrected] = by
+    try:
+        async with store.connection() as conn:
+            await check_totals(conn, org.id, size, balances, totals, expected)
+    except ProjectionMismatch as bad:
+        raise _Bad(bad.index, bad.reason) from bad
 
 
 async def _join(
@@ -455,15 +572,29 @@ async def _join(
     prev = GENESIS_PREV_HASH
     pending = dict(checkpoints)
 
+    vouched = [0]  # the largest size whose checkpoint root matched: entries before it hold
+
     def check_roots(at: int, root: bytes) -> None:
         for expected, what in pending.pop(at, []):
             if expected != root:
+                # One root commits to all `at` leaves at once: the rewritten entry lies after
+                # the last matching checkpoint, and nothing stored narrows it further when
+                # the nodes and the head were rewritten too (README, "what it can name").
+                first = vouched[0]
+                held = (
+                    f"the checkpoint at size {first} still matches"
+                    if first
+                    else "no earlier checkpoint matches"
+                )
                 raise _Bad(
-                    max(at - 1, 0),
+                    first,
                     f"the log does not extend its checkpoint at size {at} ({what}): "
-                    f"expected root {_b64(expected)}, recomputed {_b64(root)}",
+                    f"expected root {_b64(expected)}, recomputed {_b64(root)}; an entry "
+                    f"in {first}..{at - 1} was rewritten ({held}), and the stored Merkle "
+                    "nodes with it",
                 )
             state["checked"] += 1
+        vouched[0] = max(vouched[0], at)
 
     check_roots(0, merkle.EMPTY_ROOT)
     for r in results:

@@ -182,13 +182,9 @@ SELECT $1, m.* FROM unnest($2::bigint[], $3::text[], $4::text[], $5::text[], $6:
 SELECT entry_idx, kind, fund, counterparty, currency, amount, reference, corrected_by
 FROM money_entries WHERE org_id = $1 AND entry_idx = ANY($2::bigint[]);
 
--- name: mark_corrected
-UPDATE money_entries SET corrected_by = c.entry_idx
-FROM unnest($2::bigint[], $3::bigint[]) AS c (corrected, entry_idx)
-WHERE money_entries.org_id = $1 AND money_entries.entry_idx = c.corrected
-  AND money_entries.corrected_by IS NULL;
-
 -- name: insert_corrections
+-- The corrections_apply trigger (migration 0012) marks each corrected money row and takes
+-- it out of its fund's totals.
 INSERT INTO corrections (org_id, corrected, entry_idx)
 SELECT $1, c.* FROM unnest($2::bigint[], $3::bigint[]) AS c (corrected, entry_idx);
 
@@ -217,10 +213,11 @@ SELECT $1, i.* FROM unnest($2::text[], $3::bytea[], $4::smallint[], $5::bytea[])
      AS i (key, request_hash, status, response);
 
 -- name: write_projections
--- What most batches add besides the log, in one round trip: money rows, posting lines, the
--- balances and fund totals they move, Idempotency-Keys and donor records (any may be empty;
--- a large batch sends its money rows and lines by COPY and passes empty arrays here). Each
--- (account, currency) and (fund, kind) appears once, so every upsert touches a row once.
+-- What most batches add besides the log, in one round trip: money rows, posting lines,
+-- Idempotency-Keys and donor records (any may be empty; a large batch sends its money rows
+-- and lines by COPY and passes empty arrays here). The balances and fund totals they move
+-- are written by the database's statement triggers on postings and money_entries
+-- (migration 0012), never by this statement.
 WITH money AS (
     INSERT INTO money_entries (org_id, entry_idx, kind, fund, counterparty, currency, amount, reference)
     SELECT $1, m.* FROM unnest($2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[], $7::bigint[], $8::text[])
@@ -229,27 +226,16 @@ WITH money AS (
     INSERT INTO postings (org_id, entry_idx, line, account, currency, amount)
     SELECT $1, p.* FROM unnest($9::bigint[], $10::smallint[], $11::text[], $12::text[], $13::bigint[])
          AS p (entry_idx, line, account, currency, amount)
-), moved_balances AS (
-    INSERT INTO balances (org_id, account, currency, amount, as_of)
-    SELECT $1, d.account, d.currency, d.amount, $17
-    FROM unnest($14::text[], $15::text[], $16::bigint[]) AS d (account, currency, amount)
-    ON CONFLICT (org_id, account, currency)
-    DO UPDATE SET amount = balances.amount + EXCLUDED.amount, as_of = EXCLUDED.as_of
-), moved_totals AS (
-    INSERT INTO fund_totals (org_id, fund, kind, amount)
-    SELECT $1, t.fund, t.kind, t.amount
-    FROM unnest($18::text[], $19::text[], $20::bigint[]) AS t (fund, kind, amount)
-    ON CONFLICT (org_id, fund, kind) DO UPDATE SET amount = fund_totals.amount + EXCLUDED.amount
 ), keys AS (
     INSERT INTO idempotency_keys (org_id, key, request_hash, status, response)
-    SELECT $1, i.* FROM unnest($21::text[], $22::bytea[], $23::smallint[], $24::bytea[])
+    SELECT $1, i.* FROM unnest($14::text[], $15::bytea[], $16::smallint[], $17::bytea[])
          AS i (key, request_hash, status, response)
 ), donors AS (
     INSERT INTO donor_records (org_id, donation_idx, lookups, salt, personal)
     SELECT $1, d.donation_idx,
            NULLIF(array_remove(ARRAY[d.email_lookup, d.phone_lookup], NULL), '{}'),
            d.salt, d.personal::jsonb
-    FROM unnest($25::bigint[], $26::bytea[], $27::bytea[], $28::bytea[], $29::text[])
+    FROM unnest($18::bigint[], $19::bytea[], $20::bytea[], $21::bytea[], $22::text[])
          AS d (donation_idx, email_lookup, phone_lookup, salt, personal)
 )
 SELECT 1;
@@ -388,6 +374,12 @@ CROSS JOIN LATERAL (
       AND idx < ($3::bigint >> l.level)
 ) d ORDER BY l.level;
 
+-- name: successor_commitment
+-- What the log holds about entry $2's entry_hash besides its own row: the prev_hash of the
+-- entry after it, or the head's head_hash when it is the newest entry.
+SELECT (SELECT prev_hash FROM entries WHERE org_id = $1 AND idx = $2 + 1) AS next_prev,
+       (SELECT head_hash FROM log_heads WHERE org_id = $1 AND size = $2 + 1) AS head_hash;
+
 -- name: nodes_mismatching
 -- The first recomputed node (by the leaf it completes at) whose stored twin is missing or
 -- different: the lowest node over the first rewritten entry (slow path, to locate).
@@ -400,6 +392,45 @@ ORDER BY (w.idx + 1) << w.level, w.level LIMIT 1;
 
 -- name: count_nodes_within
 SELECT count(*) FROM merkle_nodes WHERE org_id = $1 AND ((idx + 1) << level) <= $2;
+
+-- name: verify_money_rows
+-- The stored per-entry projection rows of one verification range, in index order
+-- (ledger/derivation.py re-derives each from the entries' bytes).
+SELECT entry_idx, kind, fund, counterparty, currency::text, amount, reference
+FROM money_entries WHERE org_id = $1 AND entry_idx >= $2 AND entry_idx < $3 ORDER BY entry_idx;
+
+-- name: verify_postings
+SELECT entry_idx, account, currency::text, amount FROM postings
+WHERE org_id = $1 AND entry_idx >= $2 AND entry_idx < $3 ORDER BY entry_idx, line;
+
+-- name: verify_corrected_rows
+-- Every money row marked as corrected (a partial index holds only those, migration 0012).
+SELECT entry_idx, corrected_by FROM money_entries
+WHERE org_id = $1 AND corrected_by IS NOT NULL ORDER BY entry_idx;
+
+-- name: verify_corrections
+SELECT corrected, entry_idx FROM corrections
+WHERE org_id = $1 AND entry_idx >= $2 AND entry_idx < $3;
+
+-- name: verify_funds
+SELECT entry_idx, code, name, currency, earmark::text AS earmark, fee_cap_bps, minor_units
+FROM funds WHERE org_id = $1 AND entry_idx >= $2 AND entry_idx < $3;
+
+-- name: verify_beneficiaries
+SELECT entry_idx, code, version, name, city, province, registration FROM beneficiary_versions
+WHERE org_id = $1 AND entry_idx >= $2 AND entry_idx < $3;
+
+-- name: projection_max_index
+-- The newest entry any per-entry projection row names (each a primary-key or index probe).
+SELECT greatest(
+    (SELECT max(entry_idx) FROM money_entries WHERE org_id = $1),
+    (SELECT max(entry_idx) FROM postings WHERE org_id = $1),
+    (SELECT max(entry_idx) FROM corrections WHERE org_id = $1),
+    (SELECT max(entry_idx) FROM funds WHERE org_id = $1),
+    (SELECT max(entry_idx) FROM beneficiary_versions WHERE org_id = $1));
+
+-- name: all_fund_totals
+SELECT fund, kind, amount FROM fund_totals WHERE org_id = $1 ORDER BY fund, kind;
 
 -- name: max_index
 SELECT max(idx) FROM entries WHERE org_id = $1;

@@ -506,21 +506,7 @@ TAMPERING = {
 }
 
 
-REPORTS_THE_BROKEN_LINK = pytest.mark.xfail(
-    strict=True,
-    reason="product bug in ledger/verify.py: a self-consistent rewrite of entry 7 is reported "
-    "at 8 (the first broken chain link) although the stored nodes and the signed checkpoint "
-    "show that leaf 7 changed",
-)
-
-
-@pytest.mark.parametrize(
-    "case",
-    [
-        pytest.param(c, marks=REPORTS_THE_BROKEN_LINK) if c == "edit-body-rehashed" else c
-        for c in TAMPERING
-    ],
-)
+@pytest.mark.parametrize("case", list(TAMPERING))
 async def test_superuser_tampering_is_reported_by_ledger_verify(
     case: str, db_url, store, settings, kek, owner
 ):

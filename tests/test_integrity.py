@@ -474,30 +474,99 @@ async def rehash_from(owner, store, org, k: int, *, nodes: bool) -> None:
     await tamper(owner, *statements)
 
 
-@pytest.mark.parametrize(("k", "first_bad"), [(4, 4), (5, 4), (10, 10), (11, 10)])
-async def test_rehashed_suffix_is_caught_by_the_merkle_nodes(
-    store, settings, kek, owner, k, first_bad
+async def rewrite_one(owner, store, org, k: int) -> None:
+    """Case (a): entry k's bytes rewritten with that row's own hashes recomputed (its
+    prev_hash kept); nothing else touched."""
+    row = await store.entry(org.id, k)
+    body = encode_entry(
+        origin=org.origin, index=k, prev_hash=row.prev_hash, time=row.created_at,
+        kind=row.kind, body={"text": f"forged {k}"},
+    )  # fmt: skip
+    leaf = merkle.leaf_hash(body)
+    await tamper(
+        owner,
+        (
+            "UPDATE entries SET body = $3, leaf_hash = $4, entry_hash = $5"
+            " WHERE org_id = $1 AND idx = $2",
+            org.id, k, body, leaf, entry_hash(row.prev_hash, leaf),
+        ),
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize("range_level", [17, 2])
+@pytest.mark.parametrize("k", [1, 4, 5, 7, 10, 11])
+async def test_entry_rewritten_with_its_own_hashes_is_named_exactly(
+    store, settings, kek, owner, k, range_level
 ):
-    # 12 entries; the only checkpoint (size 1) predates the rewrite, so the nodes catch it.
-    # Level-0 nodes are the entries' own leaf_hash, rewritten consistently; the smallest
-    # stored node over leaf k is (1, k // 2), covering leaves 2*(k//2) and 2*(k//2)+1. For an
-    # even k that node starts at k; for an odd k it starts at its left sibling k - 1, which
-    # is untouched, but the verifier can only localize the damage to that node's first leaf.
+    """Case (a). The first check that fails is entry k+1's link (or, for the newest entry,
+    the head; for the last entry of a verification range, its Merkle pair), but entry k+1's
+    own bytes still name entry k's old entry_hash: entry k is the one that changed.
+    ``range_level`` 2 puts range boundaries after entries 3, 7 and 11."""
+    org = await new_org(store, settings, kek, notes=11)  # 12 entries, checkpoint at size 1
+    await rewrite_one(owner, store, org, k)
+    report = await verify_log(store, org, range_level=range_level)
+    assert report.ok is False
+    assert report.first_bad_index == k, report
+    assert report.reason.startswith(f"entry {k} was rewritten: ")
+    by = "the log head" if k == 11 else f"entry {k + 1}"
+    assert f"{by} committed to its entry_hash" in report.reason
+
+
+@pytest.mark.parametrize("k", [4, 10])
+async def test_suffix_rehashed_forward_from_an_even_index_is_named_exactly(
+    store, settings, kek, owner, k
+):
+    """Case (b), even k: chain and head rewritten consistently from k, nodes left stale. The
+    smallest stored node over leaf k, (1, k // 2), covers leaves k and k + 1 only."""
     org = await new_org(store, settings, kek, notes=11)
     await rehash_from(owner, store, org, k, nodes=False)
     report = await report_of(store, org)
-    assert report.first_bad_index == first_bad
+    assert report.first_bad_index == k
     assert f"Merkle node (1, {k // 2})" in report.reason
     assert "entries were rewritten" in report.reason
 
 
-async def test_rehashed_entries_and_nodes_are_caught_by_the_checkpoint(store, settings, kek, owner):
-    org = await new_org(store, settings, kek, notes=11)
-    cp = await publish(store, org, kek)
-    await rehash_from(owner, store, org, 5, nodes=True)
-    report = await report_of(store, org)
-    assert report.first_bad_index == cp.size - 1
-    assert f"does not extend its checkpoint at size {cp.size}" in report.reason
+@pytest.mark.parametrize("k", [5, 11])
+async def test_suffix_rehashed_forward_from_an_odd_index_is_named_by_its_pair(
+    store, settings, kek, owner, k
+):
+    """Case (b), odd k: why verify names k - 1 and cannot name k (README, "What verify can
+    name"). Nothing stored remembers leaf k alone: the entry rows from k on were rewritten
+    consistently, and the smallest stored node over leaf k is (1, k // 2) =
+    SHA-256(0x01 || leaf(k-1) || leaf(k)), which says one of the two changed, not which. The
+    proof: a rewrite from k and a rewrite from k - 1 leave the same evidence, and verify
+    says the same about both."""
+    reports = []
+    for start, slug in ((k, "from-k"), (k - 1, "from-k-minus-1")):
+        org = await new_org(store, settings, kek, notes=11, slug=slug)
+        await rehash_from(owner, store, org, start, nodes=False)
+        reports.append(await report_of(store, org))
+    assert [r.first_bad_index for r in reports] == [k - 1, k - 1]
+    assert reports[0].reason == reports[1].reason
+    assert f"Merkle node (1, {k // 2}) covering entries {k - 1}..{k}" in reports[0].reason
+
+
+async def test_rehashed_entries_nodes_and_head_are_named_by_the_checkpoints(
+    store, settings, kek, owner
+):
+    """Case (c): entries, every Merkle node and the head rewritten consistently from entry
+    5. Only the signed checkpoints remember the original, each as one root over all the
+    leaves before it: verify names the first entry after the last checkpoint that still
+    matches (size 4) and gives the range; it cannot name 5 (README, "What verify can name").
+    The proof: a rewrite from 7 leaves the same evidence and gets the same answer."""
+    reports = []
+    for k, slug in ((5, "from-five"), (7, "from-seven")):
+        org = await new_org(store, settings, kek, notes=3, slug=slug)  # 4 entries
+        assert (await publish(store, org, kek)).size == 4
+        await append_notes(store, org, 8)
+        assert (await publish(store, org, kek)).size == 12
+        await rehash_from(owner, store, org, k, nodes=True)
+        report = await report_of(store, org)
+        reports.append(report)
+        assert report.first_bad_index == 4
+        assert "does not extend its checkpoint at size 12" in report.reason
+        assert "an entry in 4..11 was rewritten" in report.reason
+    assert reports[0].reason.split("expected root")[0] == reports[1].reason.split("expected root")[0]
 
 
 # --- 4. the publisher never signs an inconsistent checkpoint ------------------------------

@@ -1,0 +1,264 @@
+"""Projections derived by the database and verified from the log (issue 13, part 3).
+
+1. The service role cannot write the running totals (balances, fund_totals, corrected_by);
+   the owner is refused by a trigger too; only the derivation triggers write them.
+2. Those triggers keep the totals right through donations, disbursements, transfers, fees
+   and corrections (checked by ``ledger verify``, which recomputes them from the bytes).
+3. A superuser edit of any projection, and a row the service role forges, is reported by
+   ``ledger verify`` naming the row, with expected and found values (exit 1).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import pytest
+
+from ledger.verify import verify_all
+from tests.logkit import assert_log_verifies
+
+REPO = Path(__file__).resolve().parents[1]
+FUND = "fund:senyum-2026"
+
+
+async def money_log(charity) -> dict[str, int]:  # type: ignore[no-untyped-def]
+    """A fund with 5,000.00 raised, 2,000.00 paid out, a transfer, a fee and a correction."""
+    await charity.fund()
+    await charity.fund("alpha")
+    await charity.beneficiary()
+    first = await charity.donate(300_000)
+    await charity.donate(200_000)
+    await charity.donate(999)  # reversed below
+    r = await charity.disburse(200_000)
+    assert r.status_code == 201, r.text
+    base = {"currency": "IDR", "amount": 50_000}
+    await charity.ok(
+        "/transfers",
+        {**base, "from_fund": "senyum-2026", "to_fund": "alpha",
+         "transferred_on": "2026-11-02", "reason": "rebalance"},
+    )  # fmt: skip
+    await charity.ok(
+        "/fees",
+        {**base, "amount": 10_000, "fund": "senyum-2026", "charged_on": "2026-11-02",
+         "description": "bank charges"},
+    )  # fmt: skip
+    wrong = first["index"] + 2
+    await charity.ok("/corrections", {"corrects": wrong, "reason": "typed twice"})
+    return {"first_donation": first["index"], "reversed": wrong}
+
+
+async def run_verify(db_url: str, expect_exit: int) -> dict[str, Any]:
+    env = {**os.environ, "DATABASE_URL": db_url, "PYTHONPATH": str(REPO)}
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "ledger", "verify", "--json",
+        cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    )  # fmt: skip
+    out, err = await proc.communicate()
+    assert proc.returncode == expect_exit, (proc.returncode, out.decode(), err.decode())
+    return json.loads(out)
+
+
+async def tamper(owner: asyncpg.Connection, sql: str, *args: Any) -> None:
+    """A superuser with every trigger disabled (replica mode)."""
+    await owner.execute("SET session_replication_role = replica")
+    try:
+        await owner.execute(sql, *args)
+    finally:
+        await owner.execute("SET session_replication_role = DEFAULT")
+
+
+async def the_report(store) -> Any:  # type: ignore[no-untyped-def]
+    [report] = await verify_all(store)
+    assert not report.ok, report
+    return report
+
+
+# --- 1. only the database writes the running totals ---------------------------------------
+
+WRITER_REFUSED = [
+    "UPDATE balances SET amount = amount + 100000000000",
+    "UPDATE fund_totals SET amount = amount + 100000000000",
+    "UPDATE money_entries SET corrected_by = NULL",
+    "UPDATE money_entries SET amount = amount * 2",
+    "DELETE FROM balances",
+    "DELETE FROM fund_totals",
+    "DELETE FROM postings",
+    "DELETE FROM money_entries",
+    "UPDATE postings SET amount = amount * 2",
+    "INSERT INTO balances (org_id, account, currency, amount, as_of)"
+    " SELECT id, 'fund:new', 'IDR', 1, 0 FROM organizations",
+    "INSERT INTO fund_totals (org_id, fund, kind, amount)"
+    " SELECT id, 'new', 'donation', 1 FROM organizations",
+]
+
+
+async def test_writer_role_is_refused_on_every_running_total(charity, store, owner):
+    await money_log(charity)
+    before = await owner.fetch("SELECT * FROM balances ORDER BY account")
+    async with store.connection() as conn:
+        assert await conn.fetchval("SELECT current_user") == "ledger_writer"
+        for sql in WRITER_REFUSED:
+            with pytest.raises(asyncpg.InsufficientPrivilegeError, match="permission denied"):
+                await conn.execute(sql)
+    assert await owner.fetch("SELECT * FROM balances ORDER BY account") == before
+    await assert_log_verifies(store)
+
+
+OWNER_REFUSED = [
+    ("balances", "UPDATE balances SET amount = amount + 100000000000"),
+    ("fund_totals", "UPDATE fund_totals SET amount = amount + 100000000000"),
+    ("money_entries", "UPDATE money_entries SET corrected_by = NULL"),
+    ("balances", "DELETE FROM balances"),
+    ("balances", "INSERT INTO balances (org_id, account, currency, amount, as_of)"
+                 " SELECT id, 'fund:new', 'IDR', 1, 0 FROM organizations"),
+]  # fmt: skip
+
+
+async def test_owner_is_refused_unless_triggers_are_disabled(charity, store, owner):
+    await money_log(charity)
+    assert await owner.fetchval("SELECT rolsuper FROM pg_roles WHERE rolname = current_user")
+    for table, sql in OWNER_REFUSED:
+        with pytest.raises(asyncpg.InsufficientPrivilegeError, match="derived from the log"):
+            await owner.execute(sql)
+        await assert_log_verifies(store)
+        assert table in sql
+
+
+async def test_totals_follow_every_kind_of_money_entry_and_verify(charity, store, owner):
+    await money_log(charity)
+    fund = (await charity.client.get(charity.url("/funds/senyum-2026"))).json()
+    assert fund["raised"] == 500_000  # 999 reversed
+    assert fund["disbursed"] == 200_000
+    assert fund["balance"] == 500_000 - 200_000 - 50_000 - 10_000
+    totals = {
+        (r["fund"], r["kind"]): r["amount"]
+        for r in await owner.fetch("SELECT fund, kind, amount FROM fund_totals")
+    }
+    assert totals == {
+        ("senyum-2026", "donation"): 500_000,
+        ("senyum-2026", "disbursement"): 200_000,
+        ("senyum-2026", "transfer"): 50_000,
+        ("senyum-2026", "fee"): 10_000,
+        ("alpha", "transfer_in"): 50_000,
+    }
+    await assert_log_verifies(store)
+
+
+async def test_unbalanced_posting_lines_are_refused_by_the_database(charity, store, owner):
+    await money_log(charity)
+    note = 0  # log.created: no posting lines
+    async with store.connection() as conn:
+        with pytest.raises(asyncpg.CheckViolationError, match="do not balance"):
+            await conn.execute(
+                "INSERT INTO postings (org_id, entry_idx, line, account, currency, amount)"
+                " SELECT id, $1, 0, $2, 'IDR', 100000000000 FROM organizations",
+                note,
+                FUND,
+            )
+    await assert_log_verifies(store)
+
+
+# --- 2. what ledger verify names -----------------------------------------------------------
+
+
+async def test_superuser_inflated_balance_is_named_by_verify(charity, store, owner, db_url):
+    await money_log(charity)
+    expected = 500_000 - 200_000 - 50_000 - 10_000
+    await tamper(owner, "UPDATE balances SET amount = amount + 1e11 WHERE account = $1", FUND)
+    # The overdraft check reads balances under the head lock: a superuser who switched the
+    # triggers off can mislead it. That is what verify is for: it recomputes the balance.
+    r = await charity.disburse(50_000_000_00)
+    assert r.status_code == 201, r.text
+    report = await run_verify(db_url, expect_exit=1)
+    [log] = report["logs"]
+    assert log["first_bad_index"] is None
+    found = expected + 100_000_000_000 - 50_000_000_00
+    assert log["reason"] == (
+        f"balances: account {FUND} IDR expected {expected - 50_000_000_00} found {found}"
+    )
+
+
+async def test_superuser_inflated_fund_total_is_named_by_verify(charity, store, owner):
+    await money_log(charity)
+    await tamper(
+        owner,
+        "UPDATE fund_totals SET amount = amount + 1e11 WHERE fund = 'senyum-2026'"
+        " AND kind = 'donation'",
+    )
+    fund = (await charity.client.get(charity.url("/funds/senyum-2026"))).json()
+    assert fund["raised"] == 500_000 + 100_000_000_000  # what the page shows...
+    report = await the_report(store)  # ...and what verify says about it
+    assert report.reason == (
+        f"fund_totals: fund senyum-2026 donation expected 500000 found {500_000 + 10**11}"
+    )
+
+
+async def test_superuser_edit_of_a_money_row_is_named_at_its_entry(charity, store, owner):
+    log = await money_log(charity)
+    k = log["first_donation"]
+    await tamper(owner, "UPDATE money_entries SET amount = 3000000 WHERE entry_idx = $1", k)
+    report = await the_report(store)
+    assert report.first_bad_index == k
+    assert report.reason == (
+        f"money_entries: entry {k} expected ('donation', 'senyum-2026', NULL, 'IDR', 300000, "
+        f"{(await owner.fetchval('SELECT reference FROM money_entries WHERE entry_idx = $1', k))!r}"
+        f"), found ('donation', 'senyum-2026', NULL, 'IDR', 3000000, "
+        f"{(await owner.fetchval('SELECT reference FROM money_entries WHERE entry_idx = $1', k))!r})"
+    )
+
+
+async def test_removed_correction_mark_is_named(charity, store, owner):
+    log = await money_log(charity)
+    k = log["reversed"]
+    await tamper(owner, "UPDATE money_entries SET corrected_by = NULL WHERE entry_idx = $1", k)
+    report = await the_report(store)
+    assert report.first_bad_index == k
+    by = await owner.fetchval("SELECT entry_idx FROM corrections WHERE corrected = $1", k)
+    assert report.reason == f"money_entries: entry {k} corrected_by expected {by}, found NULL"
+
+
+async def test_balanced_lines_forged_by_the_writer_are_named_by_verify(charity, store, owner):
+    """The service role may insert per-entry rows (never change them): a balanced pair of
+    lines pinned on a non-money entry passes the database's checks, moves the balance, and is
+    named by verify as rows that entry's bytes do not give."""
+    await money_log(charity)
+    note = 0  # log.created: no money
+    async with store.connection() as conn:
+        await conn.execute(
+            "INSERT INTO postings (org_id, entry_idx, line, account, currency, amount)"
+            " SELECT id, $1, l.line, l.account, 'IDR', l.amount FROM organizations,"
+            " unnest(ARRAY[0, 1]::smallint[], ARRAY['donors', $2], ARRAY[-1e11, 1e11]::bigint[])"
+            " AS l (line, account, amount)",
+            note,
+            FUND,
+        )
+    report = await the_report(store)
+    assert report.first_bad_index == note
+    assert report.reason == (
+        f"postings: entry {note} expected no row, found "
+        f"[('donors', 'IDR', -100000000000), ('{FUND}', 'IDR', 100000000000)]"
+    )
+
+
+async def test_rows_are_compared_chunk_by_chunk_across_corrections(
+    charity, store, owner, monkeypatch
+):
+    """verify compares projection rows per chunk of entries read (bounded memory); with
+    chunks of 2 entries, a correction and its target fall in different chunks."""
+    import ledger.verify
+
+    monkeypatch.setattr(ledger.verify, "FETCH_ROWS", 2)
+    log = await money_log(charity)
+    await assert_log_verifies(store)
+    k = log["reversed"]
+    await tamper(owner, "UPDATE postings SET amount = -amount WHERE entry_idx = $1", k)
+    report = await the_report(store)
+    assert report.first_bad_index == k
+    assert report.reason.startswith(f"postings: entry {k} expected [('donors', 'IDR', -999), ")
