@@ -13,6 +13,7 @@ from __future__ import annotations
 import io
 from typing import TYPE_CHECKING
 
+from reportlab.lib.colors import HexColor
 from reportlab.pdfgen.canvas import Canvas
 
 from reports.attachments import Attachment, embed_attachments
@@ -52,6 +53,11 @@ from reports.page_layout import (
 
 if TYPE_CHECKING:
     from reports.receipt_pdf import ReceiptData
+
+REVERSED = HexColor("#B42318")
+"""Colour of the reversal banner's frame, title and the struck-through amount."""
+REVERSED_BG = HexColor("#FDECEC")
+"""Fill of the reversal banner."""
 
 QR_SIZE = 108.0
 """Side of the verification QR code, in points (about 38 mm)."""
@@ -101,6 +107,9 @@ def draw_receipt(
     flow = PageFlow(canvas, fonts, start_page, end_page)
     flow.begin()
 
+    if data.reversal is not None:  # before anything else: what the receipt now means
+        _draw_reversal_banner(flow, labels, data, lang)
+
     # The amount panel: the one figure a donor looks for first.
     panel_height = 86.0
     draw_panel(canvas, x=MARGIN, top=flow.y, width=CONTENT_WIDTH, height=panel_height)
@@ -111,6 +120,11 @@ def draw_receipt(
     canvas.setFont(fonts.bold, 26)
     amount = format_amount(data.amount, data.currency, data.minor_units, lang)
     canvas.drawString(MARGIN + 18, flow.y - 50, fonts.printable(amount))
+    if data.reversal is not None:  # struck through: it no longer counts
+        canvas.setStrokeColor(REVERSED)
+        canvas.setLineWidth(2)
+        width = canvas.stringWidth(fonts.printable(amount), fonts.bold, 26)
+        canvas.line(MARGIN + 16, flow.y - 41, MARGIN + 20 + width, flow.y - 41)
     canvas.setFillColor(INK)
     canvas.setFont(fonts.regular, 11)
     canvas.drawString(
@@ -160,6 +174,36 @@ def draw_receipt(
     embed_attachments(canvas, attachments)
     canvas.save()
     return buffer.getvalue(), pages
+
+
+def _draw_reversal_banner(
+    flow: PageFlow, labels: dict[str, str], data: ReceiptData, lang: Language
+) -> None:
+    """A red-framed banner: DIBATALKAN / REVERSED, then by which entry, when and why."""
+    canvas, fonts = flow.canvas, flow.fonts
+    reversal = data.reversal
+    assert reversal is not None
+    text = labels["reversed_text"].format(
+        index=reversal.index, day=format_day(reversal.recorded_on, lang), reason=reversal.reason
+    )
+    lines = wrap_text(fonts.printable(text), fonts.regular, 9.5, CONTENT_WIDTH - 32)
+    height = 34 + 12 * len(lines) + 6
+    flow.ensure(height)
+    top = flow.y
+    canvas.setFillColor(REVERSED_BG)
+    canvas.setStrokeColor(REVERSED)
+    canvas.setLineWidth(2)
+    canvas.roundRect(MARGIN, top - height, CONTENT_WIDTH, height, 6, stroke=1, fill=1)
+    canvas.setFillColor(REVERSED)
+    canvas.setFont(fonts.bold, 20)
+    canvas.drawString(MARGIN + 16, top - 25, fonts.printable(labels["reversed_banner"]))
+    canvas.setFillColor(INK)
+    canvas.setFont(fonts.regular, 9.5)
+    y = top - 41
+    for line in lines:
+        canvas.drawString(MARGIN + 16, y, line)
+        y -= 12
+    flow.y -= height + 10
 
 
 def _draw_verification(

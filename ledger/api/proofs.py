@@ -21,10 +21,16 @@ from ledger import receipts, witnessing
 from ledger.api import IndexPath
 from ledger.errors import MalformedError, VerificationError
 from ledger.note import Verifier, parse_vkey
-from ledger.offline import verify_receipt
+from ledger.offline import reversal_text, verify_receipt
 from ledger.services import Services
 from schemas.base import MAX_INT64
-from schemas.proofs import ConsistencyProof, InclusionProof, VerifyRequest, VerifyResult
+from schemas.proofs import (
+    ConsistencyProof,
+    InclusionProof,
+    ReversalFound,
+    VerifyRequest,
+    VerifyResult,
+)
 
 IMMUTABLE = "public, max-age=31536000, immutable"
 TEXT = "text/plain; charset=utf-8"
@@ -144,9 +150,14 @@ async def verify_endpoint(
         raise
     except VerificationError as exc:  # a verdict, not an error of the request
         return VerifyResult(ok=False, detail=str(exc), pinned=pinned)
+    detail = "the entry is in the log at a checkpoint signed by " + ", ".join(proven.signed_by)
+    reversal = proven.reversal
+    if reversal is not None:
+        detail += "; " + reversal_text(reversal)
+    status = "reversed" if reversal else "counts" if proven.reversal_checked else "unknown"
     return VerifyResult(
         ok=True,
-        detail="the entry is in the log at a checkpoint signed by " + ", ".join(proven.signed_by),
+        detail=detail,
         pinned=pinned,
         origin=proven.checkpoint.origin,
         index=proven.index,
@@ -154,4 +165,8 @@ async def verify_endpoint(
         signed_by=list(proven.signed_by),
         donor_opened=proven.donor_opened,
         entry=proven.document,
+        status=status,
+        reversed_by=ReversalFound(index=reversal.index, time=reversal.time, reason=reversal.reason)
+        if reversal
+        else None,
     )
