@@ -97,7 +97,7 @@ LABELS: dict[Language, dict[str, str]] = {
             "lagi dihitung: tanda terima ini tidak dapat dipakai sebagai bukti pemberian."
         ),
         "reversed_row": "dibatalkan oleh #{index} ({day}): {reason}",
-        "reversed_count": "{count} donasi dibatalkan, tidak dihitung dalam total",
+        "reversed_count": "{count} dibatalkan (tidak dihitung)",
         "reversed_section": "Donasi yang dibatalkan (tidak dihitung)",
     },
     "en": {
@@ -157,7 +157,7 @@ LABELS: dict[Language, dict[str, str]] = {
             "no longer counts: this receipt cannot be used as proof of a gift."
         ),
         "reversed_row": "reversed by #{index} ({day}): {reason}",
-        "reversed_count": "{count} reversed donations, not counted in the total",
+        "reversed_count": "{count} reversed (not counted)",
         "reversed_section": "Reversed donations (not counted)",
     },
 }

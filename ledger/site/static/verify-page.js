@@ -128,7 +128,7 @@
   }
 
   function verdict(kind, text) {
-    const mark = kind === "pass" ? "\u2713" : "\u2717";
+    const mark = kind === "pass" ? "\u2713" : kind === "reversed" ? "!" : "\u2717";
     return el("p", { class: "verdict" }, el("span", { class: "verdict-mark", "aria-hidden": "true" }, mark), " ", text);
   }
 
@@ -138,7 +138,7 @@
     const reversal = result.reversal;
     const box = reversal
       ? el("div", { class: "result result-pass result-reversed", "data-verdict": "pass", "data-status": "reversed" },
-          verdict("pass", S.r_pass_reversed))
+          verdict("reversed", S.r_pass_reversed))
       : el("div", { class: "result result-pass", "data-verdict": "pass",
           "data-status": result.reversalChecked ? "counts" : "unknown" }, verdict("pass", S.pass));
     const list = el("dl", { class: "facts" });
