@@ -213,7 +213,7 @@ async def test_receipt_pdf_of_a_reversed_gift_carries_the_banner(
 async def test_annual_receipt_leaves_the_reversed_gift_out_of_the_total(
     charity, store, tmp_path, lang
 ):
-    kept, wrong, correction = await reversed_gift(charity)
+    _kept, wrong, correction = await reversed_gift(charity)
     r = await charity.client.post(
         charity.url("/annual-receipts"),
         headers=auth(charity.keys["auditor"]),
@@ -280,7 +280,7 @@ def gift(ref: str, amount: int = 250_000) -> dict:
 
 
 async def test_a_reversed_reference_may_be_recorded_again_an_unreversed_one_not(charity, store):
-    kept, wrong, correction = await reversed_gift(charity)
+    await reversed_gift(charity)
     # The donation fast path (POST …/donations).
     again = await charity.post("/donations", gift("BCA-0002", 25_000))
     assert again.status_code == 201, again.text
@@ -305,4 +305,37 @@ async def test_a_reversed_reference_may_be_recorded_again_an_unreversed_one_not(
     assert (await charity.post("/donations", gift("BCA-0002", 30_000))).status_code == 201
     fund = (await charity.client.get(charity.url("/funds/senyum-2026"))).json()
     assert fund["raised"] == 25_000_000 + 30_000 + 2 * 5_000 + 100 * 2 + 100 * 149
+    await assert_log_verifies(store)
+
+
+async def test_a_log_with_a_re_recorded_reference_restores_in_one_transaction(
+    charity, store, kek, other_db_url, tmp_path
+):
+    """A restore projects the donation, its correction and the re-recorded donation in one
+    batch: the new row is inserted before the old one is marked corrected, which only a
+    constraint checked at commit (migration 0013) accepts."""
+    from ledger.backup import import_log
+    from ledger.database import WRITER_ROLE, create_pool
+    from ledger.publisher import publish
+    from ledger.storage import Store
+
+    _kept, wrong, _correction = await reversed_gift(charity)
+    again = await charity.post("/donations", gift("BCA-0002", 25_000))
+    assert again.status_code == 201
+    await publish(store, await store.organization(charity.slug), kek)
+    path = tmp_path / "backup.jsonl"
+    path.write_bytes((await charity.client.get(charity.url("/log/export"))).content)
+    other = Store(await create_pool(other_db_url, role=WRITER_ROLE, size=4))
+    try:
+        org, report = await import_log(other, path)
+        assert report.ok, report
+        async with other.connection() as conn:
+            from ledger import projections as P
+
+            rows = await P.money_entries(conn, org.id, [wrong["index"], again.json()["index"]])
+        assert rows[wrong["index"]].corrected_by is not None
+        assert rows[again.json()["index"]].corrected_by is None
+        await assert_log_verifies(other)
+    finally:
+        await other.pool.close()
     await assert_log_verifies(store)
