@@ -91,6 +91,10 @@ LABELS: dict[Language, dict[str, str]] = {
         ),
         "attachments_count": "Lampiran: bukti offline untuk {count} donasi (receipt-<indeks>.tlog-proof)",
         "reversed_banner": "DIBATALKAN",
+        "verify_text_reversed": (
+            "PDF ini membawa lampiran {proof} (tanda terima JSON: bukti offline donasi ini dan "
+            "koreksi yang membatalkannya). Simpan lampiran itu, lalu jalankan:"
+        ),
         "reversed_text": (
             "Donasi ini dibatalkan oleh entri log #{index}, dicatat pada {day}. Alasan: "
             "{reason}. Entri donasi tetap ada di log (log tidak pernah diubah), tetapi tidak "
@@ -151,6 +155,10 @@ LABELS: dict[Language, dict[str, str]] = {
         ),
         "attachments_count": "Attachments: offline proofs for {count} donations (receipt-<index>.tlog-proof)",
         "reversed_banner": "REVERSED",
+        "verify_text_reversed": (
+            "This PDF carries the attachment {proof} (the JSON receipt: offline proofs of this "
+            "donation and of the correction that reversed it). Save the attachment, then run:"
+        ),
         "reversed_text": (
             "This donation was reversed by log entry #{index}, recorded on {day}. Reason: "
             "{reason}. The donation's entry stays in the log (the log never changes), but it "

@@ -86,6 +86,8 @@ def draw_receipt(
         subject=f"{data.origin} #{data.index}",
     )
     proof_name = f"receipt-{data.index}.tlog-proof"
+    if data.reversal is not None and data.receipt_json is not None:
+        proof_name = f"receipt-{data.index}.json"  # the file that proves the reversal too
     footer_lines = [
         labels["signed_by"].format(org=data.org_name),
         labels["attachments"].format(files=", ".join(a.name for a in attachments)),
@@ -213,8 +215,9 @@ def _draw_verification(
     code to the public page on the right, kept together with its heading."""
     canvas, fonts = flow.canvas, flow.fonts
     text_width = CONTENT_WIDTH - QR_SIZE - 24
+    intro = "verify_text_reversed" if proof_name.endswith(".json") else "verify_text"
     before = wrap_text(
-        fonts.printable(labels["verify_text"].format(proof=proof_name)),
+        fonts.printable(labels[intro].format(proof=proof_name)),
         fonts.regular,
         9,
         text_width,

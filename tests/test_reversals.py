@@ -198,6 +198,8 @@ async def test_receipt_pdf_of_a_reversed_gift_carries_the_banner(
     assert banner in text and f"#{correction['index']}" in flat and REASON in flat
     assert "Halaman 1 dari 1" in text or "Page 1 of 1" in text  # still one page
     assert words in text and "Rp 2.500" in text
+    # The printed command names the attachment that proves the reversal as well.
+    assert f"ledger-verify receipt receipt-{wrong['index']}.json" in flat
     attached = read_attachments(r.content)[f"receipt-{wrong['index']}.json"]
     assert json.loads(attached)["reversal_proof"] is not None
     kept_pdf = await charity.client.get(
