@@ -65,3 +65,7 @@ class VerifyResult(Document, frozen=True):
     receipt). None when the receipt does not verify."""
     reversed_by: ReversalFound | None = None
     """The correction that reversed it, when ``status`` is ``reversed``."""
+    reversed_later: ReversalFound | None = None
+    """Not proven by the receipt: this server's log records a correction of the entry that
+    the receipt does not carry (it was issued before the reversal, or is a bare tlog-proof).
+    Fetch a new receipt to have it proven; the gift no longer counts."""

@@ -341,3 +341,23 @@ async def test_a_log_with_a_re_recorded_reference_restores_in_one_transaction(
     finally:
         await other.pool.close()
     await assert_log_verifies(store)
+
+
+async def test_verify_service_warns_about_a_reversal_an_old_receipt_does_not_prove(
+    charity, store
+):
+    await charity.fund()
+    gift_entry = await charity.donate(250_000, ref="BCA-0009", donor=DONOR)
+    old = await receipt_of(charity, gift_entry["index"])  # issued before the reversal
+    vkey = await vkey_text(charity)
+    before = (await charity.client.post("/v1/verify", json={"receipt": old, "vkeys": [vkey]})).json()
+    assert before["status"] == "counts" and before["reversed_later"] is None
+    correction = await charity.ok(
+        "/corrections", {"corrects": gift_entry["index"], "reason": REASON}
+    )
+    after = (await charity.client.post("/v1/verify", json={"receipt": old, "vkeys": [vkey]})).json()
+    assert after["ok"] is True and after["status"] == "counts"  # what the receipt proves
+    assert after["reversed_later"]["index"] == correction["index"]
+    assert after["reversed_later"]["reason"] == REASON
+    assert "fetch a new receipt" in after["detail"]
+    await assert_log_verifies(store)

@@ -19,9 +19,11 @@ from litestar.response import Stream
 
 from ledger import receipts, witnessing
 from ledger.api import IndexPath
-from ledger.errors import MalformedError, VerificationError
+from ledger.canonical import format_time
+from ledger.errors import MalformedError, NotFoundError, VerificationError
 from ledger.note import Verifier, parse_vkey
-from ledger.offline import reversal_text, verify_receipt
+from ledger.offline import EntryProven, reversal_text, verify_receipt
+from ledger.reversals import reversal_of
 from ledger.services import Services
 from schemas.base import MAX_INT64
 from schemas.proofs import (
@@ -155,6 +157,13 @@ async def verify_endpoint(
     if reversal is not None:
         detail += "; " + reversal_text(reversal)
     status = "reversed" if reversal else "counts" if proven.reversal_checked else "unknown"
+    later = None if reversal else await _reversal_here(services, proven)
+    if later is not None:
+        detail += (
+            f"; this server's log records that entry {later.index} reversed it on "
+            f"{later.time[:10]} ({later.reason}), which the receipt does not prove: fetch a "
+            "new receipt; the gift no longer counts"
+        )
     return VerifyResult(
         ok=True,
         detail=detail,
@@ -169,4 +178,21 @@ async def verify_endpoint(
         reversed_by=ReversalFound(index=reversal.index, time=reversal.time, reason=reversal.reason)
         if reversal
         else None,
+        reversed_later=later,
     )
+
+
+async def _reversal_here(services: Services, proven: EntryProven) -> ReversalFound | None:
+    """The correction of the proven entry that this server's copy of the same log records, if
+    the log is hosted here (same origin) and has one."""
+    slug = proven.checkpoint.origin.rsplit("/", 1)[-1]
+    try:
+        org = await services.organization(slug)
+    except NotFoundError:
+        return None
+    if org.origin != proven.checkpoint.origin:
+        return None
+    found = await reversal_of(services.reader, org.id, proven.index)
+    if found is None:
+        return None
+    return ReversalFound(index=found.index, time=format_time(found.recorded_at), reason=found.reason)
