@@ -268,7 +268,11 @@ def _check(state: _State, c: Command) -> None:
     elif kind == "donation":
         _fund(state, b["fund"], b["currency"])
         if b["reference"] in state.references:
-            raise ConflictError(f"a donation with reference {b['reference']!r} is already recorded")
+            raise ConflictError(
+                f"a donation with reference {b['reference']!r} is already recorded and not "
+                "reversed; to record it again with another amount, first reverse it "
+                '(POST …/corrections {"corrects": <its index>, "reason": "…"})'
+            )
         state.references.add(b["reference"])
         state.count(b["fund"], "donation", b["amount"])
     elif kind == "disbursement":
@@ -317,6 +321,8 @@ def _check(state: _State, c: Command) -> None:
                 code = line.account.removeprefix("fund:")
                 _require_funds(state, code, line.currency, -line.amount, "this correction")
         state.corrected.add(b["corrects"])
+        if target.kind == "donation" and target.reference is not None:
+            state.references.discard(target.reference)  # free again (migration 0013)
         state.count(target.fund, target.kind, -target.amount)
         state.post(reversal)
         return

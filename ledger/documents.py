@@ -27,6 +27,7 @@ from reports.receipt_pdf import (
     AnnualDonation,
     AnnualReceiptData,
     ReceiptData,
+    ReversalNote,
     render_annual_receipt,
     render_receipt,
 )
@@ -105,6 +106,7 @@ async def receipt_pdf(
         tlog_proof=data["tlog_proof"],
         verify_url=f"{verify_base}/orgs/{org.slug}/entries/{index}",
         receipt_json=json.dumps(data, ensure_ascii=False).encode(),
+        reversal=_reversal_note(data),
     )
     signer = await document_signer(store, org, kek)
 
@@ -157,6 +159,7 @@ async def annual_receipt_pdf(
                 index=index,
                 tlog_proof=data["tlog_proof"],
                 receipt_json=json.dumps(data, ensure_ascii=False).encode(),
+                reversal=_reversal_note(data),
             )
         )
     display = found[-1][1]["donor"]["display"]
@@ -184,3 +187,16 @@ async def _funds(store: Store, org: Organization, codes: Iterable[str]) -> dict[
     the log refuses a donation to an unknown fund)."""
     async with store.connection() as conn:
         return await P.funds(conn, org.id, codes)
+
+
+def _reversal_note(receipt: dict) -> ReversalNote | None:
+    """What the PDF prints about the correction that reversed the donation, read from the
+    receipt's own ``reversal_proof`` (the proof the PDF attaches), so page and proof agree."""
+    if receipt.get("reversal_proof") is None:
+        return None
+    document = json.loads(parse_proof(receipt["reversal_proof"]).extra or b"{}")
+    return ReversalNote(
+        index=document["index"],
+        recorded_on=dt.date.fromisoformat(document["time"][:10]),
+        reason=document["body"]["reason"],
+    )

@@ -11,11 +11,15 @@ Receipt (``donation-ledger-receipt/v1``, JSON)::
     {"format": "donation-ledger-receipt/v1",
      "tlog_proof": "<c2sp.org/tlog-proof@v1 text; extra = entry canonical bytes>",
      "fund_proof": "<tlog-proof of the donation's fund.created entry, same checkpoint>",
+     "reversal_proof": "<tlog-proof of the correction that reversed it, same checkpoint>" | null,
      "donor_opening": {"salt": "<base64>", "personal": {...}} | null}
 
 ``fund_proof`` proves the exponent the fund recorded (what the integer amount means); a
 receipt without it (issued before it existed, or a bare tlog-proof) is read with the
-docs/FORMAT.md rule for v1 fund entries: ISO 4217 as of 2026-01-01.
+docs/FORMAT.md rule for v1 fund entries: ISO 4217 as of 2026-01-01. ``reversal_proof``
+proves that a later correction reversed the donation: the receipt still verifies (the gift
+is in the log), and the result says it was reversed, by which entry, when and why, so the
+gift no longer counts.
 
 A bare ``.tlog-proof`` file is accepted too. Exported log (``donation-ledger-export/v1``):
 JSON Lines, a header ``{"format", "origin", "size"}``, then ``{"checkpoint": note}`` lines,
@@ -51,6 +55,24 @@ COMMITMENT_DOMAIN = b"donation-ledger donor v1\x00"
 
 
 @dataclass(frozen=True)
+class ReversalProven:
+    """A correction entry proven in the same log, at the same checkpoint, reversing the entry:
+    the entry is still in the log, but it no longer counts."""
+
+    index: int
+    """Index of the correction entry (later than the reversed one)."""
+    time: str
+    """When the log recorded the correction (the entry's ``time``, RFC 3339 UTC)."""
+    reason: str
+    """The reason the correction gives."""
+
+    @property
+    def day(self) -> str:
+        """The recording date, ``YYYY-MM-DD`` (UTC)."""
+        return self.time[:10]
+
+
+@dataclass(frozen=True)
 class EntryProven:
     """An entry proven to be in the log at a signed checkpoint."""
 
@@ -71,6 +93,12 @@ class EntryProven:
     minor_units: int | None = None
     """Exponent of the amount: what the proven fund entry recorded, else the v1 rule (ISO
     4217 as of 2026-01-01); None for an entry without an amount or an unknown currency."""
+    reversal: ReversalProven | None = None
+    """The correction that reversed this entry, proven under the same checkpoint (None: the
+    receipt proves no reversal; a receipt fetched before one was recorded cannot)."""
+    reversal_checked: bool = False
+    """True when the receipt says whether the entry was reversed up to its checkpoint (it has
+    the ``reversal_proof`` member, null when not reversed)."""
 
 
 @dataclass
@@ -154,6 +182,10 @@ def verify_receipt(
     proven = verify_tlog_proof(str(data.get("tlog_proof", "")), verifiers, policy)
     if data.get("fund_proof") is not None:
         proven = _with_fund(proven, str(data["fund_proof"]), verifiers, policy)
+    if data.get("reversal_proof") is not None:
+        proven = _with_reversal(proven, data["reversal_proof"], verifiers, policy)
+    elif "reversal_proof" in data:
+        proven = replace(proven, reversal_checked=True)
     opening = data.get("donor_opening")
     if opening is None:
         return proven
@@ -201,6 +233,55 @@ def _with_fund(
         proven,
         fund_index=fund.index,
         minor_units=recorded if recorded is not None else _v1_minor_units(body),
+    )
+
+
+def _with_reversal(
+    proven: EntryProven, text: Any, verifiers: Sequence[Verifier], policy: Policy | None
+) -> EntryProven:
+    """The receipt's reversal proof is a ``correction`` entry of the same log, proven under
+    the very checkpoint that proves the donation, later than it, whose ``corrects`` is the
+    donation's index: the donation is in the log but no longer counts."""
+    if not isinstance(text, str):
+        raise MalformedError("expected the receipt's reversal_proof as tlog-proof text")
+    reversal = verify_tlog_proof(text, verifiers, policy)
+    body = reversal.document.get("body") or {}
+    same = (
+        reversal.checkpoint.origin == proven.checkpoint.origin
+        and reversal.checkpoint.size == proven.checkpoint.size
+        and reversal.checkpoint.root == proven.checkpoint.root
+    )
+    if not same:
+        raise VerificationError(
+            f"expected the reversal proof under the donation's checkpoint ({proven.checkpoint.origin} "
+            f"at size {proven.checkpoint.size}); got {reversal.checkpoint.origin} at size "
+            f"{reversal.checkpoint.size}"
+        )
+    corrects = body.get("corrects")
+    if (
+        reversal.document.get("kind") != "correction"
+        or isinstance(corrects, bool)
+        or corrects != proven.index
+        or reversal.index <= proven.index
+    ):
+        raise VerificationError(
+            f"expected the reversal proof to be a later correction entry with corrects "
+            f"{proven.index}; got entry {reversal.index} ({reversal.document.get('kind')}, "
+            f"corrects {corrects!r})"
+        )
+    reason, time = body.get("reason"), reversal.document.get("time")
+    if not isinstance(reason, str) or not isinstance(time, str):
+        raise MalformedError("expected the correction entry's reason and time as text")
+    return replace(
+        proven, reversal=ReversalProven(reversal.index, time, reason), reversal_checked=True
+    )
+
+
+def reversal_text(reversal: ReversalProven) -> str:
+    """What a donor reads about a reversed gift (one line, for people)."""
+    return (
+        f"REVERSED by entry {reversal.index} on {reversal.day} ({reversal.reason}): "
+        "this gift no longer counts"
     )
 
 
@@ -349,6 +430,13 @@ def run(args: argparse.Namespace) -> str:
             )
         if proven.donor_opened:
             lines.append("donor details match the entry's commitment")
+        if proven.reversal is not None:
+            lines.append("status: " + reversal_text(proven.reversal))
+        elif proven.reversal_checked:
+            lines.append(
+                f"status: counts (no reversal recorded up to checkpoint size "
+                f"{proven.checkpoint.size})"
+            )
         if policy is not None:
             vouched = ", ".join(proven.witnesses) or "none (the policy needs none)"
             lines.append(f"witnesses that vouched for this checkpoint: {vouched}")

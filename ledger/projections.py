@@ -22,7 +22,7 @@ import asyncpg
 import msgspec
 
 from ledger.accounts import Line
-from ledger.storage import COPY_MIN_ROWS, Q, insert_rows
+from ledger.storage import COPY_MIN_ROWS, Q, StoredEntry, entry_of_row, insert_rows
 from schemas.money import recorded_minor_units
 
 
@@ -216,6 +216,14 @@ async def money_entries(
 ) -> dict[int, MoneyRow]:
     rows = await conn.fetch(Q["money_entries_at"], org_id, list(indexes))
     return {r["entry_idx"]: _money(r) for r in rows}
+
+
+async def reversals(
+    conn: asyncpg.Connection, org_id: int, indexes: Iterable[int]
+) -> dict[int, StoredEntry]:
+    """The correction entry that reverses each of ``indexes`` that is reversed."""
+    rows = await conn.fetch(Q["reversals_of"], org_id, list(indexes))
+    return {r["corrected"]: entry_of_row(r) for r in rows}
 
 
 async def postings_of(

@@ -19,6 +19,7 @@ from ledger.errors import NotFoundError, RuleError
 from ledger.note import format_vkey
 from ledger.offline import EXPORT_FORMAT, RECEIPT_FORMAT
 from ledger.publisher import publish
+from ledger.reversals import reversal_of
 from ledger.storage import Organization, Store, StoredCheckpoint, StoredEntry
 from ledger.tlogproof import TlogProof, format_proof
 from ledger.witnessing import WQ
@@ -86,15 +87,21 @@ async def tlog_proof(store: Store, org: Organization, kek: bytes, index: int) ->
 
 async def receipt(store: Store, org: Organization, kek: bytes, index: int) -> dict:
     """A donor receipt: the donation's proof, the proof of its fund's ``fund.created`` entry
-    under the same checkpoint (it records the exponent that says what the amount means), and
-    the opening of the donor commitment (if not erased)."""
+    under the same checkpoint (it records the exponent that says what the amount means), the
+    proof of the correction that reversed it if one did (under that same checkpoint, which
+    then covers the correction), and the opening of the donor commitment (if not erased)."""
     async with store.connection() as conn:
-        entry, proof, size = await _tlog_proof(store, org, kek, index, conn)
+        reversal = await reversal_of(store, org.id, index, conn)
+        covers = reversal.index + 1 if reversal is not None else None
+        entry, proof, size = await _tlog_proof(store, org, kek, index, conn, covers)
         if entry.kind != "donation":
             raise NotFoundError(f"entry {index} of {org.slug} is a {entry.kind}, not a donation")
         code = json.loads(entry.body)["body"]["fund"]
         fund = (await P.funds(conn, org.id, [code]))[code]
         _, fund_proof, _ = await _tlog_proof(store, org, kek, fund.entry_idx, conn, size)
+        reversal_proof = None
+        if reversal is not None:
+            _, reversal_proof, _ = await _tlog_proof(store, org, kek, reversal.index, conn, size)
         record = await P.donor_record(conn, org.id, index)
     opening = None
     if record is not None and record[0] is not None:
@@ -104,6 +111,7 @@ async def receipt(store: Store, org: Organization, kek: bytes, index: int) -> di
         "format": RECEIPT_FORMAT,
         "tlog_proof": proof,
         "fund_proof": fund_proof,
+        "reversal_proof": reversal_proof,
         "donor_opening": opening,
     }
 

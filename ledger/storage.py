@@ -175,7 +175,8 @@ def _org(row: asyncpg.Record) -> Organization:
     return Organization(row["id"], row["slug"], row["name"], row["origin"], row["created_at"])
 
 
-def _entry(row: asyncpg.Record) -> StoredEntry:
+def entry_of_row(row: asyncpg.Record) -> StoredEntry:
+    """A ``StoredEntry`` from a row with the columns of ``entry_by_index``."""
     return StoredEntry(
         row["idx"],
         row["kind"],
@@ -396,12 +397,12 @@ class Store:
             row = await conn.fetchrow(Q["entry_by_index"], org_id, index)
         if row is None:
             raise NotFoundError(f"no entry {index} in log {org_id}")
-        return _entry(row)
+        return entry_of_row(row)
 
     async def entries(self, org_id: int, start: int, end: int) -> list[StoredEntry]:
         async with self.connection() as conn:
             rows = await conn.fetch(Q["entries_range"], org_id, start, end)
-        return [_entry(r) for r in rows]
+        return [entry_of_row(r) for r in rows]
 
     async def stream_entries(
         self, org_id: int, chunk: int = 10_000
@@ -410,7 +411,7 @@ class Store:
         async with self.connection() as conn, conn.transaction(readonly=True):
             cursor = await conn.cursor(Q["stream_entries"], org_id)
             while rows := await cursor.fetch(chunk):
-                yield [_entry(r) for r in rows]
+                yield [entry_of_row(r) for r in rows]
 
     # --- checkpoints -------------------------------------------------------------------
 

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from reportlab.lib.colors import HexColor
 from reportlab.pdfgen.canvas import Canvas
 
 from reports.attachments import Attachment, embed_attachments
@@ -48,6 +49,11 @@ from reports.page_layout import (
 
 if TYPE_CHECKING:
     from reports.receipt_pdf import AnnualDonation, AnnualReceiptData
+
+REVERSED = HexColor("#B42318")
+"""Colour of the reversed donations' heading, notes and strike-through."""
+REVERSED_BG = HexColor("#FDECEC")
+"""Fill behind a reversed donation's row."""
 
 ANNUAL_VERIFY_COMMAND = "ledger-verify receipt receipt-<index>.tlog-proof --vkey VKEY"
 """The offline check printed on annual receipts (one run per donation)."""
@@ -147,7 +153,7 @@ def draw_annual_receipt(
     flow.y -= 10
 
     _draw_table_heading(flow, labels)
-    for row_number, donation in enumerate(donations):
+    for row_number, donation in enumerate(d for d in donations if d.reversal is None):
         cells = _row_cells(fonts, donation, data, lang)
         height = _row_height(cells)
         if flow.ensure(height):
@@ -157,6 +163,9 @@ def draw_annual_receipt(
         _draw_table_heading(flow, labels)
     _draw_total_row(flow, data, lang, labels)
     flow.y -= 18
+    reversed_ones = [d for d in donations if d.reversal is not None]
+    if reversed_ones:
+        _draw_reversed(flow, data, reversed_ones, lang, labels)
 
     _draw_closing(flow, data, labels)
     pages = flow.finish()
@@ -180,7 +189,14 @@ def _draw_summary(flow: PageFlow, data: AnnualReceiptData, donor: str, lang: Lan
     canvas.drawString(MARGIN + 18, flow.y - 50, fonts.printable(total))
     canvas.setFillColor(INK)
     canvas.setFont(fonts.regular, 11)
-    canvas.drawString(MARGIN + 18, flow.y - 71, labels["count"].format(count=len(data.donations)))
+    count = labels["count"].format(count=len(data.counted))
+    if data.reversed:
+        count += " · " + labels["reversed_count"].format(count=len(data.reversed))
+    canvas.drawString(
+        MARGIN + 18,
+        flow.y - 71,
+        fit_text(fonts.printable(count), fonts.regular, 11, CONTENT_WIDTH * 0.6 - 30),
+    )
 
     right_x = MARGIN + CONTENT_WIDTH * 0.6
     right_width = CONTENT_WIDTH * 0.4 - 18
@@ -268,10 +284,60 @@ def _draw_total_row(
     canvas.line(MARGIN, flow.y, PAGE_WIDTH - MARGIN, flow.y)
     canvas.setFillColor(INK)
     total = format_amount(data.total, data.currency, data.minor_units, lang)
-    count = labels["count"].format(count=len(data.donations))
+    count = labels["count"].format(count=len(data.counted))
     cells = [[labels["total"]], [count], [""], [""], [fonts.printable(total)]]
     _draw_cells(canvas, fonts.bold, 9.5, flow.y - 2, cells)
     flow.y -= ROW_HEIGHT + 2
+
+
+def _draw_reversed(
+    flow: PageFlow,
+    data: AnnualReceiptData,
+    donations: Sequence[AnnualDonation],
+    lang: Language,
+    labels: dict[str, str],
+) -> None:
+    """The donations a correction reversed, after the total: each row struck through and
+    followed by the reversing entry, its day and reason. None of them is in the total."""
+    canvas, fonts = flow.canvas, flow.fonts
+    flow.ensure(30 + ROW_HEIGHT + LINE_STEP)
+    canvas.setFillColor(REVERSED)
+    canvas.setFont(fonts.bold, 10.5)
+    canvas.drawString(MARGIN, flow.y - 12, fonts.printable(labels["reversed_section"]))
+    flow.y -= 20
+    for donation in donations:
+        reversal = donation.reversal
+        assert reversal is not None
+        cells = _row_cells(fonts, donation, data, lang)
+        note = labels["reversed_row"].format(
+            index=reversal.index,
+            day=format_short_day(reversal.recorded_on, lang),
+            reason=reversal.reason,
+        )
+        note_lines = wrap_text(fonts.printable(note), fonts.regular, 8.5, CONTENT_WIDTH - 12)[:3]
+        height = _row_height(cells) + 11 * len(note_lines) + 4
+        if flow.ensure(height):
+            _draw_table_heading(flow, labels)
+        top = flow.y
+        canvas.setFillColor(REVERSED_BG)
+        canvas.rect(MARGIN, top - height, CONTENT_WIDTH, height, stroke=0, fill=1)
+        canvas.setFillColor(MUTED)
+        _draw_cells(canvas, fonts.regular, BODY_SIZE, top, cells)
+        amount = cells[-1][0]
+        width = canvas.stringWidth(amount, fonts.regular, BODY_SIZE)
+        baseline = top - ROW_HEIGHT / 2 - BODY_SIZE * 0.35
+        canvas.setStrokeColor(REVERSED)
+        canvas.setLineWidth(1)
+        right = PAGE_WIDTH - MARGIN - CELL_PADDING
+        canvas.line(right - width - 1, baseline + 3, right + 1, baseline + 3)
+        canvas.setFillColor(REVERSED)
+        canvas.setFont(fonts.regular, 8.5)
+        y = top - _row_height(cells) - 6
+        for line in note_lines:
+            canvas.drawString(MARGIN + CELL_PADDING, y, line)
+            y -= 11
+        flow.y -= height
+    flow.y -= 18
 
 
 def _draw_cells(canvas: Canvas, font: str, size: float, top: float, cells: list[list[str]]) -> None:

@@ -90,6 +90,19 @@ LABELS: dict[Language, dict[str, str]] = {
             "perintah berikut, dengan VKEY kunci publik log yang diumumkan organisasi:"
         ),
         "attachments_count": "Lampiran: bukti offline untuk {count} donasi (receipt-<indeks>.tlog-proof)",
+        "reversed_banner": "DIBATALKAN",
+        "verify_text_reversed": (
+            "PDF ini membawa lampiran {proof} (tanda terima JSON: bukti offline donasi ini dan "
+            "koreksi yang membatalkannya). Simpan lampiran itu, lalu jalankan:"
+        ),
+        "reversed_text": (
+            "Donasi ini dibatalkan oleh entri log #{index}, dicatat pada {day}. Alasan: "
+            "{reason}. Entri donasi tetap ada di log (log tidak pernah diubah), tetapi tidak "
+            "lagi dihitung: tanda terima ini tidak dapat dipakai sebagai bukti pemberian."
+        ),
+        "reversed_row": "dibatalkan oleh #{index} ({day}): {reason}",
+        "reversed_count": "{count} dibatalkan (tidak dihitung)",
+        "reversed_section": "Donasi yang dibatalkan (tidak dihitung)",
     },
     "en": {
         "title": "Donation Receipt",
@@ -141,6 +154,19 @@ LABELS: dict[Language, dict[str, str]] = {
             "command below, where VKEY is the log public key published by the organization:"
         ),
         "attachments_count": "Attachments: offline proofs for {count} donations (receipt-<index>.tlog-proof)",
+        "reversed_banner": "REVERSED",
+        "verify_text_reversed": (
+            "This PDF carries the attachment {proof} (the JSON receipt: offline proofs of this "
+            "donation and of the correction that reversed it). Save the attachment, then run:"
+        ),
+        "reversed_text": (
+            "This donation was reversed by log entry #{index}, recorded on {day}. Reason: "
+            "{reason}. The donation's entry stays in the log (the log never changes), but it "
+            "no longer counts: this receipt cannot be used as proof of a gift."
+        ),
+        "reversed_row": "reversed by #{index} ({day}): {reason}",
+        "reversed_count": "{count} reversed (not counted)",
+        "reversed_section": "Reversed donations (not counted)",
     },
 }
 """Every sentence a report prints, per language; ``{name}`` marks a value."""

@@ -13,6 +13,7 @@ from __future__ import annotations
 import io
 from typing import TYPE_CHECKING
 
+from reportlab.lib.colors import HexColor
 from reportlab.pdfgen.canvas import Canvas
 
 from reports.attachments import Attachment, embed_attachments
@@ -53,6 +54,11 @@ from reports.page_layout import (
 if TYPE_CHECKING:
     from reports.receipt_pdf import ReceiptData
 
+REVERSED = HexColor("#B42318")
+"""Colour of the reversal banner's frame, title and the struck-through amount."""
+REVERSED_BG = HexColor("#FDECEC")
+"""Fill of the reversal banner."""
+
 QR_SIZE = 108.0
 """Side of the verification QR code, in points (about 38 mm)."""
 
@@ -80,6 +86,8 @@ def draw_receipt(
         subject=f"{data.origin} #{data.index}",
     )
     proof_name = f"receipt-{data.index}.tlog-proof"
+    if data.reversal is not None and data.receipt_json is not None:
+        proof_name = f"receipt-{data.index}.json"  # the file that proves the reversal too
     footer_lines = [
         labels["signed_by"].format(org=data.org_name),
         labels["attachments"].format(files=", ".join(a.name for a in attachments)),
@@ -101,6 +109,9 @@ def draw_receipt(
     flow = PageFlow(canvas, fonts, start_page, end_page)
     flow.begin()
 
+    if data.reversal is not None:  # before anything else: what the receipt now means
+        _draw_reversal_banner(flow, labels, data, lang)
+
     # The amount panel: the one figure a donor looks for first.
     panel_height = 86.0
     draw_panel(canvas, x=MARGIN, top=flow.y, width=CONTENT_WIDTH, height=panel_height)
@@ -111,6 +122,11 @@ def draw_receipt(
     canvas.setFont(fonts.bold, 26)
     amount = format_amount(data.amount, data.currency, data.minor_units, lang)
     canvas.drawString(MARGIN + 18, flow.y - 50, fonts.printable(amount))
+    if data.reversal is not None:  # struck through: it no longer counts
+        canvas.setStrokeColor(REVERSED)
+        canvas.setLineWidth(2)
+        width = canvas.stringWidth(fonts.printable(amount), fonts.bold, 26)
+        canvas.line(MARGIN + 16, flow.y - 41, MARGIN + 20 + width, flow.y - 41)
     canvas.setFillColor(INK)
     canvas.setFont(fonts.regular, 11)
     canvas.drawString(
@@ -162,6 +178,36 @@ def draw_receipt(
     return buffer.getvalue(), pages
 
 
+def _draw_reversal_banner(
+    flow: PageFlow, labels: dict[str, str], data: ReceiptData, lang: Language
+) -> None:
+    """A red-framed banner: DIBATALKAN / REVERSED, then by which entry, when and why."""
+    canvas, fonts = flow.canvas, flow.fonts
+    reversal = data.reversal
+    assert reversal is not None
+    text = labels["reversed_text"].format(
+        index=reversal.index, day=format_day(reversal.recorded_on, lang), reason=reversal.reason
+    )
+    lines = wrap_text(fonts.printable(text), fonts.regular, 9.5, CONTENT_WIDTH - 32)
+    height = 34 + 12 * len(lines) + 6
+    flow.ensure(height)
+    top = flow.y
+    canvas.setFillColor(REVERSED_BG)
+    canvas.setStrokeColor(REVERSED)
+    canvas.setLineWidth(2)
+    canvas.roundRect(MARGIN, top - height, CONTENT_WIDTH, height, 6, stroke=1, fill=1)
+    canvas.setFillColor(REVERSED)
+    canvas.setFont(fonts.bold, 20)
+    canvas.drawString(MARGIN + 16, top - 25, fonts.printable(labels["reversed_banner"]))
+    canvas.setFillColor(INK)
+    canvas.setFont(fonts.regular, 9.5)
+    y = top - 41
+    for line in lines:
+        canvas.drawString(MARGIN + 16, y, line)
+        y -= 12
+    flow.y -= height + 10
+
+
 def _draw_verification(
     flow: PageFlow, labels: dict[str, str], data: ReceiptData, proof_name: str
 ) -> None:
@@ -169,8 +215,9 @@ def _draw_verification(
     code to the public page on the right, kept together with its heading."""
     canvas, fonts = flow.canvas, flow.fonts
     text_width = CONTENT_WIDTH - QR_SIZE - 24
+    intro = "verify_text_reversed" if proof_name.endswith(".json") else "verify_text"
     before = wrap_text(
-        fonts.printable(labels["verify_text"].format(proof=proof_name)),
+        fonts.printable(labels[intro].format(proof=proof_name)),
         fonts.regular,
         9,
         text_width,

@@ -41,6 +41,26 @@ from reports.receipt_layout import draw_receipt
 
 
 @dataclass(frozen=True)
+class ReversalNote:
+    """The correction entry that reversed a donation. A receipt that has one is printed
+    with a DIBATALKAN / REVERSED banner; an annual receipt lists the donation as reversed
+    and leaves it out of the total."""
+
+    index: int
+    """Index of the correction entry in the log (later than the donation's)."""
+
+    recorded_on: dt.date
+    """The day the log recorded the correction."""
+
+    reason: str
+    """The reason the correction gives (public, in the log)."""
+
+    def __post_init__(self) -> None:
+        _check_index(self.index)
+        _check_text("reversal reason", self.reason)
+
+
+@dataclass(frozen=True)
 class ReceiptData:
     """Everything printed on, and attached to, a one-donation receipt.
 
@@ -102,8 +122,16 @@ class ReceiptData:
     receipt_json: bytes | None = None
     """The JSON receipt, attached as ``receipt-<index>.json`` when not None."""
 
+    reversal: ReversalNote | None = None
+    """The correction that reversed this donation, if one did: printed as a banner."""
+
     def __post_init__(self) -> None:
         check_money(self.amount, self.currency, self.minor_units)
+        if self.reversal is not None and self.reversal.index <= self.index:
+            raise ReportDataError(
+                f"expected the reversing entry after the donation {self.index}, "
+                f"got {self.reversal.index}"
+            )
         _check_text("org_name", self.org_name)
         _check_text("origin", self.origin)
         _check_text("tlog_proof", self.tlog_proof)
@@ -151,6 +179,9 @@ class AnnualDonation:
 
     receipt_json: bytes | None = None
     """The JSON receipt, attached as ``receipt-<index>.json`` when not None."""
+
+    reversal: ReversalNote | None = None
+    """The correction that reversed it: listed as reversed, left out of the total."""
 
 
 @dataclass(frozen=True)
@@ -208,9 +239,19 @@ class AnnualReceiptData:
             seen.add(donation.index)
 
     @property
+    def counted(self) -> tuple[AnnualDonation, ...]:
+        """The donations that count: those no correction reversed."""
+        return tuple(d for d in self.donations if d.reversal is None)
+
+    @property
+    def reversed(self) -> tuple[AnnualDonation, ...]:
+        """The donations a correction reversed: listed, never counted."""
+        return tuple(d for d in self.donations if d.reversal is not None)
+
+    @property
     def total(self) -> int:
-        """Sum of the donations, in minor units."""
-        return sum(donation.amount for donation in self.donations)
+        """Sum of the donations that count (reversed ones excluded), in minor units."""
+        return sum(donation.amount for donation in self.counted)
 
 
 def render_receipt(data: ReceiptData, lang: Language, *, now: dt.datetime) -> bytes:
@@ -303,6 +344,7 @@ __all__ = [
     "AnnualDonation",
     "AnnualReceiptData",
     "ReceiptData",
+    "ReversalNote",
     "render_annual_receipt",
     "render_receipt",
 ]

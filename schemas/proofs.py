@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import msgspec
 
@@ -34,8 +34,21 @@ class VerifyRequest(Document, frozen=True):
     """Else: trust the keys this server publishes for that organization."""
 
 
+class ReversalFound(Document, frozen=True):
+    """The correction, proven under the receipt's checkpoint, that reversed the entry."""
+
+    index: int
+    """Index of the correction entry."""
+    time: str
+    """When the log recorded it (the entry's RFC 3339 ``time``)."""
+    reason: str
+    """The reason it gives."""
+
+
 class VerifyResult(Document, frozen=True):
     ok: bool
+    """The receipt verifies: the entry is in the log at a checkpoint signed by a trusted key
+    (true also for a reversed entry: see ``status``)."""
     detail: str
     pinned: bool
     """False when the keys came from this server rather than from the caller."""
@@ -45,3 +58,14 @@ class VerifyResult(Document, frozen=True):
     signed_by: list[str] | None = None
     donor_opened: bool | None = None
     entry: dict[str, Any] | None = None
+    status: Literal["counts", "reversed", "unknown"] | None = None
+    """What the entry means now, as far as the receipt proves: ``reversed`` (a correction
+    reversed it: the gift no longer counts), ``counts`` (the receipt shows no reversal up to
+    its checkpoint), ``unknown`` (the receipt cannot say: a bare tlog-proof or an older
+    receipt). None when the receipt does not verify."""
+    reversed_by: ReversalFound | None = None
+    """The correction that reversed it, when ``status`` is ``reversed``."""
+    reversed_later: ReversalFound | None = None
+    """Not proven by the receipt: this server's log records a correction of the entry that
+    the receipt does not carry (it was issued before the reversal, or is a bare tlog-proof).
+    Fetch a new receipt to have it proven; the gift no longer counts."""

@@ -32,6 +32,17 @@ class OrganizationView(Document, frozen=True):
     """Checkpoint origin of its log."""
 
 
+class ReversalView(Document, frozen=True):
+    """The correction entry that reverses an entry: the reversed entry no longer counts."""
+
+    index: int
+    """Index of the correction entry."""
+    time: datetime
+    """When the log recorded the correction."""
+    reason: str
+    """The reason the correction gives."""
+
+
 class EntryView(Document, frozen=True):
     """A log entry: its canonical bytes (base64) and hashes; anyone can recompute them."""
 
@@ -51,3 +62,6 @@ class EntryView(Document, frozen=True):
     """Base64 chain hash of the previous entry."""
     document: dict[str, Any]
     """The canonical bytes decoded: the entry document (never holds personal data)."""
+    reversed_by: ReversalView | None = None
+    """The correction that reversed this entry, if one did (not part of the signed bytes:
+    the log records it as that later entry, whose ``body.corrects`` is this index)."""

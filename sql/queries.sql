@@ -188,6 +188,14 @@ FROM money_entries WHERE org_id = $1 AND entry_idx = ANY($2::bigint[]);
 INSERT INTO corrections (org_id, corrected, entry_idx)
 SELECT $1, c.* FROM unnest($2::bigint[], $3::bigint[]) AS c (corrected, entry_idx);
 
+-- name: reversals_of
+-- The correction entry that reverses each of these entries (at most one each: corrections'
+-- primary key), with its document, for the views, receipts and documents that must say so.
+SELECT c.corrected, e.idx, e.kind, e.created_at, e.body, e.prev_hash, e.entry_hash, e.leaf_hash
+FROM corrections c
+JOIN entries e ON e.org_id = c.org_id AND e.idx = c.entry_idx
+WHERE c.org_id = $1 AND c.corrected = ANY($2::bigint[]);
+
 -- name: fund_totals
 -- Totals per fund and kind, net of corrections (a corrected entry and its correction cancel).
 SELECT fund, kind, amount FROM fund_totals WHERE org_id = $1 AND fund = ANY($2::text[]);

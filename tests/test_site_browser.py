@@ -454,3 +454,54 @@ def _python_verdict(text: str, keys: str) -> str:
     except VerificationError as exc:
         return type(exc).__name__
     return "pass"
+
+
+# --- reversals ----------------------------------------------------------------------------
+
+
+async def test_a_reversed_gift_is_valid_but_reversed_in_the_browser(browser, site, charity, store):
+    from tests.logkit import assert_log_verifies
+    from tests.test_reversals import REASON, reversed_gift
+
+    kept, wrong, correction = await reversed_gift(charity)
+    keys = (await charity.client.get(charity.url("/log/keys"))).text.strip()
+    for lang, width in (("id", 1280), ("en", 390)):
+        tab = await open_tab(browser, site, width)
+        page = tab.page
+        suffix = "?lang=en" if lang == "en" else ""
+        await tab.goto(f"/orgs/{charity.slug}/entries/{wrong['index']}{suffix}")
+        banner = page.locator(".reversal-banner")
+        assert await banner.is_visible()
+        await banner.locator(f'a[href*="/entries/{correction["index"]}"]').click()
+        await page.wait_for_url(f"**/entries/{correction['index']}{suffix}")
+        await page.locator(f'a[data-corrects="{wrong["index"]}"]').first.click()
+        await page.wait_for_url(f"**/entries/{wrong['index']}{suffix}")
+        await tab.shot(f"entry-reversed-{lang}")
+
+        await tab.goto(f"/verify{suffix}")
+        reversed_result = await verify_in_page(tab, await receipt_of(charity, wrong["index"]), keys)
+        assert reversed_result["verdict"] == "pass", reversed_result
+        status = page.locator("#result [data-status]")
+        assert await status.get_attribute("data-status") == "reversed"
+        expected = "DIBATALKAN" if lang == "id" else "REVERSED"
+        assert expected in reversed_result["text"]
+        assert f"{correction['index']}" in reversed_result["status"]
+        assert REASON in reversed_result["status"]
+        assert ("tidak lagi dihitung" if lang == "id" else "no longer counts") in reversed_result[
+            "status"
+        ]
+        await tab.shot(f"verify-reversed-{lang}")
+
+        kept_result = await verify_in_page(tab, await receipt_of(charity, kept["index"]), keys)
+        assert kept_result["verdict"] == "pass"
+        assert await status.get_attribute("data-status") == "counts"
+        assert expected not in kept_result["text"]
+
+        # A reversal proof of the wrong entry is refused, as by ledger-verify.
+        receipt = json.loads(await receipt_of(charity, wrong["index"]))
+        forged = json.dumps(dict(receipt, reversal_proof=receipt["fund_proof"]))
+        refused = await verify_in_page(tab, forged, keys)
+        assert refused["verdict"] == "fail", refused
+        assert tab.errors == []
+        await page.context.close()
+    await assert_log_verifies(store)

@@ -19,12 +19,20 @@ from litestar.response import Stream
 
 from ledger import receipts, witnessing
 from ledger.api import IndexPath
-from ledger.errors import MalformedError, VerificationError
+from ledger.canonical import format_time
+from ledger.errors import MalformedError, NotFoundError, VerificationError
 from ledger.note import Verifier, parse_vkey
-from ledger.offline import verify_receipt
+from ledger.offline import EntryProven, reversal_text, verify_receipt
+from ledger.reversals import reversal_of
 from ledger.services import Services
 from schemas.base import MAX_INT64
-from schemas.proofs import ConsistencyProof, InclusionProof, VerifyRequest, VerifyResult
+from schemas.proofs import (
+    ConsistencyProof,
+    InclusionProof,
+    ReversalFound,
+    VerifyRequest,
+    VerifyResult,
+)
 
 IMMUTABLE = "public, max-age=31536000, immutable"
 TEXT = "text/plain; charset=utf-8"
@@ -144,9 +152,21 @@ async def verify_endpoint(
         raise
     except VerificationError as exc:  # a verdict, not an error of the request
         return VerifyResult(ok=False, detail=str(exc), pinned=pinned)
+    detail = "the entry is in the log at a checkpoint signed by " + ", ".join(proven.signed_by)
+    reversal = proven.reversal
+    if reversal is not None:
+        detail += "; " + reversal_text(reversal)
+    status = "reversed" if reversal else "counts" if proven.reversal_checked else "unknown"
+    later = None if reversal else await _reversal_here(services, proven)
+    if later is not None:
+        detail += (
+            f"; this server's log records that entry {later.index} reversed it on "
+            f"{later.time[:10]} ({later.reason}), which the receipt does not prove: fetch a "
+            "new receipt; the gift no longer counts"
+        )
     return VerifyResult(
         ok=True,
-        detail="the entry is in the log at a checkpoint signed by " + ", ".join(proven.signed_by),
+        detail=detail,
         pinned=pinned,
         origin=proven.checkpoint.origin,
         index=proven.index,
@@ -154,4 +174,25 @@ async def verify_endpoint(
         signed_by=list(proven.signed_by),
         donor_opened=proven.donor_opened,
         entry=proven.document,
+        status=status,
+        reversed_by=ReversalFound(index=reversal.index, time=reversal.time, reason=reversal.reason)
+        if reversal
+        else None,
+        reversed_later=later,
     )
+
+
+async def _reversal_here(services: Services, proven: EntryProven) -> ReversalFound | None:
+    """The correction of the proven entry that this server's copy of the same log records, if
+    the log is hosted here (same origin) and has one."""
+    slug = proven.checkpoint.origin.rsplit("/", 1)[-1]
+    try:
+        org = await services.organization(slug)
+    except NotFoundError:
+        return None
+    if org.origin != proven.checkpoint.origin:
+        return None
+    found = await reversal_of(services.reader, org.id, proven.index)
+    if found is None:
+        return None
+    return ReversalFound(index=found.index, time=format_time(found.recorded_at), reason=found.reason)

@@ -16,6 +16,7 @@ from ledger import documents, reads, witnessing
 from ledger.api import IndexPath
 from ledger.note import format_vkey
 from ledger.publisher import publish
+from ledger.reversals import Reversal, reversals
 from ledger.services import Services
 from schemas.base import MAX_INT64
 from schemas.charity import BalancesView, BeneficiaryView, FundView
@@ -94,7 +95,8 @@ class PublicLogController(Controller):
         self, services: NamedDependency[Services], slug: FromPath[str], index: IndexPath
     ) -> EntryView:
         org = await services.reader.organization(slug)
-        return _entry_view(await services.reader.entry(org.id, index))
+        found = await reversals(services.reader, org.id, [index])
+        return _entry_view(await services.reader.entry(org.id, index), found.get(index))
 
 
 class PublicCharityController(Controller):
@@ -165,7 +167,8 @@ class PublicCharityController(Controller):
     ) -> Page[EntryView]:
         org = await services.organization(slug)
         rows = await services.reader.entries(org.id, cursor, min(cursor + limit + 1, MAX_INT64))
-        views = [_entry_view(e) for e in rows]
+        found = await reversals(services.reader, org.id, [e.index for e in rows])
+        views = [_entry_view(e, found.get(e.index)) for e in rows]
         return _page(views, limit, lambda v: str(v.index + 1))
 
 
@@ -175,7 +178,7 @@ def _page(items: list, limit: int, cursor_of) -> Page:  # type: ignore[no-untype
     return Page(items=items, has_more=more, next_cursor=cursor_of(items[-1]) if more else None)
 
 
-def _entry_view(e) -> EntryView:  # type: ignore[no-untyped-def]
+def _entry_view(e, reversal: Reversal | None = None) -> EntryView:  # type: ignore[no-untyped-def]
     return EntryView(
         index=e.index,
         kind=e.kind,
@@ -185,4 +188,5 @@ def _entry_view(e) -> EntryView:  # type: ignore[no-untyped-def]
         entry_hash=_b64(e.entry_hash),
         prev_hash=_b64(e.prev_hash),
         document=msgspec.json.decode(e.body),
+        reversed_by=reversal.view() if reversal else None,
     )

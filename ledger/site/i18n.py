@@ -249,6 +249,18 @@ STRINGS: dict[str, tuple[str, str]] = {
     "sum_transfer": ("dari {src} ke {dst}", "from {src} to {dst}"),
     "sum_fee": ("dari {fund}: {description}", "from {fund}: {description}"),
     "sum_correction": ("membatalkan entri {index}: {reason}", "reverses entry {index}: {reason}"),
+    "rev_badge": ("Dibatalkan", "Reversed"),
+    "rev_by": ("dibatalkan oleh", "reversed by"),
+    "rev_on": ("pada {day}", "on {day}"),
+    "rev_title": ("Entri ini dibatalkan", "This entry was reversed"),
+    "rev_note": (
+        "Entri ini tetap ada di log (log tidak pernah diubah), tetapi sebuah koreksi "
+        "membatalkannya: jumlahnya tidak lagi dihitung dalam total mana pun.",
+        "This entry stays in the log (the log never changes), but a correction reversed it: "
+        "its amount no longer counts in any total.",
+    ),
+    "rev_reverses": ("Membatalkan", "Reverses"),
+    "rev_reason": ("Alasan", "Reason"),
     "sum_evidence": ("untuk penyaluran {index}", "for disbursement {index}"),
     "sum_erased": ("{n} catatan", "{n} records"),
     "sum_beneficiary": ("{name}, {city}", "{name}, {city}"),
@@ -317,6 +329,23 @@ STRINGS: dict[str, tuple[str, str]] = {
     "fail": ("Tidak sah", "Not valid"),
     "unusable": ("Tidak dapat dibaca", "Cannot be read"),
     "working": ("Memeriksa…", "Checking…"),
+    "r_pass_reversed": (
+        "Sah, tetapi DIBATALKAN: entri ini tercatat di log, namun sebuah koreksi membatalkannya",
+        "Valid, but REVERSED: this entry is in the log, but a correction reversed it",
+    ),
+    "r_status": ("Status", "Status"),
+    "r_reversed": (
+        "dibatalkan oleh entri {index} pada {day} ({reason}): donasi ini tidak lagi dihitung",
+        "reversed by entry {index} on {day} ({reason}): this gift no longer counts",
+    ),
+    "r_counts": (
+        "dihitung: tidak ada pembatalan hingga checkpoint ukuran {size}",
+        "counts: no reversal up to checkpoint size {size}",
+    ),
+    "r_status_unknown": (
+        "tidak diketahui: berkas ini tidak dapat menunjukkan koreksi yang tercatat kemudian",
+        "unknown: this file cannot show a correction recorded later",
+    ),
     "r_amount": ("Jumlah", "Amount"),
     "r_fund": ("Dana", "Fund"),
     "r_date": ("Tanggal", "Date"),

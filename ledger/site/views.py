@@ -20,6 +20,7 @@ from ledger import reads, receipts, witnessing
 from ledger.errors import NotFoundError
 from ledger.note import SIGNATURE_LINE_PREFIX, format_vkey
 from ledger.publisher import publish
+from ledger.reversals import Reversal, reversal_of, reversals
 from ledger.services import Services
 from ledger.site.display import Money, currency_table
 from ledger.storage import Organization, StoredEntry
@@ -217,6 +218,8 @@ class EntryRow:
     """The entry document's ``body`` (never personal data)."""
     amount: Money | None
     """The money it moves, if any."""
+    reversed_by: Reversal | None = None
+    """The correction that reversed it, if one did (the entry then no longer counts)."""
 
 
 @dataclass(frozen=True)
@@ -272,14 +275,16 @@ class OrgPage:
     beneficiary_names: dict[str, str] = field(default_factory=dict)
 
 
-def entry_row(e: StoredEntry, exponents: Exponents) -> EntryRow:
+def entry_row(
+    e: StoredEntry, exponents: Exponents, reversal: Reversal | None = None
+) -> EntryRow:
     document = json.loads(e.body)
     body = document.get("body") or {}
     amount = None
     if isinstance(body.get("amount"), int) and isinstance(body.get("currency"), str):
         fund = body.get("fund") or body.get("from_fund")
         amount = exponents.money(body["amount"], body["currency"], fund)
-    return EntryRow(e.index, e.kind, e.created_at, body, amount)
+    return EntryRow(e.index, e.kind, e.created_at, body, amount, reversal)
 
 
 async def entries_page(
@@ -289,8 +294,9 @@ async def entries_page(
     end = size if before is None else max(0, min(before, size))
     start = max(0, end - ENTRIES_PER_PAGE)
     rows = await services.reader.entries(org.id, start, end) if end else []
+    found = await reversals(services.reader, org.id, [e.index for e in rows])
     return EntriesPage(
-        [entry_row(e, exponents) for e in reversed(rows)],
+        [entry_row(e, exponents, found.get(e.index)) for e in reversed(rows)],
         end,
         newer=min(end + ENTRIES_PER_PAGE, size) if end < size else None,
         older=start if start > 0 else None,
@@ -394,7 +400,9 @@ async def entry_page(services: Services, slug: str, index: int) -> EntryPage:
 
     return EntryPage(
         org=await _header(services, org),
-        entry=entry_row(stored, Exponents.of(funds)),
+        entry=entry_row(
+            stored, Exponents.of(funds), await reversal_of(services.reader, org.id, index)
+        ),
         document=json.loads(stored.body),
         canonical=stored.body.decode("utf-8"),
         leaf_hash=b64(stored.leaf_hash),

@@ -656,6 +656,8 @@
       signedBy: used.map((v) => v.label),
       donorOpened: null,
       witnesses: witnesses,
+      reversal: null,
+      reversalChecked: false,
     };
   }
 
@@ -681,6 +683,36 @@
     return Object.assign({}, proven, { fundIndex: fund.index, minorUnits: Number.isInteger(recorded) ? recorded : null });
   }
 
+  /* The receipt's reversal proof is a correction entry of the same log, proven under the very
+     checkpoint that proves the donation, later than it, whose `corrects` is the donation's
+     index: the donation is in the log but no longer counts. As ledger.offline._with_reversal. */
+  async function withReversal(proven, text, verifiers, policy) {
+    if (typeof text !== "string") throw new MalformedError("expected the receipt's reversal_proof as tlog-proof text");
+    const reversal = await verifyTlogProof(text, verifiers, policy);
+    const body = isObject(reversal.document.body) ? reversal.document.body : {};
+    const a = proven.checkpoint, b = reversal.checkpoint;
+    if (b.origin !== a.origin || b.size !== a.size || b64encode(b.root) !== b64encode(a.root)) {
+      throw new VerificationError(
+        "expected the reversal proof under the donation's checkpoint (" + a.origin + " at size " + a.size +
+          "); got " + b.origin + " at size " + b.size, "header");
+    }
+    const corrects = body.corrects;
+    if (reversal.document.kind !== "correction" || !Number.isSafeInteger(corrects) ||
+        BigInt(corrects) !== BigInt(proven.index) || reversal.index <= proven.index) {
+      throw new VerificationError(
+        "expected the reversal proof to be a later correction entry with corrects " + proven.index +
+          "; got entry " + reversal.index + " (" + reversal.document.kind + ", corrects " + JSON.stringify(corrects) + ")",
+        "header");
+    }
+    if (typeof body.reason !== "string" || typeof reversal.document.time !== "string") {
+      throw new MalformedError("expected the correction entry's reason and time as text");
+    }
+    return Object.assign({}, proven, {
+      reversal: { index: reversal.index, time: reversal.document.time, reason: body.reason },
+      reversalChecked: true,
+    });
+  }
+
   /* A receipt (JSON) or bare tlog-proof: proven inclusion, and the donor opening if any. */
   async function verifyReceipt(text, verifiers, policy) {
     if (!text.trimStart().startsWith("{")) return verifyTlogProof(text, verifiers, policy);
@@ -697,6 +729,11 @@
     let proven = await verifyTlogProof(data.tlog_proof, verifiers, policy);
     if (data.fund_proof !== null && data.fund_proof !== undefined) {
       proven = await withFund(proven, data.fund_proof, verifiers, policy);
+    }
+    if (data.reversal_proof !== null && data.reversal_proof !== undefined) {
+      proven = await withReversal(proven, data.reversal_proof, verifiers, policy);
+    } else if ("reversal_proof" in data) {
+      proven = Object.assign({}, proven, { reversalChecked: true });
     }
     const opening = data.donor_opening;
     if (opening === null || opening === undefined) return proven;

@@ -128,15 +128,27 @@
   }
 
   function verdict(kind, text) {
-    const mark = kind === "pass" ? "\u2713" : "\u2717";
+    const mark = kind === "pass" ? "\u2713" : kind === "reversed" ? "!" : "\u2717";
     return el("p", { class: "verdict" }, el("span", { class: "verdict-mark", "aria-hidden": "true" }, mark), " ", text);
   }
 
   function showPass(result) {
     const doc = result.document;
     const body = doc.body && typeof doc.body === "object" ? doc.body : {};
-    const box = el("div", { class: "result result-pass", "data-verdict": "pass" }, verdict("pass", S.pass));
+    const reversal = result.reversal;
+    const box = reversal
+      ? el("div", { class: "result result-pass result-reversed", "data-verdict": "pass", "data-status": "reversed" },
+          verdict("reversed", S.r_pass_reversed))
+      : el("div", { class: "result result-pass", "data-verdict": "pass",
+          "data-status": result.reversalChecked ? "counts" : "unknown" }, verdict("pass", S.pass));
     const list = el("dl", { class: "facts" });
+    if (reversal) {
+      const day = formatDay(reversal.time.slice(0, 10));
+      fact(list, S.r_status, el("strong", {}, format(S.r_reversed, { index: reversal.index, day: day, reason: reversal.reason })), "status");
+    } else if (doc.kind === "donation") {
+      fact(list, S.r_status, result.reversalChecked
+        ? format(S.r_counts, { size: result.checkpoint.size }) : S.r_status_unknown, "status");
+    }
     if (Number.isSafeInteger(body.amount) && typeof body.currency === "string") {
       fact(list, S.r_amount, formatAmount(body.amount, body.currency, result.minorUnits), "amount");
     }
