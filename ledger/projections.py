@@ -18,7 +18,8 @@ import asyncpg
 import msgspec
 
 from ledger.accounts import Line
-from ledger.storage import COPY_MIN_ROWS, Q, insert_rows
+from ledger.storage import COPY_MIN_ROWS, Organization, Q, insert_rows
+from ledger.valuedates import Calendar
 from schemas.money import recorded_minor_units
 
 
@@ -166,6 +167,14 @@ def _money(r: asyncpg.Record) -> MoneyRow:
 async def funds(conn: asyncpg.Connection, org_id: int, codes: Iterable[str]) -> dict[str, FundRow]:
     rows = await conn.fetch(Q["funds_by_code"], org_id, list(codes))
     return {r["code"]: _fund(r) for r in rows}
+
+
+async def org_calendar(conn: asyncpg.Connection, org: Organization) -> Calendar:
+    """The calendar the log records (its newest ``org.settings``), or the default one."""
+    row = await conn.fetchrow(Q["org_settings"], org.id)
+    if row is None:
+        return Calendar.default(org.created_at)
+    return Calendar(row["time_zone"], row["books_open"])
 
 
 async def list_funds(

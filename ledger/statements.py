@@ -32,6 +32,7 @@ from ledger import documents
 from ledger import projections as P
 from ledger.appender import Intent, append_batch
 from ledger.charity import CharityPolicy, Command
+from ledger.clock import Clock
 from ledger.errors import ConflictError, LedgerError, NotFoundError, RuleError
 from ledger.publisher import publish
 from ledger.receipts import consistency_proof
@@ -385,7 +386,7 @@ async def issue(
     previous = await replay(services, org, key, digest)
     if previous is not None:
         return previous
-    now = now or dt.datetime.now(dt.UTC)
+    now = now or services.clock()
     check_request(request, now)
     services.inflight.claim(org.id, key)
     try:
@@ -397,7 +398,9 @@ async def issue(
         files = await asyncio.to_thread(render_and_sign, gathered, signer, org, now)
         files["json"] = gathered.json
         body = issued_body(gathered, files)
-        response = await _commit(store, org, gathered.data, body, files, now, key, digest)
+        response = await _commit(
+            store, org, gathered.data, body, files, now, key, digest, services.clock
+        )
     finally:
         services.inflight.release(org.id, key)
     return Reply(201, response)
@@ -412,12 +415,18 @@ async def _commit(
     now: dt.datetime,
     key: str,
     digest: bytes,
+    clock: Clock,
 ) -> bytes:
     names = sorted(files)
     try:
         async with store.connection() as conn, conn.transaction():
             [outcome] = await append_batch(
-                store, conn, org, [Intent(KIND, body, Command(KIND, body))], policy=CharityPolicy()
+                store,
+                conn,
+                org,
+                [Intent(KIND, body, Command(KIND, body))],
+                policy=CharityPolicy(clock),
+                clock=clock,
             )
             if isinstance(outcome, LedgerError):
                 raise outcome

@@ -192,6 +192,10 @@ WHERE money_entries.org_id = $1 AND money_entries.entry_idx = c.corrected
 INSERT INTO corrections (org_id, corrected, entry_idx)
 SELECT $1, c.* FROM unnest($2::bigint[], $3::bigint[]) AS c (corrected, entry_idx);
 
+-- name: org_settings
+-- The organization's calendar (migration 0014): its newest org.settings entry, if any.
+SELECT time_zone, books_open, entry_idx FROM org_settings WHERE org_id = $1;
+
 -- name: fund_totals
 -- Totals per fund and kind, net of corrections (a corrected entry and its correction cancel).
 SELECT fund, kind, amount FROM fund_totals WHERE org_id = $1 AND fund = ANY($2::text[]);
