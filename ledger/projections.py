@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 from uuid import UUID
 
@@ -170,10 +170,13 @@ async def funds(conn: asyncpg.Connection, org_id: int, codes: Iterable[str]) -> 
 
 
 async def org_calendar(conn: asyncpg.Connection, org: Organization) -> Calendar:
-    """The calendar the log records (its newest ``org.settings``), or the default one."""
+    """The calendar the log records (its newest ``org.settings``), or the default one,
+    derived from the time of its ``log.created`` entry."""
     row = await conn.fetchrow(Q["org_settings"], org.id)
     if row is None:
         return Calendar.default(org.created_at)
+    if row["time_zone"] is None:
+        return Calendar.default(row["log_created"])
     return Calendar(row["time_zone"], row["books_open"])
 
 
@@ -206,6 +209,15 @@ async def balances(
 
 async def all_balances(conn: asyncpg.Connection, org_id: int) -> list[tuple[str, str, int]]:
     rows = await conn.fetch(Q["all_balances"], org_id)
+    return [(r["account"], r["currency"], r["amount"]) for r in rows]
+
+
+async def balances_by_value_date(
+    conn: asyncpg.Connection, org_id: int, size: int, before: date
+) -> list[tuple[str, str, int]]:
+    """Sums of the postings of entries below tree size ``size`` whose value date is before
+    ``before`` (migration 0014's value_dates)."""
+    rows = await conn.fetch(Q["balances_by_value_date"], org_id, size, before)
     return [(r["account"], r["currency"], r["amount"]) for r in rows]
 
 

@@ -8,7 +8,7 @@ order and its proofs follow recording.
 
 The calendar is recorded in the log by ``org.settings`` entries (an admin's): the IANA time
 zone and the books-open date. A log with none uses :data:`DEFAULT_TIME_ZONE` and opens its
-books :data:`BOOKS_OPEN_YEARS` years before the log was created (in that zone). A value date
+books :data:`BOOKS_OPEN_YEARS` years before its ``log.created`` entry's date (in that zone). A value date
 is accepted from books-open to one day after today in the organization's zone: later ones
 are typos (9999-12-31), earlier ones belong to books that are not in this ledger.
 """
@@ -78,7 +78,8 @@ class Calendar:
 
     @classmethod
     def default(cls, created_at: dt.datetime) -> Calendar:
-        """The calendar of a log that recorded no ``org.settings``."""
+        """The calendar of a log that recorded no ``org.settings``; ``created_at`` is the
+        time of its ``log.created`` entry (entry 0)."""
         created = created_at.astimezone(ZoneInfo(DEFAULT_TIME_ZONE)).date()
         return cls(DEFAULT_TIME_ZONE, _years_before(created, BOOKS_OPEN_YEARS))
 
