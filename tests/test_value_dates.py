@@ -102,10 +102,14 @@ def csv_reconciles(text: str, fund: str = "senyum-2026") -> None:
     """The CSV's period entry rows sum to closing minus opening; late rows are apart."""
     rows = list(csv.DictReader(io.StringIO(text)))
     opening = sum(
-        int(r["amount"]) for r in rows if r["section"] == "opening_balance" and r["name"] == f"fund:{fund}"
+        int(r["amount"])
+        for r in rows
+        if r["section"] == "opening_balance" and r["name"] == f"fund:{fund}"
     )
     closing = sum(
-        int(r["amount"]) for r in rows if r["section"] == "closing_balance" and r["name"] == f"fund:{fund}"
+        int(r["amount"])
+        for r in rows
+        if r["section"] == "closing_balance" and r["name"] == f"fund:{fund}"
     )
     moved = sum(
         int(r["amount"])
@@ -144,7 +148,9 @@ async def test_a_month_as_a_charity_lives_it(clocked, store: Store, tmp_path: Pa
         "2026-11-20",
         "2026-11-28",
     ]
-    assert all(e["time"].startswith("2026-12-02T03:00") for e in doc["entries"] if e["kind"] == "donation")
+    assert all(
+        e["time"].startswith("2026-12-02T03:00") for e in doc["entries"] if e["kind"] == "donation"
+    )
     assert doc["late_entries"] == []
     assert fund_balance(doc["opening_balances"]) == 0
     assert fund_balance(doc["closing_balances"]) == 20_000_000  # the December gift is not in
@@ -187,6 +193,15 @@ async def test_a_month_as_a_charity_lives_it(clocked, store: Store, tmp_path: Pa
     assert "Entri terlambat untuk periode sebelumnya" in text_id
     assert "Late entries for earlier periods" in text_en
     assert "25/11/26" in text_id and "10/12/26" in text_id  # value date and recording date
+
+    # The site shows both dates: in the entry list and on the entry's page.
+    listing = (await charity.client.get(f"/orgs/{charity.slug}?lang=en")).text
+    assert (
+        "Value date" in listing and '<time datetime="2026-11-25">25 November 2026</time>' in listing
+    )
+    page = (await charity.client.get(f"/orgs/{charity.slug}/entries/{late_index}?lang=id")).text
+    assert "25 November 2026" in page and "received_on" in page
+    assert "2026-12-10T03:00:00" in page  # the recording time, as the entry holds it
 
     # The November statement is never rewritten.
     for what, content in stored.items():
@@ -258,7 +273,9 @@ async def test_value_dates_outside_the_books_are_refused(clocked, store: Store) 
 async def test_time_zone_and_books_open_are_log_entries(clocked, store: Store) -> None:  # type: ignore[no-untyped-def]
     charity, clock = clocked
     await charity.fund()
-    clock.set(at("2026-12-02", 16))  # 23:00 on 2 December in Jakarta, 01:00 on 3 December in Jayapura
+    clock.set(
+        at("2026-12-02", 16)
+    )  # 23:00 on 2 December in Jakarta, 01:00 on 3 December in Jayapura
     assert (await donate(charity, "WIT-EARLY", "2026-12-04")).status_code == 422
     r = await charity.post("/settings", {"time_zone": "Asia/Jayapura"}, role="recorder")
     assert r.status_code == 403, r.text
