@@ -134,10 +134,9 @@ async def _statement_entries(
     """Rows of (idx, kind, created_at, body) as the statement shows them; the entries that
     corrections among them reverse are read once, into ``targets``."""
     decoded = [(r["idx"], r["kind"], r["created_at"], _decode(r["body"])["body"]) for r in rows]
+    corrected = {b["corrects"] for _, kind, _, b in decoded if kind == "correction"}
     missing = sorted(
-        {b["corrects"] for _, kind, _, b in decoded if kind == "correction"}
-        - set(targets)
-        - {index for index, kind, _, _ in decoded if kind in MONEY_BODY_KINDS}
+        corrected.difference(targets, (i for i, k, _, _ in decoded if k in MONEY_BODY_KINDS))
     )
     for first in range(0, len(missing), CHUNK):
         for r in await conn.fetch(Q["statement_entries_at"], org_id, missing[first : first + CHUNK]):
