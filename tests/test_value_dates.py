@@ -318,3 +318,26 @@ async def test_site_and_pdf_print_the_same_period(clocked, store: Store, tmp_pat
         assert label in text, text[:2000]
         assert "Asia/Jakarta" in text
     await assert_log_verifies(store)
+
+
+async def test_only_the_database_writes_calendar_projections(clocked, store: Store) -> None:  # type: ignore[no-untyped-def]
+    """value_dates and org_settings are written by the trigger on entries, never by the
+    service role: a tampered value date cannot move an entry between statements."""
+    import asyncpg
+
+    charity, clock = clocked
+    await charity.fund()
+    clock.set(at("2026-12-02"))
+    index = (await donate(charity, "V-1", "2026-11-20")).json()["index"]
+    async with store.connection() as conn:
+        assert await conn.fetchval(
+            "SELECT value_on FROM value_dates WHERE entry_idx = $1", index
+        ) == dt.date(2026, 11, 20)
+        for sql in (
+            "UPDATE value_dates SET value_on = '2026-12-01'",
+            "INSERT INTO org_settings (org_id, time_zone, books_open, entry_idx) "
+            "VALUES (1, 'UTC', '2000-01-01', 0)",
+        ):
+            with pytest.raises(asyncpg.InsufficientPrivilegeError):
+                await conn.execute(sql)
+    await assert_log_verifies(store)

@@ -33,7 +33,7 @@ COMMENT ON COLUMN value_dates.org_id IS 'The log.';
 COMMENT ON COLUMN value_dates.entry_idx IS 'The money entry.';
 COMMENT ON COLUMN value_dates.value_on IS 'Its value date, a local date of the organization (docs/FORMAT.md section 6): received_on, paid_on, transferred_on, charged_on, or a correction''s effective_on (for a correction written before 0014 without one: its recording date in Asia/Jakarta).';
 
-CREATE FUNCTION entry_value_date(p_org bigint, p_kind text, p_created timestamptz, p_body bytea)
+CREATE FUNCTION entry_value_date(p_kind text, p_created timestamptz, p_body bytea)
 RETURNS date LANGUAGE sql STABLE AS $$
     SELECT CASE p_kind
         WHEN 'donation' THEN (b ->> 'received_on')::date
@@ -41,13 +41,11 @@ RETURNS date LANGUAGE sql STABLE AS $$
         WHEN 'transfer' THEN (b ->> 'transferred_on')::date
         WHEN 'fee' THEN (b ->> 'charged_on')::date
         WHEN 'correction' THEN coalesce(
-            (b ->> 'effective_on')::date,
-            (p_created AT TIME ZONE coalesce(
-                (SELECT s.time_zone FROM org_settings s WHERE s.org_id = p_org), 'Asia/Jakarta'))::date)
+            (b ->> 'effective_on')::date, (p_created AT TIME ZONE 'Asia/Jakarta')::date)
     END
     FROM (SELECT convert_from(p_body, 'UTF8')::jsonb -> 'body' AS b) AS e
 $$;
-COMMENT ON FUNCTION entry_value_date IS 'The value date of a money entry, from its canonical bytes.';
+COMMENT ON FUNCTION entry_value_date IS 'The value date of a money entry, from its canonical bytes (docs/FORMAT.md "Value dates"; a correction without effective_on: its recording date in Asia/Jakarta).';
 
 CREATE FUNCTION entries_project_calendar() RETURNS trigger LANGUAGE plpgsql
 SECURITY DEFINER SET search_path FROM CURRENT AS $$
@@ -64,7 +62,7 @@ BEGIN
             WHERE org_settings.entry_idx < EXCLUDED.entry_idx;
     ELSE
         INSERT INTO value_dates (org_id, entry_idx, value_on)
-        VALUES (NEW.org_id, NEW.idx, entry_value_date(NEW.org_id, NEW.kind, NEW.created_at, NEW.body));
+        VALUES (NEW.org_id, NEW.idx, entry_value_date(NEW.kind, NEW.created_at, NEW.body));
     END IF;
     RETURN NULL;
 END $$;
@@ -75,7 +73,7 @@ CREATE TRIGGER entries_project_calendar AFTER INSERT ON entries FOR EACH ROW
     EXECUTE FUNCTION entries_project_calendar();
 
 INSERT INTO value_dates (org_id, entry_idx, value_on)
-SELECT e.org_id, e.idx, entry_value_date(e.org_id, e.kind, e.created_at, e.body) FROM entries e
+SELECT e.org_id, e.idx, entry_value_date(e.kind, e.created_at, e.body) FROM entries e
 WHERE e.kind IN ('donation', 'disbursement', 'transfer', 'fee', 'correction');
 
 REVOKE ALL ON org_settings, value_dates FROM PUBLIC;
