@@ -22,6 +22,7 @@ from ledger.api.tiles import TilesController
 from ledger.api.writes import OrganizationController
 from ledger.appender import Appender, FaultHook
 from ledger.charity import CharityPolicy
+from ledger.clock import Clock, system_clock
 from ledger.database import READER_ROLE, WRITER_ROLE, connect, create_pool, resolve_url
 from ledger.keys import load_kek
 from ledger.observability import instrument, metrics_endpoint
@@ -54,6 +55,7 @@ def create_app(
     fault: FaultHook | None = None,
     rate_limit: RateLimit | None = None,
     fast_path: bool = True,
+    clock: Clock = system_clock,
 ) -> Litestar:
     """The service. Startup refuses an unmigrated or newer schema (run ``ledger migrate``).
 
@@ -61,6 +63,8 @@ def create_app(
     API keys are rate-limited across all worker processes (``rate_limit``, default generous).
     ``fast_path`` answers ``POST .../donations`` without Litestar's per-request machinery
     (``ledger.api.fastpath``; the same code and answers, off only to compare the two).
+    ``clock`` is where every entry time, value-date window and issue time comes from
+    (``ledger.clock``; tests pass a ``ManualClock``).
     """
     limiter = RateLimiter(rate_limit or RateLimit())
 
@@ -83,7 +87,11 @@ def create_app(
             settings=settings,
             store=store,
             appender=Appender(
-                store, policy=CharityPolicy(), max_batch=settings.max_batch, fault=fault
+                store,
+                policy=CharityPolicy(clock),
+                max_batch=settings.max_batch,
+                fault=fault,
+                clock=clock,
             ),
             kek=load_kek(settings),
             replica=replica,

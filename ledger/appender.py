@@ -21,7 +21,7 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, Protocol
 
 import asyncpg
@@ -29,6 +29,7 @@ import asyncpg
 from ledger import merkle
 from ledger.canonical import canonical_json, entry_bytes, format_time
 from ledger.chain import entry_hash
+from ledger.clock import Clock, system_clock
 from ledger.errors import CanonicalError, ConflictError, DatabaseUnavailableError, LedgerError
 from ledger.observability import observe_append_batch
 from ledger.storage import UNAVAILABLE, UNAVAILABLE_MESSAGE, Head, Organization, Store, StoredEntry
@@ -203,7 +204,7 @@ async def append_batch(
     *,
     policy: BatchPolicy | None = None,
     fault: FaultHook | None = None,
-    clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    clock: Clock = system_clock,
 ) -> list[Appended | LedgerError]:
     """Append ``intents`` inside the caller's open transaction; the caller commits.
 
@@ -290,12 +291,14 @@ class LogWriter:
         policy: BatchPolicy | None = None,
         max_batch: int = 1000,
         fault: FaultHook | None = None,
+        clock: Clock = system_clock,
     ) -> None:
         self.store = store
         self.org = org
         self.policy = policy or NoPolicy()
         self.max_batch = max_batch
         self.fault = fault
+        self.clock = clock
         self._pending: list[Intent] = []
         self._task: asyncio.Task[None] | None = None
         self.batches = 0
@@ -355,7 +358,13 @@ class LogWriter:
     async def _commit(self, batch: list[Intent]) -> list[Appended | LedgerError]:
         async with self.store.connection() as conn, conn.transaction():
             results = await append_batch(
-                self.store, conn, self.org, batch, policy=self.policy, fault=self.fault
+                self.store,
+                conn,
+                self.org,
+                batch,
+                policy=self.policy,
+                fault=self.fault,
+                clock=self.clock,
             )
             # Commit point: the batch's entries, Merkle nodes, new head and the policy's
             # rows become visible together. A crash before it leaves the log as it was;
@@ -376,18 +385,26 @@ class Appender:
         policy: BatchPolicy | None = None,
         max_batch: int = 1000,
         fault: FaultHook | None = None,
+        clock: Clock = system_clock,
     ) -> None:
         self.store = store
         self.policy = policy
         self.max_batch = max_batch
         self.fault = fault
+        self.clock = clock
+        """Where entry times come from (``ledger.clock``); the policy should share it."""
         self.writers: dict[int, LogWriter] = {}
 
     def writer(self, org: Organization) -> LogWriter:
         writer = self.writers.get(org.id)
         if writer is None:
             writer = LogWriter(
-                self.store, org, policy=self.policy, max_batch=self.max_batch, fault=self.fault
+                self.store,
+                org,
+                policy=self.policy,
+                max_batch=self.max_batch,
+                fault=self.fault,
+                clock=self.clock,
             )
             self.writers[org.id] = writer
         return writer

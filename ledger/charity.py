@@ -21,9 +21,11 @@ import asyncpg
 import msgspec
 
 from ledger import projections as P
+from ledger import valuedates
 from ledger.accounts import Line, fund_account, postings_for
 from ledger.appender import PIPELINE_CHUNK, Appended, Intent, chunked, pipeline
 from ledger.canonical import format_time
+from ledger.clock import Clock, system_clock
 from ledger.errors import (
     AlreadyRecorded,
     ConflictError,
@@ -336,7 +338,11 @@ def _check(state: _State, c: Command) -> None:
 
 
 class CharityPolicy:
-    """The domain's BatchPolicy."""
+    """The domain's BatchPolicy. ``clock`` says what "today" is for the value-date rule
+    (``ledger.valuedates``); give it the appender's clock."""
+
+    def __init__(self, clock: Clock = system_clock) -> None:
+        self.clock = clock
 
     def reads(self, org: Organization, intents: Sequence[Intent]) -> tuple[list[str], ...] | None:
         """``admit_lookups``'s arguments, for the writer to read with the head lock; None when
@@ -353,9 +359,15 @@ class CharityPolicy:
     ) -> list[LedgerError | None]:
         commands = [i.context or Command(i.kind, i.body) for i in intents]
         state = await _load(conn, org.id, commands, read)
+        calendar = None
+        if valuedates.needs_calendar(c.kind for c in commands):
+            calendar = await P.org_calendar(conn, org)
+        now = self.clock()
         verdicts: list[LedgerError | None] = []
         for command in commands:
             try:
+                if calendar is not None and command.idem_key not in state.keys:
+                    calendar = valuedates.admit(command.kind, command.body, calendar, now)
                 _check(state, command)
             except LedgerError as exc:
                 verdicts.append(exc)

@@ -83,7 +83,8 @@ async def erase(services, org, email: str | None, phone: str | None, key: str, d
             conn,
             org,
             [Intent("donor.erased", body, command)],
-            policy=CharityPolicy(),
+            policy=CharityPolicy(services.clock),
+            clock=services.clock,
         )
         if isinstance(outcome, LedgerError):
             raise outcome

@@ -11,6 +11,7 @@ import msgspec
 
 from ledger import keys
 from ledger.appender import Intent, append_batch
+from ledger.clock import Clock, system_clock
 from ledger.errors import ConflictError, LedgerError, NotFoundError
 from ledger.publisher import publish
 from ledger.settings import Settings
@@ -19,9 +20,16 @@ from schemas.log import KeyRetired, KeyRotated, LogCreated
 
 
 async def create_organization(
-    store: Store, settings: Settings, kek: bytes, slug: str, name: str
+    store: Store,
+    settings: Settings,
+    kek: bytes,
+    slug: str,
+    name: str,
+    *,
+    clock: Clock = system_clock,
 ) -> Organization:
-    """Create the organization, its key and its log; publish the first checkpoint."""
+    """Create the organization, its key and its log; publish the first checkpoint.
+    ``clock`` gives the time of the ``log.created`` entry (``ledger.clock``)."""
     body = msgspec.to_builtins(LogCreated(slug=slug, name=name, vkey="pending"))
     msgspec.convert(body, LogCreated)  # validates slug and name before touching the database
     origin = f"{settings.origin_base}/{slug}"
@@ -32,7 +40,9 @@ async def create_organization(
                 signer, sealed = keys.generate(kek, org.id, origin)
                 await store.insert_signing_key(conn, org.id, sealed)
                 body["vkey"] = signer.vkey()
-                [outcome] = await append_batch(store, conn, org, [Intent("log.created", body)])
+                [outcome] = await append_batch(
+                    store, conn, org, [Intent("log.created", body)], clock=clock
+                )
                 if isinstance(outcome, LedgerError):
                     raise outcome
                 # Commit point: organization, head, key and entry 0 appear together.

@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 from uuid import UUID
 
@@ -22,7 +22,8 @@ import asyncpg
 import msgspec
 
 from ledger.accounts import Line
-from ledger.storage import COPY_MIN_ROWS, Q, StoredEntry, entry_of_row, insert_rows
+from ledger.storage import COPY_MIN_ROWS, Organization, Q, StoredEntry, entry_of_row, insert_rows
+from ledger.valuedates import Calendar
 from schemas.money import recorded_minor_units
 
 
@@ -172,6 +173,17 @@ async def funds(conn: asyncpg.Connection, org_id: int, codes: Iterable[str]) -> 
     return {r["code"]: _fund(r) for r in rows}
 
 
+async def org_calendar(conn: asyncpg.Connection, org: Organization) -> Calendar:
+    """The calendar the log records (its newest ``org.settings``), or the default one,
+    derived from the time of its ``log.created`` entry."""
+    row = await conn.fetchrow(Q["org_settings"], org.id)
+    if row is None:
+        return Calendar.default(org.created_at)
+    if row["time_zone"] is None:
+        return Calendar.default(row["log_created"])
+    return Calendar(row["time_zone"], row["books_open"])
+
+
 async def list_funds(
     conn: asyncpg.Connection, org_id: int, after: str, limit: int
 ) -> list[FundRow]:
@@ -201,6 +213,15 @@ async def balances(
 
 async def all_balances(conn: asyncpg.Connection, org_id: int) -> list[tuple[str, str, int]]:
     rows = await conn.fetch(Q["all_balances"], org_id)
+    return [(r["account"], r["currency"], r["amount"]) for r in rows]
+
+
+async def balances_by_value_date(
+    conn: asyncpg.Connection, org_id: int, size: int, before: date
+) -> list[tuple[str, str, int]]:
+    """Sums of the postings of entries below tree size ``size`` whose value date is before
+    ``before`` (migration 0014's value_dates)."""
+    rows = await conn.fetch(Q["balances_by_value_date"], org_id, size, before)
     return [(r["account"], r["currency"], r["amount"]) for r in rows]
 
 

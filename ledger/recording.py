@@ -114,7 +114,14 @@ async def record_all(
     try:
         intents = [Intent(c.kind, c.body, c) for c in commands]
         async with services.store.connection() as conn, conn.transaction():
-            results = await append_batch(services.store, conn, org, intents, policy=CharityPolicy())
+            results = await append_batch(
+                services.store,
+                conn,
+                org,
+                intents,
+                policy=CharityPolicy(services.clock),
+                clock=services.clock,
+            )
             for n, outcome in enumerate(results):
                 if isinstance(outcome, LedgerError):
                     raise type(outcome)(f"item {n}: {outcome} (nothing was recorded)")

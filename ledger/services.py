@@ -14,6 +14,7 @@ import asyncpg
 
 from ledger.appender import Appender
 from ledger.auth import KeyCache
+from ledger.clock import Clock
 from ledger.errors import LedgerError
 from ledger.publisher import publish
 from ledger.recording import InFlight
@@ -44,6 +45,11 @@ class Services:
     """Idempotency keys being recorded by this process."""
     _orgs: dict[str, Organization] = field(default_factory=dict, repr=False)
     _publisher: asyncio.Task[None] | None = field(default=None, repr=False)
+
+    @property
+    def clock(self) -> Clock:
+        """The clock of every write (the appender's): entry times, value-date windows."""
+        return self.appender.clock
 
     @property
     def reader(self) -> Store:

@@ -1,13 +1,19 @@
 """Public statements: gather a period from the log, render and sign it, issue it with its
 ``statement.issued`` entry in one transaction, and serve the stored bytes again.
 
-A period [from, to) of server time is one contiguous index range [start, end), because
-entry times never go backwards (docs/FORMAT.md). Opening and closing balances are sums of
-postings as of tree sizes ``start`` and ``end``; the entries come from the log itself, read
-in one repeatable-read snapshot. The statement prints the smallest signed checkpoint whose
-size is at least ``end`` (signing one if none exists) and the RFC 9162 consistency proof
-between that checkpoint and the previous statement's, so a reader can check that nothing
-was removed or rewritten between two statements.
+A statement covers a period [from, to) of the organization's local dates (its time zone,
+``org.settings``; default Asia/Jakarta) and selects money entries by value date: it lists
+every money entry whose value date is in the period and that was recorded before it was
+gathered (index below ``end``, the tree size then). An entry recorded after an earlier
+statement of the same scope that covered its value date was issued is listed once, by the
+next statement of that scope, as a late entry for an earlier period; issued statements are
+never rewritten. Opening and closing balances are sums of the postings of entries below
+``end`` whose value date is before ``from`` and ``to``, so opening plus the period's entries
+is the closing balance, and the late entries dated before the period are in the opening.
+Everything is read in one repeatable-read snapshot. The statement prints the smallest
+signed checkpoint whose size is at least ``end`` (signing one if none exists) and the
+RFC 9162 consistency proof between that checkpoint and the previous statement's, so a
+reader can check that nothing was removed or rewritten between two statements.
 
 Issuing stores the exact PDF (id, en) and JSON bytes and appends ``statement.issued`` with
 their SHA-256 in the same transaction: either both exist or neither does, and asking again
@@ -32,11 +38,13 @@ from ledger import documents
 from ledger import projections as P
 from ledger.appender import Intent, append_batch
 from ledger.charity import CharityPolicy, Command
+from ledger.clock import Clock
 from ledger.errors import ConflictError, LedgerError, NotFoundError, RuleError
 from ledger.publisher import publish
 from ledger.receipts import consistency_proof
 from ledger.recording import Reply, replay
 from ledger.storage import Organization, Q, Store
+from ledger.valuedates import Calendar
 from ledger.witnessing import cosigned_note
 from reports.errors import ReportDataError
 from reports.signing import sign_pdf
@@ -98,82 +106,103 @@ class Gathered:
     """The JSON document, exactly as it will be stored."""
 
 
-# --- the period as an index range ------------------------------------------------------------
+# --- value-dated selection ---------------------------------------------------------------------
 
 
-def _midnight(day: dt.date) -> dt.datetime:
-    return dt.datetime(day.year, day.month, day.day, tzinfo=dt.UTC)
+@dataclass(frozen=True)
+class _Stated:
+    """An earlier statement of the same scope: the period it covered and where it ended."""
+
+    period_from: dt.date
+    period_to: dt.date
+    end: int
 
 
-async def _first_index_at(
-    conn: asyncpg.Connection, org_id: int, low: int, high: int, moment: dt.datetime
-) -> int:
-    """The first index in [low, high) whose time is at least ``moment`` (``high`` if none):
-    a binary search over primary-key lookups, valid because times never decrease."""
-    while low < high:
-        middle = (low + high) // 2
-        if await conn.fetchval(Q["statement_entry_time"], org_id, middle) < moment:
-            low = middle + 1
-        else:
-            high = middle
-    return low
+def _missed(index: int, value_on: dt.date, stated: Sequence[_Stated]) -> bool:
+    """Whether an earlier statement covering ``value_on`` was issued before entry ``index``
+    was recorded: the entry is late, and the next statement lists it."""
+    return any(s.period_from <= value_on < s.period_to and s.end <= index for s in stated)
 
 
-# --- entries as the statement shows them -----------------------------------------------------
-
-
-async def _entries(
+async def _statement_entries(
     conn: asyncpg.Connection,
     org_id: int,
+    rows: Sequence[asyncpg.Record],
+    names: EntryNames,
+    targets: dict[int, StatementEntry],
+) -> list[StatementEntry]:
+    """Rows of (idx, kind, created_at, body) as the statement shows them; the entries that
+    corrections among them reverse are read once, into ``targets``."""
+    decoded = [(r["idx"], r["kind"], r["created_at"], _decode(r["body"])["body"]) for r in rows]
+    corrected = {b["corrects"] for _, kind, _, b in decoded if kind == "correction"}
+    missing = sorted(
+        corrected.difference(targets, (i for i, k, _, _ in decoded if k in MONEY_BODY_KINDS))
+    )
+    for first in range(0, len(missing), CHUNK):
+        for r in await conn.fetch(Q["statement_entries_at"], org_id, missing[first : first + CHUNK]):
+            body = _decode(r["body"])["body"]
+            targets[r["idx"]] = statement_entry(
+                r["idx"], r["kind"], r["created_at"], body, names, {}
+            )
+    found = []
+    for index, kind, time, body in decoded:
+        entry = statement_entry(index, kind, time, body, names, targets)
+        if kind in MONEY_BODY_KINDS:
+            targets[index] = entry
+        found.append(entry)
+    return found
+
+
+async def _value_dated(
+    conn: asyncpg.Connection,
+    org_id: int,
+    request: StatementRequest,
     start: int,
     end: int,
+    stated: Sequence[_Stated],
     names: EntryNames,
-    fund: str | None,
-    beneficiary: str | None,
-) -> list[StatementEntry]:
-    """The entries of [start, end) in the scope, streamed through a cursor in chunks."""
+) -> tuple[list[StatementEntry], list[StatementEntry]]:
+    """The statement's entries and its late entries (see ``StatementData``)."""
+    fund, beneficiary = request.fund, request.beneficiary
     targets: dict[int, StatementEntry] = {}
-    found: list[StatementEntry] = []
-    pending: list[tuple[int, str, dt.datetime, dict[str, Any]]] = []
-    cursor = await conn.cursor(Q["entries_range"], org_id, start, end)
+    entries: list[StatementEntry] = []
+    cursor = await conn.cursor(Q["statement_entries_by_value"], org_id, request.from_, request.to, end)
     while rows := await cursor.fetch(CHUNK):
-        for row in rows:
-            body = _decode(row["body"])["body"]
-            pending.append((row["idx"], row["kind"], row["created_at"], body))
-        earlier = sorted(
-            {
-                b["corrects"]
-                for _, kind, _, b in pending
-                if kind == "correction" and b["corrects"] < start and b["corrects"] not in targets
-            }
-        )
-        if earlier:
-            for r in await conn.fetch(Q["statement_entries_at"], org_id, earlier):
-                body = _decode(r["body"])["body"]
-                targets[r["idx"]] = statement_entry(
-                    r["idx"], r["kind"], r["created_at"], body, names, {}
-                )
-        for index, kind, time, body in pending:
-            entry = statement_entry(index, kind, time, body, names, targets)
-            if kind in MONEY_BODY_KINDS:
-                targets[index] = entry
+        for entry in await _statement_entries(conn, org_id, rows, names, targets):
             if in_scope(entry, fund, beneficiary):
-                found.append(entry)
-        pending.clear()
-    return link_corrections(found)
+                entries.append(entry)
+    late_rows = [
+        r
+        for r in await conn.fetch(
+            Q["statement_entries_recorded_outside"], org_id, start, end, request.from_, request.to
+        )
+        if _missed(r["idx"], r["value_on"], stated)
+    ]
+    late = [
+        e
+        for e in await _statement_entries(conn, org_id, late_rows, names, targets)
+        if in_scope(e, fund, beneficiary)
+    ]
+    if fund is None and beneficiary is None:  # log events recorded since the last statement
+        events = await conn.fetch(Q["statement_events_range"], org_id, start, end)
+        entries += await _statement_entries(conn, org_id, events, names, targets)
+    return link_corrections(entries), link_corrections(late)
 
 
 # --- gathering a statement ---------------------------------------------------------------------
 
 
-def check_request(request: StatementRequest, now: dt.datetime) -> None:
+def check_request(request: StatementRequest, now: dt.datetime, calendar: Calendar) -> None:
     if request.from_ >= request.to:
         raise RuleError(
             f"expected 'from' before 'to', got {request.from_.isoformat()} and "
             f"{request.to.isoformat()}: 'to' is the first day after the period"
         )
-    if request.from_ > now.astimezone(dt.UTC).date():
-        raise RuleError(f"the period starting {request.from_.isoformat()} has not begun yet")
+    if request.from_ > calendar.today(now):
+        raise RuleError(
+            f"the period starting {request.from_.isoformat()} has not begun yet in "
+            f"{calendar.time_zone}"
+        )
     if request.fund is not None and request.beneficiary is not None:
         raise RuleError("a statement covers one fund or one beneficiary, not both")
 
@@ -193,15 +222,20 @@ async def gather(
 ) -> Gathered:
     """Everything the statement prints, read from one snapshot of the log, plus the
     checkpoint that covers it and the consistency proof to the previous statement."""
-    check_request(request, now)
     fund, beneficiary = request.fund, request.beneficiary
     async with (
         store.connection() as conn,
         conn.transaction(isolation="repeatable_read", readonly=True),
     ):
+        calendar = await P.org_calendar(conn, org)
+        check_request(request, now, calendar)
         head = await store.read_head(conn, org.id)
-        start = await _first_index_at(conn, org.id, 0, head.size, _midnight(request.from_))
-        end = await _first_index_at(conn, org.id, start, head.size, _midnight(request.to))
+        end = head.size
+        stated = [
+            _Stated(r["period_from"], r["period_to"], r["end_idx"])
+            for r in await conn.fetch(Q["statements_of_scope"], org.id, fund, beneficiary)
+        ]
+        start = stated[-1].end if stated else 0
         funds = await conn.fetch(Q["statement_funds_as_of"], org.id, end)
         versions = await conn.fetch(Q["statement_beneficiary_versions"], org.id, end)
         if fund is not None and fund not in {f["code"] for f in funds}:
@@ -211,14 +245,14 @@ async def gather(
                 f"no beneficiary {beneficiary!r} in {org.slug} at the end of the period"
             )
         totals = await conn.fetch(Q["statement_fund_totals_as_of"], org.id, end)
-        opening = await P.balances_as_of(conn, org.id, start)
-        closing = await P.balances_as_of(conn, org.id, end)
+        opening = await P.balances_by_value_date(conn, org.id, end, request.from_)
+        closing = await P.balances_by_value_date(conn, org.id, end, request.to)
         latest = await conn.fetchrow(Q["latest_statement"], org.id)
         names = EntryNames(
             [(f["code"], f["name"]) for f in funds],
             [(v["code"], v["entry_idx"], v["name"]) for v in versions],
         )
-        entries = await _entries(conn, org.id, start, end, names, fund, beneficiary)
+        entries, late = await _value_dated(conn, org.id, request, start, end, stated, names)
 
     accounts = None
     if fund is not None:
@@ -253,7 +287,7 @@ async def gather(
     number = latest["id"] + 1 if latest is not None else 1
     exponents = _recorded_exponents(org, funds)
     currencies = {f["currency"] for f in funds} | {c for _, c, _ in opening + closing}
-    currencies |= {e.currency for e in entries if e.currency}
+    currencies |= {e.currency for e in [*entries, *late] if e.currency}
     data = StatementData(
         number=number,
         org_name=org.name,
@@ -263,7 +297,7 @@ async def gather(
         period_to=request.to,
         fund_scope=fund,
         beneficiary_scope=beneficiary,
-        provisional=_midnight(request.to) > now,
+        provisional=calendar.midnight(request.to) > now,
         start=start,
         end=end,
         checkpoint=checkpoint,
@@ -286,6 +320,8 @@ async def gather(
         beneficiaries=tuple(latest_names[c] for c in sorted(latest_names)),
         minor_units={c: exponents[c] for c in sorted(currencies)},
         verify_url=f"{public_url}/orgs/{org.slug}/statements/{number}",
+        late_entries=late,
+        time_zone=calendar.time_zone,
     )
     try:
         statement_totals = compute_totals(data)
@@ -385,8 +421,7 @@ async def issue(
     previous = await replay(services, org, key, digest)
     if previous is not None:
         return previous
-    now = now or dt.datetime.now(dt.UTC)
-    check_request(request, now)
+    now = now or services.clock()
     services.inflight.claim(org.id, key)
     try:
         store: Store = services.store
@@ -397,7 +432,9 @@ async def issue(
         files = await asyncio.to_thread(render_and_sign, gathered, signer, org, now)
         files["json"] = gathered.json
         body = issued_body(gathered, files)
-        response = await _commit(store, org, gathered.data, body, files, now, key, digest)
+        response = await _commit(
+            store, org, gathered.data, body, files, now, key, digest, services.clock
+        )
     finally:
         services.inflight.release(org.id, key)
     return Reply(201, response)
@@ -412,12 +449,18 @@ async def _commit(
     now: dt.datetime,
     key: str,
     digest: bytes,
+    clock: Clock,
 ) -> bytes:
     names = sorted(files)
     try:
         async with store.connection() as conn, conn.transaction():
             [outcome] = await append_batch(
-                store, conn, org, [Intent(KIND, body, Command(KIND, body))], policy=CharityPolicy()
+                store,
+                conn,
+                org,
+                [Intent(KIND, body, Command(KIND, body))],
+                policy=CharityPolicy(clock),
+                clock=clock,
             )
             if isinstance(outcome, LedgerError):
                 raise outcome

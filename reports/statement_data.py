@@ -159,9 +159,9 @@ class StatementData:
     origin: str
     """Log origin."""
     period_from: dt.date
-    """First day of the period (UTC)."""
+    """First day of the period (a local date of ``time_zone``)."""
     period_to: dt.date
-    """First day after the period (UTC)."""
+    """First day after the period (a local date of ``time_zone``)."""
     fund_scope: str | None
     """Fund code when the statement covers one fund only."""
     beneficiary_scope: str | None
@@ -169,9 +169,10 @@ class StatementData:
     provisional: bool
     """Issued before the period ended."""
     start: int
-    """First index of the range (tree size of the opening balances)."""
+    """End of the previous statement of this scope (0 for the first): late entries and
+    other log events come from [start, end)."""
     end: int
-    """End of the range, exclusive (tree size of the closing balances)."""
+    """Tree size when the statement was gathered: every entry listed or summed is below."""
     checkpoint: CheckpointInfo
     """The smallest checkpoint whose size is at least ``end``."""
     previous: PreviousStatement | None
@@ -179,11 +180,13 @@ class StatementData:
     consistency: ConsistencyInfo | None
     """Proof linking the previous statement's checkpoint and this one's."""
     opening: tuple[BalanceLine, ...]
-    """Balances of the scope's accounts as of ``start``."""
+    """Balances of the scope's accounts by value date: postings of the entries below
+    ``end`` whose value date is before ``period_from``."""
     closing: tuple[BalanceLine, ...]
-    """Balances of the scope's accounts as of ``end``."""
+    """The same with value dates before ``period_to``: opening plus ``entries``' movements."""
     entries: Sequence[StatementEntry]
-    """The entries of the range in the scope, in index order."""
+    """The money entries below ``end`` whose value date is in the period, in the scope, by
+    value date then index; then (unscoped only) the other entries of [start, end)."""
     funds: tuple[FundInfo, ...]
     """Every fund at the end of the range, sorted by code."""
     beneficiaries: tuple[BeneficiaryInfo, ...]
@@ -195,6 +198,12 @@ class StatementData:
     attachments: tuple[tuple[str, bytes, str], ...] = field(default=())
     """Files embedded in the PDF: (name, bytes, kind), kind one of ``json``,
     ``checkpoint``, ``proof``."""
+    late_entries: Sequence[StatementEntry] = ()
+    """Money entries of [start, end) recorded after an earlier statement of this scope that
+    covered their value date was issued: shown once, here. Not in the period's totals; those
+    dated before the period are in ``opening``."""
+    time_zone: str = "Asia/Jakarta"
+    """The organization's IANA time zone: the zone of the period's dates."""
 
     def __post_init__(self) -> None:
         if not self.period_from < self.period_to:

@@ -119,7 +119,9 @@ def statement_entry(
             index=index,
             time=time,
             kind=kind,
-            value_date=None,
+            # The reversal's own value date (entries written before it existed have none
+            # in the body: their value date is their recording date in Asia/Jakarta).
+            value_date=dt.date.fromisoformat(b["effective_on"]) if b.get("effective_on") else None,
             corrects=target.index,
             corrected_kind=target.kind,
             corrected_by=None,

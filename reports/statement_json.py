@@ -7,7 +7,10 @@ origin), ``scope`` (fund, beneficiary), ``period`` (from, to), ``issued_at``,
 (size, root, note), ``previous`` (statement, checkpoint) or null, ``consistency``
 (old_size, new_size, proof) or null, ``opening_balances`` and ``closing_balances``
 (account, currency, amount), ``totals`` (funds, beneficiaries, purposes, currencies) and
-``entries`` (one object per entry, in index order), ``minor_units`` (currency → the
+``entries`` (the money entries whose value date is in the period, by value date then
+index, then the other entries recorded since the previous statement), ``late_entries``
+(money entries of earlier, already stated periods, recorded since the previous statement:
+already in the opening balances), ``minor_units`` (currency → the
 exponent its funds recorded). Amounts are integers of minor units of that exponent.
 The same data and ``now`` always give the same bytes.
 """
@@ -88,7 +91,9 @@ def statement_document(data: StatementData, totals: StatementTotals, now: dt.dat
         if first:
             out.write(b",")
         out.write(memoryview(chunk)[1:-1])
-    out.write(b"]}")
+    out.write(b'],"late_entries":')
+    out.write(msgspec.json.encode([_line(e) for e in data.late_entries]))
+    out.write(b"}")
     return out.getvalue()
 
 

@@ -17,6 +17,7 @@ red "SEMENTARA · PROVISIONAL" band under the header of every page.
 from __future__ import annotations
 
 import io
+from collections.abc import Sequence
 
 from reportlab.lib.colors import HexColor, white
 from reportlab.pdfbase.pdfmetrics import stringWidth
@@ -55,6 +56,7 @@ from reports.page_layout import (
 )
 from reports.statement_data import (
     StatementData,
+    StatementEntry,
     StatementTotals,
     display_order,
 )
@@ -85,8 +87,15 @@ RUNNING_HEAD = 34.0
 QR_SIZE = 96.0
 """Side of the QR code to the statement page."""
 
-ENTRY_COLUMNS = ("col_index", "col_date", "col_kind", "col_fund", "col_counterparty")
-ENTRY_WIDTHS = (36.0, 52.0, 62.0, 68.0, 122.0, 68.0, 91.0)
+ENTRY_COLUMNS = (
+    "col_index",
+    "col_date",
+    "col_recorded",
+    "col_kind",
+    "col_fund",
+    "col_counterparty",
+)
+ENTRY_WIDTHS = (36.0, 42.0, 42.0, 58.0, 62.0, 108.0, 60.0, 91.0)
 """Entry table columns; they fill the content width exactly."""
 
 
@@ -132,8 +141,8 @@ def draw_statement(
         return y
 
     def end_page(canvas: Canvas, page: int) -> None:
-        if table:
-            table[0].flush(canvas)
+        for each in table:
+            each.flush(canvas)
         _draw_footer(canvas, fonts, footer_lines, labels["page"].format(page=page))
 
     flow = PageFlow(canvas, fonts, start_page, end_page)
@@ -230,11 +239,12 @@ def _draw_identity(flow: PageFlow, data: StatementData, lang: Language, period: 
     else:
         scope = labels["scope_all"]
     dates = period_dates(data.period_from, data.period_to, lang)
+    zone = f"{dates} ({data.time_zone})"
     shown = _range_text(data, labels)
     draw_field_grid(
         flow,
         [
-            (labels["period"], period if period == dates else f"{period}\n{dates}"),
+            (labels["period"], zone if period == dates else f"{period}\n{zone}"),
             (labels["scope"], scope),
             (labels["range"], shown),
             (labels["checkpoint_size"], str(data.checkpoint.size)),
@@ -299,25 +309,34 @@ def _draw_headline(
 def _draw_entries(
     flow: PageFlow, data: StatementData, lang: Language, holder: list[EntriesTable]
 ) -> None:
-    """The entries table; ``holder`` receives it first, so page turns can flush its text."""
+    """The entries table, then the late entries for earlier periods; ``holder`` receives
+    each table first, so page turns can flush its text."""
     labels = STATEMENT_LABELS[lang]
     headings = [*ENTRY_COLUMNS, "col_reference", "col_amount"]
     columns = [
         Column(labels[key], width, key in ("col_index", "col_amount"))
         for key, width in zip(headings, ENTRY_WIDTHS, strict=True)
     ]
-    table = EntriesTable(flow, lang, dict(data.minor_units), columns)
-    holder.append(table)
+
+    def table_of(entries: Sequence[StatementEntry]) -> None:
+        table = EntriesTable(flow, lang, dict(data.minor_units), columns, data.time_zone)
+        holder.append(table)
+        flow.ensure(16 + 3 * 12)
+        draw_heading(flow, columns)
+        table.draw(display_order(entries), lambda: draw_heading(flow, columns))
+        flow.y -= 4
+        draw_note(flow, labels["entries_count"].format(count=table.rows))
+
     draw_section_title(flow, labels["entries_section"], keep_with=60)
-    draw_note(flow, labels["entries_note"])
-    if not data.entries:
+    draw_note(flow, labels["entries_note"].format(zone=data.time_zone))
+    if data.entries:
+        table_of(data.entries)
+    else:
         draw_note(flow, labels["no_entries"])
-        return
-    flow.ensure(16 + 3 * 12)
-    draw_heading(flow, columns)
-    table.draw(display_order(data.entries), lambda: draw_heading(flow, columns))
-    flow.y -= 4
-    draw_note(flow, labels["entries_count"].format(count=table.rows))
+    if data.late_entries:
+        draw_section_title(flow, labels["late_section"], keep_with=60)
+        draw_note(flow, labels["late_note"])
+        table_of(data.late_entries)
 
 
 def _draw_integrity(flow: PageFlow, data: StatementData, lang: Language) -> None:

@@ -14,8 +14,10 @@ never shortened: a figure too wide for its column is set smaller instead.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from zoneinfo import ZoneInfo
 
 from reportlab.lib.colors import HexColor
 from reportlab.pdfbase.pdfmetrics import stringWidth
@@ -25,7 +27,6 @@ from reports.localization import (
     WHOLE_UNIT_CURRENCIES,
     Language,
     format_amount,
-    format_short_day,
 )
 from reports.page_layout import (
     BRAND,
@@ -194,8 +195,15 @@ def draw_summary_table(
         flow.y -= SUMMARY_ROW
 
 
+def format_tiny_day(day: dt.date) -> str:
+    """A date for the entries table's narrow columns, day first in both languages:
+    ``20/11/26``."""
+    return f"{day.day:02d}/{day.month:02d}/{day.year % 100:02d}"
+
+
 class EntriesTable:
-    """The entries table: index, date, kind, fund, counterparty, reference, amount.
+    """The entries table: index, value date, recording date (both local dates of the
+    organization), kind, fund, counterparty, reference, amount.
 
     ``draw`` adds rows to the flow; text goes into one text object per page, which the
     page's ``end_page`` must emit through :meth:`flush` before the page is shown.
@@ -207,8 +215,10 @@ class EntriesTable:
         lang: Language,
         minor_units: dict[str, int],
         columns: list[Column],
+        time_zone: str = "Asia/Jakarta",
     ) -> None:
         self.flow = flow
+        self.zone = ZoneInfo(time_zone)
         self.fonts = flow.fonts
         self.lang = lang
         self.labels = STATEMENT_LABELS[lang]
@@ -236,12 +246,19 @@ class EntriesTable:
                 self._fitted[key] = found
         return found
 
-    def _date(self, entry: StatementEntry) -> str:
-        day = entry.time.date()
+    def _day(self, day: dt.date) -> str:
         found = self._dates.get(day)
         if found is None:
-            found = self._dates[day] = format_short_day(day, self.lang)
+            found = self._dates[day] = format_tiny_day(day)
         return found
+
+    def _recorded(self, entry: StatementEntry) -> str:
+        """The local date (organization's zone) the log recorded the entry."""
+        return self._day(entry.time.astimezone(self.zone).date())
+
+    def _date(self, entry: StatementEntry) -> str:
+        """The value date of a money entry; other entries have only their recording date."""
+        return self._day(entry.value_date) if entry.value_date else ""
 
     def _counterparty(self, e: StatementEntry) -> str:
         labels = self.labels
@@ -279,11 +296,12 @@ class EntriesTable:
         for column in columns:
             xs.append((x + CELL_PADDING, x + column.width - CELL_PADDING))
             x += column.width
-        amount_inner = columns[6].width - 2 * CELL_PADDING
+        last = len(columns) - 1  # the amount column
+        amount_inner = columns[last].width - 2 * CELL_PADDING
         digit = stringWidth("0", regular, ENTRY_SIZE)
         tabular = all(stringWidth(d, regular, ENTRY_SIZE) == digit for d in "123456789")
-        note_x = xs[2][0]
-        note_width = sum(c.width for c in columns[2:6]) - 2 * CELL_PADDING
+        note_x = xs[3][0]
+        note_width = sum(c.width for c in columns[3:last]) - 2 * CELL_PADDING
         size = 0.0
         for e in entries:
             note = self._note(e)
@@ -311,10 +329,11 @@ class EntriesTable:
             cells = (
                 (0, str(e.index), True),
                 (1, self._date(e), False),
-                (2, self._fit(2, kind_label(e.kind, self.lang)), False),
-                (3, self._fit(3, e.fund or ""), False),
-                (4, self._fit(4, self._counterparty(e)), False),
-                (5, self._fit(5, e.reference or ""), False),
+                (2, self._recorded(e), False),
+                (3, self._fit(3, kind_label(e.kind, self.lang)), False),
+                (4, self._fit(4, e.fund or ""), False),
+                (5, self._fit(5, self._counterparty(e)), False),
+                (6, self._fit(6, e.reference or ""), False),
             )
             for column, value, right in cells:
                 if not value:
@@ -334,7 +353,7 @@ class EntriesTable:
                     size = fit_size(amount, regular, ENTRY_SIZE, amount_inner, SMALLEST_AMOUNT_SIZE)
                     width = stringWidth(amount, regular, size)
                     text.setFont(regular, size)
-                text.setTextOrigin(xs[6][1] - width, baseline)
+                text.setTextOrigin(xs[last][1] - width, baseline)
                 text.textOut(amount)
             if note:
                 text.setFillColor(AMBER)

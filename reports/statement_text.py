@@ -80,16 +80,24 @@ STATEMENT_LABELS: dict[Language, dict[str, str]] = {
         ),
         "entries_section": "Rincian entri",
         "col_index": "#",
-        "col_date": "Tanggal",
+        "col_date": "Tgl. nilai",
+        "col_recorded": "Dicatat",
         "col_kind": "Jenis",
         "col_fund": "Dana",
         "col_counterparty": "Pihak / keterangan",
         "col_reference": "Referensi",
         "col_amount": "Jumlah",
         "no_entries": "Tidak ada entri dalam periode dan cakupan ini.",
+        "late_section": "Entri terlambat untuk periode sebelumnya",
+        "late_note": (
+            "Dicatat setelah laporan untuk periode tanggal nilainya diterbitkan. Laporan yang sudah "
+            "terbit tidak diubah; entri ini tercantum di sini sekali, sudah termasuk dalam saldo "
+            "awal, dan tidak dalam total periode ini."
+        ),
         "entries_note": (
-            "Tanggal = waktu pencatatan di log (UTC). Koreksi ditampilkan tepat di bawah entri "
-            "yang dikoreksinya; keduanya diberi tanda."
+            "Entri uang dipilih menurut tanggal nilai (kapan uang diterima atau dibayar), tanggal "
+            "lokal zona {zone}; \"Dicatat\" = tanggal log mencatatnya. Koreksi ditampilkan tepat "
+            "di bawah entri yang dikoreksinya; keduanya diberi tanda."
         ),
         "corrected_by": "dikoreksi oleh #{index}",
         "corrects": "koreksi atas #{index}",
@@ -203,16 +211,24 @@ STATEMENT_LABELS: dict[Language, dict[str, str]] = {
         ),
         "entries_section": "Entries",
         "col_index": "#",
-        "col_date": "Date",
+        "col_date": "Value date",
+        "col_recorded": "Recorded",
         "col_kind": "Kind",
         "col_fund": "Fund",
         "col_counterparty": "Counterparty / detail",
         "col_reference": "Reference",
         "col_amount": "Amount",
         "no_entries": "No entry in this period and scope.",
+        "late_section": "Late entries for earlier periods",
+        "late_note": (
+            "Recorded after the statement for the period of their value date was issued. Issued "
+            "statements are never changed; these entries are listed here once, are already in "
+            "the opening balances, and are not in this period's totals."
+        ),
         "entries_note": (
-            "Date = time recorded in the log (UTC). A correction is shown right below the entry "
-            "it corrects; both rows are marked."
+            "Money entries are selected by value date (when the money was received or paid), a "
+            "local date of {zone}; \"Recorded\" = the date the log recorded it. A correction is "
+            "shown right below the entry it corrects; both rows are marked."
         ),
         "corrected_by": "corrected by #{index}",
         "corrects": "corrects #{index}",
@@ -354,11 +370,19 @@ def period_name(start: dt.date, end: dt.date, lang: Language) -> str:
 
 
 def period_dates(start: dt.date, end: dt.date, lang: Language) -> str:
-    """The period as inclusive dates: ``1 November 2026 – 30 November 2026 (UTC)``."""
+    """The period [start, end) as its inclusive local dates, the one label the PDFs and the
+    site both print: ``1–31 Desember 2026``, ``1 November – 15 Desember 2026``,
+    ``15 Desember 2026 – 14 Januari 2027``, ``1 Desember 2026`` (one day)."""
     last = end - dt.timedelta(days=1)
-    if last == start:
-        return f"{format_day(start, lang)} (UTC)"
-    return f"{format_day(start, lang)} – {format_day(last, lang)} (UTC)"
+    locale = BABEL_LOCALES[lang]
+    if last <= start:
+        return format_day(start, lang)
+    if (start.year, start.month) == (last.year, last.month):
+        return f"{start.day}–{format_day(last, lang)}"
+    if start.year == last.year:
+        first = format_date(start, format="d MMMM", locale=locale)
+        return f"{first} – {format_day(last, lang)}"
+    return f"{format_day(start, lang)} – {format_day(last, lang)}"
 
 
 def format_ratio(bps: int, lang: Language) -> str:

@@ -133,6 +133,19 @@ class CorrectionBody(Document, frozen=True):
 
     corrects: EntryIndex
     reason: LongText
+    effective_on: datetime.date | None = None
+    """Value date of the reversal: the period it counts in. The server always sets it (the
+    request's, or today in the organization's time zone); ``null`` only in entries written
+    before it existed, whose value date is their recording date in Asia/Jakarta."""
+
+
+class OrgSettingsBody(Document, frozen=True):
+    """``org.settings``: the organization's calendar from this entry on (ledger.valuedates)."""
+
+    time_zone: Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
+    """IANA time zone: periods are ``[from, to)`` of its local dates (default Asia/Jakarta)."""
+    books_open: datetime.date
+    """Earliest value date the organization records (default: 5 years before the log)."""
 
 
 class EvidenceBody(Document, frozen=True):
@@ -248,6 +261,17 @@ class FeeCreate(_Priced, frozen=True):
 class CorrectionCreate(Document, frozen=True):
     corrects: EntryIndex
     reason: LongText
+    effective_on: datetime.date | None = None
+    """The reversal's value date; default today in the organization's time zone."""
+
+
+class OrgSettingsChange(Document, frozen=True):
+    """An admin's change of the calendar; a member left out keeps its current value."""
+
+    time_zone: Annotated[str, msgspec.Meta(min_length=1, max_length=64)] | None = None
+    """IANA time zone name, e.g. ``Asia/Jakarta`` (WIB), ``Asia/Makassar``, ``Asia/Jayapura``."""
+    books_open: datetime.date | None = None
+    """Earliest value date to accept, as YYYY-MM-DD."""
 
 
 class DonorErase(Document, frozen=True):

@@ -30,13 +30,14 @@ Index = Annotated[int, msgspec.Meta(ge=0, le=2**53 - 1)]
 
 
 class StatementRequest(Document, frozen=True):
-    """Issue a statement for the UTC dates [from, to), optionally for one fund or one
-    beneficiary (not both)."""
+    """Issue a statement for the local dates [from, to) of the organization's time zone
+    (``org.settings``; default Asia/Jakarta), optionally for one fund or one beneficiary
+    (not both). It lists the money entries whose value date is in the period."""
 
     from_: datetime.date = msgspec.field(name="from")
-    """First day of the period (UTC)."""
+    """First day of the period (a local date of the organization)."""
     to: datetime.date
-    """First day after the period (UTC): a month is from the 1st to the next 1st."""
+    """First day after the period: a month is from the 1st to the next 1st."""
     fund: Code | None = None
     """Only this fund's money entries and balance."""
     beneficiary: Code | None = None
@@ -69,13 +70,16 @@ class StatementIssuedBody(Document, frozen=True):
     """Statement number within the organization (1, 2, …)."""
     scope: StatementScope
     from_: datetime.date = msgspec.field(name="from")
-    """First day of the period (UTC)."""
+    """First day of the period: a local date of the organization's time zone (statements
+    issued before value dates existed: a UTC date)."""
     to: datetime.date
-    """First day after the period (UTC)."""
+    """First day after the period (same zone as ``from``)."""
     start: Index
-    """First log index covered (tree size of the opening balances)."""
+    """The previous statement of the same scope's ``end`` (0 for the first): entries
+    recorded in [start, end) are new since it (the late entries come from there)."""
     end: Index
-    """End of the covered range, exclusive (tree size of the closing balances)."""
+    """The tree size when the statement was gathered: every entry it lists, and every
+    entry its balances sum, has an index below it."""
     checkpoint_size: Index
     """Size of the signed checkpoint printed in the statement (>= end)."""
     checkpoint_root: str
@@ -184,6 +188,7 @@ class StatementLine(Document, frozen=True):
     currency: str | None
     amount: int | None
     value_date: datetime.date | None
+    """When the money moved (a local date of the organization); None for other entries."""
     beneficiary: str | None
     to_fund: str | None
     purpose: str | None
@@ -253,6 +258,11 @@ class StatementDocument(Document, frozen=True):
     totals: StatementTotalsDoc
     entries: list[StatementLine]
     minor_units: dict[str, int] | None = None
+    late_entries: list[StatementLine] = msgspec.field(default_factory=list)
+    """Money entries recorded after an earlier statement of this scope covering their value
+    date was issued, and since the previous statement: listed here once, never in their
+    own period's statement again (it is never rewritten). Their value date is before the
+    period, so the opening balances include them; they are not in the period's totals."""
     """Currency → the exponent its funds' entries recorded: what every integer amount of
     that currency in this document means (IDR 2: 125000000 is Rp 1.250.000). Absent from
     statements issued before it existed; their amounts follow the v1 rule, ISO 4217 as of
@@ -281,9 +291,12 @@ CSV_COLUMNS = (
     "minor_units",
     "amount_decimal",
     "note",
+    "value_date",
 )
 """One row per fact; ``section`` says which: statement, opening_balance, closing_balance,
-fund_total, beneficiary_total, purpose_total, currency_total, entry."""
+fund_total, beneficiary_total, purpose_total, currency_total, entry, late_entry (an entry
+recorded after the statement of its period was issued). ``time`` is an entry's recording
+time, ``value_date`` when the money moved."""
 
 FUND_METRICS = (
     "opening",
@@ -398,12 +411,15 @@ def _csv_rows(doc: StatementDocument) -> Iterator[list[object]]:
                 currency=c.currency,
                 amount=getattr(c, metric),
             )
-    for e in doc.entries:
+    for section, e in [("entry", e) for e in doc.entries] + [
+        ("late_entry", e) for e in doc.late_entries
+    ]:
         amount = e.amount
         if e.kind == "correction" and amount is not None:
             amount = -amount
         yield row(
-            section="entry",
+            section=section,
+            value_date=e.value_date.isoformat() if e.value_date else None,
             name=e.corrected_kind,
             index=e.index,
             time=e.time,

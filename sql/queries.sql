@@ -160,6 +160,14 @@ SELECT account, currency, amount FROM balances WHERE org_id = $1 AND account = A
 -- name: all_balances
 SELECT account, currency, amount FROM balances WHERE org_id = $1 ORDER BY account, currency;
 
+-- name: balances_by_value_date
+-- Balances by value date: the postings of the entries below tree size $2 whose value date
+-- is before $3 (statements' opening and closing balances).
+SELECT p.account, p.currency, sum(p.amount)::bigint AS amount FROM postings p
+JOIN value_dates v ON v.org_id = p.org_id AND v.entry_idx = p.entry_idx
+WHERE p.org_id = $1 AND p.entry_idx < $2 AND v.value_on < $3
+GROUP BY p.account, p.currency ORDER BY p.account, p.currency;
+
 -- name: balances_as_of
 SELECT account, currency, sum(amount)::bigint AS amount FROM postings
 WHERE org_id = $1 AND entry_idx < $2 GROUP BY account, currency ORDER BY account, currency;
@@ -195,6 +203,13 @@ SELECT c.corrected, e.idx, e.kind, e.created_at, e.body, e.prev_hash, e.entry_ha
 FROM corrections c
 JOIN entries e ON e.org_id = c.org_id AND e.idx = c.entry_idx
 WHERE c.org_id = $1 AND c.corrected = ANY($2::bigint[]);
+
+-- name: org_settings
+-- The organization's calendar (migration 0014): its newest org.settings entry, if any
+-- (NULLs if none), and the time of entry 0 (log.created), which the default derives from.
+SELECT e.created_at AS log_created, s.time_zone, s.books_open, s.entry_idx FROM entries e
+LEFT JOIN org_settings s ON s.org_id = e.org_id
+WHERE e.org_id = $1 AND e.idx = 0;
 
 -- name: fund_totals
 -- Totals per fund and kind, net of corrections (a corrected entry and its correction cancel).
@@ -304,6 +319,37 @@ ORDER BY e.idx;
 -- One probe of the binary search for the first entry of a period (entry times never go
 -- backwards, so a period of server time is a contiguous index range).
 SELECT created_at FROM entries WHERE org_id = $1 AND idx = $2;
+
+-- name: statement_entries_by_value
+-- The money entries whose value date is in [from, to) among the first $4 entries, by value
+-- date then index (migration 0014's value_dates index).
+SELECT e.idx, e.kind, e.created_at, e.body FROM value_dates v
+JOIN entries e ON e.org_id = v.org_id AND e.idx = v.entry_idx
+WHERE v.org_id = $1 AND v.value_on >= $2 AND v.value_on < $3 AND v.entry_idx < $4
+ORDER BY v.value_on, v.entry_idx;
+
+-- name: statement_entries_recorded_outside
+-- Money entries recorded in [$2, $3) whose value date is outside [$4, $5): candidates for
+-- the late entries of a statement.
+SELECT e.idx, e.kind, e.created_at, e.body, v.value_on FROM value_dates v
+JOIN entries e ON e.org_id = v.org_id AND e.idx = v.entry_idx
+WHERE v.org_id = $1 AND v.entry_idx >= $2 AND v.entry_idx < $3
+  AND (v.value_on < $4 OR v.value_on >= $5)
+ORDER BY v.value_on, v.entry_idx;
+
+-- name: statement_events_range
+-- The entries of [$2, $3) that are not money entries (funds, beneficiaries, evidence,
+-- statements, settings …): the log events a statement lists.
+SELECT idx, kind, created_at, body FROM entries
+WHERE org_id = $1 AND idx >= $2 AND idx < $3
+  AND kind NOT IN ('donation', 'disbursement', 'transfer', 'fee', 'correction')
+ORDER BY idx;
+
+-- name: statements_of_scope
+-- The statements of one scope (fund, beneficiary; NULL for none), in issue order.
+SELECT period_from, period_to, end_idx FROM statements
+WHERE org_id = $1 AND fund IS NOT DISTINCT FROM $2 AND beneficiary IS NOT DISTINCT FROM $3
+ORDER BY id;
 
 -- name: statement_entries_at
 SELECT idx, kind, created_at, body FROM entries

@@ -59,6 +59,7 @@ ACCESS: dict[tuple[str, str], str] = {
     ("POST", f"{ORG}/beneficiaries"): ADMIN,
     ("POST", f"{ORG}/beneficiaries/{{code:str}}/versions"): ADMIN,
     ("POST", f"{ORG}/api-keys"): ADMIN,
+    ("POST", f"{ORG}/settings"): ADMIN,
     ("GET", f"{ORG}/api-keys"): ADMIN,
     ("DELETE", f"{ORG}/api-keys/{{key_id:str}}"): ADMIN,
     ("GET", f"{ORG}/certificate"): PUBLIC,
@@ -251,6 +252,7 @@ def request_for(w: World, method: str, path: str) -> tuple[str, dict[str, Any]]:
             "province": "Sumatera Utara",
         },
         "/api-keys": {"role": "auditor", "label": f"matrix {n}"},
+        "/settings": {"time_zone": "Asia/Jakarta"},
         "/donors/erase": {"email": "siti@example.org"},
         "/annual-receipts": {"year": 2026, "email": "siti@example.org"},
         "/statements": {

@@ -19,6 +19,7 @@ import re
 import shutil
 import subprocess
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from cryptography import x509
@@ -38,10 +39,12 @@ from schemas.statements import StatementRequest
 from tests.apikit import Org, auth, idem
 from tests.logkit import assert_log_verifies
 
-TODAY = dt.datetime.now(dt.UTC).date()
+TODAY = dt.datetime.now(ZoneInfo("Asia/Jakarta")).date()
+"""Today in the organization's time zone (the default, Asia/Jakarta)."""
 DAY = dt.timedelta(days=1)
-CURRENT = {"from": TODAY.isoformat(), "to": (TODAY + DAY).isoformat()}
-"""Today's period: it contains every entry the test writes, and is provisional."""
+CURRENT = {"from": "2026-11-01", "to": (TODAY + DAY).isoformat()}
+"""From the value dates tests.apikit writes to today: it contains every entry the test
+writes (statements select by value date), and is provisional."""
 AMOUNT = re.compile(r"(−?)Rp ([0-9.]+)(?:,([0-9]{2}))?")
 
 pdftotext = pytest.mark.skipif(not shutil.which("pdftotext"), reason="poppler-utils missing")
@@ -213,7 +216,8 @@ async def test_pdf_totals_equal_balances_json_and_csv(charity, store, tmp_path):
     entry_indexes = sorted(int(r["index"]) for r in rows if r["section"] == "entry")
     assert entry_indexes == list(range(meta["start"], end))  # every index, exactly once
     last = (await charity.client.get(charity.url(f"/log/entries/{end - 1}"))).json()
-    assert doc.entries[-1].time == last["document"]["time"]  # the log's own time text
+    [newest] = [e for e in doc.entries if e.index == end - 1]
+    assert newest.time == last["document"]["time"]  # the log's own time text
     await assert_log_verifies(store)
 
 
@@ -310,7 +314,8 @@ async def test_successive_statements_are_linked_by_a_consistency_proof(charity, 
     await charity.donate(3_000_000)
     two = await issued(charity, CURRENT)
     assert (two["id"], two["previous"]) == (2, 1)
-    assert two["start"] == 0 and two["end"] > one["entry_index"]  # it lists statement 1's entry
+    # It starts where statement 1 (same scope) ended and lists statement 1's entry.
+    assert two["start"] == one["end"] and two["end"] > one["entry_index"]
     doc = statements._decode_document(await download(charity, 2, "json"))
     assert doc.previous is not None and doc.consistency is not None
     old, new = doc.previous.checkpoint, doc.checkpoint
@@ -356,9 +361,11 @@ async def test_provisional_flag(charity, store, tmp_path):
         assert f"Halaman {page} dari {pages}" in text
 
     past = await issued(charity, {"from": (TODAY - DAY).isoformat(), "to": TODAY.isoformat()})
-    assert past["provisional"] is False and past["start"] == past["end"] == 0
+    assert past["provisional"] is False and past["start"] == current["end"]
+    doc = statements._decode_document(await download(charity, 2, "json"))
+    assert [e.kind for e in doc.entries] == ["statement.issued"]  # no money moved yesterday
     text = pdf_text(await download(charity, 2, "pdf?lang=en"), tmp_path)
-    assert "PROVISIONAL" not in text and "No entry in this period" in text
+    assert "PROVISIONAL" not in text
 
     # The same period seen from tomorrow (injected clock) is final and has every entry.
     services = charity.client.app.state.services
@@ -434,9 +441,8 @@ async def test_corrections_are_listed_next_to_what_they_correct(charity, store, 
     async with store.connection() as conn, conn.transaction(readonly=True):
         versions = await conn.fetch(Q["statement_beneficiary_versions"], org.id, late["index"])
         names = EntryNames([], [(v["code"], v["entry_idx"], v["name"]) for v in versions])
-        [entry] = await statements._entries(
-            conn, org.id, late["index"], late["index"] + 1, names, None, None
-        )
+        rows = await conn.fetch(Q["statement_entries_at"], org.id, [late["index"]])
+        [entry] = await statements._statement_entries(conn, org.id, rows, names, {})
     assert (entry.kind, entry.corrects, entry.corrected_kind) == (
         "correction",
         r.json()["index"],

@@ -31,6 +31,7 @@ from schemas.charity import (
     DonorErase,
     Erased,
     EvidenceBody,
+    OrgSettingsChange,
     Recorded,
 )
 
@@ -66,6 +67,23 @@ class AdminController(Controller):
         org = await services.organization(slug)
         key_id, text = await issue_key(services.store, org.id, data.role, data.label)
         return ApiKeyCreated(id=str(key_id), key=text, role=data.role, label=data.label)
+
+    @post(
+        "/settings",
+        opt=ADMIN,
+        summary="Record the organization's time zone and books-open date as an org.settings "
+        "entry (admin)",
+    )
+    async def settings(
+        self,
+        services: NamedDependency[Services],
+        slug: FromPath[str],
+        request: Request,
+        data: JSONBody[OrgSettingsChange],
+        idempotency_key: IdempotencyKey = None,
+    ) -> Response[Recorded]:
+        cmd = await command(request, "org.settings", data, idempotency_key)
+        return reply(await record(services, await services.organization(slug), cmd))
 
     @get("/api-keys", opt=ADMIN, summary="List API keys, without secrets (admin)")
     async def list_keys(

@@ -16,7 +16,7 @@ from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
 from litestar.types import ControllerRouterHandler
 
-from ledger.site.display import day_text, moment_text, ratio_text
+from ledger.site.display import day_text, moment_text, period_text, ratio_text
 from ledger.site.pages import ASSETS, SitePages
 
 HERE = Path(__file__).resolve().parent
@@ -45,5 +45,5 @@ def template_config() -> TemplateConfig[JinjaTemplateEngine]:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.filters.update(moment=moment_text, day=day_text, ratio=ratio_text)
+    env.filters.update(moment=moment_text, day=day_text, ratio=ratio_text, period=period_text)
     return TemplateConfig(instance=JinjaTemplateEngine.from_environment(env))

@@ -15,6 +15,7 @@ from babel.numbers import get_currency_symbol
 
 from ledger.site.i18n import Lang
 from reports.localization import BABEL_LOCALES, format_amount, format_day, format_moment
+from reports.statement_text import period_dates
 from schemas.iso4217 import MINOR_UNITS
 
 MINUS = "\u2212"
@@ -59,6 +60,11 @@ def day_text(value: str | dt.date, lang: Lang) -> str:
         except ValueError:
             return value
     return format_day(value, lang)
+
+
+def period_text(start: dt.date, end: dt.date, lang: Lang) -> str:
+    """A statement's period [start, end) as its PDFs print it (``1–31 Desember 2026``)."""
+    return period_dates(start, end, lang)
 
 
 @cache
