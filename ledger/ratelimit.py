@@ -5,9 +5,9 @@ The limit is ``LEDGER_RATE_LIMIT`` requests per minute per API key (default 60,0
 limiting off), counted in fixed windows of one wall-clock minute. Requests without a valid
 API key (public reads, the verification service, and keys that are missing, unknown or
 revoked) are counted per client address against ``LEDGER_ANON_RATE_LIMIT`` (default 1,200
-a minute; 0 turns it off). The address is the connection's peer, or what uvicorn took from
-``X-Forwarded-For`` when told to trust a proxy (``--forwarded-allow-ips``); behind a proxy
-that is not trusted, every client shares the proxy's address. Address counts are kept in
+a minute; 0 turns it off). The address is the ASGI ``client`` (the TCP peer: ``ledger
+serve`` does not rewrite it from ``X-Forwarded-For``), so behind a reverse proxy every
+anonymous client shares the proxy's address. Address counts are kept in
 each worker process, not in PostgreSQL: with ``--workers N`` an address may make up to N
 times the limit (a shared counter would need its own table; see the README).
 
@@ -46,7 +46,7 @@ from litestar.middleware import ASGIMiddleware
 from litestar.types import ASGIApp, Receive, Scope, Send
 
 from ledger.auth import PRINCIPAL_SCOPE_KEY, api_key_from
-from ledger.errors import LedgerError, UnauthorizedError
+from ledger.errors import DatabaseUnavailableError, LedgerError, UnauthorizedError
 from ledger.messages import language_of, render
 from ledger.observability import RATE_LIMITED
 from ledger.storage import Q, Store
@@ -253,7 +253,9 @@ class RateLimitMiddleware(ASGIMiddleware):
             services = scope["app"].state.services
             try:
                 principal = await services.keys.authenticate(services, text)
-            except UnauthorizedError:
+            except (UnauthorizedError, DatabaseUnavailableError):
+                # Counted by address; the guard answers for it (401, or 503 while the
+                # database is away), and routes that need no key are served as usual.
                 principal = None
         if principal is not None:
             scope[PRINCIPAL_SCOPE_KEY] = principal  # type: ignore[literal-required]

@@ -8,7 +8,7 @@ request whose target (path and query) plus header names and values exceed
 loop over the raw ASGI headers: well under a microsecond for an ordinary request.
 
 The server still reads such a head before the app sees it: put a proxy with its own limit
-in front of the service to bound memory as well (README, "Running it").
+in front of the service to bound memory as well (README, "What the API accepts").
 """
 
 from __future__ import annotations
