@@ -15,6 +15,7 @@ from swagger_ui_bundle import swagger_ui_path
 from ledger import migrate
 from ledger.api.admin import AdminController
 from ledger.api.fastpath import DonationFastPath
+from ledger.api.headlimit import HeaderLimit
 from ledger.api.proofs import ProofController, verify_endpoint
 from ledger.api.public import PublicLogController
 from ledger.api.statements import StatementController
@@ -131,7 +132,7 @@ def create_app(
         dependencies={"services": Provide(provide_services, sync_to_thread=False)},
         exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
         # Only when limiting is on: any middleware adds two layers to every request.
-        middleware=[RateLimitMiddleware(limiter)] if limiter.enabled else [],
+        middleware=[RateLimitMiddleware(limiter)] if limiter.active else [],
         logging_config=None,  # the process configures logging: JSON lines (ledger serve)
         lifespan=[lifespan, limiter.lifespan],
         openapi_config=OpenAPIConfig(
@@ -155,4 +156,5 @@ def create_app(
         app.asgi_handler = DonationFastPath(
             app.asgi_handler, app, limiter, settings.max_body_bytes
         )
+    app.asgi_handler = HeaderLimit(app.asgi_handler)  # 431 before any other work
     return instrument(app)  # request ids, JSON access lines, request metrics

@@ -2,8 +2,11 @@
 
 Key text: ``ldg_<8-char prefix>_<43-char secret>``. The prefix finds the row; the SHA-256 of
 the whole text is compared in constant time. A 256-bit random secret needs no slow hash.
-Lookups are cached for ``CACHE_SECONDS`` per process, so a revocation takes effect within
-that time on every worker.
+Lookups are cached per process for at most ``CACHE_SECONDS`` (1 s). A revocation notifies
+every process at commit (PostgreSQL ``NOTIFY ledger_api_key_revoked``, heard by
+``KeyCache.listen``), which forgets the key at once; the 1 s expiry bounds it when a
+notification is missed (a listener reconnecting, a lookup racing the revocation). So a
+revoked key is refused by every worker within 1 s, usually within milliseconds.
 
 Roles: ``admin`` manages keys, beneficiaries and funds; ``recorder`` records money;
 ``auditor`` reads everything of its organization (including donor records) and never writes.
@@ -11,8 +14,11 @@ Roles: ``admin`` manages keys, beneficiaries and funds; ``recorder`` records mon
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import hashlib
 import hmac
+import logging
 import secrets
 import string
 import time
@@ -27,8 +33,13 @@ from ledger import projections as P
 from ledger.errors import ForbiddenError, UnauthorizedError
 from ledger.storage import Organization
 
+log = logging.getLogger(__name__)
+
 KEY_PREFIX = "ldg_"
-CACHE_SECONDS = 5.0
+CACHE_SECONDS = 1.0
+REVOKED_CHANNEL = "ledger_api_key_revoked"
+"""PostgreSQL notification channel; the payload is the revoked key's prefix."""
+RELISTEN_SECONDS = 1.0
 ROLES = ("admin", "recorder", "auditor")
 _ALPHABET = string.ascii_lowercase + string.digits
 
@@ -83,13 +94,13 @@ class KeyCache:
 
     async def authenticate(self, services, text: str) -> Principal:  # type: ignore[no-untyped-def]
         if not text:
-            raise UnauthorizedError(
+            raise UnauthorizedError.of(
                 "this request needs an API key: send 'Authorization: Bearer <key>'"
             )
         start = len(KEY_PREFIX)
         prefix = text[start : start + 8]
         if not text.startswith(KEY_PREFIX) or text[start + 8 : start + 9] != "_":
-            raise UnauthorizedError("the API key is malformed: expected ldg_<prefix>_<secret>")
+            raise UnauthorizedError.of("the API key is malformed: expected ldg_<prefix>_<secret>")
         now = time.monotonic()
         cached = self._rows.get(prefix)
         if cached is None or cached[1] < now:
@@ -100,9 +111,9 @@ class KeyCache:
             row = cached[0]
         digest = hashlib.sha256(text.encode()).digest()
         if row is None or not hmac.compare_digest(row.secret_hash, digest):
-            raise UnauthorizedError("the API key is not valid")
+            raise UnauthorizedError.of("the API key is not valid")
         if row.revoked_at is not None:
-            raise UnauthorizedError("the API key was revoked")
+            raise UnauthorizedError.of("the API key was revoked")
         return Principal(row.id, row.org_id, row.role)
 
     def forget(self, prefix: str | None = None) -> None:
@@ -110,6 +121,36 @@ class KeyCache:
             self._rows.clear()
         else:
             self._rows.pop(prefix, None)
+
+    async def listen(self, store) -> None:  # type: ignore[no-untyped-def]
+        """Forget revoked keys as PostgreSQL announces them, until cancelled. Holds one pooled
+        connection; when it drops, everything cached is forgotten and listening resumes
+        (until then the 1 s expiry bounds what a missed notification could cost)."""
+        while True:
+            closed = asyncio.Event()
+            try:
+                async with store.connection() as conn:
+                    conn.add_termination_listener(_setter(closed))
+                    await conn.add_listener(REVOKED_CHANNEL, self._on_revoked)
+                    self.forget()  # whatever was revoked while nobody listened
+                    try:
+                        await closed.wait()
+                    finally:
+                        with contextlib.suppress(Exception):
+                            await conn.remove_listener(REVOKED_CHANNEL, self._on_revoked)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # the database is away: keep trying, quietly
+                log.debug("not listening for key revocations: %s", exc)
+            self.forget()
+            await asyncio.sleep(RELISTEN_SECONDS)
+
+    def _on_revoked(self, _conn: object, _pid: int, _channel: str, prefix: object) -> None:
+        self.forget(str(prefix))
+
+
+def _setter(event: asyncio.Event):  # type: ignore[no-untyped-def]
+    return lambda _conn: event.set()
 
 
 async def guard(connection: ASGIConnection, handler: BaseRouteHandler) -> None:
@@ -123,8 +164,10 @@ async def guard(connection: ASGIConnection, handler: BaseRouteHandler) -> None:
     if principal is None:
         principal = await services.keys.authenticate(services, api_key_from(scope["headers"]))
     if principal.role not in roles:
-        raise ForbiddenError(
-            f"a {principal.role} key may not do this; it needs one of: {', '.join(roles)}"
+        raise ForbiddenError.of(
+            "this needs an API key with the role {needed}; the key sent has the role {role}",
+            needed=" or ".join(roles),
+            role=principal.role,
         )
     slug = connection.path_params.get("slug")
     if slug is not None:

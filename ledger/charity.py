@@ -33,6 +33,7 @@ from ledger.errors import (
     LedgerError,
     RuleError,
 )
+from ledger.messages import Money, Term
 from ledger.storage import Organization, insert_rows
 from schemas.charity import Recorded
 from schemas.money import recorded_minor_units
@@ -215,11 +216,33 @@ def _beneficiary(state: _State, code: str) -> P.BeneficiaryRow:
     return found
 
 
+OVERDRAFT = (
+    "{what} of {amount} ({amount_minor} minor units) would overdraw fund {fund}, "
+    "whose balance is {balance} ({balance_minor} minor units)"
+)
+FEE_CAP = (
+    "fees of {fees} ({fees_minor} minor units) would be more than {cap}% of the {raised} "
+    "({raised_minor} minor units) raised by fund {fund} (its overhead cap)"
+)
+
+
+def _money(state: _State, code: str, amount: int, currency: str) -> Money:
+    """``amount`` for people, with the exponent fund ``code`` recorded."""
+    fund = state.funds.get(code)
+    return Money(amount, currency, fund.minor_units if fund is not None else 0)
+
+
 def _require_funds(state: _State, code: str, currency: str, amount: int, what: str) -> None:
     have = state.balance(code, currency)
     if have < amount:
-        raise ConflictError(
-            f"{what} of {amount} {currency} would overdraw fund {code!r}, whose balance is {have}"
+        raise ConflictError.of(
+            OVERDRAFT,
+            what=Term(what),
+            amount=_money(state, code, amount, currency),
+            amount_minor=amount,
+            fund=repr(code),
+            balance=_money(state, code, have, currency),
+            balance_minor=have,
         )
 
 
@@ -303,9 +326,14 @@ def _check(state: _State, c: Command) -> None:
         totals = state.totals.setdefault(b["fund"], {})
         raised, fees = totals.get("donation", 0), totals.get("fee", 0) + b["amount"]
         if fees * 10_000 > fund.fee_cap_bps * raised:
-            raise ConflictError(
-                f"fees of {fees} {b['currency']} would be more than {fund.fee_cap_bps / 100:g}% "
-                f"of the {raised} raised by fund {fund.code!r} (its overhead cap)"
+            raise ConflictError.of(
+                FEE_CAP,
+                fees=_money(state, fund.code, fees, b["currency"]),
+                fees_minor=fees,
+                cap=f"{fund.fee_cap_bps / 100:g}",
+                raised=_money(state, fund.code, raised, b["currency"]),
+                raised_minor=raised,
+                fund=repr(fund.code),
             )
         totals["fee"] = fees
     elif kind == "correction":

@@ -5,9 +5,31 @@ can do. Exceptions of asyncpg or cryptography never escape the module that calle
 they are translated into one of these where they enter.
 """
 
+from __future__ import annotations
+
+from typing import Any, TypeVar
+
+E = TypeVar("E", bound="LedgerError")
+
 
 class LedgerError(Exception):
     """Base of every error this package raises on purpose."""
+
+    template: str | None = None
+    """The English gettext msgid the message was made from (``ledger.messages``), if any."""
+    params: dict[str, Any] | None = None
+    """The values of the template's ``{named}`` fields."""
+    pointer: str | None = None
+    """The JSON pointer of the request member at fault, for input errors."""
+
+    @classmethod
+    def of(cls: type[E], template: str, /, *, pointer: str | None = None, **params: Any) -> E:
+        """An error whose message ``ledger.problems`` can show in the caller's language:
+        ``template`` is an English msgid of the catalog (``ledger/locale``), ``params``
+        fill its ``{named}`` fields; ``str()`` of the error is the English text."""
+        exc = cls(template.format(**params))
+        exc.template, exc.params, exc.pointer = template, params, pointer
+        return exc
 
 
 # --- proofs and signatures (pure modules) ---------------------------------------------
@@ -27,6 +49,11 @@ class ConsistencyProofError(VerificationError):
 
 class MalformedError(VerificationError):
     """A note, checkpoint, key, proof or entry is not in the documented format."""
+
+
+class UnusableInputError(MalformedError):
+    """Input too deeply nested or too large to be read at all (``ledger-verify`` exits 2;
+    the API answers 400)."""
 
 
 class SignatureError(VerificationError):

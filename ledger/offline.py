@@ -43,7 +43,7 @@ from ledger import merkle
 from ledger.canonical import canonical_json
 from ledger.chain import CHAIN_PREFIX, GENESIS_PREV_HASH
 from ledger.checkpoint import Checkpoint, open_checkpoint, open_checkpoint_signed
-from ledger.errors import LedgerError, MalformedError, VerificationError
+from ledger.errors import LedgerError, MalformedError, UnusableInputError, VerificationError
 from ledger.note import Verifier, parse_vkey
 from ledger.policy import Policy, check_checkpoint, parse_policy
 from ledger.tlogproof import parse_proof
@@ -52,6 +52,40 @@ from schemas.iso4217 import MINOR_UNITS
 RECEIPT_FORMAT = "donation-ledger-receipt/v1"
 EXPORT_FORMAT = "donation-ledger-export/v1"
 COMMITMENT_DOMAIN = b"donation-ledger donor v1\x00"
+MAX_JSON_DEPTH = 32
+"""Deepest nesting of arrays and objects read from any JSON input (receipts, entries, export
+lines); ours need at most 5. Deeper input is unusable (exit 2, HTTP 400), not a crash."""
+
+
+def load_json(text: str | bytes, what: str) -> Any:
+    """``text`` parsed as JSON, or ``MalformedError`` naming ``what``; nesting deeper than
+    ``MAX_JSON_DEPTH`` (or deep enough to exhaust the parser's recursion) is
+    ``UnusableInputError``."""
+    try:
+        value = json.loads(text)
+    except RecursionError:
+        raise _too_deep(what) from None
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise MalformedError(f"{what} is not JSON: {exc}") from exc
+    level: list[Any] = [value]
+    for _ in range(MAX_JSON_DEPTH):
+        level = [
+            item
+            for container in level
+            if isinstance(container, dict | list)
+            for item in (container.values() if isinstance(container, dict) else container)
+            if isinstance(item, dict | list)
+        ]
+        if not level:
+            return value
+    raise _too_deep(what)
+
+
+def _too_deep(what: str) -> UnusableInputError:
+    return UnusableInputError(
+        f"{what} is nested more than {MAX_JSON_DEPTH} levels deep: expected a receipt, entry "
+        "or export line as this ledger writes them"
+    )
 
 
 @dataclass(frozen=True)
@@ -113,10 +147,7 @@ class LogSummary:
 
 
 def _decode_document(data: bytes) -> dict[str, Any]:
-    try:
-        document = json.loads(data)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise MalformedError(f"entry bytes are not JSON: {exc}") from exc
+    document = load_json(data, "the entry bytes")
     if not isinstance(document, dict) or canonical_json(document) != data:
         raise MalformedError("entry bytes are not in canonical form (RFC 8785)")
     return document
@@ -173,10 +204,7 @@ def verify_receipt(
     text = receipt.decode("utf-8", "replace") if isinstance(receipt, bytes) else receipt
     if not text.lstrip().startswith("{"):
         return verify_tlog_proof(text, verifiers, policy)
-    try:
-        data = json.loads(text)
-    except ValueError as exc:
-        raise MalformedError(f"receipt is not JSON: {exc}") from exc
+    data = load_json(text, "the receipt")
     if not isinstance(data, dict) or data.get("format") != RECEIPT_FORMAT:
         raise MalformedError(f"expected a receipt with format {RECEIPT_FORMAT!r}")
     proven = verify_tlog_proof(str(data.get("tlog_proof", "")), verifiers, policy)
@@ -319,10 +347,10 @@ def verify_export(lines: Iterable[bytes | str], verifiers: Sequence[Verifier]) -
     """Stream an exported log: chain, leaf hashes, every checkpoint's signature and root."""
     it = iter(lines)
     try:
-        header = json.loads(next(it))
-    except (StopIteration, ValueError) as exc:
+        header = load_json(next(it), "the header line")
+    except StopIteration as exc:
         raise MalformedError("expected a JSON header line") from exc
-    if header.get("format") != EXPORT_FORMAT:
+    if not isinstance(header, dict) or header.get("format") != EXPORT_FORMAT:
         raise MalformedError(f"expected format {EXPORT_FORMAT!r}")
     summary = LogSummary(origin=header["origin"])
     pending: dict[int, bytes] = {}
@@ -331,7 +359,9 @@ def verify_export(lines: Iterable[bytes | str], verifiers: Sequence[Verifier]) -
     for n, raw in enumerate(it, start=2):
         if not raw.strip():
             continue
-        item = json.loads(raw)
+        item = load_json(raw, f"line {n}")
+        if not isinstance(item, dict):
+            raise MalformedError(f"line {n}: expected a JSON object")
         if "checkpoint" in item:
             cp = open_checkpoint(item["checkpoint"], verifiers, origin=summary.origin)
             if cp.size < tree.size:
@@ -465,7 +495,7 @@ def run(args: argparse.Namespace) -> str:
 def _checkpoint_text(receipt: bytes) -> str:
     text = receipt.decode("utf-8", "replace")
     if text.lstrip().startswith("{"):
-        text = json.loads(text)["tlog_proof"]
+        text = load_json(text, "the receipt")["tlog_proof"]
     return parse_proof(text).checkpoint
 
 
@@ -511,8 +541,11 @@ def main(argv: list[str] | None = None) -> int:
         kind = "unusable input" if isinstance(exc, MalformedError) else "does not verify"
         print(f"FAIL ({kind}): {exc}")
         return 2 if isinstance(exc, MalformedError) else 1
-    except (OSError, ValueError, KeyError, LedgerError) as exc:
+    except (OSError, ValueError, KeyError, TypeError, LedgerError) as exc:
         print(f"FAIL (unusable input): {exc}")
+        return 2
+    except (RecursionError, MemoryError) as exc:  # input no receipt or log could be
+        print(f"FAIL (unusable input): too deeply nested or too large ({type(exc).__name__})")
         return 2
     print("PASS: " + message)
     return 0

@@ -397,7 +397,9 @@ async def insert_api_key(
 
 
 async def revoke_api_key(conn: asyncpg.Connection, org_id: int, key_id: UUID) -> bool:
-    return await conn.execute(Q["revoke_api_key"], org_id, key_id) == "UPDATE 1"
+    """Revoke the key; False when there is no such active key. Listening processes are
+    notified at commit (``ledger.auth.KeyCache.listen``)."""
+    return await conn.fetchrow(Q["revoke_api_key"], org_id, key_id) is not None
 
 
 async def insert_evidence(

@@ -1,8 +1,15 @@
-"""Rate limiting per API key, shared by every worker process through PostgreSQL.
+"""Rate limiting per API key, shared by every worker process through PostgreSQL, and per
+client address for requests without a valid API key.
 
 The limit is ``LEDGER_RATE_LIMIT`` requests per minute per API key (default 60,000; 0 turns
 limiting off), counted in fixed windows of one wall-clock minute. Requests without a valid
-API key are not counted here (they are refused by the auth guard or are public reads).
+API key (public reads, the verification service, and keys that are missing, unknown or
+revoked) are counted per client address against ``LEDGER_ANON_RATE_LIMIT`` (default 1,200
+a minute; 0 turns it off). The address is the ASGI ``client`` (the TCP peer: ``ledger
+serve`` does not rewrite it from ``X-Forwarded-For``), so behind a reverse proxy every
+anonymous client shares the proxy's address. Address counts are kept in
+each worker process, not in PostgreSQL: with ``--workers N`` an address may make up to N
+times the limit (a shared counter would need its own table; see the README).
 
 How the count is shared without a database round trip per request: each process counts
 locally and, every ``FLUSH_SECONDS`` (100 ms), adds what it admitted to the shared counter
@@ -39,13 +46,15 @@ from litestar.middleware import ASGIMiddleware
 from litestar.types import ASGIApp, Receive, Scope, Send
 
 from ledger.auth import PRINCIPAL_SCOPE_KEY, api_key_from
-from ledger.errors import LedgerError, UnauthorizedError
+from ledger.errors import DatabaseUnavailableError, LedgerError, UnauthorizedError
+from ledger.messages import language_of, render
 from ledger.observability import RATE_LIMITED
 from ledger.storage import Q, Store
 
 log = logging.getLogger(__name__)
 
 DEFAULT_PER_MINUTE = 60_000
+DEFAULT_ANONYMOUS_PER_MINUTE = 1_200
 WINDOW_SECONDS = 60
 FLUSH_SECONDS = 0.1
 KEEP_WINDOWS_SECONDS = 600
@@ -57,18 +66,26 @@ class RateLimit:
     """The configured limit."""
 
     per_minute: int = DEFAULT_PER_MINUTE
-    """Requests per minute per API key; 0 disables rate limiting."""
+    """Requests per minute per API key; 0 disables rate limiting of keys."""
+    anonymous_per_minute: int = DEFAULT_ANONYMOUS_PER_MINUTE
+    """Requests per minute per client address without a valid API key (per worker process);
+    0 disables it."""
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> RateLimit:
-        raw = env.get("LEDGER_RATE_LIMIT", "").strip()
-        if not raw:
-            return cls()
-        if not raw.isdigit():
-            raise LedgerError(
-                f"LEDGER_RATE_LIMIT must be a whole number of requests per minute, got {raw!r}"
-            )
-        return cls(int(raw))
+        return cls(
+            _whole(env, "LEDGER_RATE_LIMIT", DEFAULT_PER_MINUTE),
+            _whole(env, "LEDGER_ANON_RATE_LIMIT", DEFAULT_ANONYMOUS_PER_MINUTE),
+        )
+
+
+def _whole(env: Mapping[str, str], name: str, default: int) -> int:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    if not raw.isdigit():
+        raise LedgerError(f"{name} must be a whole number of requests per minute, got {raw!r}")
+    return int(raw)
 
 
 @dataclass
@@ -94,15 +111,44 @@ class RateLimiter:
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.limit = limit.per_minute
+        self.anonymous_limit = limit.anonymous_per_minute
         self.flush_seconds = flush_seconds
         self.clock = clock
         self._counts: dict[uuid.UUID, _Window] = {}
+        self._addresses: dict[str, int] = {}
+        """Requests per client address in ``_address_window`` (this process only)."""
+        self._address_window = 0
         self._last_prune = 0.0
         self._failing = False
 
     @property
     def enabled(self) -> bool:
+        """API keys are limited."""
         return self.limit > 0
+
+    @property
+    def anonymous_enabled(self) -> bool:
+        """Requests without a valid key are limited per address."""
+        return self.anonymous_limit > 0
+
+    @property
+    def active(self) -> bool:
+        """Either limit is on (``create_app`` installs the middleware only then)."""
+        return self.enabled or self.anonymous_enabled
+
+    def hit_address(self, address: str) -> float | None:
+        """Count one request without a valid key from ``address``: None when admitted, else
+        seconds until it may retry. Counted in this process only (module docstring)."""
+        now = self.clock()
+        window = int(now // WINDOW_SECONDS)
+        if window != self._address_window:
+            self._addresses.clear()  # a past window decides nothing any more
+            self._address_window = window
+        seen = self._addresses.get(address, 0)
+        if seen >= self.anonymous_limit:
+            return (window + 1) * WINDOW_SECONDS - now
+        self._addresses[address] = seen + 1
+        return None
 
     def hit(self, key_id: uuid.UUID) -> float | None:
         """Count one request of ``key_id``: None when admitted, else seconds until it may retry."""
@@ -183,13 +229,15 @@ class RateLimiter:
 
 
 class RateLimitMiddleware(ASGIMiddleware):
-    """Refuses requests of an API key over its limit with 429 and ``Retry-After``.
+    """Refuses requests of an API key over its limit, and requests without a valid key from
+    an address over the anonymous limit, with 429 and ``Retry-After``.
 
     It runs before the handlers' auth guard, so it authenticates the key itself through the
     same per-process key cache (a dictionary lookup and one SHA-256 when cached) and leaves
-    the principal in the scope for the guard (``PRINCIPAL_SCOPE_KEY``). An invalid key is left
-    to the guard: the middleware neither counts it nor answers for it. ``create_app`` installs
-    it only when limiting is on.
+    the principal in the scope for the guard (``PRINCIPAL_SCOPE_KEY``). A request with no key
+    or an invalid one is counted by address (so guessing keys is limited too) and otherwise
+    left to the guard, which answers the 401. ``create_app`` installs it only when a limit is
+    on.
     """
 
     scopes = (ScopeType.HTTP,)
@@ -198,22 +246,52 @@ class RateLimitMiddleware(ASGIMiddleware):
         self.limiter = limiter
 
     async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
-        if self.limiter.enabled:
-            text = api_key_from(scope["headers"])
-            if text:
-                services = scope["app"].state.services
-                try:
-                    principal = await services.keys.authenticate(services, text)
-                except UnauthorizedError:
-                    principal = None
-                if principal is not None:
-                    scope[PRINCIPAL_SCOPE_KEY] = principal  # type: ignore[literal-required]
-                    wait = self.limiter.hit(principal.key_id)
-                    if wait is not None:
-                        RATE_LIMITED.inc()
-                        raise TooManyRequestsException(
-                            detail=f"this API key is over its limit of {self.limiter.limit} "
-                            "requests per minute; retry after the time in Retry-After",
-                            headers={"Retry-After": str(max(1, math.ceil(wait)))},
-                        )
+        limiter = self.limiter
+        text = api_key_from(scope["headers"])
+        principal = None
+        if text:
+            services = scope["app"].state.services
+            try:
+                principal = await services.keys.authenticate(services, text)
+            except (UnauthorizedError, DatabaseUnavailableError):
+                # Counted by address; the guard answers for it (401, or 503 while the
+                # database is away), and routes that need no key are served as usual.
+                principal = None
+        if principal is not None:
+            scope[PRINCIPAL_SCOPE_KEY] = principal  # type: ignore[literal-required]
+            if limiter.enabled:
+                wait = limiter.hit(principal.key_id)
+                if wait is not None:
+                    raise _too_many(scope, wait, KEY_OVER_LIMIT, limiter.limit)
+        elif limiter.anonymous_enabled:
+            client = scope.get("client")
+            wait = limiter.hit_address(client[0] if client else "unknown")
+            if wait is not None:
+                raise _too_many(scope, wait, ADDRESS_OVER_LIMIT, limiter.anonymous_limit)
         await next_app(scope, receive, send)
+
+
+KEY_OVER_LIMIT = (
+    "this API key is over its limit of {limit} requests per minute; "
+    "retry after the time in Retry-After"
+)
+ADDRESS_OVER_LIMIT = (
+    "this address is over its limit of {limit} requests per minute without an API key; "
+    "retry after the time in Retry-After, or send an API key"
+)
+
+
+def _too_many(scope: Scope, wait: float, template: str, limit: int) -> TooManyRequestsException:
+    RATE_LIMITED.inc()
+    lang = language_of(_header(scope, b"accept-language"))
+    return TooManyRequestsException(
+        detail=render(template, {"limit": limit}, lang),
+        headers={"Retry-After": str(max(1, math.ceil(wait)))},
+    )
+
+
+def _header(scope: Scope, name: bytes) -> str | None:
+    for key, value in scope["headers"]:
+        if key == name:
+            return value.decode("latin-1")
+    return None

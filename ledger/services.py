@@ -40,11 +40,12 @@ class Services:
     replica: Store | None = None
     """A read replica for public reads (LEDGER_REPLICA_URL), if configured."""
     keys: KeyCache = field(default_factory=KeyCache)
-    """API key lookups (short-lived cache)."""
+    """API key lookups (cached 1 s; revocations heard at once)."""
     inflight: InFlight = field(default_factory=InFlight)
     """Idempotency keys being recorded by this process."""
     _orgs: dict[str, Organization] = field(default_factory=dict, repr=False)
     _publisher: asyncio.Task[None] | None = field(default=None, repr=False)
+    _revocations: asyncio.Task[None] | None = field(default=None, repr=False)
 
     @property
     def clock(self) -> Clock:
@@ -101,8 +102,14 @@ class Services:
     def start(self) -> None:
         if self.settings.checkpoint_interval > 0:
             self._publisher = asyncio.create_task(self._publish_forever(), name="publisher")
+        # Revoked API keys are forgotten by every process at once (ledger.auth).
+        self._revocations = asyncio.create_task(self.keys.listen(self.store), name="revocations")
 
     async def stop(self) -> None:
+        if self._revocations:
+            self._revocations.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._revocations
         if self._publisher:
             self._publisher.cancel()
             with contextlib.suppress(asyncio.CancelledError):

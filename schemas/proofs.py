@@ -25,11 +25,20 @@ class ConsistencyProof(Document, frozen=True):
     """Base64 hashes (RFC 9162 §2.1.4)."""
 
 
+MAX_VKEYS = 16
+"""Most keys one verification may try: each costs a parse and, per signature line, a
+lookup; an organization publishes one or two."""
+VKey = Annotated[str, msgspec.Meta(min_length=1, max_length=512)]
+"""A signed-note verifier key (``name+hash+base64``), about 100 characters."""
+
+
 class VerifyRequest(Document, frozen=True):
-    receipt: Annotated[str, msgspec.Meta(max_length=1_000_000)]
-    """A receipt (JSON text) or a c2sp.org/tlog-proof."""
-    vkeys: list[str] | None = None
-    """Keys to trust (recommended: pinned from the organization's page or a statement)."""
+    receipt: Annotated[str, msgspec.Meta(min_length=1, max_length=1_000_000)]
+    """A receipt (JSON text, nested at most ``ledger.offline.MAX_JSON_DEPTH`` deep) or a
+    c2sp.org/tlog-proof."""
+    vkeys: Annotated[list[VKey], msgspec.Meta(max_length=MAX_VKEYS)] | None = None
+    """Keys to trust (recommended: pinned from the organization's page or a statement);
+    at most ``MAX_VKEYS``."""
     org: str | None = None
     """Else: trust the keys this server publishes for that organization."""
 

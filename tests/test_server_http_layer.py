@@ -149,7 +149,7 @@ async def test_guard_refuses_and_admits_the_same_with_or_without_the_limiter(ser
 
 
 def test_app_has_no_route_middleware_when_the_limit_is_off(settings: Settings):
-    assert create_app(settings, rate_limit=RateLimit(0)).middleware == []
+    assert create_app(settings, rate_limit=RateLimit(0, 0)).middleware == []
     assert len(create_app(settings, rate_limit=RateLimit(5)).middleware) == 1
 
 

@@ -4,13 +4,13 @@ Recording one donation is what a charity's bookkeeping system does all day, so i
 plain ASGI handler in front of Litestar (inside ``RequestObserver``: request ids, metrics
 and access lines are the same). It runs exactly the code of the Litestar route, in the same
 order — API key (``KeyCache``), role and organization (``guard``'s rules), rate limit,
-strict body (``decode_strict``), Idempotency-Key, ``record`` — and answers with the same
+Content-Type and strict body (``decode_strict``: no repeated keys), Idempotency-Key, ``record`` — and answers with the same
 bytes and headers. What it saves is routing, the signature model, dependency injection,
 the guard's copy of the handler and the response objects: about 40% of the server's CPU
 per donation (``bench.http_load``).
 
 It never invents an error answer of its own: anything it does not take on (another route,
-a request that fails before recording — no key, wrong role, malformed body, an oversized
+a request that fails before recording — no key, wrong role, not JSON, malformed body, an oversized
 or streamed body, a key over its rate limit) is handed to Litestar unchanged, with the body
 it already read replayed, so the problem+json comes from ``ledger.problems`` as for every
 other route. An error while recording (a rule, a conflict, the database) is answered with
@@ -24,10 +24,11 @@ from typing import TYPE_CHECKING, Any
 
 import msgspec
 
-from ledger.api.bodies import decode_strict
+from ledger.api.bodies import check_json_media_type, decode_strict
 from ledger.api.writes import RECORDER, donation_command_parts
 from ledger.auth import api_key_from
 from ledger.charity import Command
+from ledger.messages import language_of
 from ledger.problems import PROBLEM_JSON, ledger_problem
 from ledger.recording import Reply, check_key, record, request_hash
 from schemas.charity import DonationCreate
@@ -109,6 +110,7 @@ class DonationFastPath:
         try:
             principal = await services.keys.authenticate(services, api_key_from(headers))
             org = await services.organization(slug)
+            check_json_media_type(_header(headers, b"content-type"))
             data = decode_strict(raw, DonationCreate)
             key = check_key(_header(headers, b"idempotency-key"))
         except Exception:  # Litestar runs the same steps and answers for them
@@ -128,7 +130,8 @@ class DonationFastPath:
         try:
             return await record(services, org, command)
         except Exception as exc:
-            return ledger_problem(exc, "POST", TEMPLATE)
+            lang = language_of(_header(headers, b"accept-language"))
+            return ledger_problem(exc, "POST", TEMPLATE, lang)
 
 
 def _header(headers: Any, name: bytes) -> str | None:

@@ -19,6 +19,7 @@ from litestar.response import Stream
 
 from ledger import receipts, witnessing
 from ledger.api import IndexPath
+from ledger.api.bodies import StrictBody
 from ledger.canonical import format_time
 from ledger.errors import MalformedError, NotFoundError, VerificationError
 from ledger.note import Verifier, parse_vkey
@@ -127,11 +128,18 @@ class ProofController(Controller):
         )
 
 
+VERIFY_MAX_BODY = 1_100_000
+"""Largest ``/v1/verify`` body: one receipt of at most 1,000,000 characters, 16 keys."""
+
+
 @post(
     "/v1/verify",
     tags=["proofs"],
     status_code=200,
     summary="Verify a receipt or tlog-proof (for people without the command line)",
+    dto=StrictBody,  # strict decode: JSON only, no repeated keys (ledger.api.bodies)
+    return_dto=None,
+    request_max_body_size=VERIFY_MAX_BODY,
 )
 async def verify_endpoint(
     services: NamedDependency[Services], data: JSONBody[VerifyRequest]
