@@ -7,20 +7,23 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath
 
 from ledger import tiles, witnessing
+from ledger.api.contract import read
 from ledger.publisher import publish
 from ledger.services import Services
 
 IMMUTABLE = "public, max-age=31536000, immutable"
+TEXT = "text/plain"
+"""Litestar adds ``; charset=utf-8``: the checkpoint is ``text/plain; charset=utf-8`` (spec)."""
 
 
 class TilesController(Controller):
     path = "/v1/orgs/{slug:str}/tlog"
-    tags = ["tiles"]
 
     @get(
         "/checkpoint",
         summary="The latest checkpoint (mutable; cache a few seconds)",
-        media_type="text/plain; charset=utf-8",
+        media_type=TEXT,
+        **read("getTlogCheckpoint", "tiles"),
     )
     async def checkpoint(
         self, services: NamedDependency[Services], slug: FromPath[str]
@@ -32,7 +35,7 @@ class TilesController(Controller):
         note = await witnessing.cosigned_note(services.reader, org.id, cp)
         return Response(
             note,
-            media_type="text/plain; charset=utf-8",
+            media_type=TEXT,
             headers={"Cache-Control": "public, max-age=5"},
         )
 
@@ -40,6 +43,7 @@ class TilesController(Controller):
         "/tile/{kind:str}/{rest:path}",
         summary="A hash tile or entry bundle (immutable)",
         media_type="application/octet-stream",
+        **read("getTile", "tiles"),
     )
     async def tile(
         self,
