@@ -78,7 +78,7 @@ metrics = get(
     summary="What a problem type (the `type` of an error answer) means",
     media_type="text/plain",
     sync_to_thread=False,
-    **read("getProblemType", "problems", base=(NotFoundError,)),
+    **read("getProblemType", "problems", base=(400, NotFoundError)),
 )
 def problem_type(
     name: Annotated[str, PathParameter(pattern=r"^[a-z-]{1,40}$")],

@@ -8,6 +8,7 @@ from litestar.params import FromPath
 
 from ledger import tiles, witnessing
 from ledger.api.contract import read
+from ledger.errors import MalformedError
 from ledger.publisher import publish
 from ledger.services import Services
 
@@ -43,7 +44,7 @@ class TilesController(Controller):
         "/tile/{kind:str}/{rest:path}",
         summary="A hash tile or entry bundle (immutable)",
         media_type="application/octet-stream",
-        **read("getTile", "tiles"),
+        **read("getTile", "tiles", raises=(MalformedError,)),
     )
     async def tile(
         self,
