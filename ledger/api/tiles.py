@@ -1,8 +1,15 @@
-"""c2sp.org/tlog-tiles endpoints under ``/v1/orgs/{slug}/tlog/``: cacheable by any CDN."""
+"""c2sp.org/tlog-tiles endpoints under ``/v1/orgs/{slug}/tlog/``: cacheable by any CDN.
+
+Entry bundles are gzipped when the client accepts gzip (the spec's SHOULD; ``Vary:
+Accept-Encoding`` so caches keep both forms). The gzip bytes are deterministic (no mtime,
+fixed level), so a bundle's compressed form never changes either.
+"""
 
 from __future__ import annotations
 
-from litestar import Controller, Response, get
+import gzip
+
+from litestar import Controller, Request, Response, get
 from litestar.di import NamedDependency
 from litestar.params import FromPath
 
@@ -52,10 +59,36 @@ class TilesController(Controller):
         slug: FromPath[str],
         kind: FromPath[str],
         rest: FromPath[str],
+        request: Request,
     ) -> Response[bytes]:
         org = await services.organization(slug)
         path = tiles.parse_tile_path(kind, rest.lstrip("/"))
         data = await tiles.tile(services.reader, org, path)
-        return Response(
-            data, media_type="application/octet-stream", headers={"Cache-Control": IMMUTABLE}
-        )
+        headers = {"Cache-Control": IMMUTABLE}
+        if path.level is None:  # an entry bundle
+            headers["Vary"] = "Accept-Encoding"
+            if accepts_gzip(request.headers.get("accept-encoding", "")):
+                data = gzip.compress(data, compresslevel=6, mtime=0)
+                headers["Content-Encoding"] = "gzip"
+        return Response(data, media_type="application/octet-stream", headers=headers)
+
+
+def accepts_gzip(accept_encoding: str) -> bool:
+    """Whether an ``Accept-Encoding`` value accepts gzip (RFC 9110 12.5.3: ``gzip`` or ``*``
+    with a non-zero weight; an explicit ``gzip;q=0`` refuses it)."""
+    weights: dict[str, float] = {}
+    for item in accept_encoding.split(","):
+        coding, _, params = item.strip().partition(";")
+        weight = 1.0
+        for param in params.split(";"):
+            name, _, value = param.strip().partition("=")
+            if name.strip().lower() == "q":
+                try:
+                    weight = float(value)
+                except ValueError:
+                    weight = 0.0
+        if coding:
+            weights[coding.strip().lower()] = weight
+    if "gzip" in weights:
+        return weights["gzip"] > 0
+    return weights.get("*", 0) > 0
