@@ -252,7 +252,7 @@ class AdminController(Controller):
             "evidence",
             roles=C.RECORDER,
             example=X.EVIDENCE,
-            body_media=EVIDENCE_TYPES,
+            body_media=(*EVIDENCE_TYPES, "application/octet-stream"),
             raises=(E.NotCorrectableError,),
         ),
     )
