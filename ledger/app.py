@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
-from litestar import Litestar, get
+from litestar import Litestar, Request, get
 from litestar.di import NamedDependency, Provide
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import SwaggerRenderPlugin
@@ -41,6 +41,17 @@ DOCS_ASSETS = "/docs-assets"
 """Swagger UI 5 (renders OpenAPI 3.1), vendored in ledger/api/swagger-ui with its licence
 (see the README there): the docs page at /schema loads nothing from the network."""
 SWAGGER_UI = Path(__file__).parent / "api" / "swagger-ui"
+
+
+
+class SwaggerUI(SwaggerRenderPlugin):
+    """Litestar's Swagger UI page, also showing each operation's ``operationId`` (what a
+    generated client names its methods)."""
+
+    def render(self, request: Request, openapi_schema: dict[str, Any]) -> bytes:
+        page = super().render(request, openapi_schema)
+        return page.replace(b"deepLinking: true,", b"deepLinking: true, displayOperationId: true,")
+
 
 _PROBLEMS = {name: text for name, text in TYPES.values()}
 
@@ -181,7 +192,7 @@ def create_app(
             path="/schema",
             components=SECURITY_SCHEMES,
             render_plugins=[
-                SwaggerRenderPlugin(
+                SwaggerUI(
                     path="/",
                     js_url=f"{DOCS_ASSETS}/swagger-ui-bundle.js",
                     css_url=f"{DOCS_ASSETS}/swagger-ui.css",
