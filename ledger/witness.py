@@ -174,9 +174,7 @@ class Witness:
         timestamp = int(time.time())
         line = self._cosignature(cp, timestamp)
         await conn.execute(WQ["advance_state"], cp.origin, cp.size, cp.root)
-        await conn.execute(
-            WQ["record_cosigned"], cp.origin, cp.size, cp.root, sub.note, timestamp
-        )
+        await conn.execute(WQ["record_cosigned"], cp.origin, cp.size, cp.root, sub.note, timestamp)
         return Answer(200, line)
 
     def _cosignature(self, cp: Checkpoint, timestamp: int) -> str:

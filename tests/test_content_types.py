@@ -79,9 +79,7 @@ def test_the_parser_reads_what_go_reads() -> None:
     }
 
 
-async def test_every_route_sends_one_well_formed_content_type(
-    charity, store, settings, kek, owner
-):
+async def test_every_route_sends_one_well_formed_content_type(charity, store, settings, kek, owner):
     w = await make_world(charity, store, settings, kek, owner)
     routes = sorted(app_routes(w.a.client.app))
     seen: dict[tuple[str, str], str] = {}

@@ -121,7 +121,9 @@ class AdminController(Controller):
         "/donors/erase",
         status_code=200,
         summary="Erase a donor's personal data (UU PDP); totals and proofs stay valid (admin)",
-        **write("eraseDonor", "donors", roles=C.ADMIN, example=X.DONOR_ERASE, raises=(E.RuleError,)),
+        **write(
+            "eraseDonor", "donors", roles=C.ADMIN, example=X.DONOR_ERASE, raises=(E.RuleError,)
+        ),
     )
     async def erase_donor(
         self,

@@ -18,6 +18,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
+from litestar.openapi.datastructures import ResponseSpec
 from litestar.openapi.spec import (
     Components,
     OpenAPIMediaType,
@@ -69,6 +70,10 @@ IDEMPOTENT: tuple[type[Exception] | int, ...] = (
 )
 """What the Idempotency-Key handling of a write may refuse."""
 
+NOT_MODIFIED = ResponseSpec(
+    data_container=None,
+    description="Not modified: the If-None-Match header named the answer's ETag (no body)",
+)
 IDEMPOTENCY_KEY = "Idempotency-Key"
 BINARY = Schema(type="string", format="binary")  # type: ignore[arg-type]
 
@@ -139,16 +144,21 @@ def read(
     body: bool = False,
     example: Any = None,
     success_media: Sequence[str] = (),
+    cached: bool = False,
 ) -> dict[str, Any]:
     """Decorator arguments of a route that records nothing (``roles``: who may call it;
-    none: public). ``raises``: what its handler may refuse beyond ``base``."""
+    none: public). ``raises``: what its handler may refuse beyond ``base``. ``cached``: the
+    answer has an ``ETag`` and ``If-None-Match`` gets a 304."""
     refusals = (*base, *(KEYED if roles else ()), *(BODY if body else ()), *raises)
+    documented = responses(*refusals)
+    if cached:
+        documented[304] = NOT_MODIFIED
     return {
         "operation_id": operation_id,
         "tags": [tag],
         "opt": {"roles": tuple(roles)} if roles else {},
         "security": [{BEARER: []}] if roles else None,
-        "responses": responses(*refusals),
+        "responses": documented,
         "operation_class": _operation_class(operation_id, example, False, (), success_media),
     }
 

@@ -56,7 +56,7 @@ class ProofController(Controller):
         "/checkpoints/{size:int}",
         summary="The signed checkpoint at a tree size",
         media_type=TEXT,
-        **read("getCheckpointAt", "log"),
+        **read("getCheckpointAt", "log", cached=True),
     )
     async def checkpoint_at(
         self,
@@ -74,7 +74,7 @@ class ProofController(Controller):
     @get(
         "/proof/inclusion",
         summary="RFC 9162 inclusion proof of an entry at a tree size",
-        **read("getInclusionProof", "proofs", raises=(E.RuleError,)),
+        **read("getInclusionProof", "proofs", raises=(E.RuleError,), cached=True),
     )
     async def inclusion(
         self,
@@ -95,7 +95,7 @@ class ProofController(Controller):
     @get(
         "/proof/consistency",
         summary="RFC 9162 consistency proof between two tree sizes",
-        **read("getConsistencyProof", "proofs", raises=(E.RuleError,)),
+        **read("getConsistencyProof", "proofs", raises=(E.RuleError,), cached=True),
     )
     async def consistency(
         self,

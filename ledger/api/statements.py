@@ -100,7 +100,7 @@ class StatementController(Controller):
         "/{number:int}/pdf",
         summary="The PAdES-signed statement PDF (lang=id|en), byte for byte as issued",
         media_type="application/pdf",
-        **read("getStatementPdf", "statements"),
+        **read("getStatementPdf", "statements", cached=True),
     )
     async def pdf(
         self,
@@ -121,7 +121,7 @@ class StatementController(Controller):
     @get(
         "/{number:int}/json",
         summary="The statement as JSON (donation-ledger-statement/v1), as issued",
-        **read("getStatementJson", "statements"),
+        **read("getStatementJson", "statements", cached=True),
     )
     async def json(
         self,
@@ -138,7 +138,7 @@ class StatementController(Controller):
         "/{number:int}/csv",
         summary="The statement as CSV, one row per fact, streamed",
         media_type=CSV,
-        **read("getStatementCsv", "statements"),
+        **read("getStatementCsv", "statements", cached=True),
     )
     async def csv(
         self,
