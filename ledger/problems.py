@@ -258,45 +258,44 @@ def handle(request: Request, exc: Exception) -> Response[bytes]:
 EXCEPTION_HANDLERS = {Exception: handle}
 
 
-def _status_of_class(cls: type[Exception]) -> int:
+def _status_and_title(cls: type[Exception]) -> tuple[int, str]:
     for base in cls.__mro__:
         if base in STATUS:
-            return STATUS[base][0]  # type: ignore[index]
-    return 500
+            return STATUS[base]  # type: ignore[index]
+    return 500, HTTP_TITLES[500]
 
 
 def responses(*raises: type[Exception] | int) -> dict[int, ResponseSpec]:
     """The OpenAPI error responses of a route that may raise ``raises``: error classes (their
-    status and problem type come from ``STATUS`` and ``TYPES``) or HTTP statuses the framework
-    answers by itself (400 parameters, 413 body size, 429 rate limit). Every route may also
-    answer 500 and 503. Each response is ``application/problem+json`` with one example per
-    problem type."""
-    by_status: dict[int, dict[str, tuple[str, str]]] = {}
+    status, title and problem type come from ``STATUS`` and ``TYPES``) or HTTP statuses the
+    framework answers by itself (400 parameters, 413 body size, 429 rate limit). Every route
+    may also answer 500 and 503. Each response is ``application/problem+json`` with one
+    example per problem type."""
+    by_status: dict[int, dict[str, tuple[str, str, str]]] = {}
     for item in (*raises, 500, errors.DatabaseUnavailableError):
         if isinstance(item, int):
-            status = item
+            status, title = item, HTTP_TITLES[item]
             uri = _http_type(status)
-            text = HTTP_TYPES[status][1] if status in HTTP_TYPES else HTTP_TITLES[status]
+            text = HTTP_TYPES[status][1] if status in HTTP_TYPES else title
         else:
-            status = _status_of_class(item)
+            status, title = _status_and_title(item)
             uri = type_of(item)
-            text = next((TYPES[b][1] for b in item.__mro__ if b in TYPES), HTTP_TITLES[status])
-        by_status.setdefault(status, {})[uri] = (uri, text)
+            text = next((TYPES[b][1] for b in item.__mro__ if b in TYPES), title)
+        by_status.setdefault(status, {})[uri] = (uri, title, text)
     specs = {}
     for status, types in sorted(by_status.items()):
-        title = HTTP_TITLES[status]
         examples = [
             Example(
                 summary=uri,
                 value={"type": uri, "title": title, "status": status, "detail": text},
             )
-            for uri, text in types.values()
+            for uri, title, text in types.values()
         ]
-        lines = "; ".join(f"`{uri}`: {text}" for uri, text in types.values())
+        lines = "; ".join(f"`{uri}`: {text}" for uri, _, text in types.values())
         specs[status] = ResponseSpec(
             data_container=ProblemDocument,
             media_type=PROBLEM_JSON,
-            description=f"{title}. Problem types: {lines}",
+            description=f"{HTTP_TITLES[status]}. Problem types: {lines}",
             generate_examples=False,
             examples=examples,
         )
