@@ -197,7 +197,7 @@ def create_app(
                     js_url=f"{DOCS_ASSETS}/swagger-ui-bundle.js",
                     css_url=f"{DOCS_ASSETS}/swagger-ui.css",
                     standalone_preset_js_url=f"{DOCS_ASSETS}/swagger-ui-standalone-preset.js",
-                    favicon=f"<link rel='icon' href='{DOCS_ASSETS}/favicon-32x32.png'>",
+                    favicon="<link rel='icon' href='/site-assets/favicon.svg'>",  # the site's own
                 )
             ],
         ),
