@@ -4,16 +4,19 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Annotated, Any
 
-from litestar import Litestar, get
+from litestar import Litestar, Request, get
 from litestar.di import NamedDependency, Provide
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import SwaggerRenderPlugin
+from litestar.params import PathParameter
 from litestar.static_files import create_static_files_router
-from swagger_ui_bundle import swagger_ui_path
 
-from ledger import migrate
+from ledger import migrate, observability
 from ledger.api.admin import AdminController
+from ledger.api.contract import SECURITY_SCHEMES, read
 from ledger.api.fastpath import DonationFastPath
 from ledger.api.headlimit import HeaderLimit
 from ledger.api.proofs import ProofController, verify_endpoint
@@ -25,9 +28,10 @@ from ledger.appender import Appender, FaultHook
 from ledger.charity import CharityPolicy
 from ledger.clock import Clock, system_clock
 from ledger.database import READER_ROLE, WRITER_ROLE, connect, create_pool, resolve_url
+from ledger.errors import NotFoundError
 from ledger.keys import load_kek
-from ledger.observability import instrument, metrics_endpoint
-from ledger.problems import EXCEPTION_HANDLERS
+from ledger.observability import instrument
+from ledger.problems import EXCEPTION_HANDLERS, TYPE_PREFIX, TYPES
 from ledger.ratelimit import RateLimit, RateLimiter, RateLimitMiddleware
 from ledger.services import Services
 from ledger.settings import Settings
@@ -36,18 +40,72 @@ from ledger.site import template_config as site_templates
 from ledger.storage import Store
 
 DOCS_ASSETS = "/docs-assets"
-"""Swagger UI's files, served from the swagger-ui-bundle package: the docs work offline."""
+"""Swagger UI 5 (renders OpenAPI 3.1), vendored in ledger/api/swagger-ui with its licence
+(see the README there): the docs page at /schema loads nothing from the network."""
+SWAGGER_UI = Path(__file__).parent / "api" / "swagger-ui"
 
 
-@get("/healthz", summary="Liveness", tags=["operations"], sync_to_thread=False)
+
+class SwaggerUI(SwaggerRenderPlugin):
+    """Litestar's Swagger UI page, also showing each operation's ``operationId`` (what a
+    generated client names its methods)."""
+
+    def render(self, request: Request, openapi_schema: dict[str, Any]) -> bytes:
+        page = super().render(request, openapi_schema)
+        return page.replace(b"deepLinking: true,", b"deepLinking: true, displayOperationId: true,")
+
+
+_PROBLEMS = {name: text for name, text in TYPES.values()}
+
+
+@get(
+    "/healthz",
+    summary="Liveness",
+    sync_to_thread=False,
+    **read("getLiveness", "operations", base=()),
+)
 def healthz() -> dict[str, str]:
     return {"status": "ok"}
 
 
-@get("/readyz", summary="Readiness: the database answers", tags=["operations"])
+@get(
+    "/readyz",
+    summary="Readiness: the database answers",
+    **read("getReadiness", "operations", base=()),
+)
 async def readyz(services: NamedDependency[Services]) -> dict[str, str]:
     await services.store.ping()
     return {"status": "ready"}
+
+
+metrics = get(
+    observability.METRICS_PATH,
+    summary=observability.METRICS_SUMMARY,
+    media_type=observability.METRICS_TYPE,
+    **read("getMetrics", "operations", base=()),
+)(observability.metrics_endpoint)
+
+
+@get(
+    TYPE_PREFIX + "{name:str}",
+    summary="What a problem type (the `type` of an error answer) means",
+    media_type="text/plain",
+    sync_to_thread=False,
+    **read("getProblemType", "problems", base=(400, NotFoundError)),
+)
+def problem_type(
+    name: Annotated[str, PathParameter(pattern=r"^[a-z-]{1,40}$")],
+) -> str:
+    text = _PROBLEMS.get(name)
+    if text is None:
+        raise NotFoundError(f"no problem type {name!r}; the README lists them")
+    return f"{TYPE_PREFIX}{name}\n\n{text}\n"
+
+
+API_DESCRIPTION = """Public reads need no key; writes and restricted reads take an API key
+(`Authorization: Bearer ldg_...`), as each operation's `security` states. Every write needs an
+`Idempotency-Key` header. Every error is `application/problem+json` (RFC 9457) whose `type`
+names the problem: `GET /problems/{name}` describes each (the README lists them)."""
 
 
 def create_app(
@@ -116,7 +174,8 @@ def create_app(
         route_handlers=[
             healthz,
             readyz,
-            metrics_endpoint,
+            problem_type,
+            metrics,
             PublicLogController,
             OrganizationController,
             AdminController,
@@ -126,7 +185,7 @@ def create_app(
             verify_endpoint,
             *site_pages(),  # the public website (HTML pages, /site-assets)
             create_static_files_router(
-                path=DOCS_ASSETS, directories=[str(swagger_ui_path)], include_in_schema=False
+                path=DOCS_ASSETS, directories=[str(SWAGGER_UI)], include_in_schema=False
             ),
         ],
         dependencies={"services": Provide(provide_services, sync_to_thread=False)},
@@ -138,14 +197,16 @@ def create_app(
         openapi_config=OpenAPIConfig(
             title="Donation transparency ledger",
             version="1",
+            description=API_DESCRIPTION,
             path="/schema",
+            components=SECURITY_SCHEMES,
             render_plugins=[
-                SwaggerRenderPlugin(
+                SwaggerUI(
                     path="/",
                     js_url=f"{DOCS_ASSETS}/swagger-ui-bundle.js",
                     css_url=f"{DOCS_ASSETS}/swagger-ui.css",
                     standalone_preset_js_url=f"{DOCS_ASSETS}/swagger-ui-standalone-preset.js",
-                    favicon="<link rel='icon' href='/docs-assets/favicon-32x32.png'>",
+                    favicon="<link rel='icon' href='/site-assets/favicon.svg'>",  # the site's own
                 )
             ],
         ),

@@ -27,11 +27,21 @@ from ledger.appender import PIPELINE_CHUNK, Appended, Intent, chunked, pipeline
 from ledger.canonical import format_time
 from ledger.clock import Clock, system_clock
 from ledger.errors import (
+    AlreadyCorrectedError,
+    AlreadyExistsError,
     AlreadyRecorded,
-    ConflictError,
+    CurrencyMismatchError,
+    DuplicateReferenceError,
+    EarmarkError,
+    FeeCapError,
+    IdempotencyInFlightError,
     IdempotencyMismatchError,
     LedgerError,
+    NotCorrectableError,
+    OverdraftError,
     RuleError,
+    UnknownBeneficiaryError,
+    UnknownFundError,
 )
 from ledger.messages import Money, Term
 from ledger.storage import Organization, insert_rows
@@ -203,16 +213,20 @@ async def _load(
 def _fund(state: _State, code: str, currency: str | None = None) -> P.FundRow:
     fund = state.funds.get(code)
     if fund is None:
-        raise RuleError(f"no fund {code!r} in this organization: create it first")
+        raise UnknownFundError(f"no fund {code!r} in this organization: create it first")
     if currency is not None and currency != fund.currency:
-        raise RuleError(f"fund {code!r} is in {fund.currency}, got an amount in {currency}")
+        raise CurrencyMismatchError(
+            f"fund {code!r} is in {fund.currency}, got an amount in {currency}"
+        )
     return fund
 
 
 def _beneficiary(state: _State, code: str) -> P.BeneficiaryRow:
     found = state.beneficiaries.get(code)
     if found is None:
-        raise RuleError(f"no beneficiary {code!r} in this organization: register it first")
+        raise UnknownBeneficiaryError(
+            f"no beneficiary {code!r} in this organization: register it first"
+        )
     return found
 
 
@@ -235,7 +249,7 @@ def _money(state: _State, code: str, amount: int, currency: str) -> Money:
 def _require_funds(state: _State, code: str, currency: str, amount: int, what: str) -> None:
     have = state.balance(code, currency)
     if have < amount:
-        raise ConflictError.of(
+        raise OverdraftError.of(
             OVERDRAFT,
             what=Term(what),
             amount=_money(state, code, amount, currency),
@@ -252,7 +266,7 @@ def _check(state: _State, c: Command) -> None:
     if c.idem_key is not None and c.idem_key in state.keys:
         stored = state.keys[c.idem_key]
         if stored is None:
-            raise ConflictError(
+            raise IdempotencyInFlightError(
                 f"Idempotency-Key {c.idem_key!r} was just used by another request that is "
                 "being recorded; retry to receive its response"
             )
@@ -265,7 +279,7 @@ def _check(state: _State, c: Command) -> None:
     kind = c.kind
     if kind == "fund.created":
         if b["code"] in state.funds:
-            raise ConflictError(f"fund {b['code']!r} already exists")
+            raise AlreadyExistsError(f"fund {b['code']!r} already exists")
         earmark = b.get("earmark") or {}
         if earmark.get("beneficiary"):
             _beneficiary(state, earmark["beneficiary"])
@@ -280,7 +294,7 @@ def _check(state: _State, c: Command) -> None:
         )
     elif kind == "beneficiary.registered":
         if b["code"] in state.beneficiaries:
-            raise ConflictError(f"beneficiary {b['code']!r} already exists")
+            raise AlreadyExistsError(f"beneficiary {b['code']!r} already exists")
         state.beneficiaries[b["code"]] = P.BeneficiaryRow(
             b["code"], 1, -1, b["name"], b["city"], b["province"], b.get("registration")
         )
@@ -293,7 +307,7 @@ def _check(state: _State, c: Command) -> None:
     elif kind == "donation":
         _fund(state, b["fund"], b["currency"])
         if b["reference"] in state.references:
-            raise ConflictError(
+            raise DuplicateReferenceError(
                 f"a donation with reference {b['reference']!r} is already recorded and not "
                 "reversed; to record it again with another amount, first reverse it "
                 '(POST …/corrections {"corrects": <its index>, "reason": "…"})'
@@ -305,12 +319,12 @@ def _check(state: _State, c: Command) -> None:
         _beneficiary(state, b["beneficiary"])
         earmark = fund.earmark or {}
         if earmark.get("beneficiary") and earmark["beneficiary"] != b["beneficiary"]:
-            raise RuleError(
+            raise EarmarkError(
                 f"fund {fund.code!r} is earmarked for beneficiary {earmark['beneficiary']!r}, "
                 f"not {b['beneficiary']!r}"
             )
         if earmark.get("purpose") and earmark["purpose"] != b["purpose"]:
-            raise RuleError(
+            raise EarmarkError(
                 f"fund {fund.code!r} is earmarked for {earmark['purpose']!r}, not {b['purpose']!r}"
             )
         _require_funds(state, b["fund"], b["currency"], b["amount"], "a disbursement")
@@ -326,7 +340,7 @@ def _check(state: _State, c: Command) -> None:
         totals = state.totals.setdefault(b["fund"], {})
         raised, fees = totals.get("donation", 0), totals.get("fee", 0) + b["amount"]
         if fees * 10_000 > fund.fee_cap_bps * raised:
-            raise ConflictError.of(
+            raise FeeCapError.of(
                 FEE_CAP,
                 fees=_money(state, fund.code, fees, b["currency"]),
                 fees_minor=fees,
@@ -339,12 +353,12 @@ def _check(state: _State, c: Command) -> None:
     elif kind == "correction":
         target = state.targets.get(b["corrects"])
         if target is None or target.kind == "correction":
-            raise RuleError(
+            raise NotCorrectableError(
                 f"entry {b['corrects']} is not a donation, disbursement, transfer or fee: "
                 "only money entries can be corrected"
             )
         if target.corrected_by is not None or b["corrects"] in state.corrected:
-            raise ConflictError(f"entry {b['corrects']} is already corrected")
+            raise AlreadyCorrectedError(f"entry {b['corrects']} is already corrected")
         reversal = postings_for("correction", b, state.target_lines.get(b["corrects"], []))
         for line in reversal:
             if line.account.startswith("fund:") and line.amount < 0:
@@ -359,7 +373,7 @@ def _check(state: _State, c: Command) -> None:
     elif kind == "evidence.attached":
         target = state.targets.get(b["disbursement"])
         if target is None or target.kind != "disbursement":
-            raise RuleError(f"entry {b['disbursement']} is not a disbursement")
+            raise NotCorrectableError(f"entry {b['disbursement']} is not a disbursement")
     state.post(postings_for(kind, b))
     if c.idem_key is not None:
         state.keys[c.idem_key] = None  # type: ignore[assignment]  # taken in this batch

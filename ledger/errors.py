@@ -99,6 +99,58 @@ class IdempotencyMismatchError(LedgerError):
     """An Idempotency-Key was reused with a different request."""
 
 
+# --- domain refusals: one class per refusal, so each has its own problem type ----------
+# (ledger.problems.TYPES gives each its URI; the statuses come from the base class.)
+
+
+class AlreadyExistsError(ConflictError):
+    """A fund, beneficiary or organization with that code or slug already exists."""
+
+
+class DuplicateReferenceError(ConflictError):
+    """A donation with that payment reference is already recorded."""
+
+
+class OverdraftError(ConflictError):
+    """The entry would take a fund's balance below zero."""
+
+
+class FeeCapError(ConflictError):
+    """The fee would put the fund's fees above its overhead cap (``fee_cap_bps``)."""
+
+
+class AlreadyCorrectedError(ConflictError):
+    """The entry was reversed already: an entry is corrected at most once."""
+
+
+class IdempotencyInFlightError(ConflictError):
+    """Another request with the same Idempotency-Key is being recorded right now."""
+
+
+class UnknownFundError(RuleError):
+    """The fund named in the request does not exist in this organization."""
+
+
+class UnknownBeneficiaryError(RuleError):
+    """The beneficiary named in the request does not exist in this organization."""
+
+
+class CurrencyMismatchError(RuleError):
+    """The amount's currency is not the fund's currency."""
+
+
+class EarmarkError(RuleError):
+    """The disbursement breaks the fund's earmark (beneficiary or purpose)."""
+
+
+class NotCorrectableError(RuleError):
+    """The entry to correct is not a money entry (or evidence names a non-disbursement)."""
+
+
+class IdempotencyKeyError(RuleError):
+    """The write has no Idempotency-Key header, or one that is too long or unprintable."""
+
+
 class AlreadyRecorded(LedgerError):
     """Not a failure: the Idempotency-Key's request was recorded before; here is its reply.
 

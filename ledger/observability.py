@@ -35,7 +35,7 @@ from typing import Any
 
 import asyncpg
 import msgspec
-from litestar import Litestar, Response, get
+from litestar import Litestar, Response
 from litestar.datastructures import State
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
@@ -273,10 +273,16 @@ def exposition(sizes: list[tuple[str, int]] | None) -> bytes:
     return text + generate_latest(scraped)
 
 
-@get("/metrics", summary="Prometheus metrics (text exposition format)", tags=["operations"])
+METRICS_PATH = "/metrics"
+METRICS_TYPE = CONTENT_TYPE_PLAIN_0_0_4.removesuffix("; charset=utf-8")
+"""``text/plain; version=0.0.4``: Litestar appends the ``; charset=utf-8`` itself."""
+METRICS_SUMMARY = "Prometheus metrics (text exposition format)"
+
+
 async def metrics_endpoint(state: State) -> Response[bytes]:
+    """``GET /metrics`` (declared as a route by ``ledger.app``, with its OpenAPI contract)."""
     sizes = await log_sizes(state.services.store)
-    return Response(exposition(sizes), media_type=CONTENT_TYPE_PLAIN_0_0_4)
+    return Response(exposition(sizes), media_type=METRICS_TYPE)
 
 
 # --------------------------------------------------------------------------- per request

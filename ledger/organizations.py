@@ -12,7 +12,7 @@ import msgspec
 from ledger import keys
 from ledger.appender import Intent, append_batch
 from ledger.clock import Clock, system_clock
-from ledger.errors import ConflictError, LedgerError, NotFoundError
+from ledger.errors import AlreadyExistsError, ConflictError, LedgerError, NotFoundError
 from ledger.publisher import publish
 from ledger.settings import Settings
 from ledger.storage import Organization, Store
@@ -47,7 +47,7 @@ async def create_organization(
                     raise outcome
                 # Commit point: organization, head, key and entry 0 appear together.
         except asyncpg.UniqueViolationError as exc:
-            raise ConflictError(f"an organization with slug {slug!r} already exists") from exc
+            raise AlreadyExistsError(f"an organization with slug {slug!r} already exists") from exc
     await publish(store, org, kek)
     return org
 

@@ -8,6 +8,10 @@ body says nothing internal. A database outage is a 503 with ``Retry-After``.
 Language: titles, and the details of errors raised with ``LedgerError.of``, are given in
 Bahasa Indonesia when ``Accept-Language`` prefers it and in English otherwise, through the
 gettext catalog of ``ledger.messages``; the answer says which in ``Content-Language``.
+
+Each domain refusal has its own problem ``type`` (``TYPES``: ``/problems/overdraft``, ...), so
+a client can branch on it without parsing ``detail``; ``responses`` turns a route's possible
+errors into its documented OpenAPI error responses, from the same tables.
 """
 
 from __future__ import annotations
@@ -19,9 +23,12 @@ from typing import Any
 import msgspec
 from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
+from litestar.openapi.datastructures import ResponseSpec
+from litestar.openapi.spec import Example
 
 from ledger import errors
 from ledger.messages import DEFAULT_LANGUAGE, Language, language_of, render, translate
+from schemas.problems import ProblemDocument
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +52,82 @@ STATUS: dict[type[errors.LedgerError], tuple[int, str]] = {
     errors.DatabaseUnavailableError: (503, "Service unavailable"),
     errors.SchemaVersionError: (503, "Service unavailable"),
 }
+
+TYPE_PREFIX = "/problems/"
+"""Problem type URIs are relative (RFC 9457 3.1.1): ``/problems/<name>`` on the API's host,
+where ``GET`` describes the problem (``ledger.app``)."""
+
+TYPES: dict[type[Exception], tuple[str, str]] = {
+    # domain refusals (422 rule, 409 conflict)
+    errors.UnknownFundError: ("unknown-fund", "The fund named in the request does not exist."),
+    errors.UnknownBeneficiaryError: (
+        "unknown-beneficiary",
+        "The beneficiary named in the request does not exist.",
+    ),
+    errors.CurrencyMismatchError: (
+        "currency-mismatch",
+        "The amount's currency is not the currency of the fund.",
+    ),
+    errors.EarmarkError: (
+        "earmark",
+        "The disbursement breaks the fund's earmark (beneficiary or purpose).",
+    ),
+    errors.NotCorrectableError: (
+        "not-correctable",
+        "The entry named is not of a kind that can be corrected (or given evidence).",
+    ),
+    errors.IdempotencyKeyError: (
+        "idempotency-key-missing",
+        "A write without an Idempotency-Key header, or with one that is too long.",
+    ),
+    errors.IdempotencyMismatchError: (
+        "idempotency-mismatch",
+        "The Idempotency-Key was used before for a different request.",
+    ),
+    errors.IdempotencyInFlightError: (
+        "idempotency-in-flight",
+        "A request with the same Idempotency-Key is being recorded; retry to get its answer.",
+    ),
+    errors.OverdraftError: ("overdraft", "The entry would take a fund's balance below zero."),
+    errors.FeeCapError: ("fee-cap", "The fee would take the fund's fees above its overhead cap."),
+    errors.DuplicateReferenceError: (
+        "duplicate-reference",
+        "A donation with the same payment reference is already recorded.",
+    ),
+    errors.AlreadyExistsError: (
+        "already-exists",
+        "A fund, beneficiary or organization with that code already exists.",
+    ),
+    errors.AlreadyCorrectedError: (
+        "reversed-twice",
+        "The entry was corrected already; an entry is reversed at most once.",
+    ),
+    errors.RuleError: ("rule-violated", "The request breaks another ledger rule (see detail)."),
+    errors.ConflictError: ("conflict", "The request conflicts with the current state."),
+    # requests
+    errors.InvalidInputError: ("invalid-input", "The request does not match its schema."),
+    errors.UnauthorizedError: ("unauthorized", "No API key, or an unknown or revoked one."),
+    errors.ForbiddenError: ("forbidden", "The API key may not do this (role, organization)."),
+    errors.NotFoundError: ("not-found", "The organization or the thing asked for is not there."),
+    errors.PayloadTooLargeError: ("payload-too-large", "The body or file is too large."),
+    errors.UnsupportedMediaError: ("unsupported-media-type", "The file or body type is refused."),
+    errors.CanonicalError: ("not-canonical", "A value cannot be encoded canonically."),
+    errors.MalformedError: ("malformed", "A note, key, proof or receipt is not well formed."),
+    errors.VerificationError: ("verification-failed", "A proof or signature does not verify."),
+    errors.DatabaseUnavailableError: ("unavailable", "The database is unreachable; retry later."),
+    errors.SchemaVersionError: ("unavailable", "The database is unreachable; retry later."),
+}
+"""The problem type of each error class (the nearest class in the MRO wins)."""
+
+HTTP_TYPES: dict[int, tuple[str, str]] = {
+    400: TYPES[errors.InvalidInputError],
+    404: TYPES[errors.NotFoundError],
+    413: TYPES[errors.PayloadTooLargeError],
+    415: TYPES[errors.UnsupportedMediaError],
+    429: ("rate-limited", "The API key's request budget is spent; see Retry-After."),
+    503: TYPES[errors.DatabaseUnavailableError],
+}
+"""Problem types of the framework's own HTTP errors, by status (others: ``about:blank``)."""
 
 HTTP_TITLES = {
     400: "Bad request",
@@ -85,6 +168,7 @@ def problem_of(
     status: int,
     detail: str,
     *,
+    type_: str | None = None,
     title: str | None = None,
     headers: dict[str, str] | None = None,
     lang: Language = DEFAULT_LANGUAGE,
@@ -93,7 +177,7 @@ def problem_of(
     """The problem; ``title`` (a fixed English text) is translated into ``lang``, ``detail``
     is given as it should be shown."""
     body: dict[str, Any] = {
-        "type": "about:blank",
+        "type": type_ or _http_type(status),
         "title": translate(title or HTTP_TITLES.get(status, "Error"), lang),
         "status": status,
         "detail": detail,
@@ -113,6 +197,19 @@ def problem(
     **extra: Any,
 ) -> Response[bytes]:
     return problem_of(status, detail, title=title, headers=headers, lang=lang, **extra).response()
+
+
+def _http_type(status: int) -> str:
+    found = HTTP_TYPES.get(status)
+    return TYPE_PREFIX + found[0] if found else "about:blank"
+
+
+def type_of(cls: type[Exception]) -> str:
+    """The problem type URI of an error class."""
+    for base in cls.__mro__:
+        if base in TYPES:
+            return TYPE_PREFIX + TYPES[base][0]
+    return "about:blank"
 
 
 def _status_of(exc: errors.LedgerError) -> tuple[int, str]:
@@ -167,7 +264,9 @@ def ledger_problem(
         if isinstance(exc, errors.InvalidInputError | errors.UnusableInputError):
             pointer = exc.pointer if exc.pointer is not None else _pointer(str(exc))
             extra["errors"] = [{"pointer": pointer, "detail": detail}]
-        return problem_of(status, detail, title=title, headers=headers, lang=lang, **extra)
+        return problem_of(
+            status, detail, type_=type_of(type(exc)), title=title, headers=headers, lang=lang, **extra
+        )
     log.exception("unhandled error on %s %s", method, path, exc_info=exc)
     return problem_of(500, translate(FAILED, lang), lang=lang)
 
@@ -184,3 +283,47 @@ def handle(request: Request, exc: Exception) -> Response[bytes]:
 
 
 EXCEPTION_HANDLERS = {Exception: handle}
+
+
+def _status_and_title(cls: type[Exception]) -> tuple[int, str]:
+    for base in cls.__mro__:
+        if base in STATUS:
+            return STATUS[base]  # type: ignore[index]
+    return 500, HTTP_TITLES[500]
+
+
+def responses(*raises: type[Exception] | int) -> dict[int, ResponseSpec]:
+    """The OpenAPI error responses of a route that may raise ``raises``: error classes (their
+    status, title and problem type come from ``STATUS`` and ``TYPES``) or HTTP statuses the
+    framework answers by itself (400 parameters, 413 body size, 429 rate limit). Every route
+    may also answer 500 and 503. Each response is ``application/problem+json`` with one
+    example per problem type."""
+    by_status: dict[int, dict[str, tuple[str, str, str]]] = {}
+    for item in (*raises, 500, errors.DatabaseUnavailableError):
+        if isinstance(item, int):
+            status, title = item, HTTP_TITLES[item]
+            uri = _http_type(status)
+            text = HTTP_TYPES[status][1] if status in HTTP_TYPES else title
+        else:
+            status, title = _status_and_title(item)
+            uri = type_of(item)
+            text = next((TYPES[b][1] for b in item.__mro__ if b in TYPES), title)
+        by_status.setdefault(status, {})[uri] = (uri, title, text)
+    specs = {}
+    for status, types in sorted(by_status.items()):
+        examples = [
+            Example(
+                summary=uri,
+                value={"type": uri, "title": title, "status": status, "detail": text},
+            )
+            for uri, title, text in types.values()
+        ]
+        lines = "; ".join(f"`{uri}`: {text}" for uri, _, text in types.values())
+        specs[status] = ResponseSpec(
+            data_container=ProblemDocument,
+            media_type=PROBLEM_JSON,
+            description=f"{HTTP_TITLES[status]}. Problem types: {lines}",
+            generate_examples=False,
+            examples=examples,
+        )
+    return specs

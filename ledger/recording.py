@@ -18,10 +18,10 @@ from ledger.appender import Intent, append_batch
 from ledger.charity import CharityPolicy, Command, join_recorded
 from ledger.errors import (
     AlreadyRecorded,
-    ConflictError,
+    IdempotencyInFlightError,
+    IdempotencyKeyError,
     IdempotencyMismatchError,
     LedgerError,
-    RuleError,
 )
 from ledger.storage import Organization
 
@@ -46,9 +46,9 @@ def request_hash(method: str, path: str, body: bytes) -> bytes:
 
 def check_key(key: str | None) -> str:
     if key is None or not key.strip():
-        raise RuleError("every write needs an Idempotency-Key header (any unique string)")
+        raise IdempotencyKeyError("every write needs an Idempotency-Key header (any unique string)")
     if len(key) > MAX_KEY_LENGTH or not key.isprintable():
-        raise RuleError(
+        raise IdempotencyKeyError(
             f"Idempotency-Key must be printable and at most {MAX_KEY_LENGTH} characters"
         )
     return key
@@ -62,7 +62,7 @@ class InFlight:
 
     def claim(self, org_id: int, key: str) -> None:
         if (org_id, key) in self._keys:
-            raise ConflictError(
+            raise IdempotencyInFlightError(
                 f"a request with Idempotency-Key {key!r} is still being recorded; retry shortly"
             )
         self._keys.add((org_id, key))

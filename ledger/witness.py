@@ -7,6 +7,14 @@ Checking the old size and moving the state happen in one transaction under a row
 (``lock_state``), and the state is committed before the answer is sent, so two concurrent
 requests can never make it cosign checkpoints that contradict each other.
 
+``GET /<sha256 of the origin, hex>/checkpoint`` serves the latest checkpoint it cosigned for
+a log, with the log's signatures and the witness's cosignature (tlog-witness, monitor
+retrieval; 404 if it never cosigned one for that log). The cosignature is made again from
+the recorded timestamp: Ed25519 is deterministic, so it is the line add-checkpoint returned.
+
+Content types are exact: ``text/x.tlog.size`` for a 409 (the spec's MUST; clients compare
+the string), ``text/plain; charset=utf-8`` otherwise.
+
 Statuses (spec): 400 malformed or old size above the checkpoint size; 403 no valid
 signature by a trusted log key (or a bad one by a trusted key); 404 unknown origin; 409 old
 size is not the witness's latest (body: that size, ``text/x.tlog.size``); 422 bad
@@ -18,6 +26,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import re
 import secrets
 import time
 from collections.abc import AsyncIterator
@@ -26,6 +35,7 @@ from dataclasses import dataclass
 
 import asyncpg
 from litestar import Litestar, Request, Response, get, post
+from litestar.params import FromPath
 
 from ledger import merkle
 from ledger.checkpoint import Checkpoint, parse_checkpoint
@@ -46,6 +56,8 @@ from ledger.storage import load_queries
 WQ = load_queries("witness_queries.sql")
 MAX_PROOF_LINES = 63
 SIZE_MEDIA_TYPE = "text/x.tlog.size"
+TEXT_MEDIA_TYPE = "text/plain; charset=utf-8"
+_ORIGIN_HASH = re.compile(r"^[0-9a-f]{64}$")
 _SEAL_ID = b"witn"
 
 
@@ -57,8 +69,14 @@ class Answer:
     """HTTP status."""
     body: str
     """Text body."""
-    media_type: str = "text/plain; charset=utf-8"
-    """Content type (``text/x.tlog.size`` for 409)."""
+    media_type: str = TEXT_MEDIA_TYPE
+    """The exact Content-Type header (``text/x.tlog.size`` for 409)."""
+
+    def response(self) -> Response[str]:
+        # An explicit header: Litestar would append "; charset=utf-8" to any text/ type.
+        return Response(
+            self.body, status_code=self.status, headers={"Content-Type": self.media_type}
+        )
 
 
 @dataclass(frozen=True)
@@ -154,11 +172,27 @@ class Witness:
             except (ConsistencyProofError, MalformedError) as exc:
                 return Answer(422, f"{exc}\n")
         timestamp = int(time.time())
-        signature = self.signer.sign(cp.body(), timestamp)
-        line = NoteSignature(self.signer.name, self.signer.key_id, signature).line()
+        line = self._cosignature(cp, timestamp)
         await conn.execute(WQ["advance_state"], cp.origin, cp.size, cp.root)
-        await conn.execute(WQ["record_cosigned"], cp.origin, cp.size, cp.root, sub.note)
+        await conn.execute(WQ["record_cosigned"], cp.origin, cp.size, cp.root, sub.note, timestamp)
         return Answer(200, line)
+
+    def _cosignature(self, cp: Checkpoint, timestamp: int) -> str:
+        signature = self.signer.sign(cp.body(), timestamp)
+        return NoteSignature(self.signer.name, self.signer.key_id, signature).line()
+
+    async def latest(self, origin_hash: str) -> Answer:
+        """The latest checkpoint cosigned for the log whose origin has this SHA-256 (hex):
+        the note as submitted (the log's signatures) plus this witness's cosignature."""
+        if not _ORIGIN_HASH.fullmatch(origin_hash):
+            return Answer(404, "expected the SHA-256 of a log origin, lowercase hex\n")
+        async with self.pool.acquire() as conn:
+            row = await conn.fetchrow(WQ["latest_cosigned"], origin_hash)
+        if row is None:
+            return Answer(404, "this witness has cosigned no checkpoint of that log\n")
+        note = row["checkpoint"]
+        cp = parse_checkpoint(parse_note(note).text)
+        return Answer(200, note + self._cosignature(cp, row["timestamp"]))
 
 
 async def init_key(conn: asyncpg.Connection, kek: bytes, name: str) -> CosignatureSigner:
@@ -212,11 +246,17 @@ def create_witness_app(url: str, kek: bytes) -> Litestar:
     @post("/add-checkpoint", status_code=200)
     async def add_checkpoint(request: Request) -> Response[str]:
         witness: Witness = request.app.state.witness
-        answer = await witness.add_checkpoint(await request.body())
-        return Response(answer.body, status_code=answer.status, media_type=answer.media_type)
+        return (await witness.add_checkpoint(await request.body())).response()
 
-    @get("/", media_type="text/plain; charset=utf-8")
-    async def info(request: Request) -> str:
-        return request.app.state.witness.vkey + "\n"
+    @get("/{origin_hash:str}/checkpoint")
+    async def latest(request: Request, origin_hash: FromPath[str]) -> Response[str]:
+        witness: Witness = request.app.state.witness
+        return (await witness.latest(origin_hash)).response()
 
-    return Litestar(route_handlers=[add_checkpoint, info], lifespan=[lifespan], openapi_config=None)
+    @get("/")
+    async def info(request: Request) -> Response[str]:
+        return Answer(200, request.app.state.witness.vkey + "\n").response()
+
+    return Litestar(
+        route_handlers=[add_checkpoint, latest, info], lifespan=[lifespan], openapi_config=None
+    )

@@ -27,8 +27,23 @@ SELECT size, root FROM witness_state WHERE origin = $1 FOR UPDATE;
 UPDATE witness_state SET size = $2, root = $3, updated_at = now() WHERE origin = $1;
 
 -- name: record_cosigned
-INSERT INTO witness_cosigned (origin, size, root, checkpoint) VALUES ($1, $2, $3, $4)
+-- cosigned_at is the cosignature's own timestamp ($5, seconds), so the cosignature can be
+-- made again, byte for byte (Ed25519 is deterministic), for latest_cosigned.
+INSERT INTO witness_cosigned (origin, size, root, checkpoint, cosigned_at)
+VALUES ($1, $2, $3, $4, to_timestamp($5))
 ON CONFLICT (origin, size) DO NOTHING;
+
+-- name: latest_cosigned
+-- The largest checkpoint cosigned for the log whose origin hashes (SHA-256, lowercase hex)
+-- to $1: tlog-witness's monitoring endpoint. witness_logs is small; the lateral lookup
+-- uses the primary key of witness_cosigned.
+SELECT l.origin, c.checkpoint, floor(extract(epoch FROM c.cosigned_at))::bigint AS timestamp
+FROM witness_logs l
+CROSS JOIN LATERAL (
+    SELECT checkpoint, cosigned_at FROM witness_cosigned
+    WHERE origin = l.origin ORDER BY size DESC LIMIT 1
+) c
+WHERE encode(sha256(convert_to(l.origin, 'UTF8')), 'hex') = $1;
 
 -- name: record_refusal
 INSERT INTO witness_refusals (origin, status, reason, request) VALUES ($1, $2, $3, $4);

@@ -38,6 +38,7 @@ ORG = "/v1/orgs/{slug:str}"
 ACCESS: dict[tuple[str, str], str] = {
     ("GET", "/healthz"): PUBLIC,
     ("GET", "/readyz"): PUBLIC,
+    ("GET", "/problems/{name:str}"): PUBLIC,
     ("GET", "/v1/orgs"): PUBLIC,
     ("GET", ORG): PUBLIC,
     ("GET", f"{ORG}/log/checkpoint"): PUBLIC,
@@ -224,6 +225,7 @@ def request_for(w: World, method: str, path: str) -> tuple[str, dict[str, Any]]:
         .replace("{key_id:str}", w.spare_keys[0])
         .replace("{sha256:str}", w.evidence_sha)
         .replace("{path:str}", "openapi.yaml")
+        .replace("{name:str}", "overdraft")
         .replace("{file_path:path}", "swagger-ui.css")
         .replace("tile/{kind:str}/{rest:path}", "tile/entries/000.p/1")
         .replace("{number:int}", "1")

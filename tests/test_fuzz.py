@@ -17,7 +17,9 @@ names ("(admin)", "(recorder)", "(auditor)") and a fresh ``Idempotency-Key``; th
 what was generated, so unknown organizations and missing keys are exercised too.
 
 Properties: no response is a 5xx; every 4xx is ``application/problem+json`` with a title and
-the matching status; afterwards the full verifier accepts every log.
+the matching status; every status and content type is one the operation documents
+(schemathesis's ``status_code_conformance`` and ``content_type_conformance`` checks, against
+the schema as served); afterwards the full verifier accepts every log.
 
 Size: ``LEDGER_FUZZ_EXAMPLES`` examples per operation and mode (default 12: a run of about
 half a minute); ``LEDGER_FUZZ_RANDOM=1`` draws new examples each run instead of the
@@ -42,6 +44,7 @@ schemathesis = pytest.importorskip("schemathesis")
 from hypothesis import HealthCheck, Phase, given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 from hypothesis.errors import Unsatisfiable  # noqa: E402
+from schemathesis.checks import content_type_conformance, status_code_conformance  # noqa: E402
 from schemathesis.generation import GenerationMode  # noqa: E402
 
 from tests.logkit import assert_log_verifies  # noqa: E402
@@ -87,6 +90,18 @@ def _role(summary: str | None) -> str:
     """The role an operation needs, from the '(admin)' style end of its summary."""
     found = _ROLE.search(summary or "")
     return found.group(1) if found else "recorder"
+
+
+CONFORMANCE = [status_code_conformance, content_type_conformance]
+
+
+def _conforms(case, response, findings: Findings) -> None:  # type: ignore[no-untyped-def]
+    """The answer's status and content type are documented for the operation (the steered
+    schema documents the same responses as the served one)."""
+    try:
+        case.validate_response(response, checks=CONFORMANCE)
+    except (AssertionError, BaseExceptionGroup) as exc:  # a Failure, or a FailureGroup
+        findings.add(case, response, f"not as documented: {str(exc).strip()[:300]}")
 
 
 def _check(case, response, findings: Findings) -> None:  # type: ignore[no-untyped-def]
@@ -187,6 +202,7 @@ def _fuzz_operation(operation, mode, app, client, keys, findings: Findings) -> N
                 case.headers["Idempotency-Key"] = f"fuzz-{next(_keys)}"
         response = case.call(app=app, session=client)
         _check(case, response, findings)
+        _conforms(case, response, findings)
 
     try:
         run()

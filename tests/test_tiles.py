@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import gzip
 import struct
 
 from ledger import merkle
@@ -73,3 +74,31 @@ async def test_tiles_give_the_same_roots_and_proofs(client, store, settings, kek
         assert r.status_code in (400, 404, 422) and r.headers["content-type"].startswith(
             "application/problem+json"
         )
+
+
+async def test_entry_bundles_are_gzipped_when_the_client_accepts_it(client, store, settings, kek):
+    """tlog-tiles: entry bundles SHOULD be compressed; gzip when asked, identity otherwise,
+    ``Vary: Accept-Encoding`` either way; hash tiles are never compressed."""
+    org = await create_organization(store, settings, kek, "yayasan-gzip", "Yayasan Gzip")
+    appender = Appender(store)
+    await asyncio.gather(*(appender.append(org, "note", {"text": f"g{i}"}) for i in range(40)))
+    await publish(store, org, kek)
+    url = f"/v1/orgs/{org.slug}/tlog/{tile_path(None, 0, 40)}"
+
+    plain = await client.get(url, headers={"Accept-Encoding": "identity"})
+    assert plain.status_code == 200 and "content-encoding" not in plain.headers
+    assert plain.headers["vary"] == "Accept-Encoding"
+    assert plain.headers["content-type"] == "application/octet-stream"
+    for accept in ("gzip", "gzip, identity", "br;q=1, gzip;q=0.5", "*"):
+        async with client.stream("GET", url, headers={"Accept-Encoding": accept}) as r:
+            raw = b"".join([chunk async for chunk in r.aiter_raw()])
+        assert r.headers["content-encoding"] == "gzip", accept
+        assert r.headers["vary"] == "Accept-Encoding"
+        assert gzip.decompress(raw) == plain.content
+        assert len(raw) < len(plain.content)
+    refused = await client.get(url, headers={"Accept-Encoding": "gzip;q=0, identity"})
+    assert "content-encoding" not in refused.headers and refused.content == plain.content
+    hashes = await client.get(
+        f"/v1/orgs/{org.slug}/tlog/{tile_path(0, 0, 40)}", headers={"Accept-Encoding": "gzip"}
+    )
+    assert "content-encoding" not in hashes.headers and len(hashes.content) == 32 * 40

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import hashlib
 import socket
 import uuid
 from collections.abc import AsyncIterator
@@ -108,7 +109,7 @@ async def test_witness_cosigns_then_refuses_stale_forged_and_rolled_back(
 
         stale = await http.post("/add-checkpoint", content=body(0, [], cp1.note))
         assert stale.status_code == 409 and stale.text == f"{cp1.size}\n"
-        assert stale.headers["content-type"].startswith("text/x.tlog.size")
+        assert stale.headers["content-type"] == "text/x.tlog.size"  # exactly (Tessera)
 
         await asyncio.gather(*(appender.append(org, "note", {"text": "more"}) for _ in range(7)))
         cp2 = await publish(store, org, kek)
@@ -307,3 +308,45 @@ async def test_statements_carry_the_cosignatures_of_their_checkpoint(
     note = doc["checkpoint"]["note"]
     assert "\n— witness.example/akuntan " in note
     open_note(note, [parse_vkey(vkey, 0x04)])
+
+
+async def test_witness_serves_the_latest_checkpoint_it_cosigned_with_exact_headers(
+    pg_admin_url, store, settings, kek
+):
+    """tlog-witness monitor retrieval: GET <sha256(origin) hex>/checkpoint is the latest
+    cosigned checkpoint with the log's signature and the very cosignature add-checkpoint
+    returned; 404 before any; every answer has one exact Content-Type."""
+    org, cp1, log_vkey, appender = await log_with_entries(store, settings, kek, 3)
+    text = "text/plain; charset=utf-8"
+    async with (
+        running_witness(pg_admin_url, kek, "witness.example/akuntan", {org.origin: [log_vkey]}) as (
+            url,
+            wvkey,
+        ),
+        httpx.AsyncClient(base_url=url) as http,
+    ):
+        path = f"/{hashlib.sha256(org.origin.encode()).hexdigest()}/checkpoint"
+        none = await http.get(path)
+        assert none.status_code == 404 and none.headers["content-type"] == text
+        unknown = await http.get(f"/{hashlib.sha256(b'other.example/log').hexdigest()}/checkpoint")
+        assert unknown.status_code == 404
+        assert (await http.get("/not-a-hash/checkpoint")).status_code == 404
+        info = await http.get("/")
+        assert info.status_code == 200 and info.headers["content-type"] == text
+
+        first = await http.post("/add-checkpoint", content=body(0, [], cp1.note))
+        assert first.status_code == 200 and first.headers["content-type"] == text
+        await asyncio.gather(*(appender.append(org, "note", {"text": "more"}) for _ in range(4)))
+        cp2 = await publish(store, org, kek)
+        proof = await consistency(store, org, cp1.size, cp2.size)
+        second = await http.post("/add-checkpoint", content=body(cp1.size, proof, cp2.note))
+        assert second.status_code == 200, second.text
+        garbage = await http.post("/add-checkpoint", content=b"old x\n\n")
+        assert garbage.status_code == 400 and garbage.headers["content-type"] == text
+
+        latest = await http.get(path)
+        assert latest.status_code == 200 and latest.headers["content-type"] == text
+        assert latest.text == cp2.note + second.text  # the same cosignature, byte for byte
+        _, used = open_note(latest.text, [parse_vkey(log_vkey), parse_vkey(wvkey, 0x04)])
+        assert sorted(v.name for v in used) == sorted([org.origin, "witness.example/akuntan"])
+        assert latest.text.splitlines()[1] == str(cp2.size)

@@ -13,10 +13,14 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody, QueryParameter
 
 from ledger import documents, receipts
+from ledger import errors as E
 from ledger import projections as P
 from ledger.api import IndexPath
+from ledger.api import contract as C
+from ledger.api import examples as X
 from ledger.api.bodies import StrictBody
-from ledger.api.writes import ADMIN, RECORDER, IdempotencyKey, command, reply
+from ledger.api.contract import read, write
+from ledger.api.writes import IdempotencyKey, command, reply
 from ledger.auth import guard, issue_key
 from ledger.donors import email_lookup, erase, phone_lookup
 from ledger.errors import NotFoundError, RuleError
@@ -35,7 +39,9 @@ from schemas.charity import (
     Recorded,
 )
 
-READERS = {"roles": ("admin", "recorder", "auditor")}
+TEXT = "text/plain"
+"""Litestar adds ``; charset=utf-8`` to every ``text/`` type itself."""
+EVIDENCE_TYPES = ("application/pdf", "image/jpeg", "image/png")
 
 
 def _pdf(content: bytes, filename: str) -> Response[bytes]:
@@ -46,18 +52,17 @@ def _pdf(content: bytes, filename: str) -> Response[bytes]:
     )
 
 
-AUDITOR = {"roles": ("auditor", "admin")}
-"""Donor personal data (records, receipts with the commitment opening): never recorders."""
-
-
 class AdminController(Controller):
     path = "/v1/orgs/{slug:str}"
     guards = [guard]
-    tags = ["administration"]
     dto = StrictBody  # JSON bodies decoded once, strictly (ledger.api.bodies)
     return_dto = None
 
-    @post("/api-keys", opt=ADMIN, summary="Issue an API key; its text is shown only once (admin)")
+    @post(
+        "/api-keys",
+        summary="Issue an API key; its text is shown only once (admin)",
+        **read("createApiKey", "api-keys", roles=C.ADMIN, body=True, example=X.API_KEY),
+    )
     async def create_key(
         self,
         services: NamedDependency[Services],
@@ -70,9 +75,15 @@ class AdminController(Controller):
 
     @post(
         "/settings",
-        opt=ADMIN,
         summary="Record the organization's time zone and books-open date as an org.settings "
         "entry (admin)",
+        **write(
+            "recordOrgSettings",
+            "organizations",
+            roles=C.ADMIN,
+            example=X.ORG_SETTINGS,
+            raises=(E.RuleError,),
+        ),
     )
     async def settings(
         self,
@@ -85,7 +96,11 @@ class AdminController(Controller):
         cmd = await command(request, "org.settings", data, idempotency_key)
         return reply(await record(services, await services.organization(slug), cmd))
 
-    @get("/api-keys", opt=ADMIN, summary="List API keys, without secrets (admin)")
+    @get(
+        "/api-keys",
+        summary="List API keys, without secrets (admin)",
+        **read("listApiKeys", "api-keys", roles=C.ADMIN),
+    )
     async def list_keys(
         self, services: NamedDependency[Services], slug: FromPath[str]
     ) -> list[ApiKeyView]:
@@ -105,7 +120,10 @@ class AdminController(Controller):
         ]
 
     @delete(
-        "/api-keys/{key_id:str}", opt=ADMIN, status_code=204, summary="Revoke an API key (admin)"
+        "/api-keys/{key_id:str}",
+        status_code=204,
+        summary="Revoke an API key (admin)",
+        **read("revokeApiKey", "api-keys", roles=C.ADMIN),
     )
     async def revoke_key(
         self,
@@ -125,9 +143,11 @@ class AdminController(Controller):
 
     @post(
         "/donors/erase",
-        opt=ADMIN,
         status_code=200,
         summary="Erase a donor's personal data (UU PDP); totals and proofs stay valid (admin)",
+        **write(
+            "eraseDonor", "donors", roles=C.ADMIN, example=X.DONOR_ERASE, raises=(E.RuleError,)
+        ),
     )
     async def erase_donor(
         self,
@@ -144,8 +164,8 @@ class AdminController(Controller):
 
     @get(
         "/donations/{index:int}/donor",
-        opt=AUDITOR,
         summary="A donation's donor record and commitment opening (auditor)",
+        **read("getDonorRecord", "donors", roles=C.AUDITOR),
     )
     async def donor(
         self,
@@ -168,8 +188,8 @@ class AdminController(Controller):
 
     @get(
         "/donations/{index:int}/receipt",
-        opt=AUDITOR,
         summary="The donor receipt: tlog-proof plus the opening of the donor commitment",
+        **read("getReceipt", "receipts", roles=C.AUDITOR),
     )
     async def receipt(
         self, services: NamedDependency[Services], slug: FromPath[str], index: IndexPath
@@ -179,9 +199,9 @@ class AdminController(Controller):
 
     @get(
         "/donations/{index:int}/receipt.tlog-proof",
-        opt=AUDITOR,
         summary="The receipt's c2sp.org/tlog-proof file",
-        media_type="text/plain; charset=utf-8",
+        media_type=TEXT,
+        **read("getReceiptTlogProof", "receipts", roles=C.AUDITOR),
     )
     async def receipt_file(
         self, services: NamedDependency[Services], slug: FromPath[str], index: IndexPath
@@ -191,15 +211,15 @@ class AdminController(Controller):
         filename = f"receipt-{slug}-{index}.tlog-proof"
         return Response(
             data["tlog_proof"],
-            media_type="text/plain; charset=utf-8",
+            media_type=TEXT,
             headers={"Content-Disposition": f'attachment; filename="{filename}"'},
         )
 
     @get(
         "/donations/{index:int}/receipt.pdf",
-        opt=AUDITOR,
         summary="The donor receipt as a PAdES-signed PDF (lang=id|en), proof attached",
         media_type="application/pdf",
+        **read("getReceiptPdf", "receipts", roles=C.AUDITOR),
     )
     async def receipt_pdf(
         self,
@@ -216,10 +236,17 @@ class AdminController(Controller):
 
     @post(
         "/annual-receipts",
-        opt=AUDITOR,
         status_code=200,
         summary="One donor's donations in a year as a signed PDF, every proof attached",
         media_type="application/pdf",
+        **read(
+            "getAnnualReceiptPdf",
+            "receipts",
+            roles=C.AUDITOR,
+            body=True,
+            example=X.ANNUAL_RECEIPT,
+            raises=(E.RuleError,),
+        ),
     )
     async def annual_receipt(
         self,
@@ -245,8 +272,15 @@ class AdminController(Controller):
 
     @post(
         "/disbursements/{index:int}/evidence",
-        opt=RECORDER,
         summary="Attach an evidence file (PDF, JPEG, PNG) to a disbursement (recorder)",
+        **write(
+            "attachEvidence",
+            "evidence",
+            roles=C.RECORDER,
+            example=X.EVIDENCE,
+            body_media=(*EVIDENCE_TYPES, "application/octet-stream"),
+            raises=(E.NotCorrectableError,),
+        ),
     )
     async def attach_evidence(
         self,
@@ -270,7 +304,17 @@ class AdminController(Controller):
         )
         return reply(await record(services, org, cmd))
 
-    @get("/evidence/{sha256:str}", opt=READERS, summary="Download an evidence file by its SHA-256")
+    @get(
+        "/evidence/{sha256:str}",
+        summary="Download an evidence file by its SHA-256",
+        **read(
+            "getEvidence",
+            "evidence",
+            roles=C.READERS,
+            raises=(E.RuleError,),
+            success_media=EVIDENCE_TYPES,
+        ),
+    )
     async def evidence(
         self,
         services: NamedDependency[Services],

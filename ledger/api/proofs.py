@@ -17,9 +17,12 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody, QueryParameter
 from litestar.response import Stream
 
+from ledger import errors as E
 from ledger import receipts, witnessing
 from ledger.api import IndexPath
+from ledger.api import examples as X
 from ledger.api.bodies import StrictBody
+from ledger.api.contract import read
 from ledger.canonical import format_time
 from ledger.errors import MalformedError, NotFoundError, VerificationError
 from ledger.note import Verifier, parse_vkey
@@ -36,7 +39,8 @@ from schemas.proofs import (
 )
 
 IMMUTABLE = "public, max-age=31536000, immutable"
-TEXT = "text/plain; charset=utf-8"
+TEXT = "text/plain"
+"""Litestar adds ``; charset=utf-8`` to every ``text/`` type itself."""
 
 
 def immutable(
@@ -56,9 +60,13 @@ def _b64(items: list[bytes]) -> list[str]:
 
 class ProofController(Controller):
     path = "/v1/orgs/{slug:str}/log"
-    tags = ["proofs"]
 
-    @get("/checkpoints/{size:int}", summary="The signed checkpoint at a tree size")
+    @get(
+        "/checkpoints/{size:int}",
+        summary="The signed checkpoint at a tree size",
+        media_type=TEXT,
+        **read("getCheckpointAt", "log", cached=True),
+    )
     async def checkpoint_at(
         self,
         services: NamedDependency[Services],
@@ -72,7 +80,11 @@ class ProofController(Controller):
         # The checkpoint never changes, but witnesses may add cosignatures: revalidate.
         return immutable(request, note.encode(), TEXT, "public, max-age=60, must-revalidate")
 
-    @get("/proof/inclusion", summary="RFC 9162 inclusion proof of an entry at a tree size")
+    @get(
+        "/proof/inclusion",
+        summary="RFC 9162 inclusion proof of an entry at a tree size",
+        **read("getInclusionProof", "proofs", raises=(E.RuleError,), cached=True),
+    )
     async def inclusion(
         self,
         services: NamedDependency[Services],
@@ -89,7 +101,11 @@ class ProofController(Controller):
         )
         return immutable(request, msgspec.json.encode(body), "application/json")
 
-    @get("/proof/consistency", summary="RFC 9162 consistency proof between two tree sizes")
+    @get(
+        "/proof/consistency",
+        summary="RFC 9162 consistency proof between two tree sizes",
+        **read("getConsistencyProof", "proofs", raises=(E.RuleError,), cached=True),
+    )
     async def consistency(
         self,
         services: NamedDependency[Services],
@@ -103,7 +119,12 @@ class ProofController(Controller):
         body = ConsistencyProof(old=old, new=new, proof=_b64(proof))
         return immutable(request, msgspec.json.encode(body), "application/json")
 
-    @get("/entries/{index:int}/proof", summary="c2sp.org/tlog-proof@v1 of one entry (public)")
+    @get(
+        "/entries/{index:int}/proof",
+        summary="c2sp.org/tlog-proof@v1 of one entry (public)",
+        media_type=TEXT,
+        **read("getEntryProof", "proofs"),
+    )
     async def entry_proof(
         self,
         services: NamedDependency[Services],
@@ -118,7 +139,12 @@ class ProofController(Controller):
             headers={"Content-Disposition": f'attachment; filename="{slug}-{index}.tlog-proof"'},
         )
 
-    @get("/export", summary="The whole log as JSON Lines (donation-ledger-export/v1)")
+    @get(
+        "/export",
+        summary="The whole log as JSON Lines (donation-ledger-export/v1)",
+        media_type="application/x-ndjson",
+        **read("exportLog", "log"),
+    )
     async def export(self, services: NamedDependency[Services], slug: FromPath[str]) -> Stream:
         org = await services.organization(slug)
         return Stream(
@@ -134,12 +160,12 @@ VERIFY_MAX_BODY = 1_100_000
 
 @post(
     "/v1/verify",
-    tags=["proofs"],
     status_code=200,
     summary="Verify a receipt or tlog-proof (for people without the command line)",
     dto=StrictBody,  # strict decode: JSON only, no repeated keys (ledger.api.bodies)
     return_dto=None,
     request_max_body_size=VERIFY_MAX_BODY,
+    **read("verifyReceipt", "proofs", body=True, example=X.VERIFY, raises=(E.MalformedError,)),
 )
 async def verify_endpoint(
     services: NamedDependency[Services], data: JSONBody[VerifyRequest]

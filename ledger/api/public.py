@@ -14,6 +14,7 @@ from litestar.params import FromPath, QueryParameter
 
 from ledger import documents, reads, witnessing
 from ledger.api import IndexPath
+from ledger.api.contract import read
 from ledger.note import format_vkey
 from ledger.publisher import publish
 from ledger.reversals import Reversal, reversals
@@ -22,6 +23,10 @@ from schemas.base import MAX_INT64
 from schemas.charity import BalancesView, BeneficiaryView, FundView
 from schemas.public import EntryView, OrganizationView, Page
 
+TEXT = "text/plain"
+"""Litestar adds ``; charset=utf-8`` to every ``text/`` type itself (c2sp.org/tlog-tiles:
+the checkpoint is ``text/plain; charset=utf-8``, exactly)."""
+
 
 def _b64(data: bytes) -> str:
     return base64.b64encode(data).decode("ascii")
@@ -29,9 +34,8 @@ def _b64(data: bytes) -> str:
 
 class PublicLogController(Controller):
     path = "/v1/orgs"
-    tags = ["public log"]
 
-    @get("/", summary="List organizations")
+    @get("/", summary="List organizations", **read("listOrganizations", "organizations"))
     async def list_orgs(
         self,
         services: NamedDependency[Services],
@@ -45,7 +49,7 @@ class PublicLogController(Controller):
             items=items, has_more=more, next_cursor=str(orgs[limit - 1].id) if more else None
         )
 
-    @get("/{slug:str}", summary="One organization")
+    @get("/{slug:str}", summary="One organization", **read("getOrganization", "organizations"))
     async def get_org(
         self, services: NamedDependency[Services], slug: FromPath[str]
     ) -> OrganizationView:
@@ -55,7 +59,8 @@ class PublicLogController(Controller):
     @get(
         "/{slug:str}/log/checkpoint",
         summary="Latest signed checkpoint (signed note)",
-        media_type="text/plain; charset=utf-8",
+        media_type=TEXT,
+        **read("getLogCheckpoint", "log"),
     )
     async def checkpoint(
         self, services: NamedDependency[Services], slug: FromPath[str]
@@ -66,7 +71,7 @@ class PublicLogController(Controller):
             cp = await publish(services.store, org, services.kek)
         return Response(
             await witnessing.cosigned_note(services.reader, org.id, cp),
-            media_type="text/plain; charset=utf-8",
+            media_type=TEXT,
             headers={"Cache-Control": "no-cache"},
         )
 
@@ -74,6 +79,7 @@ class PublicLogController(Controller):
         "/{slug:str}/certificate",
         summary="The document-signing certificate (PEM) that signs receipts and statements",
         media_type="application/x-pem-file",
+        **read("getCertificate", "keys"),
     )
     async def certificate(self, services: NamedDependency[Services], slug: FromPath[str]) -> str:
         org = await services.organization(slug)
@@ -83,14 +89,19 @@ class PublicLogController(Controller):
     @get(
         "/{slug:str}/log/keys",
         summary="Checkpoint public keys (vkey lines)",
-        media_type="text/plain; charset=utf-8",
+        media_type=TEXT,
+        **read("getLogKeys", "keys"),
     )
     async def keys(self, services: NamedDependency[Services], slug: FromPath[str]) -> str:
         org = await services.reader.organization(slug)
         keys = await services.reader.public_keys(org.id)
         return "".join(format_vkey(k.name, k.public_key) + "\n" for k in keys)
 
-    @get("/{slug:str}/log/entries/{index:int}", summary="One entry with its canonical bytes")
+    @get(
+        "/{slug:str}/log/entries/{index:int}",
+        summary="One entry with its canonical bytes",
+        **read("getLogEntry", "log"),
+    )
     async def entry(
         self, services: NamedDependency[Services], slug: FromPath[str], index: IndexPath
     ) -> EntryView:
@@ -102,9 +113,11 @@ class PublicLogController(Controller):
 class PublicCharityController(Controller):
     """Public projections of an organization's funds, beneficiaries, balances and entries."""
 
-    tags = ["public"]
-
-    @get("/funds", summary="Funds with raised, disbursed, fees, balance and overhead ratio")
+    @get(
+        "/funds",
+        summary="Funds with raised, disbursed, fees, balance and overhead ratio",
+        **read("listFunds", "funds"),
+    )
     async def funds(
         self,
         services: NamedDependency[Services],
@@ -116,7 +129,7 @@ class PublicCharityController(Controller):
         views = await reads.fund_views(services.reader, org, cursor, limit + 1)
         return _page(views, limit, lambda v: v.code)
 
-    @get("/funds/{code:str}", summary="One fund")
+    @get("/funds/{code:str}", summary="One fund", **read("getFund", "funds"))
     async def fund(
         self,
         services: NamedDependency[Services],
@@ -125,7 +138,11 @@ class PublicCharityController(Controller):
     ) -> FundView:
         return await reads.fund_view(services.reader, await services.organization(slug), code)
 
-    @get("/beneficiaries", summary="Beneficiaries (latest version) with what each received")
+    @get(
+        "/beneficiaries",
+        summary="Beneficiaries (latest version) with what each received",
+        **read("listBeneficiaries", "beneficiaries"),
+    )
     async def beneficiaries(
         self,
         services: NamedDependency[Services],
@@ -137,7 +154,11 @@ class PublicCharityController(Controller):
         views = await reads.beneficiary_views(services.reader, org, cursor, limit + 1)
         return _page(views, limit, lambda v: v.code)
 
-    @get("/beneficiaries/{code:str}", summary="Every version of one beneficiary, oldest first")
+    @get(
+        "/beneficiaries/{code:str}",
+        summary="Every version of one beneficiary, oldest first",
+        **read("getBeneficiaryVersions", "beneficiaries"),
+    )
     async def beneficiary(
         self,
         services: NamedDependency[Services],
@@ -147,7 +168,11 @@ class PublicCharityController(Controller):
         org = await services.organization(slug)
         return await reads.beneficiary_history(services.reader, org, code)
 
-    @get("/balances", summary="Balances of every account, now or as of a past tree size")
+    @get(
+        "/balances",
+        summary="Balances of every account, now or as of a past tree size",
+        **read("getBalances", "funds"),
+    )
     async def balances(
         self,
         services: NamedDependency[Services],
@@ -157,7 +182,11 @@ class PublicCharityController(Controller):
         org = await services.organization(slug)
         return await reads.balances_view(services.reader, org, as_of)
 
-    @get("/entries", summary="Entries in log order (public projection: the entry documents)")
+    @get(
+        "/entries",
+        summary="Entries in log order (public projection: the entry documents)",
+        **read("listEntries", "log"),
+    )
     async def entries(
         self,
         services: NamedDependency[Services],

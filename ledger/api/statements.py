@@ -13,12 +13,16 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody, QueryParameter
 from litestar.response import Stream
 
+from ledger import errors as E
 from ledger import statements
 from ledger.api import IndexPath
+from ledger.api import contract as C
+from ledger.api import examples as X
 from ledger.api.bodies import StrictBody
+from ledger.api.contract import read, write
 from ledger.api.proofs import IMMUTABLE, immutable
 from ledger.api.public import _page
-from ledger.api.writes import ADMIN, IdempotencyKey, reply
+from ledger.api.writes import IdempotencyKey, reply
 from ledger.auth import guard
 from ledger.recording import check_key, request_hash
 from ledger.services import Services
@@ -26,7 +30,8 @@ from schemas.base import MAX_INT64
 from schemas.public import Page
 from schemas.statements import StatementRequest, StatementView
 
-CSV = "text/csv; charset=utf-8"
+CSV = "text/csv"
+"""Litestar adds ``; charset=utf-8`` to every ``text/`` type itself."""
 
 
 def _attachment(filename: str) -> str:
@@ -36,15 +41,20 @@ def _attachment(filename: str) -> str:
 class StatementController(Controller):
     path = "/v1/orgs/{slug:str}/statements"
     guards = [guard]
-    tags = ["statements"]
     dto = StrictBody  # JSON bodies decoded once, strictly (ledger.api.bodies)
     return_dto = None
 
     @post(
         "/",
-        opt=ADMIN,
         summary="Issue a signed public statement for [from, to), optionally one fund or "
         "beneficiary (admin)",
+        **write(
+            "issueStatement",
+            "statements",
+            roles=C.ADMIN,
+            example=X.STATEMENT,
+            raises=(E.RuleError, E.ConflictError),
+        ),
     )
     async def issue(
         self,
@@ -59,7 +69,11 @@ class StatementController(Controller):
         org = await services.organization(slug)
         return reply(await statements.issue(services, org, data, key, digest))
 
-    @get("/", summary="Statements of the organization, oldest first (public)")
+    @get(
+        "/",
+        summary="Statements of the organization, oldest first (public)",
+        **read("listStatements", "statements"),
+    )
     async def list_statements(
         self,
         services: NamedDependency[Services],
@@ -71,7 +85,11 @@ class StatementController(Controller):
         views = await statements.list_statements(services.store, org, cursor, limit + 1)
         return _page(views, limit, lambda v: str(v.id))
 
-    @get("/{number:int}", summary="One statement's metadata and document hashes (public)")
+    @get(
+        "/{number:int}",
+        summary="One statement's metadata and document hashes (public)",
+        **read("getStatement", "statements"),
+    )
     async def statement(
         self, services: NamedDependency[Services], slug: FromPath[str], number: IndexPath
     ) -> StatementView:
@@ -82,6 +100,7 @@ class StatementController(Controller):
         "/{number:int}/pdf",
         summary="The PAdES-signed statement PDF (lang=id|en), byte for byte as issued",
         media_type="application/pdf",
+        **read("getStatementPdf", "statements", cached=True),
     )
     async def pdf(
         self,
@@ -102,6 +121,7 @@ class StatementController(Controller):
     @get(
         "/{number:int}/json",
         summary="The statement as JSON (donation-ledger-statement/v1), as issued",
+        **read("getStatementJson", "statements", cached=True),
     )
     async def json(
         self,
@@ -118,6 +138,7 @@ class StatementController(Controller):
         "/{number:int}/csv",
         summary="The statement as CSV, one row per fact, streamed",
         media_type=CSV,
+        **read("getStatementCsv", "statements", cached=True),
     )
     async def csv(
         self,

@@ -11,14 +11,19 @@ from typing import Annotated, Any
 import msgspec
 from litestar import Controller, Request, Response, post
 from litestar.di import NamedDependency
+from litestar.openapi.spec import Example
 from litestar.params import FromPath, HeaderParameter, JSONBody
 
+from ledger import errors as E
+from ledger.api import contract as C
+from ledger.api import examples as X
 from ledger.api.bodies import StrictBody
+from ledger.api.contract import write
 from ledger.api.public import PublicCharityController
 from ledger.auth import guard
 from ledger.charity import Command
 from ledger.donors import split_donor
-from ledger.recording import Reply, check_key, record, record_all, request_hash
+from ledger.recording import MAX_KEY_LENGTH, Reply, check_key, record, record_all, request_hash
 from ledger.services import Services
 from schemas.charity import (
     BeneficiaryBody,
@@ -43,10 +48,16 @@ from schemas.money import minor_units
 
 IdempotencyKey = Annotated[
     str | None,
-    HeaderParameter(name="Idempotency-Key", description="unique per write; retries reuse it"),
+    HeaderParameter(
+        name="Idempotency-Key",
+        description="Required on every write: any printable string of at most "
+        f"{MAX_KEY_LENGTH} characters, unique per write; a retry reuses it and gets the first "
+        "answer (with `Idempotency-Replayed: true`).",
+        examples=[Example(value="2026-11-01-qris-000123")],
+    ),
 ]
-ADMIN = {"roles": ("admin",)}
-RECORDER = {"roles": ("recorder",)}
+RECORDER = {"roles": C.RECORDER}
+"""Who may record donations (the fast path checks it: ``ledger.api.fastpath``)."""
 _builtins = msgspec.to_builtins
 
 
@@ -87,11 +98,20 @@ def donation_command_parts(d: DonationCreate) -> tuple[DonationBody, Any]:
 class WritesController(Controller):
     """Charity writes; mixed into ``OrganizationController`` (one route per path)."""
 
-    tags = ["charity writes"]
     dto = StrictBody  # bodies decoded once, strictly (ledger.api.bodies)
     return_dto = None
 
-    @post("/funds", opt=ADMIN, summary="Create a fund or campaign (admin)")
+    @post(
+        "/funds",
+        summary="Create a fund or campaign (admin)",
+        **write(
+            "createFund",
+            "funds",
+            roles=C.ADMIN,
+            example=X.FUND,
+            raises=(E.AlreadyExistsError, E.UnknownBeneficiaryError),
+        ),
+    )
     async def create_fund(
         self,
         services: NamedDependency[Services],
@@ -104,7 +124,17 @@ class WritesController(Controller):
         cmd = await command(request, "fund.created", body, idempotency_key)
         return reply(await record(services, await services.organization(slug), cmd))
 
-    @post("/beneficiaries", opt=ADMIN, summary="Register a beneficiary, e.g. an LKSA (admin)")
+    @post(
+        "/beneficiaries",
+        summary="Register a beneficiary, e.g. an LKSA (admin)",
+        **write(
+            "createBeneficiary",
+            "beneficiaries",
+            roles=C.ADMIN,
+            example=X.BENEFICIARY,
+            raises=(E.AlreadyExistsError,),
+        ),
+    )
     async def create_beneficiary(
         self,
         services: NamedDependency[Services],
@@ -119,8 +149,14 @@ class WritesController(Controller):
 
     @post(
         "/beneficiaries/{code:str}/versions",
-        opt=ADMIN,
         summary="Change a beneficiary: a new version entry; old versions stay (admin)",
+        **write(
+            "createBeneficiaryVersion",
+            "beneficiaries",
+            roles=C.ADMIN,
+            example=X.BENEFICIARY_CHANGE,
+            raises=(E.UnknownBeneficiaryError,),
+        ),
     )
     async def change_beneficiary(
         self,
@@ -135,7 +171,17 @@ class WritesController(Controller):
         cmd = await command(request, "beneficiary.updated", body, idempotency_key)
         return reply(await record(services, await services.organization(slug), cmd))
 
-    @post("/donations", opt=RECORDER, summary="Record a donation (recorder)")
+    @post(
+        "/donations",
+        summary="Record a donation (recorder)",
+        **write(
+            "createDonation",
+            "donations",
+            roles=C.RECORDER,
+            example=X.DONATION,
+            raises=(E.UnknownFundError, E.CurrencyMismatchError, E.DuplicateReferenceError),
+        ),
+    )
     async def donation(
         self,
         services: NamedDependency[Services],
@@ -150,8 +196,14 @@ class WritesController(Controller):
 
     @post(
         "/donations/batch",
-        opt=RECORDER,
         summary="Record up to 1,000 donations, all or nothing (recorder)",
+        **write(
+            "createDonationBatch",
+            "donations",
+            roles=C.RECORDER,
+            example=X.DONATION_BATCH,
+            raises=(E.UnknownFundError, E.CurrencyMismatchError, E.DuplicateReferenceError),
+        ),
     )
     async def donation_batch(
         self,
@@ -170,7 +222,23 @@ class WritesController(Controller):
         org = await services.organization(slug)
         return reply(await record_all(services, org, commands, key, digest))
 
-    @post("/disbursements", opt=RECORDER, summary="Record a disbursement (recorder)")
+    @post(
+        "/disbursements",
+        summary="Record a disbursement (recorder)",
+        **write(
+            "createDisbursement",
+            "disbursements",
+            roles=C.RECORDER,
+            example=X.DISBURSEMENT,
+            raises=(
+                E.UnknownFundError,
+                E.UnknownBeneficiaryError,
+                E.CurrencyMismatchError,
+                E.EarmarkError,
+                E.OverdraftError,
+            ),
+        ),
+    )
     async def disbursement(
         self,
         services: NamedDependency[Services],
@@ -183,7 +251,17 @@ class WritesController(Controller):
         cmd = await command(request, "disbursement", body, idempotency_key)
         return reply(await record(services, await services.organization(slug), cmd))
 
-    @post("/transfers", opt=RECORDER, summary="Move money between two funds (recorder)")
+    @post(
+        "/transfers",
+        summary="Move money between two funds (recorder)",
+        **write(
+            "createTransfer",
+            "transfers",
+            roles=C.RECORDER,
+            example=X.TRANSFER,
+            raises=(E.UnknownFundError, E.CurrencyMismatchError, E.RuleError, E.OverdraftError),
+        ),
+    )
     async def transfer(
         self,
         services: NamedDependency[Services],
@@ -196,7 +274,17 @@ class WritesController(Controller):
         cmd = await command(request, "transfer", body, idempotency_key)
         return reply(await record(services, await services.organization(slug), cmd))
 
-    @post("/fees", opt=RECORDER, summary="Record a fee or operating cost (recorder)")
+    @post(
+        "/fees",
+        summary="Record a fee or operating cost (recorder)",
+        **write(
+            "createFee",
+            "fees",
+            roles=C.RECORDER,
+            example=X.FEE,
+            raises=(E.UnknownFundError, E.CurrencyMismatchError, E.OverdraftError, E.FeeCapError),
+        ),
+    )
     async def fee(
         self,
         services: NamedDependency[Services],
@@ -211,8 +299,14 @@ class WritesController(Controller):
 
     @post(
         "/corrections",
-        opt=RECORDER,
         summary="Reverse a money entry with a reason; at most once per entry (recorder)",
+        **write(
+            "createCorrection",
+            "corrections",
+            roles=C.RECORDER,
+            example=X.CORRECTION,
+            raises=(E.NotCorrectableError, E.AlreadyCorrectedError, E.OverdraftError),
+        ),
     )
     async def correction(
         self,
