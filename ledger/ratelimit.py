@@ -249,15 +249,22 @@ class RateLimitMiddleware(ASGIMiddleware):
         limiter = self.limiter
         text = api_key_from(scope["headers"])
         principal = None
+        unknown = False
         if text:
             services = scope["app"].state.services
             try:
                 principal = await services.keys.authenticate(services, text)
-            except (UnauthorizedError, DatabaseUnavailableError):
-                # Counted by address; the guard answers for it (401, or 503 while the
-                # database is away), and routes that need no key are served as usual.
+            except UnauthorizedError:
+                # Counted by address; the guard answers for it (401), and routes that need
+                # no key are served as usual.
                 principal = None
-        if principal is not None:
+            except DatabaseUnavailableError:
+                # Whether the key is valid cannot be known while the database is away: not
+                # counted against the address; the guard answers 503 with Retry-After.
+                unknown = True
+        if unknown:
+            pass
+        elif principal is not None:
             scope[PRINCIPAL_SCOPE_KEY] = principal  # type: ignore[literal-required]
             if limiter.enabled:
                 wait = limiter.hit(principal.key_id)

@@ -148,7 +148,7 @@ def test_writes_require_an_idempotency_key_and_carry_a_valid_example(app, spec) 
         }
         assert op["tags"][0] != "public"
         assert {409, 422} <= {int(s) for s in op["responses"]}, where
-    assert writes == 12
+    assert writes == 13
 
 
 def test_bounds_are_stated(spec) -> None:
