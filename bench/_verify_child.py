@@ -37,9 +37,9 @@ def _vmhwm_bytes() -> int | None:
 
 
 async def _main(url: str, org_id: int, workers: int) -> dict[str, object]:
-    from ledger.database import READER_ROLE, create_pool
-    from ledger.storage import Store
-    from ledger.verify import verify_log
+    from ledger.store.database import READER_ROLE, create_pool
+    from ledger.store.log import Store
+    from ledger.verify.stored import verify_log
 
     pool = await create_pool(url, role=READER_ROLE, size=4)
     try:

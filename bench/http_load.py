@@ -22,7 +22,7 @@ the database and the load generator sharing this machine.
    cheap enough (well under 0.1 ms of CPU per request; its share is printed) to leave the
    cores to the server.
    The first ``--warmup`` seconds are not measured.
-6. Stops the server, runs the full verifier (``ledger.verify.verify_all``) and checks that
+6. Stops the server, runs the full verifier (``ledger.verify.stored.verify_all``) and checks that
    the log holds exactly one ``donation`` entry per 201 answer, at the indexes answered.
 
 Printed besides: CPU cores used by the server, our PostgreSQL, the load generator and
@@ -179,12 +179,12 @@ class Bench:
 @contextlib.asynccontextmanager
 async def bench_database(database_url: str | None, slug: str) -> AsyncIterator[Bench]:
     """Embedded or given PostgreSQL; fresh database, migrated; one organization with keys."""
-    from ledger.auth import issue_key
-    from ledger.database import WRITER_ROLE, create_pool, with_database
-    from ledger.migrate import migrate
-    from ledger.organizations import create_organization
+    from ledger.http.auth import issue_key
+    from ledger.journal.organizations import create_organization
     from ledger.settings import Settings
-    from ledger.storage import Store
+    from ledger.store.database import WRITER_ROLE, create_pool, with_database
+    from ledger.store.log import Store
+    from ledger.store.migrate import migrate
 
     tmp = Path(tempfile.mkdtemp(prefix="ldg-http-"))
     server = None
@@ -382,9 +382,9 @@ class Verification:
 
 async def verify(bench: Bench, answered: Sequence[int]) -> Verification:
     """Full verifier, then: one donation entry per 201 answer, at exactly the answered index."""
-    from ledger.database import READER_ROLE, create_pool
-    from ledger.storage import Store
-    from ledger.verify import verify_all
+    from ledger.store.database import READER_ROLE, create_pool
+    from ledger.store.log import Store
+    from ledger.verify.stored import verify_all
 
     pool = await create_pool(bench.db_url, role=READER_ROLE, size=4)
     try:

@@ -37,11 +37,11 @@ def backend_cpu_seconds(pid: int) -> float:
 
 
 async def run(args: argparse.Namespace) -> int:
-    from ledger import projections as P
-    from ledger.appender import Intent, build_entries
-    from ledger.charity import _rows_for
-    from ledger.database import WRITER_ROLE, connect
-    from ledger.storage import Organization, Store, StoredEntry
+    from ledger.charity.rules import _rows_for
+    from ledger.journal.appender import Intent, build_entries
+    from ledger.store import charity as P
+    from ledger.store.database import WRITER_ROLE, connect
+    from ledger.store.log import Organization, Store, StoredEntry
 
     for line in machine_info():
         print(line)

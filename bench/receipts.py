@@ -1,9 +1,9 @@
 """Receipt benchmarks: ``.venv/bin/python -m bench.receipts [--donations N] [--seconds S]``.
 
 1. ``receipt-generation``: donor receipts (tlog-proof + donor opening) built by the server's
-   use case ``ledger.receipts.receipt`` from a real PostgreSQL, 16 concurrent callers.
+   use case ``ledger.charity.receipts.receipt`` from a real PostgreSQL, 16 concurrent callers.
    Target (issue 4): at least 1,000 receipts/s.
-2. ``offline-verification``: ``ledger.offline.verify_receipt`` on those receipts, in-process,
+2. ``offline-verification``: ``ledger.verify.offline.verify_receipt`` on those receipts, in-process,
    one core. Target: at least 2,000 receipts/s.
 
 Starts its own embedded PostgreSQL unless ``--database-url`` (an admin URL) is given.
@@ -26,18 +26,18 @@ from pathlib import Path
 import asyncpg
 import msgspec
 
-from ledger.appender import Intent, append_batch
-from ledger.charity import CharityPolicy, Command
-from ledger.database import WRITER_ROLE, create_pool, with_database
-from ledger.donors import split_donor
-from ledger.migrate import migrate
-from ledger.note import parse_vkey
-from ledger.offline import verify_receipt
-from ledger.organizations import create_organization
-from ledger.publisher import publish
-from ledger.receipts import receipt
+from ledger.charity.donors import split_donor
+from ledger.charity.receipts import receipt
+from ledger.charity.rules import CharityPolicy, Command
+from ledger.formats.note import parse_vkey
+from ledger.journal.appender import Intent, append_batch
+from ledger.journal.organizations import create_organization
+from ledger.journal.publisher import publish
 from ledger.settings import Settings
-from ledger.storage import Store
+from ledger.store.database import WRITER_ROLE, create_pool, with_database
+from ledger.store.log import Store
+from ledger.store.migrate import migrate
+from ledger.verify.offline import verify_receipt
 from schemas.charity import DonationBody, DonorIn, FundBody
 
 
@@ -125,7 +125,7 @@ async def bench(admin_url: str, donations: int, seconds: float) -> dict:
 
 
 async def _vkey(store: Store, org) -> str:  # type: ignore[no-untyped-def]
-    from ledger.note import format_vkey
+    from ledger.formats.note import format_vkey
 
     [key] = await store.public_keys(org.id)
     return format_vkey(key.name, key.public_key)

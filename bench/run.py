@@ -44,15 +44,15 @@ from typing import Any
 
 import asyncpg
 
-from ledger import merkle
-from ledger.appender import Appended, Appender, Intent, LogWriter, append_batch
-from ledger.charity import CharityPolicy
-from ledger.database import WRITER_ROLE, create_pool, with_database
-from ledger.migrate import migrate
-from ledger.organizations import create_organization
-from ledger.publisher import publish
+from ledger.charity.rules import CharityPolicy
+from ledger.formats import merkle
+from ledger.journal.appender import Appended, Appender, Intent, LogWriter, append_batch
+from ledger.journal.organizations import create_organization
+from ledger.journal.publisher import publish
 from ledger.settings import Settings
-from ledger.storage import Organization, Store
+from ledger.store.database import WRITER_ROLE, create_pool, with_database
+from ledger.store.log import Organization, Store
+from ledger.store.migrate import migrate
 
 REPO = Path(__file__).resolve().parent.parent
 RESULTS = REPO / "bench" / "results" / "latest.json"

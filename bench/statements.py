@@ -7,7 +7,7 @@
    memory (``resource.getrusage(RUSAGE_SELF).ru_maxrss``) is its own. Targets: under 30 s,
    under 300 MB.
 3. ``issue-10k``: the full path once, on a real PostgreSQL log of 10,000 money entries:
-   ``ledger.statements.issue`` reads the period from a snapshot, renders and signs both
+   ``ledger.charity.statements.issue`` reads the period from a snapshot, renders and signs both
    languages, then appends ``statement.issued`` and stores the documents in one transaction.
 
 Starts its own embedded PostgreSQL for (3) unless ``--database-url`` (an admin URL) is given.
@@ -49,7 +49,7 @@ DONORS = (None, "Siti A.", "Hamba Allah", "Budi Santoso", "Keluarga Wijaya")
 def synthetic(entries: int, seed: int = 7):  # type: ignore[no-untyped-def]
     """A consistent November statement of ``entries`` money entries: donations,
     disbursements, fees within the cap and a few corrections, with matching balances."""
-    from reports.statement_data import (
+    from reports.statement.data import (
         BalanceLine,
         BeneficiaryInfo,
         CheckpointInfo,
@@ -184,11 +184,11 @@ def synthetic(entries: int, seed: int = 7):  # type: ignore[no-untyped-def]
 
 def render_and_sign(entries: int, languages: tuple[str, ...]) -> dict[str, float]:
     """Time each stage of producing signed statements from in-memory data."""
-    from reports.certificates import generate_signing_certificate
-    from reports.signing import sign_pdf
-    from reports.statement_data import compute_totals
-    from reports.statement_json import statement_document
-    from reports.statement_pdf import render_statement
+    from reports.pdf.certificates import generate_signing_certificate
+    from reports.pdf.signing import sign_pdf
+    from reports.statement.data import compute_totals
+    from reports.statement.json_document import statement_document
+    from reports.statement.pdf import render_statement
 
     cert = generate_signing_certificate("Yayasan Bench Sejahtera", now=NOW)
     data = synthetic(entries)
@@ -240,16 +240,16 @@ async def issue_path(admin_url: str, entries: int) -> dict[str, float]:
     import asyncpg
     import msgspec
 
-    from ledger.appender import Appender, Intent, append_batch
-    from ledger.charity import CharityPolicy, Command
-    from ledger.database import WRITER_ROLE, create_pool, with_database
-    from ledger.migrate import migrate
-    from ledger.organizations import create_organization
-    from ledger.services import Services
+    from ledger.charity.rules import CharityPolicy, Command
+    from ledger.charity.statements import document as statement_document
+    from ledger.charity.statements import gather, issue
+    from ledger.http.services import Services
+    from ledger.journal.appender import Appender, Intent, append_batch
+    from ledger.journal.organizations import create_organization
     from ledger.settings import Settings
-    from ledger.statements import document as statement_document
-    from ledger.statements import gather, issue
-    from ledger.storage import Store
+    from ledger.store.database import WRITER_ROLE, create_pool, with_database
+    from ledger.store.log import Store
+    from ledger.store.migrate import migrate
     from schemas.statements import StatementRequest
 
     name = f"bench_statements_{uuid.uuid4().hex[:8]}"

@@ -1,7 +1,7 @@
 """Backup and restore of one organization's log: ``ledger export`` / ``ledger import``.
 
 The file is the public export (``donation-ledger-export/v1`` JSON Lines, see
-``ledger.offline``): a header with the origin, slug, name and the log's public keys, every
+``ledger.verify.offline``): a header with the origin, slug, name and the log's public keys, every
 checkpoint, then every entry's canonical bytes. Import first verifies the whole file
 (signatures, chain, roots, against keys you pin with ``--vkey`` or else the header's), then
 writes the organization, its log, Merkle nodes, checkpoints and every projection (funds,
@@ -22,17 +22,17 @@ from pathlib import Path
 
 import asyncpg
 
-from ledger import merkle
-from ledger.appender import Appended, Intent
-from ledger.canonical import parse_time
-from ledger.chain import GENESIS_PREV_HASH, entry_hash
-from ledger.charity import CharityPolicy
-from ledger.checkpoint import parse_checkpoint
+from ledger.charity.rules import CharityPolicy
 from ledger.errors import ConflictError, MalformedError
-from ledger.note import Verifier, parse_note, parse_vkey
-from ledger.offline import EXPORT_FORMAT, verify_export
-from ledger.storage import Head, Organization, Store, StoredEntry, StoredKey
-from ledger.verify import LogReport, verify_log
+from ledger.formats import merkle
+from ledger.formats.canonical import parse_time
+from ledger.formats.chain import GENESIS_PREV_HASH, entry_hash
+from ledger.formats.checkpoint import parse_checkpoint
+from ledger.formats.note import Verifier, parse_note, parse_vkey
+from ledger.journal.appender import Appended, Intent
+from ledger.store.log import Head, Organization, Store, StoredEntry, StoredKey
+from ledger.verify.offline import EXPORT_FORMAT, verify_export
+from ledger.verify.stored import LogReport, verify_log
 
 BATCH = 5000
 

@@ -3,7 +3,7 @@
 Every subcommand builds ``Settings`` from the environment plus its flags and passes them
 down; nothing reads configuration at import time. With no ``DATABASE_URL`` each command
 starts (or joins) the embedded PostgreSQL in the data directory and stops it on exit, the
-last of its users to leave stopping it (``ledger.database``). Every command exits through
+last of its users to leave stopping it (``ledger.store.database``). Every command exits through
 Python on SIGINT, SIGTERM and SIGHUP alike (``exit_on``), so that this happens whichever of
 them stops it; ``ledger serve`` first finishes its in-flight requests.
 """
@@ -28,16 +28,16 @@ Command = Callable[[argparse.Namespace, Settings], Awaitable[int]]
 
 
 async def _store(settings: Settings, role: str | None):  # type: ignore[no-untyped-def]
-    from ledger.database import create_pool, resolve_url
-    from ledger.storage import Store
+    from ledger.store.database import create_pool, resolve_url
+    from ledger.store.log import Store
 
     url = await resolve_url(settings)
     return Store(await create_pool(url, role=role, size=4))
 
 
 async def cmd_migrate(args: argparse.Namespace, settings: Settings) -> int:
-    from ledger.database import connect, resolve_url
-    from ledger.migrate import migrate
+    from ledger.store.database import connect, resolve_url
+    from ledger.store.migrate import migrate
 
     conn = await connect(await resolve_url(settings))
     try:
@@ -53,9 +53,9 @@ async def cmd_migrate(args: argparse.Namespace, settings: Settings) -> int:
 
 
 async def cmd_verify(args: argparse.Namespace, settings: Settings) -> int:
-    from ledger.database import READER_ROLE, create_pool, resolve_url
-    from ledger.storage import Store
-    from ledger.verify import verify_all
+    from ledger.store.database import READER_ROLE, create_pool, resolve_url
+    from ledger.store.log import Store
+    from ledger.verify.stored import verify_all
 
     url = await resolve_url(settings)
     store = Store(await create_pool(url, role=READER_ROLE, size=4))
@@ -83,9 +83,9 @@ async def cmd_verify(args: argparse.Namespace, settings: Settings) -> int:
 
 
 async def cmd_org_create(args: argparse.Namespace, settings: Settings) -> int:
-    from ledger.auth import issue_key
-    from ledger.keys import load_kek
-    from ledger.organizations import create_organization
+    from ledger.http.auth import issue_key
+    from ledger.journal.keys import load_kek
+    from ledger.journal.organizations import create_organization
 
     store = await _store(settings, "ledger_writer")
     try:
@@ -99,9 +99,9 @@ async def cmd_org_create(args: argparse.Namespace, settings: Settings) -> int:
 
 
 async def cmd_keys(args: argparse.Namespace, settings: Settings) -> int:
-    from ledger.keys import load_kek
-    from ledger.note import format_vkey
-    from ledger.organizations import retire_key, rotate_key
+    from ledger.formats.note import format_vkey
+    from ledger.journal.keys import load_kek
+    from ledger.journal.organizations import retire_key, rotate_key
 
     store = await _store(settings, "ledger_writer")
     try:
@@ -121,9 +121,9 @@ async def cmd_keys(args: argparse.Namespace, settings: Settings) -> int:
 
 
 async def cmd_checkpoint(args: argparse.Namespace, settings: Settings) -> int:
-    from ledger.keys import load_kek
-    from ledger.publisher import publish
-    from ledger.witnessing import cosigned_note, witness_checkpoint
+    from ledger.journal.keys import load_kek
+    from ledger.journal.publisher import publish
+    from ledger.journal.witnessing import cosigned_note, witness_checkpoint
 
     store = await _store(settings, "ledger_writer")
     try:
@@ -139,8 +139,8 @@ async def cmd_checkpoint(args: argparse.Namespace, settings: Settings) -> int:
 
 
 async def cmd_export(args: argparse.Namespace, settings: Settings) -> int:
-    from ledger.database import READER_ROLE
-    from ledger.receipts import export_lines
+    from ledger.charity.receipts import export_lines
+    from ledger.store.database import READER_ROLE
 
     store = await _store(settings, READER_ROLE)
     try:
@@ -161,7 +161,7 @@ async def cmd_import(args: argparse.Namespace, settings: Settings) -> int:
     from pathlib import Path
 
     from ledger.backup import import_log
-    from ledger.note import parse_vkey
+    from ledger.formats.note import parse_vkey
 
     store = await _store(settings, "ledger_writer")
     try:
@@ -181,7 +181,7 @@ async def cmd_import(args: argparse.Namespace, settings: Settings) -> int:
 
 
 async def cmd_witnesses(args: argparse.Namespace, settings: Settings) -> int:
-    from ledger.witnessing import WQ, add_witness
+    from ledger.journal.witnessing import WQ, add_witness
 
     store = await _store(settings, "ledger_writer")
     try:
@@ -197,7 +197,7 @@ async def cmd_witnesses(args: argparse.Namespace, settings: Settings) -> int:
 
 
 async def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
-    from ledger.server import serve
+    from ledger.http.server import serve
 
     if args.workers < 1:
         print("ledger: error: --workers must be at least 1", file=sys.stderr)
@@ -221,7 +221,7 @@ async def _witness_url(settings: Settings) -> str:
     """The witness's database: WITNESS_DATABASE_URL, else database "witness" of the embedded
     server (a witness run by another party would point at its own PostgreSQL)."""
 
-    from ledger.database import ensure_database, start_embedded, with_database
+    from ledger.store.database import ensure_database, start_embedded, with_database
 
     if os.environ.get("WITNESS_DATABASE_URL"):
         return os.environ["WITNESS_DATABASE_URL"]
@@ -233,10 +233,10 @@ async def _witness_url(settings: Settings) -> str:
 
 
 async def cmd_witness(args: argparse.Namespace, settings: Settings) -> int:
-    from ledger.database import connect
-    from ledger.keys import load_kek
-    from ledger.migrate import WITNESS, migrate
-    from ledger.witness import add_log, create_witness_app, init_key, load_signer
+    from ledger.journal.keys import load_kek
+    from ledger.store.database import connect
+    from ledger.store.migrate import WITNESS, migrate
+    from ledger.witness.service import add_log, create_witness_app, init_key, load_signer
 
     url = await _witness_url(settings)
     kek = load_kek(settings)

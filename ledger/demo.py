@@ -14,19 +14,19 @@ import datetime as dt
 import hashlib
 from typing import Any
 
-from ledger.appender import Appender
-from ledger.auth import issue_key
-from ledger.charity import CharityPolicy, Command
-from ledger.database import WRITER_ROLE, create_pool, resolve_url
-from ledger.donors import split_donor
+from ledger.charity.donors import split_donor
+from ledger.charity.recording import request_hash
+from ledger.charity.rules import CharityPolicy, Command
 from ledger.errors import NotFoundError
-from ledger.keys import load_kek
-from ledger.organizations import create_organization
-from ledger.publisher import publish
-from ledger.recording import request_hash
-from ledger.services import Services
+from ledger.http.auth import issue_key
+from ledger.http.services import Services
+from ledger.journal.appender import Appender
+from ledger.journal.keys import load_kek
+from ledger.journal.organizations import create_organization
+from ledger.journal.publisher import publish
 from ledger.settings import Settings
-from ledger.storage import Store
+from ledger.store.database import WRITER_ROLE, create_pool, resolve_url
+from ledger.store.log import Store
 from schemas.charity import DonorIn
 from schemas.money import minor_units
 from schemas.statements import StatementRequest
@@ -175,7 +175,7 @@ async def seed_demo(store: Store, settings: Settings) -> str:
         await appender.append(org, kind, body, Command(kind, body))
     await publish(store, org, kek)
     services = Services(settings=settings, store=store, appender=appender, kek=kek)
-    from ledger.statements import issue
+    from ledger.charity.statements import issue
 
     first = dt.date.today().replace(day=1)
     period = StatementRequest(from_=first, to=dt.date.today() + dt.timedelta(days=1))

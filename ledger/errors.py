@@ -24,7 +24,7 @@ class LedgerError(Exception):
 
     @classmethod
     def of(cls: type[E], template: str, /, *, pointer: str | None = None, **params: Any) -> E:
-        """An error whose message ``ledger.problems`` can show in the caller's language:
+        """An error whose message ``ledger.http.problems`` can show in the caller's language:
         ``template`` is an English msgid of the catalog (``ledger/locale``), ``params``
         fill its ``{named}`` fields; ``str()`` of the error is the English text."""
         exc = cls(template.format(**params))
@@ -100,7 +100,7 @@ class IdempotencyMismatchError(LedgerError):
 
 
 # --- domain refusals: one class per refusal, so each has its own problem type ----------
-# (ledger.problems.TYPES gives each its URI; the statuses come from the base class.)
+# (ledger.http.problems.TYPES gives each its URI; the statuses come from the base class.)
 
 
 class AlreadyExistsError(ConflictError):
@@ -155,7 +155,7 @@ class AlreadyRecorded(LedgerError):
     """Not a failure: the Idempotency-Key's request was recorded before; here is its reply.
 
     Raised by the append path (which reads stored keys under the log-head lock) so that a
-    retry costs no extra query; ``ledger.recording`` turns it into the replayed response.
+    retry costs no extra query; ``ledger.charity.recording`` turns it into the replayed response.
     """
 
     def __init__(self, status: int, body: bytes) -> None:

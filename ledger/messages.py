@@ -7,7 +7,7 @@ template itself, with ``{named}`` fields; the catalog is read with Babel when fi
 not yet translated, is shown in English.
 
 An error raised with ``LedgerError.of(template, **params)`` keeps its template and
-parameters; ``ledger.problems`` renders it in the language ``Accept-Language`` asks for
+parameters; ``ledger.http.problems`` renders it in the language ``Accept-Language`` asks for
 (``language_of``). Amounts are ``Money`` parameters, formatted with the fund's recorded
 exponent for each language (``Rp 1.250.000``).
 """
@@ -38,7 +38,7 @@ class Money:
     """The exponent the fund recorded (FundRow.minor_units)."""
 
     def text(self, lang: Language) -> str:
-        from reports.localization import format_amount
+        from reports.pdf.localization import format_amount
 
         try:
             return format_amount(self.amount, self.currency, self.minor_units, lang)

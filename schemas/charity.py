@@ -140,7 +140,7 @@ class CorrectionBody(Document, frozen=True):
 
 
 class OrgSettingsBody(Document, frozen=True):
-    """``org.settings``: the organization's calendar from this entry on (ledger.valuedates)."""
+    """``org.settings``: the organization's calendar from this entry on (ledger.formats.valuedates)."""
 
     time_zone: Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
     """IANA time zone: periods are ``[from, to)`` of its local dates (default Asia/Jakarta)."""

@@ -3,7 +3,7 @@
 This is the ledger's only source of what an amount's integer means. CLDR (and so Babel)
 describes how people *write* money and changes with its releases (CLDR moved IDR to 0
 digits); ISO 4217 defines the minor unit (IDR: 2). Babel is used only for symbols,
-separators and grouping (``reports.localization``).
+separators and grouping (``reports.pdf.localization``).
 
 Copied from ISO 4217 list one as published on 2026-01-01 (the ``Pblshd`` attribute of the
 SIX table ``list-one.xml``, shipped by the ``iso4217`` package 1.16.20260101):

@@ -71,7 +71,7 @@ def check_currency(currency: str) -> None:
 def decimal_amount(amount: int, exponent: int) -> str:
     """Minor units as a plain decimal string with exactly ``exponent`` places:
     ``125000050`` with 2 gives ``"1250000.50"``; with 0, ``"1250000"``. For machines
-    (CSV, JSON); people get ``reports.localization.format_amount``."""
+    (CSV, JSON); people get ``reports.pdf.localization.format_amount``."""
     sign = "-" if amount < 0 else ""
     digits = str(abs(amount)).rjust(exponent + 1, "0")
     if not exponent:

@@ -1,8 +1,8 @@
 """The RFC 9457 problem document every error answer carries (``application/problem+json``).
 
-Only for the OpenAPI description: ``ledger.problems`` writes the bodies. ``type`` is a URI
+Only for the OpenAPI description: ``ledger.http.problems`` writes the bodies. ``type`` is a URI
 reference naming the problem (``/problems/overdraft``; ``about:blank`` for plain HTTP
-errors), listed in the README and in ``ledger.problems.TYPES``.
+errors), listed in the README and in ``ledger.http.problems.TYPES``.
 """
 
 from __future__ import annotations

@@ -34,7 +34,7 @@ VKey = Annotated[str, msgspec.Meta(min_length=1, max_length=512)]
 
 class VerifyRequest(Document, frozen=True):
     receipt: Annotated[str, msgspec.Meta(min_length=1, max_length=1_000_000)]
-    """A receipt (JSON text, nested at most ``ledger.offline.MAX_JSON_DEPTH`` deep) or a
+    """A receipt (JSON text, nested at most ``ledger.verify.offline.MAX_JSON_DEPTH`` deep) or a
     c2sp.org/tlog-proof."""
     vkeys: Annotated[list[VKey], msgspec.Meta(max_length=MAX_VKEYS)] | None = None
     """Keys to trust (recommended: pinned from the organization's page or a statement);

@@ -1,7 +1,7 @@
 """Public statements: the issue request, the ``statement.issued`` entry body, the
 metadata the API lists, and the statement's machine-readable forms (JSON and CSV).
 
-The JSON document (``donation-ledger-statement/v1``, built by ``reports.statement_json``)
+The JSON document (``donation-ledger-statement/v1``, built by ``reports.statement.json_document``)
 is stored as issued and served
 byte for byte; the log commits to its SHA-256 in the ``statement.issued`` entry. The
 CSV is derived from that JSON, one row per fact, so both always carry the same

@@ -24,10 +24,10 @@ import asyncpg
 import httpx
 import pytest
 
-from ledger.database import WRITER_ROLE, create_pool, with_database
-from ledger.migrate import migrate
 from ledger.settings import Settings
-from ledger.storage import Store
+from ledger.store.database import WRITER_ROLE, create_pool, with_database
+from ledger.store.log import Store
+from ledger.store.migrate import migrate
 
 REPO = Path(__file__).resolve().parents[1]
 VECTORS = REPO / "tests" / "vectors"
@@ -147,7 +147,7 @@ async def serve_in_loop(app) -> AsyncIterator[httpx.AsyncClient]:  # type: ignor
 @pytest.fixture
 async def client(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
     """The real app (group commit, charity rules) over HTTP, on this test's database."""
-    from ledger.app import create_app
+    from ledger.http.app import create_app
 
     async with serve_in_loop(create_app(settings.with_(checkpoint_interval=0))) as c:
         yield c
@@ -156,8 +156,8 @@ async def client(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
 @pytest.fixture
 async def charity(client, store, settings, kek):  # type: ignore[no-untyped-def]
     """Organization 'yayasan-senyum' with an admin, recorder and auditor key."""
-    from ledger.auth import issue_key
-    from ledger.organizations import create_organization
+    from ledger.http.auth import issue_key
+    from ledger.journal.organizations import create_organization
     from tests.apikit import Org
 
     org = await create_organization(store, settings, kek, "yayasan-senyum", "Yayasan Senyum Anak")

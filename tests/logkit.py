@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from ledger.storage import Store
-from ledger.verify import LogReport, verify_all
+from ledger.store.log import Store
+from ledger.verify.stored import LogReport, verify_all
 
 
 async def assert_log_verifies(store: Store, slug: str | None = None) -> list[LogReport]:

@@ -15,8 +15,8 @@ from typing import Any
 
 import pytest
 
-from ledger.auth import issue_key
-from ledger.organizations import create_organization
+from ledger.http.auth import issue_key
+from ledger.journal.organizations import create_organization
 from tests.apikit import Org, auth, idem
 from tests.logkit import assert_log_verifies
 

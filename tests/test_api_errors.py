@@ -12,7 +12,7 @@ from typing import Any
 import asyncpg
 from litestar.testing import AsyncTestClient
 
-from ledger.app import create_app
+from ledger.http.app import create_app
 from tests.apikit import Org, auth, idem
 from tests.logkit import assert_log_verifies
 

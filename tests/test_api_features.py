@@ -19,11 +19,11 @@ import httpx
 import msgspec
 from litestar.testing import AsyncTestClient
 
-from ledger.accounts import Line, postings_for
-from ledger.app import create_app
-from ledger.auth import issue_key
-from ledger.charity import join_recorded
-from ledger.organizations import create_organization
+from ledger.charity.rules import join_recorded
+from ledger.formats.postings import Line, postings_for
+from ledger.http.app import create_app
+from ledger.http.auth import issue_key
+from ledger.journal.organizations import create_organization
 from schemas.charity import BatchRecorded, Recorded
 from tests.apikit import Org, auth, idem
 from tests.logkit import assert_log_verifies

@@ -7,7 +7,7 @@ import base64
 import json
 from typing import Any
 
-from ledger.donors import commitment
+from ledger.charity.donors import commitment
 from tests.apikit import Org, auth, idem
 from tests.logkit import assert_log_verifies
 

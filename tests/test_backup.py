@@ -7,11 +7,11 @@ import json
 import pytest
 
 from ledger.backup import import_log
-from ledger.database import WRITER_ROLE, create_pool
 from ledger.errors import ConflictError, VerificationError
-from ledger.organizations import rotate_key
-from ledger.publisher import publish
-from ledger.storage import Store
+from ledger.journal.organizations import rotate_key
+from ledger.journal.publisher import publish
+from ledger.store.database import WRITER_ROLE, create_pool
+from ledger.store.log import Store
 from tests.logkit import assert_log_verifies
 
 
@@ -40,7 +40,7 @@ async def test_export_then_import_elsewhere_restores_log_and_balances(
         org, report = await import_log(other, path)
         assert report.ok, report
         assert report.size == balances["as_of"]
-        from ledger.reads import balances_view
+        from ledger.charity.reads import balances_view
 
         restored = await balances_view(other, org, None)
         assert sorted((b.account, b.amount) for b in restored.balances) == sorted(

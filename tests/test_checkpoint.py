@@ -1,4 +1,4 @@
-"""Tests of ledger.checkpoint (c2sp.org/tlog-checkpoint) against the Go checksum database's
+"""Tests of ledger.formats.checkpoint (c2sp.org/tlog-checkpoint) against the Go checksum database's
 signed checkpoint, plus negative vectors for every line of the format."""
 
 import base64
@@ -9,9 +9,16 @@ from pathlib import Path
 
 import pytest
 
-from ledger.checkpoint import Checkpoint, open_checkpoint, parse_checkpoint, sign_checkpoint
 from ledger.errors import MalformedError, SignatureError, VerificationError
-from ledger.note import CosignatureSigner, Signer, add_signatures, open_note, parse_vkey, sign_note
+from ledger.formats.checkpoint import Checkpoint, open_checkpoint, parse_checkpoint, sign_checkpoint
+from ledger.formats.note import (
+    CosignatureSigner,
+    Signer,
+    add_signatures,
+    open_note,
+    parse_vkey,
+    sign_note,
+)
 
 VECTORS = Path(__file__).resolve().parent / "vectors" / "tlog-go-sumdb.json"
 GO = json.loads(VECTORS.read_text())["checkpoint"]

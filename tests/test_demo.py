@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from ledger.charity.reads import balances_view, fund_views
 from ledger.demo import DEMO_SLUG, seed_demo
-from ledger.reads import balances_view, fund_views
 from tests.logkit import assert_log_verifies
 
 

@@ -1,4 +1,4 @@
-"""The donation fast path (``ledger.api.fastpath``) answers exactly as the Litestar route.
+"""The donation fast path (``ledger.http.api.fastpath``) answers exactly as the Litestar route.
 
 Two apps on one database: the service as shipped (fast path on) and the same app with the
 fast path off, so every request below can be sent to both and the answers compared byte for
@@ -14,10 +14,10 @@ from typing import Any
 import httpx
 import pytest
 
-from ledger.app import create_app
-from ledger.auth import issue_key
-from ledger.organizations import create_organization
-from ledger.ratelimit import RateLimit
+from ledger.http.app import create_app
+from ledger.http.auth import issue_key
+from ledger.http.ratelimit import RateLimit
+from ledger.journal.organizations import create_organization
 from tests.conftest import serve_in_loop
 from tests.logkit import assert_log_verifies
 

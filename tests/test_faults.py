@@ -31,14 +31,14 @@ import asyncpg
 import httpx
 import pytest
 
-from ledger.appender import Appender
-from ledger.auth import issue_key
-from ledger.database import WRITER_ROLE, create_pool, with_database
-from ledger.migrate import migrate
-from ledger.organizations import create_organization
-from ledger.publisher import publish
+from ledger.http.auth import issue_key
+from ledger.journal.appender import Appender
+from ledger.journal.organizations import create_organization
+from ledger.journal.publisher import publish
 from ledger.settings import Settings
-from ledger.storage import Store
+from ledger.store.database import WRITER_ROLE, create_pool, with_database
+from ledger.store.log import Store
+from ledger.store.migrate import migrate
 from tests.logkit import assert_log_verifies
 
 REPO = Path(__file__).resolve().parents[1]

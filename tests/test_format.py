@@ -16,13 +16,13 @@ from pathlib import Path
 
 import pytest
 
-from ledger import merkle
-from ledger.canonical import canonical_json, encode_entry
-from ledger.chain import GENESIS_PREV_HASH, entry_hash
-from ledger.checkpoint import Checkpoint, sign_checkpoint
-from ledger.donors import commitment
+from ledger.charity.donors import commitment
 from ledger.errors import CanonicalError
-from ledger.note import Signer
+from ledger.formats import merkle
+from ledger.formats.canonical import canonical_json, encode_entry
+from ledger.formats.chain import GENESIS_PREV_HASH, entry_hash
+from ledger.formats.checkpoint import Checkpoint, sign_checkpoint
+from ledger.formats.note import Signer
 
 VECTORS = Path(__file__).resolve().parents[1] / "docs" / "vectors" / "log.json"
 ORIGIN = "ledger.example/orgs/yayasan-senyum"

@@ -255,9 +255,9 @@ def _seed(client, keys: dict[str, str]) -> None:  # type: ignore[no-untyped-def]
 async def test_openapi_fuzz(settings, store, kek) -> None:  # type: ignore[no-untyped-def]
     from schemathesis.python import asgi
 
-    from ledger.app import create_app
-    from ledger.auth import issue_key
-    from ledger.organizations import create_organization
+    from ledger.http.app import create_app
+    from ledger.http.auth import issue_key
+    from ledger.journal.organizations import create_organization
 
     org = await create_organization(store, settings, kek, SLUG, "Yayasan Fuzz")
     keys = {

@@ -12,10 +12,10 @@ from typing import Any
 import httpx
 import pytest
 
-from ledger import offline
-from ledger.api.headlimit import MAX_HEAD_BYTES
-from ledger.app import create_app
-from ledger.ratelimit import RateLimit, RateLimiter
+from ledger.http.api.headlimit import MAX_HEAD_BYTES
+from ledger.http.app import create_app
+from ledger.http.ratelimit import RateLimit, RateLimiter
+from ledger.verify import offline
 from schemas.proofs import MAX_VKEYS
 from tests.apikit import auth, idem
 from tests.conftest import serve_in_loop
@@ -401,9 +401,9 @@ async def test_problems_speak_indonesian_when_asked(charity, store):
 
 
 def test_every_message_template_has_an_indonesian_translation():
-    from ledger import charity as rules
-    from ledger import problems, ratelimit
-    from ledger.api import explain, headlimit
+    from ledger.charity import rules
+    from ledger.http import problems, ratelimit
+    from ledger.http.api import explain, headlimit
     from ledger.messages import catalog
 
     templates = [

@@ -21,17 +21,17 @@ from pathlib import Path
 import asyncpg
 import pytest
 
-from ledger import merkle
-from ledger.appender import FAULT_POINTS, Appender, Intent, append_batch
-from ledger.canonical import encode_entry
-from ledger.chain import GENESIS_PREV_HASH, entry_hash
-from ledger.checkpoint import open_checkpoint
 from ledger.errors import DatabaseUnavailableError, LedgerError, VerificationError
-from ledger.note import parse_vkey
-from ledger.organizations import create_organization
-from ledger.publisher import publish
-from ledger.storage import COPY_MIN_ROWS, insert_rows
-from ledger.verify import verify_log
+from ledger.formats import merkle
+from ledger.formats.canonical import encode_entry
+from ledger.formats.chain import GENESIS_PREV_HASH, entry_hash
+from ledger.formats.checkpoint import open_checkpoint
+from ledger.formats.note import parse_vkey
+from ledger.journal.appender import FAULT_POINTS, Appender, Intent, append_batch
+from ledger.journal.organizations import create_organization
+from ledger.journal.publisher import publish
+from ledger.store.log import COPY_MIN_ROWS, insert_rows
+from ledger.verify.stored import verify_log
 from tests.logkit import assert_log_verifies
 
 REPO = Path(__file__).resolve().parents[1]
@@ -599,9 +599,9 @@ async def test_publisher_refuses_a_checkpoint_inconsistent_with_the_last(
 
 WRITER_SCRIPT = """
 import asyncio, sys
-from ledger.appender import Appender
-from ledger.database import create_pool
-from ledger.storage import Store
+from ledger.journal.appender import Appender
+from ledger.store.database import create_pool
+from ledger.store.log import Store
 
 async def main(url, slug, tag, n):
     pool = await create_pool(url, role="ledger_writer", size=4)

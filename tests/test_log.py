@@ -9,15 +9,15 @@ import json
 import msgspec
 import pytest
 
-from ledger import merkle
-from ledger.appender import Appender, Intent, append_batch
-from ledger.checkpoint import open_checkpoint
 from ledger.errors import ConflictError, SigningKeyError
-from ledger.keys import open_signers
-from ledger.note import parse_note, parse_vkey
-from ledger.organizations import create_organization, retire_key, rotate_key
-from ledger.publisher import publish
-from ledger.verify import verify_log
+from ledger.formats import merkle
+from ledger.formats.checkpoint import open_checkpoint
+from ledger.formats.note import parse_note, parse_vkey
+from ledger.journal.appender import Appender, Intent, append_batch
+from ledger.journal.keys import open_signers
+from ledger.journal.organizations import create_organization, retire_key, rotate_key
+from ledger.journal.publisher import publish
+from ledger.verify.stored import verify_log
 from tests.logkit import assert_log_verifies
 
 
@@ -72,8 +72,8 @@ async def test_concurrent_appends_group_commit_without_gaps(store, settings, kek
 
 async def test_separate_writers_on_one_log_serialize(store, settings, kek, db_url):
     """Two appenders with their own pools behave like two processes sharing the log."""
-    from ledger.database import create_pool
-    from ledger.storage import Store
+    from ledger.store.database import create_pool
+    from ledger.store.log import Store
 
     org = await make_org(store, settings, kek)
     other = Store(await create_pool(db_url, size=5))

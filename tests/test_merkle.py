@@ -1,4 +1,4 @@
-"""Tests of ledger.merkle against golden vectors and a naive RFC 9162 §2.1 implementation."""
+"""Tests of ledger.formats.merkle against golden vectors and a naive RFC 9162 §2.1 implementation."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ledger.errors import ConsistencyProofError, InclusionProofError, MalformedError
-from ledger.merkle import (
+from ledger.formats.merkle import (
     EMPTY_ROOT,
     HASH_SIZE,
     CompactRange,

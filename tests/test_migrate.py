@@ -8,10 +8,10 @@ import asyncpg
 import pytest
 from litestar.testing import AsyncTestClient
 
-from ledger.app import create_app
 from ledger.errors import SchemaVersionError
-from ledger.migrate import available, check, migrate
+from ledger.http.app import create_app
 from ledger.settings import Settings
+from ledger.store.migrate import available, check, migrate
 
 
 async def test_unmigrated_database_is_refused_with_the_fix(empty_db_url):
@@ -62,7 +62,7 @@ async def test_newer_and_edited_schemas_are_refused(db_url):
 
 
 async def test_failed_migration_leaves_nothing_behind(empty_db_url, monkeypatch, tmp_path):
-    from ledger import migrate as module
+    from ledger.store import migrate as module
 
     good = available()
     broken = [*good, module.Migration(len(good) + 1, "9999_broken.sql", "CREATE TABLE x (;")]

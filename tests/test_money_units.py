@@ -21,8 +21,8 @@ import babel.numbers
 import iso4217
 import pytest
 
-from ledger.offline import amount_text
-from ledger.offline import main as verify_main
+from ledger.verify.offline import amount_text
+from ledger.verify.offline import main as verify_main
 from schemas.iso4217 import MINOR_UNITS, PUBLISHED
 from schemas.money import decimal_amount, minor_units, recorded_minor_units
 from tests.apikit import Org, auth, idem
@@ -159,8 +159,8 @@ async def test_no_amount_changes_when_cldr_changes(charity, store, tmp_path, cap
 async def test_the_recorded_exponent_wins_over_any_table(charity, store, tmp_path, capsys):  # type: ignore[no-untyped-def]
     """A fund whose entry recorded another exponent (as a later ISO edition might) is read
     with that one everywhere, and a receipt proves it with the fund entry's own proof."""
-    from ledger.appender import Appender
-    from ledger.charity import CharityPolicy, Command
+    from ledger.charity.rules import CharityPolicy, Command
+    from ledger.journal.appender import Appender
 
     org = await store.organization(charity.slug)
     body = {

@@ -1,4 +1,4 @@
-"""Tests of ledger.note: c2sp.org/signed-note and c2sp.org/tlog-cosignature (cosignature/v1).
+"""Tests of ledger.formats.note: c2sp.org/signed-note and c2sp.org/tlog-cosignature (cosignature/v1).
 
 Golden vectors come from Go's golang.org/x/mod/sumdb/note (tests/vectors) and from the
 signed-note spec's own example; negative vectors flip bits, swap keys and break the format.
@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from ledger.errors import MalformedError, SignatureError
-from ledger.note import (
+from ledger.formats.note import (
     ALG_COSIGNATURE_V1,
     ALG_ED25519,
     CosignatureSigner,

@@ -23,14 +23,14 @@ import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from ledger.appender import Appender
-from ledger.auth import issue_key
-from ledger.database import WRITER_ROLE, create_pool, with_database
-from ledger.organizations import create_organization
-from ledger.ratelimit import RateLimit, RateLimiter
-from ledger.services import Services
+from ledger.http.auth import issue_key
+from ledger.http.ratelimit import RateLimit, RateLimiter
+from ledger.http.services import Services
+from ledger.journal.appender import Appender
+from ledger.journal.organizations import create_organization
 from ledger.settings import Settings
-from ledger.storage import Q, Store
+from ledger.store.database import WRITER_ROLE, create_pool, with_database
+from ledger.store.log import Q, Store
 from tests.apikit import auth
 from tests.logkit import assert_log_verifies
 from tests.test_api_errors import assert_problem, database_refusing_connections

@@ -18,8 +18,8 @@ import msgspec
 import pytest
 
 from ledger import errors
-from ledger.app import create_app
-from ledger.problems import TYPE_PREFIX, TYPES
+from ledger.http.app import create_app
+from ledger.http.problems import TYPE_PREFIX, TYPES
 from ledger.settings import Settings
 from tests.apikit import auth
 from tests.conftest import REPO

@@ -1,4 +1,4 @@
-"""``ledger.appender.pipeline``: the next chunk is prepared while the previous one is written,
+"""``ledger.journal.appender.pipeline``: the next chunk is prepared while the previous one is written,
 writes stay in order, and a failure never leaves a write running behind the caller's back."""
 
 from __future__ import annotations
@@ -7,7 +7,7 @@ import asyncio
 
 import pytest
 
-from ledger.appender import chunked, pipeline
+from ledger.journal.appender import chunked, pipeline
 
 
 async def test_prepares_the_next_chunk_while_the_previous_one_is_written():

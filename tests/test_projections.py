@@ -21,7 +21,7 @@ from typing import Any
 import asyncpg
 import pytest
 
-from ledger.verify import verify_all
+from ledger.verify.stored import verify_all
 from tests.logkit import assert_log_verifies
 
 REPO = Path(__file__).resolve().parents[1]
@@ -252,9 +252,9 @@ async def test_rows_are_compared_chunk_by_chunk_across_corrections(
 ):
     """verify compares projection rows per chunk of entries read (bounded memory); with
     chunks of 2 entries, a correction and its target fall in different chunks."""
-    import ledger.verify
+    import ledger.verify.stored
 
-    monkeypatch.setattr(ledger.verify, "FETCH_ROWS", 2)
+    monkeypatch.setattr(ledger.verify.stored, "FETCH_ROWS", 2)
     log = await money_log(charity)
     await assert_log_verifies(store)
     k = log["reversed"]

@@ -11,10 +11,10 @@ import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
 
-from ledger.note import parse_vkey
-from ledger.offline import verify_receipt
-from reports.attachments import read_attachments
-from reports.signing import validate_pdf
+from ledger.formats.note import parse_vkey
+from ledger.verify.offline import verify_receipt
+from reports.pdf.attachments import read_attachments
+from reports.pdf.signing import validate_pdf
 from tests.apikit import auth
 
 DONOR = {"name": "Siti Aminah", "email": "Siti@Example.id", "public_name": "Siti A."}

@@ -9,7 +9,6 @@ import sys
 
 import pytest
 
-from ledger import merkle
 from ledger.errors import (
     ConsistencyProofError,
     InclusionProofError,
@@ -17,11 +16,17 @@ from ledger.errors import (
     SignatureError,
     VerificationError,
 )
-from ledger.note import Signer, parse_vkey
-from ledger.offline import verify_consistency, verify_export, verify_receipt, verify_tlog_proof
-from ledger.organizations import rotate_key
-from ledger.publisher import publish
-from ledger.tlogproof import parse_proof
+from ledger.formats import merkle
+from ledger.formats.note import Signer, parse_vkey
+from ledger.formats.tlogproof import parse_proof
+from ledger.journal.organizations import rotate_key
+from ledger.journal.publisher import publish
+from ledger.verify.offline import (
+    verify_consistency,
+    verify_export,
+    verify_receipt,
+    verify_tlog_proof,
+)
 from tests.apikit import auth
 from tests.logkit import assert_log_verifies
 
@@ -142,7 +147,7 @@ async def test_receipt_at_size_n_still_verifies_after_growth_through_consistency
         [
             sys.executable,
             "-m",
-            "ledger.offline",
+            "ledger.verify.offline",
             "receipt",
             str(tmp_path / "r.json"),
             "--vkey",
@@ -171,7 +176,7 @@ async def test_command_line_exit_codes(charity, tmp_path):
 
     def run(path, key=vkey):
         return subprocess.run(
-            [sys.executable, "-m", "ledger.offline", "receipt", str(path), "--vkey", key],
+            [sys.executable, "-m", "ledger.verify.offline", "receipt", str(path), "--vkey", key],
             capture_output=True,
             text=True,
             check=False,

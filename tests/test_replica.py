@@ -13,13 +13,13 @@ from pathlib import Path
 import asyncpg
 import pytest
 
-from ledger.app import create_app
-from ledger.auth import issue_key
-from ledger.database import WRITER_ROLE, create_pool
-from ledger.migrate import migrate
-from ledger.organizations import create_organization
+from ledger.http.app import create_app
+from ledger.http.auth import issue_key
+from ledger.journal.organizations import create_organization
 from ledger.settings import Settings
-from ledger.storage import Store
+from ledger.store.database import WRITER_ROLE, create_pool
+from ledger.store.log import Store
+from ledger.store.migrate import migrate
 from tests.apikit import Org
 
 

@@ -23,13 +23,6 @@ from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 from pyhanko.pdf_utils import generic
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 
-from reports.attachments import read_attachments
-from reports.certificates import (
-    SigningCertificate,
-    certificate_common_name,
-    generate_signing_certificate,
-    load_signer,
-)
 from reports.errors import (
     KeyMaterialError,
     MalformedPdfError,
@@ -37,15 +30,22 @@ from reports.errors import (
     ReportError,
     SignatureNotFoundError,
 )
-from reports.localization import format_amount
-from reports.receipt_pdf import (
+from reports.pdf.attachments import read_attachments
+from reports.pdf.certificates import (
+    SigningCertificate,
+    certificate_common_name,
+    generate_signing_certificate,
+    load_signer,
+)
+from reports.pdf.localization import format_amount
+from reports.pdf.signing import sign_pdf, validate_pdf
+from reports.receipt.pdf import (
     AnnualDonation,
     AnnualReceiptData,
     ReceiptData,
     render_annual_receipt,
     render_receipt,
 )
-from reports.signing import sign_pdf, validate_pdf
 
 WIB = dt.timezone(dt.timedelta(hours=7))
 CERT_NOW = dt.datetime(2025, 1, 1, tzinfo=dt.UTC)

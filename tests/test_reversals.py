@@ -22,9 +22,9 @@ from pathlib import Path
 import pytest
 
 from ledger.errors import VerificationError
-from ledger.note import parse_vkey
-from ledger.offline import verify_receipt
-from reports.attachments import read_attachments
+from ledger.formats.note import parse_vkey
+from ledger.verify.offline import verify_receipt
+from reports.pdf.attachments import read_attachments
 from tests.apikit import auth
 from tests.logkit import assert_log_verifies
 
@@ -117,7 +117,7 @@ async def test_receipt_carries_the_reversal_proof_and_verifiers_report_it(
 
     def run(path: Path) -> subprocess.CompletedProcess:
         return subprocess.run(
-            [sys.executable, "-m", "ledger.offline", "receipt", str(path), "--vkey", vkey],
+            [sys.executable, "-m", "ledger.verify.offline", "receipt", str(path), "--vkey", vkey],
             capture_output=True,
             text=True,
             check=False,
@@ -317,9 +317,9 @@ async def test_a_log_with_a_re_recorded_reference_restores_in_one_transaction(
     batch: the new row is inserted before the old one is marked corrected, which only a
     constraint checked at commit (migration 0013) accepts."""
     from ledger.backup import import_log
-    from ledger.database import WRITER_ROLE, create_pool
-    from ledger.publisher import publish
-    from ledger.storage import Store
+    from ledger.journal.publisher import publish
+    from ledger.store.database import WRITER_ROLE, create_pool
+    from ledger.store.log import Store
 
     _kept, wrong, _correction = await reversed_gift(charity)
     again = await charity.post("/donations", gift("BCA-0002", 25_000))
@@ -332,7 +332,7 @@ async def test_a_log_with_a_re_recorded_reference_restores_in_one_transaction(
         org, report = await import_log(other, path)
         assert report.ok, report
         async with other.connection() as conn:
-            from ledger import projections as P
+            from ledger.store import charity as P
 
             rows = await P.money_entries(conn, org.id, [wrong["index"], again.json()["index"]])
         assert rows[wrong["index"]].corrected_by is not None

@@ -11,11 +11,11 @@ from collections.abc import AsyncIterator, Iterator
 
 import pytest
 
-from ledger import observability as obs
-from ledger.app import create_app
-from ledger.auth import api_key_from, issue_key
-from ledger.organizations import create_organization
-from ledger.ratelimit import RateLimit
+from ledger.http import observability as obs
+from ledger.http.app import create_app
+from ledger.http.auth import api_key_from, issue_key
+from ledger.http.ratelimit import RateLimit
+from ledger.journal.organizations import create_organization
 from ledger.settings import Settings
 from tests.apikit import auth
 from tests.conftest import serve_in_loop

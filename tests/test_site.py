@@ -14,8 +14,8 @@ from html.parser import HTMLParser
 from typing import Any
 from urllib.parse import urlsplit
 
-from ledger.note import parse_vkey
-from ledger.offline import verify_tlog_proof
+from ledger.formats.note import parse_vkey
+from ledger.verify.offline import verify_tlog_proof
 from tests.apikit import Org, auth
 
 DONOR = {"name": "Siti Aminah", "email": "siti@example.id", "public_name": "Siti A."}

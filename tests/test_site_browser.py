@@ -4,7 +4,7 @@ uvicorn on a loopback port in the test's event loop.
 Covers what only a browser can show: the pages render the API's totals, the language switch,
 a receipt verified by the in-browser verifier (WebCrypto SHA-256 and Ed25519) with a key
 pinned from the organization page, a tampered receipt refused, keyboard-only use, and the
-JavaScript verifier agreeing with the Python reference (``ledger.offline``) on the golden
+JavaScript verifier agreeing with the Python reference (``ledger.verify.offline``) on the golden
 vectors and on every tampering the Python tests try.
 
 Needs Debian's ``chromium`` (``apt-get install chromium``) and the ``playwright`` package;
@@ -30,10 +30,10 @@ import uvicorn
 
 import tests.test_site as site_tests
 from ledger.errors import VerificationError
-from ledger.note import CosignatureSigner, add_signatures, parse_vkey
-from ledger.offline import verify_receipt
-from ledger.policy import parse_policy
-from ledger.tlogproof import TlogProof, format_proof, parse_proof
+from ledger.formats.note import CosignatureSigner, add_signatures, parse_vkey
+from ledger.formats.policy import parse_policy
+from ledger.formats.tlogproof import TlogProof, format_proof, parse_proof
+from ledger.verify.offline import verify_receipt
 from tests.apikit import auth
 from tests.conftest import REPO, VECTORS
 
@@ -89,7 +89,7 @@ def free_port() -> int:
 @pytest.fixture
 async def site(settings, charity) -> AsyncIterator[str]:  # type: ignore[no-untyped-def]
     """Base URL of the app served by uvicorn on loopback, on the test's database."""
-    from ledger.app import create_app
+    from ledger.http.app import create_app
 
     port = free_port()
     server = uvicorn.Server(
@@ -259,7 +259,7 @@ async def test_receipt_verifies_in_the_browser_and_tampering_fails(browser, site
 
 
 def _stranger_vkey(vkey: str) -> str:
-    from ledger.note import Signer
+    from ledger.formats.note import Signer
 
     return Signer.from_seed(vkey.split("+")[0], bytes(32)).vkey()
 
@@ -350,7 +350,7 @@ async def test_a_tlog_proof_file_can_be_chosen_and_a_policy_names_the_witnesses(
 
 async def test_javascript_verifier_agrees_with_the_python_reference(browser, site, charity):
     """Golden vectors (docs/FORMAT.md, the Go checksum database's tlog) and every tampering of
-    tests/test_receipts.py: the browser's verdict class equals ledger.offline's."""
+    tests/test_receipts.py: the browser's verdict class equals ledger.verify.offline's."""
     seeded = await site_tests.seed(charity)
     tab = await open_tab(browser, site)
     await tab.goto("/verify")

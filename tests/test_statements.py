@@ -27,14 +27,16 @@ from cryptography.hazmat.primitives.serialization import Encoding
 from pyhanko.pdf_utils import generic
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 
-from ledger import merkle, offline, statements
+from ledger.charity import statements
 from ledger.errors import ConsistencyProofError
-from ledger.note import parse_vkey
-from ledger.storage import Q
-from reports.attachments import read_attachments
-from reports.signing import validate_pdf
-from reports.statement_entries import EntryNames
-from reports.statement_pdf import render_statement
+from ledger.formats import merkle
+from ledger.formats.note import parse_vkey
+from ledger.store.log import Q
+from ledger.verify import offline
+from reports.pdf.attachments import read_attachments
+from reports.pdf.signing import validate_pdf
+from reports.statement.entries import EntryNames
+from reports.statement.pdf import render_statement
 from schemas.statements import StatementRequest
 from tests.apikit import Org, auth, idem
 from tests.logkit import assert_log_verifies

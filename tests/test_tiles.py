@@ -7,13 +7,13 @@ import base64
 import gzip
 import struct
 
-from ledger import merkle
-from ledger.appender import Appender
-from ledger.checkpoint import open_checkpoint
-from ledger.note import parse_vkey
-from ledger.organizations import create_organization
-from ledger.publisher import publish
-from ledger.tiles import TILE_WIDTH, tile_path
+from ledger.formats import merkle
+from ledger.formats.checkpoint import open_checkpoint
+from ledger.formats.note import parse_vkey
+from ledger.journal.appender import Appender
+from ledger.journal.organizations import create_organization
+from ledger.journal.publisher import publish
+from ledger.journal.tiles import TILE_WIDTH, tile_path
 
 
 async def test_tiles_give_the_same_roots_and_proofs(client, store, settings, kek):

@@ -21,11 +21,11 @@ from pathlib import Path
 
 import pytest
 
-from ledger.auth import issue_key
 from ledger.clock import ManualClock
-from ledger.organizations import create_organization
+from ledger.http.auth import issue_key
+from ledger.journal.organizations import create_organization
 from ledger.settings import Settings
-from ledger.storage import Store
+from ledger.store.log import Store
 from tests.apikit import Org, auth, idem
 from tests.conftest import serve_in_loop
 from tests.logkit import assert_log_verifies
@@ -45,7 +45,7 @@ async def clocked(  # type: ignore[no-untyped-def]
     settings: Settings, store: Store, kek: bytes
 ) -> AsyncIterator[tuple[Org, ManualClock]]:
     """The real app on a ManualClock; the organization was created on 1 November 2026."""
-    from ledger.app import create_app
+    from ledger.http.app import create_app
 
     clock = ManualClock(at("2026-11-01"))
     org = await create_organization(

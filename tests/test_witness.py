@@ -16,16 +16,16 @@ import httpx
 import pytest
 import uvicorn
 
-from ledger import merkle
-from ledger.appender import Appender
-from ledger.checkpoint import Checkpoint, sign_checkpoint
-from ledger.database import with_database
-from ledger.keys import open_signers
-from ledger.migrate import WITNESS, migrate
-from ledger.note import format_vkey, open_note, parse_vkey
-from ledger.organizations import create_organization
-from ledger.publisher import publish
-from ledger.witness import add_log, create_witness_app, init_key
+from ledger.formats import merkle
+from ledger.formats.checkpoint import Checkpoint, sign_checkpoint
+from ledger.formats.note import format_vkey, open_note, parse_vkey
+from ledger.journal.appender import Appender
+from ledger.journal.keys import open_signers
+from ledger.journal.organizations import create_organization
+from ledger.journal.publisher import publish
+from ledger.store.database import with_database
+from ledger.store.migrate import WITNESS, migrate
+from ledger.witness.service import add_log, create_witness_app, init_key
 
 
 def free_port() -> int:
@@ -147,7 +147,7 @@ async def test_witness_rejects_unknown_logs_bad_signatures_and_garbage(
         ),
         httpx.AsyncClient(base_url=url) as http,
     ):
-        from ledger.note import Signer
+        from ledger.formats.note import Signer
 
         stranger = Signer.from_seed(org.origin, bytes(32))
         other = sign_checkpoint(Checkpoint(org.origin, cp.size, cp.root), [stranger])
@@ -188,11 +188,11 @@ async def test_log_collects_cosignatures_and_policies_name_the_witnesses(
 ):
     """Two witnesses and one log over loopback HTTP: receipts carry the cosignatures they had,
     and a verifier's policy (log key + k of n witnesses) decides and names who vouched."""
+    from ledger.charity.receipts import tlog_proof
     from ledger.errors import VerificationError
-    from ledger.offline import verify_tlog_proof
-    from ledger.policy import parse_policy
-    from ledger.receipts import tlog_proof
-    from ledger.witnessing import add_witness, cosigned_note, witness_checkpoint
+    from ledger.formats.policy import parse_policy
+    from ledger.journal.witnessing import add_witness, cosigned_note, witness_checkpoint
+    from ledger.verify.offline import verify_tlog_proof
 
     org, cp1, log_vkey, appender = await log_with_entries(store, settings, kek, 4)
     early_proof = await tlog_proof(store, org, kek, 2)  # issued before any witness cosigned
@@ -220,7 +220,7 @@ async def test_log_collects_cosignatures_and_policies_name_the_witnesses(
     assert proven.witnesses == ("A", "B")
     with pytest.raises(VerificationError, match="quorum"):
         verify_tlog_proof(early_proof, [], two_of_two)  # no cosignatures: refused
-    from ledger.note import CosignatureSigner
+    from ledger.formats.note import CosignatureSigner
 
     stranger = CosignatureSigner.from_seed("witness.example/other", bytes(32)).vkey()
     three = parse_policy(
@@ -241,8 +241,8 @@ async def test_ledger_verify_policy_names_the_witnesses(
     import subprocess
     import sys
 
-    from ledger.receipts import tlog_proof
-    from ledger.witnessing import add_witness, witness_checkpoint
+    from ledger.charity.receipts import tlog_proof
+    from ledger.journal.witnessing import add_witness, witness_checkpoint
 
     org, cp, log_vkey, _ = await log_with_entries(store, settings, kek, 3)
     async with running_witness(
@@ -261,7 +261,7 @@ async def test_ledger_verify_policy_names_the_witnesses(
             [
                 sys.executable,
                 "-m",
-                "ledger.offline",
+                "ledger.verify.offline",
                 "receipt",
                 str(tmp_path / "r.tlog-proof"),
                 "--policy",
@@ -276,7 +276,7 @@ async def test_ledger_verify_policy_names_the_witnesses(
     assert (
         ok.returncode == 0 and "witnesses that vouched for this checkpoint: akuntan" in ok.stdout
     ), ok.stdout
-    from ledger.note import CosignatureSigner
+    from ledger.formats.note import CosignatureSigner
 
     other = CosignatureSigner.from_seed("witness.example/x", bytes(32)).vkey()
     refused = run(f"log {log_vkey}\nwitness x {other}\nquorum x\n")
@@ -288,7 +288,7 @@ async def test_statements_carry_the_cosignatures_of_their_checkpoint(
 ):
     import datetime as dt
 
-    from ledger.witnessing import add_witness, witness_checkpoint
+    from ledger.journal.witnessing import add_witness, witness_checkpoint
 
     await charity.fund()
     await charity.donate(100_000)

@@ -1,0 +1,1 @@
+"""The domain: what a charity records and what it means."""

@@ -1,0 +1,1 @@
+"""Pure formats, no I/O: each module cites the spec it implements."""

@@ -1,0 +1,1 @@
+"""Litestar and the raw ASGI fast path: the only package that imports Litestar."""

@@ -1,0 +1,49 @@
+"""The public transparency website: server-rendered pages in Bahasa Indonesia and English,
+and a receipt verifier that runs in the donor's browser.
+
+``create_app`` registers ``route_handlers()`` and ``template_config()``. The pages read
+through the same use cases as the JSON API; the site's CSS and scripts are hand-written files
+of this package, served from ``/site-assets`` (nothing is loaded from another host).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from litestar.plugins.jinja import JinjaTemplateEngine
+from litestar.static_files import create_static_files_router
+from litestar.template.config import TemplateConfig
+from litestar.types import ControllerRouterHandler
+
+from ledger.http.site.display import day_text, moment_text, period_text, ratio_text
+from ledger.http.site.pages import ASSETS, SitePages
+
+HERE = Path(__file__).resolve().parent
+TEMPLATES = HERE / "templates"
+STATIC = HERE / "static"
+
+
+def route_handlers() -> list[ControllerRouterHandler]:
+    """The pages and the static files router."""
+    return [
+        SitePages,
+        create_static_files_router(
+            path=ASSETS,
+            directories=[str(STATIC)],
+            include_in_schema=False,
+        ),
+    ]
+
+
+def template_config() -> TemplateConfig[JinjaTemplateEngine]:
+    """Jinja with autoescaping and strict undefined names (a typo fails, never renders empty)."""
+    env = Environment(
+        loader=FileSystemLoader(TEMPLATES),
+        autoescape=True,
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters.update(moment=moment_text, day=day_text, ratio=ratio_text, period=period_text)
+    return TemplateConfig(instance=JinjaTemplateEngine.from_environment(env))

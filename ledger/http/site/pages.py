@@ -1,0 +1,148 @@
+"""The public site's pages: thin handlers that build a view model and render its template.
+
+Every page takes ``?lang=id|en`` (default id). Pages send a Content-Security-Policy that
+allows only this site's own styles and scripts and forbids the scripts any network request
+(``connect-src 'none'``): the browser verifier cannot ask the server for a verdict, and no
+page can pull anything from another host.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+from urllib.parse import urlencode
+
+from litestar import Controller, Request, get
+from litestar.di import NamedDependency
+from litestar.params import FromPath, QueryParameter
+from litestar.response import Template
+
+from ledger.errors import NotFoundError
+from ledger.http.services import Services
+from ledger.http.site import views
+from ledger.http.site.i18n import (
+    DEFAULT_LANG,
+    LANGUAGE_NAMES,
+    LANGUAGES,
+    Translator,
+    resolve_lang,
+    switch_url,
+)
+from schemas.base import MAX_INT64
+
+ASSETS = "/site-assets"
+"""Where the site's own CSS and scripts are served from."""
+
+SECURITY_HEADERS = {
+    "Content-Security-Policy": (
+        "default-src 'none'; style-src 'self'; script-src 'self'; img-src 'self'; "
+        "connect-src 'none'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
+    ),
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+}
+"""Sent with every page, 404 pages included."""
+
+Lang = Annotated[str | None, QueryParameter(description="Page language: id (default) or en")]
+
+
+def render(
+    request: Request, template: str, view: Any, lang: str | None, *, status: int = 200
+) -> Template:
+    """The page ``template`` for ``view`` in the requested language."""
+    chosen = resolve_lang(lang)
+    query = dict(request.query_params)
+
+    def link(path: str, **params: object) -> str:
+        """A link to another page of the site, in this page's language."""
+        pairs = [(k, str(v)) for k, v in params.items() if v is not None]
+        if chosen != DEFAULT_LANG:
+            pairs.append(("lang", chosen))
+        return path + ("?" + urlencode(pairs) if pairs else "")
+
+    context = {
+        "view": view,
+        "lang": chosen,
+        "t": Translator(chosen),
+        "link": link,
+        "assets": ASSETS,
+        "switch": [
+            (code, LANGUAGE_NAMES[code], switch_url(request.url.path, query, code))
+            for code in LANGUAGES
+        ],
+    }
+    return Template(
+        template,
+        context=context,
+        status_code=status,
+        media_type="text/html",
+        headers={"Content-Language": chosen, **SECURITY_HEADERS},
+    )
+
+
+def not_found(request: Request, exc: NotFoundError) -> Template:
+    """A 404 page in the page's language (API routes keep answering problem+json)."""
+    return render(request, "not_found.html", None, request.query_params.get("lang"), status=404)
+
+
+class SitePages(Controller):
+    """Home, organization, entry, statement and verify pages."""
+
+    path = "/"
+    include_in_schema = False
+    exception_handlers = {NotFoundError: not_found}
+
+    @get("/")
+    async def home(
+        self,
+        request: Request,
+        services: NamedDependency[Services],
+        lang: Lang = None,
+        after: Annotated[int, QueryParameter(ge=0, le=MAX_INT64)] = 0,
+    ) -> Template:
+        return render(request, "home.html", await views.home_page(services, after), lang)
+
+    @get("/orgs/{slug:str}")
+    async def organization(
+        self,
+        request: Request,
+        services: NamedDependency[Services],
+        slug: FromPath[str],
+        lang: Lang = None,
+        before: Annotated[int | None, QueryParameter(ge=0, le=MAX_INT64)] = None,
+    ) -> Template:
+        view = await views.org_page(request.app, services, slug, before)
+        return render(request, "org.html", view, lang)
+
+    @get("/orgs/{slug:str}/entries/{index:str}")
+    async def entry(
+        self,
+        request: Request,
+        services: NamedDependency[Services],
+        slug: FromPath[str],
+        index: FromPath[str],
+        lang: Lang = None,
+    ) -> Template:
+        view = await views.entry_page(services, slug, views.parse_index(index))
+        return render(request, "entry.html", view, lang)
+
+    @get("/orgs/{slug:str}/statements/{number:str}")
+    async def statement(
+        self,
+        request: Request,
+        services: NamedDependency[Services],
+        slug: FromPath[str],
+        number: FromPath[str],
+        lang: Lang = None,
+    ) -> Template:
+        view = await views.statement_page(request.app, services, slug, views.parse_index(number))
+        return render(request, "statement.html", view, lang)
+
+    @get("/verify")
+    async def verify(
+        self,
+        request: Request,
+        services: NamedDependency[Services],
+        lang: Lang = None,
+        org: Annotated[str | None, QueryParameter()] = None,
+    ) -> Template:
+        return render(request, "verify.html", await views.verify_page(services, org), lang)

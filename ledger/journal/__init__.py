@@ -1,0 +1,1 @@
+"""The running log: group commit, checkpoints, keys, witnesses, tiles."""

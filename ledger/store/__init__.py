@@ -1,0 +1,1 @@
+"""The only code that executes SQL (named queries of sql/*.sql)."""

@@ -1,0 +1,372 @@
+"""Projections re-derived from the log's canonical bytes, and compared with the stored ones.
+
+Every table that a rule or a public number reads is a function of the log:
+
+* per entry (inserted by the service, append-only): ``funds`` (fund.created),
+  ``beneficiary_versions`` (beneficiary.*), ``money_entries`` (donation, disbursement,
+  transfer, fee, correction), ``postings`` (``ledger.formats.postings.postings_for``) and
+  ``corrections``;
+* running totals (written only by the database's triggers, migration 0012): ``balances``
+  (sum of postings per account and currency), ``fund_totals`` (money rows per fund and kind,
+  net of corrections, transfers also as ``transfer_in`` of the destination) and
+  ``money_entries.corrected_by``.
+
+``RangeDerivation`` takes the entries of one verification range (``ledger.verify.stored``) and
+``check_range`` compares the range's stored per-entry rows with the rows the bytes give,
+naming the first entry whose rows differ. A correction's rows copy the stored rows of the
+entry it corrects, which its own range checks against that entry's bytes. The totals are
+summed per range and compared once for the whole log by ``check_totals``, which names the
+first differing row with the expected and the found value.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+import asyncpg
+import msgspec
+
+from ledger.formats.postings import Line, postings_for
+from ledger.store.log import Q
+
+PROJECTED_KINDS = frozenset(
+    {
+        "fund.created",
+        "beneficiary.registered",
+        "beneficiary.updated",
+        "donation",
+        "disbursement",
+        "transfer",
+        "fee",
+        "correction",
+    }
+)
+"""Entry kinds that add rows to projections (every other kind adds none)."""
+
+_decode = msgspec.json.decode
+
+
+class _MoneyBody(msgspec.Struct):
+    """The members of a donation, disbursement, transfer or fee that its rows use."""
+
+    amount: int
+    currency: str
+    fund: str | None = None
+    from_fund: str | None = None
+    to_fund: str | None = None
+    beneficiary: str | None = None
+    reference: str | None = None
+
+
+_decode_money = msgspec.json.Decoder(_MoneyBody).decode
+_MONEY = frozenset({"donation", "disbursement", "transfer", "fee"})
+
+
+class ProjectionMismatch(Exception):
+    """A stored projection row differs from the one the log gives."""
+
+    def __init__(self, index: int | None, reason: str) -> None:
+        super().__init__(reason)
+        self.index = index
+        """The entry whose rows differ (None for a running total)."""
+        self.reason = reason
+        """Which table and row, expected and found."""
+
+
+@dataclass
+class RangeDerivation:
+    """What one range of entries says its projection rows must be."""
+
+    money: list[tuple[Any, ...]] = field(default_factory=list)
+    """Money rows of non-correction entries in index order, as ``verify_money_rows`` gives
+    them: (index, kind, fund, counterparty, currency, amount, reference)."""
+    lines: list[tuple[Any, ...]] = field(default_factory=list)
+    """Posting lines of non-correction entries in order, as ``verify_postings`` gives them:
+    (index, account, currency, amount)."""
+    corrections: dict[int, int] = field(default_factory=dict)
+    """Correction entry index -> the index it corrects."""
+    funds: dict[int, tuple[Any, ...]] = field(default_factory=dict)
+    """``funds`` rows by entry index."""
+    beneficiaries: dict[int, tuple[Any, ...]] = field(default_factory=dict)
+    """``beneficiary_versions`` rows by entry index."""
+    balances: dict[tuple[str, str], int] = field(default_factory=dict)
+    """The range's postings summed per (account, currency)."""
+    totals: dict[tuple[str, str], int] = field(default_factory=dict)
+    """The range's fund-total movements per (fund, kind)."""
+    corrected_expected: dict[int, int] = field(default_factory=dict)
+    """Corrected entry -> correction, from the corrections in this range."""
+    bad_entry: tuple[int, str] | None = None
+    """An entry whose bytes do not give valid rows (first one)."""
+    pending_from: int = 0
+    """First entry whose rows are derived but not yet compared with the stored ones."""
+    moved: dict[tuple[str, str, str | None, str], int] = field(default_factory=dict)
+    """Amounts per (kind, fund, counterparty, currency) not yet added to the sums."""
+    shapes: dict[tuple[str, str, str | None, str], list[Line]] = field(default_factory=dict)
+    """The posting lines of one minor unit per (kind, fund, counterparty, currency)."""
+
+    def add(self, index: int, kind: str, body: bytes) -> None:
+        """Derive entry ``index``'s rows (``kind`` in ``PROJECTED_KINDS``) from the bytes
+        of its ``body`` member."""
+        try:
+            if kind in _MONEY:
+                self._add_money(index, kind, _decode_money(body))
+            else:
+                self._add(index, kind, _decode(body))
+        except (msgspec.ValidationError, msgspec.DecodeError, KeyError, TypeError) as exc:
+            if self.bad_entry is None:
+                self.bad_entry = (index, f"entry {index} ({kind}) has no valid body: {exc!r}")
+
+    def _add(self, index: int, kind: str, b: dict[str, Any]) -> None:
+        if kind == "fund.created":
+            self.funds[index] = (
+                b["code"],
+                b["name"],
+                b["currency"],
+                b.get("earmark") or None,
+                b["fee_cap_bps"],
+                b.get("minor_units"),
+            )
+        elif kind.startswith("beneficiary."):
+            self.beneficiaries[index] = (
+                b["code"],
+                b["version"],
+                b["name"],
+                b["city"],
+                b["province"],
+                b.get("registration"),
+            )
+        else:  # correction
+            self.corrections[index] = b["corrects"]
+
+    def _add_money(self, index: int, kind: str, b: _MoneyBody) -> None:
+        fund = b.fund or b.from_fund
+        if fund is None:
+            raise KeyError("fund")
+        counterparty = b.beneficiary or b.to_fund
+        amount, currency = b.amount, b.currency
+        self.money.append((index, kind, fund, counterparty, currency, amount, b.reference))
+        key = (kind, fund, counterparty, currency)
+        shape = self.shapes.get(key)
+        if shape is None:  # postings_for's lines are (−amount, +amount): a shape per key
+            one = msgspec.structs.replace(b, amount=1)
+            shape = self.shapes[key] = postings_for(kind, msgspec.structs.asdict(one))
+        out = self.lines
+        for account, line_currency, sign in shape:
+            out.append((index, account, line_currency, sign * amount))
+        self.moved[key] = self.moved.get(key, 0) + amount
+
+    def settle(self) -> None:
+        """Add the amounts moved since the last call to the balances and fund totals."""
+        for key, amount in self.moved.items():
+            kind, fund, counterparty, _ = key
+            self._total(fund, kind, amount)
+            if kind == "transfer":
+                self._total(counterparty or "", "transfer_in", amount)
+            for account, currency, sign in self.shapes[key]:
+                self.balances[(account, currency)] = (
+                    self.balances.get((account, currency), 0) + sign * amount
+                )
+        self.moved = {}
+
+    def _total(self, fund: str, kind: str, amount: int) -> None:
+        self.totals[(fund, kind)] = self.totals.get((fund, kind), 0) + amount
+
+    def _post(self, index: int, lines: list[Line]) -> None:
+        balances, out = self.balances, self.lines
+        for account, currency, amount in lines:
+            out.append((index, account, currency, amount))
+            key = (account, currency)
+            balances[key] = balances.get(key, 0) + amount
+
+
+def _row_text(values: tuple[Any, ...]) -> str:
+    return "(" + ", ".join("NULL" if v is None else repr(v) for v in values) + ")"
+
+
+def _first_difference(
+    table: str, expected: dict[int, Any], found: dict[int, Any]
+) -> ProjectionMismatch | None:
+    for index in sorted(expected.keys() | found.keys()):
+        want, got = expected.get(index), found.get(index)
+        if want != got:
+            return ProjectionMismatch(
+                index,
+                f"{table}: entry {index} expected "
+                f"{'no row' if want is None else _shown(want)}, found "
+                f"{'no row' if got is None else _shown(got)}",
+            )
+    return None
+
+
+def _shown(value: Any) -> str:
+    if isinstance(value, list):
+        return "[" + ", ".join(_row_text(tuple(v)) for v in value) + "]"
+    return _row_text(tuple(value))
+
+
+async def check_range(
+    conn: asyncpg.Connection, org_id: int, start: int, end: int, d: RangeDerivation
+) -> None:
+    """Compare the stored per-entry rows of entries [start, end) with what ``d`` derived
+    from them; raise ``ProjectionMismatch`` naming the first entry whose rows differ. Adds
+    the corrections' movements and the stored corrected_by values to ``d``'s sums, then
+    forgets the per-entry rows (verify calls this once per chunk of entries it read, so
+    memory stays bounded whatever the log's size)."""
+    if d.bad_entry is not None:
+        raise ProjectionMismatch(*d.bad_entry)
+    d.settle()
+    money_expected, lines_expected = d.money, d.lines
+    if d.corrections:
+        money_expected, lines_expected = await _with_corrections(conn, org_id, d)
+    money_found = await conn.fetch(Q["verify_money_rows"], org_id, start, end)
+    lines_found = await conn.fetch(Q["verify_postings"], org_id, start, end)
+    # Records compare equal to tuples: one comparison in C when all is well (the usual case),
+    # a row-by-row search only when something differs.
+    mismatches = []
+    if money_found != money_expected:
+        mismatches.append(_first_difference("money_entries", _by_index(money_expected),
+                                            _by_index(money_found)))  # fmt: skip
+    if lines_found != lines_expected:
+        mismatches.append(_first_difference("postings", _by_index(lines_expected, many=True),
+                                            _by_index(lines_found, many=True)))  # fmt: skip
+    corrections_found = {
+        r[1]: r[0] for r in await conn.fetch(Q["verify_corrections"], org_id, start, end)
+    }
+    funds_found = {
+        r[0]: (r[1], r[2], r[3].strip(), json.loads(r[4]) if r[4] else None, r[5], r[6])
+        for r in await conn.fetch(Q["verify_funds"], org_id, start, end)
+    }
+    beneficiaries_found = {
+        r[0]: tuple(r[1:]) for r in await conn.fetch(Q["verify_beneficiaries"], org_id, start, end)
+    }
+    mismatches += [
+        _first_difference(
+            "corrections",
+            {i: (c,) for i, c in d.corrections.items()},
+            {i: (c,) for i, c in corrections_found.items()},
+        ),
+        _first_difference("funds", d.funds, funds_found),
+        _first_difference("beneficiary_versions", d.beneficiaries, beneficiaries_found),
+    ]
+    d.money, d.lines, d.corrections, d.funds, d.beneficiaries = [], [], {}, {}, {}
+    found = [m for m in mismatches if m is not None]
+    if found:
+        raise min(found, key=lambda m: m.index if m.index is not None else -1)
+
+
+async def _with_corrections(
+    conn: asyncpg.Connection, org_id: int, d: RangeDerivation
+) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
+    """The expected rows with the corrections' own: a correction's money row and lines
+    copy the stored rows of the entry it corrects (checked against that entry's bytes where
+    that entry was read), negated for the lines; its movements join ``d``'s sums."""
+    targets = sorted(set(d.corrections.values()))
+    stored = {r["entry_idx"]: r for r in await conn.fetch(Q["money_entries_at"], org_id, targets)}
+    target_lines: dict[int, list[Line]] = {}
+    for r in await conn.fetch(Q["postings_of"], org_id, targets):
+        target_lines.setdefault(r["entry_idx"], []).append(
+            Line(r["account"], r["currency"].strip(), r["amount"])
+        )
+    money, lines = list(d.money), d.lines
+    d.lines = []
+    for index, corrected in sorted(d.corrections.items()):
+        t = stored.get(corrected)
+        if t is None or t["kind"] == "correction" or corrected >= index:
+            raise ProjectionMismatch(
+                index, f"entry {index} corrects entry {corrected}, which is not a money entry"
+            )
+        if corrected in d.corrected_expected:
+            raise ProjectionMismatch(index, f"entry {corrected} is corrected twice")
+        d.corrected_expected[corrected] = index
+        currency, amount = t["currency"].strip(), t["amount"]
+        money.append((index, "correction", t["fund"], None, currency, amount, None))
+        d._total(t["fund"], t["kind"], -amount)
+        if t["kind"] == "transfer":
+            d._total(t["counterparty"], "transfer_in", -amount)
+        d._post(index, postings_for("correction", {}, target_lines.get(corrected, [])))
+    # Sorting is stable: an entry's lines keep their order.
+    return sorted(money, key=_index), sorted(lines + d.lines, key=_index)
+
+
+def _index(row: tuple[Any, ...]) -> int:
+    return row[0]
+
+
+def _by_index(rows: Any, many: bool = False) -> dict[int, Any]:
+    found: dict[int, Any] = {}
+    for r in rows:
+        if many:
+            found.setdefault(r[0], []).append(tuple(r[1:]))
+        else:
+            found[r[0]] = tuple(r[1:])
+    return found
+
+
+def merge_sums(into: dict[tuple[str, str], int], part: dict[tuple[str, str], int]) -> None:
+    for key, amount in part.items():
+        into[key] = into.get(key, 0) + amount
+
+
+async def check_totals(
+    conn: asyncpg.Connection,
+    org_id: int,
+    size: int,
+    balances: dict[tuple[str, str], int],
+    totals: dict[tuple[str, str], int],
+    corrected_expected: dict[int, int],
+) -> None:
+    """Compare the running totals with the sums over the whole log; raise
+    ``ProjectionMismatch`` for the first row (in key order) that differs."""
+    beyond = await conn.fetchval(Q["projection_max_index"], org_id)
+    if beyond is not None and beyond >= size:
+        raise ProjectionMismatch(
+            size, f"projection rows name entry {beyond}, beyond the log's {size} entries"
+        )
+    corrected_stored = {
+        r["entry_idx"]: r["corrected_by"]
+        for r in await conn.fetch(Q["verify_corrected_rows"], org_id)
+    }
+    first = _first_corrected(corrected_expected, corrected_stored)
+    if first is not None:
+        raise first
+    stored_balances = {
+        (r["account"], r["currency"].strip()): r["amount"]
+        for r in await conn.fetch(Q["all_balances"], org_id)
+    }
+    _compare_sums("balances", "account", balances, stored_balances)
+    stored_totals = {
+        (r["fund"], r["kind"]): r["amount"] for r in await conn.fetch(Q["all_fund_totals"], org_id)
+    }
+    _compare_sums("fund_totals", "fund", totals, stored_totals)
+
+
+def _first_corrected(expected: dict[int, int], stored: dict[int, int]) -> ProjectionMismatch | None:
+    for index in sorted(expected.keys() | stored.keys()):
+        want, got = expected.get(index), stored.get(index)
+        if want != got:
+            return ProjectionMismatch(
+                index,
+                f"money_entries: entry {index} corrected_by expected "
+                f"{'NULL' if want is None else want}, found {'NULL' if got is None else got}",
+            )
+    return None
+
+
+def _compare_sums(
+    table: str,
+    what: str,
+    expected: dict[tuple[str, str], int],
+    stored: dict[tuple[str, str], int],
+) -> None:
+    for key in sorted(expected.keys() | stored.keys()):
+        want, got = expected.get(key, 0), stored.get(key)
+        if got is None and want == 0:
+            continue  # never touched, or moved and moved back: no row is as good as 0
+        if want != got:
+            raise ProjectionMismatch(
+                None,
+                f"{table}: {what} {key[0]} {key[1]} expected {want} found "
+                f"{'no row' if got is None else got}",
+            )

@@ -1,0 +1,1 @@
+"""The witness service (its own database and schema)."""

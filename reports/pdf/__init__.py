@@ -1,0 +1,1 @@
+"""What every signed PDF shares: page layout, fonts, localization, signing, certificates, attachments."""

@@ -1,0 +1,1 @@
+"""Donation receipts and annual receipts."""

@@ -1,0 +1,1 @@
+"""Period statements: data, totals, tables, PDF, JSON."""
