@@ -261,7 +261,10 @@ async def test_two_workers_share_one_database_one_signer_and_one_rate_limit(
         pg_admin_url, template_db, tmp_path, workers=2, LEDGER_RATE_LIMIT=str(RATE_LIMIT)
     ) as s:
         limits = httpx.Limits(max_connections=16, max_keepalive_connections=16)
-        async with httpx.AsyncClient(base_url=s.server.url, timeout=10, limits=limits) as http:
+        # 120 requests share 16 connections: on a busy machine a request may wait its turn
+        # for a connection longer than it takes to answer, so the pool wait gets its own bound.
+        timeout = httpx.Timeout(10.0, pool=60.0)
+        async with httpx.AsyncClient(base_url=s.server.url, timeout=timeout, limits=limits) as http:
             # Writes from both workers interleave in one log (group commit in each process,
             # the head row lock between them), and the log gets signed.
             answers = await asyncio.gather(
