@@ -1,7 +1,7 @@
 """Request examples of the writes, shown in the OpenAPI description (``ledger.http.api.contract``).
 
 Each one is a valid request for the demo organization once the funds and beneficiary it
-names exist; ``tests/test_openapi.py`` decodes every example with its schema type.
+names exist; ``tests/http/test_openapi.py`` decodes every example with its schema type.
 """
 
 from __future__ import annotations

@@ -2,14 +2,14 @@
 served by the app) renders the OpenAPI 3.1 document, lists every operation, and loads
 nothing from anywhere but the app itself.
 
-Same browser set-up as ``tests/test_site_browser.py`` (Debian's chromium, Playwright);
+Same browser set-up as ``tests/http/test_site_browser.py`` (Debian's chromium, Playwright);
 skipped with the reason when either is missing. ``LEDGER_SCREENSHOTS=/some/dir`` keeps a
 screenshot of the page.
 """
 
 from __future__ import annotations
 
-from tests.test_site_browser import browser, open_tab, pytestmark, site  # noqa: F401
+from tests.http.test_site_browser import browser, open_tab, pytestmark, site  # noqa: F401
 
 UNRENDERABLE = "Unable to render this definition"
 

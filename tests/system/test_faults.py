@@ -41,7 +41,7 @@ from ledger.store.log import Store
 from ledger.store.migrate import migrate
 from tests.logkit import assert_log_verifies
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 SLUG = "yayasan-senyum"
 FUND = "senyum-2026"
 

@@ -5,7 +5,7 @@ that matches who may call it, ``application/problem+json`` error responses (with
 problem schema) for the statuses it can answer; every write has a required
 ``Idempotency-Key`` and a request example that the server's own decoder accepts; bounds are
 in the schema. Each domain refusal has its own problem type, documented in the README and
-answered over real HTTP. (Whether answers match the document is ``tests/test_fuzz.py``:
+answered over real HTTP. (Whether answers match the document is ``tests/http/test_fuzz.py``:
 schemathesis's status-code and content-type conformance checks.)
 """
 
@@ -23,8 +23,8 @@ from ledger.http.problems import TYPE_PREFIX, TYPES
 from ledger.settings import Settings
 from tests.apikit import auth
 from tests.conftest import REPO
+from tests.http.test_api_authz import ACCESS, ALLOWED, DOCS, PUBLIC
 from tests.logkit import assert_log_verifies
-from tests.test_api_authz import ACCESS, ALLOWED, DOCS, PUBLIC
 
 PROBLEM = "application/problem+json"
 METHODS = {"get", "post", "put", "patch", "delete"}

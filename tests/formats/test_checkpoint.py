@@ -20,7 +20,7 @@ from ledger.formats.note import (
     sign_note,
 )
 
-VECTORS = Path(__file__).resolve().parent / "vectors" / "tlog-go-sumdb.json"
+VECTORS = Path(__file__).resolve().parents[1] / "vectors" / "tlog-go-sumdb.json"
 GO = json.loads(VECTORS.read_text())["checkpoint"]
 ORIGIN = "ledger.example/orgs/yayasan-senyum"
 ROOT_B64 = "z5tMKkSnyqci1dVI7mT/kKEZsMMaysNETcWDAAo508o="

@@ -34,7 +34,7 @@ from ledger.formats.merkle import (
     verify_inclusion,
 )
 
-VECTORS = Path(__file__).resolve().parent / "vectors" / "tlog-go-sumdb.json"
+VECTORS = Path(__file__).resolve().parents[1] / "vectors" / "tlog-go-sumdb.json"
 MAX_STORE = 2048
 
 

@@ -28,7 +28,7 @@ from typing import Any
 import pytest
 import uvicorn
 
-import tests.test_site as site_tests
+import tests.http.test_site as site_tests
 from ledger.errors import VerificationError
 from ledger.formats.note import CosignatureSigner, add_signatures, parse_vkey
 from ledger.formats.policy import parse_policy
@@ -350,7 +350,7 @@ async def test_a_tlog_proof_file_can_be_chosen_and_a_policy_names_the_witnesses(
 
 async def test_javascript_verifier_agrees_with_the_python_reference(browser, site, charity):
     """Golden vectors (docs/FORMAT.md, the Go checksum database's tlog) and every tampering of
-    tests/test_receipts.py: the browser's verdict class equals ledger.verify.offline's."""
+    tests/charity/test_receipts.py: the browser's verdict class equals ledger.verify.offline's."""
     seeded = await site_tests.seed(charity)
     tab = await open_tab(browser, site)
     await tab.goto("/verify")
@@ -460,8 +460,8 @@ def _python_verdict(text: str, keys: str) -> str:
 
 
 async def test_a_reversed_gift_is_valid_but_reversed_in_the_browser(browser, site, charity, store):
+    from tests.charity.test_reversals import REASON, reversed_gift
     from tests.logkit import assert_log_verifies
-    from tests.test_reversals import REASON, reversed_gift
 
     kept, wrong, correction = await reversed_gift(charity)
     keys = (await charity.client.get(charity.url("/log/keys"))).text.strip()

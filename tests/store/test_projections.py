@@ -24,7 +24,7 @@ import pytest
 from ledger.verify.stored import verify_all
 from tests.logkit import assert_log_verifies
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 FUND = "fund:senyum-2026"
 
 

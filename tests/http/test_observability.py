@@ -32,9 +32,9 @@ from ledger.settings import Settings
 from ledger.store.database import WRITER_ROLE, create_pool, with_database
 from ledger.store.log import Q, Store
 from tests.apikit import auth
+from tests.http.test_api_errors import assert_problem, database_refusing_connections
 from tests.logkit import assert_log_verifies
-from tests.test_api_errors import assert_problem, database_refusing_connections
-from tests.test_faults import (
+from tests.system.test_faults import (
     FUND,
     SLUG,
     Keys,

@@ -5,7 +5,7 @@ Rp 2.500 (BCA-0002) bounces and the charity reverses it with a correction. Every
 shows or proves the Rp 2.500 gift must then say that it was reversed, by which entry, when
 and why, and no total may count it: the API's entry views, the receipt JSON (with the
 correction's proof), the receipt PDF, the public site (both ways), the annual receipt,
-``ledger-verify``, ``POST /v1/verify`` and the browser verifier (tests/test_site_browser.py).
+``ledger-verify``, ``POST /v1/verify`` and the browser verifier (tests/http/test_site_browser.py).
 The bank reference of a reversed gift may then be recorded again; an unreversed one may not.
 """
 

@@ -34,7 +34,7 @@ from ledger.formats.note import (
     sign_note,
 )
 
-VECTORS = Path(__file__).resolve().parent / "vectors" / "tlog-go-sumdb.json"
+VECTORS = Path(__file__).resolve().parents[1] / "vectors" / "tlog-go-sumdb.json"
 GO = json.loads(VECTORS.read_text())["checkpoint"]
 GO_SIGNER = Signer.from_seed(GO["key_name"], base64.b64decode(GO["ed25519_seed"]))
 GO_VERIFIER = parse_vkey(GO["vkey"])

@@ -4,7 +4,7 @@ Go's ``mime.ParseMediaType`` (used by tlog clients) refuses a duplicated paramet
 ``text/plain; charset=utf-8; charset=utf-8`` makes a standard tiles client refuse our
 checkpoint. ``parse_media_type`` below is as strict: one ``type/subtype`` token, then
 ``; name=value`` parameters, each name at most once. Every route is called with a request
-that succeeds (the authorization matrix's requests, ``tests/test_api_authz.py``) and with
+that succeeds (the authorization matrix's requests, ``tests/http/test_api_authz.py``) and with
 one that fails, and both answers are parsed.
 """
 
@@ -14,7 +14,7 @@ import re
 
 import pytest
 
-from tests.test_api_authz import ACCESS, ALLOWED, DOCS, PUBLIC, app_routes, call, make_world
+from tests.http.test_api_authz import ACCESS, ALLOWED, DOCS, PUBLIC, app_routes, call, make_world
 
 TOKEN = r"[!#$%&'*+.^_`|~0-9A-Za-z-]+"
 _TYPE = re.compile(rf"^({TOKEN})/({TOKEN})$")

@@ -3,7 +3,7 @@
 `docs/vectors/log.json` is what an independent verifier checks itself against. This test
 rebuilds every value from the documented inputs with the project's code and requires the
 committed file to match byte for byte. Regenerate (after a deliberate format change only)
-with ``python -m tests.test_format``.
+with ``python -m tests.formats.test_format``.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from ledger.formats.chain import GENESIS_PREV_HASH, entry_hash
 from ledger.formats.checkpoint import Checkpoint, sign_checkpoint
 from ledger.formats.note import Signer
 
-VECTORS = Path(__file__).resolve().parents[1] / "docs" / "vectors" / "log.json"
+VECTORS = Path(__file__).resolve().parents[2] / "docs" / "vectors" / "log.json"
 ORIGIN = "ledger.example/orgs/yayasan-senyum"
 SEED = bytes(range(32))
 B64 = lambda b: base64.b64encode(b).decode()  # noqa: E731
@@ -88,7 +88,7 @@ def build() -> dict:
     salt = bytes(range(16))
     personal = {"name": "Siti Aminah", "email": "siti@example.id"}
     return {
-        "about": "Test vectors for docs/FORMAT.md, produced by tests/test_format.py.",
+        "about": "Test vectors for docs/FORMAT.md, produced by tests/formats/test_format.py.",
         "origin": ORIGIN,
         "ed25519_seed": B64(SEED),
         "vkey": signer.vkey(),

@@ -33,7 +33,7 @@ import httpx
 import psutil
 import pytest
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 HANDLES = ".handle_pids.json"
 
 

@@ -34,7 +34,7 @@ from ledger.store.log import COPY_MIN_ROWS, insert_rows
 from ledger.verify.stored import verify_log
 from tests.logkit import assert_log_verifies
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 LOG_TABLES = ("entries", "merkle_nodes", "checkpoints")
 INSERT_ENTRY = (
     "INSERT INTO entries (org_id, idx, kind, created_at, body, prev_hash, entry_hash, leaf_hash)"
