@@ -66,15 +66,28 @@ async def template_db(pg_admin_url: str) -> AsyncIterator[str]:
     await admin.close()
 
 
+@asynccontextmanager
+async def scratch_database(
+    pg_admin_url: str, prefix: str, template: str | None = None
+) -> AsyncIterator[str]:
+    """A database for one test (a copy of ``template``, or empty), dropped afterwards;
+    yields its admin (owner) URL."""
+    name = f"{prefix}{uuid.uuid4().hex[:12]}"
+    admin = await asyncpg.connect(pg_admin_url)
+    copy = f' TEMPLATE "{template}"' if template else ""
+    await admin.execute(f'CREATE DATABASE "{name}"{copy}')
+    try:
+        yield with_database(pg_admin_url, name)
+    finally:
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await admin.close()
+
+
 @pytest.fixture
 async def db_url(pg_admin_url: str, template_db: str) -> AsyncIterator[str]:
     """Admin (owner) URL of a fresh, migrated database for this test."""
-    name = f"ledger_t_{uuid.uuid4().hex[:12]}"
-    admin = await asyncpg.connect(pg_admin_url)
-    await admin.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template_db}"')
-    yield with_database(pg_admin_url, name)
-    await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    await admin.close()
+    async with scratch_database(pg_admin_url, "ledger_t_", template_db) as url:
+        yield url
 
 
 @pytest.fixture
@@ -111,12 +124,8 @@ def settings(db_url: str, kek: bytes, tmp_path: Path) -> Settings:
 @pytest.fixture
 async def empty_db_url(pg_admin_url: str) -> AsyncIterator[str]:
     """Admin URL of a fresh database with no schema at all."""
-    name = f"ledger_e_{uuid.uuid4().hex[:12]}"
-    admin = await asyncpg.connect(pg_admin_url)
-    await admin.execute(f'CREATE DATABASE "{name}"')
-    yield with_database(pg_admin_url, name)
-    await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    await admin.close()
+    async with scratch_database(pg_admin_url, "ledger_e_") as url:
+        yield url
 
 
 @asynccontextmanager
@@ -170,9 +179,5 @@ async def charity(client, store, settings, kek):  # type: ignore[no-untyped-def]
 @pytest.fixture
 async def other_db_url(pg_admin_url: str, template_db: str) -> AsyncIterator[str]:
     """A second fresh, migrated database (e.g. where a backup is restored)."""
-    name = f"ledger_o_{uuid.uuid4().hex[:12]}"
-    admin = await asyncpg.connect(pg_admin_url)
-    await admin.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template_db}"')
-    yield with_database(pg_admin_url, name)
-    await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    await admin.close()
+    async with scratch_database(pg_admin_url, "ledger_o_", template_db) as url:
+        yield url
