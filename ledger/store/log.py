@@ -70,6 +70,7 @@ async def insert_rows(
         )
     return await conn.execute(Q[name], org_id, *map(list, zip(*rows, strict=True)))
 
+
 log = logging.getLogger(__name__)
 
 UNAVAILABLE_MESSAGE = (
@@ -248,6 +249,12 @@ class Store:
     async def ping(self) -> None:
         async with self.connection() as conn:
             await conn.fetchval("SELECT 1")
+
+    async def log_sizes(self) -> list[tuple[str, int]]:
+        """Every log's size (``log_heads.size``) by organization slug, in organization order."""
+        async with self.connection() as conn:
+            rows = await conn.fetch(Q["log_sizes"])
+        return [(r["slug"], r["size"]) for r in rows]
 
     # --- organizations -----------------------------------------------------------------
 
@@ -492,3 +499,17 @@ class Store:
         self, conn: asyncpg.Connection, org_id: int, key_id: bytes
     ) -> bool:
         return await conn.execute(Q["retire_signing_key"], org_id, key_id) == "UPDATE 1"
+
+
+# --- the publisher's lock ----------------------------------------------------------------
+
+
+async def try_publisher_lock(conn: asyncpg.Connection) -> bool:
+    """Take the publisher's session-level advisory lock on ``conn`` if no other session holds
+    it; True when taken (one worker process at a time signs checkpoints)."""
+    return await conn.fetchval(Q["try_publisher_lock"])
+
+
+async def publisher_unlock(conn: asyncpg.Connection) -> None:
+    """Release the publisher's advisory lock held by ``conn``'s session."""
+    await conn.fetchval(Q["publisher_unlock"])
