@@ -51,13 +51,18 @@ class StatementFund:
     """A fund as it stood at a log size (created before it)."""
 
     code: str
+    """Fund code."""
     entry_idx: int
     """Index of its ``fund.created`` entry."""
     name: str
+    """Display name."""
     currency: str
     """ISO 4217 code as stored (``char(3)``)."""
     earmark: str | None
-    fee_cap_bps: int | None
+    """Its earmark as stored (JSON text: ``{"beneficiary": code}`` or ``{"purpose": ...}``),
+    or None."""
+    fee_cap_bps: int
+    """Most fees may take, in basis points of donations."""
     minor_units: int | None
     """The exponent its ``fund.created`` entry recorded (None: before it was recorded)."""
 
@@ -67,13 +72,19 @@ class BeneficiaryVersion:
     """One recorded version of a beneficiary (created before a log size)."""
 
     code: str
+    """Beneficiary code."""
     version: int
+    """1 for the first record, then one more per update."""
     entry_idx: int
     """Index of the entry that recorded this version."""
     name: str
+    """Name in this version."""
     city: str | None
+    """City in this version."""
     province: str | None
+    """Province in this version."""
     registration: str | None
+    """Registration number in this version."""
 
 
 @dataclass(frozen=True)
@@ -82,6 +93,7 @@ class FundTotal:
     A fund and kind may appear twice (the sum and the corrections' negative sum)."""
 
     fund: str
+    """Fund code."""
     kind: str
     """``donation`` or ``fee``."""
     amount: int
@@ -95,7 +107,9 @@ class LatestStatement:
     id: int
     """Statement number."""
     tree_size: int
+    """Size of the checkpoint it was issued under."""
     root: bytes
+    """That checkpoint's root hash."""
     note: str
     """The checkpoint note as stored."""
 
@@ -109,16 +123,27 @@ class StatementRow:
     entry_idx: int
     """Index of its ``statement.issued`` entry."""
     previous_id: int | None
+    """Number of the previous statement (None for the first)."""
     period_from: dt.date
+    """First day of the period."""
     period_to: dt.date
+    """First day after the period."""
     fund: str | None
+    """Fund scope (None: not limited to one fund)."""
     beneficiary: str | None
+    """Beneficiary scope (None: not limited to one beneficiary)."""
     start: int
+    """First log index it covers (where the previous statement of its scope ended)."""
     end: int
+    """The log size it covers (its entries are below this index)."""
     checkpoint_size: int
+    """Size of the checkpoint it was issued under."""
     checkpoint_root: bytes
+    """That checkpoint's root hash."""
     provisional: bool
+    """Issued before its period ended."""
     issued_at: dt.datetime
+    """When it was issued."""
     hashes: dict[str, bytes]
     """Document name → SHA-256 of its bytes."""
 
@@ -128,8 +153,11 @@ class StatementDocument:
     """One stored document of a statement (``pdf-id``, ``pdf-en`` or ``json``)."""
 
     name: str
+    """``pdf-id``, ``pdf-en`` or ``json``."""
     media_type: str
+    """The media type it is served with."""
     sha256: bytes
+    """SHA-256 of ``content``."""
     content: bytes
     """The exact bytes."""
 
