@@ -181,7 +181,8 @@ async def cmd_import(args: argparse.Namespace, settings: Settings) -> int:
 
 
 async def cmd_witnesses(args: argparse.Namespace, settings: Settings) -> int:
-    from ledger.journal.witnessing import WQ, add_witness
+    from ledger.journal.witnessing import add_witness
+    from ledger.store.witnessing import witnesses_of
 
     store = await _store(settings, "ledger_writer")
     try:
@@ -189,8 +190,8 @@ async def cmd_witnesses(args: argparse.Namespace, settings: Settings) -> int:
         if args.witnesses_command == "add":
             await add_witness(store, org, args.name, args.url, args.vkey)
         async with store.connection() as conn:
-            for row in await conn.fetch(WQ["witnesses_of"], org.id):
-                print(f"{row['name']} {row['url']} {row['vkey']}")
+            for w in await witnesses_of(conn, org.id):
+                print(f"{w.name} {w.url} {w.vkey}")
     finally:
         await store.pool.close()
     return 0

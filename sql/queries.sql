@@ -1,4 +1,5 @@
--- Named queries. Only ledger/storage.py executes SQL; it loads the blocks below by name.
+-- Named queries. Only the modules of ledger/store/ execute SQL (tests/test_layers.py checks
+-- every other module); they load the blocks below by name (ledger.store.log.load_queries).
 -- Each block starts with "-- name: <name>" and runs until the next such line.
 
 -- name: insert_organization
@@ -124,7 +125,7 @@ SELECT tree_size, root, note, created_at FROM checkpoints
 WHERE org_id = $1 AND tree_size > $2 ORDER BY tree_size LIMIT $3;
 
 
--- ===== charity domain (executed by ledger/projections.py) ================================
+-- ===== charity domain (executed by ledger/store/charity.py) ==========================
 
 -- name: funds_by_code
 SELECT code, entry_idx, name, currency, earmark, fee_cap_bps, minor_units FROM funds
@@ -321,7 +322,7 @@ WHERE d.org_id = $1 AND d.lookups && $2::bytea[] AND d.erased_at IS NULL
 ORDER BY e.idx;
 
 
--- ===== public statements (executed by ledger/statements.py) ==============================
+-- ===== public statements (executed by ledger/store/statements.py) =======================
 
 -- name: statement_entry_time
 -- One probe of the binary search for the first entry of a period (entry times never go
@@ -500,7 +501,7 @@ SELECT max(idx) FROM entries WHERE org_id = $1;
 -- name: max_checkpoint
 SELECT max(tree_size) FROM checkpoints WHERE org_id = $1;
 
--- ===== tiles (ledger/tiles.py) ===============================================================
+-- ===== tiles (executed by ledger/store/tiles.py) =============================================
 
 -- name: leaf_hashes_range
 SELECT leaf_hash FROM entries WHERE org_id = $1 AND idx >= $2 AND idx < $3 ORDER BY idx;
@@ -512,7 +513,7 @@ ORDER BY idx;
 -- name: bodies_range
 SELECT body FROM entries WHERE org_id = $1 AND idx >= $2 AND idx < $3 ORDER BY idx;
 
--- ===== operations: metrics, rate limits, the publisher (ledger/observability.py, ratelimit.py, services.py)
+-- ===== operations: metrics and the publisher (ledger/store/log.py), rate limits (ledger/http/ratelimit.py)
 
 -- name: log_sizes
 -- Scraped by GET /metrics: one row per log (a primary-key join, no entry is read).

@@ -1,4 +1,4 @@
--- Named queries of the witness (ledger/witness.py).
+-- Named queries of the witness (ledger/witness/), executed by ledger/store/witness.py.
 
 -- name: witness_key
 SELECT name, public_key, sealed_seed FROM witness_keys WHERE name = $1;

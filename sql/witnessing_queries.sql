@@ -1,4 +1,5 @@
--- Named queries of the log side of witnessing (ledger/witnessing.py).
+-- Named queries of the log side of witnessing (ledger/journal/witnessing.py), executed by
+-- ledger/store/witnessing.py.
 
 -- name: add_witness
 INSERT INTO log_witnesses (org_id, name, url, vkey) VALUES ($1, $2, $3, $4)

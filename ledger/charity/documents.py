@@ -21,7 +21,8 @@ from ledger.errors import NotFoundError
 from ledger.formats.tlogproof import parse_proof
 from ledger.journal.keys import seal, unseal
 from ledger.store import charity as P
-from ledger.store.log import Organization, Q, Store
+from ledger.store import documents as D
+from ledger.store.log import Organization, Store
 from reports.pdf.certificates import generate_signing_certificate
 from reports.pdf.signing import sign_pdf
 from reports.receipt.pdf import (
@@ -51,16 +52,17 @@ def _key_id(org_id: int) -> bytes:
 async def document_signer(store: Store, org: Organization, kek: bytes) -> DocumentSigner:
     """The organization's document certificate, created on first use."""
     async with store.connection() as conn:
-        row = await conn.fetchrow(Q["document_certificate"], org.id)
-        if row is None:
+        stored = await D.document_certificate(conn, org.id)
+        if stored is None:
             cert = await asyncio.to_thread(
                 generate_signing_certificate, org.name, now=dt.datetime.now(dt.UTC)
             )
             sealed = seal(kek, org.id, _key_id(org.id), cert.key_pkcs8_der)
-            await conn.execute(Q["insert_document_certificate"], org.id, cert.cert_der, sealed)
-            row = await conn.fetchrow(Q["document_certificate"], org.id)
-    key = unseal(kek, org.id, _key_id(org.id), row["sealed_key"])
-    return DocumentSigner(row["cert_der"], key)
+            await D.insert_document_certificate(conn, org.id, cert.cert_der, sealed)
+            stored = await D.document_certificate(conn, org.id)
+            assert stored is not None  # inserted above, or by a concurrent first use
+    key = unseal(kek, org.id, _key_id(org.id), stored.sealed_key)
+    return DocumentSigner(stored.cert_der, key)
 
 
 async def certificate(store: Store, org: Organization, kek: bytes) -> bytes:
@@ -130,13 +132,12 @@ async def annual_receipt_pdf(
 ) -> bytes:
     """One donor's donations in one year, each with its proof attached; PAdES-signed."""
     async with store.connection() as conn:
-        rows = await conn.fetch(Q["donations_of_donor"], org.id, list(lookups))
+        donations = await D.donations_of_donor(conn, org.id, lookups)
     found = []
-    for row in rows:
-        doc = msgspec.json.decode(row["body"])
-        body = doc["body"]
+    for donation in donations:
+        body = msgspec.json.decode(donation.body)["body"]
         if body["received_on"].startswith(f"{year}-"):
-            found.append((row["idx"], body))
+            found.append((donation.index, body))
     if not found:
         raise NotFoundError(f"no donations by that donor in {year}")
     currencies = {b["currency"] for _, b in found}

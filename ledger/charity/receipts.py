@@ -19,9 +19,9 @@ from ledger.formats import merkle
 from ledger.formats.note import format_vkey
 from ledger.formats.tlogproof import TlogProof, format_proof
 from ledger.journal.publisher import publish
-from ledger.journal.witnessing import WQ
 from ledger.store import charity as P
 from ledger.store.log import Organization, Store, StoredCheckpoint, StoredEntry
+from ledger.store.witnessing import cosignature_lines
 from ledger.verify.offline import EXPORT_FORMAT, RECEIPT_FORMAT
 
 
@@ -74,8 +74,7 @@ async def _tlog_proof(
         cp = await covering_checkpoint(store, org, kek, size or index + 1)
     nodes = await store.nodes(org.id, merkle.inclusion_nodes(index, cp.size), conn)
     proof = merkle.inclusion_proof(index, cp.size, nodes)
-    lines = await conn.fetchval(WQ["cosignature_lines"], org.id, cp.size)
-    note = cp.note + (lines or "")
+    note = cp.note + await cosignature_lines(conn, org.id, cp.size)
     return entry, format_proof(TlogProof(index, tuple(proof), note, entry.body)), cp.size
 
 

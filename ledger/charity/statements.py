@@ -45,7 +45,8 @@ from ledger.journal.appender import Intent, append_batch
 from ledger.journal.publisher import publish
 from ledger.journal.witnessing import cosigned_note
 from ledger.store import charity as P
-from ledger.store.log import Organization, Q, Store
+from ledger.store import statements as S
+from ledger.store.log import Organization, Store
 from reports.errors import ReportDataError
 from reports.pdf.signing import sign_pdf
 from reports.statement.data import (
@@ -109,16 +110,7 @@ class Gathered:
 # --- value-dated selection ---------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class _Stated:
-    """An earlier statement of the same scope: the period it covered and where it ended."""
-
-    period_from: dt.date
-    period_to: dt.date
-    end: int
-
-
-def _missed(index: int, value_on: dt.date, stated: Sequence[_Stated]) -> bool:
+def _missed(index: int, value_on: dt.date, stated: Sequence[S.StatedPeriod]) -> bool:
     """Whether an earlier statement covering ``value_on`` was issued before entry ``index``
     was recorded: the entry is late, and the next statement lists it."""
     return any(s.period_from <= value_on < s.period_to and s.end <= index for s in stated)
@@ -127,23 +119,21 @@ def _missed(index: int, value_on: dt.date, stated: Sequence[_Stated]) -> bool:
 async def _statement_entries(
     conn: asyncpg.Connection,
     org_id: int,
-    rows: Sequence[asyncpg.Record],
+    rows: Sequence[S.EntryRow],
     names: EntryNames,
     targets: dict[int, StatementEntry],
 ) -> list[StatementEntry]:
-    """Rows of (idx, kind, created_at, body) as the statement shows them; the entries that
-    corrections among them reverse are read once, into ``targets``."""
-    decoded = [(r["idx"], r["kind"], r["created_at"], _decode(r["body"])["body"]) for r in rows]
+    """Entries as the statement shows them; the entries that corrections among them reverse
+    are read once, into ``targets``."""
+    decoded = [(r.index, r.kind, r.created_at, _decode(r.body)["body"]) for r in rows]
     corrected = {b["corrects"] for _, kind, _, b in decoded if kind == "correction"}
     missing = sorted(
         corrected.difference(targets, (i for i, k, _, _ in decoded if k in MONEY_BODY_KINDS))
     )
     for first in range(0, len(missing), CHUNK):
-        for r in await conn.fetch(Q["statement_entries_at"], org_id, missing[first : first + CHUNK]):
-            body = _decode(r["body"])["body"]
-            targets[r["idx"]] = statement_entry(
-                r["idx"], r["kind"], r["created_at"], body, names, {}
-            )
+        for r in await S.entries_at(conn, org_id, missing[first : first + CHUNK]):
+            body = _decode(r.body)["body"]
+            targets[r.index] = statement_entry(r.index, r.kind, r.created_at, body, names, {})
     found = []
     for index, kind, time, body in decoded:
         entry = statement_entry(index, kind, time, body, names, targets)
@@ -159,24 +149,23 @@ async def _value_dated(
     request: StatementRequest,
     start: int,
     end: int,
-    stated: Sequence[_Stated],
+    stated: Sequence[S.StatedPeriod],
     names: EntryNames,
 ) -> tuple[list[StatementEntry], list[StatementEntry]]:
     """The statement's entries and its late entries (see ``StatementData``)."""
     fund, beneficiary = request.fund, request.beneficiary
     targets: dict[int, StatementEntry] = {}
     entries: list[StatementEntry] = []
-    cursor = await conn.cursor(Q["statement_entries_by_value"], org_id, request.from_, request.to, end)
-    while rows := await cursor.fetch(CHUNK):
+    async for rows in S.entries_by_value(conn, org_id, request.from_, request.to, end, CHUNK):
         for entry in await _statement_entries(conn, org_id, rows, names, targets):
             if in_scope(entry, fund, beneficiary):
                 entries.append(entry)
     late_rows = [
         r
-        for r in await conn.fetch(
-            Q["statement_entries_recorded_outside"], org_id, start, end, request.from_, request.to
+        for r in await S.entries_recorded_outside(
+            conn, org_id, start, end, request.from_, request.to
         )
-        if _missed(r["idx"], r["value_on"], stated)
+        if r.value_on is not None and _missed(r.index, r.value_on, stated)
     ]
     late = [
         e
@@ -184,7 +173,7 @@ async def _value_dated(
         if in_scope(e, fund, beneficiary)
     ]
     if fund is None and beneficiary is None:  # log events recorded since the last statement
-        events = await conn.fetch(Q["statement_events_range"], org_id, start, end)
+        events = await S.events_range(conn, org_id, start, end)
         entries += await _statement_entries(conn, org_id, events, names, targets)
     return link_corrections(entries), link_corrections(late)
 
@@ -231,26 +220,23 @@ async def gather(
         check_request(request, now, calendar)
         head = await store.read_head(conn, org.id)
         end = head.size
-        stated = [
-            _Stated(r["period_from"], r["period_to"], r["end_idx"])
-            for r in await conn.fetch(Q["statements_of_scope"], org.id, fund, beneficiary)
-        ]
+        stated = await S.statements_of_scope(conn, org.id, fund, beneficiary)
         start = stated[-1].end if stated else 0
-        funds = await conn.fetch(Q["statement_funds_as_of"], org.id, end)
-        versions = await conn.fetch(Q["statement_beneficiary_versions"], org.id, end)
-        if fund is not None and fund not in {f["code"] for f in funds}:
+        funds = await S.funds_as_of(conn, org.id, end)
+        versions = await S.beneficiary_versions(conn, org.id, end)
+        if fund is not None and fund not in {f.code for f in funds}:
             raise RuleError(f"no fund {fund!r} in {org.slug} at the end of the period")
-        if beneficiary is not None and beneficiary not in {v["code"] for v in versions}:
+        if beneficiary is not None and beneficiary not in {v.code for v in versions}:
             raise RuleError(
                 f"no beneficiary {beneficiary!r} in {org.slug} at the end of the period"
             )
-        totals = await conn.fetch(Q["statement_fund_totals_as_of"], org.id, end)
+        totals = await S.fund_totals_as_of(conn, org.id, end)
         opening = await P.balances_by_value_date(conn, org.id, end, request.from_)
         closing = await P.balances_by_value_date(conn, org.id, end, request.to)
-        latest = await conn.fetchrow(Q["latest_statement"], org.id)
+        latest = await S.latest_statement(conn, org.id)
         names = EntryNames(
-            [(f["code"], f["name"]) for f in funds],
-            [(v["code"], v["entry_idx"], v["name"]) for v in versions],
+            [(f.code, f.name) for f in funds],
+            [(v.code, v.entry_idx, v.name) for v in versions],
         )
         entries, late = await _value_dated(conn, org.id, request, start, end, stated, names)
 
@@ -261,11 +247,11 @@ async def gather(
         accounts = {f"beneficiary:{beneficiary}"}
     cumulative: dict[tuple[str, str], int] = {}
     for r in totals:
-        key = (r["fund"], r["kind"])
-        cumulative[key] = cumulative.get(key, 0) + r["amount"]
+        key = (r.fund, r.kind)
+        cumulative[key] = cumulative.get(key, 0) + r.amount
     latest_names: dict[str, BeneficiaryInfo] = {}
     for v in versions:
-        latest_names[v["code"]] = BeneficiaryInfo(v["code"], v["name"], v["city"])
+        latest_names[v.code] = BeneficiaryInfo(v.code, v.name, v.city)
 
     cp = await store.checkpoint_covering(org.id, end)
     if cp is None:
@@ -276,17 +262,15 @@ async def gather(
     previous = consistency = None
     if latest is not None:
         previous = PreviousStatement(
-            latest["id"],
-            CheckpointInfo(
-                latest["tree_size"], base64.b64encode(latest["root"]).decode(), latest["note"]
-            ),
+            latest.id,
+            CheckpointInfo(latest.tree_size, base64.b64encode(latest.root).decode(), latest.note),
         )
-        old, new = sorted((latest["tree_size"], cp.size))
+        old, new = sorted((latest.tree_size, cp.size))
         proof = await consistency_proof(store, org, old, new)
         consistency = ConsistencyInfo(old, new, tuple(base64.b64encode(h).decode() for h in proof))
-    number = latest["id"] + 1 if latest is not None else 1
+    number = latest.id + 1 if latest is not None else 1
     exponents = _recorded_exponents(org, funds)
-    currencies = {f["currency"] for f in funds} | {c for _, c, _ in opening + closing}
+    currencies = {f.currency for f in funds} | {c for _, c, _ in opening + closing}
     currencies |= {e.currency for e in [*entries, *late] if e.currency}
     data = StatementData(
         number=number,
@@ -308,12 +292,12 @@ async def gather(
         entries=entries,
         funds=tuple(
             FundInfo(
-                f["code"],
-                f["name"],
-                f["currency"].strip(),
-                f["fee_cap_bps"],
-                cumulative.get((f["code"], "donation"), 0),
-                cumulative.get((f["code"], "fee"), 0),
+                f.code,
+                f.name,
+                f.currency.strip(),
+                f.fee_cap_bps,
+                cumulative.get((f.code, "donation"), 0),
+                cumulative.get((f.code, "fee"), 0),
             )
             for f in funds
         ),
@@ -331,14 +315,14 @@ async def gather(
     return Gathered(_with_attachments(data, document), statement_totals, document)
 
 
-def _recorded_exponents(org: Organization, funds: Sequence[Any]) -> dict[str, int]:
+def _recorded_exponents(org: Organization, funds: Sequence[S.StatementFund]) -> dict[str, int]:
     """Currency → the exponent its funds' entries recorded. A statement writes each currency
     one way, so two funds of one currency that recorded different exponents (possible only
     if ISO 4217 changed one between their creations) make the statement refuse."""
     found: dict[str, int] = {}
     for f in funds:
-        currency = f["currency"].strip()
-        exponent = recorded_minor_units(f["minor_units"], currency)
+        currency = f.currency.strip()
+        exponent = recorded_minor_units(f.minor_units, currency)
         if found.setdefault(currency, exponent) != exponent:
             raise LedgerError(
                 f"statement of {org.slug} refused: funds in {currency} recorded different "
@@ -464,34 +448,15 @@ async def _commit(
             )
             if isinstance(outcome, LedgerError):
                 raise outcome
-            await conn.execute(
-                Q["insert_statement"],
-                org.id,
-                data.number,
-                outcome.index,
-                data.previous.number if data.previous else None,
-                data.period_from,
-                data.period_to,
-                data.fund_scope,
-                data.beneficiary_scope,
-                data.start,
-                data.end,
-                data.checkpoint.size,
-                base64.b64decode(data.checkpoint.root_b64),
-                data.provisional,
-                now,
-            )
-            await conn.execute(
-                Q["insert_statement_documents"],
-                org.id,
-                data.number,
-                names,
-                [DOCUMENTS[n] for n in names],
-                [hashlib.sha256(files[n]).digest() for n in names],
-                [files[n] for n in names],
-            )
             hashes = {n: hashlib.sha256(files[n]).digest() for n in names}
-            response = msgspec.json.encode(_view(org, _Row.of(data, outcome.index, now, hashes)))
+            row = _row_of(data, outcome.index, now, hashes)
+            await S.insert_statement(
+                conn,
+                org.id,
+                row,
+                [S.StatementDocument(n, DOCUMENTS[n], hashes[n], files[n]) for n in names],
+            )
+            response = msgspec.json.encode(_view(org, row))
             await P.insert_idempotency(conn, org.id, key, digest, 201, response)
             # Commit point: the statement.issued entry, the statement row, its documents
             # and the Idempotency-Key become visible together. A crash before it leaves
@@ -507,67 +472,29 @@ async def _commit(
 # --- reading stored statements -----------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class _Row:
-    """A stored statement's metadata."""
-
-    id: int
-    entry_idx: int
-    previous_id: int | None
-    period_from: dt.date
-    period_to: dt.date
-    fund: str | None
-    beneficiary: str | None
-    start: int
-    end: int
-    checkpoint_size: int
-    checkpoint_root: bytes
-    provisional: bool
-    issued_at: dt.datetime
-    hashes: dict[str, bytes]
-
-    @classmethod
-    def of(
-        cls, data: StatementData, entry_idx: int, now: dt.datetime, hashes: dict[str, bytes]
-    ) -> _Row:
-        return cls(
-            data.number,
-            entry_idx,
-            data.previous.number if data.previous else None,
-            data.period_from,
-            data.period_to,
-            data.fund_scope,
-            data.beneficiary_scope,
-            data.start,
-            data.end,
-            data.checkpoint.size,
-            base64.b64decode(data.checkpoint.root_b64),
-            data.provisional,
-            now,
-            hashes,
-        )
-
-    @classmethod
-    def from_record(cls, r: asyncpg.Record) -> _Row:
-        return cls(
-            r["id"],
-            r["entry_idx"],
-            r["previous_id"],
-            r["period_from"],
-            r["period_to"],
-            r["fund"],
-            r["beneficiary"],
-            r["start_idx"],
-            r["end_idx"],
-            r["checkpoint_size"],
-            r["checkpoint_root"],
-            r["provisional"],
-            r["issued_at"],
-            dict(zip(r["names"], r["hashes"], strict=True)),
-        )
+def _row_of(
+    data: StatementData, entry_idx: int, now: dt.datetime, hashes: dict[str, bytes]
+) -> S.StatementRow:
+    """The stored metadata of the statement ``data`` describes."""
+    return S.StatementRow(
+        data.number,
+        entry_idx,
+        data.previous.number if data.previous else None,
+        data.period_from,
+        data.period_to,
+        data.fund_scope,
+        data.beneficiary_scope,
+        data.start,
+        data.end,
+        data.checkpoint.size,
+        base64.b64decode(data.checkpoint.root_b64),
+        data.provisional,
+        now,
+        hashes,
+    )
 
 
-def _view(org: Organization, row: _Row) -> StatementView:
+def _view(org: Organization, row: S.StatementRow) -> StatementView:
     base = f"/v1/orgs/{org.slug}/statements/{row.id}"
     return StatementView(
         id=row.id,
@@ -599,25 +526,25 @@ async def list_statements(
 ) -> list[StatementView]:
     """Statements numbered above ``after``, oldest first (at most ``limit``)."""
     async with store.connection() as conn:
-        rows = await conn.fetch(Q["statements_after"], org.id, after, 2**62, limit)
-    return [_view(org, _Row.from_record(r)) for r in rows]
+        rows = await S.statements_after(conn, org.id, after, 2**62, limit)
+    return [_view(org, r) for r in rows]
 
 
 async def statement(store: Store, org: Organization, number: int) -> StatementView:
     async with store.connection() as conn:
-        rows = await conn.fetch(Q["statements_after"], org.id, number - 1, number, 1)
+        rows = await S.statements_after(conn, org.id, number - 1, number, 1)
     if not rows:
         raise NotFoundError(f"no statement {number} in {org.slug}")
-    return _view(org, _Row.from_record(rows[0]))
+    return _view(org, rows[0])
 
 
 async def document(store: Store, org: Organization, number: int, name: str) -> tuple[str, bytes]:
     """A stored document (``pdf-id``, ``pdf-en`` or ``json``): media type and exact bytes."""
     async with store.connection() as conn:
-        row = await conn.fetchrow(Q["statement_document"], org.id, number, name)
-    if row is None:
+        found = await S.statement_document(conn, org.id, number, name)
+    if found is None:
         raise NotFoundError(f"no statement {number} in {org.slug}")
-    return row["media_type"], row["content"]
+    return found.media_type, found.content
 
 
 async def csv_source(store: Store, org: Organization, number: int) -> tuple[str, Iterator[bytes]]:

@@ -45,7 +45,7 @@ from prometheus_client.multiprocess import MultiProcessCollector
 
 from ledger.errors import LedgerError
 from ledger.journal.metrics import REGISTRY
-from ledger.store.log import Q, Store
+from ledger.store.log import Store
 
 MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
 """Where worker processes keep their metric values (prometheus_client multiprocess mode)."""
@@ -238,12 +238,10 @@ class _LogSizes:
 async def log_sizes(store: Store) -> list[tuple[str, int]] | None:
     """Every log's size, or None when the database cannot be read (the scrape still works)."""
     try:
-        async with store.connection() as conn:
-            rows = await conn.fetch(Q["log_sizes"])
+        return await store.log_sizes()
     except (LedgerError, asyncpg.PostgresError) as exc:
         logging.getLogger(__name__).warning("metrics: cannot read log sizes: %s", exc)
         return None
-    return [(r["slug"], r["size"]) for r in rows]
 
 
 def exposition(sizes: list[tuple[str, int]] | None) -> bytes:

@@ -20,7 +20,13 @@ from ledger.journal.appender import Appender
 from ledger.journal.publisher import publish
 from ledger.journal.witnessing import witness_checkpoint
 from ledger.settings import Settings
-from ledger.store.log import UNAVAILABLE, Organization, Q, Store
+from ledger.store.log import (
+    UNAVAILABLE,
+    Organization,
+    Store,
+    publisher_unlock,
+    try_publisher_lock,
+)
 
 log = logging.getLogger(__name__)
 
@@ -75,7 +81,7 @@ class Services:
         end, or by PostgreSQL itself if this process or its connection dies meanwhile.
         """
         async with self.store.connection() as lock:
-            if not await lock.fetchval(Q["try_publisher_lock"]):
+            if not await try_publisher_lock(lock):
                 return
             try:
                 after = 0
@@ -89,7 +95,7 @@ class Services:
                     after = page[-1].id
             finally:
                 with contextlib.suppress(*UNAVAILABLE, asyncpg.PostgresError):
-                    await lock.fetchval(Q["publisher_unlock"])
+                    await publisher_unlock(lock)
 
     async def _publish_forever(self) -> None:
         while True:

@@ -14,7 +14,8 @@ import struct
 from dataclasses import dataclass
 
 from ledger.errors import MalformedError, NotFoundError
-from ledger.store.log import Organization, Q, Store
+from ledger.store import tiles as T
+from ledger.store.log import Organization, Store
 
 TILE_HEIGHT = 8
 TILE_WIDTH = 1 << TILE_HEIGHT
@@ -79,15 +80,15 @@ async def tile(store: Store, org: Organization, path: TilePath) -> bytes:
     end = start + path.width
     async with store.connection() as conn:
         if path.level is None:
-            rows = await conn.fetch(Q["bodies_range"], org.id, start, end)
-            data = b"".join(struct.pack(">H", len(r["body"])) + r["body"] for r in rows)
+            rows = await T.bodies_range(conn, org.id, start, end)
+            data = b"".join(struct.pack(">H", len(body)) + body for body in rows)
         elif path.level == 0:
-            rows = await conn.fetch(Q["leaf_hashes_range"], org.id, start, end)
-            data = b"".join(r["leaf_hash"] for r in rows)
+            rows = await T.leaf_hashes_range(conn, org.id, start, end)
+            data = b"".join(rows)
         else:
             level = path.level * TILE_HEIGHT
-            rows = await conn.fetch(Q["node_hashes_range"], org.id, level, start, end)
-            data = b"".join(r["hash"] for r in rows)
+            rows = await T.node_hashes_range(conn, org.id, level, start, end)
+            data = b"".join(rows)
     if len(rows) != path.width:
         raise NotFoundError(
             f"the log has no {'partial ' if path.width < TILE_WIDTH else ''}tile "

@@ -19,10 +19,10 @@ import httpx
 from ledger.errors import LedgerError, MalformedError
 from ledger.formats import merkle
 from ledger.formats.note import open_note, parse_vkey
-from ledger.store.log import Organization, Store, StoredCheckpoint, load_queries
+from ledger.store import witnessing as W
+from ledger.store.log import Organization, Store, StoredCheckpoint
 
 log = logging.getLogger(__name__)
-WQ = load_queries("witnessing_queries.sql")
 TIMEOUT_SECONDS = 5.0
 
 
@@ -43,14 +43,14 @@ async def add_witness(store: Store, org: Organization, name: str, url: str, vkey
     if key.name != name:
         raise MalformedError(f"the vkey is for {key.name!r}, not {name!r}")
     async with store.connection() as conn:
-        await conn.execute(WQ["add_witness"], org.id, name, url.rstrip("/"), vkey)
+        await W.add_witness(conn, org.id, name, url.rstrip("/"), vkey)
 
 
 async def cosigned_note(store: Store, org_id: int, cp: StoredCheckpoint) -> str:
     """The checkpoint note with every verified cosignature line appended."""
     async with store.connection() as conn:
-        lines = await conn.fetchval(WQ["cosignature_lines"], org_id, cp.size)
-    return cp.note + (lines or "")
+        lines = await W.cosignature_lines(conn, org_id, cp.size)
+    return cp.note + lines
 
 
 async def _proof(store: Store, org: Organization, old: int, new: int) -> list[bytes]:
@@ -69,12 +69,12 @@ async def _submit(
     store: Store,
     org: Organization,
     cp: StoredCheckpoint,
-    witness: dict,
+    witness: W.LogWitness,
     old: int,
     http: httpx.AsyncClient,
 ) -> WitnessOutcome:
-    name, url = witness["name"], witness["url"]
-    key = parse_vkey(witness["vkey"], 0x04)
+    name, url = witness.name, witness.url
+    key = parse_vkey(witness.vkey, 0x04)
     for _ in range(2):  # a 409 tells the size the witness holds; retry once from there
         if old > cp.size:
             return WitnessOutcome(name, 409, f"the witness holds size {old}, above {cp.size}")
@@ -98,7 +98,7 @@ async def _submit(
         if not used or not lines:
             return WitnessOutcome(name, 200, "returned no cosignature by its key")
         async with store.connection() as conn:
-            await conn.execute(WQ["add_cosignature"], org.id, cp.size, name, lines[0])
+            await W.add_cosignature(conn, org.id, cp.size, name, lines[0])
         return WitnessOutcome(name, 200, "cosigned")
     return WitnessOutcome(name, 409, "the witness keeps reporting another size")
 
@@ -108,15 +108,15 @@ async def witness_checkpoint(
 ) -> list[WitnessOutcome]:
     """Submit ``cp`` to every witness of the organization, concurrently."""
     async with store.connection() as conn:
-        witnesses = await conn.fetch(WQ["witnesses_of"], org.id)
-        last = {r["witness"]: r["size"] for r in await conn.fetch(WQ["last_cosigned"], org.id)}
+        witnesses = await W.witnesses_of(conn, org.id)
+        last = await W.last_cosigned(conn, org.id)
     if not witnesses:
         return []
     own = http is None
     client = http or httpx.AsyncClient(timeout=TIMEOUT_SECONDS)
     try:
         outcomes = await asyncio.gather(
-            *(_submit(store, org, cp, dict(w), last.get(w["name"], 0), client) for w in witnesses)
+            *(_submit(store, org, cp, w, last.get(w.name, 0), client) for w in witnesses)
         )
     finally:
         if own:

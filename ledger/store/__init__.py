@@ -1,1 +1,2 @@
-"""The only code that executes SQL (named queries of sql/*.sql)."""
+"""The only code that executes SQL (named queries of sql/*.sql), one module per table group;
+every other module calls its functions (``tests/test_layers.py`` keeps it so)."""

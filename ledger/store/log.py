@@ -1,7 +1,10 @@
-"""The storage layer: the only module that executes the named queries of ``sql/queries.sql``.
+"""The log in the database: organizations, entries, Merkle nodes, the head, checkpoints and
+signing keys, and the loader of the named queries (``sql/*.sql``).
 
-It returns frozen records, never raw rows, and translates asyncpg's exceptions into ours
-where they enter. Transactions are opened by the use cases (see ``appender``), which pass
+Only the modules of ``ledger/store/`` execute SQL (``tests/test_layers.py`` scans every other
+module); this one is the log itself, its neighbours the charity projections, statements,
+documents, witnessing, tiles and the witness's own database. It returns frozen records, never
+raw rows, and translates asyncpg's exceptions into ours where they enter. Transactions are opened by the use cases (see ``appender``), which pass
 the connection in, so the commit point stays visible in the code that owns it.
 """
 
@@ -69,6 +72,7 @@ async def insert_rows(
             table, records=[(org_id, *r) for r in rows], columns=columns
         )
     return await conn.execute(Q[name], org_id, *map(list, zip(*rows, strict=True)))
+
 
 log = logging.getLogger(__name__)
 
@@ -248,6 +252,12 @@ class Store:
     async def ping(self) -> None:
         async with self.connection() as conn:
             await conn.fetchval("SELECT 1")
+
+    async def log_sizes(self) -> list[tuple[str, int]]:
+        """Every log's size (``log_heads.size``) by organization slug, in organization order."""
+        async with self.connection() as conn:
+            rows = await conn.fetch(Q["log_sizes"])
+        return [(r["slug"], r["size"]) for r in rows]
 
     # --- organizations -----------------------------------------------------------------
 
@@ -492,3 +502,17 @@ class Store:
         self, conn: asyncpg.Connection, org_id: int, key_id: bytes
     ) -> bool:
         return await conn.execute(Q["retire_signing_key"], org_id, key_id) == "UPDATE 1"
+
+
+# --- the publisher's lock ----------------------------------------------------------------
+
+
+async def try_publisher_lock(conn: asyncpg.Connection) -> bool:
+    """Take the publisher's session-level advisory lock on ``conn`` if no other session holds
+    it; True when taken (one worker process at a time signs checkpoints)."""
+    return await conn.fetchval(Q["try_publisher_lock"])
+
+
+async def publisher_unlock(conn: asyncpg.Connection) -> None:
+    """Release the publisher's advisory lock held by ``conn``'s session."""
+    await conn.fetchval(Q["publisher_unlock"])

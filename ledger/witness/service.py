@@ -49,11 +49,10 @@ from ledger.formats.note import (
     parse_vkey,
 )
 from ledger.journal.keys import seal, unseal
+from ledger.store import witness as WS
 from ledger.store.database import connect
-from ledger.store.log import load_queries
 from ledger.store.migrate import WITNESS, check
 
-WQ = load_queries("witness_queries.sql")
 MAX_PROOF_LINES = 63
 SIZE_MEDIA_TYPE = "text/x.tlog.size"
 TEXT_MEDIA_TYPE = "text/plain; charset=utf-8"
@@ -136,17 +135,17 @@ class Witness:
             return Answer(400, f"{exc}\n")
         origin = sub.checkpoint.origin
         async with self.pool.acquire() as conn, conn.transaction():
-            row = await conn.fetchrow(WQ["log_keys"], origin)
-            if row is None:
+            vkeys = await WS.log_keys(conn, origin)
+            if vkeys is None:
                 return Answer(404, f"unknown log {origin}\n")
             try:
-                open_note(sub.note, [parse_vkey(v) for v in row["vkeys"]])
+                open_note(sub.note, [parse_vkey(v) for v in vkeys])
             except (SignatureError, MalformedError) as exc:
                 return Answer(403, f"{exc}\n")
             answer = await self._check_and_cosign(conn, sub)
             if answer.status not in (200, 409):
-                await conn.execute(
-                    WQ["record_refusal"],
+                await WS.record_refusal(
+                    conn,
                     origin,
                     answer.status,
                     answer.body.strip(),
@@ -159,22 +158,21 @@ class Witness:
         cp = sub.checkpoint
         if sub.old_size > cp.size:
             return Answer(400, f"old size {sub.old_size} is above the checkpoint size {cp.size}\n")
-        state = await conn.fetchrow(WQ["lock_state"], cp.origin)
-        if sub.old_size != state["size"]:
-            return Answer(409, f"{state['size']}\n", SIZE_MEDIA_TYPE)
+        state = await WS.lock_state(conn, cp.origin)
+        if sub.old_size != state.size:
+            return Answer(409, f"{state.size}\n", SIZE_MEDIA_TYPE)
         if cp.size == 0 and cp.root != merkle.EMPTY_ROOT:
             return Answer(422, "a checkpoint of size 0 must have the empty tree's root\n")
         if sub.old_size == 0 and sub.proof:
             return Answer(422, "the proof from size 0 must be empty\n")
         if sub.old_size > 0:
             try:
-                merkle.verify_consistency(sub.old_size, cp.size, state["root"], cp.root, sub.proof)
+                merkle.verify_consistency(sub.old_size, cp.size, state.root, cp.root, sub.proof)
             except (ConsistencyProofError, MalformedError) as exc:
                 return Answer(422, f"{exc}\n")
         timestamp = int(time.time())
         line = self._cosignature(cp, timestamp)
-        await conn.execute(WQ["advance_state"], cp.origin, cp.size, cp.root)
-        await conn.execute(WQ["record_cosigned"], cp.origin, cp.size, cp.root, sub.note, timestamp)
+        await WS.advance_state(conn, cp.origin, cp.size, cp.root, sub.note, timestamp)
         return Answer(200, line)
 
     def _cosignature(self, cp: Checkpoint, timestamp: int) -> str:
@@ -187,32 +185,29 @@ class Witness:
         if not _ORIGIN_HASH.fullmatch(origin_hash):
             return Answer(404, "expected the SHA-256 of a log origin, lowercase hex\n")
         async with self.pool.acquire() as conn:
-            row = await conn.fetchrow(WQ["latest_cosigned"], origin_hash)
-        if row is None:
+            latest = await WS.latest_cosigned(conn, origin_hash)
+        if latest is None:
             return Answer(404, "this witness has cosigned no checkpoint of that log\n")
-        note = row["checkpoint"]
-        cp = parse_checkpoint(parse_note(note).text)
-        return Answer(200, note + self._cosignature(cp, row["timestamp"]))
+        cp = parse_checkpoint(parse_note(latest.checkpoint).text)
+        return Answer(200, latest.checkpoint + self._cosignature(cp, latest.timestamp))
 
 
 async def init_key(conn: asyncpg.Connection, kek: bytes, name: str) -> CosignatureSigner:
     """Generate the witness's key (once); returns the signer."""
-    row = await conn.fetchrow(WQ["witness_key"], name)
-    if row is None:
+    key = await WS.witness_key(conn, name)
+    if key is None:
         seed = secrets.token_bytes(32)
         signer = CosignatureSigner.from_seed(name, seed)
-        await conn.execute(
-            WQ["insert_witness_key"], name, signer.public_key, seal(kek, 0, _SEAL_ID, seed)
-        )
+        await WS.insert_witness_key(conn, name, signer.public_key, seal(kek, 0, _SEAL_ID, seed))
         return signer
-    return CosignatureSigner.from_seed(name, unseal(kek, 0, _SEAL_ID, row["sealed_seed"]))
+    return CosignatureSigner.from_seed(name, unseal(kek, 0, _SEAL_ID, key.sealed_seed))
 
 
 async def load_signer(conn: asyncpg.Connection, kek: bytes) -> CosignatureSigner:
-    row = await conn.fetchrow(WQ["any_witness_key"])
-    if row is None:
+    key = await WS.any_witness_key(conn)
+    if key is None:
         raise MalformedError("this witness has no key yet: run `ledger witness init --name NAME`")
-    return CosignatureSigner.from_seed(row["name"], unseal(kek, 0, _SEAL_ID, row["sealed_seed"]))
+    return CosignatureSigner.from_seed(key.name, unseal(kek, 0, _SEAL_ID, key.sealed_seed))
 
 
 async def add_log(conn: asyncpg.Connection, origin: str, vkeys: list[str]) -> None:
@@ -221,8 +216,7 @@ async def add_log(conn: asyncpg.Connection, origin: str, vkeys: list[str]) -> No
         if parse_vkey(vkey).name != origin:
             raise MalformedError(f"key {vkey} is not named after the origin {origin}")
     async with conn.transaction():
-        await conn.execute(WQ["add_log"], origin, vkeys)
-        await conn.execute(WQ["add_state"], origin)
+        await WS.add_log(conn, origin, vkeys)
 
 
 def create_witness_app(url: str, kek: bytes) -> Litestar:

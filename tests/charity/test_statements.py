@@ -31,7 +31,7 @@ from ledger.charity import statements
 from ledger.errors import ConsistencyProofError
 from ledger.formats import merkle
 from ledger.formats.note import parse_vkey
-from ledger.store.log import Q
+from ledger.store.statements import beneficiary_versions, entries_at
 from ledger.verify import offline
 from reports.pdf.attachments import read_attachments
 from reports.pdf.signing import validate_pdf
@@ -441,9 +441,9 @@ async def test_corrections_are_listed_next_to_what_they_correct(charity, store, 
     )
     org = await store.organization(charity.slug)
     async with store.connection() as conn, conn.transaction(readonly=True):
-        versions = await conn.fetch(Q["statement_beneficiary_versions"], org.id, late["index"])
-        names = EntryNames([], [(v["code"], v["entry_idx"], v["name"]) for v in versions])
-        rows = await conn.fetch(Q["statement_entries_at"], org.id, [late["index"]])
+        versions = await beneficiary_versions(conn, org.id, late["index"])
+        names = EntryNames([], [(v.code, v.entry_idx, v.name) for v in versions])
+        rows = await entries_at(conn, org.id, [late["index"]])
         [entry] = await statements._statement_entries(conn, org.id, rows, names, {})
     assert (entry.kind, entry.corrects, entry.corrected_kind) == (
         "correction",

@@ -3,6 +3,7 @@ pyproject.toml ``[tool.importlinter]``, checked by import-linter on every test r
 
 from __future__ import annotations
 
+import ast
 import subprocess
 import sys
 from pathlib import Path
@@ -17,3 +18,97 @@ def test_import_contracts_are_kept() -> None:
     )
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-2000:]
     assert "0 broken" in done.stdout and "6 kept" in done.stdout, done.stdout[-1500:]
+
+
+# --- SQL is executed only in ledger/store/ ---------------------------------------------------
+
+LEDGER = REPO / "ledger"
+STORE = LEDGER / "store"
+
+SQL_CALLS = frozenset(
+    {
+        "fetch",
+        "fetchrow",
+        "fetchval",
+        "execute",
+        "executemany",
+        "copy_records_to_table",
+        "copy_to_table",
+        "copy_from_table",
+        "copy_from_query",
+        "cursor",
+    }
+)
+"""Methods that run SQL on an asyncpg connection, pool or cursor: called on anything outside
+``ledger/store/``, they fail the test (a same-named method of something else would too;
+rename it)."""
+
+NAMED_QUERIES = frozenset({"Q", "WQ"})
+"""The dicts of named queries (``sql/*.sql`` loaded by ``ledger.store.log.load_queries``)."""
+
+SQL_ALLOWED = frozenset(
+    {
+        # Being moved into ledger/store/ on a parallel branch (verify's and the rate
+        # limiter's queries). The lead empties this set after merging that branch; nothing
+        # else may be added to it.
+        "ledger/verify/stored.py",
+        "ledger/verify/derivation.py",
+        "ledger/http/ratelimit.py",
+    }
+)
+
+
+def sql_outside_store(source: str) -> list[tuple[int, str]]:
+    """(line, what) for each SQL call or named-query lookup in one module's source."""
+    found = []
+    for node in ast.walk(ast.parse(source)):
+        if (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and node.func.attr in SQL_CALLS
+        ):
+            found.append((node.lineno, f".{node.func.attr}(...)"))
+        elif isinstance(node, ast.Subscript):
+            target = node.value
+            name = (
+                target.id
+                if isinstance(target, ast.Name)
+                else target.attr
+                if isinstance(target, ast.Attribute)
+                else None
+            )
+            if name in NAMED_QUERIES:
+                found.append((node.lineno, f"{name}[...]"))
+    return sorted(found)
+
+
+def test_the_scan_finds_sql() -> None:
+    source = (
+        "async def f(conn, store):\n"
+        "    await conn.fetchval(Q['max_index'], 1)\n"
+        "    async with store.pool.acquire() as c:\n"
+        "        await c.copy_records_to_table('t', records=[])\n"
+        "    return log.WQ['add_log']\n"
+    )
+    assert sql_outside_store(source) == [
+        (2, ".fetchval(...)"),
+        (2, "Q[...]"),
+        (4, ".copy_records_to_table(...)"),
+        (5, "WQ[...]"),
+    ]
+
+
+def test_sql_is_executed_only_in_store() -> None:
+    offenders, clean = [], []
+    for path in sorted(LEDGER.rglob("*.py")):
+        if path.is_relative_to(STORE):
+            continue
+        name = path.relative_to(REPO).as_posix()
+        found = sql_outside_store(path.read_text())
+        if name in SQL_ALLOWED:
+            if not found:
+                clean.append(name)
+            continue
+        offenders += [f"{name}:{line}: {what}" for line, what in found]
+    assert not offenders, "SQL executed outside ledger/store/:\n" + "\n".join(offenders)
+    assert not clean, f"no SQL left in {clean}: remove them from SQL_ALLOWED"
