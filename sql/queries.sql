@@ -1,4 +1,4 @@
--- Named queries. Only the modules of ledger/store/ execute SQL (tests/test_layers.py checks
+-- Named queries. Only the modules of ledger/store/ execute SQL (tests/system/test_layers.py checks
 -- every other module); they load the blocks below by name (ledger.store.log.load_queries).
 -- Each block starts with "-- name: <name>" and runs until the next such line.
 

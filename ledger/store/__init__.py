@@ -1,2 +1,2 @@
 """The only code that executes SQL (named queries of sql/*.sql), one module per table group;
-every other module calls its functions (``tests/test_layers.py`` keeps it so)."""
+every other module calls its functions (``tests/system/test_layers.py`` keeps it so)."""

@@ -1,7 +1,7 @@
 """The log in the database: organizations, entries, Merkle nodes, the head, checkpoints and
 signing keys, and the loader of the named queries (``sql/*.sql``).
 
-Only the modules of ``ledger/store/`` execute SQL (``tests/test_layers.py`` scans every other
+Only the modules of ``ledger/store/`` execute SQL (``tests/system/test_layers.py`` scans every other
 module); this one is the log itself, its neighbours the charity projections, statements,
 documents, witnessing, tiles and the witness's own database. It returns frozen records, never
 raw rows, and translates asyncpg's exceptions into ours where they enter. Transactions are opened by the use cases (see ``appender``), which pass
