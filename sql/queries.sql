@@ -482,6 +482,14 @@ FROM funds WHERE org_id = $1 AND entry_idx >= $2 AND entry_idx < $3;
 SELECT entry_idx, code, version, name, city, province, registration FROM beneficiary_versions
 WHERE org_id = $1 AND entry_idx >= $2 AND entry_idx < $3;
 
+-- name: verify_value_dates
+-- The value date of each money entry in [$2, $3) (migration 0014), in index order.
+SELECT entry_idx, value_on FROM value_dates
+WHERE org_id = $1 AND entry_idx >= $2 AND entry_idx < $3 ORDER BY entry_idx;
+
+-- name: verify_org_settings
+SELECT time_zone, books_open, entry_idx FROM org_settings WHERE org_id = $1;
+
 -- name: projection_max_index
 -- The newest entry any per-entry projection row names (each a primary-key or index probe).
 SELECT greatest(
@@ -489,7 +497,9 @@ SELECT greatest(
     (SELECT max(entry_idx) FROM postings WHERE org_id = $1),
     (SELECT max(entry_idx) FROM corrections WHERE org_id = $1),
     (SELECT max(entry_idx) FROM funds WHERE org_id = $1),
-    (SELECT max(entry_idx) FROM beneficiary_versions WHERE org_id = $1));
+    (SELECT max(entry_idx) FROM beneficiary_versions WHERE org_id = $1),
+    (SELECT max(entry_idx) FROM value_dates WHERE org_id = $1),
+    (SELECT max(entry_idx) FROM org_settings WHERE org_id = $1));
 
 -- name: all_fund_totals
 SELECT fund, kind, amount FROM fund_totals WHERE org_id = $1 ORDER BY fund, kind;
