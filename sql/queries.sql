@@ -540,6 +540,18 @@ RETURNING key_id, hits;
 -- name: rate_limit_prune
 DELETE FROM rate_limit_counts WHERE window_start < $1;
 
+-- name: rate_limit_add_addresses
+-- As rate_limit_add, per client address for requests without a valid API key (migration 0015).
+INSERT INTO rate_limit_addresses AS c (window_start, address, hits)
+SELECT $1, u.address, u.hits FROM unnest($2::text[], $3::bigint[]) AS u (address, hits)
+ORDER BY u.address
+ON CONFLICT (window_start, address) DO UPDATE SET hits = c.hits + EXCLUDED.hits
+RETURNING address, hits;
+
+-- name: rate_limit_prune_addresses
+-- Addresses are kept only for the current window: every older row is deleted.
+DELETE FROM rate_limit_addresses WHERE window_start < $1;
+
 -- name: try_publisher_lock
 -- One worker process at a time signs checkpoints: a session-level advisory lock, held while
 -- publishing. Key 0x1ED6E5 + 16 (migrations use 0x1ED6E5 and 0x1ED6E5 + 1).
