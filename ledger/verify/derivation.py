@@ -134,7 +134,8 @@ class RangeDerivation:
                 self._add_money(index, kind, _decode_money(body))
             else:
                 self._add(index, kind, _decode(body), created_at)
-        except (msgspec.ValidationError, msgspec.DecodeError, KeyError, TypeError) as exc:
+        except (msgspec.ValidationError, msgspec.DecodeError, KeyError, TypeError,
+                ValueError) as exc:  # fmt: skip
             if self.bad_entry is None:
                 self.bad_entry = (index, f"entry {index} ({kind}) has no valid body: {exc!r}")
 
