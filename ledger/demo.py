@@ -5,7 +5,9 @@ A charity with two funds (one a zakat fund with a 0% fee cap), three orphanages,
 correction, a signed checkpoint and a (provisional) statement for the current month: enough
 to browse every page, download a statement and verify a receipt in the browser.
 
-Idempotent: an existing demo organization is left as it is.
+Idempotent: an existing demo organization is left as it is. Its value dates and the
+statement period are local dates of the organization's calendar (today in Asia/Jakarta, the
+default zone of a log that recorded no ``org.settings``), not the server's UTC date.
 """
 
 from __future__ import annotations
@@ -17,7 +19,9 @@ from typing import Any
 from ledger.charity.donors import split_donor
 from ledger.charity.recording import request_hash
 from ledger.charity.rules import CharityPolicy, Command
+from ledger.clock import Clock, system_clock
 from ledger.errors import NotFoundError
+from ledger.formats.valuedates import Calendar
 from ledger.http.auth import issue_key
 from ledger.http.services import Services
 from ledger.journal.appender import Appender
@@ -79,13 +83,15 @@ DONATIONS = [  # fund, rupiah, channel, donor
 ]
 
 
-def _donation(n: int, fund: str, rupiah: int, channel: str, donor: dict[str, str]) -> Command:
+def _donation(
+    today: dt.date, n: int, fund: str, rupiah: int, channel: str, donor: dict[str, str]
+) -> Command:
     public, private = split_donor(DonorIn(**donor))
     body = {
         "fund": fund,
         "amount": rupiah * 100,
         "currency": "IDR",
-        "received_on": dt.date.today().isoformat(),
+        "received_on": today.isoformat(),
         "channel": channel,
         "reference": f"DEMO-{n:04d}",
         "donor": {"commitment": public.commitment, "display": public.display},
@@ -94,15 +100,18 @@ def _donation(n: int, fund: str, rupiah: int, channel: str, donor: dict[str, str
     return Command("donation", body, donor=private)
 
 
-async def seed_demo(store: Store, settings: Settings) -> str:
+async def seed_demo(store: Store, settings: Settings, clock: Clock = system_clock) -> str:
+    """Create the demo organization; ``clock`` is "now" for its entries and value dates."""
     kek = load_kek(settings)
     try:
         await store.organization(DEMO_SLUG)
         return f"demo organization {DEMO_SLUG} already exists"
     except NotFoundError:
-        org = await create_organization(store, settings, kek, DEMO_SLUG, DEMO_NAME)
-    appender = Appender(store, policy=CharityPolicy())
-    today = dt.date.today().isoformat()
+        org = await create_organization(store, settings, kek, DEMO_SLUG, DEMO_NAME, clock=clock)
+    appender = Appender(store, policy=CharityPolicy(clock), clock=clock)
+    # The organization's calendar: the demo records no org.settings, so the default one.
+    local_today = Calendar.default(org.created_at).today(clock())
+    today = local_today.isoformat()
     commands: list[Command] = [Command("fund.created", dict(f)) for f in FUNDS]
     commands += [
         Command(
@@ -111,7 +120,7 @@ async def seed_demo(store: Store, settings: Settings) -> str:
         )
         for c, n, city, p, r in ORPHANAGES
     ]
-    commands += [_donation(i, *d) for i, d in enumerate(DONATIONS, start=1)]
+    commands += [_donation(local_today, i, *d) for i, d in enumerate(DONATIONS, start=1)]
     index_of: dict[str, int] = {}
     for command in commands:
         appended = await appender.append(org, command.kind, command.body, command)
@@ -177,8 +186,8 @@ async def seed_demo(store: Store, settings: Settings) -> str:
     services = Services(settings=settings, store=store, appender=appender, kek=kek)
     from ledger.charity.statements import issue
 
-    first = dt.date.today().replace(day=1)
-    period = StatementRequest(from_=first, to=dt.date.today() + dt.timedelta(days=1))
+    first = local_today.replace(day=1)
+    period = StatementRequest(from_=first, to=local_today + dt.timedelta(days=1))
     digest = request_hash("POST", "demo", hashlib.sha256(b"demo statement").digest())
     await issue(services, org, period, "demo-statement-1", digest)
     await publish(store, org, kek)

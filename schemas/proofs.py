@@ -50,6 +50,9 @@ class ReversalFound(Document, frozen=True):
     """Index of the correction entry."""
     time: str
     """When the log recorded it (the entry's RFC 3339 ``time``)."""
+    effective_on: str
+    """Its value date, ``YYYY-MM-DD`` (``effective_on``; a correction without one: its
+    recording date in Asia/Jakarta): the day the reversal is shown with."""
     reason: str
     """The reason it gives."""
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, Generic, TypeVar
 
 from schemas.base import Document
@@ -39,6 +39,9 @@ class ReversalView(Document, frozen=True):
     """Index of the correction entry."""
     time: datetime
     """When the log recorded the correction."""
+    effective_on: date
+    """The correction's value date (local to the organization): the day the reversal is
+    shown with."""
     reason: str
     """The reason the correction gives."""
 

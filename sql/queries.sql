@@ -483,6 +483,14 @@ FROM funds WHERE org_id = $1 AND entry_idx >= $2 AND entry_idx < $3;
 SELECT entry_idx, code, version, name, city, province, registration FROM beneficiary_versions
 WHERE org_id = $1 AND entry_idx >= $2 AND entry_idx < $3;
 
+-- name: verify_value_dates
+-- The value date of each money entry in [$2, $3) (migration 0014), in index order.
+SELECT entry_idx, value_on FROM value_dates
+WHERE org_id = $1 AND entry_idx >= $2 AND entry_idx < $3 ORDER BY entry_idx;
+
+-- name: verify_org_settings
+SELECT time_zone, books_open, entry_idx FROM org_settings WHERE org_id = $1;
+
 -- name: projection_max_index
 -- The newest entry any per-entry projection row names (each a primary-key or index probe).
 SELECT greatest(
@@ -490,7 +498,9 @@ SELECT greatest(
     (SELECT max(entry_idx) FROM postings WHERE org_id = $1),
     (SELECT max(entry_idx) FROM corrections WHERE org_id = $1),
     (SELECT max(entry_idx) FROM funds WHERE org_id = $1),
-    (SELECT max(entry_idx) FROM beneficiary_versions WHERE org_id = $1));
+    (SELECT max(entry_idx) FROM beneficiary_versions WHERE org_id = $1),
+    (SELECT max(entry_idx) FROM value_dates WHERE org_id = $1),
+    (SELECT max(entry_idx) FROM org_settings WHERE org_id = $1));
 
 -- name: all_fund_totals
 SELECT fund, kind, amount FROM fund_totals WHERE org_id = $1 ORDER BY fund, kind;
@@ -530,6 +540,18 @@ RETURNING key_id, hits;
 
 -- name: rate_limit_prune
 DELETE FROM rate_limit_counts WHERE window_start < $1;
+
+-- name: rate_limit_add_addresses
+-- As rate_limit_add, per client address for requests without a valid API key (migration 0015).
+INSERT INTO rate_limit_addresses AS c (window_start, address, hits)
+SELECT $1, u.address, u.hits FROM unnest($2::text[], $3::bigint[]) AS u (address, hits)
+ORDER BY u.address
+ON CONFLICT (window_start, address) DO UPDATE SET hits = c.hits + EXCLUDED.hits
+RETURNING address, hits;
+
+-- name: rate_limit_prune_addresses
+-- Addresses are kept only for the current window: every older row is deleted.
+DELETE FROM rate_limit_addresses WHERE window_start < $1;
 
 -- name: try_publisher_lock
 -- One worker process at a time signs checkpoints: a session-level advisory lock, held while

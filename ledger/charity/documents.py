@@ -19,6 +19,7 @@ import msgspec
 from ledger.charity import receipts
 from ledger.errors import NotFoundError
 from ledger.formats.tlogproof import parse_proof
+from ledger.formats.valuedates import correction_effective_on
 from ledger.journal.keys import seal, unseal
 from ledger.store import charity as P
 from ledger.store import documents as D
@@ -198,6 +199,6 @@ def _reversal_note(receipt: dict) -> ReversalNote | None:
     document = json.loads(parse_proof(receipt["reversal_proof"]).extra or b"{}")
     return ReversalNote(
         index=document["index"],
-        recorded_on=dt.date.fromisoformat(document["time"][:10]),
+        effective_on=correction_effective_on(document["body"], document["time"]),
         reason=document["body"]["reason"],
     )

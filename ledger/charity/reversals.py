@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 import asyncpg
 
+from ledger.formats.valuedates import correction_effective_on
 from ledger.store import charity as P
 from ledger.store.log import Store, StoredEntry
 from schemas.public import ReversalView
@@ -31,16 +32,30 @@ class Reversal:
     """Index of the entry it reverses (always lower)."""
     recorded_at: dt.datetime
     """When the log recorded the correction."""
+    effective_on: dt.date
+    """The correction's value date: the day shown for the reversal everywhere
+    (``ledger.formats.valuedates.correction_effective_on``)."""
     reason: str
     """The reason the correction gives (public, in the log)."""
 
     @classmethod
     def of(cls, entry: StoredEntry) -> Reversal:
         body = json.loads(entry.body).get("body") or {}
-        return cls(entry.index, int(body["corrects"]), entry.created_at, str(body["reason"]))
+        return cls(
+            entry.index,
+            int(body["corrects"]),
+            entry.created_at,
+            correction_effective_on(body, entry.created_at),
+            str(body["reason"]),
+        )
 
     def view(self) -> ReversalView:
-        return ReversalView(index=self.index, time=self.recorded_at, reason=self.reason)
+        return ReversalView(
+            index=self.index,
+            time=self.recorded_at,
+            effective_on=self.effective_on,
+            reason=self.reason,
+        )
 
 
 async def reversals(

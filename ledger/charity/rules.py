@@ -114,6 +114,8 @@ class _State:
     targets: dict[int, P.MoneyRow]
     target_lines: dict[int, list[Line]]
     totals: dict[str, dict[str, int]]
+    calendar: valuedates.Calendar | None = None
+    """The organization's calendar, read with the lookups (migration 0015)."""
     corrected: set[int] = field(default_factory=set)
     new_funds: set[str] = field(default_factory=set)
 
@@ -207,6 +209,7 @@ async def _load(
         targets=targets,
         target_lines=lines,
         totals=totals,
+        calendar=found.calendar,
     )
 
 
@@ -403,7 +406,8 @@ class CharityPolicy:
         state = await _load(conn, org.id, commands, read)
         calendar = None
         if valuedates.needs_calendar(c.kind for c in commands):
-            calendar = await P.org_calendar(conn, org)
+            # Read with the lookups (one round trip); a log without entry 0 has none yet.
+            calendar = state.calendar or await P.org_calendar(conn, org)
         now = self.clock()
         verdicts: list[LedgerError | None] = []
         for command in commands:

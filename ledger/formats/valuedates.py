@@ -117,6 +117,21 @@ def check_entry(kind: str, body: dict[str, Any], calendar: Calendar, now: dt.dat
     calendar.check(field, day, now)
 
 
+def correction_effective_on(body: dict[str, Any], recorded: dt.datetime | str) -> dt.date:
+    """A correction's value date (the day its reversal counts from, shown wherever the
+    reversal is): its ``effective_on``; a correction written before value dates existed has
+    none, and its value date is the day it was recorded (``recorded``: the entry's time) in
+    Asia/Jakarta (docs/FORMAT.md "Value dates")."""
+    effective = body.get("effective_on")
+    if isinstance(effective, str):
+        return dt.date.fromisoformat(effective)
+    if isinstance(effective, dt.date):
+        return effective
+    if isinstance(recorded, str):
+        recorded = dt.datetime.fromisoformat(recorded.replace("Z", "+00:00"))
+    return recorded.astimezone(ZoneInfo(DEFAULT_TIME_ZONE)).date()
+
+
 SETTINGS_KIND = "org.settings"
 """The entry kind that records an organization's calendar."""
 

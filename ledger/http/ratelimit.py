@@ -7,9 +7,10 @@ API key (public reads, the verification service, and keys that are missing, unkn
 revoked) are counted per client address against ``LEDGER_ANON_RATE_LIMIT`` (default 1,200
 a minute; 0 turns it off). The address is the ASGI ``client`` (the TCP peer: ``ledger
 serve`` does not rewrite it from ``X-Forwarded-For``), so behind a reverse proxy every
-anonymous client shares the proxy's address. Address counts are kept in
-each worker process, not in PostgreSQL: with ``--workers N`` an address may make up to N
-times the limit (a shared counter would need its own table; see the README).
+anonymous client shares the proxy's address. Address counts are shared by every worker
+process the same way as key counts (table ``rate_limit_addresses``, migration 0015); an
+address is kept there only for the current window: rows of past windows are deleted at
+the next flush.
 
 How the count is shared without a database round trip per request: each process counts
 locally and, every ``FLUSH_SECONDS`` (100 ms), adds what it admitted to the shared counter
@@ -33,10 +34,11 @@ import logging
 import math
 import time
 import uuid
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import TypeVar
 
 import asyncpg
 from litestar import Litestar
@@ -49,7 +51,8 @@ from ledger.errors import DatabaseUnavailableError, LedgerError, UnauthorizedErr
 from ledger.http.auth import PRINCIPAL_SCOPE_KEY, api_key_from
 from ledger.http.observability import RATE_LIMITED
 from ledger.messages import language_of, render
-from ledger.store.log import Q, Store
+from ledger.store import ratelimits
+from ledger.store.log import Store
 
 log = logging.getLogger(__name__)
 
@@ -68,8 +71,8 @@ class RateLimit:
     per_minute: int = DEFAULT_PER_MINUTE
     """Requests per minute per API key; 0 disables rate limiting of keys."""
     anonymous_per_minute: int = DEFAULT_ANONYMOUS_PER_MINUTE
-    """Requests per minute per client address without a valid API key (per worker process);
-    0 disables it."""
+    """Requests per minute per client address without a valid API key (shared by every
+    worker process); 0 disables it."""
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> RateLimit:
@@ -88,9 +91,12 @@ def _whole(env: Mapping[str, str], name: str, default: int) -> int:
     return int(raw)
 
 
+K = TypeVar("K", uuid.UUID, str)
+
+
 @dataclass
 class _Window:
-    """One key's count in the current window, as this process knows it."""
+    """One key's (or address's) count in the current window, as this process knows it."""
 
     window: int
     """Window number: wall-clock seconds // WINDOW_SECONDS."""
@@ -115,10 +121,11 @@ class RateLimiter:
         self.flush_seconds = flush_seconds
         self.clock = clock
         self._counts: dict[uuid.UUID, _Window] = {}
-        self._addresses: dict[str, int] = {}
-        """Requests per client address in ``_address_window`` (this process only)."""
-        self._address_window = 0
+        self._addresses: dict[str, _Window] = {}
+        """Requests per client address in the current window."""
         self._last_prune = 0.0
+        self._pruned_addresses = 0
+        """The window whose predecessors' address rows were last deleted."""
         self._failing = False
 
     @property
@@ -138,16 +145,16 @@ class RateLimiter:
 
     def hit_address(self, address: str) -> float | None:
         """Count one request without a valid key from ``address``: None when admitted, else
-        seconds until it may retry. Counted in this process only (module docstring)."""
+        seconds until it may retry. Shared like key counts (module docstring)."""
         now = self.clock()
         window = int(now // WINDOW_SECONDS)
-        if window != self._address_window:
-            self._addresses.clear()  # a past window decides nothing any more
-            self._address_window = window
-        seen = self._addresses.get(address, 0)
-        if seen >= self.anonymous_limit:
+        address = address[:64]
+        count = self._addresses.get(address)
+        if count is None or count.window != window:
+            count = self._addresses[address] = _Window(window)
+        if count.shared + count.pending >= self.anonymous_limit:
             return (window + 1) * WINDOW_SECONDS - now
-        self._addresses[address] = seen + 1
+        count.pending += 1
         return None
 
     def hit(self, key_id: uuid.UUID) -> float | None:
@@ -163,37 +170,25 @@ class RateLimiter:
         return None
 
     async def flush(self, store: Store) -> None:
-        """Add this process's pending counts to the shared counters; read the totals back."""
+        """Add this process's pending counts (keys and addresses) to the shared counters;
+        read the totals back; delete counters that decide nothing any more."""
         now = self.clock()
         window = int(now // WINDOW_SECONDS)
-        for key_id in [k for k, c in self._counts.items() if c.window != window]:
-            del self._counts[key_id]  # a past window decides nothing any more
-        # Sorted keys: concurrent flushes lock the counter rows in the same order (no deadlock).
-        batch = sorted((k, c.pending) for k, c in self._counts.items() if c.pending)
-        if batch:
-            for key_id, n in batch:
-                self._counts[key_id].pending -= n  # hits arriving meanwhile stay pending
-            start = datetime.fromtimestamp(window * WINDOW_SECONDS, UTC)
-            try:
-                async with store.connection() as conn:
-                    rows = await conn.fetch(
-                        Q["rate_limit_add"], start, [k for k, _ in batch], [n for _, n in batch]
-                    )
-            except BaseException:
-                for key_id, n in batch:  # not counted yet: keep them for the next flush
-                    count = self._counts.get(key_id)
-                    if count is not None and count.window == window:
-                        count.pending += n
-                raise
-            for row in rows:
-                count = self._counts.get(row["key_id"])
-                if count is not None and count.window == window:
-                    count.shared = max(count.shared, row["hits"])
+        start = datetime.fromtimestamp(window * WINDOW_SECONDS, UTC)
+        await _flush_counts(store, self._counts, window, start, ratelimits.add_key_counts)
+        await _flush_counts(
+            store, self._addresses, window, start, ratelimits.add_address_counts
+        )
+        if window != self._pruned_addresses:
+            # An address is kept only while its window is current.
+            async with store.connection() as conn:
+                await ratelimits.prune_address_counts(conn, start)
+            self._pruned_addresses = window
         if now - self._last_prune > WINDOW_SECONDS:
             self._last_prune = now
             cutoff = datetime.fromtimestamp(now - KEEP_WINDOWS_SECONDS, UTC)
             async with store.connection() as conn:
-                await conn.execute(Q["rate_limit_prune"], cutoff)
+                await ratelimits.prune_key_counts(conn, cutoff)
 
     async def _flush_forever(self, store: Store) -> None:
         while True:
@@ -213,7 +208,7 @@ class RateLimiter:
     @asynccontextmanager
     async def lifespan(self, app: Litestar) -> AsyncIterator[None]:
         """Flush in the background while the app runs (after the services have started)."""
-        if not self.enabled:
+        if not self.active:
             yield
             return
         store: Store = app.state.services.store
@@ -226,6 +221,38 @@ class RateLimiter:
                 await task
             with contextlib.suppress(LedgerError, asyncpg.PostgresError):
                 await self.flush(store)
+
+
+async def _flush_counts(
+    store: Store,
+    counts: dict[K, _Window],
+    window: int,
+    start: datetime,
+    add: Callable[[asyncpg.Connection, datetime, list[tuple[K, int]]], Awaitable[dict[K, int]]],
+) -> None:
+    """Add the pending counts of ``window`` to the shared counters (``add``); keep the
+    totals it returns. Counts of past windows are dropped: they decide nothing any more."""
+    for name in [k for k, c in counts.items() if c.window != window]:
+        del counts[name]
+    # Sorted: concurrent flushes lock the counter rows in the same order (no deadlock).
+    batch = sorted((k, c.pending) for k, c in counts.items() if c.pending)
+    if not batch:
+        return
+    for name, n in batch:
+        counts[name].pending -= n  # hits arriving meanwhile stay pending
+    try:
+        async with store.connection() as conn:
+            totals = await add(conn, start, batch)
+    except BaseException:
+        for name, n in batch:  # not counted yet: keep them for the next flush
+            count = counts.get(name)
+            if count is not None and count.window == window:
+                count.pending += n
+        raise
+    for name, hits in totals.items():
+        count = counts.get(name)
+        if count is not None and count.window == window:
+            count.shared = max(count.shared, hits)
 
 
 class RateLimitMiddleware(ASGIMiddleware):

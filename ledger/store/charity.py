@@ -284,6 +284,9 @@ class AdmitLookups:
     """Donation references already recorded."""
     keys: dict[str, IdempotencyRow]
     """Idempotency-Keys already used, with their outcomes."""
+    calendar: Calendar | None = None
+    """The organization's calendar, as ``org_calendar`` gives it (None: the log has no
+    entry 0 yet)."""
 
 
 class _Lookups(msgspec.Struct):
@@ -294,6 +297,7 @@ class _Lookups(msgspec.Struct):
     balances: list[tuple[str, str, int]]
     refs: list[str]
     keys: list[tuple[str, bytes, int, bytes]]
+    calendar: tuple[datetime, str | None, date | None] | None = None
 
 
 _lookups = msgspec.json.Decoder(_Lookups)
@@ -309,7 +313,17 @@ def decode_lookups(text: str) -> AdmitLookups:
         balances={(a[0], a[1]): a[2] for a in found.balances},
         references=set(found.refs),
         keys={k[0]: IdempotencyRow(*k) for k in found.keys},
+        calendar=_calendar(found.calendar),
     )
+
+
+def _calendar(found: tuple[datetime, str | None, date | None] | None) -> Calendar | None:
+    if found is None:
+        return None
+    created, time_zone, books_open = found
+    if time_zone is None or books_open is None:
+        return Calendar.default(created)
+    return Calendar(time_zone, books_open)
 
 
 def lookup_args(

@@ -9,27 +9,35 @@ Every table that a rule or a public number reads is a function of the log:
 * running totals (written only by the database's triggers, migration 0012): ``balances``
   (sum of postings per account and currency), ``fund_totals`` (money rows per fund and kind,
   net of corrections, transfers also as ``transfer_in`` of the destination) and
-  ``money_entries.corrected_by``.
+  ``money_entries.corrected_by``;
+* the calendar (written only by the database's trigger, migration 0014): ``value_dates``
+  (each money entry's value date: received_on, paid_on, transferred_on, charged_on, or a
+  correction's effective_on, for a correction without one its recording date in
+  Asia/Jakarta) and ``org_settings`` (the newest org.settings entry's values).
 
 ``RangeDerivation`` takes the entries of one verification range (``ledger.verify.stored``) and
 ``check_range`` compares the range's stored per-entry rows with the rows the bytes give,
 naming the first entry whose rows differ. A correction's rows copy the stored rows of the
 entry it corrects, which its own range checks against that entry's bytes. The totals are
 summed per range and compared once for the whole log by ``check_totals``, which names the
-first differing row with the expected and the found value.
+first differing row with the expected and the found value. The stored rows are read through
+``ledger.store.audit`` (verification executes no SQL of its own).
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from dataclasses import dataclass, field
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import asyncpg
 import msgspec
 
 from ledger.formats.postings import Line, postings_for
-from ledger.store.log import Q
+from ledger.formats.valuedates import DEFAULT_TIME_ZONE
+from ledger.store import audit
 
 PROJECTED_KINDS = frozenset(
     {
@@ -41,6 +49,7 @@ PROJECTED_KINDS = frozenset(
         "transfer",
         "fee",
         "correction",
+        "org.settings",
     }
 )
 """Entry kinds that add rows to projections (every other kind adds none)."""
@@ -58,7 +67,14 @@ class _MoneyBody(msgspec.Struct):
     to_fund: str | None = None
     beneficiary: str | None = None
     reference: str | None = None
+    received_on: dt.date | None = None
+    paid_on: dt.date | None = None
+    transferred_on: dt.date | None = None
+    charged_on: dt.date | None = None
 
+
+_JAKARTA = ZoneInfo(DEFAULT_TIME_ZONE)
+"""The zone of a correction's value date when it records no effective_on (migration 0014)."""
 
 _decode_money = msgspec.json.Decoder(_MoneyBody).decode
 _MONEY = frozenset({"donation", "disbursement", "transfer", "fee"})
@@ -97,6 +113,10 @@ class RangeDerivation:
     """The range's fund-total movements per (fund, kind)."""
     corrected_expected: dict[int, int] = field(default_factory=dict)
     """Corrected entry -> correction, from the corrections in this range."""
+    value_dates: dict[int, tuple[dt.date | None]] = field(default_factory=dict)
+    """Value date of each money entry by index (``value_dates`` rows)."""
+    settings: tuple[int, str, dt.date] | None = None
+    """The range's newest org.settings entry: (index, time_zone, books_open)."""
     bad_entry: tuple[int, str] | None = None
     """An entry whose bytes do not give valid rows (first one)."""
     pending_from: int = 0
@@ -106,20 +126,25 @@ class RangeDerivation:
     shapes: dict[tuple[str, str, str | None, str], list[Line]] = field(default_factory=dict)
     """The posting lines of one minor unit per (kind, fund, counterparty, currency)."""
 
-    def add(self, index: int, kind: str, body: bytes) -> None:
+    def add(self, index: int, kind: str, body: bytes, created_at: dt.datetime) -> None:
         """Derive entry ``index``'s rows (``kind`` in ``PROJECTED_KINDS``) from the bytes
-        of its ``body`` member."""
+        of its ``body`` member; ``created_at`` is its recording time (the entry's ``time``)."""
         try:
             if kind in _MONEY:
                 self._add_money(index, kind, _decode_money(body))
             else:
-                self._add(index, kind, _decode(body))
-        except (msgspec.ValidationError, msgspec.DecodeError, KeyError, TypeError) as exc:
+                self._add(index, kind, _decode(body), created_at)
+        except (msgspec.ValidationError, msgspec.DecodeError, KeyError, TypeError,
+                ValueError) as exc:  # fmt: skip
             if self.bad_entry is None:
                 self.bad_entry = (index, f"entry {index} ({kind}) has no valid body: {exc!r}")
 
-    def _add(self, index: int, kind: str, b: dict[str, Any]) -> None:
-        if kind == "fund.created":
+    def _add(self, index: int, kind: str, b: dict[str, Any], created_at: dt.datetime) -> None:
+        if kind == "org.settings":
+            self.settings = (
+                index, b["time_zone"], dt.date.fromisoformat(b["books_open"])
+            )  # fmt: skip
+        elif kind == "fund.created":
             self.funds[index] = (
                 b["code"],
                 b["name"],
@@ -139,6 +164,12 @@ class RangeDerivation:
             )
         else:  # correction
             self.corrections[index] = b["corrects"]
+            effective = b.get("effective_on")
+            self.value_dates[index] = (
+                dt.date.fromisoformat(effective)
+                if effective is not None
+                else created_at.astimezone(_JAKARTA).date(),
+            )
 
     def _add_money(self, index: int, kind: str, b: _MoneyBody) -> None:
         fund = b.fund or b.from_fund
@@ -147,6 +178,12 @@ class RangeDerivation:
         counterparty = b.beneficiary or b.to_fund
         amount, currency = b.amount, b.currency
         self.money.append((index, kind, fund, counterparty, currency, amount, b.reference))
+        self.value_dates[index] = (
+            b.received_on if kind == "donation"
+            else b.paid_on if kind == "disbursement"
+            else b.transferred_on if kind == "transfer"
+            else b.charged_on,
+        )  # fmt: skip
         key = (kind, fund, counterparty, currency)
         shape = self.shapes.get(key)
         if shape is None:  # postings_for's lines are (−amount, +amount): a shape per key
@@ -182,7 +219,13 @@ class RangeDerivation:
 
 
 def _row_text(values: tuple[Any, ...]) -> str:
-    return "(" + ", ".join("NULL" if v is None else repr(v) for v in values) + ")"
+    return "(" + ", ".join(_value_text(v) for v in values) + ")"
+
+
+def _value_text(value: Any) -> str:
+    if value is None:
+        return "NULL"
+    return value.isoformat() if isinstance(value, dt.date) else repr(value)
 
 
 def _first_difference(
@@ -220,8 +263,8 @@ async def check_range(
     money_expected, lines_expected = d.money, d.lines
     if d.corrections:
         money_expected, lines_expected = await _with_corrections(conn, org_id, d)
-    money_found = await conn.fetch(Q["verify_money_rows"], org_id, start, end)
-    lines_found = await conn.fetch(Q["verify_postings"], org_id, start, end)
+    money_found = await audit.money_rows(conn, org_id, start, end)
+    lines_found = await audit.posting_rows(conn, org_id, start, end)
     # Records compare equal to tuples: one comparison in C when all is well (the usual case),
     # a row-by-row search only when something differs.
     mismatches = []
@@ -231,15 +274,16 @@ async def check_range(
     if lines_found != lines_expected:
         mismatches.append(_first_difference("postings", _by_index(lines_expected, many=True),
                                             _by_index(lines_found, many=True)))  # fmt: skip
-    corrections_found = {
-        r[1]: r[0] for r in await conn.fetch(Q["verify_corrections"], org_id, start, end)
-    }
+    corrections_found = {r[1]: r[0] for r in await audit.correction_rows(conn, org_id, start, end)}
     funds_found = {
         r[0]: (r[1], r[2], r[3].strip(), json.loads(r[4]) if r[4] else None, r[5], r[6])
-        for r in await conn.fetch(Q["verify_funds"], org_id, start, end)
+        for r in await audit.fund_rows(conn, org_id, start, end)
     }
     beneficiaries_found = {
-        r[0]: tuple(r[1:]) for r in await conn.fetch(Q["verify_beneficiaries"], org_id, start, end)
+        r[0]: tuple(r[1:]) for r in await audit.beneficiary_rows(conn, org_id, start, end)
+    }
+    value_dates_found = {
+        r[0]: (r[1],) for r in await audit.value_date_rows(conn, org_id, start, end)
     }
     mismatches += [
         _first_difference(
@@ -249,8 +293,10 @@ async def check_range(
         ),
         _first_difference("funds", d.funds, funds_found),
         _first_difference("beneficiary_versions", d.beneficiaries, beneficiaries_found),
+        _first_difference("value_dates", d.value_dates, value_dates_found),
     ]
     d.money, d.lines, d.corrections, d.funds, d.beneficiaries = [], [], {}, {}, {}
+    d.value_dates = {}
     found = [m for m in mismatches if m is not None]
     if found:
         raise min(found, key=lambda m: m.index if m.index is not None else -1)
@@ -263,9 +309,9 @@ async def _with_corrections(
     copy the stored rows of the entry it corrects (checked against that entry's bytes where
     that entry was read), negated for the lines; its movements join ``d``'s sums."""
     targets = sorted(set(d.corrections.values()))
-    stored = {r["entry_idx"]: r for r in await conn.fetch(Q["money_entries_at"], org_id, targets)}
+    stored = {r["entry_idx"]: r for r in await audit.money_entries_at(conn, org_id, targets)}
     target_lines: dict[int, list[Line]] = {}
-    for r in await conn.fetch(Q["postings_of"], org_id, targets):
+    for r in await audit.postings_at(conn, org_id, targets):
         target_lines.setdefault(r["entry_idx"], []).append(
             Line(r["account"], r["currency"].strip(), r["amount"])
         )
@@ -316,30 +362,50 @@ async def check_totals(
     balances: dict[tuple[str, str], int],
     totals: dict[tuple[str, str], int],
     corrected_expected: dict[int, int],
+    settings: tuple[int, str, dt.date] | None = None,
 ) -> None:
-    """Compare the running totals with the sums over the whole log; raise
+    """Compare the running totals with the sums over the whole log, and ``org_settings``
+    with the newest org.settings entry (``settings``: index, time zone, books-open); raise
     ``ProjectionMismatch`` for the first row (in key order) that differs."""
-    beyond = await conn.fetchval(Q["projection_max_index"], org_id)
+    beyond = await audit.projection_max_index(conn, org_id)
     if beyond is not None and beyond >= size:
         raise ProjectionMismatch(
             size, f"projection rows name entry {beyond}, beyond the log's {size} entries"
         )
     corrected_stored = {
-        r["entry_idx"]: r["corrected_by"]
-        for r in await conn.fetch(Q["verify_corrected_rows"], org_id)
+        r["entry_idx"]: r["corrected_by"] for r in await audit.corrected_rows(conn, org_id)
     }
     first = _first_corrected(corrected_expected, corrected_stored)
     if first is not None:
         raise first
+    _compare_settings(settings, await audit.org_settings_row(conn, org_id))
     stored_balances = {
         (r["account"], r["currency"].strip()): r["amount"]
-        for r in await conn.fetch(Q["all_balances"], org_id)
+        for r in await audit.all_balances(conn, org_id)
     }
     _compare_sums("balances", "account", balances, stored_balances)
     stored_totals = {
-        (r["fund"], r["kind"]): r["amount"] for r in await conn.fetch(Q["all_fund_totals"], org_id)
+        (r["fund"], r["kind"]): r["amount"] for r in await audit.all_fund_totals(conn, org_id)
     }
     _compare_sums("fund_totals", "fund", totals, stored_totals)
+
+
+def _compare_settings(expected: tuple[int, str, dt.date] | None, stored: Any) -> None:
+    """org_settings against the newest org.settings entry (none: no row)."""
+    found = None if stored is None else (stored["entry_idx"], stored["time_zone"],
+                                         stored["books_open"])  # fmt: skip
+    if found == expected:
+        return
+
+    def shown(row: tuple[int, str, dt.date] | None) -> str:
+        if row is None:
+            return "no row"
+        return f"(time_zone {row[1]!r}, books_open {row[2].isoformat()}, entry_idx {row[0]})"
+
+    raise ProjectionMismatch(
+        (expected or found or (None,))[0],
+        f"org_settings: expected {shown(expected)}, found {shown(found)}",
+    )
 
 
 def _first_corrected(expected: dict[int, int], stored: dict[int, int]) -> ProjectionMismatch | None:

@@ -47,6 +47,7 @@ from ledger.formats.checkpoint import Checkpoint, open_checkpoint, open_checkpoi
 from ledger.formats.note import Verifier, parse_vkey
 from ledger.formats.policy import Policy, check_checkpoint, parse_policy
 from ledger.formats.tlogproof import parse_proof
+from ledger.formats.valuedates import correction_effective_on
 from schemas.iso4217 import MINOR_UNITS
 
 RECEIPT_FORMAT = "donation-ledger-receipt/v1"
@@ -99,11 +100,13 @@ class ReversalProven:
     """When the log recorded the correction (the entry's ``time``, RFC 3339 UTC)."""
     reason: str
     """The reason the correction gives."""
+    effective_on: str = ""
+    """The correction's value date, ``YYYY-MM-DD`` (``correction_effective_on``)."""
 
     @property
     def day(self) -> str:
-        """The recording date, ``YYYY-MM-DD`` (UTC)."""
-        return self.time[:10]
+        """The day the reversal is shown with: the correction's value date."""
+        return self.effective_on or self.time[:10]
 
 
 @dataclass(frozen=True)
@@ -300,8 +303,16 @@ def _with_reversal(
     reason, time = body.get("reason"), reversal.document.get("time")
     if not isinstance(reason, str) or not isinstance(time, str):
         raise MalformedError("expected the correction entry's reason and time as text")
+    try:
+        effective = correction_effective_on(body, time).isoformat()
+    except ValueError as exc:
+        raise MalformedError(
+            f"expected the correction entry's effective_on as YYYY-MM-DD: {exc}"
+        ) from exc
     return replace(
-        proven, reversal=ReversalProven(reversal.index, time, reason), reversal_checked=True
+        proven,
+        reversal=ReversalProven(reversal.index, time, reason, effective),
+        reversal_checked=True,
     )
 
 

@@ -55,7 +55,8 @@ from ledger.formats.canonical import format_time
 from ledger.formats.chain import GENESIS_PREV_HASH
 from ledger.formats.checkpoint import Checkpoint, open_checkpoint
 from ledger.formats.note import ALG_ED25519, Verifier, key_id
-from ledger.store.log import Organization, Q, Store, StoredKey
+from ledger.store import audit
+from ledger.store.log import Organization, Store, StoredKey
 from ledger.verify.derivation import (
     PROJECTED_KINDS,
     ProjectionMismatch,
@@ -146,14 +147,7 @@ def _b64(data: bytes) -> str:
 async def _node_mismatch(
     conn: asyncpg.Connection, org_id: int, nodes: list[tuple[int, int, bytes]]
 ) -> tuple[int, int] | None:
-    row = await conn.fetchrow(
-        Q["nodes_mismatching"],
-        org_id,
-        [n[0] for n in nodes],
-        [n[1] for n in nodes],
-        [n[2] for n in nodes],
-    )
-    return (row["level"], row["idx"]) if row else None
+    return await audit.first_node_mismatch(conn, org_id, nodes)
 
 
 async def verify_range(
@@ -169,7 +163,7 @@ async def verify_range(
     if start == 0:
         prev = GENESIS_PREV_HASH
     else:
-        prev = await conn.fetchval(Q["entry_hash_at"], org_id, start - 1)
+        prev = await audit.entry_hash_at(conn, org_id, start - 1)
         if prev is None:
             return RangeResult(
                 start, start, b"", b"", [], {}, (start - 1, f"entry {start - 1} is missing")
@@ -206,7 +200,7 @@ async def _read_range(
     kind_of = PROJECTED_KINDS.__contains__
     try:
         async with conn.transaction(readonly=True, isolation="repeatable_read"):
-            cursor = await conn.cursor(Q["verify_entries"], org_id, start, end)
+            cursor = await audit.entries_cursor(conn, org_id, start, end)
             while rows := await cursor.fetch(FETCH_ROWS):
                 if projected is None and n:  # the previous chunk's projection rows
                     projected = await _check_projections(conn, org_id, start + n, derived)
@@ -252,7 +246,7 @@ async def _read_range(
                     if row[2] != prev:
                         raise _Bad(i, "prev_hash does not link to the previous entry")
                     if kind_of(row[5]):
-                        derived.add(i, row[5], h.body)
+                        derived.add(i, row[5], h.body, row[6])
                     chained = sha256(b"\x02" + prev + leaf).digest()
                     if chained != row[3]:
                         raise _Bad(i, "entry_hash is not the chain hash of prev_hash and leaf_hash")
@@ -278,7 +272,7 @@ async def _read_range(
             start, start + n, first_prev, prev, stack, at_sizes, (bad.index, bad.reason)
         )
     # The range's nodes (levels 1..level) against the stored ones, one digest per level.
-    stored = await conn.fetch(Q["node_digests"], org_id, start, start + n, level)
+    stored = await audit.node_digests(conn, org_id, start, start + n, level)
     for r in stored:
         lvl = r["level"]
         if r["n"] != counts[lvl] or r["digest"] != digests[lvl].digest():
@@ -287,7 +281,7 @@ async def _read_range(
             if where[0] == last - 1 and last % 2 == 1:
                 # The stale pair ends the range: the next entry (or the head) tells whether
                 # its second entry was rewritten, as a broken link does inside a range.
-                row = await conn.fetchrow(Q["successor_commitment"], org_id, last)
+                row = await audit.successor_commitment(conn, org_id, last)
                 by = f"entry {last + 1}" if row["next_prev"] is not None else "the log head"
                 committed = row["next_prev"] or row["head_hash"]
                 if committed is not None and committed != prev:
@@ -350,7 +344,7 @@ async def _locate_node(
     tree = merkle.CompactRange()
     computed: list[tuple[int, int, bytes]] = []
     async with conn.transaction(readonly=True):
-        cursor = await conn.cursor(Q["verify_entries"], org_id, start, end)
+        cursor = await audit.entries_cursor(conn, org_id, start, end)
         while rows := await cursor.fetch(FETCH_ROWS):
             for row in rows:
                 for (lvl, i), h in tree.append(hashlib.sha256(b"\x00" + row[1]).digest()):
@@ -540,9 +534,12 @@ async def _check_running_totals(
     balances: dict[tuple[str, str], int] = {}
     totals: dict[tuple[str, str], int] = {}
     expected: dict[int, int] = {}
+    settings = None
     for r in results:
         if r.derived is None:
             continue
+        if r.derived.settings is not None:  # ranges come in index order: the last one wins
+            settings = r.derived.settings
         merge_sums(balances, r.derived.balances)
         merge_sums(totals, r.derived.totals)
         for corrected, by in r.derived.corrected_expected.items():
@@ -553,7 +550,7 @@ async def _check_running_totals(
             expected[corrected] = by
     try:
         async with store.connection() as conn:
-            await check_totals(conn, org.id, size, balances, totals, expected)
+            await check_totals(conn, org.id, size, balances, totals, expected, settings)
     except ProjectionMismatch as bad:
         raise _Bad(bad.index, bad.reason) from bad
 
@@ -628,7 +625,7 @@ async def _join(
                     f"Merkle node {(lvl, idx)} does not match the recomputed "
                     "tree: entries were rewritten",
                 )
-        stored_nodes = await conn.fetchval(Q["count_nodes_within"], org.id, size)
+        stored_nodes = await audit.count_nodes_within(conn, org.id, size)
     expected_nodes = size - bin(size).count("1")
     if stored_nodes != expected_nodes:
         raise _Bad(None, f"expected {expected_nodes} Merkle nodes, found {stored_nodes}")
@@ -660,8 +657,8 @@ async def _check_head_and_tail(
     store: Store, org: Organization, size: int, last_hash: bytes, frontier: tuple[bytes, ...]
 ) -> None:
     async with store.connection() as conn:
-        max_index = await conn.fetchval(Q["max_index"], org.id)
-        max_checkpoint = await conn.fetchval(Q["max_checkpoint"], org.id)
+        max_index = await audit.max_index(conn, org.id)
+        max_checkpoint = await audit.max_checkpoint(conn, org.id)
     head = await store.head(org.id)
     if max_checkpoint is not None and max_checkpoint > head.size:
         raise _Bad(

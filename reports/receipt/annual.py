@@ -311,7 +311,7 @@ def _draw_reversed(
         cells = _row_cells(fonts, donation, data, lang)
         note = labels["reversed_row"].format(
             index=reversal.index,
-            day=format_short_day(reversal.recorded_on, lang),
+            day=format_short_day(reversal.effective_on, lang),
             reason=reversal.reason,
         )
         note_lines = wrap_text(fonts.printable(note), fonts.regular, 8.5, CONTENT_WIDTH - 12)[:3]

@@ -22,8 +22,9 @@ class ReversalNote:
     index: int
     """Index of the correction entry in the log (later than the donation's)."""
 
-    recorded_on: dt.date
-    """The day the log recorded the correction."""
+    effective_on: dt.date
+    """The correction's value date (its ``effective_on``; one written before value dates
+    existed: the day it was recorded, in Asia/Jakarta): the day the reversal is shown with."""
 
     reason: str
     """The reason the correction gives (public, in the log)."""

@@ -186,7 +186,7 @@ def _draw_reversal_banner(
     reversal = data.reversal
     assert reversal is not None
     text = labels["reversed_text"].format(
-        index=reversal.index, day=format_day(reversal.recorded_on, lang), reason=reversal.reason
+        index=reversal.index, day=format_day(reversal.effective_on, lang), reason=reversal.reason
     )
     lines = wrap_text(fonts.printable(text), fonts.regular, 9.5, CONTENT_WIDTH - 32)
     height = 34 + 12 * len(lines) + 6

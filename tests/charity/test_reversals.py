@@ -30,6 +30,10 @@ from tests.logkit import assert_log_verifies
 
 DONOR = {"name": "Siti Aminah", "email": "siti@example.id", "public_name": "Siti A."}
 REASON = "transfer ditolak bank"
+EFFECTIVE = "2026-11-25"
+"""The correction's value date, which every place shows as the reversal's day (it differs
+from the day the correction is recorded, so a test cannot pass on the recording date)."""
+EFFECTIVE_WORDS = "25 November 2026"  # the same words in Bahasa Indonesia and English
 SCREENSHOTS = os.environ.get("LEDGER_SCREENSHOTS")
 
 
@@ -38,7 +42,10 @@ async def reversed_gift(charity) -> tuple[dict, dict, dict]:  # type: ignore[no-
     await charity.fund()
     kept = await charity.donate(25_000_000, ref="BCA-0001", donor=DONOR)
     wrong = await charity.donate(250_000, ref="BCA-0002", donor=DONOR)
-    correction = await charity.ok("/corrections", {"corrects": wrong["index"], "reason": REASON})
+    correction = await charity.ok(
+        "/corrections", {"corrects": wrong["index"], "reason": REASON, "effective_on": EFFECTIVE}
+    )
+    assert correction["time"][:10] != EFFECTIVE
     return kept, wrong, correction
 
 
@@ -81,6 +88,7 @@ async def test_entry_views_say_reversed_by_which_entry_when_and_why(charity, sto
     assert one["reversed_by"]["index"] == correction["index"]
     assert one["reversed_by"]["reason"] == REASON
     assert one["reversed_by"]["time"].startswith(correction["time"][:10])
+    assert one["reversed_by"]["effective_on"] == EFFECTIVE
     listed = (await charity.client.get(charity.url("/entries"))).json()["items"]
     by_index = {e["index"]: e for e in listed}
     assert by_index[wrong["index"]]["reversed_by"] == one["reversed_by"]
@@ -130,7 +138,7 @@ async def test_receipt_carries_the_reversal_proof_and_verifiers_report_it(
     assert out.returncode == 0, out.stdout
     assert out.stdout.startswith("PASS: ")
     assert (
-        f"status: REVERSED by entry {correction['index']} on {correction['time'][:10]} "
+        f"status: REVERSED by entry {correction['index']} on {EFFECTIVE} "
         f"({REASON}): this gift no longer counts" in out.stdout
     )
     assert "amount Rp 2.500 " in out.stdout
@@ -156,6 +164,7 @@ async def test_receipt_carries_the_reversal_proof_and_verifiers_report_it(
     assert result["reversed_by"] == {
         "index": correction["index"],
         "time": proven.reversal.time,
+        "effective_on": EFFECTIVE,
         "reason": REASON,
     }
     assert f"REVERSED by entry {correction['index']}" in result["detail"]
@@ -196,6 +205,7 @@ async def test_receipt_pdf_of_a_reversed_gift_carries_the_banner(
     screenshot_pdf(path, f"receipt-reversed-{lang}")
     flat = " ".join(text.split())
     assert banner in text and f"#{correction['index']}" in flat and REASON in flat
+    assert EFFECTIVE_WORDS in flat, flat
     assert "Halaman 1 dari 1" in text or "Page 1 of 1" in text  # still one page
     assert words in text and "Rp 2.500" in text
     # The printed command names the attachment that proves the reversal as well.
@@ -230,6 +240,7 @@ async def test_annual_receipt_leaves_the_reversed_gift_out_of_the_total(
     assert total_lines and all("Rp 250.000" in line for line in total_lines), total_lines
     listed = "dibatalkan oleh" if lang == "id" else "reversed by"
     assert re.search(rf"{listed} #{correction['index']} .*{REASON}", text), text
+    assert "25/11/2026" in text, text  # the correction's value date, not its recording date
     assert "Rp 2.500" in text  # listed, not counted
     # Each donation's proof is attached; the reversed one's receipt carries its reversal.
     files = read_attachments(r.content)
@@ -258,7 +269,8 @@ async def test_site_marks_the_reversed_entry_and_links_both_ways(charity, store)
     banner = re.search(r'<section class="block reversal-banner".*?</section>', page, re.S)
     assert banner is not None and "This entry was reversed" in banner.group(0)
     assert f'href="/orgs/{slug}/entries/{correction["index"]}?lang=en"' in banner.group(0)
-    assert REASON in banner.group(0)
+    assert REASON in banner.group(0) and EFFECTIVE_WORDS in banner.group(0)
+    assert EFFECTIVE_WORDS in row.group(0)
     corr_page = (await charity.client.get(f"/orgs/{slug}/entries/{correction['index']}")).text
     assert f'data-corrects="{wrong["index"]}"' in corr_page
     assert f'href="/orgs/{slug}/entries/{wrong["index"]}"' in corr_page
@@ -361,3 +373,18 @@ async def test_verify_service_warns_about_a_reversal_an_old_receipt_does_not_pro
     assert after["reversed_later"]["reason"] == REASON
     assert "fetch a new receipt" in after["detail"]
     await assert_log_verifies(store)
+
+
+def test_a_correction_without_effective_on_is_shown_with_its_jakarta_recording_date():
+    """Corrections written before value dates existed carry no effective_on: their day is
+    the day they were recorded in Asia/Jakarta (docs/FORMAT.md), which at 18:00 UTC is
+    already the next day."""
+    import datetime as dt
+
+    from ledger.formats.valuedates import correction_effective_on
+
+    assert correction_effective_on({}, "2026-11-30T18:00:00Z") == dt.date(2026, 12, 1)
+    assert correction_effective_on({}, "2026-11-30T16:59:59Z") == dt.date(2026, 11, 30)
+    at = dt.datetime(2026, 11, 30, 18, tzinfo=dt.UTC)
+    assert correction_effective_on({}, at) == dt.date(2026, 12, 1)
+    assert correction_effective_on({"effective_on": EFFECTIVE}, at) == dt.date(2026, 11, 25)

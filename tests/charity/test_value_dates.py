@@ -341,3 +341,26 @@ async def test_only_the_database_writes_calendar_projections(clocked, store: Sto
             with pytest.raises(asyncpg.InsufficientPrivilegeError):
                 await conn.execute(sql)
     await assert_log_verifies(store)
+
+
+async def test_the_calendar_is_read_with_the_admit_lookups(clocked, store: Store) -> None:  # type: ignore[no-untyped-def]
+    """The value-date rule reads the calendar in the head lock's round trip (admit_lookups,
+    migration 0015): the default one, then what the newest org.settings entry records."""
+    from ledger.formats.valuedates import Calendar
+    from ledger.store import charity as P
+
+    charity, _clock = clocked
+    org = await store.organization(charity.slug)
+    async with store.connection() as conn:
+        found = await P.admit_lookups(conn, org.id, P.lookup_args())
+        assert found.calendar == await P.org_calendar(conn, org)
+    assert found.calendar == Calendar("Asia/Jakarta", dt.date(2021, 11, 1))
+    r = await charity.post(
+        "/settings", {"time_zone": "Asia/Makassar", "books_open": "2026-01-01"}, role="admin"
+    )
+    assert r.status_code == 201, r.text
+    async with store.connection() as conn:
+        found = await P.admit_lookups(conn, org.id, P.lookup_args())
+        assert found.calendar == await P.org_calendar(conn, org)
+    assert found.calendar == Calendar("Asia/Makassar", dt.date(2026, 1, 1))
+    await assert_log_verifies(store)

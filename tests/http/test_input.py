@@ -250,6 +250,48 @@ def test_the_anonymous_window_starts_again_each_minute():
     assert RateLimit.from_env({}).anonymous_per_minute == 1_200
 
 
+async def test_two_app_instances_share_the_anonymous_count(settings, charity, store):
+    """Two app instances on one database stand for two worker processes: each flushes its
+    address counts to PostgreSQL (every 100 ms) and refuses against the shared total."""
+    limit = RateLimit(0, anonymous_per_minute=6)
+    small = settings.with_(checkpoint_interval=0)
+    async with (
+        serve_in_loop(create_app(small, rate_limit=limit)) as one,
+        serve_in_loop(create_app(small, rate_limit=limit)) as two,
+    ):
+        assert [(await one.get("/healthz")).status_code for _ in range(4)] == [200] * 4
+        await asyncio.sleep(0.4)  # one has flushed its 4
+        assert (await two.get("/healthz")).status_code == 200
+        await asyncio.sleep(0.4)  # two has flushed its 1 and read back 5
+        assert (await two.get("/healthz")).status_code == 200
+        await asyncio.sleep(0.4)
+        # Two admitted 2 of its own; the address has made 6 in all, so two refuses.
+        problem(await two.get("/healthz"), 429, "6 requests per minute")
+        async with store.connection() as conn:
+            rows = await conn.fetch("SELECT address, hits FROM rate_limit_addresses")
+        assert [(r["address"], r["hits"]) for r in rows] == [("127.0.0.1", 6)]
+    await assert_log_verifies(store)
+
+
+async def test_address_counts_are_kept_only_for_the_current_window(store):
+    now = [1_800_000_000.0 + 30]
+    one = RateLimiter(RateLimit(0, 3), clock=lambda: now[0])
+    two = RateLimiter(RateLimit(0, 3), clock=lambda: now[0])
+    assert [one.hit_address("198.51.100.1") for _ in range(3)] == [None] * 3
+    await one.flush(store)
+    assert two.hit_address("198.51.100.1") is None  # the documented slack of one flush
+    await two.flush(store)
+    assert two.hit_address("198.51.100.1") == 30.0  # 4 in the window: refused
+    now[0] += 30  # the next window: the old address rows are deleted at the next flush
+    assert one.hit_address("198.51.100.2") is None
+    await one.flush(store)
+    async with store.connection() as conn:
+        rows = await conn.fetch("SELECT window_start, address, hits FROM rate_limit_addresses")
+    assert [(r["window_start"].timestamp(), r["address"], r["hits"]) for r in rows] == [
+        (1_800_000_060.0, "198.51.100.2", 1)
+    ]
+
+
 # --- revocation -----------------------------------------------------------------------------
 
 

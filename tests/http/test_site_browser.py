@@ -462,6 +462,7 @@ def _python_verdict(text: str, keys: str) -> str:
 async def test_a_reversed_gift_is_valid_but_reversed_in_the_browser(browser, site, charity, store):
     from tests.charity.test_reversals import REASON, reversed_gift
     from tests.logkit import assert_log_verifies
+    from tests.charity.test_reversals import EFFECTIVE, REASON, reversed_gift
 
     kept, wrong, correction = await reversed_gift(charity)
     keys = (await charity.client.get(charity.url("/log/keys"))).text.strip()
@@ -487,6 +488,8 @@ async def test_a_reversed_gift_is_valid_but_reversed_in_the_browser(browser, sit
         assert expected in reversed_result["text"]
         assert f"{correction['index']}" in reversed_result["status"]
         assert REASON in reversed_result["status"]
+        # The correction's value date, in words (the same in both languages here).
+        assert "25 November 2026" in reversed_result["status"], (EFFECTIVE, reversed_result)
         assert ("tidak lagi dihitung" if lang == "id" else "no longer counts") in reversed_result[
             "status"
         ]

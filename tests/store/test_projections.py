@@ -262,3 +262,70 @@ async def test_rows_are_compared_chunk_by_chunk_across_corrections(
     report = await the_report(store)
     assert report.first_bad_index == k
     assert report.reason.startswith(f"postings: entry {k} expected [('donors', 'IDR', -999), ")
+
+
+# --- the calendar: value_dates and org_settings (migration 0014) --------------------------
+
+
+async def test_superuser_edit_of_a_value_date_is_named_at_its_entry(charity, store, owner):
+    """A value date decides which statement an entry is in: verify re-derives it from the
+    entry's bytes and names the entry whose stored value date differs."""
+    log = await money_log(charity)
+    k = log["first_donation"]
+    stored = await owner.fetchval("SELECT value_on FROM value_dates WHERE entry_idx = $1", k)
+    await tamper(owner, "UPDATE value_dates SET value_on = '2026-01-01' WHERE entry_idx = $1", k)
+    report = await the_report(store)
+    assert report.first_bad_index == k
+    assert report.reason == (
+        f"value_dates: entry {k} expected ({stored.isoformat()}), found (2026-01-01)"
+    )
+
+
+async def test_missing_value_date_of_a_correction_is_named(charity, store, owner):
+    log = await money_log(charity)
+    by = await owner.fetchval(
+        "SELECT entry_idx FROM corrections WHERE corrected = $1", log["reversed"]
+    )
+    stored = await owner.fetchval("SELECT value_on FROM value_dates WHERE entry_idx = $1", by)
+    await tamper(owner, "DELETE FROM value_dates WHERE entry_idx = $1", by)
+    report = await the_report(store)
+    assert report.first_bad_index == by
+    assert report.reason == f"value_dates: entry {by} expected ({stored.isoformat()}), found no row"
+
+
+async def test_superuser_edit_of_org_settings_is_named(charity, store, owner):
+    """The calendar (time zone, books open) is the newest org.settings entry's: an edited
+    org_settings row is named with the entry it should come from."""
+    await money_log(charity)
+    settings = await charity.ok(
+        "/settings", {"time_zone": "Asia/Makassar", "books_open": "2024-01-01"}, role="admin"
+    )
+    k = settings["index"]
+    await assert_log_verifies(store)
+    await tamper(owner, "UPDATE org_settings SET time_zone = 'UTC'")
+    report = await the_report(store)
+    assert report.first_bad_index == k
+    assert report.reason == (
+        f"org_settings: expected (time_zone 'Asia/Makassar', books_open 2024-01-01, "
+        f"entry_idx {k}), found (time_zone 'UTC', books_open 2024-01-01, entry_idx {k})"
+    )
+    await tamper(owner, "DELETE FROM org_settings")
+    report = await the_report(store)
+    assert report.first_bad_index == k
+    assert report.reason.endswith("found no row"), report.reason
+
+
+async def test_forged_org_settings_row_is_named(charity, store, owner):
+    """A log that recorded no org.settings has no org_settings row (the default calendar)."""
+    await money_log(charity)
+    await tamper(
+        owner,
+        "INSERT INTO org_settings (org_id, time_zone, books_open, entry_idx)"
+        " SELECT id, 'UTC', '2000-01-01', 0 FROM organizations",
+    )
+    report = await the_report(store)
+    assert report.first_bad_index == 0
+    assert report.reason == (
+        "org_settings: expected no row, found (time_zone 'UTC', books_open 2000-01-01, "
+        "entry_idx 0)"
+    )

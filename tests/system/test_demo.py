@@ -23,3 +23,25 @@ async def test_demo_seed_is_complete_verifiable_and_idempotent(store, settings):
     assert statements == 1
     await assert_log_verifies(store)
     assert "already exists" in await seed_demo(store, settings)
+
+
+async def test_demo_value_dates_are_today_in_the_organizations_calendar(store, settings):
+    """At 20:00 UTC on 30 November it is already 1 December in Jakarta: the demo's value
+    dates and its statement period follow the organization's calendar, not the UTC date."""
+    import datetime as dt
+
+    from ledger.clock import ManualClock
+
+    clock = ManualClock(dt.datetime(2026, 11, 30, 20, tzinfo=dt.UTC))
+    await seed_demo(store, settings, clock=clock)
+    org = await store.organization(DEMO_SLUG)
+    async with store.connection() as conn:
+        days = await conn.fetch(
+            "SELECT DISTINCT value_on FROM value_dates WHERE org_id = $1", org.id
+        )
+        period = await conn.fetchrow(
+            "SELECT period_from, period_to FROM statements WHERE org_id = $1", org.id
+        )
+    assert [r["value_on"] for r in days] == [dt.date(2026, 12, 1)]
+    assert (period["period_from"], period["period_to"]) == (dt.date(2026, 12, 1), dt.date(2026, 12, 2))
+    await assert_log_verifies(store)

@@ -46,16 +46,8 @@ rename it)."""
 NAMED_QUERIES = frozenset({"Q", "WQ"})
 """The dicts of named queries (``sql/*.sql`` loaded by ``ledger.store.log.load_queries``)."""
 
-SQL_ALLOWED = frozenset(
-    {
-        # Being moved into ledger/store/ on a parallel branch (verify's and the rate
-        # limiter's queries). The lead empties this set after merging that branch; nothing
-        # else may be added to it.
-        "ledger/verify/stored.py",
-        "ledger/verify/derivation.py",
-        "ledger/http/ratelimit.py",
-    }
-)
+SQL_ALLOWED: frozenset[str] = frozenset()
+"""Modules outside ledger/store/ allowed to run SQL: none."""
 
 
 def sql_outside_store(source: str) -> list[tuple[int, str]]:

@@ -210,7 +210,12 @@ async def verify_endpoint(
         donor_opened=proven.donor_opened,
         entry=proven.document,
         status=status,
-        reversed_by=ReversalFound(index=reversal.index, time=reversal.time, reason=reversal.reason)
+        reversed_by=ReversalFound(
+            index=reversal.index,
+            time=reversal.time,
+            effective_on=reversal.day,
+            reason=reversal.reason,
+        )
         if reversal
         else None,
         reversed_later=later,
@@ -230,4 +235,9 @@ async def _reversal_here(services: Services, proven: EntryProven) -> ReversalFou
     found = await reversal_of(services.reader, org.id, proven.index)
     if found is None:
         return None
-    return ReversalFound(index=found.index, time=format_time(found.recorded_at), reason=found.reason)
+    return ReversalFound(
+        index=found.index,
+        time=format_time(found.recorded_at),
+        effective_on=found.effective_on.isoformat(),
+        reason=found.reason,
+    )

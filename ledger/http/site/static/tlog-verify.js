@@ -707,8 +707,16 @@
     if (typeof body.reason !== "string" || typeof reversal.document.time !== "string") {
       throw new MalformedError("expected the correction entry's reason and time as text");
     }
+    /* The day shown for the reversal: the correction's value date (effective_on); one written
+       before value dates existed: its recording date in Asia/Jakarta (UTC+7, no DST). */
+    let effectiveOn = body.effective_on;
+    if (typeof effectiveOn !== "string") {
+      const t = Date.parse(reversal.document.time);
+      if (Number.isNaN(t)) throw new MalformedError("expected the correction entry's time as RFC 3339");
+      effectiveOn = new Date(t + 7 * 3600 * 1000).toISOString().slice(0, 10);
+    }
     return Object.assign({}, proven, {
-      reversal: { index: reversal.index, time: reversal.document.time, reason: body.reason },
+      reversal: { index: reversal.index, time: reversal.document.time, effectiveOn: effectiveOn, reason: body.reason },
       reversalChecked: true,
     });
   }

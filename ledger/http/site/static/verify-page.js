@@ -143,7 +143,7 @@
           "data-status": result.reversalChecked ? "counts" : "unknown" }, verdict("pass", S.pass));
     const list = el("dl", { class: "facts" });
     if (reversal) {
-      const day = formatDay(reversal.time.slice(0, 10));
+      const day = formatDay(reversal.effectiveOn || reversal.time.slice(0, 10));
       fact(list, S.r_status, el("strong", {}, format(S.r_reversed, { index: reversal.index, day: day, reason: reversal.reason })), "status");
     } else if (doc.kind === "donation") {
       fact(list, S.r_status, result.reversalChecked
