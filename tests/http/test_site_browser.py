@@ -460,9 +460,8 @@ def _python_verdict(text: str, keys: str) -> str:
 
 
 async def test_a_reversed_gift_is_valid_but_reversed_in_the_browser(browser, site, charity, store):
-    from tests.charity.test_reversals import REASON, reversed_gift
-    from tests.logkit import assert_log_verifies
     from tests.charity.test_reversals import EFFECTIVE, REASON, reversed_gift
+    from tests.logkit import assert_log_verifies
 
     kept, wrong, correction = await reversed_gift(charity)
     keys = (await charity.client.get(charity.url("/log/keys"))).text.strip()
