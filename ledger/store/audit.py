@@ -7,7 +7,7 @@ queries give them; the verifier compares them with what the log's bytes say.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
 import asyncpg
@@ -22,6 +22,17 @@ def entries_cursor(conn: asyncpg.Connection, org_id: int, start: int, end: int) 
     """Entries [start, end) in index order: (idx, body, prev_hash, entry_hash, leaf_hash,
     kind, created_at); iterate inside a transaction."""
     return conn.cursor(Q["verify_entries"], org_id, start, end)
+
+
+async def entry_chunks(
+    conn: asyncpg.Connection, org_id: int, start: int, end: int, rows: int
+) -> AsyncIterator[list[asyncpg.Record]]:
+    """Entries [start, end) in index order, ``rows`` at a time (the rows of
+    :func:`entries_cursor`); iterate inside a transaction. The caller may run other queries
+    on ``conn`` between chunks."""
+    cursor = await entries_cursor(conn, org_id, start, end)
+    while chunk := await cursor.fetch(rows):
+        yield chunk
 
 
 async def entry_hash_at(conn: asyncpg.Connection, org_id: int, index: int) -> bytes | None:

@@ -200,8 +200,7 @@ async def _read_range(
     kind_of = PROJECTED_KINDS.__contains__
     try:
         async with conn.transaction(readonly=True, isolation="repeatable_read"):
-            cursor = await audit.entries_cursor(conn, org_id, start, end)
-            while rows := await cursor.fetch(FETCH_ROWS):
+            async for rows in audit.entry_chunks(conn, org_id, start, end, FETCH_ROWS):
                 if projected is None and n:  # the previous chunk's projection rows
                     projected = await _check_projections(conn, org_id, start + n, derived)
                 for row in rows:
@@ -344,8 +343,7 @@ async def _locate_node(
     tree = merkle.CompactRange()
     computed: list[tuple[int, int, bytes]] = []
     async with conn.transaction(readonly=True):
-        cursor = await audit.entries_cursor(conn, org_id, start, end)
-        while rows := await cursor.fetch(FETCH_ROWS):
+        async for rows in audit.entry_chunks(conn, org_id, start, end, FETCH_ROWS):
             for row in rows:
                 for (lvl, i), h in tree.append(hashlib.sha256(b"\x00" + row[1]).digest()):
                     computed.append((lvl, (start >> lvl) + i, h))
