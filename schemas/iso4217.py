@@ -7,8 +7,8 @@ separators and grouping (``reports.pdf.localization``).
 
 Copied from ISO 4217 list one as published on 2026-01-01 (the ``Pblshd`` attribute of the
 SIX table ``list-one.xml``, shipped by the ``iso4217`` package 1.16.20260101):
-every code whose ``CcyMnrUnts`` is a number. Codes whose minor unit is "N.A." (XAU, XDR,
-XXX, …) are not money a charity can record. ``tests/formats/test_money_units.py`` cross-checks
+every code whose ``CcyMnrUnts`` is a number. Codes whose minor unit is "N.A." (gold XAU,
+the IMF's XDR, the testing and no-currency codes) are not money a charity can record. ``tests/formats/test_money_units.py`` cross-checks
 this copy against the installed ``iso4217`` package.
 
 The table is frozen data: a fund records the exponent it was created with (``fund.created``

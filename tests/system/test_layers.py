@@ -1,4 +1,4 @@
-"""The package layout keeps its rules (../shared/ARCHITECTURE.md): the import contracts in
+"""The package layout keeps its rules (the target layout of the design notes): the import contracts in
 pyproject.toml ``[tool.importlinter]``, checked by import-linter on every test run."""
 
 from __future__ import annotations
