@@ -382,10 +382,7 @@ class Store:
 
     async def head(self, org_id: int) -> Head:
         async with self.connection() as conn:
-            row = await conn.fetchrow(Q["read_head"], org_id)
-        if row is None:
-            raise NotFoundError(f"no log for organization id {org_id}")
-        return _head(row)
+            return await self.read_head(conn, org_id)
 
     async def nodes(
         self, org_id: int, wanted: Iterable[NodeId], conn: asyncpg.Connection | None = None

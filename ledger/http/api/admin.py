@@ -23,7 +23,7 @@ from ledger.http.api import contract as C
 from ledger.http.api import examples as X
 from ledger.http.api.bodies import StrictBody
 from ledger.http.api.contract import read, write
-from ledger.http.api.writes import IdempotencyKey, command, reply
+from ledger.http.api.writes import IdempotencyKey, append_one, command, reply
 from ledger.http.auth import guard, issue_key
 from ledger.http.services import Services
 from ledger.store import charity as P
@@ -93,8 +93,7 @@ class AdminController(Controller):
         data: JSONBody[OrgSettingsChange],
         idempotency_key: IdempotencyKey = None,
     ) -> Response[Recorded]:
-        cmd = await command(request, "org.settings", data, idempotency_key)
-        return reply(await record(services, await services.organization(slug), cmd))
+        return await append_one(services, slug, request, "org.settings", data, idempotency_key)
 
     @get(
         "/api-keys",
@@ -299,9 +298,7 @@ class AdminController(Controller):
             content_type=content_type,  # type: ignore[arg-type]
             size=len(content),
         )
-        cmd = await command(
-            request, "evidence.attached", body, idempotency_key, evidence=content
-        )
+        cmd = await command(request, "evidence.attached", body, idempotency_key, evidence=content)
         return reply(await record(services, org, cmd))
 
     @get(

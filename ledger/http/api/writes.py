@@ -87,6 +87,21 @@ async def command(
     return Command(kind, _builtins(body), key, digest, **extra)
 
 
+async def append_one(
+    services: Services,
+    slug: str,
+    request: Request,
+    kind: str,
+    body: msgspec.Struct,
+    key: str | None,
+    **extra: Any,
+) -> Response[Any]:
+    """The end of every single-entry write: its command, recorded exactly once on the
+    organization's log (``charity.recording.record``), as the HTTP reply."""
+    cmd = await command(request, kind, body, key, **extra)
+    return reply(await record(services, await services.organization(slug), cmd))
+
+
 def donation_command_parts(d: DonationCreate) -> tuple[DonationBody, Any]:
     public, private = split_donor(d.donor)
     body = DonationBody(
@@ -128,8 +143,7 @@ class WritesController(Controller):
         idempotency_key: IdempotencyKey = None,
     ) -> Response[Recorded]:
         body = FundBody(**msgspec.structs.asdict(data), minor_units=minor_units(data.currency))
-        cmd = await command(request, "fund.created", body, idempotency_key)
-        return reply(await record(services, await services.organization(slug), cmd))
+        return await append_one(services, slug, request, "fund.created", body, idempotency_key)
 
     @post(
         "/beneficiaries",
@@ -151,8 +165,9 @@ class WritesController(Controller):
         idempotency_key: IdempotencyKey = None,
     ) -> Response[Recorded]:
         body = BeneficiaryBody(version=1, **msgspec.structs.asdict(data))
-        cmd = await command(request, "beneficiary.registered", body, idempotency_key)
-        return reply(await record(services, await services.organization(slug), cmd))
+        return await append_one(
+            services, slug, request, "beneficiary.registered", body, idempotency_key
+        )
 
     @post(
         "/beneficiaries/{code:str}/versions",
@@ -175,8 +190,9 @@ class WritesController(Controller):
         idempotency_key: IdempotencyKey = None,
     ) -> Response[Recorded]:
         body = BeneficiaryBody(code=code, version=1, **msgspec.structs.asdict(data))
-        cmd = await command(request, "beneficiary.updated", body, idempotency_key)
-        return reply(await record(services, await services.organization(slug), cmd))
+        return await append_one(
+            services, slug, request, "beneficiary.updated", body, idempotency_key
+        )
 
     @post(
         "/donations",
@@ -198,8 +214,9 @@ class WritesController(Controller):
         idempotency_key: IdempotencyKey = None,
     ) -> Response[Recorded]:
         body, private = donation_command_parts(data)
-        cmd = await command(request, "donation", body, idempotency_key, donor=private)
-        return reply(await record(services, await services.organization(slug), cmd))
+        return await append_one(
+            services, slug, request, "donation", body, idempotency_key, donor=private
+        )
 
     @post(
         "/donations/batch",
@@ -255,8 +272,7 @@ class WritesController(Controller):
         idempotency_key: IdempotencyKey = None,
     ) -> Response[Recorded]:
         body = DisbursementBody(**msgspec.structs.asdict(data))
-        cmd = await command(request, "disbursement", body, idempotency_key)
-        return reply(await record(services, await services.organization(slug), cmd))
+        return await append_one(services, slug, request, "disbursement", body, idempotency_key)
 
     @post(
         "/transfers",
@@ -278,8 +294,7 @@ class WritesController(Controller):
         idempotency_key: IdempotencyKey = None,
     ) -> Response[Recorded]:
         body = TransferBody(**msgspec.structs.asdict(data))
-        cmd = await command(request, "transfer", body, idempotency_key)
-        return reply(await record(services, await services.organization(slug), cmd))
+        return await append_one(services, slug, request, "transfer", body, idempotency_key)
 
     @post(
         "/fees",
@@ -301,8 +316,7 @@ class WritesController(Controller):
         idempotency_key: IdempotencyKey = None,
     ) -> Response[Recorded]:
         body = FeeBody(**msgspec.structs.asdict(data))
-        cmd = await command(request, "fee", body, idempotency_key)
-        return reply(await record(services, await services.organization(slug), cmd))
+        return await append_one(services, slug, request, "fee", body, idempotency_key)
 
     @post(
         "/corrections",
@@ -324,8 +338,7 @@ class WritesController(Controller):
         idempotency_key: IdempotencyKey = None,
     ) -> Response[Recorded]:
         body = CorrectionBody(**msgspec.structs.asdict(data))
-        cmd = await command(request, "correction", body, idempotency_key)
-        return reply(await record(services, await services.organization(slug), cmd))
+        return await append_one(services, slug, request, "correction", body, idempotency_key)
 
 
 class OrganizationController(PublicCharityController, WritesController):
