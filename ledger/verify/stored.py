@@ -675,15 +675,6 @@ def _truncated(at: int, kinds: list[tuple[bytes, str]], size: int) -> str:
     return f"{what} but the log has only {size} entries: entries were deleted from the end"
 
 
-def _truncated(at: int, kinds: list[tuple[bytes, str]], size: int) -> str:
-    what = (
-        f"a checkpoint was signed at size {at}"
-        if any(kind == "stored" for _, kind in kinds)
-        else f"a checkpoint at size {at} was given"
-    )
-    return f"{what} but the log has only {size} entries: entries were deleted from the end"
-
-
 async def _check_head_and_tail(
     store: Store, org: Organization, size: int, last_hash: bytes, frontier: tuple[bytes, ...]
 ) -> None:
