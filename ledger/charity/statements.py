@@ -192,6 +192,12 @@ def check_request(request: StatementRequest, now: dt.datetime, calendar: Calenda
             f"the period starting {request.from_.isoformat()} has not begun yet in "
             f"{calendar.time_zone}"
         )
+    if request.to <= calendar.books_open:
+        raise RuleError(
+            f"the period ending {request.to.isoformat()} is over before the books open "
+            f"({calendar.books_open.isoformat()}): no entry can have a value date in it; "
+            f"expected 'to' after {calendar.books_open.isoformat()}"
+        )
     if request.fund is not None and request.beneficiary is not None:
         raise RuleError("a statement covers one fund or one beneficiary, not both")
 

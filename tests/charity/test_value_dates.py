@@ -267,6 +267,16 @@ async def test_value_dates_outside_the_books_are_refused(clocked, store: Store) 
         "/corrections", {"corrects": 2, "reason": "typo", "effective_on": "2027-06-01"}
     )
     assert r.status_code == 422 and "effective_on" in r.json()["detail"], r.text
+    # A statement of a period over before the books open could only ever be empty.
+    org = await store.organization(charity.slug)
+    head = await store.head(org.id)
+    r = await charity.post("/statements", {"from": "0759-02-17", "to": "1797-10-19"}, "admin")
+    assert r.status_code == 422, r.text
+    assert r.json()["detail"] == (
+        "the period ending 1797-10-19 is over before the books open (2021-11-01): no entry "
+        "can have a value date in it; expected 'to' after 2021-11-01"
+    )
+    assert (await store.head(org.id)).size == head.size  # nothing recorded
     await assert_log_verifies(store)
 
 
