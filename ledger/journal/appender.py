@@ -363,7 +363,7 @@ class LogWriter:
             return [LedgerError("the database refused this entry; it was not recorded")]
 
     async def _commit(self, batch: list[Intent]) -> list[Appended | LedgerError]:
-        async with self.store.connection() as conn, conn.transaction():
+        async with self.store.connection(settled=True) as conn, conn.transaction():
             results = await append_batch(
                 self.store,
                 conn,

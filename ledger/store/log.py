@@ -21,6 +21,7 @@ import asyncpg
 
 from ledger.errors import DatabaseUnavailableError, NotFoundError
 from ledger.formats.merkle import NodeId
+from ledger.store.database import settled as mark_settled
 from ledger.store.migrate import SQL_DIR
 
 
@@ -218,9 +219,13 @@ class Store:
         self.pool = pool
 
     @asynccontextmanager
-    async def connection(self) -> AsyncIterator[asyncpg.Connection]:
+    async def connection(self, *, settled: bool = False) -> AsyncIterator[asyncpg.Connection]:
         """A pooled connection. Failing to get one, for any reason, means the database is
-        unavailable (503, retry later); the cause is logged, never sent to clients."""
+        unavailable (503, retry later); the cause is logged, never sent to clients.
+
+        ``settled``: the caller only runs whole transactions on it (the group commit), so
+        when it finishes without an error the pool takes it back without the reset query
+        (``ledger.store.database.settled``)."""
         try:
             conn = await self.pool.acquire()
         except (*UNAVAILABLE, asyncpg.PostgresError) as exc:
@@ -228,6 +233,8 @@ class Store:
             raise DatabaseUnavailableError(UNAVAILABLE_MESSAGE) from exc
         try:
             yield conn
+            if settled:
+                mark_settled(conn)
         except UNAVAILABLE as exc:
             log.warning("database connection failed: %s", exc)
             raise DatabaseUnavailableError(UNAVAILABLE_MESSAGE) from exc
