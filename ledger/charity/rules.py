@@ -118,9 +118,27 @@ class Command:
     :meth:`typed` decodes it."""
 
     @classmethod
-    def of(cls, entry: EntryBody, **context: Any) -> Command:
-        """The command that appends ``entry``: its kind is the Struct's tag."""
-        return cls(kind_of(entry), body_builtins(entry), entry=entry, **context)
+    def of(
+        cls,
+        entry: EntryBody,
+        idem_key: str | None = None,
+        request_hash: bytes | None = None,
+        *,
+        donor: DonorPrivate | None = None,
+        evidence: bytes | None = None,
+    ) -> Command:
+        """The command that appends ``entry``: its kind is the Struct's tag. (Positional
+        fields: every donation of the write path makes one.)"""
+        return cls(
+            kind_of(entry),
+            body_builtins(entry),
+            idem_key,
+            request_hash,
+            donor,
+            201,
+            evidence,
+            entry,
+        )
 
     @classmethod
     def decoded(cls, kind: str, body: dict[str, Any], **context: Any) -> Command:

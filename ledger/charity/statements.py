@@ -289,8 +289,8 @@ async def gather(
                 f.name,
                 f.currency.strip(),
                 f.fee_cap_bps,
-                cumulative.get((f.code, "donation"), 0),
-                cumulative.get((f.code, "fee"), 0),
+                cumulative.get((f.code, kinds.DONATION), 0),
+                cumulative.get((f.code, kinds.FEE), 0),
             )
             for f in funds
         ),
