@@ -416,7 +416,7 @@ def _csv_rows(doc: StatementDocument) -> Iterator[list[object]]:
         ("late_entry", e) for e in doc.late_entries
     ]:
         amount = e.amount
-        if e.kind == "correction" and amount is not None:
+        if e.kind == kinds.CORRECTION and amount is not None:
             amount = -amount
         yield row(
             section=section,
