@@ -13,7 +13,7 @@ an object that carries ``kind`` among the members (``msgspec.convert(..., EntryB
 
 from __future__ import annotations
 
-from typing import Any, Final, get_args
+from typing import Any, Final, cast, get_args
 
 import msgspec
 
@@ -78,7 +78,7 @@ def body_builtins(body: Body) -> dict[str, Any]:
     return data
 
 
-def decode_body(kind: str, data: Any) -> Body:
+def decode_body(kind: str, data: Any) -> EntryBody:
     """The body Struct of an entry of ``kind`` whose ``body`` member is ``data`` (builtins).
 
     Raises ``msgspec.ValidationError`` naming the member that is wrong; for a kind that is
@@ -94,7 +94,7 @@ def decode_body(kind: str, data: Any) -> Body:
             "Object contains unknown field `kind` - at `$`: the entry's envelope carries the "
             "kind, never its body"
         )
-    return msgspec.convert(data, cls)
+    return cast(EntryBody, msgspec.convert(data, cls))
 
 
 __all__ = [

@@ -127,8 +127,8 @@ class Command:
         donor: DonorPrivate | None = None,
         evidence: bytes | None = None,
     ) -> Command:
-        """The command that appends ``entry``: its kind is the Struct's tag. (Positional
-        fields: every donation of the write path makes one.)"""
+        """The command that appends ``entry``: its kind is the Struct's tag. (The fields
+        are passed by position: the write path makes one per donation.)"""
         return cls(
             kind_of(entry),
             body_builtins(entry),
@@ -153,20 +153,22 @@ class Command:
         is not one of its kind, or a kind the log does not know, is refused with
         ``InvalidInputError`` carrying msgspec's message (the member at fault, or
         ``Invalid value '<kind>' - at `$.kind```)."""
-        if self.entry is None:
+        entry = self.entry
+        if entry is None:
             try:
-                self.entry = decode_body(self.kind, self.body)  # type: ignore[assignment]
+                entry = self.entry = decode_body(self.kind, self.body)
             except msgspec.ValidationError as exc:
                 raise InvalidInputError(
                     f"expected a body of an entry of kind {self.kind!r}: {exc}"
                 ) from exc
-        return self.entry  # type: ignore[return-value]
+        return entry
 
     def complete(self, **members: Any) -> None:
-        """Set body members the rules fill in (as builtins); the Struct follows."""
+        """Set body members the rules fill in, in ``body`` and in the Struct alike (values
+        that are the same in both forms: integers, strings)."""
         self.body.update(members)
-        self.entry = None
-        self.typed()
+        if self.entry is not None:
+            self.entry = msgspec.structs.replace(self.entry, **members)
 
 
 def command_of(intent: Intent) -> Command:
@@ -414,11 +416,11 @@ def _check(state: _State, c: Command) -> None:
         case BeneficiaryRegistered():
             if entry.code in state.beneficiaries:
                 raise AlreadyExistsError(f"beneficiary {entry.code!r} already exists")
-            state.beneficiaries[entry.code] = _beneficiary_row(entry)
+            state.beneficiaries[entry.code] = _beneficiary_row(entry, 1)
         case BeneficiaryUpdated():
-            current = _beneficiary(state, entry.code)
-            c.complete(version=current.version + 1)
-            state.beneficiaries[entry.code] = _beneficiary_row(c.typed())  # type: ignore[arg-type]
+            version = _beneficiary(state, entry.code).version + 1
+            c.complete(version=version)
+            state.beneficiaries[entry.code] = _beneficiary_row(entry, version)
         case DisbursementBody():
             fund = _fund(state, entry.fund, entry.currency)
             _beneficiary(state, entry.beneficiary)
@@ -475,9 +477,9 @@ def _check(state: _State, c: Command) -> None:
         state.keys[c.idem_key] = None  # type: ignore[assignment]  # taken in this batch
 
 
-def _beneficiary_row(entry: BeneficiaryBody) -> P.BeneficiaryRow:
+def _beneficiary_row(entry: BeneficiaryBody, version: int) -> P.BeneficiaryRow:
     return P.BeneficiaryRow(
-        entry.code, entry.version, -1, entry.name, entry.city, entry.province, entry.registration
+        entry.code, version, -1, entry.name, entry.city, entry.province, entry.registration
     )
 
 
@@ -538,7 +540,7 @@ class CharityPolicy:
                     calendar = valuedates.admit(command.kind, command.body, calendar, now)
                     match command.entry:
                         case CorrectionBody(effective_on=None) | OrgSettingsBody():
-                            command.complete()  # with the members the calendar's rule set
+                            command.entry = None  # decoded again with what the rule set
                 _check(state, command)
             except LedgerError as exc:
                 verdicts.append(exc)
