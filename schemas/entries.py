@@ -73,9 +73,14 @@ def kind_of(body: Body) -> str:
 def body_builtins(body: Body) -> dict[str, Any]:
     """``body`` as JSON builtins without its tag: the ``body`` member the log hashes
     (``ledger.formats.canonical``), exactly as before the bodies were tagged."""
+    return kind_and_builtins(body)[1]
+
+
+def kind_and_builtins(body: Body) -> tuple[str, dict[str, Any]]:
+    """``body``'s kind and :func:`body_builtins`, from one ``to_builtins`` (the tag it
+    writes is the kind)."""
     data = msgspec.to_builtins(body)
-    del data["kind"]
-    return data
+    return data.pop("kind"), data
 
 
 def decode_body(kind: str, data: Any) -> EntryBody:
@@ -103,5 +108,6 @@ __all__ = [
     "MoneyBody",
     "body_builtins",
     "decode_body",
+    "kind_and_builtins",
     "kind_of",
 ]

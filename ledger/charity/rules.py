@@ -67,7 +67,7 @@ from schemas.charity import (
     Recorded,
     TransferBody,
 )
-from schemas.entries import EntryBody, MoneyBody, body_builtins, decode_body, kind_of
+from schemas.entries import EntryBody, MoneyBody, decode_body, kind_and_builtins
 from schemas.log import Event, KeyRetired, KeyRotated, LogCreated
 from schemas.money import recorded_minor_units
 from schemas.statements import StatementIssuedBody
@@ -129,16 +129,8 @@ class Command:
     ) -> Command:
         """The command that appends ``entry``: its kind is the Struct's tag. (The fields
         are passed by position: the write path makes one per donation.)"""
-        return cls(
-            kind_of(entry),
-            body_builtins(entry),
-            idem_key,
-            request_hash,
-            donor,
-            201,
-            evidence,
-            entry,
-        )
+        kind, body = kind_and_builtins(entry)
+        return cls(kind, body, idem_key, request_hash, donor, 201, evidence, entry)
 
     @classmethod
     def decoded(cls, kind: str, body: dict[str, Any], **context: Any) -> Command:
