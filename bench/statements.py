@@ -334,7 +334,7 @@ async def issue_path(admin_url: str, entries: int) -> dict[str, float]:
                 batches.append([])
             batches[-1].append((kind, b))
         for batch in batches:
-            intents = [Intent(k, b, Command(k, b)) for k, b in batch]
+            intents = [Intent(k, b, Command.decoded(k, b)) for k, b in batch]
             async with store.connection() as c, c.transaction():
                 for outcome in await append_batch(store, c, org, intents, policy=policy):
                     if not hasattr(outcome, "index"):

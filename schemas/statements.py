@@ -18,7 +18,8 @@ from typing import Annotated, Any
 
 import msgspec
 
-from schemas.base import Document
+from schemas import kinds
+from schemas.base import Body, Document
 from schemas.charity import Code
 from schemas.money import decimal_amount, recorded_minor_units
 
@@ -62,7 +63,7 @@ class StatementHashes(Document, frozen=True):
     """The signed Indonesian PDF."""
 
 
-class StatementIssuedBody(Document, frozen=True):
+class StatementIssuedBody(Body, frozen=True, tag=kinds.STATEMENT_ISSUED):
     """``statement.issued``: a statement was published. Commits to its documents' hashes,
     to the index range it covers and to the checkpoint it printed."""
 
@@ -415,7 +416,7 @@ def _csv_rows(doc: StatementDocument) -> Iterator[list[object]]:
         ("late_entry", e) for e in doc.late_entries
     ]:
         amount = e.amount
-        if e.kind == "correction" and amount is not None:
+        if e.kind == kinds.CORRECTION and amount is not None:
             amount = -amount
         yield row(
             section=section,

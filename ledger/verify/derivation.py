@@ -38,19 +38,10 @@ import msgspec
 from ledger.formats.postings import Line, postings_for
 from ledger.formats.valuedates import DEFAULT_TIME_ZONE
 from ledger.store import audit
+from schemas import kinds
 
 PROJECTED_KINDS = frozenset(
-    {
-        "fund.created",
-        "beneficiary.registered",
-        "beneficiary.updated",
-        "donation",
-        "disbursement",
-        "transfer",
-        "fee",
-        "correction",
-        "org.settings",
-    }
+    {kinds.FUND_CREATED, *kinds.BENEFICIARY, *kinds.MONEY, kinds.ORG_SETTINGS}
 )
 """Entry kinds that add rows to projections (every other kind adds none)."""
 
@@ -79,13 +70,13 @@ _JAKARTA = ZoneInfo(DEFAULT_TIME_ZONE)
 _decode_money = msgspec.json.Decoder(_MoneyBody).decode
 _decode_money_list = msgspec.json.Decoder(list[_MoneyBody]).decode
 _VALUE_DATE = {
-    "donation": "received_on",
-    "disbursement": "paid_on",
-    "transfer": "transferred_on",
-    "fee": "charged_on",
+    kinds.DONATION: "received_on",
+    kinds.DISBURSEMENT: "paid_on",
+    kinds.TRANSFER: "transferred_on",
+    kinds.FEE: "charged_on",
 }
 """The member that holds each money kind's value date."""
-_MONEY = frozenset(_VALUE_DATE)
+_MONEY = kinds.MOVEMENTS
 
 
 class ProjectionMismatch(Exception):
@@ -186,11 +177,11 @@ class RangeDerivation:
                     self.bad_entry = (index, f"entry {index} ({kind}) has no valid body: {exc!r}")
 
     def _add(self, index: int, kind: str, b: dict[str, Any], created_at: dt.datetime) -> None:
-        if kind == "org.settings":
+        if kind == kinds.ORG_SETTINGS:
             self.settings = (
                 index, b["time_zone"], dt.date.fromisoformat(b["books_open"])
             )  # fmt: skip
-        elif kind == "fund.created":
+        elif kind == kinds.FUND_CREATED:
             self.funds[index] = (
                 b["code"],
                 b["name"],
@@ -199,7 +190,7 @@ class RangeDerivation:
                 b["fee_cap_bps"],
                 b.get("minor_units"),
             )
-        elif kind.startswith("beneficiary."):
+        elif kind in kinds.BENEFICIARY:
             self.beneficiaries[index] = (
                 b["code"],
                 b["version"],
@@ -223,7 +214,7 @@ class RangeDerivation:
         for key, amount in self.moved.items():
             kind, fund, counterparty, _ = key
             self._total(fund, kind, amount)
-            if kind == "transfer":
+            if kind == kinds.TRANSFER:
                 self._total(counterparty or "", "transfer_in", amount)
             for account, currency, sign in self.shapes[key]:
                 self.balances[(account, currency)] = (
@@ -343,7 +334,7 @@ async def _with_corrections(
     d.lines = []
     for index, corrected in sorted(d.corrections.items()):
         t = stored.get(corrected)
-        if t is None or t["kind"] == "correction" or corrected >= index:
+        if t is None or t["kind"] == kinds.CORRECTION or corrected >= index:
             raise ProjectionMismatch(
                 index, f"entry {index} corrects entry {corrected}, which is not a money entry"
             )
@@ -351,11 +342,11 @@ async def _with_corrections(
             raise ProjectionMismatch(index, f"entry {corrected} is corrected twice")
         d.corrected_expected[corrected] = index
         currency, amount = t["currency"].strip(), t["amount"]
-        money.append((index, "correction", t["fund"], None, currency, amount, None))
+        money.append((index, kinds.CORRECTION, t["fund"], None, currency, amount, None))
         d._total(t["fund"], t["kind"], -amount)
-        if t["kind"] == "transfer":
+        if t["kind"] == kinds.TRANSFER:
             d._total(t["counterparty"], "transfer_in", -amount)
-        d._post(index, postings_for("correction", {}, target_lines.get(corrected, [])))
+        d._post(index, postings_for(kinds.CORRECTION, {}, target_lines.get(corrected, [])))
     # Sorting is stable: an entry's lines keep their order.
     return sorted(money, key=_index), sorted(lines + d.lines, key=_index)
 

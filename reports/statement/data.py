@@ -19,8 +19,9 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
 from reports.errors import ReportDataError
+from schemas import kinds
 
-MONEY_KINDS = frozenset({"donation", "disbursement", "transfer", "fee", "correction"})
+MONEY_KINDS = kinds.MONEY
 """Kinds that move money (they post double-entry lines)."""
 
 FUND_ACCOUNT_PREFIX = "fund:"
@@ -339,17 +340,17 @@ def compute_totals(data: StatementData) -> StatementTotals:
     for e in data.entries:
         if e.kind not in MONEY_KINDS or e.amount is None or e.currency is None:
             continue
-        kind = e.corrected_kind if e.kind == "correction" else e.kind
-        amount = -e.amount if e.kind == "correction" else e.amount
+        kind = e.corrected_kind if e.kind == kinds.CORRECTION else e.kind
+        amount = -e.amount if e.kind == kinds.CORRECTION else e.amount
         fund = e.fund or ""
-        if kind == "donation":
+        if kind == kinds.DONATION:
             add(fund, "donations", amount)
-        elif kind == "fee":
+        elif kind == kinds.FEE:
             add(fund, "fees", amount)
-        elif kind == "transfer":
+        elif kind == kinds.TRANSFER:
             add(fund, "transfers_out", amount)
             add(e.to_fund or "", "transfers_in", amount)
-        elif kind == "disbursement":
+        elif kind == kinds.DISBURSEMENT:
             add(fund, "disbursements", amount)
             per_fund_paid[fund] = per_fund_paid.get(fund, 0) + amount
             key = (e.beneficiary or "", e.currency)

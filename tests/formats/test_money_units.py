@@ -172,7 +172,7 @@ async def test_the_recorded_exponent_wins_over_any_table(charity, store, tmp_pat
         "minor_units": 0,
     }
     await Appender(store, policy=CharityPolicy()).append(
-        org, "fund.created", body, Command("fund.created", body)
+        org, "fund.created", body, Command.decoded("fund.created", body)
     )
     gift = await charity.donate(250_000, fund="lama")
     fund = (await charity.client.get(charity.url("/funds/lama"))).json()
