@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+import asyncio
 import itertools
+import json
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
+import httpx
 from litestar.testing import AsyncTestClient
 
+from ledger.http.app import create_app
+
 _keys = itertools.count()
+
+PROBLEM = "application/problem+json"
 
 
 def idem() -> dict[str, str]:
@@ -18,8 +27,132 @@ def auth(key: str, **extra: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {key}", **extra}
 
 
+def donation(ref: str | None = None, **changes: Any) -> dict[str, Any]:
+    """A donation body for fund 'senyum-2026' (10,000 IDR); ``changes`` override any field."""
+    return {
+        "fund": "senyum-2026",
+        "amount": 10_000,
+        "currency": "IDR",
+        "received_on": "2026-11-01",
+        "channel": "bank_transfer",
+        "reference": ref or f"REF-{next(_keys)}",
+        **changes,
+    }
+
+
+def disbursement(amount: int, ref: str | None = None, **changes: Any) -> dict[str, Any]:
+    """A disbursement body from fund 'senyum-2026' to 'lksa-harapan' for food."""
+    return {
+        "fund": "senyum-2026",
+        "beneficiary": "lksa-harapan",
+        "amount": amount,
+        "currency": "IDR",
+        "purpose": "food",
+        "paid_on": "2026-11-02",
+        "reference": ref or f"OUT-{next(_keys)}",
+        **changes,
+    }
+
+
+def fee(amount: int, **changes: Any) -> dict[str, Any]:
+    """A fee body charged to fund 'senyum-2026'."""
+    return {
+        "fund": "senyum-2026",
+        "amount": amount,
+        "currency": "IDR",
+        "charged_on": "2026-11-04",
+        "description": "payment gateway fees",
+        **changes,
+    }
+
+
+def assert_problem(r, status: int, *texts: str) -> dict[str, Any]:  # type: ignore[no-untyped-def]
+    """``r`` is an RFC 9457 problem with this status; each of ``texts`` is in its detail."""
+    assert r.status_code == status, r.text
+    assert r.headers["content-type"].split(";")[0] == PROBLEM, r.headers
+    body = json.loads(r.content)
+    assert {"type", "title", "status", "detail"} <= body.keys(), body
+    assert body["status"] == status
+    for field in ("type", "title", "detail"):
+        assert isinstance(body[field], str) and body[field], body
+    for text in texts:
+        assert text in body["detail"], (text, body)
+    return body
+
+
+async def head_size(store, charity: Org) -> int:  # type: ignore[no-untyped-def]
+    """How many entries the organization's log holds."""
+    org = await store.organization(charity.slug)
+    return (await store.head(org.id)).size
+
+
+async def walk(client: AsyncTestClient, url: str, limit: int) -> tuple[list[dict], int]:
+    """Every item of a paginated list, following next_cursor; returns (items, pages)."""
+    items: list[dict] = []
+    cursor: str | None = None
+    pages = 0
+    while True:
+        sep = "&" if "?" in url else "?"
+        query = f"{sep}limit={limit}" + (f"&cursor={cursor}" if cursor is not None else "")
+        r = await client.get(url + query)
+        assert r.status_code == 200, r.text
+        page = r.json()
+        pages += 1
+        assert len(page["items"]) <= limit
+        items.extend(page["items"])
+        if not page["has_more"]:
+            assert page["next_cursor"] is None
+            return items, pages
+        assert page["next_cursor"] is not None and len(page["items"]) == limit
+        cursor = page["next_cursor"]
+        assert pages < 1000, "pagination does not end"
+
+
+@asynccontextmanager
+async def serve_in_loop(app) -> AsyncIterator[httpx.AsyncClient]:  # type: ignore[no-untyped-def]
+    """Run the app's lifespan and requests in the test's own event loop, so concurrent
+    requests really overlap (Litestar's AsyncTestClient runs each request to completion on
+    a portal thread) and tests can share objects with the app (``client.app``)."""
+    inbox: asyncio.Queue[dict] = asyncio.Queue()
+    outbox: asyncio.Queue[dict] = asyncio.Queue()
+    scope = {"type": "lifespan", "asgi": {"version": "3.0"}, "state": {}}
+    task = asyncio.create_task(app(scope, inbox.get, outbox.put))
+    await inbox.put({"type": "lifespan.startup"})
+    started = await outbox.get()
+    if started["type"] != "lifespan.startup.complete":
+        await task
+        raise RuntimeError(f"app did not start: {started}")
+    try:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
+            c.app = app  # type: ignore[attr-defined]
+            yield c
+    finally:
+        await inbox.put({"type": "lifespan.shutdown"})
+        await outbox.get()
+        await task
+
+
+@asynccontextmanager
+async def live_client(settings, fault=None, **changes: Any) -> AsyncIterator[httpx.AsyncClient]:  # type: ignore[no-untyped-def]
+    """Another instance of the real app on the same database, with changed settings, served
+    in the test's event loop (concurrent requests overlap)."""
+    app = create_app(settings.with_(checkpoint_interval=0, **changes), fault=fault)
+    async with serve_in_loop(app) as c:
+        yield c
+
+
+@asynccontextmanager
+async def app_client(settings, fault=None, **changes: Any) -> AsyncIterator[AsyncTestClient]:  # type: ignore[no-untyped-def]
+    """Another instance of the real app on the same database, with changed settings, behind
+    Litestar's test client (one request at a time)."""
+    app = create_app(settings.with_(checkpoint_interval=0, **changes), fault=fault)
+    async with AsyncTestClient(app) as c:
+        yield c
+
+
 class Org:
-    """An organization with one key per role, and shortcuts for common writes."""
+    """An organization with one key per role, and shortcuts for common writes and reads."""
 
     def __init__(self, client: AsyncTestClient, slug: str, keys: dict[str, str]) -> None:
         self.client = client
@@ -56,27 +189,50 @@ class Org:
     async def donate(
         self, amount: int, fund: str = "senyum-2026", ref: str | None = None, **extra: Any
     ) -> dict:
-        body = {
-            "fund": fund,
-            "amount": amount,
-            "currency": extra.pop("currency", "IDR"),
-            "received_on": "2026-11-01",
-            "channel": "bank_transfer",
-            "reference": ref or f"REF-{next(_keys)}",
-            **extra,
-        }
-        return await self.ok("/donations", body)
+        return await self.ok("/donations", donation(ref, amount=amount, fund=fund, **extra))
 
-    async def disburse(
-        self, amount: int, fund: str = "senyum-2026", to: str = "lksa-harapan"
-    ) -> Any:
-        body = {
-            "fund": fund,
-            "beneficiary": to,
-            "amount": amount,
-            "currency": "IDR",
-            "purpose": "food",
-            "paid_on": "2026-11-02",
-            "reference": f"OUT-{next(_keys)}",
-        }
+    async def disburse(  # type: ignore[no-untyped-def]
+        self,
+        amount: int,
+        fund: str = "senyum-2026",
+        to: str = "lksa-harapan",
+        purpose: str = "food",
+        currency: str = "IDR",
+    ):
+        body = disbursement(amount, fund=fund, beneficiary=to, purpose=purpose, currency=currency)
         return await self.post("/disbursements", body)
+
+    async def transfer(self, src: str, dst: str, amount: int, currency: str = "IDR"):  # type: ignore[no-untyped-def]
+        body = {
+            "from_fund": src,
+            "to_fund": dst,
+            "amount": amount,
+            "currency": currency,
+            "transferred_on": "2026-11-03",
+            "reason": "rebalance campaigns",
+        }
+        return await self.post("/transfers", body)
+
+    async def fee(self, amount: int, fund: str = "senyum-2026", currency: str = "IDR"):  # type: ignore[no-untyped-def]
+        return await self.post("/fees", fee(amount, fund=fund, currency=currency))
+
+    async def correct(self, index: int, reason: str = "entered by mistake"):  # type: ignore[no-untyped-def]
+        return await self.post("/corrections", {"corrects": index, "reason": reason})
+
+    async def fund_view(self, code: str = "senyum-2026") -> dict[str, Any]:
+        r = await self.client.get(self.url(f"/funds/{code}"))
+        assert r.status_code == 200, r.text
+        return r.json()
+
+    async def balances(self, as_of: int | None = None) -> dict[tuple[str, str], int]:
+        """GET /balances as {(account, currency): amount}, zero balances left out."""
+        url = self.url("/balances") + (f"?as_of={as_of}" if as_of is not None else "")
+        r = await self.client.get(url)
+        assert r.status_code == 200, r.text
+        return {
+            (b["account"], b["currency"]): b["amount"] for b in r.json()["balances"] if b["amount"]
+        }
+
+
+def fund_balance(bal: dict[tuple[str, str], int], code: str, currency: str = "IDR") -> int:
+    return bal.get((f"fund:{code}", currency), 0)

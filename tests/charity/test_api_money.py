@@ -123,8 +123,7 @@ async def test_writers_of_separate_processes_see_each_others_batches_under_the_l
     every batch another committed before it got the lock (the reads run once it is held):
     no overdraft, one donation per reference, one entry per Idempotency-Key."""
     from ledger.http.app import create_app
-    from tests.apikit import Org
-    from tests.conftest import serve_in_loop
+    from tests.apikit import Org, serve_in_loop
 
     await charity.fund()
     await charity.beneficiary()

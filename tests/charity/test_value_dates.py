@@ -26,8 +26,7 @@ from ledger.http.auth import issue_key
 from ledger.journal.organizations import create_organization
 from ledger.settings import Settings
 from ledger.store.log import Store
-from tests.apikit import Org, auth, idem
-from tests.conftest import serve_in_loop
+from tests.apikit import Org, auth, idem, serve_in_loop
 from tests.logkit import assert_log_verifies
 
 pdftotext = pytest.mark.skipif(not shutil.which("pdftotext"), reason="poppler-utils missing")

@@ -20,7 +20,7 @@ from ledger.http.app import create_app
 from ledger.http.auth import issue_key
 from ledger.http.ratelimit import RateLimit
 from ledger.journal.organizations import create_organization
-from tests.conftest import serve_in_loop
+from tests.apikit import serve_in_loop
 from tests.logkit import assert_log_verifies
 
 _n = itertools.count()

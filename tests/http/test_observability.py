@@ -31,8 +31,8 @@ from ledger.journal.organizations import create_organization
 from ledger.settings import Settings
 from ledger.store.database import WRITER_ROLE, create_pool, with_database
 from ledger.store.log import Q, Store
-from tests.apikit import auth
-from tests.http.test_api_errors import assert_problem, database_refusing_connections
+from tests.apikit import assert_problem, auth
+from tests.http.test_api_errors import database_refusing_connections
 from tests.logkit import assert_log_verifies
 from tests.system.test_faults import (
     FUND,

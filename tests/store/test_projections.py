@@ -38,19 +38,10 @@ async def money_log(charity) -> dict[str, int]:  # type: ignore[no-untyped-def]
     await charity.donate(999)  # reversed below
     r = await charity.disburse(200_000)
     assert r.status_code == 201, r.text
-    base = {"currency": "IDR", "amount": 50_000}
-    await charity.ok(
-        "/transfers",
-        {**base, "from_fund": "senyum-2026", "to_fund": "alpha",
-         "transferred_on": "2026-11-02", "reason": "rebalance"},
-    )  # fmt: skip
-    await charity.ok(
-        "/fees",
-        {**base, "amount": 10_000, "fund": "senyum-2026", "charged_on": "2026-11-02",
-         "description": "bank charges"},
-    )  # fmt: skip
+    assert (await charity.transfer("senyum-2026", "alpha", 50_000)).status_code == 201
+    assert (await charity.fee(10_000)).status_code == 201
     wrong = first["index"] + 2
-    await charity.ok("/corrections", {"corrects": wrong, "reason": "typed twice"})
+    assert (await charity.correct(wrong, "typed twice")).status_code == 201
     return {"first_donation": first["index"], "reversed": wrong}
 
 
@@ -149,6 +140,31 @@ async def test_totals_follow_every_kind_of_money_entry_and_verify(charity, store
         ("alpha", "transfer_in"): 50_000,
     }
     await assert_log_verifies(store)
+
+
+async def test_fund_totals_cache_equals_the_sum_over_money_entries(charity, store, owner):
+    await charity.fund()
+    await charity.fund("alpha")
+    await charity.beneficiary()
+    d1 = await charity.donate(1_000_00)
+    await charity.donate(2_000_00)
+    await charity.donate(500_00, fund="alpha")
+    t = await charity.transfer("senyum-2026", "alpha", 300_00)
+    assert t.status_code == 201, t.text
+    assert (await charity.disburse(400_00)).status_code == 201
+    assert (await charity.fee(100_00)).status_code == 201
+    assert (await charity.correct(t.json()["index"], "wrong fund")).status_code == 201
+    assert (await charity.correct(d1["index"], "bounced")).status_code == 201
+    cached = await owner.fetch("SELECT fund, kind, amount FROM fund_totals WHERE amount <> 0")
+    summed = await owner.fetch(
+        "SELECT fund, kind, sum(amount)::bigint AS amount FROM money_entries "
+        "WHERE corrected_by IS NULL AND kind <> 'correction' GROUP BY fund, kind "
+        "UNION ALL SELECT counterparty, 'transfer_in', sum(amount)::bigint FROM money_entries "
+        "WHERE kind = 'transfer' AND corrected_by IS NULL GROUP BY counterparty"
+    )
+    assert sorted(map(tuple, cached)) == sorted(tuple(r) for r in summed if r["amount"])
+    fund = await charity.fund_view()
+    assert (fund["raised"], fund["transferred_out"], fund["fees"]) == (2_000_00, 0, 100_00)
 
 
 async def test_unbalanced_posting_lines_are_refused_by_the_database(charity, store, owner):
