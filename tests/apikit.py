@@ -3,20 +3,30 @@
 from __future__ import annotations
 
 import asyncio
+import base64
+import hashlib
 import itertools
 import json
+import subprocess
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Any
 
 import httpx
+from cryptography import x509
+from cryptography.hazmat.primitives.serialization import Encoding
 from litestar.testing import AsyncTestClient
 
+from ledger.formats.note import Verifier, parse_vkey
 from ledger.http.app import create_app
+from ledger.journal.publisher import publish
+from reports.pdf.signing import Validation, validate_pdf
 
 _keys = itertools.count()
 
 PROBLEM = "application/problem+json"
+DONOR = {"name": "Siti Aminah", "email": "siti@example.id", "public_name": "Siti A."}
 
 
 def idem() -> dict[str, str]:
@@ -78,6 +88,40 @@ def assert_problem(r, status: int, *texts: str) -> dict[str, Any]:  # type: igno
     for text in texts:
         assert text in body["detail"], (text, body)
     return body
+
+
+def pdf_text(pdf: bytes, folder: Path, name: str | None = None) -> str:
+    """The PDF's text as ``pdftotext -layout`` prints it (the file is kept in ``folder``)."""
+    path = folder / (name or f"{hashlib.sha256(pdf).hexdigest()[:12]}.pdf")
+    path.write_bytes(pdf)
+    return subprocess.run(
+        ["pdftotext", "-layout", str(path), "-"], capture_output=True, text=True, check=True
+    ).stdout
+
+
+async def validate(pdf: bytes, cert_der: bytes) -> Validation:
+    """pyHanko's validation runs its own event loop: keep it off the test's."""
+    return await asyncio.to_thread(validate_pdf, pdf, cert_der)
+
+
+async def setup_donations(charity: Org, n: int = 3) -> list[dict[str, Any]]:
+    """The default fund and ``n`` donations of 1,250,000.00 IDR; the first one with DONOR."""
+    await charity.fund()
+    return [await charity.donate(125_000_000, donor=DONOR if i == 0 else {}) for i in range(n)]
+
+
+async def publish_now(charity: Org, store, kek: bytes) -> None:  # type: ignore[no-untyped-def]
+    """Sign a checkpoint of the current head (the server does this every second)."""
+    await publish(store, await store.organization(charity.slug), kek)
+
+
+def flip(text: str, line_no: int) -> str:
+    """``text`` with the first bit of its base64 line ``line_no`` flipped."""
+    lines = text.split("\n")
+    raw = bytearray(base64.b64decode(lines[line_no]))
+    raw[0] ^= 1
+    lines[line_no] = base64.b64encode(bytes(raw)).decode()
+    return "\n".join(lines)
 
 
 async def head_size(store, charity: Org) -> int:  # type: ignore[no-untyped-def]
@@ -218,6 +262,28 @@ class Org:
 
     async def correct(self, index: int, reason: str = "entered by mistake"):  # type: ignore[no-untyped-def]
         return await self.post("/corrections", {"corrects": index, "reason": reason})
+
+    async def receipt(self, index: int, role: str = "auditor") -> str:
+        """The donation's receipt (JSON text) as a key of ``role`` downloads it."""
+        r = await self.client.get(
+            self.url(f"/donations/{index}/receipt"), headers=auth(self.keys[role])
+        )
+        assert r.status_code == 200, r.text
+        return r.text
+
+    async def vkeys(self) -> list[str]:
+        """The log's published verifier keys (vkey text)."""
+        r = await self.client.get(self.url("/log/keys"))
+        assert r.status_code == 200, r.text
+        return r.text.split()
+
+    async def verifiers(self) -> list[Verifier]:
+        return [parse_vkey(k) for k in await self.vkeys()]
+
+    async def cert_der(self) -> bytes:
+        """The organization's PDF signing certificate (DER)."""
+        pem = (await self.client.get(self.url("/certificate"))).text
+        return x509.load_pem_x509_certificate(pem.encode()).public_bytes(Encoding.DER)
 
     async def fund_view(self, code: str = "senyum-2026") -> dict[str, Any]:
         r = await self.client.get(self.url(f"/funds/{code}"))

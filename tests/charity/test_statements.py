@@ -22,8 +22,6 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-from cryptography import x509
-from cryptography.hazmat.primitives.serialization import Encoding
 from pyhanko.pdf_utils import generic
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 
@@ -34,11 +32,10 @@ from ledger.formats.note import parse_vkey
 from ledger.store.statements import beneficiary_versions, entries_at
 from ledger.verify import offline
 from reports.pdf.attachments import read_attachments
-from reports.pdf.signing import validate_pdf
 from reports.statement.entries import EntryNames
 from reports.statement.pdf import render_statement
 from schemas.statements import StatementRequest
-from tests.apikit import Org, auth, idem
+from tests.apikit import Org, auth, idem, pdf_text, validate
 from tests.logkit import assert_log_verifies
 
 TODAY = dt.datetime.now(ZoneInfo("Asia/Jakarta")).date()
@@ -70,24 +67,6 @@ async def download(charity: Org, number: int, what: str) -> bytes:
     r = await charity.client.get(charity.url(f"/statements/{number}/{what}"))
     assert r.status_code == 200, r.text
     return r.content
-
-
-async def cert_der(charity: Org) -> bytes:
-    pem = (await charity.client.get(charity.url("/certificate"))).text
-    return x509.load_pem_x509_certificate(pem.encode()).public_bytes(Encoding.DER)
-
-
-async def validate(pdf: bytes, cert: bytes):  # type: ignore[no-untyped-def]
-    """pyHanko runs its own event loop: keep it off the test's."""
-    return await asyncio.to_thread(validate_pdf, pdf, cert)
-
-
-def pdf_text(pdf: bytes, tmp_path: Path) -> str:
-    path = tmp_path / f"{hashlib.sha256(pdf).hexdigest()[:12]}.pdf"
-    path.write_bytes(pdf)
-    return subprocess.run(
-        ["pdftotext", "-layout", str(path), "-"], capture_output=True, text=True, check=True
-    ).stdout
 
 
 def pdfsig(pdf: bytes, tmp_path: Path) -> str:
@@ -226,7 +205,7 @@ async def test_pdf_totals_equal_balances_json_and_csv(charity, store, tmp_path):
 async def test_signature_validates_and_tampering_is_detected(charity, store, tmp_path):
     await populate(charity)
     meta = await issued(charity, CURRENT)
-    cert = await cert_der(charity)
+    cert = await charity.cert_der()
     pdf = await download(charity, meta["id"], "pdf?lang=en")
     result = await validate(pdf, cert)
     assert result.trustworthy and result.signer_common_name == "Yayasan Senyum Anak"

@@ -15,7 +15,6 @@ import datetime as dt
 import hashlib
 import io
 import shutil
-import subprocess
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -26,7 +25,7 @@ from ledger.http.auth import issue_key
 from ledger.journal.organizations import create_organization
 from ledger.settings import Settings
 from ledger.store.log import Store
-from tests.apikit import Org, auth, idem, serve_in_loop
+from tests.apikit import Org, auth, idem, pdf_text, serve_in_loop
 from tests.logkit import assert_log_verifies
 
 pdftotext = pytest.mark.skipif(not shutil.which("pdftotext"), reason="poppler-utils missing")
@@ -83,14 +82,6 @@ async def download(charity: Org, number: int, what: str) -> bytes:
     r = await charity.client.get(charity.url(f"/statements/{number}/{what}"))
     assert r.status_code == 200, r.text
     return r.content
-
-
-def pdf_text(pdf: bytes, tmp_path: Path) -> str:
-    path = tmp_path / f"{hashlib.sha256(pdf).hexdigest()[:12]}.pdf"
-    path.write_bytes(pdf)
-    return subprocess.run(
-        ["pdftotext", "-layout", str(path), "-"], capture_output=True, text=True, check=True
-    ).stdout
 
 
 def fund_balance(balances: list[dict], fund: str = "senyum-2026") -> int:

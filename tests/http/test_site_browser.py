@@ -34,7 +34,6 @@ from ledger.formats.note import CosignatureSigner, add_signatures, parse_vkey
 from ledger.formats.policy import parse_policy
 from ledger.formats.tlogproof import TlogProof, format_proof, parse_proof
 from ledger.verify.offline import verify_receipt
-from tests.apikit import auth
 from tests.conftest import REPO, VECTORS
 
 try:
@@ -141,14 +140,6 @@ async def open_tab(browser: Browser, base: str, width: int = 1280) -> Tab:
     return Tab(await context.new_page(), base)
 
 
-async def receipt_of(charity, index: int) -> str:  # type: ignore[no-untyped-def]
-    r = await charity.client.get(
-        charity.url(f"/donations/{index}/receipt"), headers=auth(charity.keys["auditor"])
-    )
-    assert r.status_code == 200, r.text
-    return r.text
-
-
 def flip_proof_character(receipt: str) -> str:
     """The receipt with one base64 character changed in its first audit-path line."""
     data = json.loads(receipt)
@@ -227,7 +218,7 @@ async def test_pages_render_the_api_totals_and_switch_language(browser, site, ch
 
 async def test_receipt_verifies_in_the_browser_and_tampering_fails(browser, site, charity):
     seeded = await site_tests.seed(charity)
-    receipt = await receipt_of(charity, seeded["donation"])
+    receipt = await charity.receipt(seeded["donation"])
     for width in (390, 1280):
         tab = await open_tab(browser, site, width)
         page = tab.page
@@ -266,7 +257,7 @@ def _stranger_vkey(vkey: str) -> str:
 
 async def test_keyboard_alone_reaches_and_uses_the_verify_button(browser, site, charity):
     seeded = await site_tests.seed(charity)
-    receipt = await receipt_of(charity, seeded["donation"])
+    receipt = await charity.receipt(seeded["donation"])
     keys = (await charity.client.get(charity.url("/log/keys"))).text.strip()
     tab = await open_tab(browser, site)
     page = tab.page
@@ -402,7 +393,7 @@ async def test_javascript_verifier_agrees_with_the_python_reference(browser, sit
     }
 
     # Every tampering: the same verdict class in the browser as in Python.
-    receipt = await receipt_of(charity, seeded["donation"])
+    receipt = await charity.receipt(seeded["donation"])
     keys = (await charity.client.get(charity.url("/log/keys"))).text.strip()
     text = json.loads(receipt)["tlog_proof"]
     p = parse_proof(text)
@@ -479,7 +470,7 @@ async def test_a_reversed_gift_is_valid_but_reversed_in_the_browser(browser, sit
         await tab.shot(f"entry-reversed-{lang}")
 
         await tab.goto(f"/verify{suffix}")
-        reversed_result = await verify_in_page(tab, await receipt_of(charity, wrong["index"]), keys)
+        reversed_result = await verify_in_page(tab, await charity.receipt(wrong["index"]), keys)
         assert reversed_result["verdict"] == "pass", reversed_result
         status = page.locator("#result [data-status]")
         assert await status.get_attribute("data-status") == "reversed"
@@ -494,13 +485,13 @@ async def test_a_reversed_gift_is_valid_but_reversed_in_the_browser(browser, sit
         ]
         await tab.shot(f"verify-reversed-{lang}")
 
-        kept_result = await verify_in_page(tab, await receipt_of(charity, kept["index"]), keys)
+        kept_result = await verify_in_page(tab, await charity.receipt(kept["index"]), keys)
         assert kept_result["verdict"] == "pass"
         assert await status.get_attribute("data-status") == "counts"
         assert expected not in kept_result["text"]
 
         # A reversal proof of the wrong entry is refused, as by ledger-verify.
-        receipt = json.loads(await receipt_of(charity, wrong["index"]))
+        receipt = json.loads(await charity.receipt(wrong["index"]))
         forged = json.dumps(dict(receipt, reversal_proof=receipt["fund_proof"]))
         refused = await verify_in_page(tab, forged, keys)
         assert refused["verdict"] == "fail", refused
