@@ -12,6 +12,7 @@ import base64
 import os
 import secrets
 import shutil
+import socket
 import tempfile
 import uuid
 import warnings
@@ -32,6 +33,13 @@ from tests.apikit import Org, serve_in_loop
 REPO = Path(__file__).resolve().parents[1]
 VECTORS = REPO / "tests" / "vectors"
 """Golden vectors from independent implementations (tests/vectors/README.md)."""
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="session")

@@ -16,7 +16,6 @@ import os
 import re
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -26,7 +25,7 @@ from ledger.formats.note import parse_vkey
 from ledger.verify.offline import verify_receipt
 from reports.pdf.attachments import read_attachments
 from tests.apikit import DONOR, auth, pdf_text
-from tests.logkit import assert_log_verifies
+from tests.logkit import assert_log_verifies, offline_verify
 
 REASON = "transfer ditolak bank"
 EFFECTIVE = "2026-11-25"
@@ -104,12 +103,7 @@ async def test_receipt_carries_the_reversal_proof_and_verifiers_report_it(
     assert kept_proven.reversal is None and kept_proven.reversal_checked
 
     def run(path: Path) -> subprocess.CompletedProcess:
-        return subprocess.run(
-            [sys.executable, "-m", "ledger.verify.offline", "receipt", str(path), "--vkey", vkey],
-            capture_output=True,
-            text=True,
-            check=False,
-        )
+        return offline_verify("receipt", str(path), "--vkey", vkey)
 
     vkey = (await charity.vkeys())[0]
     path = tmp_path / "reversed.json"

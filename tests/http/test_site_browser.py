@@ -19,7 +19,6 @@ import base64
 import json
 import os
 import shutil
-import socket
 from collections.abc import AsyncIterator
 from dataclasses import replace
 from pathlib import Path
@@ -34,7 +33,7 @@ from ledger.formats.note import CosignatureSigner, add_signatures, parse_vkey
 from ledger.formats.policy import parse_policy
 from ledger.formats.tlogproof import TlogProof, format_proof, parse_proof
 from ledger.verify.offline import verify_receipt
-from tests.conftest import REPO, VECTORS
+from tests.conftest import REPO, VECTORS, free_port
 
 try:
     from playwright.async_api import Browser, Page, async_playwright
@@ -77,12 +76,6 @@ async def browser() -> AsyncIterator[Browser]:
         launched = await p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield launched
         await launched.close()
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture

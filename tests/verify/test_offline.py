@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import base64
 import json
-import subprocess
-import sys
 
 import pytest
 
@@ -22,6 +20,7 @@ from ledger.formats.note import Signer
 from ledger.formats.tlogproof import parse_proof
 from ledger.verify.offline import verify_consistency, verify_export, verify_tlog_proof
 from tests.apikit import flip, publish_now, setup_donations
+from tests.logkit import offline_verify
 
 
 async def test_every_tampering_of_a_tlog_proof_is_refused(charity):
@@ -87,24 +86,10 @@ async def test_receipt_at_size_n_still_verifies_after_growth_through_consistency
     (tmp_path / "new.txt").write_text(newer)
     (tmp_path / "proof.txt").write_text("\n".join(cons["proof"]) + "\n")
     vkey = (await charity.vkeys())[0]
-    run = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "ledger.verify.offline",
-            "receipt",
-            str(tmp_path / "r.json"),
-            "--vkey",
-            vkey,
-            "--checkpoint",
-            str(tmp_path / "new.txt"),
-            "--consistency",
-            str(tmp_path / "proof.txt"),
-        ],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    run = offline_verify(
+        "receipt", str(tmp_path / "r.json"), "--vkey", vkey,
+        "--checkpoint", str(tmp_path / "new.txt"), "--consistency", str(tmp_path / "proof.txt"),
+    )  # fmt: skip
     assert run.returncode == 0, run.stdout + run.stderr
     assert run.stdout.startswith("PASS") and "consistency proven" in run.stdout
 
@@ -118,13 +103,8 @@ async def test_command_line_exit_codes(charity, tmp_path):
     bad.write_text(flip(json.loads(receipt)["tlog_proof"], 3))
     junk.write_text("not a receipt")
 
-    def run(path, key=vkey):
-        return subprocess.run(
-            [sys.executable, "-m", "ledger.verify.offline", "receipt", str(path), "--vkey", key],
-            capture_output=True,
-            text=True,
-            check=False,
-        )
+    def run(path, key=vkey):  # type: ignore[no-untyped-def]
+        return offline_verify("receipt", str(path), "--vkey", key)
 
     ok = run(good)
     assert ok.returncode == 0 and "PASS" in ok.stdout and "donor details match" in ok.stdout

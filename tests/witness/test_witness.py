@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import base64
 import hashlib
-import socket
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -26,12 +25,8 @@ from ledger.journal.publisher import publish
 from ledger.store.database import with_database
 from ledger.store.migrate import WITNESS, migrate
 from ledger.witness.service import add_log, create_witness_app, init_key
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from tests.conftest import free_port
+from tests.logkit import offline_verify
 
 
 @asynccontextmanager
@@ -238,8 +233,6 @@ async def test_log_collects_cosignatures_and_policies_name_the_witnesses(
 async def test_ledger_verify_policy_names_the_witnesses(
     pg_admin_url, store, settings, kek, tmp_path
 ):
-    import subprocess
-    import sys
 
     from ledger.charity.receipts import tlog_proof
     from ledger.journal.witnessing import add_witness, witness_checkpoint
@@ -257,19 +250,8 @@ async def test_ledger_verify_policy_names_the_witnesses(
 
     def run(policy: str):  # type: ignore[no-untyped-def]
         (tmp_path / "p").write_text(policy)
-        return subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "ledger.verify.offline",
-                "receipt",
-                str(tmp_path / "r.tlog-proof"),
-                "--policy",
-                str(tmp_path / "p"),
-            ],
-            capture_output=True,
-            text=True,
-            check=False,
+        return offline_verify(
+            "receipt", str(tmp_path / "r.tlog-proof"), "--policy", str(tmp_path / "p")
         )
 
     ok = run((tmp_path / "policy").read_text())
