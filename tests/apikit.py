@@ -7,6 +7,7 @@ import base64
 import hashlib
 import itertools
 import json
+import socket
 import subprocess
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -14,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import uvicorn
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
 from litestar.testing import AsyncTestClient
@@ -177,6 +179,32 @@ async def serve_in_loop(app) -> AsyncIterator[httpx.AsyncClient]:  # type: ignor
         await task
 
 
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@asynccontextmanager
+async def serve_on_port(app) -> AsyncIterator[str]:  # type: ignore[no-untyped-def]
+    """Serve ``app`` with uvicorn on a free loopback port, in the test's event loop; yields
+    its base URL."""
+    port = free_port()
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
+    server = uvicorn.Server(config)
+    task = asyncio.create_task(server.serve())
+    while not server.started:
+        if task.done():
+            task.result()
+        await asyncio.sleep(0.02)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        await task
+
+
 @asynccontextmanager
 async def live_client(settings, fault=None, **changes: Any) -> AsyncIterator[httpx.AsyncClient]:  # type: ignore[no-untyped-def]
     """Another instance of the real app on the same database, with changed settings, served
@@ -284,6 +312,16 @@ class Org:
         """The organization's PDF signing certificate (DER)."""
         pem = (await self.client.get(self.url("/certificate"))).text
         return x509.load_pem_x509_certificate(pem.encode()).public_bytes(Encoding.DER)
+
+    async def statement(self, period: dict[str, Any]) -> dict[str, Any]:
+        """Issue a statement of ``period`` as the admin; its answer (``id`` is its number)."""
+        return await self.ok("/statements", period, "admin")
+
+    async def statement_file(self, number: int, what: str) -> bytes:
+        """Statement ``number`` as ``what`` ("pdf?lang=id", "csv", "json", ...)."""
+        r = await self.client.get(self.url(f"/statements/{number}/{what}"))
+        assert r.status_code == 200, r.text
+        return r.content
 
     async def fund_view(self, code: str = "senyum-2026") -> dict[str, Any]:
         r = await self.client.get(self.url(f"/funds/{code}"))

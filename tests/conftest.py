@@ -9,10 +9,10 @@ instead. The schema is migrated once into a template database; each test gets a 
 from __future__ import annotations
 
 import base64
+import json
 import os
 import secrets
 import shutil
-import socket
 import tempfile
 import uuid
 import warnings
@@ -24,6 +24,7 @@ import asyncpg
 import httpx
 import pytest
 
+from ledger.formats.note import Signer, parse_vkey
 from ledger.settings import Settings
 from ledger.store.database import WRITER_ROLE, create_pool, with_database
 from ledger.store.log import Store
@@ -33,13 +34,13 @@ from tests.apikit import Org, serve_in_loop
 REPO = Path(__file__).resolve().parents[1]
 VECTORS = REPO / "tests" / "vectors"
 """Golden vectors from independent implementations (tests/vectors/README.md)."""
-
-
-def free_port() -> int:
-    """A TCP port on 127.0.0.1 that nothing listens on right now."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+GO_SUMDB = json.loads((VECTORS / "tlog-go-sumdb.json").read_text())
+"""Roots, proofs and a signed checkpoint computed by Go's golang.org/x/mod/sumdb."""
+GO_CHECKPOINT = GO_SUMDB["checkpoint"]
+GO_SIGNER = Signer.from_seed(
+    GO_CHECKPOINT["key_name"], base64.b64decode(GO_CHECKPOINT["ed25519_seed"])
+)
+GO_VERIFIER = parse_vkey(GO_CHECKPOINT["vkey"])
 
 
 @pytest.fixture(scope="session")

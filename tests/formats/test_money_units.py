@@ -24,7 +24,7 @@ from ledger.verify.offline import amount_text
 from ledger.verify.offline import main as verify_main
 from schemas.iso4217 import MINOR_UNITS, PUBLISHED
 from schemas.money import decimal_amount, minor_units, recorded_minor_units
-from tests.apikit import Org, auth, idem, pdf_text
+from tests.apikit import Org, auth, pdf_text
 from tests.logkit import assert_log_verifies
 
 RUPIAH = re.compile(r"Rp\s?[0-9.]+(?:,[0-9]+)?")
@@ -110,11 +110,7 @@ async def _surfaces(charity: Org, index: int, statement: int, tmp_path: Path, ca
 
 
 async def _statement(charity: Org) -> int:
-    r = await charity.client.post(
-        charity.url("/statements"), json=PERIOD, headers=auth(charity.keys["admin"], **idem())
-    )
-    assert r.status_code == 201, r.text
-    return int(r.json()["id"])
+    return int((await charity.statement(PERIOD))["id"])
 
 
 async def test_no_amount_changes_when_cldr_changes(charity, store, tmp_path, capsys, cldr_changes):  # type: ignore[no-untyped-def]

@@ -14,7 +14,6 @@ of every page at phone (390 px) and desktop (1280 px) width.
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import json
 import os
@@ -25,7 +24,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import uvicorn
 
 import tests.http.test_site as site_tests
 from ledger.errors import VerificationError
@@ -33,7 +31,8 @@ from ledger.formats.note import CosignatureSigner, add_signatures, parse_vkey
 from ledger.formats.policy import parse_policy
 from ledger.formats.tlogproof import TlogProof, format_proof, parse_proof
 from ledger.verify.offline import verify_receipt
-from tests.conftest import REPO, VECTORS, free_port
+from tests.apikit import serve_on_port
+from tests.conftest import GO_SUMDB, REPO
 
 try:
     from playwright.async_api import Browser, Page, async_playwright
@@ -83,26 +82,8 @@ async def site(settings, charity) -> AsyncIterator[str]:  # type: ignore[no-unty
     """Base URL of the app served by uvicorn on loopback, on the test's database."""
     from ledger.http.app import create_app
 
-    port = free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(
-            create_app(settings.with_(checkpoint_interval=0)),
-            host="127.0.0.1",
-            port=port,
-            log_level="warning",
-            lifespan="on",
-        )
-    )
-    task = asyncio.create_task(server.serve())
-    while not server.started:
-        if task.done():
-            task.result()
-        await asyncio.sleep(0.02)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        await task
+    async with serve_on_port(create_app(settings.with_(checkpoint_interval=0))) as base:
+        yield base
 
 
 class Tab:
@@ -340,7 +321,7 @@ async def test_javascript_verifier_agrees_with_the_python_reference(browser, sit
     await tab.goto("/verify")
     page = tab.page
 
-    go = json.loads((VECTORS / "tlog-go-sumdb.json").read_text())
+    go = GO_SUMDB
     roots = {r["size"]: r["root"] for r in go["roots"]}
     checked = await page.evaluate(
         """async ([cases, roots]) => {

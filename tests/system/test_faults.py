@@ -38,7 +38,8 @@ from ledger.settings import Settings
 from ledger.store.database import WRITER_ROLE, create_pool, with_database
 from ledger.store.log import Store
 from ledger.store.migrate import migrate
-from tests.conftest import REPO, free_port
+from tests.apikit import free_port
+from tests.conftest import REPO
 from tests.logkit import assert_log_verifies, run_verify
 
 SLUG = "yayasan-senyum"

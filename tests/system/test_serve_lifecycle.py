@@ -33,7 +33,8 @@ import httpx
 import psutil
 import pytest
 
-from tests.conftest import REPO, free_port
+from tests.apikit import free_port
+from tests.conftest import REPO
 
 HANDLES = ".handle_pids.json"
 
