@@ -57,7 +57,6 @@ from reports.pdf.page_layout import (
 from reports.statement.data import (
     StatementData,
     StatementEntry,
-    StatementTotals,
     display_order,
 )
 from reports.statement.summaries import (
@@ -79,6 +78,7 @@ from reports.statement.text import (
     period_dates,
     period_name,
 )
+from schemas.statements import StatementTotals
 
 PAGES_FORM = "statementPageCount"
 """Name of the form XObject that holds the total page count."""

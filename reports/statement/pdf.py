@@ -24,9 +24,10 @@ from reports.errors import RenderError, ReportDataError
 from reports.pdf.attachments import Attachment
 from reports.pdf.fonts import report_fonts
 from reports.pdf.localization import Language, check_language, check_money, format_moment
-from reports.statement.data import StatementData, StatementTotals, compute_totals
+from reports.statement.data import StatementData, compute_totals
 from reports.statement.layout import draw_statement
 from reports.statement.text import STATEMENT_LABELS
+from schemas.statements import StatementTotals
 
 _MIME = {"json": "application/json", "checkpoint": "text/plain", "proof": "text/plain"}
 _DESCRIPTION = {
