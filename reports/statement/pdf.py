@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from reports.errors import RenderError, ReportDataError
+from reports.errors import reportlab_failures
 from reports.pdf.attachments import Attachment
 from reports.pdf.fonts import report_fonts
 from reports.pdf.localization import Language, check_language, check_money, format_moment
@@ -61,14 +61,8 @@ def render_statement(
         Attachment(name, content, _MIME[kind], labels[_DESCRIPTION[kind]])
         for name, content, kind in data.attachments
     ]
-    try:
+    with reportlab_failures(f"statement {data.number} of {data.origin}"):
         return draw_statement(data, totals, lang, issued, report_fonts(), attachments)
-    except ReportDataError:
-        raise
-    except (ValueError, KeyError, TypeError, OSError, AttributeError) as exc:
-        raise RenderError(
-            f"reportlab failed to render statement {data.number} of {data.origin}: {exc}"
-        ) from exc
 
 
 __all__ = ["render_statement"]
