@@ -50,7 +50,6 @@ from ledger.store.log import Organization, Store
 from reports.errors import ReportDataError
 from reports.pdf.signing import sign_pdf
 from reports.statement.data import (
-    BalanceLine,
     BeneficiaryInfo,
     CheckpointInfo,
     ConsistencyInfo,
@@ -58,7 +57,6 @@ from reports.statement.data import (
     PreviousStatement,
     StatementData,
     StatementEntry,
-    StatementTotals,
     compute_totals,
     in_scope,
     link_corrections,
@@ -69,11 +67,13 @@ from reports.statement.pdf import render_statement
 from schemas import kinds
 from schemas.money import recorded_minor_units
 from schemas.statements import (
+    StatementBalance,
     StatementDocument,
     StatementHashes,
     StatementIssuedBody,
     StatementRequest,
     StatementScope,
+    StatementTotals,
     StatementView,
     csv_lines,
 )
@@ -196,7 +196,11 @@ def check_request(request: StatementRequest, now: dt.datetime, calendar: Calenda
 
 
 def _balances(rows: list[tuple[str, str, int]], accounts: set[str] | None) -> tuple:
-    return tuple(BalanceLine(a, c, v) for a, c, v in rows if accounts is None or a in accounts)
+    return tuple(
+        StatementBalance(account=a, currency=c, amount=v)
+        for a, c, v in rows
+        if accounts is None or a in accounts
+    )
 
 
 async def gather(

@@ -208,7 +208,10 @@ def _key(row: asyncpg.Record) -> StoredKey:
     )
 
 
-def _head(row: asyncpg.Record) -> Head:
+def _head(row: asyncpg.Record | None, org_id: int) -> Head:
+    """The head in ``row`` (a row of ``log_heads``); None means the organization has no log."""
+    if row is None:
+        raise NotFoundError(f"no log for organization id {org_id}")
     return Head(row["size"], row["head_hash"], row["last_time"], tuple(row["frontier"]))
 
 
@@ -297,10 +300,7 @@ class Store:
     # --- the append path (inside the writer's transaction) -------------------------------
 
     async def lock_head(self, conn: asyncpg.Connection, org_id: int) -> Head:
-        row = await conn.fetchrow(Q["lock_head"], org_id)
-        if row is None:
-            raise NotFoundError(f"no log for organization id {org_id}")
-        return _head(row)
+        return _head(await conn.fetchrow(Q["lock_head"], org_id), org_id)
 
     async def lock_head_admitting(
         self, conn: asyncpg.Connection, org_id: int, lookups: Sequence[Sequence[str]]
@@ -308,9 +308,7 @@ class Store:
         """``lock_head``, and in the same round trip ``admit_lookups(org_id, *lookups)`` read
         once the lock is held (its JSON text)."""
         row = await conn.fetchrow(Q["lock_head_admitting"], org_id, *map(list, lookups))
-        if row is None:
-            raise NotFoundError(f"no log for organization id {org_id}")
-        return _head(row), row["lookups"]
+        return _head(row, org_id), row["lookups"]
 
     async def insert_entries(
         self, conn: asyncpg.Connection, org_id: int, rows: Sequence[StoredEntry]
@@ -382,10 +380,7 @@ class Store:
     # --- reads -------------------------------------------------------------------------
 
     async def read_head(self, conn: asyncpg.Connection, org_id: int) -> Head:
-        row = await conn.fetchrow(Q["read_head"], org_id)
-        if row is None:
-            raise NotFoundError(f"no log for organization id {org_id}")
-        return _head(row)
+        return _head(await conn.fetchrow(Q["read_head"], org_id), org_id)
 
     async def head(self, org_id: int) -> Head:
         async with self.connection() as conn:
