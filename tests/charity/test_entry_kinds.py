@@ -4,6 +4,7 @@ body of its kind is refused with the messages it was refused with before."""
 
 from __future__ import annotations
 
+import ast
 import contextlib
 import datetime as dt
 import json
@@ -273,3 +274,37 @@ async def test_a_malformed_intent_is_refused_alone(settings, store, kek) -> None
     assert isinstance(note, Appended) and note.index == recorded.index + 1
     async with store.connection() as conn:
         assert set(await P.funds(conn, org.id, ["zakat-2026"])) == {"zakat-2026"}
+
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def _spelled_kinds(tree: ast.AST, names: set[str]) -> list[int]:
+    """Lines where a kind's name is compared as a string literal (``kind == "fee"``,
+    ``kind in ("fee", …)``, ``case "fee":``)."""
+
+    def literal(node: ast.AST) -> bool:
+        if isinstance(node, ast.Constant):
+            return node.value in names
+        if isinstance(node, ast.Tuple | ast.List | ast.Set):
+            return any(literal(e) for e in node.elts)
+        return False
+
+    def spelled(node: ast.AST) -> bool:
+        if isinstance(node, ast.Compare):
+            return any(map(literal, [node.left, *node.comparators]))
+        return isinstance(node, ast.MatchValue) and literal(node.value)
+
+    return [node.lineno for node in ast.walk(tree) if spelled(node)]
+
+
+def test_no_code_compares_kind_names_as_strings() -> None:
+    """Kinds are compared by ``schemas.kinds`` names or dispatched on by type; the strings
+    are spelled in schemas/kinds.py alone."""
+    names = kind_names()
+    offenders = []
+    for package in ("ledger", "reports", "schemas"):
+        for path in sorted((REPO / package).rglob("*.py")):
+            lines = _spelled_kinds(ast.parse(path.read_text()), names)
+            offenders += [f"{path.relative_to(REPO)}:{n}" for n in lines]
+    assert offenders == []
