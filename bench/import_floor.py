@@ -95,7 +95,7 @@ async def run(args: argparse.Namespace) -> int:
                         conn, bench.org_id, old.size, rows, nodes, new_head
                     )
                     assert moved
-                    await P.write_batch(conn, bench.org_id, projection, rows[-1].index)
+                    await P.write_batch(conn, bench.org_id, projection)
             cpu1, wall1 = backend_cpu_seconds(pid), time.perf_counter()
         finally:
             await conn.close()
