@@ -4,7 +4,7 @@ from typing import Annotated
 
 from litestar.params import PathParameter
 
-from schemas.base import MAX_INT64
+from schemas.base import MAX_INDEX
 
-IndexPath = Annotated[int, PathParameter(ge=0, le=MAX_INT64)]
+IndexPath = Annotated[int, PathParameter(ge=0, le=MAX_INDEX)]
 """An entry index, tree size or statement number in a path: PostgreSQL's bigint range."""

@@ -20,7 +20,7 @@ from ledger.http.api.contract import read
 from ledger.http.services import Services
 from ledger.journal import witnessing
 from ledger.journal.publisher import publish
-from schemas.base import MAX_INT64
+from schemas.base import MAX_INDEX
 from schemas.charity import BalancesView, BeneficiaryView, FundView
 from schemas.public import EntryView, OrganizationView, Page
 
@@ -40,7 +40,7 @@ class PublicLogController(Controller):
     async def list_orgs(
         self,
         services: NamedDependency[Services],
-        cursor: Annotated[int, QueryParameter(ge=0, le=MAX_INT64)] = 0,
+        cursor: Annotated[int, QueryParameter(ge=0, le=MAX_INDEX)] = 0,
         limit: Annotated[int, QueryParameter(ge=1, le=1000)] = 100,
     ) -> Page[OrganizationView]:
         orgs = await services.reader.organizations(cursor, limit + 1)
@@ -178,7 +178,10 @@ class PublicCharityController(Controller):
         self,
         services: NamedDependency[Services],
         slug: FromPath[str],
-        as_of: Annotated[int | None, QueryParameter(ge=0, le=MAX_INT64)] = None,
+        # Litestar leaves out a minimum of 0 for an optional parameter: stated again.
+        as_of: Annotated[
+            int | None, QueryParameter(ge=0, le=MAX_INDEX, schema_extra={"minimum": 0})
+        ] = None,
     ) -> BalancesView:
         org = await services.organization(slug)
         return await reads.balances_view(services.reader, org, as_of)
@@ -192,11 +195,11 @@ class PublicCharityController(Controller):
         self,
         services: NamedDependency[Services],
         slug: FromPath[str],
-        cursor: Annotated[int, QueryParameter(ge=0, le=MAX_INT64)] = 0,
+        cursor: Annotated[int, QueryParameter(ge=0, le=MAX_INDEX)] = 0,
         limit: Annotated[int, QueryParameter(ge=1, le=1000)] = 100,
     ) -> Page[EntryView]:
         org = await services.organization(slug)
-        rows = await services.reader.entries(org.id, cursor, min(cursor + limit + 1, MAX_INT64))
+        rows = await services.reader.entries(org.id, cursor, min(cursor + limit + 1, MAX_INDEX))
         found = await reversals(services.reader, org.id, [e.index for e in rows])
         views = [_entry_view(e, found.get(e.index)) for e in rows]
         return _page(views, limit, lambda v: str(v.index + 1))

@@ -26,7 +26,7 @@ from ledger.http.api.public import _page
 from ledger.http.api.writes import IdempotencyKey, reply
 from ledger.http.auth import guard
 from ledger.http.services import Services
-from schemas.base import MAX_INT64
+from schemas.base import MAX_INDEX
 from schemas.public import Page
 from schemas.statements import StatementRequest, StatementView
 
@@ -78,7 +78,7 @@ class StatementController(Controller):
         self,
         services: NamedDependency[Services],
         slug: FromPath[str],
-        cursor: Annotated[int, QueryParameter(ge=0, le=MAX_INT64)] = 0,
+        cursor: Annotated[int, QueryParameter(ge=0, le=MAX_INDEX)] = 0,
         limit: Annotated[int, QueryParameter(ge=1, le=1000)] = 100,
     ) -> Page[StatementView]:
         org = await services.organization(slug)

@@ -27,7 +27,7 @@ from ledger.http.site.i18n import (
     resolve_lang,
     switch_url,
 )
-from schemas.base import MAX_INT64
+from schemas.base import MAX_INDEX
 
 ASSETS = "/site-assets"
 """Where the site's own CSS and scripts are served from."""
@@ -97,7 +97,7 @@ class SitePages(Controller):
         request: Request,
         services: NamedDependency[Services],
         lang: Lang = None,
-        after: Annotated[int, QueryParameter(ge=0, le=MAX_INT64)] = 0,
+        after: Annotated[int, QueryParameter(ge=0, le=MAX_INDEX)] = 0,
     ) -> Template:
         return render(request, "home.html", await views.home_page(services, after), lang)
 
@@ -108,7 +108,7 @@ class SitePages(Controller):
         services: NamedDependency[Services],
         slug: FromPath[str],
         lang: Lang = None,
-        before: Annotated[int | None, QueryParameter(ge=0, le=MAX_INT64)] = None,
+        before: Annotated[int | None, QueryParameter(ge=0, le=MAX_INDEX)] = None,
     ) -> Template:
         view = await views.org_page(request.app, services, slug, before)
         return render(request, "org.html", view, lang)
