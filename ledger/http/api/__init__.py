@@ -9,8 +9,8 @@ from schemas.base import MAX_INT64
 IndexPath = Annotated[int, PathParameter(ge=0, le=MAX_INT64)]
 """An entry index, tree size or statement number in a path: PostgreSQL's bigint range."""
 
-IndexCursor = Annotated[int, QueryParameter(ge=0, le=MAX_INT64)]
-"""Where a page of a list ordered by index (or id) starts: PostgreSQL's bigint range."""
+IndexQuery = Annotated[int, QueryParameter(ge=0, le=MAX_INT64)]
+"""An entry index, tree size or index cursor in a query: PostgreSQL's bigint range."""
 
 CodeCursor = Annotated[str, QueryParameter(pattern=r"^[a-z0-9-]{0,63}$")]
 """Where a page of a list ordered by code starts: the last code of the previous page."""

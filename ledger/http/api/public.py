@@ -15,7 +15,7 @@ from litestar.params import FromPath, QueryParameter
 from ledger.charity import documents, reads
 from ledger.charity.reversals import Reversal, reversals
 from ledger.formats.note import format_vkey
-from ledger.http.api import CodeCursor, IndexCursor, IndexPath, PageLimit
+from ledger.http.api import CodeCursor, IndexPath, IndexQuery, PageLimit
 from ledger.http.api.contract import read
 from ledger.http.services import Services
 from ledger.journal import witnessing
@@ -40,7 +40,7 @@ class PublicLogController(Controller):
     async def list_orgs(
         self,
         services: NamedDependency[Services],
-        cursor: IndexCursor = 0,
+        cursor: IndexQuery = 0,
         limit: PageLimit = 100,
     ) -> Page[OrganizationView]:
         orgs = await services.reader.organizations(cursor, limit + 1)
@@ -192,7 +192,7 @@ class PublicCharityController(Controller):
         self,
         services: NamedDependency[Services],
         slug: FromPath[str],
-        cursor: IndexCursor = 0,
+        cursor: IndexQuery = 0,
         limit: PageLimit = 100,
     ) -> Page[EntryView]:
         org = await services.organization(slug)

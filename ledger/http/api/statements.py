@@ -16,7 +16,7 @@ from litestar.response import Stream
 from ledger import errors as E
 from ledger.charity import statements
 from ledger.charity.recording import check_key, request_hash
-from ledger.http.api import IndexCursor, IndexPath, PageLimit
+from ledger.http.api import IndexPath, IndexQuery, PageLimit
 from ledger.http.api import contract as C
 from ledger.http.api import examples as X
 from ledger.http.api.bodies import StrictBody
@@ -77,7 +77,7 @@ class StatementController(Controller):
         self,
         services: NamedDependency[Services],
         slug: FromPath[str],
-        cursor: IndexCursor = 0,
+        cursor: IndexQuery = 0,
         limit: PageLimit = 100,
     ) -> Page[StatementView]:
         org = await services.organization(slug)
