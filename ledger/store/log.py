@@ -279,17 +279,16 @@ class Store:
         return org
 
     async def organization(self, slug: str) -> Organization:
-        async with self.connection() as conn:
-            row = await conn.fetchrow(Q["organization_by_slug"], slug)
-        if row is None:
-            raise NotFoundError(f"no organization with slug {slug!r}")
-        return _org(row)
+        return await self._organization("organization_by_slug", slug, f"slug {slug!r}")
 
     async def organization_by_id(self, org_id: int) -> Organization:
+        return await self._organization("organization_by_id", org_id, f"id {org_id}")
+
+    async def _organization(self, query: str, key: object, named: str) -> Organization:
         async with self.connection() as conn:
-            row = await conn.fetchrow(Q["organization_by_id"], org_id)
+            row = await conn.fetchrow(Q[query], key)
         if row is None:
-            raise NotFoundError(f"no organization with id {org_id}")
+            raise NotFoundError(f"no organization with {named}")
         return _org(row)
 
     async def organizations(self, after_id: int = 0, limit: int = 1000) -> list[Organization]:

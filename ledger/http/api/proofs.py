@@ -23,7 +23,7 @@ from ledger.charity.reversals import reversal_of
 from ledger.errors import MalformedError, NotFoundError, VerificationError
 from ledger.formats.canonical import format_time
 from ledger.formats.note import Verifier, parse_vkey
-from ledger.http.api import IndexPath
+from ledger.http.api import IndexPath, IndexQuery
 from ledger.http.api import examples as X
 from ledger.http.api.bodies import StrictBody
 from ledger.http.api.contract import read
@@ -91,7 +91,7 @@ class ProofController(Controller):
         services: NamedDependency[Services],
         slug: FromPath[str],
         request: Request,
-        index: Annotated[int, QueryParameter(ge=0, le=MAX_INDEX)],
+        index: IndexQuery,
         size: Annotated[int, QueryParameter(ge=1, le=MAX_INDEX)],
     ) -> Response[InclusionProof]:
         org = await services.organization(slug)
@@ -112,8 +112,8 @@ class ProofController(Controller):
         services: NamedDependency[Services],
         slug: FromPath[str],
         request: Request,
-        old: Annotated[int, QueryParameter(ge=0, le=MAX_INDEX)],
-        new: Annotated[int, QueryParameter(ge=0, le=MAX_INDEX)],
+        old: IndexQuery,
+        new: IndexQuery,
     ) -> Response[ConsistencyProof]:
         org = await services.organization(slug)
         proof = await receipts.consistency_proof(services.reader, org, old, new)

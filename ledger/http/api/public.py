@@ -15,7 +15,7 @@ from litestar.params import FromPath, QueryParameter
 from ledger.charity import documents, reads
 from ledger.charity.reversals import Reversal, reversals
 from ledger.formats.note import format_vkey
-from ledger.http.api import IndexPath
+from ledger.http.api import CodeCursor, IndexPath, IndexQuery, PageLimit
 from ledger.http.api.contract import read
 from ledger.http.services import Services
 from ledger.journal import witnessing
@@ -40,8 +40,8 @@ class PublicLogController(Controller):
     async def list_orgs(
         self,
         services: NamedDependency[Services],
-        cursor: Annotated[int, QueryParameter(ge=0, le=MAX_INDEX)] = 0,
-        limit: Annotated[int, QueryParameter(ge=1, le=1000)] = 100,
+        cursor: IndexQuery = 0,
+        limit: PageLimit = 100,
     ) -> Page[OrganizationView]:
         orgs = await services.reader.organizations(cursor, limit + 1)
         items = [OrganizationView(slug=o.slug, name=o.name, origin=o.origin) for o in orgs[:limit]]
@@ -123,8 +123,8 @@ class PublicCharityController(Controller):
         self,
         services: NamedDependency[Services],
         slug: FromPath[str],
-        cursor: Annotated[str, QueryParameter(pattern=r"^[a-z0-9-]{0,63}$")] = "",
-        limit: Annotated[int, QueryParameter(ge=1, le=1000)] = 100,
+        cursor: CodeCursor = "",
+        limit: PageLimit = 100,
     ) -> Page[FundView]:
         org = await services.organization(slug)
         views = await reads.fund_views(services.reader, org, cursor, limit + 1)
@@ -148,8 +148,8 @@ class PublicCharityController(Controller):
         self,
         services: NamedDependency[Services],
         slug: FromPath[str],
-        cursor: Annotated[str, QueryParameter(pattern=r"^[a-z0-9-]{0,63}$")] = "",
-        limit: Annotated[int, QueryParameter(ge=1, le=1000)] = 100,
+        cursor: CodeCursor = "",
+        limit: PageLimit = 100,
     ) -> Page[BeneficiaryView]:
         org = await services.organization(slug)
         views = await reads.beneficiary_views(services.reader, org, cursor, limit + 1)
@@ -195,8 +195,8 @@ class PublicCharityController(Controller):
         self,
         services: NamedDependency[Services],
         slug: FromPath[str],
-        cursor: Annotated[int, QueryParameter(ge=0, le=MAX_INDEX)] = 0,
-        limit: Annotated[int, QueryParameter(ge=1, le=1000)] = 100,
+        cursor: IndexQuery = 0,
+        limit: PageLimit = 100,
     ) -> Page[EntryView]:
         org = await services.organization(slug)
         rows = await services.reader.entries(org.id, cursor, min(cursor + limit + 1, MAX_INDEX))

@@ -17,6 +17,7 @@ from litestar.params import FromPath, QueryParameter
 from litestar.response import Template
 
 from ledger.errors import NotFoundError
+from ledger.http.api import IndexQuery
 from ledger.http.services import Services
 from ledger.http.site import views
 from ledger.http.site.i18n import (
@@ -97,7 +98,7 @@ class SitePages(Controller):
         request: Request,
         services: NamedDependency[Services],
         lang: Lang = None,
-        after: Annotated[int, QueryParameter(ge=0, le=MAX_INDEX)] = 0,
+        after: IndexQuery = 0,
     ) -> Template:
         return render(request, "home.html", await views.home_page(services, after), lang)
 
