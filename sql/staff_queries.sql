@@ -112,3 +112,27 @@ SELECT prefix, pg_notify('ledger_api_key_revoked', prefix) FROM revoked;
 -- name: revoke_other_sessions
 UPDATE staff_sessions SET revoked_at = now()
 WHERE staff_id = $1 AND token_hash <> $2 AND revoked_at IS NULL;
+
+-- name: donation_sums
+-- The console's dashboard: donations per fund by value date, today ($2) and from the first of
+-- the month ($3) to today, not counting reversed ones (value_dates_by_date index).
+SELECT m.fund, m.currency,
+       coalesce(sum(m.amount) FILTER (WHERE v.value_on = $2), 0)::bigint AS today,
+       count(*) FILTER (WHERE v.value_on = $2) AS today_count,
+       coalesce(sum(m.amount), 0)::bigint AS month,
+       count(*) AS month_count
+FROM value_dates v
+JOIN money_entries m ON m.org_id = v.org_id AND m.entry_idx = v.entry_idx
+WHERE v.org_id = $1 AND v.value_on BETWEEN $3 AND $2
+  AND m.kind = 'donation' AND m.corrected_by IS NULL
+GROUP BY m.fund, m.currency
+ORDER BY m.fund, m.currency;
+
+-- name: recent_money
+-- The newest money entries (for the console's lists), newest first, below index $2.
+SELECT m.entry_idx, m.kind, m.fund, m.counterparty, m.currency, m.amount, m.reference,
+       m.corrected_by
+FROM money_entries m
+WHERE m.org_id = $1 AND m.entry_idx < $2
+ORDER BY m.entry_idx DESC
+LIMIT $3;

@@ -219,3 +219,47 @@ async def revoke_other_sessions(
     conn: asyncpg.Connection, staff_id: uuid.UUID, keep_hash: bytes
 ) -> None:
     await conn.execute(SQ["revoke_other_sessions"], staff_id, keep_hash)
+
+
+# --- the console's reads ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DonationSums:
+    """Donations of one fund and currency by value date, reversed ones left out."""
+
+    fund: str
+    currency: str
+    today: int
+    today_count: int
+    month: int
+    """From the first of the month to today."""
+    month_count: int
+
+
+async def donation_sums(
+    conn: asyncpg.Connection, org_id: int, today: dt.date, month_start: dt.date
+) -> list[DonationSums]:
+    return [
+        DonationSums(*r) for r in await conn.fetch(SQ["donation_sums"], org_id, today, month_start)
+    ]
+
+
+@dataclass(frozen=True)
+class MoneyListed:
+    """A money entry as the console lists it."""
+
+    index: int
+    kind: str
+    fund: str
+    counterparty: str | None
+    currency: str
+    amount: int
+    reference: str | None
+    corrected_by: int | None
+
+
+async def recent_money(
+    conn: asyncpg.Connection, org_id: int, before: int, limit: int
+) -> list[MoneyListed]:
+    return [MoneyListed(*r) for r in await conn.fetch(SQ["recent_money"], org_id, before, limit)]

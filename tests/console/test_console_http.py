@@ -1,0 +1,195 @@
+"""The staff console over HTTP on the real app and database: sessions, CSRF, roles,
+organizations kept apart, and donations recorded exactly once with their amounts as typed."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from ledger.charity import staff
+from ledger.journal.organizations import create_organization
+from ledger.verify.stored import verify_all
+from tests.consolekit import account, browser_like, csrf_of, form_id_of, log_in, post_form
+
+pytestmark = pytest.mark.usefixtures("charity")
+
+
+@pytest.fixture
+async def org(store, charity):  # type: ignore[no-untyped-def]
+    await charity.fund()
+    await charity.beneficiary()
+    return await store.organization(charity.slug)
+
+
+async def test_login_sets_a_fresh_secure_session(client, store, org) -> None:  # type: ignore[no-untyped-def]
+    await account(store, org, "rina@yayasan.id", "recorder")
+    async with browser_like(client) as c:
+        c.cookies.set(
+            "ledger_console", "planted-by-an-attacker", domain="testserver", path="/console"
+        )
+        r = await log_in(c, org.slug, "rina@yayasan.id")
+        assert r.status_code == 303 and r.headers["location"] == "/console"
+        set_cookie = [v for k, v in r.headers.multi_items() if k == "set-cookie"]
+        session = next(v for v in set_cookie if v.startswith("ledger_console="))
+        for flag in ("Secure", "HttpOnly", "SameSite=Strict", "Path=/console"):
+            assert flag.lower() in session.lower()
+        token = session.split(";")[0].split("=", 1)[1]
+        assert token != "planted-by-an-attacker" and len(token) >= 40
+        page = await c.get("/console")
+        assert page.status_code == 200 and "Dasbor" in page.text
+        assert page.headers["cache-control"] == "no-store"
+        # the planted value opens nothing
+        async with browser_like(client) as other:
+            other.cookies.set(
+                "ledger_console", "planted-by-an-attacker", domain="testserver", path="/console"
+            )
+            assert (await other.get("/console")).status_code == 303
+
+
+async def test_wrong_password_and_lockout(client, store, org) -> None:  # type: ignore[no-untyped-def]
+    await account(store, org, "budi@yayasan.id", "recorder")
+    async with browser_like(client) as c:
+        for _ in range(staff.LOCK_AFTER):
+            r = await log_in(c, org.slug, "budi@yayasan.id", "salah-salah-salah")
+            assert r.status_code == 401
+        assert "terkunci" in r.text
+        r = await log_in(c, org.slug, "budi@yayasan.id")  # the right password, too late
+        assert r.status_code == 401 and "terkunci" in r.text
+
+
+async def test_csrf_is_refused(client, store, org) -> None:  # type: ignore[no-untyped-def]
+    await account(store, org, "rina@yayasan.id", "recorder")
+    async with browser_like(client) as c:
+        await log_in(c, org.slug, "rina@yayasan.id")
+        page = (await c.get("/console/donations")).text
+        fields = {
+            "fund": "senyum-2026",
+            "amount": "250.000",
+            "received_on": "2026-11-01",
+            "channel": "qris",
+            "reference": "QRIS-1",
+            "step": "confirm",
+            "form_id": form_id_of(page),
+        }
+        for token in ("", "x" * 43):
+            r = await c.post("/console/donations", data={**fields, "csrf": token})
+            assert r.status_code == 403
+        r = await c.post(
+            "/console/donations",
+            data={**fields, "csrf": csrf_of(page)},
+            headers={"Origin": "https://evil.example"},
+        )
+        assert r.status_code == 403
+        # the login form too
+        r = await c.post(
+            "/console/login",
+            data={"org": org.slug, "email": "rina@yayasan.id", "password": "x", "csrf": "nope"},
+        )
+        assert r.status_code == 403
+
+
+async def test_donation_typed_confirmed_recorded_once(client, store, org, db_url) -> None:  # type: ignore[no-untyped-def]
+    await account(store, org, "rina@yayasan.id", "recorder")
+    async with browser_like(client) as c:
+        await log_in(c, org.slug, "rina@yayasan.id")
+        page = (await c.get("/console/donations")).text
+        fields = {
+            "fund": "senyum-2026",
+            "amount": "Rp 250.000",
+            "received_on": "2026-11-01",
+            "channel": "qris",
+            "reference": "QRIS-0001",
+            "donor_name": "Siti Aminah",
+            "donor_email": "siti@example.id",
+            "show_name": "1",
+            "public_name": "Siti A.",
+            "message": "",
+            "donor_phone": "",
+        }
+        review = await post_form(c, "/console/donations", page, step="review", **fields)
+        assert review.status_code == 200
+        assert 'value="25000000"' in review.text and "Rp 250.000" in review.text
+        before = (await store.head(org.id)).size
+        assert before == (await store.head(org.id)).size  # nothing recorded by the review
+        done = await post_form(c, "/console/donations", review.text, step="confirm", **fields)
+        assert done.status_code == 303
+        index = int(re.search(r"/entries/(\d+)", done.headers["location"]).group(1))
+        again = await post_form(c, "/console/donations", review.text, step="confirm", **fields)
+        assert again.headers["location"] == done.headers["location"]  # a double click: once
+        assert (await store.head(org.id)).size == before + 1
+        entry = await client.get(f"/v1/orgs/{org.slug}/log/entries/{index}")
+        assert entry.status_code == 200, entry.text
+        assert '"amount":25000000' in entry.text.replace(" ", "")
+        assert "siti@example.id" not in entry.text and "Siti A." in entry.text
+        shown = await c.get(f"/console/entries/{index}?recorded=1")
+        assert "Rp 250.000" in shown.text and "entri" in shown.text
+    reports = await verify_all(store, org.slug, url=db_url)
+    assert all(r.ok for r in reports)
+
+
+async def test_refused_form_keeps_input(client, store, org) -> None:  # type: ignore[no-untyped-def]
+    await account(store, org, "rina@yayasan.id", "recorder")
+    async with browser_like(client) as c:
+        await log_in(c, org.slug, "rina@yayasan.id")
+        page = (await c.get("/console/donations")).text
+        r = await post_form(
+            c,
+            "/console/donations",
+            page,
+            step="review",
+            fund="senyum-2026",
+            amount="250.5",
+            received_on="2026-11-01",
+            channel="qris",
+            reference="REF 1",
+            donor_name="Siti",
+        )
+        assert r.status_code == 422
+        assert 'value="250.5"' in r.text and 'value="Siti"' in r.text
+        assert "titik" in r.text  # says how to write the amount, in Indonesian
+
+
+async def test_roles_on_every_route(client, store, org) -> None:  # type: ignore[no-untyped-def]
+    from ledger.http.console.pages import ConsolePages
+    from ledger.http.console.session import PUBLIC_OPT, ROLES_OPT
+
+    await account(store, org, "ani@yayasan.id", "auditor")
+    async with browser_like(client) as c:
+        for route in client.app.routes:  # type: ignore[attr-defined]
+            if not route.path.startswith("/console") or route.path.startswith("/console-assets"):
+                continue
+            for handler in route.route_handlers:  # type: ignore[attr-defined]
+                if handler.http_methods == {"OPTIONS"}:
+                    continue  # Litestar's own answer to OPTIONS
+                assert handler.opt.get(PUBLIC_OPT) or handler.opt.get(ROLES_OPT), route.path
+        # not logged in: every page sends to the login page
+        for path in ("/console", "/console/donations", "/console/staff", "/console/keys"):
+            r = await c.get(path)
+            assert r.status_code == 303 and r.headers["location"].startswith("/console/login")
+        await log_in(c, org.slug, "ani@yayasan.id")
+        for path in (
+            "/console/donations",
+            "/console/disbursements",
+            "/console/corrections",
+            "/console/staff",
+        ):
+            assert (await c.get(path)).status_code == 403, path
+        assert (await c.get("/console")).status_code == 200
+    assert ConsolePages.guards
+
+
+async def test_organizations_apart(client, store, settings, kek, org) -> None:  # type: ignore[no-untyped-def]
+    other = await create_organization(store, settings, kek, "panti-kasih", "Panti Kasih")
+    await account(store, other, "boss@kasih.id", "admin")
+    await account(store, org, "rina@yayasan.id", "recorder")
+    async with browser_like(client) as c:
+        await log_in(c, other.slug, "boss@kasih.id")
+        staff_page = await c.get("/console/staff")
+        assert "rina@yayasan.id" not in staff_page.text and "boss@kasih.id" in staff_page.text
+        dash = await c.get("/console")
+        assert "senyum-2026" not in dash.text
+        # the recorder of the other organization cannot log in here with their e-mail
+        async with browser_like(client) as d:
+            r = await log_in(d, other.slug, "rina@yayasan.id")
+            assert r.status_code == 401
