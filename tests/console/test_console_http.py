@@ -193,3 +193,27 @@ async def test_organizations_apart(client, store, settings, kek, org) -> None:  
         async with browser_like(client) as d:
             r = await log_in(d, other.slug, "rina@yayasan.id")
             assert r.status_code == 401
+
+
+async def test_statement_issued_and_receipt_found(client, store, org, charity) -> None:  # type: ignore[no-untyped-def]
+    await charity.donate(125000000, donor={"name": "Siti", "email": "siti@example.id"})
+    await account(store, org, "kepala@yayasan.id", "admin")
+    async with browser_like(client) as c:
+        await log_in(c, org.slug, "kepala@yayasan.id")
+        page = (await c.get("/console/statements")).text
+        fields = {"from": "2026-11-01", "to": "2026-12-01", "fund": ""}
+        review = await post_form(c, "/console/statements", page, step="review", **fields)
+        assert review.status_code == 200 and 'id="confirm"' in review.text
+        before = (await store.head(org.id)).size
+        done = await post_form(c, "/console/statements", review.text, step="confirm", **fields)
+        assert done.status_code == 303, done.text
+        again = await post_form(c, "/console/statements", review.text, step="confirm", **fields)
+        assert again.status_code == 303
+        assert (await store.head(org.id)).size == before + 1  # issued once
+        listed = await c.get("/console/statements?issued=1")
+        assert 'data-statement="1"' in listed.text
+        found = await c.get("/console/receipts", params={"donor": "SITI@example.id"})
+        assert "Rp 1.250.000" in found.text
+        index = int(re.search(r"/console/receipts/(\d+)/pdf", found.text).group(1))
+        pdf = await c.get(f"/console/receipts/{index}/pdf")
+        assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")

@@ -15,6 +15,7 @@ admins manage staff, keys and statements, auditors read everything and download 
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 from typing import Annotated, Any
 from urllib.parse import urlsplit
@@ -25,8 +26,8 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath, QueryParameter
 from litestar.response import Redirect
 
-from ledger.charity import staff
-from ledger.charity.donors import split_donor
+from ledger.charity import documents, staff, statements
+from ledger.charity.donors import email_lookup, phone_lookup, split_donor
 from ledger.charity.evidence import check as check_evidence
 from ledger.charity.recording import check_key, record, request_hash
 from ledger.charity.rules import Command
@@ -38,6 +39,7 @@ from ledger.errors import (
     NotFoundError,
 )
 from ledger.formats import totp
+from ledger.http.api.explain import explain
 from ledger.http.console import forms, views
 from ledger.http.console.session import (
     HEADERS,
@@ -63,6 +65,8 @@ from ledger.http.console.session import (
     to_password,
 )
 from ledger.http.services import Services
+from ledger.http.site.display import Money
+from ledger.store import documents as donor_documents
 from ledger.store.log import Organization
 from schemas.charity import (
     Channel,
@@ -72,6 +76,7 @@ from schemas.charity import (
     EvidenceBody,
     Purpose,
 )
+from schemas.statements import StatementRequest
 
 ANYONE = {ROLES_OPT: ("admin", "recorder", "auditor")}
 RECORDER = {ROLES_OPT: ("recorder",)}
@@ -650,6 +655,130 @@ class ConsolePages(Controller):
     @get("/imports", opt={ROLES_OPT: ("recorder", "admin")})
     async def imports(self, request: Request) -> Response[Any]:
         return render(request, "console/placeholder.html", active="imports", topic="imports")
+
+    # --- statements: issue one (admin), download any ---------------------------------------
+
+    @get("/statements", opt=ANYONE)
+    async def statements_page(
+        self, request: Request, services: NamedDependency[Services]
+    ) -> Response[Any]:
+        who, _ = current(request)
+        org = await _org(services, who)
+        day = await views.today(services, org)
+        first = day.replace(day=1)
+        previous = (first - dt.timedelta(days=1)).replace(day=1)
+        values = {"from": previous.isoformat(), "to": first.isoformat(), "fund": ""}
+        return await self._statements(request, services, org, values, "edit", new_form_id())
+
+    async def _statements(
+        self,
+        request: Request,
+        services: Services,
+        org: Organization,
+        values: dict[str, str],
+        step: str,
+        form_id: str,
+        problem: str | None = None,
+        status: int = 200,
+    ) -> Response[Any]:
+        listed = await statements.list_statements(services.store, org, 0, 1000)
+        return render(
+            request,
+            "console/statements.html",
+            status=status,
+            active="statements",
+            org=org,
+            statements=list(reversed(listed)),
+            fund_options=_fund_options(await views.funds(services, org)),
+            values=values,
+            step=step,
+            form_id=form_id,
+            problem=problem,
+        )
+
+    @post("/statements", opt=ADMIN)
+    async def issue_statement(
+        self, request: Request, services: NamedDependency[Services]
+    ) -> Response[Any]:
+        form = await checked_form(request)
+        who, _ = current(request)
+        org = await _org(services, who)
+        t = Translator(language(request))
+        values = {k: str(form.get(k, "")).strip() for k in ("from", "to", "fund")}
+        form_id = str(form.get("form_id", "")) or new_form_id()
+        document = {"from": values["from"], "to": values["to"]}
+        if values["fund"]:
+            document["fund"] = values["fund"]
+        try:
+            wanted = msgspec.convert(document, StatementRequest, strict=False)
+        except msgspec.ValidationError as exc:
+            problem = t.error(explain(str(exc), StatementRequest))
+            return await self._statements(
+                request, services, org, values, "edit", form_id, problem, 422
+            )
+        step = str(form.get("step", "review"))
+        if step != "confirm":
+            return await self._statements(
+                request, services, org, values, "edit" if step == "edit" else "review", form_id
+            )
+        digest = request_hash("POST", request.url.path, msgspec.json.encode(wanted))
+        try:
+            await statements.issue(services, org, wanted, check_key(form_id), digest)
+        except LedgerError as exc:
+            return await self._statements(
+                request, services, org, values, "edit", form_id, t.error(exc), 409
+            )
+        return see_other(f"{ROOT}/statements?issued=1")
+
+    # --- receipts: find a donor's gifts, download their receipts (auditor, admin) -----------
+
+    @get("/receipts", opt=AUDITOR)
+    async def receipts_page(
+        self,
+        request: Request,
+        services: NamedDependency[Services],
+        donor: Annotated[str | None, QueryParameter(max_length=254)] = None,
+    ) -> Response[Any]:
+        who, _ = current(request)
+        org = await _org(services, who)
+        found = None
+        if donor:
+            lookups = [x for x in (email_lookup(donor), phone_lookup(donor)) if x]
+            async with services.store.connection() as conn:
+                donations = await donor_documents.donations_of_donor(conn, org.id, lookups)
+            exponents = {f.code: f.minor_units for f in await views.funds(services, org)}
+            found = []
+            for d in donations:
+                body = msgspec.json.decode(d.body)["body"]
+                money = Money(body["amount"], body["currency"], exponents.get(body["fund"], 0))
+                found.append((d.index, body, money))
+        return render(
+            request,
+            "console/receipts.html",
+            active="receipts",
+            org=org,
+            donor=donor or "",
+            found=found,
+        )
+
+    @get("/receipts/{index:int}/pdf", opt=AUDITOR)
+    async def receipt_pdf(
+        self, request: Request, services: NamedDependency[Services], index: FromPath[int]
+    ) -> Response[Any]:
+        who, _ = current(request)
+        org = await _org(services, who)
+        lang = language(request)
+        pdf = await documents.receipt_pdf(
+            services.store, org, services.kek, index, lang, services.settings.public_url
+        )
+        return Response(
+            pdf,
+            media_type="application/pdf",
+            headers={
+                **HEADERS,
+                "Content-Disposition": f'attachment; filename="receipt-{org.slug}-{index}-{lang}.pdf"',
+            },
+        )
 
     # --- administration: staff and API keys --------------------------------------------------
 
