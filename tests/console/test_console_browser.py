@@ -183,6 +183,8 @@ async def test_recorder_flows(browser, site, charity, store, db_url, width) -> N
 
 @pytest.mark.parametrize("width", [390, 1280])
 async def test_admin_flows(browser, site, charity, store, width) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
+    await charity.fund()
+    await charity.donate(125000000, donor={"name": "Siti", "email": "siti@example.id"})
     org = await store.organization(charity.slug)
     await account(store, org, "kepala@yayasan.id", "admin")
     tab = await open_tab(browser, site, width)
@@ -203,6 +205,17 @@ async def test_admin_flows(browser, site, charity, store, width) -> None:  # typ
     await checked(tab, "keys-issued")
     await tab.goto("/console/security")
     await checked(tab, "second-factor")
+    await tab.goto("/console/statements")
+    await checked(tab, "statements")
+    await page.click("#review-button")
+    await checked(tab, "statement-review")
+    await page.click("#confirm")
+    await page.wait_for_selector('[data-statement="1"]')
+    await checked(tab, "statement-issued")
+    await tab.goto("/console/receipts?donor=siti%40example.id")
+    await checked(tab, "receipts")
+    await tab.goto("/console/imports")
+    await checked(tab, "imports")
 
     # the new person logs in with the temporary password and must change it first
     other = await open_tab(browser, site, width)
