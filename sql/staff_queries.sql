@@ -59,14 +59,17 @@ WHERE id = $1 AND (totp_last_step IS NULL OR totp_last_step < $2)
 RETURNING id;
 
 -- name: insert_session
-INSERT INTO staff_sessions (token_hash, staff_id, expires_at) VALUES ($1, $2, $3);
+-- A session that ends $3 seconds from now (the database's clock).
+INSERT INTO staff_sessions (token_hash, staff_id, expires_at)
+VALUES ($1, $2, now() + make_interval(secs => $3));
 
 -- name: session_staff
 -- The account behind a session token's hash, if the session is still valid and was last
--- seen less than $2 seconds ago (the idle limit). Every column of the account, then last_seen_at.
+-- seen less than $2 seconds ago (the idle limit). Every column of the account, then whether
+-- it was seen less than $3 seconds ago (then its last_seen_at is not written again).
 SELECT a.id, a.org_id, a.email, a.name, a.role, a.password_hash, a.must_change, a.totp_secret,
        a.totp_last_step, a.failed_logins, a.locked_at, a.disabled_at, a.created_at,
-       s.last_seen_at
+       s.last_seen_at > now() - make_interval(secs => $3) AS fresh
 FROM staff_sessions s JOIN staff_accounts a ON a.id = s.staff_id
 WHERE s.token_hash = $1 AND s.revoked_at IS NULL AND s.expires_at > now()
   AND s.last_seen_at > now() - make_interval(secs => $2) AND a.disabled_at IS NULL AND a.locked_at IS NULL;
@@ -81,14 +84,15 @@ UPDATE staff_sessions SET revoked_at = now() WHERE token_hash = $1 AND revoked_a
 UPDATE staff_sessions SET revoked_at = now() WHERE staff_id = $1 AND revoked_at IS NULL;
 
 -- name: address_failures
--- Failed logins from one address since $2.
-SELECT count(*) FROM staff_login_failures WHERE address = $1 AND failed_at > $2;
+-- Failed logins from one address in the last $2 seconds.
+SELECT count(*) FROM staff_login_failures
+WHERE address = $1 AND failed_at > now() - make_interval(secs => $2);
 
 -- name: insert_address_failure
 INSERT INTO staff_login_failures (address) VALUES ($1);
 
 -- name: prune_address_failures
-DELETE FROM staff_login_failures WHERE failed_at < $1;
+DELETE FROM staff_login_failures WHERE failed_at < now() - make_interval(secs => $1);
 
 -- name: insert_api_key_by
 INSERT INTO api_keys (id, org_id, prefix, secret_hash, role, label, issued_by)

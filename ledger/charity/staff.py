@@ -357,8 +357,8 @@ async def login(
     or code; a locked or disabled account is named only once the password was right."""
     address = address[:64]
     async with store.connection() as conn:
-        since = await conn.fetchval("SELECT now()") - ADDRESS_WINDOW  # the database's clock
-        if await S.address_failures(conn, address, since) >= ADDRESS_LIMIT:
+        window = ADDRESS_WINDOW.total_seconds()  # by the database's clock
+        if await S.address_failures(conn, address, window) >= ADDRESS_LIMIT:
             raise LoginThrottledError.of(
                 "too many failed logins from this address: wait {minutes} minutes, or ask an "
                 "admin to reset your password",
@@ -399,8 +399,7 @@ async def login(
         token = secrets.token_urlsafe(32)
         async with conn.transaction():
             await S.login_succeeded(conn, row.id)
-            expires = await conn.fetchval("SELECT now()") + timedelta(seconds=SESSION_SECONDS)
-            await S.insert_session(conn, token_hash(token), row.id, expires)
+            await S.insert_session(conn, token_hash(token), row.id, SESSION_SECONDS)
     return token, Staff.of(row)
 
 
@@ -408,6 +407,8 @@ async def _failed(store: Store, row: S.StaffRow | None, address: str) -> bool:
     """Count a failed login against the address and the account; True if it is now locked."""
     async with store.connection() as conn:
         await S.insert_address_failure(conn, address)
+        # Failures older than a day count for nothing: forget them (a small table).
+        await S.prune_address_failures(conn, 24 * 3600)
         if row is None:
             return False
         _, locked_at = await S.login_failed(conn, row.id, LOCK_AFTER)
@@ -420,11 +421,10 @@ async def session(store: Store, token: str) -> tuple[Staff, bool] | None:
         return None
     digest = token_hash(token)
     async with store.connection() as conn:
-        found = await S.session_staff(conn, digest, IDLE_SECONDS)
+        found = await S.session_staff(conn, digest, IDLE_SECONDS, TOUCH_SECONDS)
         if found is None:
             return None
-        row, last_seen = found
-        fresh = await conn.fetchval("SELECT now()") - last_seen < timedelta(seconds=TOUCH_SECONDS)
+        row, fresh = found
         if not fresh:
             await S.touch_session(conn, digest)
     return Staff.of(row), not fresh

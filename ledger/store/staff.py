@@ -130,21 +130,24 @@ async def use_totp_step(conn: asyncpg.Connection, staff_id: uuid.UUID, step: int
 
 
 async def insert_session(
-    conn: asyncpg.Connection, token_hash: bytes, staff_id: uuid.UUID, expires_at: dt.datetime
+    conn: asyncpg.Connection, token_hash: bytes, staff_id: uuid.UUID, seconds: float
 ) -> None:
-    await conn.execute(SQ["insert_session"], token_hash, staff_id, expires_at)
+    """A session that ends ``seconds`` from now, by the database's clock."""
+    await conn.execute(SQ["insert_session"], token_hash, staff_id, float(seconds))
 
 
 async def session_staff(
-    conn: asyncpg.Connection, token_hash: bytes, idle_seconds: float
-) -> tuple[StaffRow, dt.datetime] | None:
-    """The account of a valid session seen within ``idle_seconds``, and when it was last
-    seen; None for an unknown, revoked, expired or idle session, or a locked or disabled
-    account."""
-    r = await conn.fetchrow(SQ["session_staff"], token_hash, float(idle_seconds))
+    conn: asyncpg.Connection, token_hash: bytes, idle_seconds: float, fresh_seconds: float
+) -> tuple[StaffRow, bool] | None:
+    """The account of a valid session seen within ``idle_seconds``, and whether it was seen
+    within ``fresh_seconds``; None for an unknown, revoked, expired or idle session, or a
+    locked or disabled account."""
+    r = await conn.fetchrow(
+        SQ["session_staff"], token_hash, float(idle_seconds), float(fresh_seconds)
+    )
     if r is None:
         return None
-    return StaffRow(*(r[i] for i in range(13))), r["last_seen_at"]
+    return StaffRow(*(r[i] for i in range(13))), bool(r["fresh"])
 
 
 async def touch_session(conn: asyncpg.Connection, token_hash: bytes) -> None:
@@ -159,16 +162,17 @@ async def revoke_sessions_of(conn: asyncpg.Connection, staff_id: uuid.UUID) -> N
     await conn.execute(SQ["revoke_sessions_of"], staff_id)
 
 
-async def address_failures(conn: asyncpg.Connection, address: str, since: dt.datetime) -> int:
-    return int(await conn.fetchval(SQ["address_failures"], address, since))
+async def address_failures(conn: asyncpg.Connection, address: str, seconds: float) -> int:
+    """Failed logins from ``address`` in the last ``seconds``."""
+    return int(await conn.fetchval(SQ["address_failures"], address, float(seconds)))
 
 
 async def insert_address_failure(conn: asyncpg.Connection, address: str) -> None:
     await conn.execute(SQ["insert_address_failure"], address)
 
 
-async def prune_address_failures(conn: asyncpg.Connection, before: dt.datetime) -> None:
-    await conn.execute(SQ["prune_address_failures"], before)
+async def prune_address_failures(conn: asyncpg.Connection, older_than_seconds: float) -> None:
+    await conn.execute(SQ["prune_address_failures"], float(older_than_seconds))
 
 
 # --- API keys issued from the console (migration 0021: issued_by) ---------------------------
