@@ -217,3 +217,43 @@ async def test_statement_issued_and_receipt_found(client, store, org, charity) -
         index = int(re.search(r"/console/receipts/(\d+)/pdf", found.text).group(1))
         pdf = await c.get(f"/console/receipts/{index}/pdf")
         assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
+
+
+async def test_other_organizations_accounts_and_keys_are_out_of_reach(
+    client, store, settings, kek, org
+) -> None:  # type: ignore[no-untyped-def]
+    other = await create_organization(store, settings, kek, "panti-kasih", "Panti Kasih")
+    theirs = await account(store, other, "boss@kasih.id", "admin")
+    their_key, _ = await staff.issue_api_key(store, other, "recorder", "x", None)
+    await account(store, org, "kepala@yayasan.id", "admin")
+    size = (await store.head(other.id)).size
+    async with browser_like(client) as c:
+        await log_in(c, org.slug, "kepala@yayasan.id")
+        page = (await c.get("/console/staff")).text
+        r = await post_form(c, f"/console/staff/{theirs.id}", page, action="reset")
+        assert r.status_code == 422 and "boss@kasih.id" not in r.text
+        keys = (await c.get("/console/keys")).text
+        r = await post_form(c, f"/console/keys/{their_key}/revoke", keys)
+        assert r.status_code == 404
+    assert (await store.head(other.id)).size == size
+    row = await staff.find_staff(store, other, "boss@kasih.id")
+    assert row.locked_at is None and not row.must_change
+
+
+async def test_reset_and_role_change_end_sessions(client, store, org) -> None:  # type: ignore[no-untyped-def]
+    rina = await account(store, org, "rina@yayasan.id", "recorder")
+    await account(store, org, "kepala@yayasan.id", "admin")
+    async with browser_like(client) as c, browser_like(client) as admin:
+        await log_in(c, org.slug, "rina@yayasan.id")
+        assert (await c.get("/console/donations")).status_code == 200
+        await log_in(admin, org.slug, "kepala@yayasan.id")
+        page = (await admin.get("/console/staff")).text
+        r = await post_form(admin, f"/console/staff/{rina.id}", page, action="role", role="auditor")
+        assert r.status_code == 200 and "tercatat di log" in r.text
+        assert (await c.get("/console/donations")).status_code == 303  # logged out
+        await log_in(c, org.slug, "rina@yayasan.id")
+        assert (await c.get("/console/donations")).status_code == 403  # an auditor now
+        r = await post_form(admin, f"/console/staff/{rina.id}", page, action="disabled")
+        assert (await c.get("/console")).status_code == 303
+        r = await log_in(c, org.slug, "rina@yayasan.id")
+        assert r.status_code == 401 and "dinonaktifkan" in r.text
