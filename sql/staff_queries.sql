@@ -66,11 +66,13 @@ VALUES ($1, $2, now() + make_interval(secs => $3));
 -- name: session_staff
 -- The account behind a session token's hash, if the session is still valid and was last
 -- seen less than $2 seconds ago (the idle limit). Every column of the account, then whether
--- it was seen less than $3 seconds ago (then its last_seen_at is not written again).
+-- it was seen less than $3 seconds ago (then its last_seen_at is not written again), and the
+-- organization's slug.
 SELECT a.id, a.org_id, a.email, a.name, a.role, a.password_hash, a.must_change, a.totp_secret,
        a.totp_last_step, a.failed_logins, a.locked_at, a.disabled_at, a.created_at,
-       s.last_seen_at > now() - make_interval(secs => $3) AS fresh
+       s.last_seen_at > now() - make_interval(secs => $3) AS fresh, o.slug
 FROM staff_sessions s JOIN staff_accounts a ON a.id = s.staff_id
+JOIN organizations o ON o.id = a.org_id
 WHERE s.token_hash = $1 AND s.revoked_at IS NULL AND s.expires_at > now()
   AND s.last_seen_at > now() - make_interval(secs => $2) AND a.disabled_at IS NULL AND a.locked_at IS NULL;
 

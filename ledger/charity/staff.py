@@ -100,9 +100,11 @@ class Staff:
     """Their password was set by someone else: they must change it first."""
     totp: bool
     """Whether a second factor is set up."""
+    org_slug: str = ""
+    """Its organization's slug (known from a session or a login)."""
 
     @classmethod
-    def of(cls, row: S.StaffRow) -> Staff:
+    def of(cls, row: S.StaffRow, org_slug: str = "") -> Staff:
         return cls(
             row.id,
             row.org_id,
@@ -111,6 +113,7 @@ class Staff:
             row.role,
             row.must_change,
             row.totp_secret is not None,
+            org_slug,
         )
 
 
@@ -400,7 +403,7 @@ async def login(
         async with conn.transaction():
             await S.login_succeeded(conn, row.id)
             await S.insert_session(conn, token_hash(token), row.id, SESSION_SECONDS)
-    return token, Staff.of(row)
+    return token, Staff.of(row, org.slug)
 
 
 async def _failed(store: Store, row: S.StaffRow | None, address: str) -> bool:
@@ -424,10 +427,10 @@ async def session(store: Store, token: str) -> tuple[Staff, bool] | None:
         found = await S.session_staff(conn, digest, IDLE_SECONDS, TOUCH_SECONDS)
         if found is None:
             return None
-        row, fresh = found
+        row, fresh, slug = found
         if not fresh:
             await S.touch_session(conn, digest)
-    return Staff.of(row), not fresh
+    return Staff.of(row, slug), not fresh
 
 
 async def logout(store: Store, token: str) -> None:

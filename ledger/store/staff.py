@@ -138,16 +138,16 @@ async def insert_session(
 
 async def session_staff(
     conn: asyncpg.Connection, token_hash: bytes, idle_seconds: float, fresh_seconds: float
-) -> tuple[StaffRow, bool] | None:
-    """The account of a valid session seen within ``idle_seconds``, and whether it was seen
-    within ``fresh_seconds``; None for an unknown, revoked, expired or idle session, or a
-    locked or disabled account."""
+) -> tuple[StaffRow, bool, str] | None:
+    """The account of a valid session seen within ``idle_seconds``, whether it was seen
+    within ``fresh_seconds``, and its organization's slug; None for an unknown, revoked,
+    expired or idle session, or a locked or disabled account."""
     r = await conn.fetchrow(
         SQ["session_staff"], token_hash, float(idle_seconds), float(fresh_seconds)
     )
     if r is None:
         return None
-    return StaffRow(*(r[i] for i in range(13))), bool(r["fresh"])
+    return StaffRow(*(r[i] for i in range(13))), bool(r["fresh"]), r["slug"]
 
 
 async def touch_session(conn: asyncpg.Connection, token_hash: bytes) -> None:

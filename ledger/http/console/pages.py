@@ -128,7 +128,10 @@ def _safe_next(target: str | None) -> str:
 
 
 async def _org(services: Services, who: staff.Staff) -> Organization:
-    return await services.store.organization_by_id(who.org_id)
+    """The person's organization (organizations never change: cached by ``Services``)."""
+    org = await services.organization(who.org_slug)
+    assert org.id == who.org_id
+    return org
 
 
 async def _record(
