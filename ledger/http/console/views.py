@@ -4,13 +4,17 @@ site (``ledger.charity.reads``, ``ledger.http.site.views``), plus the console's 
 
 from __future__ import annotations
 
+import asyncio
+import base64
 import datetime as dt
 from dataclasses import dataclass
 
 from ledger.charity import reads
+from ledger.formats.note import SIGNATURE_LINE_PREFIX
 from ledger.http.services import Services
 from ledger.http.site.display import Money
-from ledger.http.site.views import CheckpointInfo, FundRow, _all, latest_checkpoint
+from ledger.http.site.views import CheckpointInfo, FundRow, _all
+from ledger.journal import witnessing
 from ledger.store import charity as P
 from ledger.store import staff as S
 from ledger.store.log import Organization
@@ -97,15 +101,38 @@ def money_line(row: S.MoneyListed, exponents: dict[str, int]) -> MoneyLine:
     )
 
 
-async def dashboard(services: Services, org: Organization) -> Dashboard:
-    fund_views = await funds(services, org)
-    rows = [FundRow.of(f) for f in fund_views]
-    exponents = {f.code: f.minor_units for f in fund_views}
-    day = await today(services, org)
-    head = await services.store.head(org.id)
+async def _checkpoint(services: Services, org: Organization) -> CheckpointInfo | None:
+    """The latest checkpoint with its witness cosignatures (None before the first: the
+    console never signs one just to show it)."""
+    cp = await services.store.latest_checkpoint(org.id)
+    if cp is None:
+        return None
+    note = await witnessing.cosigned_note(services.store, org.id, cp)
+    signatures = note.count("\n" + SIGNATURE_LINE_PREFIX)
+    own = cp.note.count("\n" + SIGNATURE_LINE_PREFIX)
+    return CheckpointInfo(cp.size, base64.b64encode(cp.root).decode(), note, signatures - own)
+
+
+async def _calendar_reads(
+    services: Services, org: Organization
+) -> tuple[dt.date, int, list[S.DonationSums], list[S.MoneyListed]]:
+    """Today, the log's size, the donation sums and the newest money entries: one connection."""
     async with services.store.connection() as conn:
+        calendar = await P.org_calendar(conn, org)
+        day = calendar.today(services.clock())
+        head = await services.store.read_head(conn, org.id)
         sums = await S.donation_sums(conn, org.id, day, day.replace(day=1))
         recent = await S.recent_money(conn, org.id, head.size, RECENT)
+    return day, head.size, sums, recent
+
+
+async def dashboard(services: Services, org: Organization) -> Dashboard:
+    """The three groups of reads run side by side, each on its own pooled connection."""
+    fund_views, (day, size, sums, recent), checkpoint = await asyncio.gather(
+        funds(services, org), _calendar_reads(services, org), _checkpoint(services, org)
+    )
+    rows = [FundRow.of(f) for f in fund_views]
+    exponents = {f.code: f.minor_units for f in fund_views}
     donations = [
         DonationLine(
             s.fund,
@@ -116,9 +143,6 @@ async def dashboard(services: Services, org: Organization) -> Dashboard:
         )
         for s in sums
     ]
-    checkpoint = None
-    if await services.store.latest_checkpoint(org.id) is not None:
-        checkpoint = await latest_checkpoint(services, org)
     near = [
         r
         for r in rows
@@ -134,7 +158,7 @@ async def dashboard(services: Services, org: Organization) -> Dashboard:
         donations,
         [money_line(r, exponents) for r in recent],
         checkpoint,
-        head.size,
+        size,
         near,
     )
 
