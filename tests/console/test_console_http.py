@@ -4,10 +4,12 @@ organizations kept apart, and donations recorded exactly once with their amounts
 from __future__ import annotations
 
 import re
+import time
 
 import pytest
 
 from ledger.charity import staff
+from ledger.formats import totp
 from ledger.journal.organizations import create_organization
 from ledger.verify.stored import verify_all
 from tests.consolekit import account, browser_like, csrf_of, form_id_of, log_in, post_form
@@ -257,3 +259,35 @@ async def test_reset_and_role_change_end_sessions(client, store, org) -> None:  
         assert (await c.get("/console")).status_code == 303
         r = await log_in(c, org.slug, "rina@yayasan.id")
         assert r.status_code == 401 and "dinonaktifkan" in r.text
+
+
+async def test_second_factor_through_the_pages(client, store, org) -> None:  # type: ignore[no-untyped-def]
+    await account(store, org, "ani@yayasan.id", "auditor")
+    async with browser_like(client) as c:
+        await log_in(c, org.slug, "ani@yayasan.id")
+        page = (await c.get("/console/security")).text
+        secret = bytes.fromhex(re.search(r'name="secret" value="([0-9a-f]+)"', page).group(1))
+        wrong = await post_form(c, "/console/security", page, secret=secret.hex(), code="000000")
+        assert wrong.status_code in (303, 422)
+        code = totp.hotp(secret, totp.step_at(time.time()))
+        if wrong.status_code == 303:  # 000000 happened to be the code: try the next step
+            code = totp.hotp(secret, totp.step_at(time.time()) + 1)
+        ok = await post_form(c, "/console/security", page, secret=secret.hex(), code=code)
+        assert ok.status_code == 303
+    async with browser_like(client) as d:
+        assert (await log_in(d, org.slug, "ani@yayasan.id")).status_code == 401  # no code
+        later = totp.hotp(secret, totp.step_at(time.time()) + 1)
+        r = await log_in(d, org.slug, "ani@yayasan.id", code=later)
+        assert r.status_code == 303
+
+
+async def test_idle_session_ends(client, store, org, owner) -> None:  # type: ignore[no-untyped-def]
+    await account(store, org, "rina@yayasan.id", "recorder")
+    async with browser_like(client) as c:
+        await log_in(c, org.slug, "rina@yayasan.id")
+        assert (await c.get("/console")).status_code == 200
+        await owner.execute(
+            "UPDATE staff_sessions SET last_seen_at = now() - make_interval(secs => $1)",
+            float(staff.IDLE_SECONDS + 1),
+        )
+        assert (await c.get("/console")).status_code == 303

@@ -120,7 +120,7 @@ def see_other(path: str) -> Redirect:
 
 def _safe_next(target: str | None) -> str:
     """Only a console path of this site (never ``//other.host``) is a place to go after login."""
-    if target and target.startswith(ROOT) and not target.startswith("//"):
+    if target and target.startswith(ROOT) and target.isprintable() and "\\" not in target:
         parts = urlsplit(target)
         if not parts.netloc and not parts.scheme:
             return target
