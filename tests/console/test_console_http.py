@@ -291,3 +291,28 @@ async def test_idle_session_ends(client, store, org, owner) -> None:  # type: ig
             float(staff.IDLE_SECONDS + 1),
         )
         assert (await c.get("/console")).status_code == 303
+
+
+async def test_back_after_recording_and_changing_records_a_second_entry_knowingly(
+    client, store, org
+) -> None:  # type: ignore[no-untyped-def]
+    await account(store, org, "rina@yayasan.id", "recorder")
+    async with browser_like(client) as c:
+        await log_in(c, org.slug, "rina@yayasan.id")
+        page = (await c.get("/console/donations")).text
+        fields = {
+            "fund": "senyum-2026",
+            "amount": "250.000",
+            "received_on": "2026-11-01",
+            "channel": "qris",
+            "reference": "QRIS-A",
+        }
+        review = await post_form(c, "/console/donations", page, step="review", **fields)
+        first = await post_form(c, "/console/donations", review.text, step="confirm", **fields)
+        assert first.status_code == 303
+        changed = {**fields, "amount": "300.000", "reference": "QRIS-B"}
+        again = await post_form(c, "/console/donations", review.text, step="confirm", **changed)
+        assert again.status_code == 409 and "sudah mencatat" in again.text
+        assert form_id_of(again.text) != form_id_of(review.text)
+        second = await post_form(c, "/console/donations", again.text, step="confirm", **changed)
+        assert second.status_code == 303 and second.headers["location"] != first.headers["location"]

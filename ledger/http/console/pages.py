@@ -33,6 +33,7 @@ from ledger.charity.recording import check_key, record, request_hash
 from ledger.charity.rules import Command
 from ledger.errors import (
     ForbiddenError,
+    IdempotencyMismatchError,
     InvalidInputError,
     LedgerError,
     LoginError,
@@ -132,6 +133,20 @@ async def _org(services: Services, who: staff.Staff) -> Organization:
     org = await services.organization(who.org_slug)
     assert org.id == who.org_id
     return org
+
+
+def refused(exc: LedgerError, request: Request, form_id: str) -> tuple[str, str]:
+    """What the clerk reads when recording was refused, and the form's token from now on: a
+    form whose token already recorded something else gets a new token (a clerk who went
+    back after recording and changed a field is recording a second entry)."""
+    t = Translator(language(request))
+    if isinstance(exc, IdempotencyMismatchError):
+        message = t(
+            "this form already recorded an entry; check the new details and confirm again to "
+            "record another"
+        )
+        return message, new_form_id()
+    return t.error(exc), form_id
 
 
 async def _record(
@@ -397,9 +412,9 @@ class ConsolePages(Controller):
                 services, org, request.url.path, "donation", body, document, form_id, donor=private
             )
         except LedgerError as exc:
-            t = Translator(language(request))
+            problem, form_id = refused(exc, request, form_id)
             return await self._donation(
-                request, services, org, filled, "edit", form_id, t.error(exc), 409, show_name
+                request, services, org, filled, "edit", form_id, problem, 409, show_name
             )
         return see_other(f"{ROOT}/entries/{index}?recorded=1")
 
@@ -476,9 +491,9 @@ class ConsolePages(Controller):
                 services, org, request.url.path, "disbursement", body, document, form_id
             )
         except LedgerError as exc:
-            t = Translator(language(request))
+            problem, form_id = refused(exc, request, form_id)
             return await self._disbursement(
-                request, services, org, filled, "edit", form_id, t.error(exc), 409
+                request, services, org, filled, "edit", form_id, problem, 409
             )
         return see_other(f"{ROOT}/entries/{index}?recorded=1")
 
@@ -647,9 +662,9 @@ class ConsolePages(Controller):
                 services, org, request.url.path, "correction", body, document, form_id
             )
         except LedgerError as exc:
-            t = Translator(language(request))
+            problem, form_id = refused(exc, request, form_id)
             return await self._correction(
-                request, services, org, filled, "edit", form_id, t.error(exc), 409
+                request, services, org, filled, "edit", form_id, problem, 409
             )
         return see_other(f"{ROOT}/entries/{index}?recorded=1")
 
@@ -728,8 +743,9 @@ class ConsolePages(Controller):
         try:
             await statements.issue(services, org, wanted, check_key(form_id), digest)
         except LedgerError as exc:
+            problem, form_id = refused(exc, request, form_id)
             return await self._statements(
-                request, services, org, values, "edit", form_id, t.error(exc), 409
+                request, services, org, values, "edit", form_id, problem, 409
             )
         return see_other(f"{ROOT}/statements?issued=1")
 
