@@ -316,3 +316,29 @@ async def test_back_after_recording_and_changing_records_a_second_entry_knowingl
         assert form_id_of(again.text) != form_id_of(review.text)
         second = await post_form(c, "/console/donations", again.text, step="confirm", **changed)
         assert second.status_code == 303 and second.headers["location"] != first.headers["location"]
+
+
+async def test_evidence_refused_then_attached(client, store, org, charity, db_url) -> None:  # type: ignore[no-untyped-def]
+    await charity.donate(500000000)
+    index = (await charity.disburse(100000000)).json()["index"]
+    await account(store, org, "rina@yayasan.id", "recorder")
+    async with browser_like(client) as c:
+        await log_in(c, org.slug, "rina@yayasan.id")
+        page = (await c.get(f"/console/entries/{index}")).text
+        assert "LKSA lksa-harapan" in page  # the beneficiary's name, not only its code
+        data = {"csrf": csrf_of(page), "form_id": form_id_of(page)}
+        bad = await c.post(
+            f"/console/entries/{index}/evidence",
+            data=data,
+            files={"evidence": ("notes.txt", b"just text", "text/plain")},
+        )
+        assert bad.status_code == 422
+        png = b"\x89PNG\r\n\x1a\n" + bytes(64)
+        ok = await c.post(
+            f"/console/entries/{index}/evidence",
+            data={"csrf": csrf_of(bad.text), "form_id": form_id_of(bad.text)},
+            files={"evidence": ("slip.png", png, "image/png")},
+        )
+        assert ok.status_code == 303 and ok.headers["location"].endswith("?attached=1")
+    reports = await verify_all(store, org.slug, url=db_url)
+    assert all(r.ok for r in reports)

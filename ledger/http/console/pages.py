@@ -111,6 +111,13 @@ def _options(words: dict[str, str], t: Translator) -> list[tuple[str, str]]:
     return [(code, t(text)) for code, text in words.items()]
 
 
+async def _names(services: Services, org: Organization) -> dict[str, str]:
+    """Fund and beneficiary codes → names, to show an entry in words."""
+    names = {f.code: f.name for f in await views.funds(services, org)}
+    names.update({b.code: b.name for b in await views.beneficiaries(services, org)})
+    return names
+
+
 def _fund_options(funds: list[Any]) -> list[tuple[str, str]]:
     return [(f.code, f"{f.name} ({f.currency})") for f in funds]
 
@@ -521,6 +528,7 @@ class ConsolePages(Controller):
             "console/entry.html",
             org=org,
             line=line,
+            labels=await _names(services, org),
             recorded=bool(recorded),
             attached=bool(attached),
             form_id=new_form_id(),
@@ -569,6 +577,7 @@ class ConsolePages(Controller):
                 status=422,
                 org=org,
                 line=line,
+                labels=await _names(services, org),
                 recorded=False,
                 attached=False,
                 form_id=new_form_id(),
