@@ -27,20 +27,17 @@ from bench.http_load import (
     common_args,
     drive_batches,
     latency_line,
-    local_postmaster,
     machine_info,
     percentile,
-    pg_version,
-    prepare_server,
+    report_answers,
+    report_verified,
     scan_report,
-    seed,
+    seeded_and_quiet,
     server_log_tail,
     start_profiler,
     stop_server,
     summarize_profile,
     table_scans,
-    verify,
-    wait_quiet,
 )
 
 TARGET_RATE = 50_000.0
@@ -51,12 +48,7 @@ async def run(args: argparse.Namespace) -> int:
         print(line)
     slug = "bench-import"
     async with bench_database(args.database_url, slug) as bench:
-        print(await pg_version(bench.db_url))
-        await prepare_server(args, bench)
-        seeded = await seed(args, bench)
-        meter = CpuMeter(bench.proc.pid, await local_postmaster(bench.db_url))  # type: ignore[union-attr]
-        quiet = await wait_quiet(args.wait_quiet, meter)
-        print(f"before the load: other processes used {quiet['others']:.2f} cores")
+        seeded, meter = await seeded_and_quiet(args, bench)
         print(
             f"load: {args.batches} x POST /v1/orgs/{slug}/donations/batch of {args.size} "
             f"donations, {args.clients} concurrent clients (keep-alive HTTP/1.1, closed loop)"
@@ -86,15 +78,7 @@ async def run(args: argparse.Namespace) -> int:
         scans1 = await table_scans(bench)
         rate = result.donations / result.seconds if result.seconds else 0.0
         lat = sorted(result.latencies)
-        non_201 = sum(v for k, v in result.statuses.items() if k != 201)
-        errors = non_201 + sum(result.errors.values())
-        print()
-        print(f"batches answered: {sum(result.statuses.values())}; status counts: "
-              f"{dict(sorted(result.statuses.items()))}")  # fmt: skip
-        print(f"errors: {errors} (non-201 answers {non_201}, "
-              f"transport {dict(result.errors) or 0})")  # fmt: skip
-        for status, sample in result.samples.items():
-            print(f"  sample {status}: {sample.decode(errors='replace')}")
+        errors = report_answers(result, f"batches answered: {sum(result.statuses.values())}")
         print(
             f"throughput: {result.donations:,} donations in {result.seconds:.2f} s = "
             f"{rate:,.0f} donations/s ({rate / args.size:,.1f} batches/s)"
@@ -112,11 +96,8 @@ async def run(args: argparse.Namespace) -> int:
                 print(line)
             if args.keep_profile:
                 shutil.copy(prof_out, args.keep_profile)
-        v = await verify(bench, seeded + result.answered)
         print()
-        for line in v.lines():
-            print(line)
-        good = v.ok and v.donations_in_log == v.answered_201 and v.indexes_match
+        good = await report_verified(bench, seeded + result.answered)
         if args.json:
             print(json.dumps({
                 "bench": "http_import", "clients": args.clients, "workers": args.workers,

@@ -871,17 +871,53 @@ async def seed(args: argparse.Namespace, bench: Bench) -> list[int]:
     return answered
 
 
+async def seeded_and_quiet(args: argparse.Namespace, bench: Bench) -> tuple[list[int], CpuMeter]:
+    """The server started on a seeded log (``prepare_server``, ``seed``), then a wait for the
+    machine to go quiet; the seeded indexes and the meter of the server's CPU."""
+    print(await pg_version(bench.db_url))
+    await prepare_server(args, bench)
+    seeded = await seed(args, bench)
+    return seeded, await quiet_meter(args.wait_quiet, bench)
+
+
+async def quiet_meter(wait: float, bench: Bench) -> CpuMeter:
+    """A meter of the running server's CPU, once other processes went quiet (up to ``wait``
+    seconds)."""
+    meter = CpuMeter(bench.proc.pid, await local_postmaster(bench.db_url))  # type: ignore[union-attr]
+    quiet = await wait_quiet(wait, meter)
+    print(f"before the load: other processes used {quiet['others']:.2f} cores")
+    return meter
+
+
+def report_answers(result: LoadResult | BatchResult, head: str) -> int:
+    """Print the status counts after ``head``, the errors and a sample of each non-201
+    answer; returns the number of errors (non-201 answers and transport errors)."""
+    non_201 = sum(v for k, v in result.statuses.items() if k != 201)
+    errors = non_201 + sum(result.errors.values())
+    print()
+    print(f"{head}; status counts: {dict(sorted(result.statuses.items()))}")
+    print(f"errors: {errors} (non-201 answers {non_201}, "
+          f"transport {dict(result.errors) or 0})")  # fmt: skip
+    for status, sample in result.samples.items():
+        print(f"  sample {status}: {sample.decode(errors='replace')}")
+    return errors
+
+
+async def report_verified(bench: Bench, answered: Sequence[int]) -> bool:
+    """Run the full verifier and print its report: whether the log verifies and holds
+    exactly the answered donations, at the answered indexes."""
+    v = await verify(bench, answered)
+    for line in v.lines():
+        print(line)
+    return v.ok and v.donations_in_log == v.answered_201 and v.indexes_match
+
+
 async def run(args: argparse.Namespace) -> int:
     for line in machine_info():
         print(line)
     slug = "bench-http"
     async with bench_database(args.database_url, slug) as bench:
-        print(await pg_version(bench.db_url))
-        await prepare_server(args, bench)
-        seeded = await seed(args, bench)
-        meter = CpuMeter(bench.proc.pid, await local_postmaster(bench.db_url))  # type: ignore[union-attr]
-        quiet = await wait_quiet(args.wait_quiet, meter)
-        print(f"before the load: other processes used {quiet['others']:.2f} cores")
+        seeded, meter = await seeded_and_quiet(args, bench)
         print(
             f"load: POST /v1/orgs/{slug}/donations, {args.clients} clients (asyncio keep-alive "
             f"HTTP/1.1, closed loop), {args.warmup:.0f} s warm-up + {args.seconds:.0f} s measured"
@@ -922,15 +958,8 @@ async def run(args: argparse.Namespace) -> int:
         rate = result.measured_201 / result.window if result.window > 0 else 0.0
         lat = sorted(result.latencies)
         p99 = percentile(lat, 0.99) * 1000
-        non_201 = sum(v for k, v in result.statuses.items() if k != 201)
-        errors = non_201 + sum(result.errors.values())
-        print()
-        print(f"requests answered: {sum(result.statuses.values()):,} (incl. warm-up); "
-              f"status counts: {dict(sorted(result.statuses.items()))}")  # fmt: skip
-        print(f"errors: {errors} (non-201 answers {non_201}, "
-              f"transport {dict(result.errors) or 0})")  # fmt: skip
-        for status, sample in result.samples.items():
-            print(f"  sample {status}: {sample.decode(errors='replace')}")
+        answered = f"requests answered: {sum(result.statuses.values()):,} (incl. warm-up)"
+        errors = report_answers(result, answered)
         print(f"throughput (measured window {result.window:.1f} s): {rate:,.0f} donations/s")
         print(f"latency per request: {latency_line(lat)}")
         per_second = result.timeline[: int(args.warmup + args.seconds)]
@@ -948,11 +977,8 @@ async def run(args: argparse.Namespace) -> int:
             if args.keep_profile:
                 shutil.copy(prof_out, args.keep_profile)
                 print(f"profile: collapsed stacks copied to {args.keep_profile}")
-        v = await verify(bench, seeded + result.answered)
         print()
-        for line in v.lines():
-            print(line)
-        good = v.ok and v.donations_in_log == v.answered_201 and v.indexes_match
+        good = await report_verified(bench, seeded + result.answered)
         if args.json:
             print(json.dumps({
                 "bench": "http_load", "clients": args.clients, "workers": args.workers,

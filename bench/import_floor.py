@@ -37,7 +37,7 @@ def backend_cpu_seconds(pid: int) -> float:
 
 
 async def run(args: argparse.Namespace) -> int:
-    from ledger.charity.rules import _rows_for
+    from ledger.charity.rules import _rows_for, command_of
     from ledger.journal.appender import Intent, build_entries
     from ledger.store import charity as P
     from ledger.store.database import WRITER_ROLE, connect
@@ -85,7 +85,7 @@ async def run(args: argparse.Namespace) -> int:
                 rows = [e for e in built if isinstance(e, StoredEntry)]
                 projection = P.BatchRows.empty()
                 for intent, entry in zip(intents, rows, strict=True):
-                    _rows_for(projection, entry.index, "donation", intent.body, {}, {}, False)
+                    _rows_for(projection, entry.index, command_of(intent), {}, {}, False)
                 batches.append((head, rows, nodes, new_head, projection))
                 head = new_head
             cpu0, wall0 = backend_cpu_seconds(pid), time.perf_counter()
@@ -95,7 +95,7 @@ async def run(args: argparse.Namespace) -> int:
                         conn, bench.org_id, old.size, rows, nodes, new_head
                     )
                     assert moved
-                    await P.write_batch(conn, bench.org_id, projection, rows[-1].index)
+                    await P.write_batch(conn, bench.org_id, projection)
             cpu1, wall1 = backend_cpu_seconds(pid), time.perf_counter()
         finally:
             await conn.close()

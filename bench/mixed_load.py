@@ -53,14 +53,13 @@ from bench.http_load import (
     donation_json,
     drive_batches,
     free_port,
-    local_postmaster,
     machine_info,
     percentile,
     pg_version,
+    quiet_meter,
+    report_verified,
     run_loop,
     stop_server,
-    verify,
-    wait_quiet,
     wait_ready,
 )
 
@@ -280,9 +279,7 @@ async def run(args: argparse.Namespace) -> int:
         await analyze(bench)
         size = max(seeded) + 1
         print(f"seeded {len(seeded):,} donations (log size {size:,}), VACUUM ANALYZE done")
-        meter = CpuMeter(bench.proc.pid, await local_postmaster(bench.db_url))  # type: ignore[union-attr]
-        quiet = await wait_quiet(args.wait_quiet, meter)
-        print(f"before the load: other processes used {quiet['others']:.2f} cores")
+        meter = await quiet_meter(args.wait_quiet, bench)
         mix = ", ".join(f"{op} {w}" for op, w in WEIGHTS.items())
         print(
             f"load: {args.clients} closed-loop keep-alive clients, {args.warmup:.0f} s warm-up + "
@@ -304,10 +301,7 @@ async def run(args: argparse.Namespace) -> int:
         for line in lines:
             print(line)
         print(CpuMeter.report(CpuMeter.cores(before, after)))
-        v = await verify(bench, seeded + tally.answered)
-        for line in v.lines():
-            print(line)
-        good = v.ok and v.donations_in_log == v.answered_201 and v.indexes_match
+        good = await report_verified(bench, seeded + tally.answered)
         print(f"errors: {errors} (must be 0); log verifies with one entry per 201: {good}")
         return 0 if errors == 0 and good else 1
 

@@ -24,7 +24,6 @@ import warnings
 from pathlib import Path
 
 import asyncpg
-import msgspec
 
 from ledger.charity.donors import split_donor
 from ledger.charity.receipts import receipt
@@ -55,21 +54,15 @@ async def prepare(admin_url: str, donations: int) -> tuple[Store, object, bytes,
     settings = Settings(database_url=url, kek=base64.b64encode(kek).decode())
     org = await create_organization(store, settings, kek, "bench-receipts", "Bench Receipts")
     policy = CharityPolicy()
-    fund = msgspec.to_builtins(FundBody(code="f", name="Fund", currency="IDR", minor_units=2))
+    fund = Command.of(FundBody(code="f", name="Fund", currency="IDR", minor_units=2))
     async with store.connection() as c, c.transaction():
-        await append_batch(
-            store,
-            c,
-            org,
-            [Intent("fund.created", fund, Command("fund.created", fund))],
-            policy=policy,
-        )
+        await append_batch(store, c, org, [Intent(fund.kind, fund.body, fund)], policy=policy)
     indexes: list[int] = []
     for start in range(0, donations, 1000):
         intents = []
         for i in range(start, min(start + 1000, donations)):
             public, private = split_donor(DonorIn(name=f"Donor {i}", email=f"d{i}@example.id"))
-            body = msgspec.to_builtins(
+            gift = Command.of(
                 DonationBody(
                     fund="f",
                     amount=100_000 + i,
@@ -78,9 +71,10 @@ async def prepare(admin_url: str, donations: int) -> tuple[Store, object, bytes,
                     channel="qris",
                     reference=f"R{i}",
                     donor=public,
-                )
+                ),
+                donor=private,
             )
-            intents.append(Intent("donation", body, Command("donation", body, donor=private)))
+            intents.append(Intent(gift.kind, gift.body, gift))
         async with store.connection() as c, c.transaction():
             results = await append_batch(store, c, org, intents, policy=policy)
         indexes.extend(r.index for r in results)  # type: ignore[union-attr]

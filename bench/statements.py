@@ -50,7 +50,6 @@ def synthetic(entries: int, seed: int = 7):  # type: ignore[no-untyped-def]
     """A consistent November statement of ``entries`` money entries: donations,
     disbursements, fees within the cap and a few corrections, with matching balances."""
     from reports.statement.data import (
-        BalanceLine,
         BeneficiaryInfo,
         CheckpointInfo,
         FundInfo,
@@ -58,6 +57,7 @@ def synthetic(entries: int, seed: int = 7):  # type: ignore[no-untyped-def]
         StatementEntry,
         link_corrections,
     )
+    from schemas.statements import StatementBalance
 
     rnd = random.Random(seed)
     start = 10
@@ -146,12 +146,15 @@ def synthetic(entries: int, seed: int = 7):  # type: ignore[no-untyped-def]
             )
     end = start + entries
     closing = [
-        BalanceLine(f"beneficiary:{code}", "IDR", amount)
+        StatementBalance(account=f"beneficiary:{code}", currency="IDR", amount=amount)
         for code, amount in sorted(received.items())
     ]
-    closing.append(BalanceLine("donors", "IDR", -sum(raised.values())))
-    closing.append(BalanceLine("fees", "IDR", sum(fees.values())))
-    closing += [BalanceLine(f"fund:{code}", "IDR", amount) for code, amount in balance.items()]
+    closing.append(StatementBalance(account="donors", currency="IDR", amount=-sum(raised.values())))
+    closing.append(StatementBalance(account="fees", currency="IDR", amount=sum(fees.values())))
+    closing += [
+        StatementBalance(account=f"fund:{code}", currency="IDR", amount=amount)
+        for code, amount in balance.items()
+    ]
     root = base64.b64encode(hashlib.sha256(b"bench").digest()).decode()
     origin = "ledger.example/orgs/bench"
     note = f"{origin}\n{end}\n{root}\n\n— {origin} {base64.b64encode(bytes(68)).decode()}\n"
@@ -334,7 +337,7 @@ async def issue_path(admin_url: str, entries: int) -> dict[str, float]:
                 batches.append([])
             batches[-1].append((kind, b))
         for batch in batches:
-            intents = [Intent(k, b, Command(k, b)) for k, b in batch]
+            intents = [Intent(k, b, Command.decoded(k, b)) for k, b in batch]
             async with store.connection() as c, c.transaction():
                 for outcome in await append_batch(store, c, org, intents, policy=policy):
                     if not hasattr(outcome, "index"):

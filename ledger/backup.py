@@ -32,7 +32,7 @@ from ledger.formats.chain import GENESIS_PREV_HASH, entry_hash
 from ledger.formats.checkpoint import parse_checkpoint
 from ledger.formats.note import Verifier, parse_note, parse_vkey
 from ledger.journal.appender import Appended, Intent
-from ledger.store.log import Head, Organization, Store, StoredEntry, StoredKey
+from ledger.store.log import Head, Organization, Store, StoredKey
 from ledger.verify.offline import EXPORT_FORMAT, verify_export
 from ledger.verify.stored import LogReport, verify_log
 
@@ -102,7 +102,7 @@ async def _restore_entries(
 ) -> Head:
     tree = merkle.CompactRange()
     prev = GENESIS_PREV_HASH
-    rows: list[StoredEntry] = []
+    rows: list[Appended] = []
     nodes: list = []
     last_time = None
 
@@ -111,24 +111,7 @@ async def _restore_entries(
             return
         await store.insert_entries(conn, org.id, rows)
         await store.insert_nodes(conn, org.id, nodes)
-        pairs = []
-        for r in rows:
-            doc = json.loads(r.body)
-            pairs.append(
-                (
-                    Intent(r.kind, doc["body"]),
-                    Appended(
-                        org.id,
-                        r.index,
-                        r.kind,
-                        r.created_at,
-                        r.body,
-                        r.prev_hash,
-                        r.entry_hash,
-                        r.leaf_hash,
-                    ),
-                )
-            )
+        pairs = [(Intent(r.kind, json.loads(r.body)["body"]), r) for r in rows]
         await policy.after_insert(conn, org, pairs)
         rows.clear()
         nodes.clear()
@@ -142,7 +125,7 @@ async def _restore_entries(
         leaf = merkle.leaf_hash(body)
         chained = entry_hash(prev, leaf)
         last_time = parse_time(doc["time"])
-        rows.append(StoredEntry(item["index"], doc["kind"], last_time, body, prev, chained, leaf))
+        rows.append(Appended(item["index"], doc["kind"], last_time, body, prev, chained, leaf))
         nodes.extend(tree.append(leaf))
         prev = chained
         if len(rows) >= BATCH:

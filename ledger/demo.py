@@ -33,6 +33,7 @@ from ledger.journal.publisher import publish
 from ledger.settings import Settings
 from ledger.store.database import WRITER_ROLE, create_pool, resolve_url
 from ledger.store.log import Store
+from schemas import kinds
 from schemas.charity import DonorIn
 from schemas.money import minor_units
 from schemas.statements import StatementRequest
@@ -99,7 +100,7 @@ def _donation(
         "donor": {"commitment": public.commitment, "display": public.display},
         "message": "Semoga bermanfaat untuk adik-adik" if n % 3 == 0 else None,
     }
-    return Command("donation", body, donor=private)
+    return Command.decoded(kinds.DONATION, body, donor=private)
 
 
 DEMO_STAFF = (
@@ -121,10 +122,10 @@ async def seed_demo(store: Store, settings: Settings, clock: Clock = system_cloc
     # The organization's calendar: the demo records no org.settings, so the default one.
     local_today = Calendar.default(org.created_at).today(clock())
     today = local_today.isoformat()
-    commands: list[Command] = [Command("fund.created", dict(f)) for f in FUNDS]
+    commands: list[Command] = [Command.decoded(kinds.FUND_CREATED, dict(f)) for f in FUNDS]
     commands += [
-        Command(
-            "beneficiary.registered",
+        Command.decoded(
+            kinds.BENEFICIARY_REGISTERED,
             {"code": c, "version": 1, "name": n, "city": city, "province": p, "registration": r},
         )
         for c, n, city, p, r in ORPHANAGES
@@ -136,7 +137,7 @@ async def seed_demo(store: Store, settings: Settings, clock: Clock = system_cloc
         index_of[command.body.get("reference") or command.body.get("code")] = appended.index
     spending: list[tuple[str, dict[str, Any]]] = [
         (
-            "disbursement",
+            kinds.DISBURSEMENT,
             {
                 "fund": "senyum-2026",
                 "beneficiary": "lksa-harapan-bunda",
@@ -148,7 +149,7 @@ async def seed_demo(store: Store, settings: Settings, clock: Clock = system_cloc
             },
         ),
         (
-            "disbursement",
+            kinds.DISBURSEMENT,
             {
                 "fund": "zakat-2026",
                 "beneficiary": "panti-al-ikhlas",
@@ -160,7 +161,7 @@ async def seed_demo(store: Store, settings: Settings, clock: Clock = system_cloc
             },
         ),
         (
-            "disbursement",
+            kinds.DISBURSEMENT,
             {
                 "fund": "senyum-2026",
                 "beneficiary": "lksa-kasih-ibu",
@@ -172,7 +173,7 @@ async def seed_demo(store: Store, settings: Settings, clock: Clock = system_cloc
             },
         ),
         (
-            "fee",
+            kinds.FEE,
             {
                 "fund": "senyum-2026",
                 "amount": 150_000_00,
@@ -182,7 +183,7 @@ async def seed_demo(store: Store, settings: Settings, clock: Clock = system_cloc
             },
         ),
         (
-            "correction",
+            kinds.CORRECTION,
             {
                 "corrects": index_of["DEMO-0007"],
                 "reason": "Transfer dibatalkan oleh bank (double posting)",
@@ -190,7 +191,7 @@ async def seed_demo(store: Store, settings: Settings, clock: Clock = system_cloc
         ),
     ]
     for kind, body in spending:
-        await appender.append(org, kind, body, Command(kind, body))
+        await appender.append(org, kind, body, Command.decoded(kind, body))
     await publish(store, org, kek)
     services = Services(settings=settings, store=store, appender=appender, kek=kek)
     from ledger.charity.statements import issue

@@ -11,6 +11,9 @@ Messages say what was expected, what was found, and what the caller can do.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 
 class ReportError(Exception):
     """Base class of every error raised by ``reports``."""
@@ -26,6 +29,18 @@ class ReportDataError(ReportError):
 
 class RenderError(ReportError):
     """reportlab failed while drawing a document that passed data checks."""
+
+
+@contextmanager
+def reportlab_failures(what: str) -> Iterator[None]:
+    """Translate a failure of reportlab while drawing ``what`` into :class:`RenderError`;
+    a :class:`ReportDataError` found on the way passes as it is."""
+    try:
+        yield
+    except ReportDataError:
+        raise
+    except (ValueError, KeyError, TypeError, OSError, AttributeError) as exc:
+        raise RenderError(f"reportlab failed to render {what}: {exc}") from exc
 
 
 class KeyMaterialError(ReportError):

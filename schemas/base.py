@@ -17,3 +17,14 @@ class Document(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
 
 MAX_INT64 = 2**63 - 1
 """Largest index, size or cursor PostgreSQL's bigint holds; larger ones are refused (400)."""
+
+
+class Body(Document, frozen=True, tag_field="kind"):
+    """Base of every entry body: each kind's Struct sets ``tag`` to its kind's name
+    (``schemas.kinds``), so the bodies form a tagged union (``schemas.entries.EntryBody``).
+
+    The tag field is ``kind``, the member that carries the kind in an entry's envelope,
+    next to ``body``. It is never a member of the body itself: what the log hashes is the
+    body without it (``schemas.entries.body_builtins``), and a body decoded on its own
+    may leave it out.
+    """

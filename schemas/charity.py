@@ -13,7 +13,8 @@ from typing import Annotated, Literal
 
 import msgspec
 
-from schemas.base import Document
+from schemas import kinds
+from schemas.base import Body, Document
 from schemas.money import Amount, CurrencyCode, MinorUnits, check_currency
 
 Code = Annotated[str, msgspec.Meta(pattern=r"^[a-z0-9][a-z0-9-]{0,62}$", description="public code")]
@@ -45,7 +46,7 @@ class Earmark(Document, frozen=True):
     """Only disbursements of this purpose may come from the fund."""
 
 
-class FundBody(Document, frozen=True):
+class FundBody(Body, frozen=True, tag=kinds.FUND_CREATED):
     """``fund.created``: a fund or campaign."""
 
     code: Code
@@ -61,8 +62,8 @@ class FundBody(Document, frozen=True):
     as of 2026-01-01 (docs/FORMAT.md §6)."""
 
 
-class BeneficiaryBody(Document, frozen=True):
-    """``beneficiary.registered`` (version 1) and ``beneficiary.updated`` (later versions)."""
+class BeneficiaryBody(Body, frozen=True):
+    """The members of both beneficiary kinds: a version of a beneficiary."""
 
     code: Code
     version: Annotated[int, msgspec.Meta(ge=1)]
@@ -71,6 +72,14 @@ class BeneficiaryBody(Document, frozen=True):
     province: Text
     registration: Text | None = None
     """Official registration number (e.g. of an LKSA), if any."""
+
+
+class BeneficiaryRegistered(BeneficiaryBody, frozen=True, tag=kinds.BENEFICIARY_REGISTERED):
+    """``beneficiary.registered``: version 1 of a beneficiary."""
+
+
+class BeneficiaryUpdated(BeneficiaryBody, frozen=True, tag=kinds.BENEFICIARY_UPDATED):
+    """``beneficiary.updated``: a later version (its number is set under the head lock)."""
 
 
 class DonorPublic(Document, frozen=True):
@@ -82,7 +91,7 @@ class DonorPublic(Document, frozen=True):
     """Public name the donor consented to; None means anonymous."""
 
 
-class DonationBody(Document, frozen=True):
+class DonationBody(Body, frozen=True, tag=kinds.DONATION):
     """``donation``: money into a fund."""
 
     fund: Code
@@ -95,7 +104,7 @@ class DonationBody(Document, frozen=True):
     message: LongText | None = None
 
 
-class DisbursementBody(Document, frozen=True):
+class DisbursementBody(Body, frozen=True, tag=kinds.DISBURSEMENT):
     """``disbursement``: money out of a fund to a beneficiary."""
 
     fund: Code
@@ -107,7 +116,7 @@ class DisbursementBody(Document, frozen=True):
     reference: Reference
 
 
-class TransferBody(Document, frozen=True):
+class TransferBody(Body, frozen=True, tag=kinds.TRANSFER):
     """``transfer``: money between two funds of the organization."""
 
     from_fund: Code
@@ -118,7 +127,7 @@ class TransferBody(Document, frozen=True):
     reason: LongText
 
 
-class FeeBody(Document, frozen=True):
+class FeeBody(Body, frozen=True, tag=kinds.FEE):
     """``fee``: fundraising overhead or operating cost, counted against the fund's cap."""
 
     fund: Code
@@ -128,7 +137,7 @@ class FeeBody(Document, frozen=True):
     description: LongText
 
 
-class CorrectionBody(Document, frozen=True):
+class CorrectionBody(Body, frozen=True, tag=kinds.CORRECTION):
     """``correction``: reverses one earlier money entry (at most one correction per entry)."""
 
     corrects: EntryIndex
@@ -139,7 +148,7 @@ class CorrectionBody(Document, frozen=True):
     before it existed, whose value date is their recording date in Asia/Jakarta."""
 
 
-class OrgSettingsBody(Document, frozen=True):
+class OrgSettingsBody(Body, frozen=True, tag=kinds.ORG_SETTINGS):
     """``org.settings``: the organization's calendar from this entry on (ledger.formats.valuedates)."""
 
     time_zone: Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
@@ -148,7 +157,7 @@ class OrgSettingsBody(Document, frozen=True):
     """Earliest value date the organization records (default: 5 years before the log)."""
 
 
-class EvidenceBody(Document, frozen=True):
+class EvidenceBody(Body, frozen=True, tag=kinds.EVIDENCE_ATTACHED):
     """``evidence.attached``: commits a file's hash to a disbursement."""
 
     disbursement: EntryIndex
@@ -157,7 +166,7 @@ class EvidenceBody(Document, frozen=True):
     size: Annotated[int, msgspec.Meta(gt=0)]
 
 
-class DonorErasedBody(Document, frozen=True):
+class DonorErasedBody(Body, frozen=True, tag=kinds.DONOR_ERASED):
     """``donor.erased``: a donor's personal data was erased; commitments stay, unopenable."""
 
     records: Annotated[int, msgspec.Meta(ge=1)]

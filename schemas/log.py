@@ -10,13 +10,14 @@ from typing import Annotated, Literal
 
 import msgspec
 
-from schemas.base import Document
+from schemas import kinds
+from schemas.base import Body
 
 Slug = Annotated[str, msgspec.Meta(pattern=r"^[a-z0-9][a-z0-9-]{1,62}$")]
 Name = Annotated[str, msgspec.Meta(min_length=1, max_length=200, pattern=r"^[^\x00-\x1f\x7f]+$")]
 
 
-class LogCreated(Document, frozen=True):
+class LogCreated(Body, frozen=True, tag=kinds.LOG_CREATED):
     """Entry 0 of every log (kind ``log.created``)."""
 
     slug: Slug
@@ -27,7 +28,7 @@ class LogCreated(Document, frozen=True):
     """The checkpoint key in c2sp.org/signed-note vkey form."""
 
 
-class KeyRotated(Document, frozen=True):
+class KeyRotated(Body, frozen=True, tag=kinds.KEY_ROTATED):
     """A new checkpoint key (kind ``key.rotated``)."""
 
     vkey: str
@@ -36,14 +37,14 @@ class KeyRotated(Document, frozen=True):
     """Hex key IDs of keys that stopped signing with this rotation."""
 
 
-class KeyRetired(Document, frozen=True):
+class KeyRetired(Body, frozen=True, tag=kinds.KEY_RETIRED):
     """A key stopped signing (kind ``key.retired``); it stays valid for old checkpoints."""
 
     key_id: Annotated[str, msgspec.Meta(pattern="^[0-9a-f]{8}$")]
     """Hex key ID of the retired key."""
 
 
-class Event(Document, frozen=True):
+class Event(Body, frozen=True, tag=kinds.NOTE):
     """A free-form log event (kind ``note``), used by tools and benchmarks."""
 
     text: Annotated[str, msgspec.Meta(max_length=2000)]
@@ -51,13 +52,20 @@ class Event(Document, frozen=True):
 
 
 StaffRole = Literal["admin", "recorder", "auditor"]
-Uuid = Annotated[str, msgspec.Meta(pattern=r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")]
-Actor = Annotated[str, msgspec.Meta(pattern=r"^(server|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$")]
+Uuid = Annotated[
+    str, msgspec.Meta(pattern=r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+]
+Actor = Annotated[
+    str,
+    msgspec.Meta(
+        pattern=r"^(server|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$"
+    ),
+]
 """Who made an access change: a staff account's id, or ``server`` (the ``ledger`` command run on
 the server host: recovery)."""
 
 
-class StaffAdded(Document, frozen=True):
+class StaffAdded(Body, frozen=True, tag=kinds.STAFF_ADDED):
     """A console account was created (kind ``staff.added``). Names and e-mail addresses are
     personal data and stay out of the log: the account is named by its random id."""
 
@@ -69,7 +77,7 @@ class StaffAdded(Document, frozen=True):
     """Who created it."""
 
 
-class StaffChanged(Document, frozen=True):
+class StaffChanged(Body, frozen=True, tag=kinds.STAFF_CHANGED):
     """An access change to a console account (kind ``staff.changed``)."""
 
     staff: Uuid
@@ -84,7 +92,7 @@ class StaffChanged(Document, frozen=True):
     """Who changed it."""
 
 
-class ApiKeyIssued(Document, frozen=True):
+class ApiKeyIssued(Body, frozen=True, tag=kinds.API_KEY_ISSUED):
     """An API key was issued from the console or by recovery (kind ``api_key.issued``); its
     secret is never logged."""
 
@@ -96,7 +104,7 @@ class ApiKeyIssued(Document, frozen=True):
     """Who issued it."""
 
 
-class ApiKeyRevoked(Document, frozen=True):
+class ApiKeyRevoked(Body, frozen=True, tag=kinds.API_KEY_REVOKED):
     """An API key was revoked from the console (kind ``api_key.revoked``)."""
 
     key: Uuid

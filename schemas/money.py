@@ -26,8 +26,16 @@ MAX_MINOR_UNITS = 4
 """The largest ISO 4217 exponent in use (CLF, UYW)."""
 
 Amount = Annotated[int, msgspec.Meta(gt=0, le=MAX_AMOUNT, description="positive minor units")]
+CURRENCY_PATTERN = "^[A-Z]{3}$"
+"""The form of a currency code; the codes themselves are ``active_currencies()``."""
+
 CurrencyCode = Annotated[
-    str, msgspec.Meta(pattern="^[A-Z]{3}$", description="ISO 4217 alphabetic code")
+    str,
+    msgspec.Meta(
+        pattern=CURRENCY_PATTERN,
+        description="ISO 4217 alphabetic code (an active one: list one of 2026-01-01)",
+        extra_json_schema={"enum": sorted(MINOR_UNITS)},
+    ),
 ]
 MinorUnits = Annotated[
     int,

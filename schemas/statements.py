@@ -18,7 +18,8 @@ from typing import Annotated, Any
 
 import msgspec
 
-from schemas.base import Document
+from schemas import kinds
+from schemas.base import Body, Document
 from schemas.charity import Code
 from schemas.money import decimal_amount, recorded_minor_units
 
@@ -62,7 +63,7 @@ class StatementHashes(Document, frozen=True):
     """The signed Indonesian PDF."""
 
 
-class StatementIssuedBody(Document, frozen=True):
+class StatementIssuedBody(Body, frozen=True, tag=kinds.STATEMENT_ISSUED):
     """``statement.issued``: a statement was published. Commits to its documents' hashes,
     to the index range it covers and to the checkpoint it printed."""
 
@@ -168,8 +169,12 @@ class StatementConsistency(Document, frozen=True):
 
 
 class StatementBalance(Document, frozen=True):
+    """An account's balance at a tree size: the sum of its postings."""
+
     account: str
+    """``donors``, ``fees``, ``fund:<code>`` or ``beneficiary:<code>``."""
     currency: str
+    """ISO 4217 code."""
     amount: int
     """Signed minor units."""
 
@@ -198,45 +203,68 @@ class StatementLine(Document, frozen=True):
     detail: str | None
 
 
+# The totals: computed once by ``reports.statement.data.compute_totals`` from a statement's
+# data, printed by the PDFs and written into the JSON document as they are.
+
+
 class StatementFundTotal(Document, frozen=True):
+    """One fund's movements in the period, net of corrections."""
+
     code: str
     name: str
     currency: str
     opening: int | None
+    """Balance as of ``start``; None in a beneficiary-scoped statement."""
     donations: int
     disbursements: int
     fees: int
     transfers_in: int
     transfers_out: int
     closing: int | None
+    """Balance as of ``end``; equals opening plus the movements (checked)."""
     overhead_bps: int
+    """Period fees / period donations, basis points (0 without donations)."""
     cumulative_overhead_bps: int
+    """Fees / donations since the fund began, as of ``end``: what the cap applies to."""
     fee_cap_bps: int
     over_cap: bool
+    """The cumulative ratio exceeds the cap."""
 
 
 class StatementGroupTotal(Document, frozen=True):
+    """Disbursements of the period to one beneficiary or one purpose, in one currency."""
+
     key: str
+    """Beneficiary code or purpose."""
     name: str
+    """Beneficiary name (the purpose again for purposes)."""
     currency: str
     amount: int
+    """Net of corrections."""
     cumulative: int | None = None
+    """For a beneficiary: everything it received up to ``end``."""
     share_bps: int | None = None
+    """For a purpose: its share of the period's disbursements in that currency."""
 
 
 class StatementCurrencyTotal(Document, frozen=True):
+    """The period's headline figures in one currency."""
+
     currency: str
     donations: int
     disbursements: int
     fees: int
     closing_funds: int | None
+    """Sum of the closing balances of the funds in scope (None for a beneficiary scope)."""
 
 
-class StatementTotalsDoc(Document, frozen=True):
-    funds: list[StatementFundTotal]
-    beneficiaries: list[StatementGroupTotal]
-    purposes: list[StatementGroupTotal]
-    currencies: list[StatementCurrencyTotal]
+class StatementTotals(Document, frozen=True):
+    """Totals per fund, per beneficiary, per purpose and per currency."""
+
+    funds: tuple[StatementFundTotal, ...]
+    beneficiaries: tuple[StatementGroupTotal, ...]
+    purposes: tuple[StatementGroupTotal, ...]
+    currencies: tuple[StatementCurrencyTotal, ...]
 
 
 class StatementDocument(Document, frozen=True):
@@ -255,7 +283,7 @@ class StatementDocument(Document, frozen=True):
     consistency: StatementConsistency | None
     opening_balances: list[StatementBalance]
     closing_balances: list[StatementBalance]
-    totals: StatementTotalsDoc
+    totals: StatementTotals
     entries: list[StatementLine]
     minor_units: dict[str, int] | None = None
     late_entries: list[StatementLine] = msgspec.field(default_factory=list)
@@ -415,7 +443,7 @@ def _csv_rows(doc: StatementDocument) -> Iterator[list[object]]:
         ("late_entry", e) for e in doc.late_entries
     ]:
         amount = e.amount
-        if e.kind == "correction" and amount is not None:
+        if e.kind == kinds.CORRECTION and amount is not None:
             amount = -amount
         yield row(
             section=section,
@@ -443,11 +471,16 @@ def _entry_note(e: StatementLine) -> str | None:
 
 __all__ = [
     "CSV_COLUMNS",
+    "StatementBalance",
+    "StatementCurrencyTotal",
     "StatementDocument",
+    "StatementFundTotal",
+    "StatementGroupTotal",
     "StatementHashes",
     "StatementIssuedBody",
     "StatementRequest",
     "StatementScope",
+    "StatementTotals",
     "StatementView",
     "csv_lines",
 ]

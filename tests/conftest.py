@@ -8,8 +8,8 @@ instead. The schema is migrated once into a template database; each test gets a 
 
 from __future__ import annotations
 
-import asyncio
 import base64
+import json
 import os
 import secrets
 import shutil
@@ -24,14 +24,23 @@ import asyncpg
 import httpx
 import pytest
 
+from ledger.formats.note import Signer, parse_vkey
 from ledger.settings import Settings
 from ledger.store.database import WRITER_ROLE, create_pool, with_database
 from ledger.store.log import Store
 from ledger.store.migrate import migrate
+from tests.apikit import Org, serve_in_loop
 
 REPO = Path(__file__).resolve().parents[1]
 VECTORS = REPO / "tests" / "vectors"
 """Golden vectors from independent implementations (tests/vectors/README.md)."""
+GO_SUMDB = json.loads((VECTORS / "tlog-go-sumdb.json").read_text())
+"""Roots, proofs and a signed checkpoint computed by Go's golang.org/x/mod/sumdb."""
+GO_CHECKPOINT = GO_SUMDB["checkpoint"]
+GO_SIGNER = Signer.from_seed(
+    GO_CHECKPOINT["key_name"], base64.b64decode(GO_CHECKPOINT["ed25519_seed"])
+)
+GO_VERIFIER = parse_vkey(GO_CHECKPOINT["vkey"])
 
 
 @pytest.fixture(scope="session")
@@ -128,31 +137,6 @@ async def empty_db_url(pg_admin_url: str) -> AsyncIterator[str]:
         yield url
 
 
-@asynccontextmanager
-async def serve_in_loop(app) -> AsyncIterator[httpx.AsyncClient]:  # type: ignore[no-untyped-def]
-    """Run the app's lifespan and requests in the test's own event loop, so concurrent
-    requests really overlap (Litestar's AsyncTestClient runs each request to completion on
-    a portal thread) and tests can share objects with the app."""
-    inbox: asyncio.Queue[dict] = asyncio.Queue()
-    outbox: asyncio.Queue[dict] = asyncio.Queue()
-    scope = {"type": "lifespan", "asgi": {"version": "3.0"}, "state": {}}
-    task = asyncio.create_task(app(scope, inbox.get, outbox.put))
-    await inbox.put({"type": "lifespan.startup"})
-    started = await outbox.get()
-    if started["type"] != "lifespan.startup.complete":
-        await task
-        raise RuntimeError(f"app did not start: {started}")
-    try:
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
-            c.app = app  # type: ignore[attr-defined]
-            yield c
-    finally:
-        await inbox.put({"type": "lifespan.shutdown"})
-        await outbox.get()
-        await task
-
-
 @pytest.fixture
 async def client(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
     """The real app (group commit, charity rules) over HTTP, on this test's database."""
@@ -167,7 +151,6 @@ async def charity(client, store, settings, kek):  # type: ignore[no-untyped-def]
     """Organization 'yayasan-senyum' with an admin, recorder and auditor key."""
     from ledger.http.auth import issue_key
     from ledger.journal.organizations import create_organization
-    from tests.apikit import Org
 
     org = await create_organization(store, settings, kek, "yayasan-senyum", "Yayasan Senyum Anak")
     keys = {

@@ -76,13 +76,12 @@ async def erase(services, org, email: str | None, phone: str | None, key: str, d
         if not indexes:
             raise NotFoundError("no donor records match; nothing to erase")
         await P.erase_donor_records(conn, org.id, indexes)
-        body = msgspec.to_builtins(DonorErasedBody(records=len(indexes)))
-        command = Command("donor.erased", body)
+        command = Command.of(DonorErasedBody(records=len(indexes)))
         [outcome] = await append_batch(
             services.store,
             conn,
             org,
-            [Intent("donor.erased", body, command)],
+            [Intent(command.kind, command.body, command)],
             policy=CharityPolicy(services.clock),
             clock=services.clock,
         )

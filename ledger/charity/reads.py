@@ -6,11 +6,12 @@ from ledger.errors import NotFoundError
 from ledger.formats.postings import beneficiary_account, fund_account
 from ledger.store import charity as P
 from ledger.store.log import Organization, Store
+from schemas import kinds
 from schemas.charity import Balance, BalancesView, BeneficiaryView, Earmark, FundView
 
 
 def _fund_view(fund: P.FundRow, totals: dict[str, int], balance: int) -> FundView:
-    raised, fees = totals.get("donation", 0), totals.get("fee", 0)
+    raised, fees = totals.get(kinds.DONATION, 0), totals.get(kinds.FEE, 0)
     overhead = fees * 10_000 // raised if raised else 0
     return FundView(
         code=fund.code,
@@ -21,10 +22,10 @@ def _fund_view(fund: P.FundRow, totals: dict[str, int], balance: int) -> FundVie
         fee_cap_bps=fund.fee_cap_bps,
         created_at_index=fund.entry_idx,
         raised=raised,
-        disbursed=totals.get("disbursement", 0),
+        disbursed=totals.get(kinds.DISBURSEMENT, 0),
         fees=fees,
         transferred_in=totals.get("transfer_in", 0),
-        transferred_out=totals.get("transfer", 0),
+        transferred_out=totals.get(kinds.TRANSFER, 0),
         balance=balance,
         overhead_bps=overhead,
         over_cap=overhead > fund.fee_cap_bps,

@@ -23,6 +23,7 @@ from ledger.store import charity as P
 from ledger.store.log import Organization, Store, StoredCheckpoint, StoredEntry
 from ledger.store.witnessing import cosignature_lines
 from ledger.verify.offline import EXPORT_FORMAT, RECEIPT_FORMAT
+from schemas import kinds
 
 
 async def covering_checkpoint(
@@ -93,7 +94,7 @@ async def receipt(store: Store, org: Organization, kek: bytes, index: int) -> di
         reversal = await reversal_of(store, org.id, index, conn)
         covers = reversal.index + 1 if reversal is not None else None
         entry, proof, size = await _tlog_proof(store, org, kek, index, conn, covers)
-        if entry.kind != "donation":
+        if entry.kind != kinds.DONATION:
             raise NotFoundError(f"entry {index} of {org.slug} is a {entry.kind}, not a donation")
         code = json.loads(entry.body)["body"]["fund"]
         fund = (await P.funds(conn, org.id, [code]))[code]

@@ -8,6 +8,11 @@ both get in. It refuses single intents without failing the batch. ``after_insert
 the projections, postings, donor records and idempotency records of the batch in the same
 transaction as its entries; the database moves balances and fund totals from those rows
 (migration 0012).
+
+The rules dispatch on the type of each entry's body (``schemas.entries``: a Struct per
+kind), never on the kind's name: ``_needs`` says what a body needs read, ``_check`` has a
+case per kind and ``_rows_for`` one per kind with projection rows. A new kind is one Struct
+and its case in ``_check`` (and in ``_rows_for`` if it has rows).
 """
 
 from __future__ import annotations
@@ -15,7 +20,7 @@ from __future__ import annotations
 from binascii import b2a_base64
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, assert_never
 
 import asyncpg
 import msgspec
@@ -31,6 +36,7 @@ from ledger.errors import (
     FeeCapError,
     IdempotencyInFlightError,
     IdempotencyMismatchError,
+    InvalidInputError,
     LedgerError,
     NotCorrectableError,
     OverdraftError,
@@ -45,8 +51,35 @@ from ledger.journal.appender import PIPELINE_CHUNK, Appended, Intent, chunked, p
 from ledger.messages import Money, Term
 from ledger.store import charity as P
 from ledger.store.log import Organization, insert_rows
-from schemas.charity import Recorded
+from schemas import kinds
+from schemas.charity import (
+    BeneficiaryBody,
+    BeneficiaryRegistered,
+    BeneficiaryUpdated,
+    CorrectionBody,
+    DisbursementBody,
+    DonationBody,
+    DonorErasedBody,
+    EvidenceBody,
+    FeeBody,
+    FundBody,
+    OrgSettingsBody,
+    Recorded,
+    TransferBody,
+)
+from schemas.entries import EntryBody, MoneyBody, decode_body, kind_and_builtins
+from schemas.log import (
+    ApiKeyIssued,
+    ApiKeyRevoked,
+    Event,
+    KeyRetired,
+    KeyRotated,
+    LogCreated,
+    StaffAdded,
+    StaffChanged,
+)
 from schemas.money import recorded_minor_units
+from schemas.statements import StatementIssuedBody
 
 _encode = msgspec.json.Encoder().encode
 
@@ -67,12 +100,18 @@ class DonorPrivate:
 
 @dataclass
 class Command:
-    """One write, as the policy sees it (the Intent's context)."""
+    """One write, as the policy sees it (the Intent's context).
+
+    The write handlers make it from a body Struct (:meth:`of`). Made from a kind and
+    builtins (a restore, a tool; an ``org.settings`` change, which the calendar's rule
+    completes first), its Struct is decoded when the rules first need it (:meth:`typed`)."""
 
     kind: str
-    """Entry kind."""
+    """Entry kind: the tag of the body's Struct."""
     body: dict[str, Any]
-    """Entry body as builtins (the policy may complete it, e.g. a beneficiary's version)."""
+    """Entry body as builtins, without the tag: what the log hashes. The rules may complete
+    it under the head lock (a beneficiary's version, a correction's value date, the
+    calendar members an ``org.settings`` change leaves out)."""
     idem_key: str | None = None
     """Idempotency-Key, recorded atomically with the entry."""
     request_hash: bytes | None = None
@@ -83,6 +122,72 @@ class Command:
     """Status of the response."""
     evidence: bytes | None = field(default=None, repr=False)
     """An evidence file stored in the same transaction as its ``evidence.attached`` entry."""
+    entry: EntryBody | None = field(default=None, repr=False)
+    """``body`` as its Struct (``schemas.entries``), which the rules dispatch on; None until
+    :meth:`typed` decodes it."""
+
+    @classmethod
+    def of(
+        cls,
+        entry: EntryBody,
+        idem_key: str | None = None,
+        request_hash: bytes | None = None,
+        *,
+        donor: DonorPrivate | None = None,
+        evidence: bytes | None = None,
+    ) -> Command:
+        """The command that appends ``entry``: its kind is the Struct's tag. (The fields
+        are passed by position: the write path makes one per donation.)"""
+        kind, body = kind_and_builtins(entry)
+        return cls(kind, body, idem_key, request_hash, donor, 201, evidence, entry)
+
+    @classmethod
+    def decoded(cls, kind: str, body: dict[str, Any], **context: Any) -> Command:
+        """The command that appends ``body`` (builtins, whole) as an entry of ``kind``,
+        decoded now: ``InvalidInputError`` when it is not a body of that kind."""
+        command = cls(kind, body, **context)
+        command.typed()
+        return command
+
+    def typed(self) -> EntryBody:
+        """The body's Struct, decoded from ``body`` the first time it is needed. A body that
+        is not one of its kind, or a kind the log does not know, is refused with
+        ``InvalidInputError`` carrying msgspec's message (the member at fault, or
+        ``Invalid value '<kind>' - at `$.kind```)."""
+        entry = self.entry
+        if entry is None:
+            try:
+                entry = self.entry = decode_body(self.kind, self.body)
+            except msgspec.ValidationError as exc:
+                raise InvalidInputError(
+                    f"expected a body of an entry of kind {self.kind!r}: {exc}"
+                ) from exc
+        return entry
+
+    def complete(self, **members: Any) -> None:
+        """Set body members the rules fill in, in ``body`` and in the Struct alike (values
+        that are the same in both forms: integers, strings)."""
+        self.body.update(members)
+        if self.entry is not None:
+            self.entry = msgspec.structs.replace(self.entry, **members)
+
+
+def command_of(intent: Intent) -> Command:
+    """The intent's command. One made from the intent's own kind and body (a restore, a
+    tool that gives no context) is kept on the intent: decoded once per batch."""
+    command = intent.context
+    if command is None:
+        command = intent.context = Command(intent.kind, intent.body)
+    return command
+
+
+def _decodable(c: Command) -> EntryBody | None:
+    """``c``'s Struct, or None while its body is not whole yet (an ``org.settings``
+    change: the calendar's rule completes it) or not valid (``_check`` refuses it)."""
+    try:
+        return c.typed()
+    except InvalidInputError:
+        return None
 
 
 def recorded(appended: Appended, time_text: str | None = None) -> Recorded:
@@ -137,29 +242,30 @@ class _State:
 def _needs(commands: Sequence[Command]) -> dict[str, set]:
     need: dict[str, set] = {k: set() for k in ("funds", "bens", "refs", "keys", "targets")}
     for c in commands:
-        b = c.body
         if c.idem_key:
             need["keys"].add(c.idem_key)
-        if c.kind == "fund.created":
-            need["funds"].add(b["code"])
-            if b.get("earmark") and b["earmark"].get("beneficiary"):
-                need["bens"].add(b["earmark"]["beneficiary"])
-        elif c.kind.startswith("beneficiary."):
-            need["bens"].add(b["code"])
-        elif c.kind == "donation":
-            need["funds"].add(b["fund"])
-            need["refs"].add(b["reference"])
-        elif c.kind == "disbursement":
-            need["funds"].add(b["fund"])
-            need["bens"].add(b["beneficiary"])
-        elif c.kind == "transfer":
-            need["funds"].update((b["from_fund"], b["to_fund"]))
-        elif c.kind == "fee":
-            need["funds"].add(b["fund"])
-        elif c.kind == "correction":
-            need["targets"].add(b["corrects"])
-        elif c.kind == "evidence.attached":
-            need["targets"].add(b["disbursement"])
+        entry = _decodable(c)
+        match entry:
+            case DonationBody():
+                need["funds"].add(entry.fund)
+                need["refs"].add(entry.reference)
+            case FundBody():
+                need["funds"].add(entry.code)
+                if entry.earmark is not None and entry.earmark.beneficiary:
+                    need["bens"].add(entry.earmark.beneficiary)
+            case BeneficiaryBody():
+                need["bens"].add(entry.code)
+            case DisbursementBody():
+                need["funds"].add(entry.fund)
+                need["bens"].add(entry.beneficiary)
+            case TransferBody():
+                need["funds"].update((entry.from_fund, entry.to_fund))
+            case FeeBody():
+                need["funds"].add(entry.fund)
+            case CorrectionBody():
+                need["targets"].add(entry.corrects)
+            case EvidenceBody():
+                need["targets"].add(entry.disbursement)
     return need
 
 
@@ -193,9 +299,11 @@ async def _load(
             targets = await P.money_entries(conn, org_id, need["targets"])
             lines = await P.postings_of(conn, org_id, need["targets"])
         extra = {t.fund for t in targets.values()}
-        extra |= {t.counterparty for t in targets.values() if t.kind == "transfer" and t.counterparty}
+        extra |= {
+            t.counterparty for t in targets.values() if t.kind == kinds.TRANSFER and t.counterparty
+        }
         found = await P.admit_lookups(conn, org_id, _lookup_args(need, extra))
-    fee_funds = {c.body["fund"] for c in commands if c.kind == "fee"}
+    fee_funds = {e.fund for e in map(_decodable, commands) if isinstance(e, FeeBody)}
     totals: dict[str, dict[str, int]] = {}
     if fee_funds:  # what else the batch does to those funds counts too
         totals = await P.fund_totals(conn, org_id, fee_funds)
@@ -264,8 +372,8 @@ def _require_funds(state: _State, code: str, currency: str, amount: int, what: s
 
 
 def _check(state: _State, c: Command) -> None:
-    """Raise the reason ``c`` is refused, or update ``state`` as if it were appended."""
-    b = c.body
+    """Raise the reason ``c`` is refused, or update ``state`` as if it were appended: one
+    case per kind of body."""
     if c.idem_key is not None and c.idem_key in state.keys:
         stored = state.keys[c.idem_key]
         if stored is None:
@@ -279,107 +387,126 @@ def _check(state: _State, c: Command) -> None:
                 "use a new key for a new request"
             )
         raise AlreadyRecorded(stored.status, stored.response)
-    kind = c.kind
-    if kind == "fund.created":
-        if b["code"] in state.funds:
-            raise AlreadyExistsError(f"fund {b['code']!r} already exists")
-        earmark = b.get("earmark") or {}
-        if earmark.get("beneficiary"):
-            _beneficiary(state, earmark["beneficiary"])
-        state.funds[b["code"]] = P.FundRow(
-            b["code"],
-            -1,
-            b["name"],
-            b["currency"],
-            earmark or None,
-            b["fee_cap_bps"],
-            recorded_minor_units(b.get("minor_units"), b["currency"]),
-        )
-    elif kind == "beneficiary.registered":
-        if b["code"] in state.beneficiaries:
-            raise AlreadyExistsError(f"beneficiary {b['code']!r} already exists")
-        state.beneficiaries[b["code"]] = P.BeneficiaryRow(
-            b["code"], 1, -1, b["name"], b["city"], b["province"], b.get("registration")
-        )
-    elif kind == "beneficiary.updated":
-        current = _beneficiary(state, b["code"])
-        b["version"] = current.version + 1
-        state.beneficiaries[b["code"]] = P.BeneficiaryRow(
-            b["code"], b["version"], -1, b["name"], b["city"], b["province"], b.get("registration")
-        )
-    elif kind == "donation":
-        _fund(state, b["fund"], b["currency"])
-        if b["reference"] in state.references:
-            raise DuplicateReferenceError(
-                f"a donation with reference {b['reference']!r} is already recorded and not "
-                "reversed; to record it again with another amount, first reverse it "
-                '(POST …/corrections {"corrects": <its index>, "reason": "…"})'
+    entry = c.typed()
+    match entry:
+        case DonationBody():
+            _fund(state, entry.fund, entry.currency)
+            if entry.reference in state.references:
+                raise DuplicateReferenceError(
+                    f"a donation with reference {entry.reference!r} is already recorded and "
+                    "not reversed; to record it again with another amount, first reverse it "
+                    '(POST …/corrections {"corrects": <its index>, "reason": "…"})'
+                )
+            state.references.add(entry.reference)
+            state.count(entry.fund, kinds.DONATION, entry.amount)
+        case FundBody():
+            if entry.code in state.funds:
+                raise AlreadyExistsError(f"fund {entry.code!r} already exists")
+            earmark = c.body.get("earmark") or {}
+            if earmark.get("beneficiary"):
+                _beneficiary(state, earmark["beneficiary"])
+            state.funds[entry.code] = P.FundRow(
+                entry.code,
+                -1,
+                entry.name,
+                entry.currency,
+                earmark or None,
+                entry.fee_cap_bps,
+                recorded_minor_units(entry.minor_units, entry.currency),
             )
-        state.references.add(b["reference"])
-        state.count(b["fund"], "donation", b["amount"])
-    elif kind == "disbursement":
-        fund = _fund(state, b["fund"], b["currency"])
-        _beneficiary(state, b["beneficiary"])
-        earmark = fund.earmark or {}
-        if earmark.get("beneficiary") and earmark["beneficiary"] != b["beneficiary"]:
-            raise EarmarkError(
-                f"fund {fund.code!r} is earmarked for beneficiary {earmark['beneficiary']!r}, "
-                f"not {b['beneficiary']!r}"
-            )
-        if earmark.get("purpose") and earmark["purpose"] != b["purpose"]:
-            raise EarmarkError(
-                f"fund {fund.code!r} is earmarked for {earmark['purpose']!r}, not {b['purpose']!r}"
-            )
-        _require_funds(state, b["fund"], b["currency"], b["amount"], "a disbursement")
-    elif kind == "transfer":
-        if b["from_fund"] == b["to_fund"]:
-            raise RuleError("a transfer needs two different funds")
-        _fund(state, b["from_fund"], b["currency"])
-        _fund(state, b["to_fund"], b["currency"])
-        _require_funds(state, b["from_fund"], b["currency"], b["amount"], "a transfer")
-    elif kind == "fee":
-        fund = _fund(state, b["fund"], b["currency"])
-        _require_funds(state, b["fund"], b["currency"], b["amount"], "a fee")
-        totals = state.totals.setdefault(b["fund"], {})
-        raised, fees = totals.get("donation", 0), totals.get("fee", 0) + b["amount"]
-        if fees * 10_000 > fund.fee_cap_bps * raised:
-            raise FeeCapError.of(
-                FEE_CAP,
-                fees=_money(state, fund.code, fees, b["currency"]),
-                fees_minor=fees,
-                cap=f"{fund.fee_cap_bps / 100:g}",
-                raised=_money(state, fund.code, raised, b["currency"]),
-                raised_minor=raised,
-                fund=repr(fund.code),
-            )
-        totals["fee"] = fees
-    elif kind == "correction":
-        target = state.targets.get(b["corrects"])
-        if target is None or target.kind == "correction":
-            raise NotCorrectableError(
-                f"entry {b['corrects']} is not a donation, disbursement, transfer or fee: "
-                "only money entries can be corrected"
-            )
-        if target.corrected_by is not None or b["corrects"] in state.corrected:
-            raise AlreadyCorrectedError(f"entry {b['corrects']} is already corrected")
-        reversal = postings_for("correction", b, state.target_lines.get(b["corrects"], []))
-        for line in reversal:
-            if line.account.startswith("fund:") and line.amount < 0:
-                code = line.account.removeprefix("fund:")
-                _require_funds(state, code, line.currency, -line.amount, "this correction")
-        state.corrected.add(b["corrects"])
-        if target.kind == "donation" and target.reference is not None:
-            state.references.discard(target.reference)  # free again (migration 0013)
-        state.count(target.fund, target.kind, -target.amount)
-        state.post(reversal)
-        return
-    elif kind == "evidence.attached":
-        target = state.targets.get(b["disbursement"])
-        if target is None or target.kind != "disbursement":
-            raise NotCorrectableError(f"entry {b['disbursement']} is not a disbursement")
-    state.post(postings_for(kind, b))
+        case BeneficiaryRegistered():
+            if entry.code in state.beneficiaries:
+                raise AlreadyExistsError(f"beneficiary {entry.code!r} already exists")
+            state.beneficiaries[entry.code] = _beneficiary_row(entry, 1)
+        case BeneficiaryUpdated():
+            version = _beneficiary(state, entry.code).version + 1
+            c.complete(version=version)
+            state.beneficiaries[entry.code] = _beneficiary_row(entry, version)
+        case DisbursementBody():
+            fund = _fund(state, entry.fund, entry.currency)
+            _beneficiary(state, entry.beneficiary)
+            earmark = fund.earmark or {}
+            if earmark.get("beneficiary") and earmark["beneficiary"] != entry.beneficiary:
+                raise EarmarkError(
+                    f"fund {fund.code!r} is earmarked for beneficiary "
+                    f"{earmark['beneficiary']!r}, not {entry.beneficiary!r}"
+                )
+            if earmark.get("purpose") and earmark["purpose"] != entry.purpose:
+                raise EarmarkError(
+                    f"fund {fund.code!r} is earmarked for {earmark['purpose']!r}, "
+                    f"not {entry.purpose!r}"
+                )
+            _require_funds(state, entry.fund, entry.currency, entry.amount, "a disbursement")
+        case TransferBody():
+            if entry.from_fund == entry.to_fund:
+                raise RuleError("a transfer needs two different funds")
+            _fund(state, entry.from_fund, entry.currency)
+            _fund(state, entry.to_fund, entry.currency)
+            _require_funds(state, entry.from_fund, entry.currency, entry.amount, "a transfer")
+        case FeeBody():
+            fund = _fund(state, entry.fund, entry.currency)
+            _require_funds(state, entry.fund, entry.currency, entry.amount, "a fee")
+            totals = state.totals.setdefault(entry.fund, {})
+            raised = totals.get(kinds.DONATION, 0)
+            fees = totals.get(kinds.FEE, 0) + entry.amount
+            if fees * 10_000 > fund.fee_cap_bps * raised:
+                raise FeeCapError.of(
+                    FEE_CAP,
+                    fees=_money(state, fund.code, fees, entry.currency),
+                    fees_minor=fees,
+                    cap=f"{fund.fee_cap_bps / 100:g}",
+                    raised=_money(state, fund.code, raised, entry.currency),
+                    raised_minor=raised,
+                    fund=repr(fund.code),
+                )
+            totals[kinds.FEE] = fees
+        case CorrectionBody():
+            _check_correction(state, c, entry)
+            return
+        case EvidenceBody():
+            target = state.targets.get(entry.disbursement)
+            if target is None or target.kind != kinds.DISBURSEMENT:
+                raise NotCorrectableError(f"entry {entry.disbursement} is not a disbursement")
+        case OrgSettingsBody() | DonorErasedBody() | StatementIssuedBody():
+            pass  # the calendar's rule ran before (valuedates.admit); the others have none
+        case LogCreated() | KeyRotated() | KeyRetired() | Event():
+            pass  # the log's own entries: no charity rule
+        case StaffAdded() | StaffChanged() | ApiKeyIssued() | ApiKeyRevoked():
+            pass  # access changes (ledger.charity.staff): logged, no charity rule
+        case _:
+            assert_never(entry)
+    state.post(postings_for(c.kind, c.body))
     if c.idem_key is not None:
         state.keys[c.idem_key] = None  # type: ignore[assignment]  # taken in this batch
+
+
+def _beneficiary_row(entry: BeneficiaryBody, version: int) -> P.BeneficiaryRow:
+    return P.BeneficiaryRow(
+        entry.code, version, -1, entry.name, entry.city, entry.province, entry.registration
+    )
+
+
+def _check_correction(state: _State, c: Command, entry: CorrectionBody) -> None:
+    """A correction reverses one money entry that is not reversed yet, and may not overdraw
+    the funds its reversal takes money from."""
+    target = state.targets.get(entry.corrects)
+    if target is None or target.kind == kinds.CORRECTION:
+        raise NotCorrectableError(
+            f"entry {entry.corrects} is not a donation, disbursement, transfer or fee: "
+            "only money entries can be corrected"
+        )
+    if target.corrected_by is not None or entry.corrects in state.corrected:
+        raise AlreadyCorrectedError(f"entry {entry.corrects} is already corrected")
+    reversal = postings_for(c.kind, c.body, state.target_lines.get(entry.corrects, []))
+    for line in reversal:
+        if line.account.startswith("fund:") and line.amount < 0:
+            code = line.account.removeprefix("fund:")
+            _require_funds(state, code, line.currency, -line.amount, "this correction")
+    state.corrected.add(entry.corrects)
+    if target.kind == kinds.DONATION and target.reference is not None:
+        state.references.discard(target.reference)  # free again (migration 0013)
+    state.count(target.fund, target.kind, -target.amount)
+    state.post(reversal)
 
 
 class CharityPolicy:
@@ -392,7 +519,7 @@ class CharityPolicy:
     def reads(self, org: Organization, intents: Sequence[Intent]) -> tuple[list[str], ...] | None:
         """``admit_lookups``'s arguments, for the writer to read with the head lock; None when
         the batch corrects entries (their funds are known only once they are read)."""
-        need = _needs([i.context or Command(i.kind, i.body) for i in intents])
+        need = _needs([command_of(i) for i in intents])
         return None if need["targets"] else _lookup_args(need)
 
     async def admit(
@@ -402,7 +529,7 @@ class CharityPolicy:
         intents: Sequence[Intent],
         read: str | None = None,
     ) -> list[LedgerError | None]:
-        commands = [i.context or Command(i.kind, i.body) for i in intents]
+        commands = [command_of(i) for i in intents]
         state = await _load(conn, org.id, commands, read)
         calendar = None
         if valuedates.needs_calendar(c.kind for c in commands):
@@ -414,6 +541,9 @@ class CharityPolicy:
             try:
                 if calendar is not None and command.idem_key not in state.keys:
                     calendar = valuedates.admit(command.kind, command.body, calendar, now)
+                    match command.entry:
+                        case CorrectionBody(effective_on=None) | OrgSettingsBody():
+                            command.entry = None  # decoded again with what the rule set
                 _check(state, command)
             except LedgerError as exc:
                 verdicts.append(exc)
@@ -427,7 +557,11 @@ class CharityPolicy:
         org: Organization,
         appended: Sequence[tuple[Intent, Appended]],
     ) -> list[bytes]:
-        corrections = [i.body["corrects"] for i, _ in appended if i.kind == "correction"]
+        corrections = [
+            entry.corrects
+            for entry in (command_of(i).typed() for i, _ in appended)
+            if isinstance(entry, CorrectionBody)
+        ]
         evidence = any(getattr(i.context, "evidence", None) for i, _ in appended)
         if len(appended) >= 2 * PIPELINE_CHUNK and not corrections and not evidence:
             return await self._project_pipelined(conn, org, appended)
@@ -487,8 +621,8 @@ def _project(
     track: bool,
 ) -> bytes:
     """Add one appended entry's rows to ``rows``; return its encoded answer."""
-    command: Command = intent.context or Command(intent.kind, intent.body)
-    _rows_for(rows, entry.index, intent.kind, intent.body, lines_of, targets, track)
+    command = command_of(intent)
+    _rows_for(rows, entry.index, command, lines_of, targets, track)
     time_text = times.get(entry.created_at)
     if time_text is None:
         time_text = times[entry.created_at] = format_time(entry.created_at)
@@ -509,57 +643,75 @@ def _project(
     return response
 
 
+def _money_parties(entry: MoneyBody) -> tuple[str, str | None, str | None]:
+    """A money body's (fund, counterparty, reference), as its ``money_entries`` row has them."""
+    match entry:
+        case DonationBody():
+            return entry.fund, None, entry.reference
+        case DisbursementBody():
+            return entry.fund, entry.beneficiary, entry.reference
+        case TransferBody():
+            return entry.from_fund, entry.to_fund, None
+        case FeeBody():
+            return entry.fund, None, None
+        case _:
+            assert_never(entry)
+
+
 def _rows_for(
     rows: P.BatchRows,
     index: int,
-    kind: str,
-    b: dict[str, Any],
+    c: Command,
     lines_of: dict[int, list[Line]],
     targets: dict[int, P.MoneyRow],
     track: bool,
 ) -> None:
-    if kind == "fund.created":
-        earmark = msgspec.json.encode(b["earmark"]).decode() if b.get("earmark") else None
-        rows.funds.append(
-            (
-                b["code"],
-                index,
-                b["name"],
-                b["currency"],
-                earmark,
-                b["fee_cap_bps"],
-                b.get("minor_units"),
+    """Add the projection rows of entry ``index`` (command ``c``) to ``rows``: one case per
+    kind that has rows; the others have none."""
+    kind, b, entry = c.kind, c.body, c.typed()
+    reversed_lines = None
+    match entry:
+        case DonationBody() | DisbursementBody() | TransferBody() | FeeBody():
+            fund, counterparty, reference = _money_parties(entry)
+            currency, amount = entry.currency, entry.amount
+            rows.money.append((index, kind, fund, counterparty, currency, amount, reference))
+            if track:  # known to a correction later in the same batch (a restore may do that)
+                targets[index] = P.MoneyRow(
+                    index, kind, fund, counterparty, currency, amount, reference, None
+                )
+        case FundBody():
+            earmark = msgspec.json.encode(b["earmark"]).decode() if b.get("earmark") else None
+            rows.funds.append(
+                (
+                    entry.code,
+                    index,
+                    entry.name,
+                    entry.currency,
+                    earmark,
+                    entry.fee_cap_bps,
+                    entry.minor_units,
+                )
             )
-        )
-    elif kind.startswith("beneficiary."):
-        rows.beneficiaries.append(
-            (
-                b["code"],
-                b["version"],
-                index,
-                b["name"],
-                b["city"],
-                b["province"],
-                b.get("registration"),
+        case BeneficiaryBody():
+            rows.beneficiaries.append(
+                (
+                    entry.code,
+                    entry.version,
+                    index,
+                    entry.name,
+                    entry.city,
+                    entry.province,
+                    entry.registration,
+                )
             )
-        )
-    elif kind in ("donation", "disbursement", "transfer", "fee"):
-        fund = b.get("fund") or b["from_fund"]
-        counterparty = b.get("beneficiary") or b.get("to_fund")
-        rows.money.append(
-            (index, kind, fund, counterparty, b["currency"], b["amount"], b.get("reference"))
-        )
-        if track:  # known to a correction later in the same batch (a restore may do that)
-            targets[index] = P.MoneyRow(
-                index, kind, fund, counterparty, b["currency"], b["amount"], b.get("reference"), None
+        case CorrectionBody():
+            target = targets[entry.corrects]
+            rows.money.append(
+                (index, kind, target.fund, None, target.currency, target.amount, None)
             )
-    elif kind == "correction":
-        target = targets[b["corrects"]]
-        rows.money.append((index, kind, target.fund, None, target.currency, target.amount, None))
-        rows.corrections.append((b["corrects"], index))
-    lines = postings_for(
-        kind, b, lines_of.get(b.get("corrects", -1)) if kind == "correction" else None
-    )
+            rows.corrections.append((entry.corrects, index))
+            reversed_lines = lines_of.get(entry.corrects)
+    lines = postings_for(kind, b, reversed_lines)
     if lines and track:
         lines_of[index] = lines
     for n, line in enumerate(lines):

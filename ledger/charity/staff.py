@@ -34,10 +34,8 @@ import time
 import uuid
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
 
 import asyncpg
-import msgspec
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 from cryptography.exceptions import InvalidTag
@@ -56,6 +54,7 @@ from ledger.formats import totp
 from ledger.journal.appender import Intent, append_batch
 from ledger.store import staff as S
 from ledger.store.log import Organization, Store
+from schemas.entries import EntryBody, body_builtins, kind_of
 from schemas.log import ApiKeyIssued, ApiKeyRevoked, StaffAdded, StaffChanged
 
 ROLES = ("admin", "recorder", "auditor")
@@ -182,12 +181,11 @@ def check_role(role: str) -> str:
 
 
 async def _log(
-    store: Store, conn: asyncpg.Connection, org: Organization, kind: str, body: Any, clock: Clock
+    store: Store, conn: asyncpg.Connection, org: Organization, body: EntryBody, clock: Clock
 ) -> None:
     """Append one access-change entry inside the caller's transaction."""
-    [outcome] = await append_batch(
-        store, conn, org, [Intent(kind, msgspec.to_builtins(body))], clock=clock
-    )
+    intent = Intent(kind_of(body), body_builtins(body))
+    [outcome] = await append_batch(store, conn, org, [intent], clock=clock)
     if isinstance(outcome, LedgerError):
         raise outcome
 
@@ -223,7 +221,6 @@ async def create_staff(
             store,
             conn,
             org,
-            "staff.added",
             StaffAdded(staff=str(staff_id), role=role, by=_actor(by)),
             clock,
         )  # type: ignore[arg-type]
@@ -273,7 +270,6 @@ async def reset_password(
             store,
             conn,
             org,
-            "staff.changed",
             StaffChanged(staff=str(row.id), change="password_reset", role=row.role, by=_actor(by)),
             clock,
         )  # type: ignore[arg-type]
@@ -319,7 +315,6 @@ async def change_account(
             store,
             conn,
             org,
-            "staff.changed",
             StaffChanged(staff=str(row.id), change=change, role=new_role, by=_actor(by)),
             clock,
         )  # type: ignore[arg-type]
@@ -509,7 +504,6 @@ async def enable_totp(
             store,
             conn,
             org,
-            "staff.changed",
             StaffChanged(
                 staff=str(staff.id), change="totp_enabled", role=staff.role, by=str(staff.id)
             ),
@@ -565,7 +559,6 @@ async def issue_api_key(
             store,
             conn,
             org,
-            "api_key.issued",
             ApiKeyIssued(key=str(key_id), role=role, by=_actor(by)),
             clock,
         )  # type: ignore[arg-type]
@@ -586,7 +579,6 @@ async def revoke_api_key(
             store,
             conn,
             org,
-            "api_key.revoked",
             ApiKeyRevoked(key=str(key_id), by=str(by.id)),
             clock,
         )

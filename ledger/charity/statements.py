@@ -50,7 +50,6 @@ from ledger.store.log import Organization, Store
 from reports.errors import ReportDataError
 from reports.pdf.signing import sign_pdf
 from reports.statement.data import (
-    BalanceLine,
     BeneficiaryInfo,
     CheckpointInfo,
     ConsistencyInfo,
@@ -58,32 +57,26 @@ from reports.statement.data import (
     PreviousStatement,
     StatementData,
     StatementEntry,
-    StatementTotals,
     compute_totals,
     in_scope,
     link_corrections,
 )
-from reports.statement.entries import (
-    MONEY_BODY_KINDS,
-    STATEMENT_ISSUED,
-    EntryNames,
-    statement_entry,
-)
+from reports.statement.entries import EntryNames, statement_entry
 from reports.statement.json_document import statement_document
 from reports.statement.pdf import render_statement
+from schemas import kinds
 from schemas.money import recorded_minor_units
 from schemas.statements import (
+    StatementBalance,
     StatementDocument,
     StatementHashes,
     StatementIssuedBody,
     StatementRequest,
     StatementScope,
+    StatementTotals,
     StatementView,
     csv_lines,
 )
-
-KIND = STATEMENT_ISSUED
-"""The entry kind that records an issued statement."""
 
 DOCUMENTS = {"pdf-id": "application/pdf", "pdf-en": "application/pdf", "json": "application/json"}
 """The stored documents of a statement and their media types."""
@@ -126,9 +119,9 @@ async def _statement_entries(
     """Entries as the statement shows them; the entries that corrections among them reverse
     are read once, into ``targets``."""
     decoded = [(r.index, r.kind, r.created_at, _decode(r.body)["body"]) for r in rows]
-    corrected = {b["corrects"] for _, kind, _, b in decoded if kind == "correction"}
+    corrected = {b["corrects"] for _, kind, _, b in decoded if kind == kinds.CORRECTION}
     missing = sorted(
-        corrected.difference(targets, (i for i, k, _, _ in decoded if k in MONEY_BODY_KINDS))
+        corrected.difference(targets, (i for i, k, _, _ in decoded if k in kinds.MOVEMENTS))
     )
     for first in range(0, len(missing), CHUNK):
         for r in await S.entries_at(conn, org_id, missing[first : first + CHUNK]):
@@ -137,7 +130,7 @@ async def _statement_entries(
     found = []
     for index, kind, time, body in decoded:
         entry = statement_entry(index, kind, time, body, names, targets)
-        if kind in MONEY_BODY_KINDS:
+        if kind in kinds.MOVEMENTS:
             targets[index] = entry
         found.append(entry)
     return found
@@ -192,12 +185,22 @@ def check_request(request: StatementRequest, now: dt.datetime, calendar: Calenda
             f"the period starting {request.from_.isoformat()} has not begun yet in "
             f"{calendar.time_zone}"
         )
+    if request.to <= calendar.books_open:
+        raise RuleError(
+            f"the period ending {request.to.isoformat()} is over before the books open "
+            f"({calendar.books_open.isoformat()}): no entry can have a value date in it; "
+            f"expected 'to' after {calendar.books_open.isoformat()}"
+        )
     if request.fund is not None and request.beneficiary is not None:
         raise RuleError("a statement covers one fund or one beneficiary, not both")
 
 
 def _balances(rows: list[tuple[str, str, int]], accounts: set[str] | None) -> tuple:
-    return tuple(BalanceLine(a, c, v) for a, c, v in rows if accounts is None or a in accounts)
+    return tuple(
+        StatementBalance(account=a, currency=c, amount=v)
+        for a, c, v in rows
+        if accounts is None or a in accounts
+    )
 
 
 async def gather(
@@ -296,8 +299,8 @@ async def gather(
                 f.name,
                 f.currency.strip(),
                 f.fee_cap_bps,
-                cumulative.get((f.code, "donation"), 0),
-                cumulative.get((f.code, "fee"), 0),
+                cumulative.get((f.code, kinds.DONATION), 0),
+                cumulative.get((f.code, kinds.FEE), 0),
             )
             for f in funds
         ),
@@ -371,9 +374,9 @@ def _sha(content: bytes) -> str:
     return hashlib.sha256(content).hexdigest()
 
 
-def issued_body(gathered: Gathered, files: dict[str, bytes]) -> dict[str, Any]:
+def issued_body(gathered: Gathered, files: dict[str, bytes]) -> StatementIssuedBody:
     d = gathered.data
-    body = StatementIssuedBody(
+    return StatementIssuedBody(
         statement=d.number,
         scope=StatementScope(fund=d.fund_scope, beneficiary=d.beneficiary_scope),
         from_=d.period_from,
@@ -388,7 +391,6 @@ def issued_body(gathered: Gathered, files: dict[str, bytes]) -> dict[str, Any]:
             json=_sha(files["json"]), pdf_en=_sha(files["pdf-en"]), pdf_id=_sha(files["pdf-id"])
         ),
     )
-    return msgspec.to_builtins(body)
 
 
 async def issue(
@@ -428,7 +430,7 @@ async def _commit(
     store: Store,
     org: Organization,
     data: StatementData,
-    body: dict[str, Any],
+    body: StatementIssuedBody,
     files: dict[str, bytes],
     now: dt.datetime,
     key: str,
@@ -436,13 +438,14 @@ async def _commit(
     clock: Clock,
 ) -> bytes:
     names = sorted(files)
+    command = Command.of(body)
     try:
         async with store.connection() as conn, conn.transaction():
             [outcome] = await append_batch(
                 store,
                 conn,
                 org,
-                [Intent(KIND, body, Command(KIND, body))],
+                [Intent(command.kind, command.body, command)],
                 policy=CharityPolicy(clock),
                 clock=clock,
             )

@@ -11,9 +11,10 @@ from __future__ import annotations
 
 from typing import Any, NamedTuple
 
+from schemas import kinds
+
 DONORS = "donors"
 FEES = "fees"
-MONEY_KINDS = frozenset({"donation", "disbursement", "transfer", "fee", "correction"})
 
 
 def fund_account(code: str) -> str:
@@ -43,18 +44,18 @@ def postings_for(
     A correction posts the negation of the lines of the entry it corrects, which the caller
     passes as ``reversed_lines`` (those lines are themselves ``postings_for`` the original).
     """
-    if kind == "correction":
+    if kind == kinds.CORRECTION:
         if reversed_lines is None:
             raise ValueError("a correction needs the lines of the entry it corrects")
         return [Line(x.account, x.currency, -x.amount) for x in reversed_lines]
-    if kind not in MONEY_KINDS:
+    if kind not in kinds.MOVEMENTS:
         return []
     amount, currency = body["amount"], body["currency"]
-    if kind == "donation":
+    if kind == kinds.DONATION:
         pair = (DONORS, fund_account(body["fund"]))
-    elif kind == "disbursement":
+    elif kind == kinds.DISBURSEMENT:
         pair = (fund_account(body["fund"]), beneficiary_account(body["beneficiary"]))
-    elif kind == "transfer":
+    elif kind == kinds.TRANSFER:
         pair = (fund_account(body["from_fund"]), fund_account(body["to_fund"]))
     else:  # fee
         pair = (fund_account(body["fund"]), FEES)

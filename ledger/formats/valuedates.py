@@ -21,6 +21,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from ledger.errors import RuleError
+from schemas import kinds
 
 DEFAULT_TIME_ZONE = "Asia/Jakarta"
 """The zone of a log that recorded none (WIB)."""
@@ -34,11 +35,11 @@ DAYS_AHEAD = 1
 late in the evening in Jayapura (WIT) is already tomorrow for a server in Jakarta."""
 
 VALUE_DATE_FIELDS = {
-    "donation": "received_on",
-    "disbursement": "paid_on",
-    "transfer": "transferred_on",
-    "fee": "charged_on",
-    "correction": "effective_on",
+    kinds.DONATION: "received_on",
+    kinds.DISBURSEMENT: "paid_on",
+    kinds.TRANSFER: "transferred_on",
+    kinds.FEE: "charged_on",
+    kinds.CORRECTION: "effective_on",
 }
 """The body member that holds each money entry kind's value date."""
 
@@ -110,7 +111,7 @@ def check_entry(kind: str, body: dict[str, Any], calendar: Calendar, now: dt.dat
         return
     value = body.get(field)
     if value is None:
-        if kind != "correction":
+        if kind != kinds.CORRECTION:
             raise ValueDateError(f"{field}: expected a date as YYYY-MM-DD, got nothing")
         body[field] = value = calendar.today(now).isoformat()
     day = value if isinstance(value, dt.date) else dt.date.fromisoformat(value)
@@ -132,7 +133,7 @@ def correction_effective_on(body: dict[str, Any], recorded: dt.datetime | str) -
     return recorded.astimezone(ZoneInfo(DEFAULT_TIME_ZONE)).date()
 
 
-SETTINGS_KIND = "org.settings"
+SETTINGS_KIND = kinds.ORG_SETTINGS
 """The entry kind that records an organization's calendar."""
 
 
@@ -163,9 +164,9 @@ def admit(kind: str, body: dict[str, Any], calendar: Calendar, now: dt.datetime)
     return new
 
 
-def needs_calendar(kinds: Any) -> bool:
-    """Whether admitting entries of these kinds reads the calendar."""
-    return any(k in VALUE_DATE_FIELDS or k == SETTINGS_KIND for k in kinds)
+def needs_calendar(names: Any) -> bool:
+    """Whether admitting entries of these kinds (``names``) reads the calendar."""
+    return any(k in VALUE_DATE_FIELDS or k == SETTINGS_KIND for k in names)
 
 
 def period_label_end(to: dt.date) -> dt.date:

@@ -63,29 +63,12 @@ class Intent:
     """Resolved after commit with the appended entry, or with the reason it was refused."""
 
 
-@dataclass(slots=True)
-class Appended:
-    """An entry that is committed to the log (``extra`` is filled in by the batch policy
-    before anyone sees it; treat it as read-only)."""
+class Appended(StoredEntry):
+    """An entry of this batch, committed to the log: the stored row, and in ``extra`` what the
+    batch policy's ``after_insert`` returned for it (e.g. the answer to send). ``extra`` is
+    set before anyone outside the append sees the entry; treat it as read-only."""
 
-    org_id: int
-    """The log."""
-    index: int
-    """0-based position."""
-    kind: str
-    """Entry kind."""
-    created_at: datetime
-    """Server timestamp."""
-    body: bytes
-    """Canonical bytes (the leaf)."""
-    prev_hash: bytes
-    """Chain hash of the previous entry."""
-    entry_hash: bytes
-    """Chain hash of this entry."""
-    leaf_hash: bytes
-    """RFC 9162 leaf hash."""
-    extra: Any = None
-    """What the batch policy's after_insert returned for this entry (e.g. a response)."""
+    extra: Any = None  # an attribute of the instance, not a field of the frozen row
 
 
 class BatchPolicy(Protocol):
@@ -132,7 +115,7 @@ class NoPolicy:
 
 def build_entries(
     org: Organization, head: Head, intents: Sequence[Intent], now: datetime
-) -> tuple[list[StoredEntry | LedgerError], list[tuple[merkle.NodeId, bytes]], Head]:
+) -> tuple[list[Appended | LedgerError], list[tuple[merkle.NodeId, bytes]], Head]:
     """Hash a batch onto ``head``: the pure part of an append (no I/O).
 
     Intents whose body cannot be encoded canonically are refused one by one; the others keep
@@ -144,7 +127,7 @@ def build_entries(
     origin_json, time_text = canonical_json(org.origin, "$.log"), format_time(moment)
     prev = head.head_hash
     index = head.size
-    outcomes: list[StoredEntry | LedgerError] = []
+    outcomes: list[Appended | LedgerError] = []
     nodes: list[tuple[merkle.NodeId, bytes]] = []
     for intent in intents:
         try:
@@ -161,7 +144,7 @@ def build_entries(
             continue
         leaf = merkle.leaf_hash(body)
         chained = entry_hash(prev, leaf)
-        outcomes.append(StoredEntry(index, intent.kind, moment, body, prev, chained, leaf))
+        outcomes.append(Appended(index, intent.kind, moment, body, prev, chained, leaf))
         nodes.extend(tree.append(leaf))
         prev = chained
         index += 1
@@ -232,23 +215,23 @@ async def append_batch(
     now = clock()
     if len(admitted) < 2 * PIPELINE_CHUNK:
         built, nodes, new_head = build_entries(org, head, admitted, now)
-        rows = [b for b in built if isinstance(b, StoredEntry)]
+        rows = [b for b in built if isinstance(b, Appended)]
         moved = not rows or await store.append_rows(conn, org.id, head.size, rows, nodes, new_head)
     else:  # a large batch: hash chunk k+1 while the database inserts chunk k
         built, new_head = [], head
 
-        def hash_chunk(chunk: Sequence[Intent]) -> tuple[list[StoredEntry], list]:
+        def hash_chunk(chunk: Sequence[Intent]) -> tuple[list[Appended], list]:
             nonlocal new_head
             outcomes, chunk_nodes, new_head = build_entries(org, new_head, chunk, now)
             built.extend(outcomes)
-            return [b for b in outcomes if isinstance(b, StoredEntry)], chunk_nodes
+            return [b for b in outcomes if isinstance(b, Appended)], chunk_nodes
 
-        async def insert_chunk(part: tuple[list[StoredEntry], list]) -> None:
+        async def insert_chunk(part: tuple[list[Appended], list]) -> None:
             await store.insert_entries(conn, org.id, part[0])
             await store.insert_nodes(conn, org.id, part[1])
 
         await pipeline(chunked(admitted, PIPELINE_CHUNK), hash_chunk, insert_chunk)
-        rows = [b for b in built if isinstance(b, StoredEntry)]
+        rows = [b for b in built if isinstance(b, Appended)]
         moved = not rows or await store.advance_head(conn, org.id, head.size, new_head)
     if not moved:
         raise ConflictError(f"log head of {org.slug} moved while locked: refusing the batch")
@@ -261,18 +244,8 @@ async def append_batch(
     pairs: list[tuple[Intent, Appended]] = []
     by_intent: dict[int, Appended | LedgerError] = {}
     for intent, outcome in zip(admitted, built, strict=True):
-        if isinstance(outcome, StoredEntry):
-            appended = Appended(
-                org.id,
-                outcome.index,
-                outcome.kind,
-                outcome.created_at,
-                outcome.body,
-                outcome.prev_hash,
-                outcome.entry_hash,
-                outcome.leaf_hash,
-            )
-            pairs.append((intent, appended))
+        if isinstance(outcome, Appended):
+            pairs.append((intent, outcome))
         else:
             by_intent[id(intent)] = outcome
     extras = await policy.after_insert(conn, org, pairs) if pairs else []
@@ -363,7 +336,7 @@ class LogWriter:
             return [LedgerError("the database refused this entry; it was not recorded")]
 
     async def _commit(self, batch: list[Intent]) -> list[Appended | LedgerError]:
-        async with self.store.connection() as conn, conn.transaction():
+        async with self.store.connection(settled=True) as conn, conn.transaction():
             results = await append_batch(
                 self.store,
                 conn,

@@ -16,6 +16,7 @@ from ledger.journal.appender import Intent, append_batch
 from ledger.journal.publisher import publish
 from ledger.settings import Settings
 from ledger.store.log import Organization, Store
+from schemas.entries import body_builtins, kind_of
 from schemas.log import KeyRetired, KeyRotated, LogCreated
 
 
@@ -30,7 +31,8 @@ async def create_organization(
 ) -> Organization:
     """Create the organization, its key and its log; publish the first checkpoint.
     ``clock`` gives the time of the ``log.created`` entry (``ledger.clock``)."""
-    body = msgspec.to_builtins(LogCreated(slug=slug, name=name, vkey="pending"))
+    entry = LogCreated(slug=slug, name=name, vkey="pending")
+    body = body_builtins(entry)
     msgspec.convert(body, LogCreated)  # validates slug and name before touching the database
     origin = f"{settings.origin_base}/{slug}"
     async with store.connection() as conn:
@@ -41,7 +43,7 @@ async def create_organization(
                 await store.insert_signing_key(conn, org.id, sealed)
                 body["vkey"] = signer.vkey()
                 [outcome] = await append_batch(
-                    store, conn, org, [Intent("log.created", body)], clock=clock
+                    store, conn, org, [Intent(kind_of(entry), body)], clock=clock
                 )
                 if isinstance(outcome, LedgerError):
                     raise outcome
@@ -65,10 +67,9 @@ async def rotate_key(store: Store, kek: bytes, org: Organization, *, keep_old: b
         retired = [] if keep_old else existing
         for key in retired:
             await store.retire_signing_key(conn, org.id, key.key_id)
-        body = msgspec.to_builtins(
-            KeyRotated(vkey=signer.vkey(), retired=[k.key_id.hex() for k in retired])
-        )
-        [outcome] = await append_batch(store, conn, org, [Intent("key.rotated", body)])
+        rotated = KeyRotated(vkey=signer.vkey(), retired=[k.key_id.hex() for k in retired])
+        intent = Intent(kind_of(rotated), body_builtins(rotated))
+        [outcome] = await append_batch(store, conn, org, [intent])
         if isinstance(outcome, LedgerError):
             raise outcome
         # Commit point: the new key signs from the next checkpoint on; the rotation is logged.
@@ -86,8 +87,9 @@ async def retire_key(store: Store, kek: bytes, org: Organization, key_id_hex: st
         raise ConflictError("refusing to retire the last active key: rotate first")
     async with store.connection() as conn, conn.transaction():
         await store.retire_signing_key(conn, org.id, target.key_id)
-        body = msgspec.to_builtins(KeyRetired(key_id=key_id_hex))
-        [outcome] = await append_batch(store, conn, org, [Intent("key.retired", body)])
+        retirement = KeyRetired(key_id=key_id_hex)
+        intent = Intent(kind_of(retirement), body_builtins(retirement))
+        [outcome] = await append_batch(store, conn, org, [intent])
         if isinstance(outcome, LedgerError):
             raise outcome
         # Commit point: the key stops signing and the log says so, together.

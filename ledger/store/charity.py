@@ -306,9 +306,7 @@ _lookups = msgspec.json.Decoder(_Lookups)
 def decode_lookups(text: str) -> AdmitLookups:
     found = _lookups.decode(text)
     return AdmitLookups(
-        funds={
-            f[0]: FundRow(*f[:6], recorded_minor_units(f[6], f[3])) for f in found.funds
-        },
+        funds={f[0]: FundRow(*f[:6], recorded_minor_units(f[6], f[3])) for f in found.funds},
         beneficiaries={b[0]: BeneficiaryRow(*b) for b in found.beneficiaries},
         balances={(a[0], a[1]): a[2] for a in found.balances},
         references=set(found.refs),

@@ -196,9 +196,36 @@ async def connect(url: str, role: str | None = None) -> asyncpg.Connection:
         raise DatabaseUnavailableError(f"cannot reach PostgreSQL: {exc}") from exc
 
 
+_settled: set[int] = set()
+"""Backend pids of pooled connections whose use since they were acquired left no session
+state behind (see :func:`settled`)."""
+
+
+def settled(conn: asyncpg.Connection) -> None:
+    """Say that ``conn`` (from a pool of :func:`create_pool`) ran only whole transactions
+    since it was acquired: no SET, LISTEN, session advisory lock or held cursor. Returning it
+    to the pool then skips the reset query (``RESET ALL``, ``UNLISTEN *``, ...), a round trip
+    that the group commit would otherwise pay once per batch."""
+    _settled.add(conn.get_server_pid())
+
+
+async def _reset(conn: asyncpg.Connection) -> None:
+    """The pool's reset: asyncpg has already rolled back any open transaction; run the reset
+    query unless the connection was declared :func:`settled`."""
+    pid = conn.get_server_pid()
+    if pid in _settled:
+        _settled.discard(pid)
+        return
+    query = conn.get_reset_query()
+    if query:
+        await conn.execute(query)
+
+
 async def create_pool(url: str, *, role: str | None = WRITER_ROLE, size: int = 20) -> asyncpg.Pool:
     settings = {"role": role} if role else None
     try:
-        return await asyncpg.create_pool(url, min_size=1, max_size=size, server_settings=settings)
+        return await asyncpg.create_pool(
+            url, min_size=1, max_size=size, server_settings=settings, reset=_reset
+        )
     except (OSError, asyncpg.PostgresConnectionError, asyncpg.CannotConnectNowError) as exc:
         raise DatabaseUnavailableError(f"cannot reach PostgreSQL: {exc}") from exc

@@ -21,6 +21,7 @@ import asyncpg
 
 from ledger.errors import DatabaseUnavailableError, NotFoundError
 from ledger.formats.merkle import NodeId
+from ledger.store.database import settled as mark_settled
 from ledger.store.migrate import SQL_DIR
 
 
@@ -207,7 +208,10 @@ def _key(row: asyncpg.Record) -> StoredKey:
     )
 
 
-def _head(row: asyncpg.Record) -> Head:
+def _head(row: asyncpg.Record | None, org_id: int) -> Head:
+    """The head in ``row`` (a row of ``log_heads``); None means the organization has no log."""
+    if row is None:
+        raise NotFoundError(f"no log for organization id {org_id}")
     return Head(row["size"], row["head_hash"], row["last_time"], tuple(row["frontier"]))
 
 
@@ -218,9 +222,13 @@ class Store:
         self.pool = pool
 
     @asynccontextmanager
-    async def connection(self) -> AsyncIterator[asyncpg.Connection]:
+    async def connection(self, *, settled: bool = False) -> AsyncIterator[asyncpg.Connection]:
         """A pooled connection. Failing to get one, for any reason, means the database is
-        unavailable (503, retry later); the cause is logged, never sent to clients."""
+        unavailable (503, retry later); the cause is logged, never sent to clients.
+
+        ``settled``: the caller only runs whole transactions on it (the group commit), so
+        when it finishes without an error the pool takes it back without the reset query
+        (``ledger.store.database.settled``)."""
         try:
             conn = await self.pool.acquire()
         except (*UNAVAILABLE, asyncpg.PostgresError) as exc:
@@ -228,6 +236,8 @@ class Store:
             raise DatabaseUnavailableError(UNAVAILABLE_MESSAGE) from exc
         try:
             yield conn
+            if settled:
+                mark_settled(conn)
         except UNAVAILABLE as exc:
             log.warning("database connection failed: %s", exc)
             raise DatabaseUnavailableError(UNAVAILABLE_MESSAGE) from exc
@@ -290,10 +300,7 @@ class Store:
     # --- the append path (inside the writer's transaction) -------------------------------
 
     async def lock_head(self, conn: asyncpg.Connection, org_id: int) -> Head:
-        row = await conn.fetchrow(Q["lock_head"], org_id)
-        if row is None:
-            raise NotFoundError(f"no log for organization id {org_id}")
-        return _head(row)
+        return _head(await conn.fetchrow(Q["lock_head"], org_id), org_id)
 
     async def lock_head_admitting(
         self, conn: asyncpg.Connection, org_id: int, lookups: Sequence[Sequence[str]]
@@ -301,9 +308,7 @@ class Store:
         """``lock_head``, and in the same round trip ``admit_lookups(org_id, *lookups)`` read
         once the lock is held (its JSON text)."""
         row = await conn.fetchrow(Q["lock_head_admitting"], org_id, *map(list, lookups))
-        if row is None:
-            raise NotFoundError(f"no log for organization id {org_id}")
-        return _head(row), row["lookups"]
+        return _head(row, org_id), row["lookups"]
 
     async def insert_entries(
         self, conn: asyncpg.Connection, org_id: int, rows: Sequence[StoredEntry]
@@ -375,10 +380,7 @@ class Store:
     # --- reads -------------------------------------------------------------------------
 
     async def read_head(self, conn: asyncpg.Connection, org_id: int) -> Head:
-        row = await conn.fetchrow(Q["read_head"], org_id)
-        if row is None:
-            raise NotFoundError(f"no log for organization id {org_id}")
-        return _head(row)
+        return _head(await conn.fetchrow(Q["read_head"], org_id), org_id)
 
     async def head(self, org_id: int) -> Head:
         async with self.connection() as conn:

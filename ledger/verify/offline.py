@@ -48,6 +48,7 @@ from ledger.formats.note import Verifier, parse_vkey
 from ledger.formats.policy import Policy, check_checkpoint, parse_policy
 from ledger.formats.tlogproof import parse_proof
 from ledger.formats.valuedates import correction_effective_on
+from schemas import kinds
 from schemas.iso4217 import MINOR_UNITS
 
 RECEIPT_FORMAT = "donation-ledger-receipt/v1"
@@ -245,7 +246,7 @@ def _with_fund(
     fund_body = fund.document.get("body") or {}
     if (
         fund.checkpoint.origin != proven.checkpoint.origin
-        or fund.document.get("kind") != "fund.created"
+        or fund.document.get("kind") != kinds.FUND_CREATED
         or fund_body.get("code") != body.get("fund")
         or fund_body.get("currency") != body.get("currency")
         or fund.index >= proven.index
@@ -290,7 +291,7 @@ def _with_reversal(
         )
     corrects = body.get("corrects")
     if (
-        reversal.document.get("kind") != "correction"
+        reversal.document.get("kind") != kinds.CORRECTION
         or isinstance(corrects, bool)
         or corrects != proven.index
         or reversal.index <= proven.index

@@ -81,12 +81,7 @@ def wrap_text(text: str, font: str, size: float, width: float) -> list[str]:
                 continue
             if current:
                 lines.append(current)
-            current = ""
-            for char in word:
-                if current and stringWidth(current + char, font, size) > width:
-                    lines.append(current)
-                    current = ""
-                current += char
+            current = _break_run(word, font, size, width, lines)
         lines.append(current)
     return lines
 
@@ -103,14 +98,21 @@ def wrap_url(url: str, font: str, size: float, width: float) -> list[str]:
             continue
         if current:
             lines.append(current)
-        current = ""
-        for char in segment:
-            if current and stringWidth(current + char, font, size) > width:
-                lines.append(current)
-                current = ""
-            current += char
+        current = _break_run(segment, font, size, width, lines)
     lines.append(current)
     return lines
+
+
+def _break_run(run: str, font: str, size: float, width: float, lines: list[str]) -> str:
+    """Break a run too wide for one line between characters: full lines go to ``lines``;
+    returns the unfinished last one."""
+    current = ""
+    for char in run:
+        if current and stringWidth(current + char, font, size) > width:
+            lines.append(current)
+            current = ""
+        current += char
+    return current
 
 
 def fit_text(text: str, font: str, size: float, width: float) -> str:
@@ -200,22 +202,43 @@ def draw_header_band(
     return top - BAND_HEIGHT - 26
 
 
-def draw_footer(canvas: Canvas, fonts: FontSet, *, left_lines: list[str], page_label: str) -> None:
-    """A hairline and up to two short lines of small print, the page label on the right."""
+def draw_footer(
+    canvas: Canvas,
+    fonts: FontSet,
+    *,
+    left_lines: list[str],
+    page_label: str,
+    count_form: str | None = None,
+) -> None:
+    """A hairline and up to two short lines of small print, the page label on the right.
+
+    With ``count_form``, the label ("Page 3 of ") is followed by that form XObject, which holds
+    the page count once it is known; room is kept for five digits."""
     y = MARGIN + FOOTER_HEIGHT - 12
     canvas.setStrokeColor(RULE)
     canvas.setLineWidth(0.6)
     canvas.line(MARGIN, y, PAGE_WIDTH - MARGIN, y)
     canvas.setFillColor(MUTED)
     canvas.setFont(fonts.regular, 7.5)
-    label_width = stringWidth(page_label, fonts.regular, 7.5)
+    if count_form is None:
+        room = CONTENT_WIDTH - stringWidth(page_label, fonts.regular, 7.5) - 16
+    else:
+        label_x = PAGE_WIDTH - MARGIN - stringWidth(page_label + "00000", fonts.regular, 7.5)
+        room = label_x - MARGIN - 12
     for position, line in enumerate(left_lines[:2]):
         canvas.drawString(
             MARGIN,
             y - 13 - position * 10,
-            fit_text(fonts.printable(line), fonts.regular, 7.5, CONTENT_WIDTH - label_width - 16),
+            fit_text(fonts.printable(line), fonts.regular, 7.5, room),
         )
-    canvas.drawRightString(PAGE_WIDTH - MARGIN, y - 13, page_label)
+    if count_form is None:
+        canvas.drawRightString(PAGE_WIDTH - MARGIN, y - 13, page_label)
+        return
+    canvas.drawString(label_x, y - 13, page_label)
+    canvas.saveState()
+    canvas.translate(label_x + stringWidth(page_label, fonts.regular, 7.5), y - 13)
+    canvas.doForm(count_form)
+    canvas.restoreState()
 
 
 def draw_section_title(flow: PageFlow, title: str, *, keep_with: float = 40) -> None:

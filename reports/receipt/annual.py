@@ -8,7 +8,6 @@ cell wraps to a second line and is then shortened with an ellipsis.
 
 from __future__ import annotations
 
-import io
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -16,11 +15,10 @@ from typing import TYPE_CHECKING
 from reportlab.lib.colors import HexColor
 from reportlab.pdfgen.canvas import Canvas
 
-from reports.pdf.attachments import Attachment, embed_attachments
+from reports.pdf.attachments import Attachment
 from reports.pdf.fonts import FontSet
 from reports.pdf.localization import (
     LABELS,
-    PDF_LANGUAGE_TAGS,
     Language,
     format_amount,
     format_short_day,
@@ -35,17 +33,15 @@ from reports.pdf.page_layout import (
     PANEL,
     TINT,
     PageFlow,
-    draw_footer,
-    draw_header_band,
     draw_label,
     draw_mono_box,
     draw_panel,
     draw_qr_code,
     fit_text,
-    new_canvas,
     wrap_mono,
     wrap_text,
 )
+from reports.receipt.layout import begin_receipt, finish_receipt
 
 if TYPE_CHECKING:
     from reports.receipt.data import AnnualDonation, AnnualReceiptData
@@ -116,34 +112,20 @@ def draw_annual_receipt(
     labels = LABELS[lang]
     donor = data.donor_display or labels["anonymous"]
     title = f"{labels['annual_title']} {data.year}"
-    buffer = io.BytesIO()
-    canvas = new_canvas(
-        buffer,
-        language_tag=PDF_LANGUAGE_TAGS[lang],
-        title=f"{title} — {data.org_name}",
-        author=data.org_name,
+    buffer, flow = begin_receipt(
+        fonts,
+        lang,
+        total_pages,
+        organization=data.org_name,
+        title=title,
+        document_title=f"{title} — {data.org_name}",
         subject=f"{data.origin} {data.year}",
+        right_lines=[f"{labels['donor']}: {donor}", f"{labels['issued']} {issued}"],
+        footer_lines=[
+            labels["signed_by"].format(org=data.org_name),
+            labels["attachments_count"].format(count=len(donations)),
+        ],
     )
-    footer_lines = [
-        labels["signed_by"].format(org=data.org_name),
-        labels["attachments_count"].format(count=len(donations)),
-    ]
-
-    def start_page(canvas: Canvas, page: int) -> float:
-        return draw_header_band(
-            canvas,
-            fonts,
-            organization=data.org_name,
-            title=title,
-            right_lines=[f"{labels['donor']}: {donor}", f"{labels['issued']} {issued}"],
-        )
-
-    def end_page(canvas: Canvas, page: int) -> None:
-        label = labels["page"].format(page=page, pages=total_pages or "?")
-        draw_footer(canvas, fonts, left_lines=footer_lines, page_label=label)
-
-    flow = PageFlow(canvas, fonts, start_page, end_page)
-    flow.begin()
     _draw_summary(flow, data, donor, lang)
 
     intro = labels["annual_intro"].format(
@@ -168,10 +150,7 @@ def draw_annual_receipt(
         _draw_reversed(flow, data, reversed_ones, lang, labels)
 
     _draw_closing(flow, data, labels)
-    pages = flow.finish()
-    embed_attachments(canvas, attachments)
-    canvas.save()
-    return buffer.getvalue(), pages
+    return finish_receipt(buffer, flow, attachments)
 
 
 def _draw_summary(flow: PageFlow, data: AnnualReceiptData, donor: str, lang: Language) -> None:

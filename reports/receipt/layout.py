@@ -77,37 +77,24 @@ def draw_receipt(
     :func:`reports.pdf.page_layout.render_paginated`).
     """
     labels = LABELS[lang]
-    buffer = io.BytesIO()
-    canvas = new_canvas(
-        buffer,
-        language_tag=PDF_LANGUAGE_TAGS[lang],
-        title=f"{labels['title']} #{data.index} — {data.org_name}",
-        author=data.org_name,
-        subject=f"{data.origin} #{data.index}",
-    )
     proof_name = f"receipt-{data.index}.tlog-proof"
     if data.reversal is not None and data.receipt_json is not None:
         proof_name = f"receipt-{data.index}.json"  # the file that proves the reversal too
-    footer_lines = [
-        labels["signed_by"].format(org=data.org_name),
-        labels["attachments"].format(files=", ".join(a.name for a in attachments)),
-    ]
-
-    def start_page(canvas: Canvas, page: int) -> float:
-        return draw_header_band(
-            canvas,
-            fonts,
-            organization=data.org_name,
-            title=labels["title"],
-            right_lines=[f"{labels['entry']} #{data.index}", f"{labels['issued']} {issued}"],
-        )
-
-    def end_page(canvas: Canvas, page: int) -> None:
-        label = labels["page"].format(page=page, pages=total_pages or "?")
-        draw_footer(canvas, fonts, left_lines=footer_lines, page_label=label)
-
-    flow = PageFlow(canvas, fonts, start_page, end_page)
-    flow.begin()
+    buffer, flow = begin_receipt(
+        fonts,
+        lang,
+        total_pages,
+        organization=data.org_name,
+        title=labels["title"],
+        document_title=f"{labels['title']} #{data.index} — {data.org_name}",
+        subject=f"{data.origin} #{data.index}",
+        right_lines=[f"{labels['entry']} #{data.index}", f"{labels['issued']} {issued}"],
+        footer_lines=[
+            labels["signed_by"].format(org=data.org_name),
+            labels["attachments"].format(files=", ".join(a.name for a in attachments)),
+        ],
+    )
+    canvas = flow.canvas
 
     if data.reversal is not None:  # before anything else: what the receipt now means
         _draw_reversal_banner(flow, labels, data, lang)
@@ -171,10 +158,55 @@ def draw_receipt(
     flow.y -= 12
 
     _draw_verification(flow, labels, data, proof_name)
+    return finish_receipt(buffer, flow, attachments)
 
+
+def begin_receipt(
+    fonts: FontSet,
+    lang: Language,
+    total_pages: int | None,
+    *,
+    organization: str,
+    title: str,
+    document_title: str,
+    subject: str,
+    right_lines: list[str],
+    footer_lines: list[str],
+) -> tuple[io.BytesIO, PageFlow]:
+    """The canvas and page flow of a receipt (one donation's or a year's), its first page
+    begun: every page has the header band (``organization``, ``title``, ``right_lines``)
+    and the footer (``footer_lines``, "page X of N", N "?" while ``total_pages`` is None)."""
+    labels = LABELS[lang]
+    buffer = io.BytesIO()
+    canvas = new_canvas(
+        buffer,
+        language_tag=PDF_LANGUAGE_TAGS[lang],
+        title=document_title,
+        author=organization,
+        subject=subject,
+    )
+
+    def start_page(canvas: Canvas, page: int) -> float:
+        return draw_header_band(
+            canvas, fonts, organization=organization, title=title, right_lines=right_lines
+        )
+
+    def end_page(canvas: Canvas, page: int) -> None:
+        label = labels["page"].format(page=page, pages=total_pages or "?")
+        draw_footer(canvas, fonts, left_lines=footer_lines, page_label=label)
+
+    flow = PageFlow(canvas, fonts, start_page, end_page)
+    flow.begin()
+    return buffer, flow
+
+
+def finish_receipt(
+    buffer: io.BytesIO, flow: PageFlow, attachments: list[Attachment]
+) -> tuple[bytes, int]:
+    """End the last page, embed the attachments; the PDF bytes and the page count."""
     pages = flow.finish()
-    embed_attachments(canvas, attachments)
-    canvas.save()
+    embed_attachments(flow.canvas, attachments)
+    flow.canvas.save()
     return buffer.getvalue(), pages
 
 

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from reports.errors import RenderError, ReportDataError
+from reports.errors import reportlab_failures
 from reports.pdf.attachments import Attachment
 from reports.pdf.fonts import report_fonts
 from reports.pdf.localization import (
@@ -79,14 +79,8 @@ def render_annual_receipt(data: AnnualReceiptData, lang: Language, *, now: dt.da
 
 def _render(build, *, description: str) -> bytes:
     """Run a two-pass paginated render, translating reportlab failures."""
-    try:
+    with reportlab_failures(f"the receipt for {description}"):
         return render_paginated(build)
-    except ReportDataError:
-        raise
-    except (ValueError, KeyError, TypeError, OSError, AttributeError) as exc:
-        raise RenderError(
-            f"reportlab failed to render the receipt for {description}: {exc}"
-        ) from exc
 
 
 def _attachments(

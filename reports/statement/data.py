@@ -9,7 +9,8 @@ here, once, and every form of the statement (PDF, JSON, CSV) prints these same
 numbers.
 
 The classes take plain values (no ledger types), like the receipt data, so the
-``reports`` package stays importable on its own.
+``reports`` package stays importable on its own. Balances and totals are the document types
+of ``schemas.statements``, so the JSON document writes them as they are.
 """
 
 from __future__ import annotations
@@ -19,8 +20,16 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
 from reports.errors import ReportDataError
+from schemas import kinds
+from schemas.statements import (
+    StatementBalance,
+    StatementCurrencyTotal,
+    StatementFundTotal,
+    StatementGroupTotal,
+    StatementTotals,
+)
 
-MONEY_KINDS = frozenset({"donation", "disbursement", "transfer", "fee", "correction"})
+MONEY_KINDS = kinds.MONEY
 """Kinds that move money (they post double-entry lines)."""
 
 FUND_ACCOUNT_PREFIX = "fund:"
@@ -99,18 +108,6 @@ class BeneficiaryInfo:
 
 
 @dataclass(frozen=True)
-class BalanceLine:
-    """An account's balance at a tree size: the sum of its postings."""
-
-    account: str
-    """``donors``, ``fees``, ``fund:<code>`` or ``beneficiary:<code>``."""
-    currency: str
-    """ISO 4217 code."""
-    amount: int
-    """Signed minor units."""
-
-
-@dataclass(frozen=True)
 class CheckpointInfo:
     """A signed checkpoint (c2sp.org/tlog-checkpoint) of the log."""
 
@@ -179,10 +176,10 @@ class StatementData:
     """The previous statement of the organization, if any."""
     consistency: ConsistencyInfo | None
     """Proof linking the previous statement's checkpoint and this one's."""
-    opening: tuple[BalanceLine, ...]
+    opening: tuple[StatementBalance, ...]
     """Balances of the scope's accounts by value date: postings of the entries below
     ``end`` whose value date is before ``period_from``."""
-    closing: tuple[BalanceLine, ...]
+    closing: tuple[StatementBalance, ...]
     """The same with value dates before ``period_to``: opening plus ``entries``' movements."""
     entries: Sequence[StatementEntry]
     """The money entries below ``end`` whose value date is in the period, in the scope, by
@@ -218,70 +215,6 @@ class StatementData:
             )
         if self.fund_scope is not None and self.beneficiary_scope is not None:
             raise ReportDataError("expected at most one of fund_scope and beneficiary_scope")
-
-
-@dataclass(frozen=True)
-class FundTotals:
-    """One fund's movements in the period, net of corrections."""
-
-    code: str
-    name: str
-    currency: str
-    opening: int | None
-    """Balance as of ``start``; None in a beneficiary-scoped statement."""
-    donations: int
-    disbursements: int
-    fees: int
-    transfers_in: int
-    transfers_out: int
-    closing: int | None
-    """Balance as of ``end``; equals opening plus the movements (checked)."""
-    overhead_bps: int
-    """Period fees / period donations, basis points (0 without donations)."""
-    cumulative_overhead_bps: int
-    """Fees / donations since the fund began, as of ``end``: what the cap applies to."""
-    fee_cap_bps: int
-    over_cap: bool
-    """The cumulative ratio exceeds the cap."""
-
-
-@dataclass(frozen=True)
-class GroupTotal:
-    """Disbursements of the period to one beneficiary or one purpose, in one currency."""
-
-    key: str
-    """Beneficiary code or purpose."""
-    name: str
-    """Beneficiary name (the purpose again for purposes)."""
-    currency: str
-    amount: int
-    """Net of corrections."""
-    cumulative: int | None = None
-    """For a beneficiary: everything it received up to ``end``."""
-    share_bps: int | None = None
-    """For a purpose: its share of the period's disbursements in that currency."""
-
-
-@dataclass(frozen=True)
-class CurrencyTotals:
-    """The period's headline figures in one currency."""
-
-    currency: str
-    donations: int
-    disbursements: int
-    fees: int
-    closing_funds: int | None
-    """Sum of the closing balances of the funds in scope (None for a beneficiary scope)."""
-
-
-@dataclass(frozen=True)
-class StatementTotals:
-    """Totals per fund, per beneficiary, per purpose and per currency."""
-
-    funds: tuple[FundTotals, ...]
-    beneficiaries: tuple[GroupTotal, ...]
-    purposes: tuple[GroupTotal, ...]
-    currencies: tuple[CurrencyTotals, ...]
 
 
 def in_scope(entry: StatementEntry, fund: str | None, beneficiary: str | None) -> bool:
@@ -339,17 +272,17 @@ def compute_totals(data: StatementData) -> StatementTotals:
     for e in data.entries:
         if e.kind not in MONEY_KINDS or e.amount is None or e.currency is None:
             continue
-        kind = e.corrected_kind if e.kind == "correction" else e.kind
-        amount = -e.amount if e.kind == "correction" else e.amount
+        kind = e.corrected_kind if e.kind == kinds.CORRECTION else e.kind
+        amount = -e.amount if e.kind == kinds.CORRECTION else e.amount
         fund = e.fund or ""
-        if kind == "donation":
+        if kind == kinds.DONATION:
             add(fund, "donations", amount)
-        elif kind == "fee":
+        elif kind == kinds.FEE:
             add(fund, "fees", amount)
-        elif kind == "transfer":
+        elif kind == kinds.TRANSFER:
             add(fund, "transfers_out", amount)
             add(e.to_fund or "", "transfers_in", amount)
-        elif kind == "disbursement":
+        elif kind == kinds.DISBURSEMENT:
             add(fund, "disbursements", amount)
             per_fund_paid[fund] = per_fund_paid.get(fund, 0) + amount
             key = (e.beneficiary or "", e.currency)
@@ -369,11 +302,11 @@ def compute_totals(data: StatementData) -> StatementTotals:
 
     names = {b.code: b.name for b in data.beneficiaries}
     beneficiaries = tuple(
-        GroupTotal(
-            code,
-            names.get(code, code),
-            currency,
-            amount,
+        StatementGroupTotal(
+            key=code,
+            name=names.get(code, code),
+            currency=currency,
+            amount=amount,
             cumulative=closing.get((BENEFICIARY_ACCOUNT_PREFIX + code, currency), 0),
         )
         for (code, currency), amount in sorted(to_beneficiary.items())
@@ -382,10 +315,21 @@ def compute_totals(data: StatementData) -> StatementTotals:
     for (_, currency), amount in to_purpose.items():
         paid[currency] = paid.get(currency, 0) + amount
     purposes = tuple(
-        GroupTotal(purpose, purpose, currency, amount, share_bps=_ratio(amount, paid[currency]))
+        StatementGroupTotal(
+            key=purpose,
+            name=purpose,
+            currency=currency,
+            amount=amount,
+            share_bps=_ratio(amount, paid[currency]),
+        )
         for (purpose, currency), amount in sorted(to_purpose.items())
     )
-    return StatementTotals(funds, beneficiaries, purposes, _currency_totals(data, funds))
+    return StatementTotals(
+        funds=funds,
+        beneficiaries=beneficiaries,
+        purposes=purposes,
+        currencies=_currency_totals(data, funds),
+    )
 
 
 def _fund_totals(
@@ -394,7 +338,7 @@ def _fund_totals(
     moved: dict[str, int],
     opening: dict[tuple[str, str], int],
     closing: dict[tuple[str, str], int],
-) -> FundTotals:
+) -> StatementFundTotal:
     account = (FUND_ACCOUNT_PREFIX + fund.code, fund.currency)
     start = end = None
     if data.beneficiary_scope is None:
@@ -414,7 +358,7 @@ def _fund_totals(
                 f"{end}; the projections disagree with the log"
             )
     cumulative = _ratio(fund.cumulative_fees, fund.cumulative_donations)
-    return FundTotals(
+    return StatementFundTotal(
         code=fund.code,
         name=fund.name,
         currency=fund.currency,
@@ -433,8 +377,8 @@ def _fund_totals(
 
 
 def _currency_totals(
-    data: StatementData, funds: tuple[FundTotals, ...]
-) -> tuple[CurrencyTotals, ...]:
+    data: StatementData, funds: tuple[StatementFundTotal, ...]
+) -> tuple[StatementCurrencyTotal, ...]:
     found: dict[str, list[int]] = {}
     for f in funds:
         row = found.setdefault(f.currency, [0, 0, 0, 0])
@@ -443,12 +387,12 @@ def _currency_totals(
         row[2] += f.fees
         row[3] += f.closing or 0
     return tuple(
-        CurrencyTotals(
-            currency,
-            donations,
-            disbursed,
-            fees,
-            None if data.beneficiary_scope is not None else closing_funds,
+        StatementCurrencyTotal(
+            currency=currency,
+            donations=donations,
+            disbursements=disbursed,
+            fees=fees,
+            closing_funds=None if data.beneficiary_scope is not None else closing_funds,
         )
         for currency, (donations, disbursed, fees, closing_funds) in sorted(found.items())
     )
@@ -456,18 +400,13 @@ def _currency_totals(
 
 __all__ = [
     "MONEY_KINDS",
-    "BalanceLine",
     "BeneficiaryInfo",
     "CheckpointInfo",
     "ConsistencyInfo",
-    "CurrencyTotals",
     "FundInfo",
-    "FundTotals",
-    "GroupTotal",
     "PreviousStatement",
     "StatementData",
     "StatementEntry",
-    "StatementTotals",
     "compute_totals",
     "display_order",
     "in_scope",

@@ -17,12 +17,7 @@ from typing import Any
 
 from reports.errors import ReportDataError
 from reports.statement.data import StatementEntry
-
-STATEMENT_ISSUED = "statement.issued"
-"""The entry kind that records an issued statement."""
-
-MONEY_BODY_KINDS = frozenset({"donation", "disbursement", "transfer", "fee"})
-"""Kinds a correction may reverse."""
+from schemas import kinds
 
 
 class EntryNames:
@@ -57,7 +52,7 @@ def statement_entry(
     targets: dict[int, StatementEntry],
 ) -> StatementEntry:
     """One entry's public fields; ``targets`` holds the money entries a correction may need."""
-    if kind == "donation":
+    if kind == kinds.DONATION:
         return StatementEntry(
             index,
             time,
@@ -69,7 +64,7 @@ def statement_entry(
             amount=b["amount"],
             value_date=dt.date.fromisoformat(b["received_on"]),
         )
-    if kind == "disbursement":
+    if kind == kinds.DISBURSEMENT:
         return StatementEntry(
             index,
             time,
@@ -83,7 +78,7 @@ def statement_entry(
             beneficiary=b["beneficiary"],
             purpose=b["purpose"],
         )
-    if kind == "transfer":
+    if kind == kinds.TRANSFER:
         return StatementEntry(
             index,
             time,
@@ -96,7 +91,7 @@ def statement_entry(
             to_fund=b["to_fund"],
             detail=b.get("reason"),
         )
-    if kind == "fee":
+    if kind == kinds.FEE:
         return StatementEntry(
             index,
             time,
@@ -107,7 +102,7 @@ def statement_entry(
             amount=b["amount"],
             value_date=dt.date.fromisoformat(b["charged_on"]),
         )
-    if kind == "correction":
+    if kind == kinds.CORRECTION:
         target = targets.get(b["corrects"])
         if target is None:
             raise ReportDataError(
@@ -127,11 +122,11 @@ def statement_entry(
             corrected_by=None,
             detail=b.get("reason"),
         )
-    if kind == "fund.created":
+    if kind == kinds.FUND_CREATED:
         return StatementEntry(index, time, kind, fund=b.get("code"), counterparty=b.get("name"))
-    if kind in ("beneficiary.registered", "beneficiary.updated"):
+    if kind in kinds.BENEFICIARY:
         return StatementEntry(index, time, kind, counterparty=f"{b.get('name')} ({b.get('city')})")
-    if kind == "evidence.attached":
+    if kind == kinds.EVIDENCE_ATTACHED:
         return StatementEntry(
             index,
             time,
@@ -139,13 +134,13 @@ def statement_entry(
             counterparty=f"#{b.get('disbursement')}",
             reference=str(b.get("sha256", ""))[:16],
         )
-    if kind in ("note", "log.created"):
+    if kind in (kinds.NOTE, kinds.LOG_CREATED):
         return StatementEntry(index, time, kind, counterparty=b.get("text") or b.get("name"))
-    if kind == STATEMENT_ISSUED:
+    if kind == kinds.STATEMENT_ISSUED:
         return StatementEntry(index, time, kind, detail=str(b.get("statement")))
-    if kind == "donor.erased":
+    if kind == kinds.DONOR_ERASED:
         return StatementEntry(index, time, kind, detail=str(b.get("records")))
     return StatementEntry(index, time, kind)
 
 
-__all__ = ["MONEY_BODY_KINDS", "STATEMENT_ISSUED", "EntryNames", "statement_entry"]
+__all__ = ["EntryNames", "statement_entry"]

@@ -24,12 +24,11 @@ from typing import Any
 import msgspec
 
 from reports.statement.data import (
-    BalanceLine,
     CheckpointInfo,
     StatementData,
     StatementEntry,
-    StatementTotals,
 )
+from schemas.statements import StatementTotals
 
 STATEMENT_FORMAT = "donation-ledger-statement/v1"
 """The ``format`` member of every statement JSON document."""
@@ -46,9 +45,6 @@ def rfc3339(moment: dt.datetime) -> str:
 
 def statement_document(data: StatementData, totals: StatementTotals, now: dt.datetime) -> bytes:
     """The JSON form (donation-ledger-statement/v1): same content and totals as the PDFs."""
-
-    def balances(lines: tuple[BalanceLine, ...]) -> list[dict[str, Any]]:
-        return [{"account": b.account, "currency": b.currency, "amount": b.amount} for b in lines]
 
     def checkpoint(c: CheckpointInfo) -> dict[str, Any]:
         return {"size": c.size, "root": c.root_b64, "note": c.note}
@@ -76,8 +72,8 @@ def statement_document(data: StatementData, totals: StatementTotals, now: dt.dat
             "new_size": data.consistency.new_size,
             "proof": list(data.consistency.proof),
         },
-        "opening_balances": balances(data.opening),
-        "closing_balances": balances(data.closing),
+        "opening_balances": msgspec.to_builtins(data.opening),
+        "closing_balances": msgspec.to_builtins(data.closing),
         "totals": msgspec.to_builtins(totals),
         "minor_units": dict(sorted(data.minor_units.items())),
     }

@@ -30,15 +30,14 @@ from reports.pdf.page_layout import (
     BAND_HEIGHT,
     BRAND,
     CONTENT_WIDTH,
-    FOOTER_HEIGHT,
     INK,
     MARGIN,
     MUTED,
     PAGE_HEIGHT,
     PAGE_WIDTH,
-    RULE,
     PageFlow,
     draw_field_grid,
+    draw_footer,
     draw_header_band,
     draw_key_value_rows,
     draw_label,
@@ -57,7 +56,6 @@ from reports.pdf.page_layout import (
 from reports.statement.data import (
     StatementData,
     StatementEntry,
-    StatementTotals,
     display_order,
 )
 from reports.statement.summaries import (
@@ -79,6 +77,7 @@ from reports.statement.text import (
     period_dates,
     period_name,
 )
+from schemas.statements import StatementTotals
 
 PAGES_FORM = "statementPageCount"
 """Name of the form XObject that holds the total page count."""
@@ -143,7 +142,13 @@ def draw_statement(
     def end_page(canvas: Canvas, page: int) -> None:
         for each in table:
             each.flush(canvas)
-        _draw_footer(canvas, fonts, footer_lines, labels["page"].format(page=page))
+        draw_footer(
+            canvas,
+            fonts,
+            left_lines=footer_lines,
+            page_label=labels["page"].format(page=page),
+            count_form=PAGES_FORM,
+        )
 
     flow = PageFlow(canvas, fonts, start_page, end_page)
     flow.begin()
@@ -190,28 +195,6 @@ def _draw_running_head(canvas: Canvas, fonts: FontSet, organization: str, right:
     name = fit_text(fonts.printable(organization), fonts.bold, 10, CONTENT_WIDTH - right_width - 24)
     canvas.drawString(MARGIN, PAGE_HEIGHT - 21, name)
     return PAGE_HEIGHT - RUNNING_HEAD - 18
-
-
-def _draw_footer(canvas: Canvas, fonts: FontSet, lines: list[str], page_label: str) -> None:
-    """Hairline, two lines of small print, and "Page X of " followed by the count form."""
-    y = MARGIN + FOOTER_HEIGHT - 12
-    canvas.setStrokeColor(RULE)
-    canvas.setLineWidth(0.6)
-    canvas.line(MARGIN, y, PAGE_WIDTH - MARGIN, y)
-    canvas.setFillColor(MUTED)
-    canvas.setFont(fonts.regular, 7.5)
-    label_x = PAGE_WIDTH - MARGIN - stringWidth(page_label + "00000", fonts.regular, 7.5)
-    for position, line in enumerate(lines[:2]):
-        canvas.drawString(
-            MARGIN,
-            y - 13 - position * 10,
-            fit_text(fonts.printable(line), fonts.regular, 7.5, label_x - MARGIN - 12),
-        )
-    canvas.drawString(label_x, y - 13, page_label)
-    canvas.saveState()
-    canvas.translate(label_x + stringWidth(page_label, fonts.regular, 7.5), y - 13)
-    canvas.doForm(PAGES_FORM)
-    canvas.restoreState()
 
 
 def _range_text(data: StatementData, labels: dict[str, str]) -> str:

@@ -20,13 +20,14 @@ from __future__ import annotations
 
 import datetime as dt
 
-from reports.errors import RenderError, ReportDataError
+from reports.errors import reportlab_failures
 from reports.pdf.attachments import Attachment
 from reports.pdf.fonts import report_fonts
 from reports.pdf.localization import Language, check_language, check_money, format_moment
-from reports.statement.data import StatementData, StatementTotals, compute_totals
+from reports.statement.data import StatementData, compute_totals
 from reports.statement.layout import draw_statement
 from reports.statement.text import STATEMENT_LABELS
+from schemas.statements import StatementTotals
 
 _MIME = {"json": "application/json", "checkpoint": "text/plain", "proof": "text/plain"}
 _DESCRIPTION = {
@@ -60,14 +61,8 @@ def render_statement(
         Attachment(name, content, _MIME[kind], labels[_DESCRIPTION[kind]])
         for name, content, kind in data.attachments
     ]
-    try:
+    with reportlab_failures(f"statement {data.number} of {data.origin}"):
         return draw_statement(data, totals, lang, issued, report_fonts(), attachments)
-    except ReportDataError:
-        raise
-    except (ValueError, KeyError, TypeError, OSError, AttributeError) as exc:
-        raise RenderError(
-            f"reportlab failed to render statement {data.number} of {data.origin}: {exc}"
-        ) from exc
 
 
 __all__ = ["render_statement"]

@@ -23,9 +23,10 @@ from reports.pdf.page_layout import (
     fit_text,
     wrap_text,
 )
-from reports.statement.data import StatementData, StatementTotals
+from reports.statement.data import StatementData
 from reports.statement.tables import Column, draw_summary_table, fit_size, signed_amount
 from reports.statement.text import STATEMENT_LABELS, format_ratio, purpose_label
+from schemas.statements import StatementTotals
 
 ALERT = HexColor("#B42318")
 """Over-cap status (and the provisional marks of the layout)."""

@@ -40,6 +40,7 @@ from reports.pdf.page_layout import (
 )
 from reports.statement.data import StatementEntry
 from reports.statement.text import STATEMENT_LABELS, kind_label
+from schemas import kinds
 
 CELL_PADDING = 4.0
 """Horizontal padding inside a cell."""
@@ -262,24 +263,26 @@ class EntriesTable:
 
     def _counterparty(self, e: StatementEntry) -> str:
         labels = self.labels
-        if e.kind == "donation" or (e.kind == "correction" and e.corrected_kind == "donation"):
+        # A correction shows the party of the entry it reverses.
+        moved = e.corrected_kind if e.kind == kinds.CORRECTION else e.kind
+        if moved == kinds.DONATION:
             return e.counterparty or labels["anonymous"]
-        if e.kind == "transfer" or (e.kind == "correction" and e.corrected_kind == "transfer"):
+        if moved == kinds.TRANSFER:
             return "→ " + (e.counterparty or "")
-        if e.kind == "statement.issued":
+        if e.kind == kinds.STATEMENT_ISSUED:
             return labels["statement_ref"].format(number=e.detail)
-        if e.kind == "donor.erased":
+        if e.kind == kinds.DONOR_ERASED:
             return labels["records"].format(count=e.detail)
         return e.counterparty or ""
 
     def _amount(self, e: StatementEntry) -> str:
         if e.amount is None or e.currency is None:
             return ""
-        amount = -e.amount if e.kind == "correction" else e.amount
+        amount = -e.amount if e.kind == kinds.CORRECTION else e.amount
         return self.fonts.printable(self._money[e.currency](amount))
 
     def _note(self, e: StatementEntry) -> str | None:
-        if e.kind == "correction" and e.corrects is not None:
+        if e.kind == kinds.CORRECTION and e.corrects is not None:
             note = "↳ " + self.labels["corrects"].format(index=e.corrects)
             return f"{note} — {e.detail}" if e.detail else note
         if e.corrected_by is not None:

@@ -15,6 +15,7 @@ from babel.dates import format_date
 from babel.numbers import format_decimal
 
 from reports.pdf.localization import BABEL_LOCALES, Language, format_day
+from schemas import kinds
 
 STATEMENT_LABELS: dict[Language, dict[str, str]] = {
     "id": {
@@ -284,38 +285,38 @@ STATEMENT_LABELS: dict[Language, dict[str, str]] = {
 
 KIND_LABELS: dict[Language, dict[str, str]] = {
     "id": {
-        "donation": "Donasi",
-        "disbursement": "Penyaluran",
-        "transfer": "Transfer",
-        "fee": "Biaya",
-        "correction": "Koreksi",
-        "fund.created": "Dana dibuat",
-        "beneficiary.registered": "Penerima baru",
-        "beneficiary.updated": "Penerima diubah",
-        "evidence.attached": "Bukti",
-        "statement.issued": "Laporan",
-        "note": "Catatan",
-        "log.created": "Log dibuat",
-        "key.rotated": "Kunci diganti",
-        "key.retired": "Kunci pensiun",
-        "donor.erased": "Data dihapus",
+        kinds.DONATION: "Donasi",
+        kinds.DISBURSEMENT: "Penyaluran",
+        kinds.TRANSFER: "Transfer",
+        kinds.FEE: "Biaya",
+        kinds.CORRECTION: "Koreksi",
+        kinds.FUND_CREATED: "Dana dibuat",
+        kinds.BENEFICIARY_REGISTERED: "Penerima baru",
+        kinds.BENEFICIARY_UPDATED: "Penerima diubah",
+        kinds.EVIDENCE_ATTACHED: "Bukti",
+        kinds.STATEMENT_ISSUED: "Laporan",
+        kinds.NOTE: "Catatan",
+        kinds.LOG_CREATED: "Log dibuat",
+        kinds.KEY_ROTATED: "Kunci diganti",
+        kinds.KEY_RETIRED: "Kunci pensiun",
+        kinds.DONOR_ERASED: "Data dihapus",
     },
     "en": {
-        "donation": "Donation",
-        "disbursement": "Disbursement",
-        "transfer": "Transfer",
-        "fee": "Fee",
-        "correction": "Correction",
-        "fund.created": "Fund created",
-        "beneficiary.registered": "Beneficiary",
-        "beneficiary.updated": "Beneficiary upd.",
-        "evidence.attached": "Evidence",
-        "statement.issued": "Statement",
-        "note": "Note",
-        "log.created": "Log created",
-        "key.rotated": "Key rotated",
-        "key.retired": "Key retired",
-        "donor.erased": "Donor erased",
+        kinds.DONATION: "Donation",
+        kinds.DISBURSEMENT: "Disbursement",
+        kinds.TRANSFER: "Transfer",
+        kinds.FEE: "Fee",
+        kinds.CORRECTION: "Correction",
+        kinds.FUND_CREATED: "Fund created",
+        kinds.BENEFICIARY_REGISTERED: "Beneficiary",
+        kinds.BENEFICIARY_UPDATED: "Beneficiary upd.",
+        kinds.EVIDENCE_ATTACHED: "Evidence",
+        kinds.STATEMENT_ISSUED: "Statement",
+        kinds.NOTE: "Note",
+        kinds.LOG_CREATED: "Log created",
+        kinds.KEY_ROTATED: "Key rotated",
+        kinds.KEY_RETIRED: "Key retired",
+        kinds.DONOR_ERASED: "Donor erased",
     },
 }
 """Short names of entry kinds for the entries table; an unknown kind prints as itself."""

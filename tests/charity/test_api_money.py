@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from tests.apikit import auth, idem
+from tests.apikit import auth, donation, idem
 from tests.logkit import assert_log_verifies
 
 
@@ -49,14 +49,7 @@ async def test_overdraft_is_refused_with_409_and_concurrent_disbursements_never_
 
 async def test_idempotency_replay_mismatch_and_concurrent_retries(charity, store):
     await charity.fund()
-    body = {
-        "fund": "senyum-2026",
-        "amount": 10_000,
-        "currency": "IDR",
-        "received_on": "2026-11-01",
-        "channel": "qris",
-        "reference": "QRIS-1",
-    }
+    body = donation("QRIS-1", channel="qris")
     headers = auth(charity.keys["recorder"], **{"Idempotency-Key": "k-1"})
     first = await charity.client.post(charity.url("/donations"), json=body, headers=headers)
     again = await charity.client.post(charity.url("/donations"), json=body, headers=headers)
@@ -123,8 +116,7 @@ async def test_writers_of_separate_processes_see_each_others_batches_under_the_l
     every batch another committed before it got the lock (the reads run once it is held):
     no overdraft, one donation per reference, one entry per Idempotency-Key."""
     from ledger.http.app import create_app
-    from tests.apikit import Org
-    from tests.conftest import serve_in_loop
+    from tests.apikit import Org, serve_in_loop
 
     await charity.fund()
     await charity.beneficiary()

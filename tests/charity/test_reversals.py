@@ -16,7 +16,6 @@ import os
 import re
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -25,10 +24,9 @@ from ledger.errors import VerificationError
 from ledger.formats.note import parse_vkey
 from ledger.verify.offline import verify_receipt
 from reports.pdf.attachments import read_attachments
-from tests.apikit import auth
-from tests.logkit import assert_log_verifies
+from tests.apikit import DONOR, auth, pdf_text
+from tests.logkit import assert_log_verifies, offline_verify
 
-DONOR = {"name": "Siti Aminah", "email": "siti@example.id", "public_name": "Siti A."}
 REASON = "transfer ditolak bank"
 EFFECTIVE = "2026-11-25"
 """The correction's value date, which every place shows as the reversal's day (it differs
@@ -47,25 +45,6 @@ async def reversed_gift(charity) -> tuple[dict, dict, dict]:  # type: ignore[no-
     )
     assert correction["time"][:10] != EFFECTIVE
     return kept, wrong, correction
-
-
-async def receipt_of(charity, index: int) -> str:  # type: ignore[no-untyped-def]
-    r = await charity.client.get(
-        charity.url(f"/donations/{index}/receipt"), headers=auth(charity.keys["auditor"])
-    )
-    assert r.status_code == 200, r.text
-    return r.text
-
-
-async def vkey_text(charity) -> str:  # type: ignore[no-untyped-def]
-    return (await charity.client.get(charity.url("/log/keys"))).text.split()[0]
-
-
-def pdf_text(pdf: bytes, path: Path) -> str:
-    path.write_bytes(pdf)
-    return subprocess.run(
-        ["pdftotext", "-layout", str(path), "-"], capture_output=True, text=True, check=True
-    ).stdout
 
 
 def screenshot_pdf(path: Path, name: str) -> None:
@@ -108,30 +87,25 @@ async def test_receipt_carries_the_reversal_proof_and_verifiers_report_it(
     charity, store, tmp_path
 ):
     kept, wrong, correction = await reversed_gift(charity)
-    receipt = json.loads(await receipt_of(charity, wrong["index"]))
+    receipt = json.loads(await charity.receipt(wrong["index"]))
     assert receipt["reversal_proof"] is not None
     # The donation, its fund and its reversal are proven under one checkpoint, which covers
     # the correction.
     checkpoints = {receipt[k].split("\n\n", 1)[1] for k in ("tlog_proof", "fund_proof", "reversal_proof")}
     assert len(checkpoints) == 1
-    keys = [parse_vkey(await vkey_text(charity))]
+    keys = [parse_vkey((await charity.vkeys())[0])]
     proven = verify_receipt(json.dumps(receipt), keys)
     assert proven.reversal is not None and proven.reversal.index == correction["index"]
     assert proven.reversal.reason == REASON and proven.checkpoint.size > correction["index"]
-    kept_receipt = json.loads(await receipt_of(charity, kept["index"]))
+    kept_receipt = json.loads(await charity.receipt(kept["index"]))
     assert kept_receipt["reversal_proof"] is None
     kept_proven = verify_receipt(json.dumps(kept_receipt), keys)
     assert kept_proven.reversal is None and kept_proven.reversal_checked
 
     def run(path: Path) -> subprocess.CompletedProcess:
-        return subprocess.run(
-            [sys.executable, "-m", "ledger.verify.offline", "receipt", str(path), "--vkey", vkey],
-            capture_output=True,
-            text=True,
-            check=False,
-        )
+        return offline_verify("receipt", str(path), "--vkey", vkey)
 
-    vkey = await vkey_text(charity)
+    vkey = (await charity.vkeys())[0]
     path = tmp_path / "reversed.json"
     path.write_text(json.dumps(receipt))
     out = run(path)
@@ -201,7 +175,7 @@ async def test_receipt_pdf_of_a_reversed_gift_carries_the_banner(
     r = await charity.client.get(url, headers=auth(charity.keys["auditor"]))
     assert r.status_code == 200
     path = tmp_path / f"reversed-{lang}.pdf"
-    text = pdf_text(r.content, path)
+    text = pdf_text(r.content, tmp_path, path.name)
     screenshot_pdf(path, f"receipt-reversed-{lang}")
     flat = " ".join(text.split())
     assert banner in text and f"#{correction['index']}" in flat and REASON in flat
@@ -216,7 +190,7 @@ async def test_receipt_pdf_of_a_reversed_gift_carries_the_banner(
         charity.url(f"/donations/{kept['index']}/receipt.pdf?lang={lang}"),
         headers=auth(charity.keys["auditor"]),
     )
-    assert banner not in pdf_text(kept_pdf.content, tmp_path / "kept.pdf")
+    assert banner not in pdf_text(kept_pdf.content, tmp_path, "kept.pdf")
     await assert_log_verifies(store)
 
 
@@ -233,7 +207,7 @@ async def test_annual_receipt_leaves_the_reversed_gift_out_of_the_total(
     )
     assert r.status_code == 200, r.text
     path = tmp_path / f"annual-{lang}.pdf"
-    text = pdf_text(r.content, path)
+    text = pdf_text(r.content, tmp_path, path.name)
     screenshot_pdf(path, f"annual-reversed-{lang}")
     assert "Rp 250.000" in text and "Rp 252.500" not in text
     total_lines = [line for line in text.splitlines() if line.strip().startswith("Total")]
@@ -360,8 +334,8 @@ async def test_verify_service_warns_about_a_reversal_an_old_receipt_does_not_pro
 ):
     await charity.fund()
     gift_entry = await charity.donate(250_000, ref="BCA-0009", donor=DONOR)
-    old = await receipt_of(charity, gift_entry["index"])  # issued before the reversal
-    vkey = await vkey_text(charity)
+    old = await charity.receipt(gift_entry["index"])  # issued before the reversal
+    vkey = (await charity.vkeys())[0]
     before = (await charity.client.post("/v1/verify", json={"receipt": old, "vkeys": [vkey]})).json()
     assert before["status"] == "counts" and before["reversed_later"] is None
     correction = await charity.ok(

@@ -22,8 +22,6 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-from cryptography import x509
-from cryptography.hazmat.primitives.serialization import Encoding
 from pyhanko.pdf_utils import generic
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 
@@ -34,11 +32,10 @@ from ledger.formats.note import parse_vkey
 from ledger.store.statements import beneficiary_versions, entries_at
 from ledger.verify import offline
 from reports.pdf.attachments import read_attachments
-from reports.pdf.signing import validate_pdf
 from reports.statement.entries import EntryNames
 from reports.statement.pdf import render_statement
 from schemas.statements import StatementRequest
-from tests.apikit import Org, auth, idem
+from tests.apikit import Org, auth, idem, pdf_text, validate
 from tests.logkit import assert_log_verifies
 
 TODAY = dt.datetime.now(ZoneInfo("Asia/Jakarta")).date()
@@ -56,38 +53,7 @@ pdftotext = pytest.mark.skipif(not shutil.which("pdftotext"), reason="poppler-ut
 
 
 async def issue(charity: Org, body: dict, role: str = "admin", key: str | None = None):  # type: ignore[no-untyped-def]
-    headers = auth(charity.keys[role], **({"Idempotency-Key": key} if key else idem()))
-    return await charity.client.post(charity.url("/statements"), json=body, headers=headers)
-
-
-async def issued(charity: Org, body: dict) -> dict:
-    r = await issue(charity, body)
-    assert r.status_code == 201, r.text
-    return r.json()
-
-
-async def download(charity: Org, number: int, what: str) -> bytes:
-    r = await charity.client.get(charity.url(f"/statements/{number}/{what}"))
-    assert r.status_code == 200, r.text
-    return r.content
-
-
-async def cert_der(charity: Org) -> bytes:
-    pem = (await charity.client.get(charity.url("/certificate"))).text
-    return x509.load_pem_x509_certificate(pem.encode()).public_bytes(Encoding.DER)
-
-
-async def validate(pdf: bytes, cert: bytes):  # type: ignore[no-untyped-def]
-    """pyHanko runs its own event loop: keep it off the test's."""
-    return await asyncio.to_thread(validate_pdf, pdf, cert)
-
-
-def pdf_text(pdf: bytes, tmp_path: Path) -> str:
-    path = tmp_path / f"{hashlib.sha256(pdf).hexdigest()[:12]}.pdf"
-    path.write_bytes(pdf)
-    return subprocess.run(
-        ["pdftotext", "-layout", str(path), "-"], capture_output=True, text=True, check=True
-    ).stdout
+    return await charity.post("/statements", body, role, key)
 
 
 def pdfsig(pdf: bytes, tmp_path: Path) -> str:
@@ -153,21 +119,21 @@ async def populate(charity: Org) -> dict[str, int]:
 @pdftotext
 async def test_pdf_totals_equal_balances_json_and_csv(charity, store, tmp_path):
     await populate(charity)
-    meta = await issued(charity, CURRENT)
+    meta = await charity.statement(CURRENT)
     assert meta["id"] == 1 and meta["previous"] is None and meta["provisional"] is True
     assert meta["start"] == 0 and meta["checkpoint_size"] >= meta["end"] == meta["entry_index"]
     end = meta["end"]
 
     api = (await charity.client.get(charity.url(f"/balances?as_of={end}"))).json()
     api_closing = {(b["account"], b["currency"]): b["amount"] for b in api["balances"]}
-    doc = statements._decode_document(await download(charity, 1, "json"))
+    doc = statements._decode_document(await charity.statement_file(1, "json"))
     json_closing = {(b.account, b.currency): b.amount for b in doc.closing_balances}
     assert json_closing == api_closing
 
     # The PDF prints every account's closing balance in the trial balance, and each
     # fund's movements; both equal the API and the JSON.
     for lang in ("id", "en"):
-        text = pdf_text(await download(charity, 1, f"pdf?lang={lang}"), tmp_path)
+        text = pdf_text(await charity.statement_file(1, f"pdf?lang={lang}"), tmp_path)
         for (account, _), amount in api_closing.items():
             opening, movement, closing = amounts(line_with(text, f"{account} · "))
             assert (opening, closing) == (0, amount) and movement == amount
@@ -193,7 +159,7 @@ async def test_pdf_totals_equal_balances_json_and_csv(charity, store, tmp_path):
     assert doc.totals.funds[0].overhead_bps == 400  # 5,000,000 / 125,000,000
 
     # The CSV carries the same facts: balances, totals, and entries that add up to them.
-    rows = list(csv.DictReader(io.StringIO((await download(charity, 1, "csv")).decode())))
+    rows = list(csv.DictReader(io.StringIO((await charity.statement_file(1, "csv")).decode())))
     csv_closing = {
         (r["name"], r["currency"]): int(r["amount"])
         for r in rows
@@ -225,9 +191,9 @@ async def test_pdf_totals_equal_balances_json_and_csv(charity, store, tmp_path):
 
 async def test_signature_validates_and_tampering_is_detected(charity, store, tmp_path):
     await populate(charity)
-    meta = await issued(charity, CURRENT)
-    cert = await cert_der(charity)
-    pdf = await download(charity, meta["id"], "pdf?lang=en")
+    meta = await charity.statement(CURRENT)
+    cert = await charity.cert_der()
+    pdf = await charity.statement_file(meta["id"], "pdf?lang=en")
     result = await validate(pdf, cert)
     assert result.trustworthy and result.signer_common_name == "Yayasan Senyum Anak"
     if shutil.which("pdfsig"):
@@ -255,7 +221,7 @@ async def test_signature_validates_and_tampering_is_detected(charity, store, tmp
 
 async def test_entry_commits_to_the_bytes_served_and_they_never_change(charity, store):
     await populate(charity)
-    meta = await issued(charity, CURRENT)
+    meta = await charity.statement(CURRENT)
     entry = (await charity.client.get(charity.url(f"/log/entries/{meta['entry_index']}"))).json()
     assert entry["kind"] == "statement.issued"
     body = entry["document"]["body"]
@@ -267,11 +233,11 @@ async def test_entry_commits_to_the_bytes_served_and_they_never_change(charity, 
     cp = (await charity.client.get(charity.url(f"/log/checkpoints/{body['checkpoint_size']}"))).text
     assert cp.split("\n")[2] == body["checkpoint_root"] == meta["checkpoint_root"]
     served = {
-        "pdf_id": await download(charity, 1, "pdf?lang=id"),
-        "pdf_en": await download(charity, 1, "pdf"),  # default language: id
-        "json": await download(charity, 1, "json"),
+        "pdf_id": await charity.statement_file(1, "pdf?lang=id"),
+        "pdf_en": await charity.statement_file(1, "pdf"),  # default language: id
+        "json": await charity.statement_file(1, "json"),
     }
-    served["pdf_en"] = await download(charity, 1, "pdf?lang=en")
+    served["pdf_en"] = await charity.statement_file(1, "pdf?lang=en")
     for name, content in served.items():
         assert body["sha256"][name] == hashlib.sha256(content).hexdigest() == meta["sha256"][name]
 
@@ -312,13 +278,13 @@ async def test_rendering_is_deterministic(charity, store):
 
 async def test_successive_statements_are_linked_by_a_consistency_proof(charity, store):
     await populate(charity)
-    one = await issued(charity, CURRENT)
+    one = await charity.statement(CURRENT)
     await charity.donate(3_000_000)
-    two = await issued(charity, CURRENT)
+    two = await charity.statement(CURRENT)
     assert (two["id"], two["previous"]) == (2, 1)
     # It starts where statement 1 (same scope) ended and lists statement 1's entry.
     assert two["start"] == one["end"] and two["end"] > one["entry_index"]
-    doc = statements._decode_document(await download(charity, 2, "json"))
+    doc = statements._decode_document(await charity.statement_file(2, "json"))
     assert doc.previous is not None and doc.consistency is not None
     old, new = doc.previous.checkpoint, doc.checkpoint
     assert (doc.consistency.old_size, doc.consistency.new_size) == (old.size, new.size)
@@ -332,7 +298,7 @@ async def test_successive_statements_are_linked_by_a_consistency_proof(charity, 
     offline.verify_consistency(old.note, new.note, proof, keys)
 
     # The same proof travels inside the signed PDF, ready for `ledger-verify consistency`.
-    files = read_attachments(await download(charity, 2, "pdf?lang=en"))
+    files = read_attachments(await charity.statement_file(2, "pdf?lang=en"))
     name = f"consistency-{old.size}-{new.size}.txt"
     attached = [base64.b64decode(x) for x in files[name].split()]
     checked = offline.verify_consistency(
@@ -342,7 +308,7 @@ async def test_successive_statements_are_linked_by_a_consistency_proof(charity, 
         keys,
     )
     assert checked[1].size == new.size
-    assert files["statement-2.json"] == await download(charity, 2, "json")
+    assert files["statement-2.json"] == await charity.statement_file(2, "json")
     bad = [*proof[:-1], bytes(32)] if proof else [bytes(32)]
     with pytest.raises(ConsistencyProofError):
         merkle.verify_consistency(
@@ -354,19 +320,19 @@ async def test_successive_statements_are_linked_by_a_consistency_proof(charity, 
 @pdftotext
 async def test_provisional_flag(charity, store, tmp_path):
     await populate(charity)
-    current = await issued(charity, CURRENT)
+    current = await charity.statement(CURRENT)
     assert current["provisional"] is True
-    text = pdf_text(await download(charity, 1, "pdf?lang=id"), tmp_path)
+    text = pdf_text(await charity.statement_file(1, "pdf?lang=id"), tmp_path)
     pages = text.count("\f")
     assert "SEMENTARA · PROVISIONAL" in text and pages > 1
     for page in range(1, pages + 1):
         assert f"Halaman {page} dari {pages}" in text
 
-    past = await issued(charity, {"from": (TODAY - DAY).isoformat(), "to": TODAY.isoformat()})
+    past = await charity.statement({"from": (TODAY - DAY).isoformat(), "to": TODAY.isoformat()})
     assert past["provisional"] is False and past["start"] == current["end"]
-    doc = statements._decode_document(await download(charity, 2, "json"))
+    doc = statements._decode_document(await charity.statement_file(2, "json"))
     assert [e.kind for e in doc.entries] == ["statement.issued"]  # no money moved yesterday
-    text = pdf_text(await download(charity, 2, "pdf?lang=en"), tmp_path)
+    text = pdf_text(await charity.statement_file(2, "pdf?lang=en"), tmp_path)
     assert "PROVISIONAL" not in text
 
     # The same period seen from tomorrow (injected clock) is final and has every entry.
@@ -375,19 +341,19 @@ async def test_provisional_flag(charity, store, tmp_path):
     request = StatementRequest(from_=TODAY, to=TODAY + DAY)
     tomorrow = dt.datetime.combine(TODAY + DAY, dt.time(1), tzinfo=dt.UTC)
     reply = await statements.issue(services, org, request, "final", b"\0" * 32, now=tomorrow)
-    final = statements._decode_document(await download(charity, 3, "json"))
+    final = statements._decode_document(await charity.statement_file(3, "json"))
     assert reply.status == 201 and final.provisional is False
     assert final.range.end == (await store.head(org.id)).size - 1  # all but its own entry
-    text = pdf_text(await download(charity, 3, "pdf?lang=id"), tmp_path)
+    text = pdf_text(await charity.statement_file(3, "pdf?lang=id"), tmp_path)
     assert "SEMENTARA" not in text
     await assert_log_verifies(store)
 
 
 async def test_scope_by_fund_and_by_beneficiary(charity, store):
     await populate(charity)
-    by_fund = await issued(charity, {**CURRENT, "fund": "zakat-2026"})
+    by_fund = await charity.statement({**CURRENT, "fund": "zakat-2026"})
     assert by_fund["scope"] == {"fund": "zakat-2026", "beneficiary": None}
-    doc = statements._decode_document(await download(charity, by_fund["id"], "json"))
+    doc = statements._decode_document(await charity.statement_file(by_fund["id"], "json"))
     assert doc.entries and all("zakat-2026" in (e.fund, e.to_fund) for e in doc.entries)
     assert [b.account for b in doc.closing_balances] == ["fund:zakat-2026"]
     [zakat] = doc.totals.funds
@@ -398,8 +364,8 @@ async def test_scope_by_fund_and_by_beneficiary(charity, store):
     )
     assert zakat.closing == 70_000_000 == doc.closing_balances[0].amount
 
-    by_beneficiary = await issued(charity, {**CURRENT, "beneficiary": "lksa-harapan"})
-    doc = statements._decode_document(await download(charity, by_beneficiary["id"], "json"))
+    by_beneficiary = await charity.statement({**CURRENT, "beneficiary": "lksa-harapan"})
+    doc = statements._decode_document(await charity.statement_file(by_beneficiary["id"], "json"))
     assert [(e.kind, e.beneficiary, e.amount) for e in doc.entries] == [
         ("disbursement", "lksa-harapan", 50_000_000)
     ]
@@ -417,8 +383,8 @@ async def test_scope_by_fund_and_by_beneficiary(charity, store):
 @pdftotext
 async def test_corrections_are_listed_next_to_what_they_correct(charity, store, tmp_path):
     ix = await populate(charity)
-    await issued(charity, CURRENT)
-    doc = statements._decode_document(await download(charity, 1, "json"))
+    await charity.statement(CURRENT)
+    doc = statements._decode_document(await charity.statement_file(1, "json"))
     by_index = {e.index: e for e in doc.entries}
     assert by_index[ix["wrong"]].corrected_by == ix["correction"]
     correction = by_index[ix["correction"]]
@@ -427,7 +393,7 @@ async def test_corrections_are_listed_next_to_what_they_correct(charity, store, 
         "donation",
         7_000_000,
     )
-    lines = pdf_text(await download(charity, 1, "pdf?lang=id"), tmp_path).splitlines()
+    lines = pdf_text(await charity.statement_file(1, "pdf?lang=id"), tmp_path).splitlines()
     row = next(n for n, line in enumerate(lines) if re.match(rf"\s*{ix['wrong']}\s+\d\d/", line))
     assert f"dikoreksi oleh #{ix['correction']}" in lines[row + 1]
     assert re.match(rf"\s*{ix['correction']}\s+\d\d/.*Koreksi", lines[row + 2])
@@ -482,8 +448,8 @@ async def test_roles_idempotency_and_listing(charity, store):
     future = {"from": (TODAY + 2 * DAY).isoformat(), "to": (TODAY + 3 * DAY).isoformat()}
     assert (await issue(charity, future)).status_code == 422
     assert (await issue(charity, {**CURRENT, "extra": 1})).status_code == 400
-    await issued(charity, CURRENT)
-    await issued(charity, {**CURRENT, "fund": "senyum-2026"})
+    await charity.statement(CURRENT)
+    await charity.statement({**CURRENT, "fund": "senyum-2026"})
 
     # Anyone lists (cursor pagination) and downloads; no key is needed.
     page = (await charity.client.get(charity.url("/statements?limit=2"))).json()

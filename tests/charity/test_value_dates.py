@@ -15,7 +15,6 @@ import datetime as dt
 import hashlib
 import io
 import shutil
-import subprocess
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -26,8 +25,7 @@ from ledger.http.auth import issue_key
 from ledger.journal.organizations import create_organization
 from ledger.settings import Settings
 from ledger.store.log import Store
-from tests.apikit import Org, auth, idem
-from tests.conftest import serve_in_loop
+from tests.apikit import Org, donation, pdf_text, serve_in_loop
 from tests.logkit import assert_log_verifies
 
 pdftotext = pytest.mark.skipif(not shutil.which("pdftotext"), reason="poppler-utils missing")
@@ -60,38 +58,8 @@ async def clocked(  # type: ignore[no-untyped-def]
 
 async def donate(charity: Org, reference: str, received_on: str, amount: int = 10_000_000):  # type: ignore[no-untyped-def]
     return await charity.post(
-        "/donations",
-        {
-            "fund": "senyum-2026",
-            "amount": amount,
-            "currency": "IDR",
-            "received_on": received_on,
-            "channel": "bank_transfer",
-            "reference": reference,
-        },
+        "/donations", donation(reference, amount=amount, received_on=received_on)
     )
-
-
-async def issue(charity: Org, period: dict) -> dict:
-    r = await charity.client.post(
-        charity.url("/statements"), json=period, headers=auth(charity.keys["admin"], **idem())
-    )
-    assert r.status_code == 201, r.text
-    return r.json()
-
-
-async def download(charity: Org, number: int, what: str) -> bytes:
-    r = await charity.client.get(charity.url(f"/statements/{number}/{what}"))
-    assert r.status_code == 200, r.text
-    return r.content
-
-
-def pdf_text(pdf: bytes, tmp_path: Path) -> str:
-    path = tmp_path / f"{hashlib.sha256(pdf).hexdigest()[:12]}.pdf"
-    path.write_bytes(pdf)
-    return subprocess.run(
-        ["pdftotext", "-layout", str(path), "-"], capture_output=True, text=True, check=True
-    ).stdout
 
 
 def fund_balance(balances: list[dict], fund: str = "senyum-2026") -> int:
@@ -139,7 +107,7 @@ async def test_a_month_as_a_charity_lives_it(clocked, store: Store, tmp_path: Pa
 
     # 3 December: the November statement.
     clock.set(at("2026-12-03"))
-    november = await issue(charity, {"from": "2026-11-01", "to": "2026-12-01"})
+    november = await charity.statement({"from": "2026-11-01", "to": "2026-12-01"})
     assert november["provisional"] is False
     doc = (await charity.client.get(charity.url("/statements/1/json"))).json()
     refs = [e["reference"] for e in doc["entries"] if e["kind"] == "donation"]
@@ -156,10 +124,10 @@ async def test_a_month_as_a_charity_lives_it(clocked, store: Store, tmp_path: Pa
     assert fund_balance(doc["closing_balances"]) == 20_000_000  # the December gift is not in
     [fund_total] = doc["totals"]["funds"]
     assert fund_total["donations"] == 20_000_000
-    stored = {w: await download(charity, 1, w) for w in ("json", "pdf/?lang=id", "pdf/?lang=en")}
+    stored = {w: await charity.statement_file(1, w) for w in ("json", "pdf/?lang=id", "pdf/?lang=en")}
     hashes = {w: hashlib.sha256(b).hexdigest() for w, b in stored.items()}
     assert hashes["json"] == november["sha256"]["json"]
-    csv_reconciles((await download(charity, 1, "csv")).decode())
+    csv_reconciles((await charity.statement_file(1, "csv")).decode())
 
     # 10 December: one more November gift turns up; a November gift is reversed.
     clock.set(at("2026-12-10"))
@@ -173,7 +141,7 @@ async def test_a_month_as_a_charity_lives_it(clocked, store: Store, tmp_path: Pa
 
     # 2 January: the December statement.
     clock.set(at("2027-01-02"))
-    await issue(charity, {"from": "2026-12-01", "to": "2027-01-01"})
+    await charity.statement({"from": "2026-12-01", "to": "2027-01-01"})
     dec = (await charity.client.get(charity.url("/statements/2/json"))).json()
     listed = {e["index"]: e for e in dec["entries"] if e["value_date"]}
     assert [e["reference"] for e in listed.values() if e["kind"] == "donation"] == ["DEC-0"]
@@ -186,10 +154,10 @@ async def test_a_month_as_a_charity_lives_it(clocked, store: Store, tmp_path: Pa
     assert fund_balance(dec["closing_balances"]) == 22_500_000 + 5_000_000 - 10_000_000
     [fund_total] = dec["totals"]["funds"]
     assert fund_total["donations"] == 5_000_000 - 10_000_000  # late gift not in the period
-    csv_reconciles((await download(charity, 2, "csv")).decode())
+    csv_reconciles((await charity.statement_file(2, "csv")).decode())
 
-    text_id = pdf_text(await download(charity, 2, "pdf/?lang=id"), tmp_path)
-    text_en = pdf_text(await download(charity, 2, "pdf/?lang=en"), tmp_path)
+    text_id = pdf_text(await charity.statement_file(2, "pdf/?lang=id"), tmp_path)
+    text_en = pdf_text(await charity.statement_file(2, "pdf/?lang=en"), tmp_path)
     assert "Entri terlambat untuk periode sebelumnya" in text_id
     assert "Late entries for earlier periods" in text_en
     assert "25/11/26" in text_id and "10/12/26" in text_id  # value date and recording date
@@ -205,7 +173,7 @@ async def test_a_month_as_a_charity_lives_it(clocked, store: Store, tmp_path: Pa
 
     # The November statement is never rewritten.
     for what, content in stored.items():
-        again = await download(charity, 1, what)
+        again = await charity.statement_file(1, what)
         assert again == content
         assert hashlib.sha256(again).hexdigest() == hashes[what]
     nov_again = (await charity.client.get(charity.url("/statements/1/json"))).json()
@@ -213,7 +181,7 @@ async def test_a_month_as_a_charity_lives_it(clocked, store: Store, tmp_path: Pa
 
     # 3 January: a statement issued after December's lists no late entry twice.
     clock.set(at("2027-01-03"))
-    await issue(charity, {"from": "2027-01-01", "to": "2027-01-03"})
+    await charity.statement({"from": "2027-01-01", "to": "2027-01-03"})
     third = (await charity.client.get(charity.url("/statements/3/json"))).json()
     assert third["late_entries"] == []
     await assert_log_verifies(store)
@@ -267,6 +235,16 @@ async def test_value_dates_outside_the_books_are_refused(clocked, store: Store) 
         "/corrections", {"corrects": 2, "reason": "typo", "effective_on": "2027-06-01"}
     )
     assert r.status_code == 422 and "effective_on" in r.json()["detail"], r.text
+    # A statement of a period over before the books open could only ever be empty.
+    org = await store.organization(charity.slug)
+    head = await store.head(org.id)
+    r = await charity.post("/statements", {"from": "0759-02-17", "to": "1797-10-19"}, "admin")
+    assert r.status_code == 422, r.text
+    assert r.json()["detail"] == (
+        "the period ending 1797-10-19 is over before the books open (2021-11-01): no entry "
+        "can have a value date in it; expected 'to' after 2021-11-01"
+    )
+    assert (await store.head(org.id)).size == head.size  # nothing recorded
     await assert_log_verifies(store)
 
 
@@ -306,7 +284,7 @@ async def test_site_and_pdf_print_the_same_period(clocked, store: Store, tmp_pat
     charity, clock = clocked
     await charity.fund()
     clock.set(at("2027-01-02"))
-    await issue(charity, {"from": "2026-12-01", "to": "2027-01-01"})
+    await charity.statement({"from": "2026-12-01", "to": "2027-01-01"})
     for lang, label in (("id", "1–31 Desember 2026"), ("en", "1–31 December 2026")):
         page = await charity.client.get(f"/orgs/{charity.slug}/statements/1?lang={lang}")
         assert page.status_code == 200
@@ -314,7 +292,7 @@ async def test_site_and_pdf_print_the_same_period(clocked, store: Store, tmp_pat
         assert "s.d." not in page.text.split("<main", 1)[-1].split("</header>", 1)[0]
         listing = await charity.client.get(f"/orgs/{charity.slug}?lang={lang}")
         assert label in listing.text
-        text = pdf_text(await download(charity, 1, f"pdf/?lang={lang}"), tmp_path)
+        text = pdf_text(await charity.statement_file(1, f"pdf/?lang={lang}"), tmp_path)
         assert label in text, text[:2000]
         assert "Asia/Jakarta" in text
     await assert_log_verifies(store)

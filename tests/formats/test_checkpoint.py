@@ -4,8 +4,6 @@ signed checkpoint, plus negative vectors for every line of the format."""
 import base64
 import dataclasses
 import hashlib
-import json
-from pathlib import Path
 
 import pytest
 
@@ -16,16 +14,13 @@ from ledger.formats.note import (
     Signer,
     add_signatures,
     open_note,
-    parse_vkey,
     sign_note,
 )
+from tests.conftest import GO_CHECKPOINT as GO
+from tests.conftest import GO_SIGNER, GO_VERIFIER
 
-VECTORS = Path(__file__).resolve().parents[1] / "vectors" / "tlog-go-sumdb.json"
-GO = json.loads(VECTORS.read_text())["checkpoint"]
 ORIGIN = "ledger.example/orgs/yayasan-senyum"
 ROOT_B64 = "z5tMKkSnyqci1dVI7mT/kKEZsMMaysNETcWDAAo508o="
-GO_SIGNER = Signer.from_seed(GO["key_name"], base64.b64decode(GO["ed25519_seed"]))
-GO_VERIFIER = parse_vkey(GO["vkey"])
 EMPTY_ROOT = hashlib.sha256(b"").digest()
 
 

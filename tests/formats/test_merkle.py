@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import json
 from functools import cache
 from itertools import pairwise
-from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
@@ -33,8 +31,8 @@ from ledger.formats.merkle import (
     verify_consistency,
     verify_inclusion,
 )
+from tests.conftest import GO_SUMDB
 
-VECTORS = Path(__file__).resolve().parents[1] / "vectors" / "tlog-go-sumdb.json"
 MAX_STORE = 2048
 
 
@@ -100,11 +98,6 @@ def store() -> dict[NodeId, bytes]:
 @cache
 def mth(size: int) -> bytes:
     return naive_mth(leaves(size))
-
-
-@cache
-def vectors() -> dict:
-    return json.loads(VECTORS.read_text())
 
 
 def b64(s: str) -> bytes:
@@ -181,7 +174,7 @@ def test_roots_match_naive_mth_and_compact_range() -> None:
 
 
 def test_go_sumdb_roots() -> None:
-    roots = vectors()["roots"]
+    roots = GO_SUMDB["roots"]
     assert [r["size"] for r in roots] == list(range(71))
     for r in roots:
         assert root_from_nodes(r["size"], store()) == b64(r["root"])
@@ -191,7 +184,7 @@ def test_go_sumdb_roots() -> None:
 
 
 def test_go_sumdb_inclusion() -> None:
-    cases = vectors()["inclusion"]
+    cases = GO_SUMDB["inclusion"]
     assert cases
     for case in cases:
         i, n, want = case["index"], case["size"], [b64(h) for h in case["proof"]]
@@ -200,7 +193,7 @@ def test_go_sumdb_inclusion() -> None:
 
 
 def test_go_sumdb_consistency() -> None:
-    cases = vectors()["consistency"]
+    cases = GO_SUMDB["consistency"]
     assert cases
     for case in cases:
         m, n, want = case["old_size"], case["new_size"], [b64(h) for h in case["proof"]]

@@ -12,7 +12,6 @@ import base64
 import datetime as dt
 import json
 import re
-import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +24,7 @@ from ledger.verify.offline import amount_text
 from ledger.verify.offline import main as verify_main
 from schemas.iso4217 import MINOR_UNITS, PUBLISHED
 from schemas.money import decimal_amount, minor_units, recorded_minor_units
-from tests.apikit import Org, auth, idem
+from tests.apikit import Org, auth, pdf_text
 from tests.logkit import assert_log_verifies
 
 RUPIAH = re.compile(r"Rp\s?[0-9.]+(?:,[0-9]+)?")
@@ -80,14 +79,6 @@ async def _vkeys(charity: Org) -> list[str]:
     return [arg for k in keys for arg in ("--vkey", k)]
 
 
-def _pdf_text(pdf: bytes, tmp_path: Path, name: str) -> str:
-    path = tmp_path / name
-    path.write_bytes(pdf)
-    return subprocess.run(
-        ["pdftotext", "-layout", str(path), "-"], capture_output=True, text=True, check=True
-    ).stdout
-
-
 async def _surfaces(charity: Org, index: int, statement: int, tmp_path: Path, capsys) -> dict:  # type: ignore[no-untyped-def]
     """Every amount a person or a program reads about the gift, by surface."""
     auditor = auth(charity.keys["auditor"])
@@ -111,19 +102,15 @@ async def _surfaces(charity: Org, index: int, statement: int, tmp_path: Path, ca
         "api": {k: fund[k] for k in ("minor_units", "raised", "balance")},
         "site": RUPIAH.findall(site),
         "entry_page": RUPIAH.findall(entry_page),
-        "receipt_pdf": RUPIAH.findall(_pdf_text(pdf.content, tmp_path, "r.pdf")),
-        "statement_pdf": RUPIAH.findall(_pdf_text(statement_pdf.content, tmp_path, "s.pdf")),
+        "receipt_pdf": RUPIAH.findall(pdf_text(pdf.content, tmp_path, "r.pdf")),
+        "statement_pdf": RUPIAH.findall(pdf_text(statement_pdf.content, tmp_path, "s.pdf")),
         "statement_csv": [r[9:12] for r in csv_rows if r[0] in ("entry", "closing_balance")],
         "ledger_verify": RUPIAH.findall(verified),
     }
 
 
 async def _statement(charity: Org) -> int:
-    r = await charity.client.post(
-        charity.url("/statements"), json=PERIOD, headers=auth(charity.keys["admin"], **idem())
-    )
-    assert r.status_code == 201, r.text
-    return int(r.json()["id"])
+    return int((await charity.statement(PERIOD))["id"])
 
 
 async def test_no_amount_changes_when_cldr_changes(charity, store, tmp_path, capsys, cldr_changes):  # type: ignore[no-untyped-def]
@@ -172,7 +159,7 @@ async def test_the_recorded_exponent_wins_over_any_table(charity, store, tmp_pat
         "minor_units": 0,
     }
     await Appender(store, policy=CharityPolicy()).append(
-        org, "fund.created", body, Command("fund.created", body)
+        org, "fund.created", body, Command.decoded("fund.created", body)
     )
     gift = await charity.donate(250_000, fund="lama")
     fund = (await charity.client.get(charity.url("/funds/lama"))).json()

@@ -6,9 +6,7 @@ signed-note spec's own example; negative vectors flip bits, swap keys and break 
 
 import base64
 import dataclasses
-import json
 import re
-from pathlib import Path
 
 import pytest
 
@@ -33,11 +31,8 @@ from ledger.formats.note import (
     parse_vkey,
     sign_note,
 )
-
-VECTORS = Path(__file__).resolve().parents[1] / "vectors" / "tlog-go-sumdb.json"
-GO = json.loads(VECTORS.read_text())["checkpoint"]
-GO_SIGNER = Signer.from_seed(GO["key_name"], base64.b64decode(GO["ed25519_seed"]))
-GO_VERIFIER = parse_vkey(GO["vkey"])
+from tests.conftest import GO_CHECKPOINT as GO
+from tests.conftest import GO_SIGNER, GO_VERIFIER
 
 # The example of c2sp.org/signed-note, "Verifier keys".
 SPEC_VKEY = "example.com/foo+530d903a+AekyeRrm56hApGFkyQR4ZCbV54Id2LKaANYcrnKv3U2k"

@@ -17,7 +17,7 @@ import pytest
 
 from ledger.http.auth import issue_key
 from ledger.journal.organizations import create_organization
-from tests.apikit import Org, auth, idem
+from tests.apikit import Org, auth, donation, idem
 from tests.logkit import assert_log_verifies
 
 PUBLIC = "public"  # anyone, with or without a key (a bad key is ignored)
@@ -517,14 +517,7 @@ async def test_key_revocation_takes_effect_immediately(charity, store):
     assert all(new["key"] not in str(k) for k in listed)  # the secret is never listed
 
     await charity.fund()
-    body = {
-        "fund": "senyum-2026",
-        "amount": 5,
-        "currency": "IDR",
-        "received_on": "2026-11-01",
-        "channel": "cash",
-        "reference": "TILL-1",
-    }
+    body = donation("TILL-1", amount=5, channel="cash")
     r = await charity.client.post(
         charity.url("/donations"), json=body, headers=auth(new["key"], **idem())
     )

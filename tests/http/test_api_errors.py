@@ -10,10 +10,8 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 import asyncpg
-from litestar.testing import AsyncTestClient
 
-from ledger.http.app import create_app
-from tests.apikit import Org, auth, idem
+from tests.apikit import Org, app_client, assert_problem, auth, head_size, idem
 from tests.logkit import assert_log_verifies
 
 PNG = b"\x89PNG\r\n\x1a\n" + bytes(24)
@@ -30,32 +28,6 @@ def donation(ref: str = "R-1", **changes: Any) -> dict[str, Any]:
         "reference": ref,
         **changes,
     }
-
-
-def assert_problem(r, status: int, *texts: str) -> dict[str, Any]:  # type: ignore[no-untyped-def]
-    assert r.status_code == status, r.text
-    assert r.headers["content-type"].split(";")[0] == "application/problem+json", r.headers
-    body = json.loads(r.content)
-    assert {"type", "title", "status", "detail"} <= body.keys(), body
-    assert body["status"] == status
-    assert isinstance(body["type"], str) and body["type"]
-    assert isinstance(body["title"], str) and body["title"]
-    assert isinstance(body["detail"], str) and body["detail"]
-    for text in texts:
-        assert text in r.text, (text, body)
-    return body
-
-
-async def head_size(store, charity: Org) -> int:  # type: ignore[no-untyped-def]
-    org = await store.organization(charity.slug)
-    return (await store.head(org.id)).size
-
-
-@asynccontextmanager
-async def app_client(settings, fault=None, **changes: Any) -> AsyncIterator[AsyncTestClient]:  # type: ignore[no-untyped-def]
-    app = create_app(settings.with_(checkpoint_interval=0, **changes), fault=fault)
-    async with AsyncTestClient(app) as c:
-        yield c
 
 
 def rec(charity: Org, **extra: str) -> dict[str, str]:

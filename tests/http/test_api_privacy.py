@@ -8,7 +8,7 @@ import json
 from typing import Any
 
 from ledger.charity.donors import commitment
-from tests.apikit import Org, auth, idem
+from tests.apikit import Org, auth, head_size, idem
 from tests.logkit import assert_log_verifies
 
 SITI = {
@@ -32,11 +32,6 @@ PERSONAL_STRINGS = [
     "Wiryawan",
     "Griya Asri",
 ]
-
-
-async def head_size(store, charity: Org) -> int:  # type: ignore[no-untyped-def]
-    org = await store.organization(charity.slug)
-    return (await store.head(org.id)).size
 
 
 async def donor_record(charity: Org, index: int, role: str = "auditor"):  # type: ignore[no-untyped-def]

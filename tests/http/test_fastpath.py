@@ -20,7 +20,8 @@ from ledger.http.app import create_app
 from ledger.http.auth import issue_key
 from ledger.http.ratelimit import RateLimit
 from ledger.journal.organizations import create_organization
-from tests.conftest import serve_in_loop
+from tests import apikit
+from tests.apikit import serve_in_loop
 from tests.logkit import assert_log_verifies
 
 _n = itertools.count()
@@ -47,15 +48,9 @@ async def pair(settings, store, kek) -> AsyncIterator[tuple[Any, Any, dict[str, 
 
 
 def donation(ref: str | None = None, **changes: Any) -> dict[str, Any]:
-    return {
-        "fund": "zakat",
-        "amount": 250_000,
-        "currency": "IDR",
-        "received_on": "2026-11-20",
-        "channel": "qris",
-        "reference": ref or f"QRIS-{next(_n)}",
-        **changes,
-    }
+    """A QRIS donation to the fixture's fund 'zakat'."""
+    fields = {"fund": "zakat", "amount": 250_000, "received_on": "2026-11-20", "channel": "qris"}
+    return apikit.donation(ref or f"QRIS-{next(_n)}", **{**fields, **changes})
 
 
 def headers(key: str, idem: str | None = "new", **extra: str) -> dict[str, str]:

@@ -17,11 +17,8 @@ from ledger.http.app import create_app
 from ledger.http.ratelimit import RateLimit, RateLimiter
 from ledger.verify import offline
 from schemas.proofs import MAX_VKEYS
-from tests.apikit import auth, idem
-from tests.conftest import serve_in_loop
+from tests.apikit import assert_problem, auth, head_size, idem, serve_in_loop
 from tests.logkit import assert_log_verifies
-
-PROBLEM = "application/problem+json"
 
 
 def donation(**changes: Any) -> dict[str, Any]:
@@ -37,20 +34,6 @@ def donation(**changes: Any) -> dict[str, Any]:
     return body
 
 
-def problem(r: httpx.Response, status: int, *texts: str) -> dict[str, Any]:
-    assert r.status_code == status, r.text
-    assert r.headers["content-type"].split(";")[0] == PROBLEM, r.headers
-    body = r.json()
-    assert body["status"] == status and body["title"] and body["detail"], body
-    for text in texts:
-        assert text in body["detail"], (text, body)
-    return body
-
-
-async def size_of(store, charity) -> int:  # type: ignore[no-untyped-def]
-    return (await store.head((await store.organization(charity.slug)).id)).size
-
-
 async def post_raw(charity, path: str, raw: bytes | str, role: str = "recorder", **headers: str):  # type: ignore[no-untyped-def]
     sent = {"Content-Type": "application/json", **auth(charity.keys[role]), **idem(), **headers}
     sent = {k: v for k, v in sent.items() if v is not None}
@@ -62,28 +45,28 @@ async def post_raw(charity, path: str, raw: bytes | str, role: str = "recorder",
 
 async def test_a_repeated_key_is_refused_on_every_write_route(charity, store):
     await charity.fund()
-    before = await size_of(store, charity)
+    before = await head_size(store, charity)
     # The case: the last "amount" used to win (the donation fast path).
     raw = json.dumps(donation(amount=1))[:-1] + ', "amount": 100000}'
-    body = problem(await post_raw(charity, "/donations", raw), 400, '"amount"', "more than once")
+    body = assert_problem(await post_raw(charity, "/donations", raw), 400, '"amount"', "more than once")
     assert body["errors"] == [{"pointer": "/amount", "detail": body["detail"]}]
     # Deep inside a batch: the pointer says which donation and which member.
     one = json.dumps(donation(reference="B-1"))
     two = json.dumps(donation(reference="B-2"))[:-1] + ', "donor": {"name": "A", "name": "B"}}'
     raw = '{"donations": [' + one + ", " + two + "]}"
-    body = problem(await post_raw(charity, "/donations/batch", raw), 400, '"name"')
+    body = assert_problem(await post_raw(charity, "/donations/batch", raw), 400, '"name"')
     assert body["errors"][0]["pointer"] == "/donations/1/donor/name"
     # A Litestar-only route (admin) and the top level of another body.
     raw = '{"code": "a", "name": "A", "currency": "IDR", "code": "b"}'
-    problem(await post_raw(charity, "/funds", raw, role="admin"), 400, '"code"')
+    assert_problem(await post_raw(charity, "/funds", raw, role="admin"), 400, '"code"')
     # A repeated key in a query-less public route with a body: /v1/verify.
     r = await charity.client.post(
         "/v1/verify",
         content='{"receipt": "x", "receipt": "y"}',
         headers={"Content-Type": "application/json"},
     )
-    problem(r, 400, '"receipt"')
-    assert await size_of(store, charity) == before
+    assert_problem(r, 400, '"receipt"')
+    assert await head_size(store, charity) == before
     # The same donation without the repeat is recorded, once.
     assert (await post_raw(charity, "/donations", json.dumps(donation()))).status_code == 201
     await assert_log_verifies(store)
@@ -98,20 +81,20 @@ async def test_a_repeated_key_is_refused_on_every_write_route(charity, store):
 )
 async def test_a_json_route_needs_the_json_media_type(charity, store, content_type):
     await charity.fund()
-    before = await size_of(store, charity)
+    before = await head_size(store, charity)
     raw = json.dumps(donation())
     headers = {**auth(charity.keys["recorder"]), **idem()}
     if content_type is not None:
         headers["Content-Type"] = content_type
     r = await charity.client.post(charity.url("/donations"), content=raw, headers=headers)
-    problem(r, 415, "Content-Type: application/json", "got")
+    assert_problem(r, 415, "Content-Type: application/json", "got")
     r = await charity.client.post(
         charity.url("/funds"),
         content=b'{"code": "x"}',
         headers={**auth(charity.keys["admin"]), **idem(), "Content-Type": content_type or ""},
     )
-    problem(r, 415, "application/json")
-    assert await size_of(store, charity) == before
+    assert_problem(r, 415, "application/json")
+    assert await head_size(store, charity) == before
     await assert_log_verifies(store)
 
 
@@ -146,7 +129,7 @@ async def test_nested_receipts_are_unusable_input_not_a_crash(
     r = await charity.client.post(
         "/v1/verify", json={"receipt": nested_receipt(depth), "vkeys": [vkey]}
     )
-    problem(r, 400, "nested more than 32 levels")
+    assert_problem(r, 400, "nested more than 32 levels")
     # The same file given to ledger-verify: exit 2 ("unusable input"), never 1, no traceback.
     path = tmp_path / "deep.json"
     path.write_text(nested_receipt(depth))
@@ -179,14 +162,14 @@ async def test_vkeys_are_bounded_and_so_is_the_body(charity):
     r = await charity.client.post(
         "/v1/verify", json={"receipt": "x", "vkeys": [vkey] * (MAX_VKEYS + 1)}
     )
-    problem(r, 400, "vkeys", f"0 to {MAX_VKEYS} items")
+    assert_problem(r, 400, "vkeys", f"0 to {MAX_VKEYS} items")
     r = await charity.client.post("/v1/verify", json={"receipt": "x", "vkeys": [vkey] * MAX_VKEYS})
     assert r.status_code == 422, r.text  # 16 keys are read; "x" is no receipt
     big = json.dumps({"receipt": "x" * 1_200_000})
     r = await charity.client.post(
         "/v1/verify", content=big, headers={"Content-Type": "application/json"}
     )
-    problem(r, 413)
+    assert_problem(r, 413)
 
 
 # --- the request head -----------------------------------------------------------------------
@@ -194,17 +177,17 @@ async def test_vkeys_are_bounded_and_so_is_the_body(charity):
 
 async def test_an_oversized_header_is_431(charity, store):
     await charity.fund()
-    before = await size_of(store, charity)
+    before = await head_size(store, charity)
     big = {"X-Padding": "a" * (MAX_HEAD_BYTES + 1)}
     for method, path in (("GET", "/healthz"), ("POST", charity.url("/donations"))):
         headers = {**auth(charity.keys["recorder"]), **idem(), **big}
         r = await charity.client.request(method, path, json=donation(), headers=headers)
-        problem(r, 431, f"at most {MAX_HEAD_BYTES}")
+        assert_problem(r, 431, f"at most {MAX_HEAD_BYTES}")
     r = await charity.client.get("/healthz", params={"q": "a" * MAX_HEAD_BYTES})
-    problem(r, 431)
+    assert_problem(r, 431)
     r = await charity.client.get("/healthz", headers={"X-Padding": "a" * 1000})
     assert r.status_code == 200
-    assert await size_of(store, charity) == before
+    assert await head_size(store, charity) == before
     await assert_log_verifies(store)
 
 
@@ -219,7 +202,7 @@ async def test_clients_without_a_key_are_limited_by_address(settings, charity, s
         statuses = [(await c.get("/healthz")).status_code for _ in range(5)]
         assert statuses == [200] * 5
         r = await c.get(f"/v1/orgs/{charity.slug}/log/keys")
-        body = problem(r, 429, "without an API key", "5 requests per minute")
+        body = assert_problem(r, 429, "without an API key", "5 requests per minute")
         assert body["title"] == "Too many requests"
         assert 1 <= int(r.headers["Retry-After"]) <= 60
         # Guessing keys counts against the address too.
@@ -229,7 +212,7 @@ async def test_clients_without_a_key_are_limited_by_address(settings, charity, s
         r = await c.get(f"/v1/orgs/{charity.slug}/api-keys", headers=auth(charity.keys["admin"]))
         assert r.status_code == 200, r.text
         r = await c.get("/healthz", headers={"Accept-Language": "id-ID,id;q=0.9"})
-        problem(r, 429, "tanpa kunci API")
+        assert_problem(r, 429, "tanpa kunci API")
         assert r.json()["title"] == "Terlalu banyak permintaan"
         # Another address has its own count.
         transport = httpx.ASGITransport(app=app, client=("192.0.2.7", 4000))
@@ -266,7 +249,7 @@ async def test_two_app_instances_share_the_anonymous_count(settings, charity, st
         assert (await two.get("/healthz")).status_code == 200
         await asyncio.sleep(0.4)
         # Two admitted 2 of its own; the address has made 6 in all, so two refuses.
-        problem(await two.get("/healthz"), 429, "6 requests per minute")
+        assert_problem(await two.get("/healthz"), 429, "6 requests per minute")
         async with store.connection() as conn:
             rows = await conn.fetch("SELECT address, hits FROM rate_limit_addresses")
         assert [(r["address"], r["hits"]) for r in rows] == [("127.0.0.1", 6)]
@@ -327,7 +310,7 @@ async def test_a_revoked_key_is_refused_by_every_instance_within_a_second(charit
             assert r.status_code == 201
             assert time.monotonic() - start < 1.0, "the other instance still accepts the key"
             await asyncio.sleep(0.02)
-        problem(r, 401, "revoked")
+        assert_problem(r, 401, "revoked")
         assert time.monotonic() - start < 1.0
     await assert_log_verifies(store)
 
@@ -338,38 +321,38 @@ async def test_a_revoked_key_is_refused_by_every_instance_within_a_second(charit
 async def test_messages_name_the_field_the_form_and_an_example(charity, store):
     await charity.fund()
     await charity.beneficiary()
-    before = await size_of(store, charity)
+    before = await head_size(store, charity)
     r = await charity.post("/donations", donation(amount="Rp 250.000"))
-    body = problem(r, 400, "amount: expected integer minor units", "Rp 250.000 is 25000000")
+    body = assert_problem(r, 400, "amount: expected integer minor units", "Rp 250.000 is 25000000")
     assert body["errors"][0]["pointer"] == "/amount"
     r = await charity.post("/donations", donation(received_on="22/11/2026"))
-    problem(r, 400, "received_on: expected a date as YYYY-MM-DD, e.g. 2026-11-22")
+    assert_problem(r, 400, "received_on: expected a date as YYYY-MM-DD, e.g. 2026-11-22")
     out = {
         "fund": "senyum-2026", "beneficiary": "lksa-harapan", "amount": 1, "currency": "IDR",
         "purpose": "makanan", "paid_on": "2026-11-22", "reference": "OUT-1",
     }  # fmt: skip
     r = await charity.post("/disbursements", out)
-    problem(
+    assert_problem(
         r,
         400,
         "purpose: 'makanan' is not allowed",
         "clothing, education, food, health, operations, other, shelter",
     )
-    problem(
+    assert_problem(
         await charity.post("/donations", donation(channel="atm")),
         400,
         "bank_transfer, card, cash, e_wallet",
     )
     r = await charity.post("/api-keys", {"role": "owner"}, role="admin")
-    problem(r, 400, "role: 'owner' is not allowed; expected one of admin, auditor, recorder")
+    assert_problem(r, 400, "role: 'owner' is not allowed; expected one of admin, auditor, recorder")
     r = await charity.post("/donations", {k: v for k, v in donation().items() if k != "fund"})
-    problem(r, 400, "fund: this field is required")
+    assert_problem(r, 400, "fund: this field is required")
     r = await charity.post("/donations", donation(currency="XYZ"))
-    problem(r, 400, "currency: expected an active ISO 4217 currency code", "e.g. IDR")
+    assert_problem(r, 400, "currency: expected an active ISO 4217 currency code", "e.g. IDR")
     # Roles: say which one is needed, in plain grammar.
     r = await charity.post("/funds", {"code": "x", "name": "X", "currency": "IDR"}, role="recorder")
-    problem(r, 403, "needs an API key with the role admin", "has the role recorder")
-    assert await size_of(store, charity) == before
+    assert_problem(r, 403, "needs an API key with the role admin", "has the role recorder")
+    assert await head_size(store, charity) == before
     await assert_log_verifies(store)
 
 
@@ -379,9 +362,9 @@ async def test_rule_messages_show_amounts_as_people_write_them(charity, store):
     await charity.beneficiary()
     await charity.donate(125_000_000)  # Rp 1.250.000
     await charity.donate(10_000_00, fund="zakat")
-    before = await size_of(store, charity)
+    before = await head_size(store, charity)
     r = await charity.disburse(250_000_000)
-    problem(
+    assert_problem(
         r,
         409,
         "Rp 2.500.000 (250000000 minor units)",
@@ -394,13 +377,13 @@ async def test_rule_messages_show_amounts_as_people_write_them(charity, store):
         "charged_on": "2026-11-22",
         "description": "admin",
     }
-    problem(
+    assert_problem(
         await charity.post("/fees", fee),
         409,
         "fees of Rp 1 (100 minor units)",
         "Rp 10.000 (1000000 minor units)",
     )
-    assert await size_of(store, charity) == before
+    assert await head_size(store, charity) == before
     await assert_log_verifies(store)
 
 
@@ -408,21 +391,21 @@ async def test_problems_speak_indonesian_when_asked(charity, store):
     await charity.fund()
     await charity.beneficiary()
     await charity.donate(125_000_000)
-    before = await size_of(store, charity)
+    before = await head_size(store, charity)
     id_ = {"Accept-Language": "id-ID,id;q=0.9,en;q=0.5"}
     r = await post_raw(charity, "/donations", json.dumps(donation(amount="Rp 250.000")), **id_)
-    body = problem(r, 400, "amount: harus bilangan bulat dalam satuan terkecil", "25000000")
+    body = assert_problem(r, 400, "amount: harus bilangan bulat dalam satuan terkecil", "25000000")
     assert body["title"] == "Permintaan tidak valid" and r.headers["content-language"] == "id"
     out = {
         "fund": "senyum-2026", "beneficiary": "lksa-harapan", "amount": 250_000_000,
         "currency": "IDR", "purpose": "food", "paid_on": "2026-11-22", "reference": "OUT-2",
     }  # fmt: skip
     r = await post_raw(charity, "/disbursements", json.dumps(out), **id_)
-    problem(r, 409, "penyaluran sebesar Rp 2.500.000", "saldonya Rp 1.250.000")
+    assert_problem(r, 409, "penyaluran sebesar Rp 2.500.000", "saldonya Rp 1.250.000")
     r = await post_raw(
         charity, "/donations", json.dumps(donation()), **id_, **{"Content-Type": "text/plain"}
     )
-    problem(r, 415, "header Content-Type harus application/json")
+    assert_problem(r, 415, "header Content-Type harus application/json")
     # English when English is preferred, or nothing is said, or only other languages.
     for header in ("en-US,en;q=0.9,id;q=0.8", "fr-FR", None, "id;q=0"):
         r = await post_raw(
@@ -431,14 +414,14 @@ async def test_problems_speak_indonesian_when_asked(charity, store):
             json.dumps(donation(received_on="x")),
             **{"Accept-Language": header},
         )
-        problem(r, 400, "expected a date as YYYY-MM-DD")
+        assert_problem(r, 400, "expected a date as YYYY-MM-DD")
         assert r.headers["content-language"] == "en"
     # 401 through the fast path's hand-over, in Indonesian too.
     r = await charity.client.post(
         charity.url("/donations"), json=donation(), headers={**idem(), **id_}
     )
-    problem(r, 401, "memerlukan kunci API")
-    assert await size_of(store, charity) == before
+    assert_problem(r, 401, "memerlukan kunci API")
+    assert await head_size(store, charity) == before
     await assert_log_verifies(store)
 
 

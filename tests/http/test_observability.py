@@ -11,14 +11,12 @@ import json
 import re
 import secrets
 import time
-import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import asyncpg
 import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
@@ -29,10 +27,11 @@ from ledger.http.services import Services
 from ledger.journal.appender import Appender
 from ledger.journal.organizations import create_organization
 from ledger.settings import Settings
-from ledger.store.database import WRITER_ROLE, create_pool, with_database
+from ledger.store.database import WRITER_ROLE, create_pool
 from ledger.store.log import Q, Store
-from tests.apikit import auth
-from tests.http.test_api_errors import assert_problem, database_refusing_connections
+from tests.apikit import assert_problem, auth
+from tests.conftest import scratch_database
+from tests.http.test_api_errors import database_refusing_connections
 from tests.logkit import assert_log_verifies
 from tests.system.test_faults import (
     FUND,
@@ -73,30 +72,25 @@ async def served(pg_admin_url: str, template_db: str, tmp_path_factory) -> Async
 async def serving(
     pg_admin_url: str, template_db: str, home: Path, workers: int = 1, **env: str
 ) -> AsyncIterator[Served]:
-    name = f"ledger_obs_{uuid.uuid4().hex[:10]}"
-    admin = await asyncpg.connect(pg_admin_url)
-    await admin.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template_db}"')
-    db_url = with_database(pg_admin_url, name)
-    kek = secrets.token_bytes(32)
-    kek_text = base64.b64encode(kek).decode()
-    pool = await create_pool(db_url, role=WRITER_ROLE, size=2)
-    try:
-        settings = Settings(database_url=db_url, data_dir=home, kek=kek_text)
-        keys = await seed_org(Store(pool), settings, kek)
-        server = ServerProcess(db_url, kek_text, home, workers=workers, env=env)
-        server.start()
+    async with scratch_database(pg_admin_url, "ledger_obs_", template_db) as db_url:
+        kek = secrets.token_bytes(32)
+        kek_text = base64.b64encode(kek).decode()
+        pool = await create_pool(db_url, role=WRITER_ROLE, size=2)
         try:
-            await server.wait_ready()
-            async with httpx.AsyncClient(base_url=server.url, timeout=10) as http:
-                await create_fund(http, keys)
-            yield Served(server, keys, db_url, kek_text)
-            await assert_log_verifies(Store(pool))
+            settings = Settings(database_url=db_url, data_dir=home, kek=kek_text)
+            keys = await seed_org(Store(pool), settings, kek)
+            server = ServerProcess(db_url, kek_text, home, workers=workers, env=env)
+            server.start()
+            try:
+                await server.wait_ready()
+                async with httpx.AsyncClient(base_url=server.url, timeout=10) as http:
+                    await create_fund(http, keys)
+                yield Served(server, keys, db_url, kek_text)
+                await assert_log_verifies(Store(pool))
+            finally:
+                server.stop()
         finally:
-            server.stop()
-    finally:
-        await pool.close()
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await admin.close()
+            await pool.close()
 
 
 def log_records(server: ServerProcess) -> list[dict[str, Any]]:

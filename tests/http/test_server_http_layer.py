@@ -17,8 +17,7 @@ from ledger.http.auth import api_key_from, issue_key
 from ledger.http.ratelimit import RateLimit
 from ledger.journal.organizations import create_organization
 from ledger.settings import Settings
-from tests.apikit import auth
-from tests.conftest import serve_in_loop
+from tests.apikit import auth, serve_in_loop
 
 ROUTE = "/v1/orgs/{slug}/donations"
 

@@ -16,9 +16,8 @@ from urllib.parse import urlsplit
 
 from ledger.formats.note import parse_vkey
 from ledger.verify.offline import verify_tlog_proof
-from tests.apikit import Org, auth
+from tests.apikit import DONOR, Org, auth
 
-DONOR = {"name": "Siti Aminah", "email": "siti@example.id", "public_name": "Siti A."}
 VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "wbr"}
 URL_ATTRIBUTES = ("href", "src", "action", "formaction", "poster", "srcset", "data")
 

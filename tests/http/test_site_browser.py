@@ -14,19 +14,16 @@ of every page at phone (390 px) and desktop (1280 px) width.
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import json
 import os
 import shutil
-import socket
 from collections.abc import AsyncIterator
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import pytest
-import uvicorn
 
 import tests.http.test_site as site_tests
 from ledger.errors import VerificationError
@@ -34,8 +31,8 @@ from ledger.formats.note import CosignatureSigner, add_signatures, parse_vkey
 from ledger.formats.policy import parse_policy
 from ledger.formats.tlogproof import TlogProof, format_proof, parse_proof
 from ledger.verify.offline import verify_receipt
-from tests.apikit import auth
-from tests.conftest import REPO, VECTORS
+from tests.apikit import serve_on_port
+from tests.conftest import GO_SUMDB, REPO
 
 try:
     from playwright.async_api import Browser, Page, async_playwright
@@ -80,37 +77,13 @@ async def browser() -> AsyncIterator[Browser]:
         await launched.close()
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture
 async def site(settings, charity) -> AsyncIterator[str]:  # type: ignore[no-untyped-def]
     """Base URL of the app served by uvicorn on loopback, on the test's database."""
     from ledger.http.app import create_app
 
-    port = free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(
-            create_app(settings.with_(checkpoint_interval=0)),
-            host="127.0.0.1",
-            port=port,
-            log_level="warning",
-            lifespan="on",
-        )
-    )
-    task = asyncio.create_task(server.serve())
-    while not server.started:
-        if task.done():
-            task.result()
-        await asyncio.sleep(0.02)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        await task
+    async with serve_on_port(create_app(settings.with_(checkpoint_interval=0))) as base:
+        yield base
 
 
 class Tab:
@@ -139,14 +112,6 @@ class Tab:
 async def open_tab(browser: Browser, base: str, width: int = 1280) -> Tab:
     context = await browser.new_context(viewport={"width": width, "height": 900}, locale="id-ID")
     return Tab(await context.new_page(), base)
-
-
-async def receipt_of(charity, index: int) -> str:  # type: ignore[no-untyped-def]
-    r = await charity.client.get(
-        charity.url(f"/donations/{index}/receipt"), headers=auth(charity.keys["auditor"])
-    )
-    assert r.status_code == 200, r.text
-    return r.text
 
 
 def flip_proof_character(receipt: str) -> str:
@@ -227,7 +192,7 @@ async def test_pages_render_the_api_totals_and_switch_language(browser, site, ch
 
 async def test_receipt_verifies_in_the_browser_and_tampering_fails(browser, site, charity):
     seeded = await site_tests.seed(charity)
-    receipt = await receipt_of(charity, seeded["donation"])
+    receipt = await charity.receipt(seeded["donation"])
     for width in (390, 1280):
         tab = await open_tab(browser, site, width)
         page = tab.page
@@ -266,7 +231,7 @@ def _stranger_vkey(vkey: str) -> str:
 
 async def test_keyboard_alone_reaches_and_uses_the_verify_button(browser, site, charity):
     seeded = await site_tests.seed(charity)
-    receipt = await receipt_of(charity, seeded["donation"])
+    receipt = await charity.receipt(seeded["donation"])
     keys = (await charity.client.get(charity.url("/log/keys"))).text.strip()
     tab = await open_tab(browser, site)
     page = tab.page
@@ -356,7 +321,7 @@ async def test_javascript_verifier_agrees_with_the_python_reference(browser, sit
     await tab.goto("/verify")
     page = tab.page
 
-    go = json.loads((VECTORS / "tlog-go-sumdb.json").read_text())
+    go = GO_SUMDB
     roots = {r["size"]: r["root"] for r in go["roots"]}
     checked = await page.evaluate(
         """async ([cases, roots]) => {
@@ -402,7 +367,7 @@ async def test_javascript_verifier_agrees_with_the_python_reference(browser, sit
     }
 
     # Every tampering: the same verdict class in the browser as in Python.
-    receipt = await receipt_of(charity, seeded["donation"])
+    receipt = await charity.receipt(seeded["donation"])
     keys = (await charity.client.get(charity.url("/log/keys"))).text.strip()
     text = json.loads(receipt)["tlog_proof"]
     p = parse_proof(text)
@@ -479,7 +444,7 @@ async def test_a_reversed_gift_is_valid_but_reversed_in_the_browser(browser, sit
         await tab.shot(f"entry-reversed-{lang}")
 
         await tab.goto(f"/verify{suffix}")
-        reversed_result = await verify_in_page(tab, await receipt_of(charity, wrong["index"]), keys)
+        reversed_result = await verify_in_page(tab, await charity.receipt(wrong["index"]), keys)
         assert reversed_result["verdict"] == "pass", reversed_result
         status = page.locator("#result [data-status]")
         assert await status.get_attribute("data-status") == "reversed"
@@ -494,13 +459,13 @@ async def test_a_reversed_gift_is_valid_but_reversed_in_the_browser(browser, sit
         ]
         await tab.shot(f"verify-reversed-{lang}")
 
-        kept_result = await verify_in_page(tab, await receipt_of(charity, kept["index"]), keys)
+        kept_result = await verify_in_page(tab, await charity.receipt(kept["index"]), keys)
         assert kept_result["verdict"] == "pass"
         assert await status.get_attribute("data-status") == "counts"
         assert expected not in kept_result["text"]
 
         # A reversal proof of the wrong entry is refused, as by ledger-verify.
-        receipt = json.loads(await receipt_of(charity, wrong["index"]))
+        receipt = json.loads(await charity.receipt(wrong["index"]))
         forged = json.dumps(dict(receipt, reversal_proof=receipt["fund_proof"]))
         refused = await verify_in_page(tab, forged, keys)
         assert refused["verdict"] == "fail", refused

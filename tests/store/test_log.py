@@ -217,3 +217,34 @@ async def test_verify_in_parallel_ranges_agrees_and_locates_damage(
     ):
         assert not report.ok and report.first_bad_index == 37, report
         assert "expected entry 37" in report.reason
+
+
+async def test_pool_resets_a_connection_unless_its_user_settled_it(db_url):
+    """A returned connection is reset (RESET ALL, UNLISTEN, advisory locks) so that no
+    session state leaks to its next user; the group commit, which only runs whole
+    transactions, declares its connection settled and saves that round trip per batch."""
+    from ledger.store.database import create_pool
+    from ledger.store.log import Store
+
+    store = Store(await create_pool(db_url, size=1))  # one connection: the next user gets it
+    try:
+
+        async def application_name() -> str:
+            async with store.connection() as conn:
+                return await conn.fetchval("SELECT current_setting('application_name')")
+
+        async with store.connection() as conn:
+            await conn.execute("SET application_name = 'left-behind'")
+        assert await application_name() == ""  # reset on release
+        async with store.connection(settled=True) as conn:
+            async with conn.transaction():
+                await conn.fetchval("SELECT 1")
+            await conn.execute("SET application_name = 'kept'")  # breaking the promise
+        assert await application_name() == "kept"  # no reset query ran
+        with pytest.raises(RuntimeError):
+            async with store.connection(settled=True) as conn:
+                await conn.execute("SET application_name = 'failed'")
+                raise RuntimeError("the user failed: its connection is reset after all")
+        assert await application_name() == ""
+    finally:
+        await store.pool.close()

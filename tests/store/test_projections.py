@@ -10,21 +10,14 @@
 
 from __future__ import annotations
 
-import asyncio
-import json
-import os
-import subprocess
-import sys
-from pathlib import Path
 from typing import Any
 
 import asyncpg
 import pytest
 
 from ledger.verify.stored import verify_all
-from tests.logkit import assert_log_verifies
+from tests.logkit import assert_log_verifies, run_verify, tamper
 
-REPO = Path(__file__).resolve().parents[2]
 FUND = "fund:senyum-2026"
 
 
@@ -38,40 +31,11 @@ async def money_log(charity) -> dict[str, int]:  # type: ignore[no-untyped-def]
     await charity.donate(999)  # reversed below
     r = await charity.disburse(200_000)
     assert r.status_code == 201, r.text
-    base = {"currency": "IDR", "amount": 50_000}
-    await charity.ok(
-        "/transfers",
-        {**base, "from_fund": "senyum-2026", "to_fund": "alpha",
-         "transferred_on": "2026-11-02", "reason": "rebalance"},
-    )  # fmt: skip
-    await charity.ok(
-        "/fees",
-        {**base, "amount": 10_000, "fund": "senyum-2026", "charged_on": "2026-11-02",
-         "description": "bank charges"},
-    )  # fmt: skip
+    assert (await charity.transfer("senyum-2026", "alpha", 50_000)).status_code == 201
+    assert (await charity.fee(10_000)).status_code == 201
     wrong = first["index"] + 2
-    await charity.ok("/corrections", {"corrects": wrong, "reason": "typed twice"})
+    assert (await charity.correct(wrong, "typed twice")).status_code == 201
     return {"first_donation": first["index"], "reversed": wrong}
-
-
-async def run_verify(db_url: str, expect_exit: int) -> dict[str, Any]:
-    env = {**os.environ, "DATABASE_URL": db_url, "PYTHONPATH": str(REPO)}
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "ledger", "verify", "--json",
-        cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-    )  # fmt: skip
-    out, err = await proc.communicate()
-    assert proc.returncode == expect_exit, (proc.returncode, out.decode(), err.decode())
-    return json.loads(out)
-
-
-async def tamper(owner: asyncpg.Connection, sql: str, *args: Any) -> None:
-    """A superuser with every trigger disabled (replica mode)."""
-    await owner.execute("SET session_replication_role = replica")
-    try:
-        await owner.execute(sql, *args)
-    finally:
-        await owner.execute("SET session_replication_role = DEFAULT")
 
 
 async def the_report(store) -> Any:  # type: ignore[no-untyped-def]
@@ -151,6 +115,31 @@ async def test_totals_follow_every_kind_of_money_entry_and_verify(charity, store
     await assert_log_verifies(store)
 
 
+async def test_fund_totals_cache_equals_the_sum_over_money_entries(charity, store, owner):
+    await charity.fund()
+    await charity.fund("alpha")
+    await charity.beneficiary()
+    d1 = await charity.donate(1_000_00)
+    await charity.donate(2_000_00)
+    await charity.donate(500_00, fund="alpha")
+    t = await charity.transfer("senyum-2026", "alpha", 300_00)
+    assert t.status_code == 201, t.text
+    assert (await charity.disburse(400_00)).status_code == 201
+    assert (await charity.fee(100_00)).status_code == 201
+    assert (await charity.correct(t.json()["index"], "wrong fund")).status_code == 201
+    assert (await charity.correct(d1["index"], "bounced")).status_code == 201
+    cached = await owner.fetch("SELECT fund, kind, amount FROM fund_totals WHERE amount <> 0")
+    summed = await owner.fetch(
+        "SELECT fund, kind, sum(amount)::bigint AS amount FROM money_entries "
+        "WHERE corrected_by IS NULL AND kind <> 'correction' GROUP BY fund, kind "
+        "UNION ALL SELECT counterparty, 'transfer_in', sum(amount)::bigint FROM money_entries "
+        "WHERE kind = 'transfer' AND corrected_by IS NULL GROUP BY counterparty"
+    )
+    assert sorted(map(tuple, cached)) == sorted(tuple(r) for r in summed if r["amount"])
+    fund = await charity.fund_view()
+    assert (fund["raised"], fund["transferred_out"], fund["fees"]) == (2_000_00, 0, 100_00)
+
+
 async def test_unbalanced_posting_lines_are_refused_by_the_database(charity, store, owner):
     await money_log(charity)
     note = 0  # log.created: no posting lines
@@ -171,7 +160,7 @@ async def test_unbalanced_posting_lines_are_refused_by_the_database(charity, sto
 async def test_superuser_inflated_balance_is_named_by_verify(charity, store, owner, db_url):
     await money_log(charity)
     expected = 500_000 - 200_000 - 50_000 - 10_000
-    await tamper(owner, "UPDATE balances SET amount = amount + 1e11 WHERE account = $1", FUND)
+    await tamper(owner, ("UPDATE balances SET amount = amount + 1e11 WHERE account = $1", FUND))
     # The overdraft check reads balances under the head lock: a superuser who switched the
     # triggers off can mislead it. That is what verify is for: it recomputes the balance.
     r = await charity.disburse(50_000_000_00)
@@ -189,9 +178,9 @@ async def test_superuser_inflated_fund_total_is_named_by_verify(charity, store, 
     await money_log(charity)
     await tamper(
         owner,
-        "UPDATE fund_totals SET amount = amount + 1e11 WHERE fund = 'senyum-2026'"
-        " AND kind = 'donation'",
-    )
+        ("UPDATE fund_totals SET amount = amount + 1e11 WHERE fund = 'senyum-2026'"
+         " AND kind = 'donation'",),
+    )  # fmt: skip
     fund = (await charity.client.get(charity.url("/funds/senyum-2026"))).json()
     assert fund["raised"] == 500_000 + 100_000_000_000  # what the page shows...
     report = await the_report(store)  # ...and what verify says about it
@@ -203,7 +192,7 @@ async def test_superuser_inflated_fund_total_is_named_by_verify(charity, store, 
 async def test_superuser_edit_of_a_money_row_is_named_at_its_entry(charity, store, owner):
     log = await money_log(charity)
     k = log["first_donation"]
-    await tamper(owner, "UPDATE money_entries SET amount = 3000000 WHERE entry_idx = $1", k)
+    await tamper(owner, ("UPDATE money_entries SET amount = 3000000 WHERE entry_idx = $1", k))
     report = await the_report(store)
     assert report.first_bad_index == k
     assert report.reason == (
@@ -217,7 +206,7 @@ async def test_superuser_edit_of_a_money_row_is_named_at_its_entry(charity, stor
 async def test_removed_correction_mark_is_named(charity, store, owner):
     log = await money_log(charity)
     k = log["reversed"]
-    await tamper(owner, "UPDATE money_entries SET corrected_by = NULL WHERE entry_idx = $1", k)
+    await tamper(owner, ("UPDATE money_entries SET corrected_by = NULL WHERE entry_idx = $1", k))
     report = await the_report(store)
     assert report.first_bad_index == k
     by = await owner.fetchval("SELECT entry_idx FROM corrections WHERE corrected = $1", k)
@@ -258,7 +247,7 @@ async def test_rows_are_compared_chunk_by_chunk_across_corrections(
     log = await money_log(charity)
     await assert_log_verifies(store)
     k = log["reversed"]
-    await tamper(owner, "UPDATE postings SET amount = -amount WHERE entry_idx = $1", k)
+    await tamper(owner, ("UPDATE postings SET amount = -amount WHERE entry_idx = $1", k))
     report = await the_report(store)
     assert report.first_bad_index == k
     assert report.reason.startswith(f"postings: entry {k} expected [('donors', 'IDR', -999), ")
@@ -273,7 +262,7 @@ async def test_superuser_edit_of_a_value_date_is_named_at_its_entry(charity, sto
     log = await money_log(charity)
     k = log["first_donation"]
     stored = await owner.fetchval("SELECT value_on FROM value_dates WHERE entry_idx = $1", k)
-    await tamper(owner, "UPDATE value_dates SET value_on = '2026-01-01' WHERE entry_idx = $1", k)
+    await tamper(owner, ("UPDATE value_dates SET value_on = '2026-01-01' WHERE entry_idx = $1", k))
     report = await the_report(store)
     assert report.first_bad_index == k
     assert report.reason == (
@@ -287,7 +276,7 @@ async def test_missing_value_date_of_a_correction_is_named(charity, store, owner
         "SELECT entry_idx FROM corrections WHERE corrected = $1", log["reversed"]
     )
     stored = await owner.fetchval("SELECT value_on FROM value_dates WHERE entry_idx = $1", by)
-    await tamper(owner, "DELETE FROM value_dates WHERE entry_idx = $1", by)
+    await tamper(owner, ("DELETE FROM value_dates WHERE entry_idx = $1", by))
     report = await the_report(store)
     assert report.first_bad_index == by
     assert report.reason == f"value_dates: entry {by} expected ({stored.isoformat()}), found no row"
@@ -302,14 +291,14 @@ async def test_superuser_edit_of_org_settings_is_named(charity, store, owner):
     )
     k = settings["index"]
     await assert_log_verifies(store)
-    await tamper(owner, "UPDATE org_settings SET time_zone = 'UTC'")
+    await tamper(owner, ("UPDATE org_settings SET time_zone = 'UTC'",))
     report = await the_report(store)
     assert report.first_bad_index == k
     assert report.reason == (
         f"org_settings: expected (time_zone 'Asia/Makassar', books_open 2024-01-01, "
         f"entry_idx {k}), found (time_zone 'UTC', books_open 2024-01-01, entry_idx {k})"
     )
-    await tamper(owner, "DELETE FROM org_settings")
+    await tamper(owner, ("DELETE FROM org_settings",))
     report = await the_report(store)
     assert report.first_bad_index == k
     assert report.reason.endswith("found no row"), report.reason
@@ -320,9 +309,9 @@ async def test_forged_org_settings_row_is_named(charity, store, owner):
     await money_log(charity)
     await tamper(
         owner,
-        "INSERT INTO org_settings (org_id, time_zone, books_open, entry_idx)"
-        " SELECT id, 'UTC', '2000-01-01', 0 FROM organizations",
-    )
+        ("INSERT INTO org_settings (org_id, time_zone, books_open, entry_idx)"
+         " SELECT id, 'UTC', '2000-01-01', 0 FROM organizations",),
+    )  # fmt: skip
     report = await the_report(store)
     assert report.first_bad_index == 0
     assert report.reason == (

@@ -79,7 +79,7 @@ async def wait_for(predicate, seconds: float = 10.0) -> None:  # type: ignore[no
 
 
 async def test_public_reads_come_from_the_replica(primary_and_replica, tmp_path, kek):
-    from tests.conftest import serve_in_loop
+    from tests.apikit import serve_in_loop
 
     primary_url, replica_url = primary_and_replica
     conn = await asyncpg.connect(primary_url)

@@ -16,7 +16,6 @@ import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -39,17 +38,12 @@ from ledger.settings import Settings
 from ledger.store.database import WRITER_ROLE, create_pool, with_database
 from ledger.store.log import Store
 from ledger.store.migrate import migrate
-from tests.logkit import assert_log_verifies
+from tests.apikit import free_port
+from tests.conftest import REPO
+from tests.logkit import assert_log_verifies, run_verify
 
-REPO = Path(__file__).resolve().parents[2]
 SLUG = "yayasan-senyum"
 FUND = "senyum-2026"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @dataclass
@@ -535,13 +529,3 @@ async def test_superuser_tampering_is_reported_by_ledger_verify(
     assert log["reason"], log
 
 
-async def run_verify(db_url: str, expect_exit: int = 0) -> dict[str, Any]:
-    """``ledger verify --json`` as a command, on the test's database."""
-    env = {**os.environ, "DATABASE_URL": db_url, "PYTHONPATH": str(REPO)}
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "ledger", "verify", "--json",
-        cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-    )  # fmt: skip
-    out, err = await proc.communicate()
-    assert proc.returncode == expect_exit, (proc.returncode, out.decode(), err.decode())
-    return json.loads(out)

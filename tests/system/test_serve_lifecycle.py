@@ -33,14 +33,10 @@ import httpx
 import psutil
 import pytest
 
-REPO = Path(__file__).resolve().parents[2]
+from tests.apikit import free_port
+from tests.conftest import REPO
+
 HANDLES = ".handle_pids.json"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def ledger_env(home: Path, **extra: str) -> dict[str, str]:

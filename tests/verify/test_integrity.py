@@ -16,7 +16,6 @@ import hashlib
 import json
 import os
 import sys
-from pathlib import Path
 
 import asyncpg
 import pytest
@@ -32,9 +31,9 @@ from ledger.journal.organizations import create_organization
 from ledger.journal.publisher import publish
 from ledger.store.log import COPY_MIN_ROWS, insert_rows
 from ledger.verify.stored import verify_log
-from tests.logkit import assert_log_verifies
+from tests.conftest import REPO
+from tests.logkit import assert_log_verifies, tamper
 
-REPO = Path(__file__).resolve().parents[2]
 LOG_TABLES = ("entries", "merkle_nodes", "checkpoints")
 INSERT_ENTRY = (
     "INSERT INTO entries (org_id, idx, kind, created_at, body, prev_hash, entry_hash, leaf_hash)"
@@ -89,16 +88,6 @@ async def hash_check(owner, column: str) -> str:
         " AND pg_get_constraintdef(oid) LIKE $1",
         f"CHECK (({column} = sha256(%",
     )
-
-
-async def tamper(owner, *statements: tuple) -> None:
-    """Run statements as a superuser with every trigger disabled (replica mode)."""
-    await owner.execute("SET session_replication_role = replica")
-    try:
-        for sql, *args in statements:
-            await owner.execute(sql, *args)
-    finally:
-        await owner.execute("SET session_replication_role = DEFAULT")
 
 
 # --- 1. append-only, enforced by PostgreSQL in layers ------------------------------------

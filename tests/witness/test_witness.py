@@ -6,15 +6,13 @@ from __future__ import annotations
 import asyncio
 import base64
 import hashlib
-import socket
-import uuid
+import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import asyncpg
 import httpx
 import pytest
-import uvicorn
 
 from ledger.formats import merkle
 from ledger.formats.checkpoint import Checkpoint, sign_checkpoint
@@ -23,15 +21,11 @@ from ledger.journal.appender import Appender
 from ledger.journal.keys import open_signers
 from ledger.journal.organizations import create_organization
 from ledger.journal.publisher import publish
-from ledger.store.database import with_database
 from ledger.store.migrate import WITNESS, migrate
 from ledger.witness.service import add_log, create_witness_app, init_key
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from tests.apikit import serve_on_port
+from tests.conftest import scratch_database
+from tests.logkit import offline_verify
 
 
 @asynccontextmanager
@@ -39,36 +33,15 @@ async def running_witness(
     admin_url: str, kek: bytes, name: str, logs: dict[str, list[str]]
 ) -> AsyncIterator[tuple[str, str]]:
     """A witness with its own database, served by uvicorn on a loopback port."""
-    db = f"witness_{uuid.uuid4().hex[:10]}"
-    admin = await asyncpg.connect(admin_url)
-    await admin.execute(f'CREATE DATABASE "{db}"')
-    url = with_database(admin_url, db)
-    conn = await asyncpg.connect(url)
-    await migrate(conn, WITNESS)
-    signer = await init_key(conn, kek, name)
-    for origin, vkeys in logs.items():
-        await add_log(conn, origin, vkeys)
-    await conn.close()
-    port = free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(
-            create_witness_app(url, kek),
-            host="127.0.0.1",
-            port=port,
-            log_level="warning",
-            lifespan="on",
-        )
-    )
-    task = asyncio.create_task(server.serve())
-    while not server.started:
-        await asyncio.sleep(0.02)
-    try:
-        yield f"http://127.0.0.1:{port}", signer.vkey()
-    finally:
-        server.should_exit = True
-        await task
-        await admin.execute(f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)')
-        await admin.close()
+    async with scratch_database(admin_url, "witness_") as url:
+        conn = await asyncpg.connect(url)
+        await migrate(conn, WITNESS)
+        signer = await init_key(conn, kek, name)
+        for origin, vkeys in logs.items():
+            await add_log(conn, origin, vkeys)
+        await conn.close()
+        async with serve_on_port(create_witness_app(url, kek)) as base:
+            yield base, signer.vkey()
 
 
 async def log_with_entries(store, settings, kek, n: int):  # type: ignore[no-untyped-def]
@@ -238,8 +211,6 @@ async def test_log_collects_cosignatures_and_policies_name_the_witnesses(
 async def test_ledger_verify_policy_names_the_witnesses(
     pg_admin_url, store, settings, kek, tmp_path
 ):
-    import subprocess
-    import sys
 
     from ledger.charity.receipts import tlog_proof
     from ledger.journal.witnessing import add_witness, witness_checkpoint
@@ -257,19 +228,8 @@ async def test_ledger_verify_policy_names_the_witnesses(
 
     def run(policy: str):  # type: ignore[no-untyped-def]
         (tmp_path / "p").write_text(policy)
-        return subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "ledger.verify.offline",
-                "receipt",
-                str(tmp_path / "r.tlog-proof"),
-                "--policy",
-                str(tmp_path / "p"),
-            ],
-            capture_output=True,
-            text=True,
-            check=False,
+        return offline_verify(
+            "receipt", str(tmp_path / "r.tlog-proof"), "--policy", str(tmp_path / "p")
         )
 
     ok = run((tmp_path / "policy").read_text())
@@ -301,10 +261,8 @@ async def test_statements_carry_the_cosignatures_of_their_checkpoint(
         assert [o.detail for o in await witness_checkpoint(store, org, cp)] == ["cosigned"]
     today = dt.date.today()
     period = {"from": today.isoformat(), "to": (today + dt.timedelta(days=1)).isoformat()}
-    issued = await charity.post("/statements", period, role="admin")
-    assert issued.status_code == 201, issued.text
-    number = issued.json()["id"]
-    doc = (await charity.client.get(charity.url(f"/statements/{number}/json"))).json()
+    number = (await charity.statement(period))["id"]
+    doc = json.loads(await charity.statement_file(number, "json"))
     note = doc["checkpoint"]["note"]
     assert "\n— witness.example/akuntan " in note
     open_note(note, [parse_vkey(vkey, 0x04)])

@@ -32,14 +32,15 @@ from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 import msgspec
 from litestar.dto import MsgspecDTO
+from litestar.openapi.spec import Reference, Schema
 from litestar.typing import FieldDefinition
 
 from ledger.errors import InvalidInputError, UnsupportedMediaError
 from ledger.http.api.explain import explain
+from schemas.money import CURRENCY_PATTERN, active_currencies
 
 if TYPE_CHECKING:
     from litestar._openapi.schema_generation import SchemaCreator
-    from litestar.openapi.spec import Reference, Schema
 
 T = TypeVar("T", bound=msgspec.Struct)
 
@@ -185,4 +186,30 @@ class StrictBody(MsgspecDTO[T]):
     def create_openapi_schema(
         cls, field_definition: FieldDefinition, handler_id: str, schema_creator: SchemaCreator
     ) -> Reference | Schema:
-        return schema_creator.for_field_definition(field_definition)
+        schema = schema_creator.for_field_definition(field_definition)
+        _closed(schema, schema_creator, set())
+        return schema
+
+
+def _closed(schema: Reference | Schema, creator: SchemaCreator, seen: set[int]) -> None:
+    """Say ``additionalProperties: false`` on every object of a request body, as decoding
+    does (every wire document forbids unknown members, ``schemas.base.Document``), and list
+    the currency codes it accepts, so that a client generator or a fuzzer knows what is
+    refused. (Litestar does not carry msgspec's ``extra_json_schema`` over.)"""
+    if isinstance(schema, Reference):
+        schema = creator.schema_registry.from_reference(schema).schema
+    if id(schema) in seen:
+        return
+    seen.add(id(schema))
+    if schema.properties is not None and schema.additional_properties is None:
+        schema.additional_properties = False
+    if schema.pattern == CURRENCY_PATTERN and schema.enum is None:
+        schema.enum = sorted(active_currencies())  # what decoding accepts, not just the form
+    for child in (
+        *(schema.properties or {}).values(),
+        *(schema.one_of or ()),
+        *(schema.any_of or ()),
+        *(schema.all_of or ()),
+        *((schema.items,) if isinstance(schema.items, (Schema, Reference)) else ()),
+    ):
+        _closed(child, creator, seen)

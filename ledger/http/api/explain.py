@@ -18,6 +18,7 @@ from typing import Any
 from msgspec import inspect as mi
 
 from ledger.errors import InvalidInputError
+from schemas.money import CURRENCY_PATTERN
 
 _AT = re.compile(r"^(?P<text>.*?)(?: - at `(?P<path>\$[^`]*)`)?$", re.S)
 _FIELD = re.compile(r"^Object (?:missing required|contains unknown) field `(?P<name>[^`]+)`")
@@ -123,7 +124,7 @@ def explain(message: str, model: type) -> InvalidInputError:
         return of(DATE)
     if isinstance(t, mi.IntType) and leaf.endswith("amount"):
         return of(AMOUNT)
-    if isinstance(t, mi.StrType) and t.pattern == "^[A-Z]{3}$":
+    if isinstance(t, mi.StrType) and t.pattern == CURRENCY_PATTERN:
         return of(CURRENCY)
     if isinstance(t, mi.StrType) and t.pattern and t.pattern.startswith("^[a-z0-9]"):
         return of(CODE, example=EXAMPLES.get(leaf, "senyum-2026"))

@@ -22,8 +22,6 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, Any
 
-import msgspec
-
 from ledger.charity.recording import Reply, check_key, record, request_hash
 from ledger.charity.rules import Command
 from ledger.http.api.bodies import check_json_media_type, decode_strict
@@ -44,7 +42,6 @@ ROUTE = re.compile(r"/v1/orgs/([a-z0-9][a-z0-9-]{1,62})/donations")
 TEMPLATE = "/v1/orgs/{slug}/donations"
 """Its route template, as Litestar names it in metrics and access lines."""
 ROLES = RECORDER["roles"]
-_builtins = msgspec.to_builtins
 
 
 class DonationFastPath:
@@ -120,12 +117,8 @@ class DonationFastPath:
         if self.limiter.enabled and self.limiter.hit(principal.key_id) is not None:
             return None  # over the limit: the rate-limit middleware answers the 429
         body, donor = donation_command_parts(data)
-        command = Command(
-            "donation",
-            _builtins(body),
-            key,
-            request_hash("POST", scope["path"], raw),
-            donor=donor,
+        command = Command.of(
+            body, idem_key=key, request_hash=request_hash("POST", scope["path"], raw), donor=donor
         )
         try:
             return await record(services, org, command)

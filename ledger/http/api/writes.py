@@ -33,9 +33,10 @@ from ledger.http.api.public import PublicCharityController
 from ledger.http.auth import guard
 from ledger.http.services import Services
 from schemas.charity import (
-    BeneficiaryBody,
     BeneficiaryChange,
     BeneficiaryCreate,
+    BeneficiaryRegistered,
+    BeneficiaryUpdated,
     CorrectionBody,
     CorrectionCreate,
     DisbursementBody,
@@ -51,6 +52,7 @@ from schemas.charity import (
     TransferBody,
     TransferCreate,
 )
+from schemas.entries import EntryBody
 from schemas.money import minor_units
 
 IdempotencyKey = Annotated[
@@ -65,7 +67,6 @@ IdempotencyKey = Annotated[
 ]
 RECORDER = {"roles": C.RECORDER}
 """Who may record donations (the fast path checks it: ``ledger.http.api.fastpath``)."""
-_builtins = msgspec.to_builtins
 
 
 def reply(r: Reply) -> Response[Any]:
@@ -73,32 +74,31 @@ def reply(r: Reply) -> Response[Any]:
     return Response(r.body, status_code=r.status, media_type="application/json", headers=headers)
 
 
-async def command(
-    request: Request,
-    kind: str,
-    body: msgspec.Struct,
-    key: str | None,
-    **extra: Any,
-) -> Command:
-    """The command for one write: a valid Idempotency-Key and the request hash (the body
-    was decoded strictly by ``StrictBody``)."""
+async def keyed(request: Request, key: str | None) -> tuple[str, bytes]:
+    """A write's valid Idempotency-Key and its request hash (the body was decoded strictly
+    by ``StrictBody``)."""
     key = check_key(key)
-    digest = request_hash(request.method, request.url.path, await request.body())
-    return Command(kind, _builtins(body), key, digest, **extra)
+    return key, request_hash(request.method, request.url.path, await request.body())
+
+
+async def command(request: Request, entry: EntryBody, key: str | None, **extra: Any) -> Command:
+    """The command that appends ``entry`` for one write, with its key and request hash."""
+    key, digest = await keyed(request, key)
+    return Command.of(entry, idem_key=key, request_hash=digest, **extra)
 
 
 async def append_one(
     services: Services,
     slug: str,
     request: Request,
-    kind: str,
-    body: msgspec.Struct,
+    entry: EntryBody,
     key: str | None,
     **extra: Any,
 ) -> Response[Any]:
-    """The end of every single-entry write: its command, recorded exactly once on the
-    organization's log (``charity.recording.record``), as the HTTP reply."""
-    cmd = await command(request, kind, body, key, **extra)
+    """The end of every single-entry write: the command that appends ``entry``, recorded
+    exactly once on the organization's log (``charity.recording.record``), as the HTTP
+    reply."""
+    cmd = await command(request, entry, key, **extra)
     return reply(await record(services, await services.organization(slug), cmd))
 
 
@@ -143,7 +143,7 @@ class WritesController(Controller):
         idempotency_key: IdempotencyKey = None,
     ) -> Response[Recorded]:
         body = FundBody(**msgspec.structs.asdict(data), minor_units=minor_units(data.currency))
-        return await append_one(services, slug, request, "fund.created", body, idempotency_key)
+        return await append_one(services, slug, request, body, idempotency_key)
 
     @post(
         "/beneficiaries",
@@ -164,10 +164,8 @@ class WritesController(Controller):
         data: JSONBody[BeneficiaryCreate],
         idempotency_key: IdempotencyKey = None,
     ) -> Response[Recorded]:
-        body = BeneficiaryBody(version=1, **msgspec.structs.asdict(data))
-        return await append_one(
-            services, slug, request, "beneficiary.registered", body, idempotency_key
-        )
+        body = BeneficiaryRegistered(version=1, **msgspec.structs.asdict(data))
+        return await append_one(services, slug, request, body, idempotency_key)
 
     @post(
         "/beneficiaries/{code:str}/versions",
@@ -189,10 +187,9 @@ class WritesController(Controller):
         data: JSONBody[BeneficiaryChange],
         idempotency_key: IdempotencyKey = None,
     ) -> Response[Recorded]:
-        body = BeneficiaryBody(code=code, version=1, **msgspec.structs.asdict(data))
-        return await append_one(
-            services, slug, request, "beneficiary.updated", body, idempotency_key
-        )
+        # version: a placeholder, the next one is set under the head lock (charity.rules)
+        body = BeneficiaryUpdated(code=code, version=1, **msgspec.structs.asdict(data))
+        return await append_one(services, slug, request, body, idempotency_key)
 
     @post(
         "/donations",
@@ -214,9 +211,7 @@ class WritesController(Controller):
         idempotency_key: IdempotencyKey = None,
     ) -> Response[Recorded]:
         body, private = donation_command_parts(data)
-        return await append_one(
-            services, slug, request, "donation", body, idempotency_key, donor=private
-        )
+        return await append_one(services, slug, request, body, idempotency_key, donor=private)
 
     @post(
         "/donations/batch",
@@ -237,12 +232,11 @@ class WritesController(Controller):
         data: JSONBody[DonationBatch],
         idempotency_key: IdempotencyKey = None,
     ) -> Response[Any]:
-        key = check_key(idempotency_key)
-        digest = request_hash(request.method, request.url.path, await request.body())
+        key, digest = await keyed(request, idempotency_key)
         commands = []
         for d in data.donations:
             body, private = donation_command_parts(d)
-            commands.append(Command("donation", _builtins(body), donor=private))
+            commands.append(Command.of(body, donor=private))
         org = await services.organization(slug)
         return reply(await record_all(services, org, commands, key, digest))
 
@@ -272,7 +266,7 @@ class WritesController(Controller):
         idempotency_key: IdempotencyKey = None,
     ) -> Response[Recorded]:
         body = DisbursementBody(**msgspec.structs.asdict(data))
-        return await append_one(services, slug, request, "disbursement", body, idempotency_key)
+        return await append_one(services, slug, request, body, idempotency_key)
 
     @post(
         "/transfers",
@@ -294,7 +288,7 @@ class WritesController(Controller):
         idempotency_key: IdempotencyKey = None,
     ) -> Response[Recorded]:
         body = TransferBody(**msgspec.structs.asdict(data))
-        return await append_one(services, slug, request, "transfer", body, idempotency_key)
+        return await append_one(services, slug, request, body, idempotency_key)
 
     @post(
         "/fees",
@@ -316,7 +310,7 @@ class WritesController(Controller):
         idempotency_key: IdempotencyKey = None,
     ) -> Response[Recorded]:
         body = FeeBody(**msgspec.structs.asdict(data))
-        return await append_one(services, slug, request, "fee", body, idempotency_key)
+        return await append_one(services, slug, request, body, idempotency_key)
 
     @post(
         "/corrections",
@@ -338,7 +332,7 @@ class WritesController(Controller):
         idempotency_key: IdempotencyKey = None,
     ) -> Response[Recorded]:
         body = CorrectionBody(**msgspec.structs.asdict(data))
-        return await append_one(services, slug, request, "correction", body, idempotency_key)
+        return await append_one(services, slug, request, body, idempotency_key)
 
 
 class OrganizationController(PublicCharityController, WritesController):

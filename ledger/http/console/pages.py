@@ -69,6 +69,7 @@ from ledger.http.services import Services
 from ledger.http.site.display import Money
 from ledger.store import documents as donor_documents
 from ledger.store.log import Organization
+from schemas import kinds
 from schemas.charity import (
     Channel,
     CorrectionBody,
@@ -77,6 +78,7 @@ from schemas.charity import (
     EvidenceBody,
     Purpose,
 )
+from schemas.entries import EntryBody
 from schemas.statements import StatementRequest
 
 ANYONE = {ROLES_OPT: ("admin", "recorder", "auditor")}
@@ -160,8 +162,7 @@ async def _record(
     services: Services,
     org: Organization,
     path: str,
-    kind: str,
-    body: msgspec.Struct,
+    entry: EntryBody,
     request_doc: msgspec.Struct,
     form_id: str,
     **extra: Any,
@@ -170,7 +171,7 @@ async def _record(
     return its index and whether it was already recorded (a resubmitted form)."""
     key = check_key(form_id)
     digest = request_hash("POST", path, msgspec.json.encode(request_doc))
-    command = Command(kind, msgspec.to_builtins(body), key, digest, **extra)
+    command = Command.of(entry, idem_key=key, request_hash=digest, **extra)
     reply = await record(services, org, command)
     return msgspec.json.decode(reply.body)["index"], reply.replayed
 
@@ -416,7 +417,7 @@ class ConsolePages(Controller):
         )
         try:
             index, _ = await _record(
-                services, org, request.url.path, "donation", body, document, form_id, donor=private
+                services, org, request.url.path, body, document, form_id, donor=private
             )
         except LedgerError as exc:
             problem, form_id = refused(exc, request, form_id)
@@ -494,9 +495,7 @@ class ConsolePages(Controller):
             return await self._disbursement(request, services, org, filled, "review", form_id)
         body = DisbursementBody(**msgspec.structs.asdict(document))
         try:
-            index, _ = await _record(
-                services, org, request.url.path, "disbursement", body, document, form_id
-            )
+            index, _ = await _record(services, org, request.url.path, body, document, form_id)
         except LedgerError as exc:
             problem, form_id = refused(exc, request, form_id)
             return await self._disbursement(
@@ -561,7 +560,6 @@ class ConsolePages(Controller):
                 services,
                 org,
                 request.url.path,
-                "evidence.attached",
                 body,
                 body,
                 str(form.get("form_id", "")),
@@ -636,7 +634,7 @@ class ConsolePages(Controller):
             form_id=form_id,
             problem=problem,
             target=target,
-            recent=[views.money_line(r, exponents) for r in recent if r.kind != "correction"],
+            recent=[views.money_line(r, exponents) for r in recent if r.kind != kinds.CORRECTION],
         )
 
     @post("/corrections", opt=RECORDER)
@@ -667,9 +665,7 @@ class ConsolePages(Controller):
             return await self._correction(request, services, org, filled, "review", form_id)
         body = CorrectionBody(**msgspec.structs.asdict(document))
         try:
-            index, _ = await _record(
-                services, org, request.url.path, "correction", body, document, form_id
-            )
+            index, _ = await _record(services, org, request.url.path, body, document, form_id)
         except LedgerError as exc:
             problem, form_id = refused(exc, request, form_id)
             return await self._correction(

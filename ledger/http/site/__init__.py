@@ -18,6 +18,7 @@ from litestar.types import ControllerRouterHandler
 
 from ledger.http.site.display import day_text, moment_text, period_text, ratio_text
 from ledger.http.site.pages import ASSETS, SitePages
+from schemas import kinds
 
 HERE = Path(__file__).resolve().parent
 TEMPLATES = HERE / "templates"
@@ -47,4 +48,5 @@ def template_config(*extra: Path) -> TemplateConfig[JinjaTemplateEngine]:
         lstrip_blocks=True,
     )
     env.filters.update(moment=moment_text, day=day_text, ratio=ratio_text, period=period_text)
+    env.globals["kinds"] = kinds  # templates name entry kinds as kinds.DONATION, …
     return TemplateConfig(instance=JinjaTemplateEngine.from_environment(env))

@@ -46,6 +46,7 @@ from reports.receipt.pdf import (
     render_annual_receipt,
     render_receipt,
 )
+from tests.apikit import pdf_text
 
 WIB = dt.timezone(dt.timedelta(hours=7))
 CERT_NOW = dt.datetime(2025, 1, 1, tzinfo=dt.UTC)
@@ -122,14 +123,6 @@ def _pdfsig(pdf: bytes, tmp_path) -> str:
     path.write_bytes(pdf)
     # pdfsig exits 0 even when a signature fails: only its text counts.
     return subprocess.run([PDFSIG, str(path)], capture_output=True, text=True, check=False).stdout
-
-
-def _pdftotext(pdf: bytes, tmp_path) -> str:
-    path = tmp_path / "doc.pdf"
-    path.write_bytes(pdf)
-    return subprocess.run(
-        [PDFTOTEXT, "-layout", str(path), "-"], capture_output=True, text=True, check=True
-    ).stdout
 
 
 def _signed_ranges(pdf: bytes) -> tuple[int, int, int, int]:
@@ -223,7 +216,7 @@ def test_attachments_are_embedded_and_survive_signing(signed: dict[str, bytes]) 
 
 @pytest.mark.skipif(PDFTOTEXT is None, reason="pdftotext (poppler-utils) not installed")
 def test_printed_text(signed: dict[str, bytes], tmp_path) -> None:
-    indonesian = _pdftotext(signed["id"], tmp_path)
+    indonesian = pdf_text(signed["id"], tmp_path)
     assert "Rp 1.250.000" in indonesian
     assert "Rp 1.250.000,00" not in indonesian
     for text in (
@@ -236,10 +229,10 @@ def test_printed_text(signed: dict[str, bytes], tmp_path) -> None:
         assert text in indonesian
     assert "ledger-verify receipt receipt-1041.tlog-proof --vkey VKEY" in indonesian
     assert ROOT in indonesian
-    english = _pdftotext(signed["en"], tmp_path)
+    english = pdf_text(signed["en"], tmp_path)
     for text in ("Donation Receipt", "Rp 1.250.000", "7 March 2025", "Page 1 of 1"):
         assert text in english
-    anonymous = _pdftotext(render_receipt(_receipt(donor_display=None), "en", now=NOW), tmp_path)
+    anonymous = pdf_text(render_receipt(_receipt(donor_display=None), "en", now=NOW), tmp_path)
     assert "Anonymous" in anonymous
 
 
@@ -425,12 +418,12 @@ def test_annual_receipt(certificate: SigningCertificate, tmp_path) -> None:
     assert validate_pdf(signed, certificate.cert_der).trustworthy
     assert read_attachments(signed) == attachments
     if PDFTOTEXT:
-        text = _pdftotext(pdf, tmp_path)
+        text = pdf_text(pdf, tmp_path)
         pages = int(re.search(r"Halaman 1 dari (\d+)", text).group(1))  # type: ignore[union-attr]
         assert pages >= 2
         assert f"Halaman {pages} dari {pages}" in text
         assert format_amount(data.total, "IDR", 2, "id") in text
-        english = _pdftotext(render_annual_receipt(data, "en", now=NOW), tmp_path)
+        english = pdf_text(render_annual_receipt(data, "en", now=NOW), tmp_path)
         assert f"Page {pages} of {pages}" in english
         assert "40 donations" in english
 
