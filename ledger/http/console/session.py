@@ -15,7 +15,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-from collections.abc import Mapping
 from typing import Any
 from urllib.parse import quote, urlsplit
 
@@ -228,7 +227,3 @@ def not_found(request: Request, exc: LedgerError) -> Template:
         status=404,
         message=Translator(language(request)).error(exc),
     )
-
-
-def field_errors(errors: Mapping[str, LedgerError], t: Translator) -> dict[str, str]:
-    return {name: t.error(exc) for name, exc in errors.items()}
