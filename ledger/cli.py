@@ -1,4 +1,4 @@
-"""The ``ledger`` command: serve, migrate, verify, keys, org, checkpoint, demo.
+"""The ``ledger`` command: serve, migrate, verify, keys, org, staff, checkpoint, demo.
 
 Every subcommand builds ``Settings`` from the environment plus its flags and passes them
 down; nothing reads configuration at import time. With no ``DATABASE_URL`` each command
@@ -99,6 +99,7 @@ async def cmd_org_create(args: argparse.Namespace, settings: Settings) -> int:
 
 
 async def cmd_keys(args: argparse.Namespace, settings: Settings) -> int:
+    from ledger.charity.staff import issue_api_key
     from ledger.formats.note import format_vkey
     from ledger.journal.keys import load_kek
     from ledger.journal.organizations import retire_key, rotate_key
@@ -106,6 +107,10 @@ async def cmd_keys(args: argparse.Namespace, settings: Settings) -> int:
     store = await _store(settings, "ledger_writer")
     try:
         org = await store.organization(args.org)
+        if args.keys_command == "issue":  # recovery: an API key, logged as api_key.issued
+            key_id, text = await issue_api_key(store, org, args.role, args.label, None)
+            print(f"{args.role} API key {key_id} (shown once, store it safely): {text}")
+            return 0
         if args.keys_command == "rotate":
             vkey = await rotate_key(store, load_kek(settings), org, keep_old=args.keep_old)
             print(f"new key: {vkey}")
@@ -115,6 +120,37 @@ async def cmd_keys(args: argparse.Namespace, settings: Settings) -> int:
         for key in await store.public_keys(org.id):
             state = "retired" if key.retired_at else "active "
             print(f"{state} {key.key_id.hex()} {format_vkey(key.name, key.public_key)}")
+    finally:
+        await store.pool.close()
+    return 0
+
+
+async def cmd_staff(args: argparse.Namespace, settings: Settings) -> int:
+    """Console accounts from the server host: the way in when nobody can log in."""
+    from ledger.charity import staff
+
+    store = await _store(settings, "ledger_writer")
+    try:
+        org = await store.organization(args.org)
+        if args.staff_command == "create":
+            password = staff.temporary_password()
+            row = await staff.create_staff(
+                store, org, args.email, args.name, args.role, password, None
+            )
+            print(f"created {row.role} {row.email} ({row.id})")
+            print(f"temporary password (shown once; changed at first login): {password}")
+        elif args.staff_command == "reset":
+            row = await staff.find_staff(store, org, args.email)
+            password = await staff.reset_password(store, org, row.id, None)
+            print(f"reset {row.email}: unlocked, every session ended")
+            print(f"temporary password (shown once; changed at first login): {password}")
+        else:
+            for row in await staff.list_staff(store, org):
+                state = (
+                    "disabled" if row.disabled_at else "locked" if row.locked_at else "active"
+                )
+                totp = " 2fa" if row.totp_secret else ""
+                print(f"{state:8} {row.role:8} {row.email} {row.id}{totp}")
     finally:
         await store.pool.close()
     return 0
@@ -363,6 +399,37 @@ def build_parser() -> argparse.ArgumentParser:
     q.add_argument("--org", required=True)
     q.add_argument("--key-id", required=True, help="hex key ID (8 digits)")
     q.set_defaults(run=cmd_keys)
+    q = keys_sub.add_parser(
+        "issue",
+        help="issue an API key (recovery, on the server host; logged as api_key.issued)",
+    )
+    q.add_argument("--org", required=True)
+    q.add_argument("--role", required=True, choices=("admin", "recorder", "auditor"))
+    q.add_argument("--label", default="issued on the server host")
+    q.set_defaults(run=cmd_keys)
+
+    p = sub.add_parser(
+        "staff",
+        help="console accounts: create, reset a password, list",
+        description="Run on the server host. Changes are logged (staff.added, staff.changed); "
+        "passwords are printed once and must be changed at the first login.",
+    )
+    staff_sub = p.add_subparsers(dest="staff_command", required=True, metavar="ACTION")
+    q = staff_sub.add_parser("create", help="create a console account with a temporary password")
+    q.add_argument("--org", required=True)
+    q.add_argument("--email", required=True)
+    q.add_argument("--name", required=True)
+    q.add_argument("--role", required=True, choices=("admin", "recorder", "auditor"))
+    q.set_defaults(run=cmd_staff)
+    q = staff_sub.add_parser(
+        "reset", help="give an account a temporary password, unlock it, end its sessions"
+    )
+    q.add_argument("--org", required=True)
+    q.add_argument("--email", required=True)
+    q.set_defaults(run=cmd_staff)
+    q = staff_sub.add_parser("list", help="list an organization's console accounts")
+    q.add_argument("--org", required=True)
+    q.set_defaults(run=cmd_staff)
 
     p = sub.add_parser("checkpoint", help="sign a checkpoint of the current log head and print it")
     p.add_argument("--org", required=True)

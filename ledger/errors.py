@@ -182,3 +182,14 @@ class UnsupportedMediaError(LedgerError):
 
 class SigningKeyError(LedgerError):
     """A signing key is missing, cannot be decrypted, or is not usable."""
+
+
+# --- the staff console (ledger.charity.staff) -------------------------------------------
+
+
+class LoginError(UnauthorizedError):
+    """A console login was refused: wrong e-mail, password or code, or a locked account."""
+
+
+class LoginThrottledError(LoginError):
+    """Too many failed logins from one address: wait before trying again."""

@@ -31,7 +31,16 @@ from schemas.charity import (
     OrgSettingsBody,
     TransferBody,
 )
-from schemas.log import Event, KeyRetired, KeyRotated, LogCreated
+from schemas.log import (
+    ApiKeyIssued,
+    ApiKeyRevoked,
+    Event,
+    KeyRetired,
+    KeyRotated,
+    LogCreated,
+    StaffAdded,
+    StaffChanged,
+)
 from schemas.statements import StatementIssuedBody
 
 EntryBody = (
@@ -51,6 +60,10 @@ EntryBody = (
     | EvidenceBody
     | DonorErasedBody
     | StatementIssuedBody
+    | StaffAdded
+    | StaffChanged
+    | ApiKeyIssued
+    | ApiKeyRevoked
 )
 """Every entry body the log knows, tagged by kind."""
 
