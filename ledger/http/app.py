@@ -21,6 +21,7 @@ from ledger.http import observability
 from ledger.http.api.admin import AdminController
 from ledger.http.api.contract import SECURITY_SCHEMES, read
 from ledger.http.api.fastpath import DonationFastPath
+from ledger.http.api.gateways import GatewayController
 from ledger.http.api.headlimit import HeaderLimit
 from ledger.http.api.proofs import ProofController, verify_endpoint
 from ledger.http.api.public import PublicLogController
@@ -183,6 +184,7 @@ def create_app(
             ProofController,
             TilesController,
             StatementController,
+            GatewayController,
             verify_endpoint,
             *site_pages(),  # the public website (HTML pages, /site-assets)
             create_static_files_router(

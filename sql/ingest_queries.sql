@@ -1,0 +1,51 @@
+-- Named queries of payment-gateway ingestion (ledger/store/gateways.py; migration 0018).
+-- Each block starts with "-- name: <name>" and runs until the next such line.
+
+-- name: insert_gateway_connection
+-- A new version of an organization's connection to a gateway (the caller sealed the secret
+-- for that version number). Two admins saving the same version at once: one of them gets a
+-- primary-key violation and is told to send it again.
+INSERT INTO gateway_connections (org_id, gateway, version, sealed_secret, fund_rule)
+VALUES ($1, $2, $3, $4, $5::jsonb)
+RETURNING created_at;
+
+-- name: gateway_connection
+-- The connection in force: the newest version.
+SELECT version, sealed_secret, fund_rule::text AS fund_rule, created_at
+FROM gateway_connections WHERE org_id = $1 AND gateway = $2
+ORDER BY version DESC LIMIT 1;
+
+-- name: gateway_connections
+-- Every gateway's connection in force (without secrets' use: the caller shows no secret).
+SELECT DISTINCT ON (gateway) gateway, version, fund_rule::text AS fund_rule, created_at
+FROM gateway_connections WHERE org_id = $1
+ORDER BY gateway, version DESC;
+
+-- name: insert_gateway_notification
+-- Keeps a verified notification once; a duplicate delivery (same payment and event) adds
+-- nothing. Returns whether the row is new.
+INSERT INTO gateway_notifications (org_id, gateway, payment_id, event, kind, fund, currency,
+                                   gross, refunded, channel, occurred_at, body_sha256, body)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
+ON CONFLICT (org_id, gateway, payment_id, event) DO NOTHING
+RETURNING true AS new;
+
+-- name: lock_gateway_payment
+-- Serializes the reconciliation of one payment (every process, until the transaction ends);
+-- taken before the log-head lock, always in that order. Class 0x1ED6E5 + 17 keeps these
+-- keys apart from the other advisory locks.
+SELECT pg_advisory_xact_lock(2021110, hashtext($1::bigint || ':' || $2 || ':' || $3));
+
+-- name: gateway_payment_notifications
+-- What the gateway said of one payment, oldest first.
+SELECT event, kind, fund, currency, gross, refunded, channel, occurred_at, body_sha256
+FROM gateway_notifications WHERE org_id = $1 AND gateway = $2 AND payment_id = $3
+ORDER BY received_at, event;
+
+-- name: donations_by_reference
+-- Every donation recorded under a reference, reversed or not, in log order
+-- (index money_entries_donation_reference, migration 0018).
+SELECT entry_idx, fund, currency, amount, corrected_by
+FROM money_entries
+WHERE org_id = $1 AND kind = 'donation' AND reference = $2 AND reference IS NOT NULL
+ORDER BY entry_idx;
