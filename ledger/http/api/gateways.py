@@ -9,7 +9,7 @@ the notification is safe (recorded, waiting for its settlement, or moving no mon
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated
 
 from litestar import Controller, Request, get, post, put
 from litestar.di import NamedDependency
@@ -52,21 +52,36 @@ class GatewayController(Controller):
     return_dto = None
 
     @put(
-        "/{gateway:str}",
-        summary="Connect Midtrans or Xendit: its secret (sealed) and the fund rule (admin)",
+        "/midtrans",
+        summary="Connect Midtrans: its server key (sealed) and the fund rule (admin)",
         **read(
-            "connectGateway", "gateways", roles=C.ADMIN, body=True, example=X.GATEWAY_CONNECT
+            "connectMidtrans", "gateways", roles=C.ADMIN, body=True, example=X.GATEWAY_CONNECT
         ),
     )
-    async def connect(
+    async def connect_midtrans(
         self,
         services: NamedDependency[Services],
         slug: FromPath[str],
-        gateway: FromPath[Literal["midtrans", "xendit"]],
         data: JSONBody[GatewayConnect],
     ) -> GatewayView:
         org = await services.organization(slug)
-        return await connections.connect(services.store, services.kek, org, gateway, data)
+        return await connections.connect(services.store, services.kek, org, "midtrans", data)
+
+    @put(
+        "/xendit",
+        summary="Connect Xendit: its callback token (sealed) and the fund rule (admin)",
+        **read(
+            "connectXendit", "gateways", roles=C.ADMIN, body=True, example=X.GATEWAY_CONNECT
+        ),
+    )
+    async def connect_xendit(
+        self,
+        services: NamedDependency[Services],
+        slug: FromPath[str],
+        data: JSONBody[GatewayConnect],
+    ) -> GatewayView:
+        org = await services.organization(slug)
+        return await connections.connect(services.store, services.kek, org, "xendit", data)
 
     @get(
         "/",
