@@ -87,8 +87,8 @@ class XenditEventData(GatewayMessage, frozen=True):
     qr_id: str | None = None
     reference_id: str | None = None
     """The charity's own order id (what the fund rule's prefixes match)."""
-    amount: msgspec.Raw | None = None
-    """A JSON number, kept as its exact text."""
+    amount: msgspec.Raw = msgspec.field(default_factory=msgspec.Raw)
+    """A JSON number, kept as its exact text (empty when absent)."""
     currency: str = "IDR"
     status: str | None = None
     """SUCCEEDED (money moved), FAILED, ..."""
@@ -112,9 +112,9 @@ class XenditCallback(GatewayMessage, frozen=True):
     id: str | None = None
     external_id: str | None = None
     status: str | None = None
-    amount: msgspec.Raw | None = None
-    """A JSON number, kept as its exact text."""
-    paid_amount: msgspec.Raw | None = None
+    amount: msgspec.Raw = msgspec.field(default_factory=msgspec.Raw)
+    """A JSON number, kept as its exact text (empty when absent)."""
+    paid_amount: msgspec.Raw = msgspec.field(default_factory=msgspec.Raw)
     currency: str = "IDR"
     paid_at: str | None = None
     """RFC 3339 time."""

@@ -71,11 +71,12 @@ def check_token(token: str | None, connection: Connection) -> None:
         )
 
 
-def _text(raw: msgspec.Raw | None) -> str | None:
-    """A JSON number's exact text (a string amount is accepted too, without its quotes)."""
-    if raw is None:
-        return None
+def _text(raw: msgspec.Raw) -> str | None:
+    """A JSON number's exact text (a string amount is accepted too, without its quotes);
+    None when the member is absent or null."""
     text = bytes(raw).decode("utf-8", "replace")
+    if text in ("", "null"):
+        return None
     return text[1:-1] if text.startswith('"') and text.endswith('"') else text
 
 
@@ -110,10 +111,9 @@ async def read(
         kind, event = payments.SETTLED, "invoice.paid"
         payment_id = payments.payment_id_of(c.id, "id")
         order = c.external_id or ""
-        amount, field = (_text(c.paid_amount), "paid_amount") if c.paid_amount else (
-            _text(c.amount),
-            "amount",
-        )
+        amount, field = _text(c.paid_amount), "paid_amount"
+        if amount is None:
+            amount, field = _text(c.amount), "amount"
         currency, metadata = c.currency, c.metadata or {}
         occurred = _time(c.paid_at, "paid_at") or _time(c.updated, "updated")
         method = c.payment_method or ""

@@ -83,3 +83,42 @@ def midtrans(
 def encode(body: dict[str, Any]) -> bytes:
     """The exact bytes sent (the SHA-256 in the entry is of these)."""
     return json.dumps(body, separators=(",", ":")).encode()
+
+
+def xendit_invoice(
+    invoice_id: str, external_id: str, amount: Any = 250000, status: str = "PAID", **extra: Any
+) -> dict[str, Any]:
+    """A Xendit invoice callback shaped like the documented example (payer data included,
+    as Xendit sends it: it stays in the inbox, never in the log)."""
+    body = {
+        "id": invoice_id,
+        "external_id": external_id,
+        "user_id": "5781d19b2e2385880609791c",
+        "is_high": False,
+        "payment_method": "BANK_TRANSFER",
+        "status": status,
+        "merchant_name": "Yayasan Senyum Anak",
+        "amount": amount,
+        "paid_amount": amount,
+        "bank_code": "BCA",
+        "paid_at": "2026-11-20T07:05:09.000Z",
+        "payer_email": "donatur@example.org",
+        "description": "Donasi #SenyumAnak",
+        "created": "2026-11-20T06:55:41.000Z",
+        "updated": "2026-11-20T07:05:10.000Z",
+        "currency": "IDR",
+        "payment_channel": "BCA",
+        "payment_destination": "8808999917965673",
+    }
+    body.update(extra)
+    return body
+
+
+def xendit_event(event: str, **data: Any) -> dict[str, Any]:
+    """A Xendit event callback (QR code payment, payment or refund) with ``data``."""
+    return {
+        "event": event,
+        "business_id": "5f27a14a9bf05c73dd040bc8",
+        "created": "2026-11-20T07:05:09.000Z",
+        "data": {"currency": "IDR", "status": "SUCCEEDED", "created": "2026-11-20T07:05:09Z", **data},
+    }
