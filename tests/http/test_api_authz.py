@@ -86,6 +86,12 @@ ACCESS: dict[tuple[str, str], str] = {
     ("GET", f"{ORG}/statements/{{number:int}}/csv"): PUBLIC,
     ("GET", f"{ORG}/tlog/checkpoint"): PUBLIC,
     ("GET", f"{ORG}/tlog/tile/{{kind:str}}/{{rest:path}}"): PUBLIC,
+    ("PUT", f"{ORG}/gateways/midtrans"): ADMIN,
+    ("PUT", f"{ORG}/gateways/xendit"): ADMIN,
+    ("GET", f"{ORG}/gateways"): ADMIN,
+    # Signed by the gateway (server key, callback token), not by an API key: any key is ignored.
+    ("POST", f"{ORG}/gateways/midtrans/notifications"): PUBLIC,
+    ("POST", f"{ORG}/gateways/xendit/callbacks"): PUBLIC,
     # The public website and metrics: public, not part of the API's OpenAPI document.
     ("GET", "/"): DOCS,
     ("GET", "/verify"): DOCS,
@@ -117,6 +123,8 @@ CREDENTIALS = (
 )
 
 PNG = b"\x89PNG\r\n\x1a\n" + bytes(24)
+GATEWAY_SECRET = "matrix-gateway-secret-1"
+"""The Midtrans server key and Xendit callback token of the matrix's organization."""
 _n = itertools.count()
 
 
@@ -174,6 +182,13 @@ async def make_world(charity: Org, store, settings, kek, owner) -> World:  # typ
         len(PNG),
         PNG,
     )
+    for gateway in ("midtrans", "xendit"):
+        r = await a.client.put(
+            a.url(f"/gateways/{gateway}"),
+            json={"secret": GATEWAY_SECRET, "fund_rule": {"default": "senyum-2026"}},
+            headers=auth(a.keys["admin"]),
+        )
+        assert r.status_code == 200, r.text
     other = await create_organization(store, settings, kek, "yayasan-lain", "Yayasan Lain")
     creds: dict[str, str | None] = {
         "none": None,
@@ -302,8 +317,25 @@ def request_for(w: World, method: str, path: str) -> tuple[str, dict[str, Any]]:
             "description": "matrix",
         },
     }
+    gateway_connection = {"secret": GATEWAY_SECRET, "fund_rule": {"default": "senyum-2026"}}
+    bodies["/gateways/midtrans"] = bodies["/gateways/xendit"] = gateway_connection
     if (method, path) == ("POST", "/v1/verify"):
         kw["json"] = {"receipt": w.tlog_proof, "org": w.a.slug}
+    elif tail == "/gateways/midtrans/notifications":  # a pending payment: moves no money
+        order, code, gross = f"M-{n}", "201", "1000.00"
+        signed = hashlib.sha512((order + code + gross + GATEWAY_SECRET).encode()).hexdigest()
+        kw["json"] = {
+            "order_id": order,
+            "status_code": code,
+            "gross_amount": gross,
+            "signature_key": signed,
+            "transaction_status": "pending",
+        }
+    elif tail == "/gateways/xendit/callbacks":  # an expired invoice: moves no money
+        kw["json"] = {"id": f"inv-{n}", "external_id": f"X-{n}", "status": "EXPIRED"}
+        kw["headers"] = {"x-callback-token": GATEWAY_SECRET}
+    elif method == "PUT":
+        kw["json"] = bodies[tail]
     elif method == "POST":
         kw["headers"] = idem()
         if tail == "/disbursements/{index:int}/evidence":

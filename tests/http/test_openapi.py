@@ -28,8 +28,15 @@ from tests.logkit import assert_log_verifies
 
 PROBLEM = "application/problem+json"
 METHODS = {"get", "post", "put", "patch", "delete"}
-NOT_WRITES = {"createApiKey", "getAnnualReceiptPdf", "verifyReceipt"}
-"""POSTs that append nothing: no Idempotency-Key (a key is shown once; a PDF; a verdict)."""
+NOT_WRITES = {
+    "createApiKey",
+    "getAnnualReceiptPdf",
+    "verifyReceipt",
+    "receiveMidtransNotification",
+    "receiveXenditCallback",
+}
+"""POSTs without an Idempotency-Key: a key is shown once; a PDF; a verdict; gateway
+notifications, idempotent on their payment and event (the gateway sends no such header)."""
 
 
 @pytest.fixture(scope="module")
