@@ -49,3 +49,20 @@ SELECT entry_idx, fund, currency, amount, corrected_by
 FROM money_entries
 WHERE org_id = $1 AND kind = 'donation' AND reference = $2 AND reference IS NOT NULL
 ORDER BY entry_idx;
+
+-- name: recorded_references
+-- Which of these references an unreversed donation holds (migration 0013's function).
+SELECT r AS reference FROM existing_donation_references($1, $2::text[]) r;
+
+-- name: lock_bank_import
+-- Serializes commits of one file (every process, until the transaction ends).
+SELECT pg_advisory_xact_lock(2021111, hashtext($1::bigint || ':' || encode($2::bytea, 'hex')));
+
+-- name: bank_import
+SELECT layout, fund, lines, recorded, already_recorded, first_index, last_index
+FROM bank_imports WHERE org_id = $1 AND sha256 = $2;
+
+-- name: insert_bank_import
+INSERT INTO bank_imports (org_id, sha256, layout, fund, lines, recorded, already_recorded,
+                          first_index, last_index)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9);

@@ -19,6 +19,7 @@ from ledger.clock import Clock, system_clock
 from ledger.errors import NotFoundError
 from ledger.http import observability
 from ledger.http.api.admin import AdminController
+from ledger.http.api.bankimports import BankImportController
 from ledger.http.api.contract import SECURITY_SCHEMES, read
 from ledger.http.api.fastpath import DonationFastPath
 from ledger.http.api.gateways import GatewayController
@@ -185,6 +186,7 @@ def create_app(
             TilesController,
             StatementController,
             GatewayController,
+            BankImportController,
             verify_endpoint,
             *site_pages(),  # the public website (HTML pages, /site-assets)
             create_static_files_router(

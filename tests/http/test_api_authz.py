@@ -89,6 +89,8 @@ ACCESS: dict[tuple[str, str], str] = {
     ("PUT", f"{ORG}/gateways/midtrans"): ADMIN,
     ("PUT", f"{ORG}/gateways/xendit"): ADMIN,
     ("GET", f"{ORG}/gateways"): ADMIN,
+    ("POST", f"{ORG}/bank-imports/preview"): RECORDER,
+    ("POST", f"{ORG}/bank-imports"): RECORDER,
     # Signed by the gateway (server key, callback token), not by an API key: any key is ignored.
     ("POST", f"{ORG}/gateways/midtrans/notifications"): PUBLIC,
     ("POST", f"{ORG}/gateways/xendit/callbacks"): PUBLIC,
@@ -336,6 +338,13 @@ def request_for(w: World, method: str, path: str) -> tuple[str, dict[str, Any]]:
         kw["headers"] = {"x-callback-token": GATEWAY_SECRET}
     elif method == "PUT":
         kw["json"] = bodies[tail]
+    elif tail.startswith("/bank-imports"):  # a one-line Mandiri export, new each time
+        url += "?fund=senyum-2026&layout=mandiri"
+        kw["content"] = (
+            "Tgl.,Tgl. Val.,Rincian Transaksi,No. Referensi,Debit,Kredit,Saldo\n"
+            f"01/11/2026,01/11/2026,MATRIX,MX-{n},,1.00,1.00\n"
+        ).encode()
+        kw["headers"] = {**idem(), "Content-Type": "text/csv"}
     elif method == "POST":
         kw["headers"] = idem()
         if tail == "/disbursements/{index:int}/evidence":

@@ -34,9 +34,11 @@ NOT_WRITES = {
     "verifyReceipt",
     "receiveMidtransNotification",
     "receiveXenditCallback",
+    "previewBankImport",
 }
 """POSTs without an Idempotency-Key: a key is shown once; a PDF; a verdict; gateway
-notifications, idempotent on their payment and event (the gateway sends no such header)."""
+notifications, idempotent on their payment and event (the gateway sends no such header);
+a bank statement preview."""
 
 
 @pytest.fixture(scope="module")
@@ -155,7 +157,7 @@ def test_writes_require_an_idempotency_key_and_carry_a_valid_example(app, spec) 
         }
         assert op["tags"][0] != "public"
         assert {409, 422} <= {int(s) for s in op["responses"]}, where
-    assert writes == 13
+    assert writes == 14
 
 
 def test_bounds_are_stated(spec) -> None:

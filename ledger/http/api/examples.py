@@ -118,3 +118,7 @@ XENDIT_CALLBACK: dict[str, Any] = {
         "channel_code": "ID_DANA",
     },
 }
+BANK_STATEMENT = (
+    "Tanggal Transaksi,Keterangan,Cabang,Jumlah,,Saldo\n"
+    "'01/11,TRSF E-BANKING CR 0111/FTSCY/WS95031,'0000,250000.00,CR,1250000.00\n"
+)
