@@ -66,3 +66,67 @@ FROM bank_imports WHERE org_id = $1 AND sha256 = $2;
 INSERT INTO bank_imports (org_id, sha256, layout, fund, lines, recorded, already_recorded,
                           first_index, last_index)
 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9);
+
+-- --- signed outbound webhooks (ledger/store/webhooks.py; migration 0019) -------------------
+
+-- name: insert_webhook_subscription
+-- A subscription and its cursor at the organization's newest event: only later events are
+-- delivered to it.
+WITH sub AS (
+    INSERT INTO webhook_subscriptions (id, org_id, url, sealed_secret, events)
+    VALUES ($1, $2, $3, $4, $5::text[])
+    RETURNING id, created_at
+), cur AS (
+    INSERT INTO webhook_cursors (subscription_id, delivered_seq)
+    SELECT $1, coalesce((SELECT max(seq) FROM webhook_outbox WHERE org_id = $2), 0)
+)
+SELECT created_at FROM sub;
+
+-- name: webhook_subscriptions
+SELECT s.id, s.url, s.events, s.created_at, c.delivered_seq, c.failures, c.next_attempt_at
+FROM webhook_subscriptions s JOIN webhook_cursors c ON c.subscription_id = s.id
+WHERE s.org_id = $1 AND s.disabled_at IS NULL
+ORDER BY s.created_at, s.id;
+
+-- name: disable_webhook_subscription
+UPDATE webhook_subscriptions SET disabled_at = now()
+WHERE id = $1 AND org_id = $2 AND disabled_at IS NULL
+RETURNING id;
+
+-- name: due_webhook_subscriptions
+-- Active subscriptions with an undelivered event of their types whose backoff has passed.
+SELECT s.id, s.org_id, s.url, s.sealed_secret, s.events
+FROM webhook_subscriptions s JOIN webhook_cursors c ON c.subscription_id = s.id
+WHERE s.disabled_at IS NULL AND c.next_attempt_at <= now()
+  AND EXISTS (SELECT 1 FROM webhook_outbox o
+              WHERE o.org_id = s.org_id AND o.seq > c.delivered_seq AND o.event = ANY (s.events));
+
+-- name: lock_webhook_cursor
+-- One deliverer per subscription at a time (every process): skip it if another holds it.
+SELECT delivered_seq, failures, next_attempt_at <= now() AS due
+FROM webhook_cursors WHERE subscription_id = $1 FOR UPDATE SKIP LOCKED;
+
+-- name: pending_webhook_events
+SELECT seq, payload::text AS payload
+FROM webhook_outbox
+WHERE org_id = $1 AND seq > $2 AND event = ANY ($3::text[])
+ORDER BY seq LIMIT $4;
+
+-- name: webhook_delivered
+UPDATE webhook_cursors SET delivered_seq = $2, failures = 0, next_attempt_at = now()
+WHERE subscription_id = $1;
+
+-- name: webhook_failed
+UPDATE webhook_cursors
+SET failures = failures + 1, next_attempt_at = now() + make_interval(secs => $2)
+WHERE subscription_id = $1;
+
+-- name: insert_webhook_delivery
+INSERT INTO webhook_deliveries (subscription_id, seq, attempt, status, error, duration_ms)
+VALUES ($1, $2, $3, $4, $5, $6);
+
+-- name: webhook_deliveries
+SELECT d.seq, d.attempt, d.attempted_at, d.status, d.error, d.duration_ms
+FROM webhook_deliveries d JOIN webhook_subscriptions s ON s.id = d.subscription_id
+WHERE d.subscription_id = $1 AND s.org_id = $2
+ORDER BY d.attempted_at DESC, d.seq DESC, d.attempt DESC LIMIT $3;

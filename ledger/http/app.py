@@ -28,6 +28,7 @@ from ledger.http.api.proofs import ProofController, verify_endpoint
 from ledger.http.api.public import PublicLogController
 from ledger.http.api.statements import StatementController
 from ledger.http.api.tiles import TilesController
+from ledger.http.api.webhooks import WebhookController
 from ledger.http.api.writes import OrganizationController
 from ledger.http.observability import instrument
 from ledger.http.problems import EXCEPTION_HANDLERS, TYPE_PREFIX, TYPES
@@ -187,6 +188,7 @@ def create_app(
             StatementController,
             GatewayController,
             BankImportController,
+            WebhookController,
             verify_endpoint,
             *site_pages(),  # the public website (HTML pages, /site-assets)
             create_static_files_router(

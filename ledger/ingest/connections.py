@@ -10,21 +10,18 @@ version (append-only); the newest is in force. Secrets are never logged or shown
 
 from __future__ import annotations
 
-import secrets
 from dataclasses import dataclass, field
 from datetime import datetime
 
 import msgspec
-from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-from ledger.errors import GatewayNotConnectedError, SigningKeyError
+from ledger.errors import GatewayNotConnectedError
 from ledger.formats.canonical import format_time
+from ledger.journal.keys import open_value, seal_value
 from ledger.store import gateways as G
 from ledger.store.log import Organization, Store
 from schemas.gateways import FundRule, GatewayConnect, GatewayView
 
-NONCE_SIZE = 12
 SEAL_DOMAIN = b"donation-ledger gateway secret\x00"
 """Associated-data prefix: a sealed gateway secret never opens as a signing key, nor the
 reverse (``ledger.journal.keys`` uses its own prefix)."""
@@ -57,20 +54,12 @@ def _aad(org_id: int, gateway: str, version: int) -> bytes:
 
 
 def seal(kek: bytes, org_id: int, gateway: str, version: int, secret: bytes) -> bytes:
-    nonce = secrets.token_bytes(NONCE_SIZE)
-    return nonce + AESGCM(kek).encrypt(nonce, secret, _aad(org_id, gateway, version))
+    return seal_value(kek, _aad(org_id, gateway, version), secret)
 
 
 def unseal(kek: bytes, org_id: int, gateway: str, version: int, sealed: bytes) -> bytes:
-    try:
-        return AESGCM(kek).decrypt(
-            sealed[:NONCE_SIZE], sealed[NONCE_SIZE:], _aad(org_id, gateway, version)
-        )
-    except InvalidTag as exc:
-        raise SigningKeyError(
-            f"the {gateway} secret of organization {org_id} (version {version}) does not open "
-            "with this key-encryption key: check LEDGER_KEK / LEDGER_KEK_FILE"
-        ) from exc
+    what = f"the {gateway} secret of organization {org_id} (version {version})"
+    return open_value(kek, _aad(org_id, gateway, version), sealed, what)
 
 
 def _view(org: Organization, row: G.ConnectionRow, created_at: datetime) -> GatewayView:

@@ -91,6 +91,10 @@ ACCESS: dict[tuple[str, str], str] = {
     ("GET", f"{ORG}/gateways"): ADMIN,
     ("POST", f"{ORG}/bank-imports/preview"): RECORDER,
     ("POST", f"{ORG}/bank-imports"): RECORDER,
+    ("POST", f"{ORG}/webhooks"): ADMIN,
+    ("GET", f"{ORG}/webhooks"): ADMIN,
+    ("DELETE", f"{ORG}/webhooks/{{sub_id:str}}"): ADMIN,
+    ("GET", f"{ORG}/webhooks/{{sub_id:str}}/deliveries"): ADMIN,
     # Signed by the gateway (server key, callback token), not by an API key: any key is ignored.
     ("POST", f"{ORG}/gateways/midtrans/notifications"): PUBLIC,
     ("POST", f"{ORG}/gateways/xendit/callbacks"): PUBLIC,
@@ -154,6 +158,7 @@ class World:
     evidence_sha: str
     spare_keys: list[str]
     tlog_proof: str
+    webhook: str
 
 
 async def make_world(charity: Org, store, settings, kek, owner) -> World:  # type: ignore[no-untyped-def]
@@ -191,6 +196,10 @@ async def make_world(charity: Org, store, settings, kek, owner) -> World:  # typ
             headers=auth(a.keys["admin"]),
         )
         assert r.status_code == 200, r.text
+    hook = await a.client.post(
+        a.url("/webhooks"), json={"url": "http://127.0.0.1:9/events"}, headers=auth(a.keys["admin"])
+    )
+    assert hook.status_code == 201, hook.text
     other = await create_organization(store, settings, kek, "yayasan-lain", "Yayasan Lain")
     creds: dict[str, str | None] = {
         "none": None,
@@ -223,6 +232,7 @@ async def make_world(charity: Org, store, settings, kek, owner) -> World:  # typ
         sha.hex(),
         spare,
         r.text,
+        hook.json()["subscription"]["id"],
     )
 
 
@@ -240,6 +250,7 @@ def request_for(w: World, method: str, path: str) -> tuple[str, dict[str, Any]]:
         .replace("beneficiaries/{code:str}", "beneficiaries/lksa-harapan")
         .replace("funds/{code:str}", "funds/senyum-2026")
         .replace("{key_id:str}", w.spare_keys[0])
+        .replace("{sub_id:str}", w.webhook)
         .replace("{sha256:str}", w.evidence_sha)
         .replace("{path:str}", "openapi.yaml")
         .replace("{name:str}", "overdraft")
@@ -271,6 +282,7 @@ def request_for(w: World, method: str, path: str) -> tuple[str, dict[str, Any]]:
             "province": "Sumatera Utara",
         },
         "/api-keys": {"role": "auditor", "label": f"matrix {n}"},
+        "/webhooks": {"url": f"http://127.0.0.1:9/events/{n}"},
         "/settings": {"time_zone": "Asia/Jakarta"},
         "/donors/erase": {"email": "siti@example.org"},
         "/annual-receipts": {"year": 2026, "email": "siti@example.org"},
@@ -470,7 +482,7 @@ async def test_authorization_matrix(charity, store, settings, kek, owner):
             ok = ok or r.status_code == 404  # documentation pages that are not enabled
         if not ok:
             failures.append((method, path, cred, r.status_code, r.text[:200]))
-        if method == "DELETE":
+        if method == "DELETE" and "/api-keys/" in path:
             w.spare_keys.pop(0)
     assert not failures, "\n".join(map(str, failures))
     assert (await store.head(org_b.id)).size == size_b

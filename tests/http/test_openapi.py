@@ -35,10 +35,11 @@ NOT_WRITES = {
     "receiveMidtransNotification",
     "receiveXenditCallback",
     "previewBankImport",
+    "createWebhook",
 }
 """POSTs without an Idempotency-Key: a key is shown once; a PDF; a verdict; gateway
 notifications, idempotent on their payment and event (the gateway sends no such header);
-a bank statement preview."""
+a bank statement preview; a webhook subscription (its secret is shown once)."""
 
 
 @pytest.fixture(scope="module")
