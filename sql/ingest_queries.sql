@@ -44,7 +44,7 @@ ORDER BY received_at, event;
 
 -- name: donations_by_reference
 -- Every donation recorded under a reference, reversed or not, in log order
--- (index money_entries_donation_reference, migration 0018).
+-- (index money_entries_by_reference, migration 0018).
 SELECT entry_idx, fund, currency, amount, corrected_by
 FROM money_entries
 WHERE org_id = $1 AND kind = 'donation' AND reference = $2 AND reference IS NOT NULL

@@ -73,12 +73,13 @@ CREATE TRIGGER gateway_notifications_append_only BEFORE UPDATE OR DELETE ON gate
 CREATE TRIGGER gateway_notifications_no_truncate BEFORE TRUNCATE ON gateway_notifications
     FOR EACH STATEMENT EXECUTE FUNCTION refuse_change();
 
--- The donations of one payment, reversed or not, by reference (the exclusion constraint's
--- index of migration 0013 holds only unreversed ones).
-CREATE INDEX money_entries_donation_reference ON money_entries (org_id, reference, entry_idx)
-    WHERE kind = 'donation' AND reference IS NOT NULL;
-COMMENT ON INDEX money_entries_donation_reference IS
-    'Every donation of a reference, reversed or not (what a gateway payment already recorded).';
+-- The money entries of a reference, reversed or not (the exclusion constraint's index of
+-- migration 0013 holds only unreversed donations): what a gateway payment already recorded,
+-- and the entry filter ?reference= (migration 0019).
+CREATE INDEX money_entries_by_reference ON money_entries (org_id, reference, entry_idx)
+    WHERE reference IS NOT NULL;
+COMMENT ON INDEX money_entries_by_reference IS
+    'Every money entry of a reference, reversed or not (gateway payments, entry filters).';
 
 -- Least privilege: the service adds rows and reads them; it never changes or deletes one.
 REVOKE ALL ON gateway_connections, gateway_notifications FROM PUBLIC;

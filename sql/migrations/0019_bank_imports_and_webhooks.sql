@@ -1,5 +1,5 @@
--- 0019: bank statement imports (ledger/ingest/bankimports.py) and signed outbound webhooks
--- (ledger/journal/webhooks.py).
+-- 0019: bank statement imports (ledger/ingest/bankimports.py), signed outbound webhooks
+-- (ledger/journal/webhooks.py), and the index of the entry filter ?kind= (ledger/store/filters.py).
 --
 -- A charity imports its bank's CSV export (mutasi rekening): credit lines become donations
 -- (reference: the bank's, or one derived from the line), debit lines are only offered as
@@ -210,3 +210,10 @@ GRANT UPDATE (disabled_at) ON webhook_subscriptions TO ledger_writer;
 GRANT SELECT ON webhook_outbox TO ledger_writer;
 GRANT SELECT, INSERT, UPDATE (delivered_seq, failures, next_attempt_at) ON webhook_cursors
     TO ledger_writer;
+
+-- Entry filters (GET …/entries?kind=&fund=&from=&to=&reference=): each filter has an index to
+-- start from, in log order: kind (below), fund (postings_account, 0002), value dates
+-- (value_dates_by_date, 0014; the primary key of value_dates for log order), reference
+-- (money_entries_by_reference, 0018).
+CREATE INDEX entries_by_kind ON entries (org_id, kind, idx);
+COMMENT ON INDEX entries_by_kind IS 'Entries of one kind in log order (the entry filter ?kind=).';
