@@ -55,7 +55,12 @@ class GatewayController(Controller):
         "/midtrans",
         summary="Connect Midtrans: its server key (sealed) and the fund rule (admin)",
         **read(
-            "connectMidtrans", "gateways", roles=C.ADMIN, body=True, example=X.GATEWAY_CONNECT
+            "connectMidtrans",
+            "gateways",
+            roles=C.ADMIN,
+            body=True,
+            example=X.GATEWAY_CONNECT,
+            raises=(E.ConflictError,),
         ),
     )
     async def connect_midtrans(
@@ -71,7 +76,12 @@ class GatewayController(Controller):
         "/xendit",
         summary="Connect Xendit: its callback token (sealed) and the fund rule (admin)",
         **read(
-            "connectXendit", "gateways", roles=C.ADMIN, body=True, example=X.GATEWAY_CONNECT
+            "connectXendit",
+            "gateways",
+            roles=C.ADMIN,
+            body=True,
+            example=X.GATEWAY_CONNECT,
+            raises=(E.ConflictError,),
         ),
     )
     async def connect_xendit(
