@@ -9,7 +9,10 @@ import msgspec
 from schemas.base import Document
 
 Event = Literal["entry.appended", "checkpoint.signed", "statement.issued"]
-Url = Annotated[str, msgspec.Meta(max_length=2000, pattern=r"^https?://[^\s]+$")]
+Url = Annotated[
+    str, msgspec.Meta(max_length=2000, pattern=r"^https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?(/[\x21-\x7e]*)?$")
+]
+"""An http(s) URL with an ASCII host name or address (IDNA names in their xn-- form)."""
 
 
 class WebhookCreate(Document, frozen=True):

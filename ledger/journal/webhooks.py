@@ -119,9 +119,9 @@ async def _attempt(
     started = time.perf_counter()
     try:
         answer = await client.post(sub.url, content=body, headers=headers)
-    except httpx.HTTPError as exc:
+    except (httpx.HTTPError, httpx.InvalidURL, ValueError) as exc:
         took = int((time.perf_counter() - started) * 1000)
-        return None, f"{type(exc).__name__}: {exc}"[:500] or type(exc).__name__, took
+        return None, f"{type(exc).__name__}: {exc}"[:500], took
     took = int((time.perf_counter() - started) * 1000)
     if 200 <= answer.status_code < 300:
         return answer.status_code, None, took
@@ -171,6 +171,8 @@ async def deliver_forever(store: Store, kek: bytes) -> None:
                 await deliver_due(store, kek, client)
             except (LedgerError, asyncpg.PostgresError, *UNAVAILABLE) as exc:
                 log.warning("webhook delivery round failed: %s", exc)
+            except Exception:  # a bug must not stop every later delivery
+                log.exception("webhook delivery round failed unexpectedly")
             await asyncio.sleep(POLL_SECONDS)
 
 
