@@ -59,7 +59,7 @@ def test_refused_amounts_name_the_field(text: str, exponent: int) -> None:
 
 def test_messages_have_indonesian_translations_with_the_same_fields() -> None:
     from ledger.formats import decimals
-    from ledger.ingest import midtrans, payments, routing, xendit
+    from ledger.ingest import bankimports, midtrans, payments, routing, xendit
     from ledger.messages import catalog
 
     templates = [
@@ -72,6 +72,7 @@ def test_messages_have_indonesian_translations_with_the_same_fields() -> None:
         midtrans.REFUNDS_OVER_GROSS,
         xendit.XENDIT_TIME,
         xendit.AMOUNT_MISSING,
+        bankimports.BAD_LINES,
         "order id",
         "the custom field",
     ]
