@@ -30,6 +30,11 @@ VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
 ON CONFLICT (org_id, gateway, payment_id, event) DO NOTHING
 RETURNING true AS new;
 
+-- name: gateway_payment_has_refunds
+-- Whether a refund of the payment was kept (a settlement then goes through reconcile).
+SELECT EXISTS (SELECT 1 FROM gateway_notifications
+               WHERE org_id = $1 AND gateway = $2 AND payment_id = $3 AND kind = 'refunded');
+
 -- name: lock_gateway_payment
 -- Serializes the reconciliation of one payment (every process, until the transaction ends);
 -- taken before the log-head lock, always in that order. Class 0x1ED6E5 + 17 keeps these

@@ -32,6 +32,7 @@ from ledger.formats.decimals import minor_units_of
 from ledger.ingest import payments
 from ledger.ingest.connections import Connection, open_connection
 from ledger.ingest.routing import fund_for
+from ledger.journal.appender import Appender
 from ledger.store.gateways import NotificationRow
 from ledger.store.log import Organization, Store
 from schemas.gateways import GatewayAck, MidtransNotification
@@ -186,6 +187,7 @@ async def read(
 
 async def receive(
     store: Store,
+    appender: Appender,
     kek: bytes,
     clock: Clock,
     org: Organization,
@@ -197,4 +199,4 @@ async def receive(
     row = await read(store, clock, org, connection, n, raw)
     if row is None:
         return GatewayAck(status="ignored")
-    return await payments.receive(store, clock, org, row)
+    return await payments.receive(store, appender, clock, org, row)

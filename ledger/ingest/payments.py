@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import hashlib
 import re
 from collections.abc import Sequence
 
@@ -35,13 +36,15 @@ import msgspec
 from ledger.charity.rules import CharityPolicy, Command
 from ledger.clock import Clock
 from ledger.errors import (
+    AlreadyRecorded,
     CurrencyMismatchError,
+    DuplicateReferenceError,
     InvalidInputError,
     LedgerError,
     UnknownFundError,
 )
 from ledger.formats.valuedates import Calendar
-from ledger.journal.appender import Intent, append_batch
+from ledger.journal.appender import Appender, Intent, append_batch
 from ledger.store import charity as P
 from ledger.store import gateways as G
 from ledger.store.log import Organization, Store
@@ -111,14 +114,37 @@ async def fund_of(store: Store, org: Organization, code: str, currency: str) -> 
 
 
 async def receive(
-    store: Store, clock: Clock, org: Organization, said: G.NotificationRow
+    store: Store, appender: Appender, clock: Clock, org: Organization, said: G.NotificationRow
 ) -> GatewayAck:
-    """Keep a verified notification that moves money, then reconcile its payment."""
+    """Keep a verified notification that moves money, then bring the log in step with it.
+
+    A settlement (the common case) is appended through the organization's group-commit
+    writer, keyed ``<reference>:settled`` so that it is recorded once whoever appends it;
+    only when refunds are known for the payment (or the reference is held by a donation
+    recorded otherwise) does the payment go through ``reconcile``. If a refund arrives while
+    the settlement is being appended, one of the two sees the other: the refund's
+    ``reconcile`` reads the log after its inbox row committed, the settlement reads the
+    inbox after its donation committed."""
     async with store.connection() as conn:
         await G.insert_notification(conn, org.id, said)
         # Kept (committed): from here on the notification cannot be lost, whatever fails next.
-    settled, entries = await reconcile(store, clock, org, said.gateway, said.payment_id)
-    return GatewayAck(status="recorded" if settled else "waiting", entries=entries)
+        refunds = said.kind == SETTLED and await G.has_refunds(
+            conn, org.id, said.gateway, said.payment_id
+        )
+        calendar = await P.org_calendar(conn, org) if said.kind == SETTLED else None
+    entries: list[int] = []
+    if calendar is not None:
+        intent = _settled(said, calendar.today(said.occurred_at))
+        try:
+            entries.append((await appender.append(org, intent.kind, intent.body, intent.context)).index)
+        except AlreadyRecorded:
+            pass  # recorded before: a duplicate delivery, or reconcile got there first
+        except DuplicateReferenceError:
+            refunds = True  # held by a donation recorded otherwise: reconcile decides
+        if not refunds:
+            return GatewayAck(status="recorded", entries=entries)
+    settled, more = await reconcile(store, clock, org, said.gateway, said.payment_id)
+    return GatewayAck(status="recorded" if settled else "waiting", entries=entries + more)
 
 
 def _evidence(row: G.NotificationRow) -> NotificationEvidence:
@@ -127,6 +153,17 @@ def _evidence(row: G.NotificationRow) -> NotificationEvidence:
         event=row.event,
         sha256=row.body_sha256.hex(),
     )
+
+
+def _settled(row: G.NotificationRow, received_on: dt.date) -> Intent:
+    """The donation of a settled payment, keyed so that it is recorded once, whichever path
+    (the group-commit writer or ``reconcile``) appends it."""
+    intent = _donation(row, row.fund, row.gross, received_on, _evidence(row))
+    reference = reference_of(row.gateway, row.payment_id)
+    command = intent.context
+    command.idem_key = f"{reference}:settled"
+    command.request_hash = hashlib.sha256(reference.encode()).digest()
+    return intent
 
 
 def _donation(
@@ -169,10 +206,14 @@ async def _append(
     results = await append_batch(
         store, conn, org, intents, policy=CharityPolicy(clock), clock=clock
     )
+    indexes = []
     for outcome in results:
+        if isinstance(outcome, AlreadyRecorded):
+            continue  # the settlement's donation, appended by the writer meanwhile
         if isinstance(outcome, LedgerError):
             raise outcome  # the transaction rolls back; the notification stays kept
-    return [r.index for r in results]  # type: ignore[union-attr]
+        indexes.append(outcome.index)
+    return indexes
 
 
 async def reconcile(
@@ -192,13 +233,7 @@ async def reconcile(
         received_on = calendar.today(settled.occurred_at)
         donations = await G.donations_by_reference(conn, org.id, reference)
         if not donations:
-            appended += await _append(
-                store,
-                conn,
-                org,
-                clock,
-                [_donation(settled, settled.fund, settled.gross, received_on, _evidence(settled))],
-            )
+            appended += await _append(store, conn, org, clock, [_settled(settled, received_on)])
             donations = await G.donations_by_reference(conn, org.id, reference)
         refunds = [n for n in said if n.kind == REFUNDED]
         live = [d for d in donations if d.corrected_by is None]

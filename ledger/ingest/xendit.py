@@ -35,6 +35,7 @@ from ledger.formats.decimals import minor_units_of
 from ledger.ingest import payments
 from ledger.ingest.connections import Connection, open_connection
 from ledger.ingest.routing import fund_for
+from ledger.journal.appender import Appender
 from ledger.store.gateways import NotificationRow
 from ledger.store.log import Organization, Store
 from schemas.gateways import GatewayAck, XenditCallback
@@ -163,6 +164,7 @@ async def read(
 
 async def receive(
     store: Store,
+    appender: Appender,
     kek: bytes,
     clock: Clock,
     org: Organization,
@@ -176,4 +178,4 @@ async def receive(
     row = await read(store, clock, org, connection, c, raw)
     if row is None:
         return GatewayAck(status="ignored")
-    return await payments.receive(store, clock, org, row)
+    return await payments.receive(store, appender, clock, org, row)

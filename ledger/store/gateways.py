@@ -141,6 +141,11 @@ async def insert_notification(conn: asyncpg.Connection, org_id: int, n: Notifica
     return bool(new)
 
 
+async def has_refunds(conn: asyncpg.Connection, org_id: int, gateway: str, payment_id: str) -> bool:
+    """Whether a refund of the payment was kept."""
+    return bool(await conn.fetchval(Q["gateway_payment_has_refunds"], org_id, gateway, payment_id))
+
+
 async def lock_payment(conn: asyncpg.Connection, org_id: int, gateway: str, payment_id: str) -> None:
     """Hold the payment's advisory lock until the caller's transaction ends (taken before
     the log-head lock, always)."""

@@ -125,7 +125,7 @@ class GatewayController(Controller):
         org = await services.organization(slug)
         raw = await request.body()
         return await midtrans.receive(
-            services.store, services.kek, services.clock, org, data, raw
+            services.store, services.appender, services.kek, services.clock, org, data, raw
         )
 
     @post(
@@ -151,5 +151,12 @@ class GatewayController(Controller):
         org = await services.organization(slug)
         raw = await request.body()
         return await xendit.receive(
-            services.store, services.kek, services.clock, org, x_callback_token, data, raw
+            services.store,
+            services.appender,
+            services.kek,
+            services.clock,
+            org,
+            x_callback_token,
+            data,
+            raw,
         )
