@@ -20,6 +20,11 @@ Each entry commits to the SHA-256 of the notification body it was made from
 (``notification`` member, docs/FORMAT.md section 6). Because the outcome is derived from
 the inbox and the log rather than from the delivery at hand, replays, duplicates delivered
 at the same moment, and any arrival order give the same entries, once.
+
+The common case, a settlement of a payment with no refund known, skips the per-payment
+transaction: its donation goes through the organization's group-commit writer with the
+Idempotency-Key ``<reference>:settled`` (``receive``), the same key ``reconcile`` uses, so the
+donation is recorded once whichever path appends it.
 """
 
 from __future__ import annotations
