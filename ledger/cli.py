@@ -216,6 +216,76 @@ async def cmd_import(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+async def cmd_import_bank(args: argparse.Namespace, settings: Settings) -> int:
+    import msgspec
+
+    from ledger.clock import system_clock
+    from ledger.ingest import bankimports
+    from ledger.ingest.bankstatements import LAYOUTS
+    from schemas.bankstatements import BankLayout
+    from schemas.money import decimal_amount
+
+    if args.mapping:
+        try:
+            layout = msgspec.json.decode(Path(args.mapping).read_bytes(), type=BankLayout)
+        except (msgspec.ValidationError, msgspec.DecodeError) as exc:
+            print(f"ledger: error: mapping file {args.mapping}: {exc}", file=sys.stderr)
+            return 2
+    else:
+        layout = LAYOUTS[args.layout]
+    data = Path(args.file).read_bytes()
+    store = await _store(settings, "ledger_writer")
+    try:
+        org = await store.organization(args.org)
+        checked = await bankimports.check(
+            store, system_clock, org, args.fund, data, layout, args.year, args.exclude
+        )
+        preview = await bankimports.preview(store, org, checked)
+        e, cur = checked.fund.minor_units, checked.fund.currency
+
+        def money(amount: int) -> str:
+            return f"{cur} {decimal_amount(amount, e)}"
+
+        print(f"file {args.file} ({preview.layout}), sha256 {preview.sha256}")
+        if preview.imported_before:
+            print("this file was imported before: a commit records nothing new")
+        print(f"{preview.lines} lines, {preview.first_date} to {preview.last_date}")
+        print(f"credits: {preview.credits}, {money(preview.credit_total)}; new: "
+              f"{preview.new_credits}, {money(preview.new_total)} (the rest is in the ledger)")
+        print(f"debits (disbursement candidates, not booked): {preview.debits}, "
+              f"{money(preview.debit_total)}")
+        for row in preview.first_rows:
+            mark = "in ledger" if row.recorded else ""
+            print(f"  line {row.line:>6}  {row.value_date}  {row.direction:<6} "
+                  f"{money(row.amount):>22}  {row.reference}  {mark}")
+        for bad in preview.bad_lines:
+            print(f"  bad line {bad.line}: {bad.reason}", file=sys.stderr)
+        if preview.bad_lines:
+            print(f"{len(preview.bad_lines)} bad line(s): nothing recorded; fix the file or "
+                  "pass --exclude N for each", file=sys.stderr)
+            return 1
+        if args.dry_run:
+            print("dry run: nothing recorded")
+            return 0
+
+        def bar(done: int, total: int) -> None:
+            width = 40
+            filled = width * done // total if total else width
+            print(f"\r[{'#' * filled}{'.' * (width - filled)}] {done}/{total}", end="",
+                  file=sys.stderr, flush=True)
+
+        result = await bankimports.commit(store, system_clock, org, checked, bar)
+        print(file=sys.stderr)
+    finally:
+        await store.pool.close()
+    if result.replayed:
+        print("already imported: nothing new recorded")
+    else:
+        print(f"recorded {result.recorded} donation(s) (entries {result.first_index} to "
+              f"{result.last_index}); {result.already_recorded} already in the ledger")
+    return 0
+
+
 async def cmd_witnesses(args: argparse.Namespace, settings: Settings) -> int:
     from ledger.journal.witnessing import add_witness
     from ledger.store.witnessing import witnesses_of
@@ -502,6 +572,26 @@ def build_parser() -> argparse.ArgumentParser:
         help="pin the log's key (default: trust the keys in the file's header)",
     )
     p.set_defaults(run=cmd_import)
+
+    p = sub.add_parser(
+        "import-bank",
+        help="import a bank statement CSV: credits become donations (preview, then commit)",
+        description="Reads a BCA, Mandiri or BRI internet-banking CSV export (or any layout "
+        "described by --mapping), prints a preview (lines, totals, date range, first rows, "
+        "which lines the ledger already holds by reference, bad lines), then records every "
+        "new credit as a donation in one transaction. Debits are listed, never booked.",
+    )
+    p.add_argument("file", help="the CSV export")
+    p.add_argument("--org", required=True, help="organization slug")
+    p.add_argument("--fund", required=True, help="the fund the credits go to")
+    p.add_argument("--layout", choices=["bca", "mandiri", "bri"], default="bca")
+    p.add_argument("--mapping", help="a JSON layout file (BankLayout) instead of --layout")
+    p.add_argument("--year", type=int, help="the year, for exports whose dates have none")
+    p.add_argument(
+        "--exclude", type=int, action="append", default=[], help="leave out this line number"
+    )
+    p.add_argument("--dry-run", action="store_true", help="preview only; record nothing")
+    p.set_defaults(run=cmd_import_bank)
 
     p = sub.add_parser("demo", help="create the demo organization with sample entries")
     p.set_defaults(run=cmd_demo)

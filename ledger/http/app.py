@@ -19,13 +19,16 @@ from ledger.clock import Clock, system_clock
 from ledger.errors import NotFoundError
 from ledger.http import observability
 from ledger.http.api.admin import AdminController
+from ledger.http.api.bankimports import BankImportController
 from ledger.http.api.contract import SECURITY_SCHEMES, read
 from ledger.http.api.fastpath import DonationFastPath
+from ledger.http.api.gateways import GatewayController
 from ledger.http.api.headlimit import HeaderLimit
 from ledger.http.api.proofs import ProofController, verify_endpoint
 from ledger.http.api.public import PublicLogController
 from ledger.http.api.statements import StatementController
 from ledger.http.api.tiles import TilesController
+from ledger.http.api.webhooks import WebhookController
 from ledger.http.api.writes import OrganizationController
 from ledger.http.console import TEMPLATES as CONSOLE_TEMPLATES
 from ledger.http.console import route_handlers as console_pages
@@ -185,6 +188,9 @@ def create_app(
             ProofController,
             TilesController,
             StatementController,
+            GatewayController,
+            BankImportController,
+            WebhookController,
             verify_endpoint,
             *site_pages(),  # the public website (HTML pages, /site-assets)
             *console_pages(),  # the staff console (/console, /console-assets)

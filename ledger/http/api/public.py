@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import datetime
 from typing import Annotated
 
 import msgspec
@@ -20,6 +21,8 @@ from ledger.http.api.contract import read
 from ledger.http.services import Services
 from ledger.journal import witnessing
 from ledger.journal.publisher import publish
+from ledger.store import filters
+from ledger.store.filters import EntryFilter
 from schemas.base import MAX_INDEX
 from schemas.charity import BalancesView, BeneficiaryView, FundView
 from schemas.public import EntryView, OrganizationView, Page
@@ -188,7 +191,8 @@ class PublicCharityController(Controller):
 
     @get(
         "/entries",
-        summary="Entries in log order (public projection: the entry documents)",
+        summary="Entries in log order, optionally filtered (public projection: the entry "
+        "documents)",
         **read("listEntries", "log"),
     )
     async def entries(
@@ -197,9 +201,40 @@ class PublicCharityController(Controller):
         slug: FromPath[str],
         cursor: IndexQuery = 0,
         limit: PageLimit = 100,
+        kind: Annotated[
+            str | None, QueryParameter(pattern=r"^[a-z][a-z.]{0,39}$", description="Entry kind.")
+        ] = None,
+        fund: Annotated[
+            str | None,
+            QueryParameter(
+                pattern=r"^[a-z0-9][a-z0-9-]{0,62}$",
+                description="Entries that move money in this fund.",
+            ),
+        ] = None,
+        value_from: Annotated[
+            datetime.date | None,
+            QueryParameter(name="from", description="Value date on or after (YYYY-MM-DD)."),
+        ] = None,
+        value_to: Annotated[
+            datetime.date | None,
+            QueryParameter(name="to", description="Value date before (YYYY-MM-DD)."),
+        ] = None,
+        reference: Annotated[
+            str | None,
+            QueryParameter(
+                pattern=r"^[\x21-\x7e]{1,100}$", description="The money entry's reference."
+            ),
+        ] = None,
     ) -> Page[EntryView]:
         org = await services.organization(slug)
-        rows = await services.reader.entries(org.id, cursor, min(cursor + limit + 1, MAX_INDEX))
+        where = EntryFilter(kind, fund, value_from, value_to, reference)
+        if where.driver() is None:
+            rows = await services.reader.entries(
+                org.id, cursor, min(cursor + limit + 1, MAX_INDEX)
+            )
+        else:
+            async with services.reader.connection() as conn:
+                rows = await filters.matching(conn, org.id, where, cursor, limit + 1)
         found = await reversals(services.reader, org.id, [e.index for e in rows])
         views = [_entry_view(e, found.get(e.index)) for e in rows]
         return _page(views, limit, lambda v: str(v.index + 1))
