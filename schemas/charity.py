@@ -17,7 +17,8 @@ from schemas import kinds
 from schemas.base import Body, Document
 from schemas.money import Amount, CurrencyCode, MinorUnits, check_currency
 
-Code = Annotated[str, msgspec.Meta(pattern=r"^[a-z0-9][a-z0-9-]{0,62}$", description="public code")]
+CODE_PATTERN = r"^[a-z0-9][a-z0-9-]{0,62}$"
+Code = Annotated[str, msgspec.Meta(pattern=CODE_PATTERN, description="public code")]
 # Text never holds control characters (NUL cannot even be stored by PostgreSQL); long text
 # may hold line breaks and tabs.
 Text = Annotated[str, msgspec.Meta(min_length=1, max_length=200, pattern=r"^[^\x00-\x1f\x7f]+$")]

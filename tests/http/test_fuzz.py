@@ -192,6 +192,25 @@ def _steer_property(name: str, schema: dict[str, Any]) -> None:
     elif name == "beneficiary" and schema.get("type") == "string":
         schema.clear()
         schema.update({"type": "string", "enum": [BENEFICIARY, "tidak-ada"]})
+    elif name == "fund_rule":  # a gateway's rule: cross-member rules (funds or a default)
+        schema.clear()
+        schema.update(
+            {
+                "type": "object",
+                "properties": {
+                    "by": {"enum": ["order_prefix"]},
+                    "funds": {
+                        "type": "object",
+                        "propertyNames": {"pattern": "^[A-Z]{1,8}$"},
+                        "additionalProperties": {"enum": list(FUNDS)},
+                        "maxProperties": 3,
+                    },
+                    "default": {"enum": list(FUNDS)},
+                },
+                "required": ["default"],
+                "additionalProperties": False,
+            }
+        )
     elif name in ("corrects", "disbursement", "index") and schema.get("type") == "integer":
         schema["minimum"] = 0
         schema["maximum"] = MAX_INDEX

@@ -28,15 +28,17 @@ No surprises in what is accepted (``decode_strict``, so the donation fast path t
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 import msgspec
 from litestar.dto import MsgspecDTO
-from litestar.openapi.spec import Reference, Schema
+from litestar.openapi.spec import OpenAPIType, Reference, Schema
 from litestar.typing import FieldDefinition
 
 from ledger.errors import InvalidInputError, UnsupportedMediaError
 from ledger.http.api.explain import explain
+from schemas.charity import CODE_PATTERN
 from schemas.money import CURRENCY_PATTERN, active_currencies
 
 if TYPE_CHECKING:
@@ -205,6 +207,8 @@ def _closed(schema: Reference | Schema, creator: SchemaCreator, seen: set[int]) 
         schema.additional_properties = False
     if schema.pattern == CURRENCY_PATTERN and schema.enum is None:
         schema.enum = sorted(active_currencies())  # what decoding accepts, not just the form
+    if schema.title in _MEMBERS_TOGETHER:
+        _MEMBERS_TOGETHER[schema.title](schema)
     for child in (
         *(schema.properties or {}).values(),
         *(schema.one_of or ()),
@@ -213,3 +217,39 @@ def _closed(schema: Reference | Schema, creator: SchemaCreator, seen: set[int]) 
         *((schema.items,) if isinstance(schema.items, (Schema, Reference)) else ()),
     ):
         _closed(child, creator, seen)
+
+
+def _fund_rule(schema: Schema) -> None:
+    """A gateway's fund rule (``schemas.gateways.FundRule``): what its ``__post_init__`` and
+    its mapping's key and value types require, which Litestar's schema leaves out."""
+    props = schema.properties or {}
+    props["funds"] = Schema(
+        type=OpenAPIType.OBJECT,
+        property_names=Schema(type=OpenAPIType.STRING, min_length=1, max_length=60),
+        additional_properties=Schema(type=OpenAPIType.STRING, pattern=CODE_PATTERN),
+        max_properties=100,
+        description="Prefix (or custom-field value) to fund code.",
+    )
+    # Funds to choose from, or a default. (Each branch constrains only its member: the
+    # object itself is closed above, so the branches say nothing about the others.)
+    schema.any_of = [
+        Schema(
+            required=["funds"],
+            properties={"funds": Schema(min_properties=1)},
+            additional_properties=True,
+        ),
+        Schema(
+            required=["default"],
+            properties={"default": Schema(type=OpenAPIType.STRING)},
+            additional_properties=True,
+        ),
+    ]
+    schema.schema_if = Schema(  # a custom_field rule names its field
+        required=["by"], properties={"by": Schema(const="custom_field")}
+    )
+    schema.then = Schema(required=["field"], properties={"field": Schema(type=OpenAPIType.STRING)})
+
+
+_MEMBERS_TOGETHER: dict[str, Callable[[Schema], None]] = {"FundRule": _fund_rule}
+"""Request documents whose members constrain each other (or whose mappings' keys and values
+are constrained), by component title: their full JSON Schema."""
