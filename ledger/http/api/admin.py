@@ -236,7 +236,7 @@ class AdminController(Controller):
     ) -> Response[bytes]:
         org = await services.organization(slug)
         pdf = await documents.receipt_pdf(
-            services.store, org, services.kek, index, lang, services.settings.public_url
+            services.store, org, services.kek, index, lang, services.settings.signed_link_base()
         )
         return _pdf(pdf, f"receipt-{slug}-{index}-{lang}.pdf")
 
@@ -272,7 +272,7 @@ class AdminController(Controller):
             lookups,
             data.year,
             data.lang,
-            services.settings.public_url,
+            services.settings.signed_link_base(),
         )
         return _pdf(pdf, f"annual-receipt-{slug}-{data.year}-{data.lang}.pdf")
 

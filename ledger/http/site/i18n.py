@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from typing import Literal
 from urllib.parse import urlencode
 
+from ledger.messages import translate
+
 Lang = Literal["id", "en"]
 """A site language."""
 
@@ -282,10 +284,12 @@ STRINGS: dict[str, tuple[str, str]] = {
     # --- verify -----------------------------------------------------------------------------
     "verify_title": ("Periksa tanda terima donasi", "Check a donation receipt"),
     "verify_intro": (
-        "Tempel atau jatuhkan tanda terima Anda (JSON) atau berkas .tlog-proof. Pemeriksaan "
+        "Jatuhkan PDF tanda terima Anda, atau tempel tanda terima (JSON) atau berkas "
+        ".tlog-proof. Pemeriksaan "
         "berjalan sepenuhnya di peramban Anda: halaman ini tidak mengirim apa pun ke server, "
         "dan hasilnya hanya bergantung pada kunci publik yang Anda percayai.",
-        "Paste or drop your receipt (JSON) or a .tlog-proof file. The check runs entirely in "
+        "Drop your receipt PDF, or paste your receipt (JSON) or a .tlog-proof file. The check "
+        "runs entirely in "
         "your browser: this page sends nothing to the server, and the result depends only on "
         "the public key you trust.",
     ),
@@ -418,6 +422,47 @@ SCRIPT_KEYS = tuple(
 """The strings the browser scripts need (sent in the page, so the scripts fetch nothing)."""
 SCRIPT_KEYS += ("pass", "fail", "unusable", "working", "proof_from_entry", "copy")
 
+CATALOG_STRINGS: dict[str, str] = {
+    # --- verify: plain language first (issue 17) ------------------------------------------
+    "v_recorded": "Recorded",
+    "v_unaltered": "Unaltered",
+    "v_counts": "Still counted",
+    "v_yes": "Yes",
+    "v_no": "No",
+    "v_unknown": "Not stated by this receipt",
+    "v_recorded_text": "Entry {index} in the public log of {org}.",
+    "v_unaltered_text": "Its data is exactly what the signed checkpoint covers; nobody changed it.",
+    "v_counts_text": "No correction reversed it; it counts in the published totals.",
+    "v_reversed_text": "Reversed by entry {index} on {day} ({reason}): it no longer counts.",
+    "v_unknown_text": "This file predates reversal records; download a newer receipt.",
+    "v_headline_ok": "Valid: recorded, unaltered, still counted",
+    "v_headline_reversed": "Recorded and unaltered, but REVERSED: it no longer counts",
+    "v_headline_unknown": "Valid: recorded and unaltered",
+    "v_org": "Organization",
+    "v_org_unknown": "not named by this receipt",
+    "v_what_sah": "What does \u201cValid\u201d mean?",
+    "v_sah_text": (
+        "It means this gift is recorded in the organization's public log and has not been "
+        "changed since. It does not prove that the money has reached the orphanage: for "
+        "that, follow the fund's disbursements and their evidence."
+    ),
+    "v_tech": "Technical details",
+    "v_from_pdf": "Proof taken from the PDF: {name}",
+    "v_pdf_many": "This PDF holds {n} receipts; checking the first ({name}).",
+    "v_pdf_none": "This PDF has no attached receipt or proof.",
+    "v_pdf_unreadable": "This PDF's attachment could not be read: {reason}",
+    "v_keys_served": (
+        "Keys as published by this server for {org}. For an independent check, pin them "
+        "on the organization's page first and compare them with those the organization "
+        "publishes elsewhere."
+    ),
+    "v_from_link": "Proof of entry {index} of {org}, as of now, filled in from the link.",
+    "file_label_pdf": "Or choose a file (receipt PDF, .json, .tlog-proof)",
+}
+"""Site strings whose Bahasa Indonesia lives in the gettext catalog (``ledger.messages``):
+each value is the English msgid; ``Translator`` looks the Indonesian up there."""
+SCRIPT_KEYS += tuple(k for k in CATALOG_STRINGS if k.startswith("v_"))
+
 
 def resolve_lang(value: str | None) -> Lang:
     """``value`` when it is a site language, else the default (Bahasa Indonesia)."""
@@ -432,12 +477,15 @@ class Translator:
     """The language of every string it returns."""
 
     def __call__(self, key: str, **values: object) -> str:
-        text = STRINGS[key][LANGUAGES.index(self.lang)]
+        if key in CATALOG_STRINGS:
+            text = translate(CATALOG_STRINGS[key], self.lang)
+        else:
+            text = STRINGS[key][LANGUAGES.index(self.lang)]
         return text.format(**values) if values else text
 
     def has(self, key: str) -> bool:
         """Whether ``key`` has a translation (entry kinds may be newer than the site)."""
-        return key in STRINGS
+        return key in STRINGS or key in CATALOG_STRINGS
 
     def script_strings(self) -> dict[str, str]:
         """The strings the browser scripts use, in this language."""

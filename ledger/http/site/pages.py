@@ -144,5 +144,7 @@ class SitePages(Controller):
         services: NamedDependency[Services],
         lang: Lang = None,
         org: Annotated[str | None, QueryParameter()] = None,
+        entry: Annotated[int | None, QueryParameter(ge=0, le=MAX_INT64)] = None,
     ) -> Template:
-        return render(request, "verify.html", await views.verify_page(services, org), lang)
+        view = await views.verify_page(services, org, entry)
+        return render(request, "verify.html", view, lang)
