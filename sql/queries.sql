@@ -560,3 +560,12 @@ SELECT pg_try_advisory_lock(2021109);
 
 -- name: publisher_unlock
 SELECT pg_advisory_unlock(2021109);
+
+-- name: donations_with_reference
+-- The donations, reversed or not, that hold a payment reference (a donor's receipt lookup
+-- checks the receipt code against each; unreversed ones are unique per reference, so these
+-- are a handful at most). Served by the money_entries_reference index.
+SELECT entry_idx FROM money_entries
+WHERE org_id = $1 AND kind = 'donation' AND reference = $2
+ORDER BY entry_idx
+LIMIT 16;

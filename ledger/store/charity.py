@@ -429,6 +429,13 @@ async def donor_records_by_lookup(
     ]
 
 
+async def donations_with_reference(
+    conn: asyncpg.Connection, org_id: int, reference: str
+) -> list[int]:
+    """Indexes of the donations (reversed or not) recorded with this payment reference."""
+    return [r["entry_idx"] for r in await conn.fetch(Q["donations_with_reference"], org_id, reference)]
+
+
 async def erase_donor_records(conn: asyncpg.Connection, org_id: int, indexes: list[int]) -> None:
     await conn.execute(Q["erase_donor_records"], org_id, indexes)
 

@@ -458,6 +458,26 @@ CATALOG_STRINGS: dict[str, str] = {
     ),
     "v_from_link": "Proof of entry {index} of {org}, as of now, filled in from the link.",
     "file_label_pdf": "Or choose a file (receipt PDF, .json, .tlog-proof)",
+    # --- my gift (issue 17) -----------------------------------------------------------------
+    "g_nav": "Check my gift",
+    "g_title": "Check my gift",
+    "g_intro": "Enter the payment reference (bank transfer or payment gateway) and the receipt code the organization sent you. You will see whether your gift is recorded and still counts, and you can download your signed receipt.",
+    "g_org": "Organization",
+    "g_reference": "Payment reference",
+    "g_reference_help": "As on your transfer slip or payment notice, e.g. QRIS-0001.",
+    "g_code": "Receipt code",
+    "g_code_help": "26 letters and digits, e.g. ABCDE-FGHIJ-…; dashes and letter case do not matter.",
+    "g_find": "Find my gift",
+    "g_privacy": "Only someone with both the reference and the code sees this gift's page, and nothing personal is shown on it. Too many tries from one address are refused for a while.",
+    "g_not_found": "No gift matches this reference and receipt code. Check both and try again, or ask the organization to send your receipt code again.",
+    "g_yours": "Your gift",
+    "g_counts": "Recorded, and still counted in the published totals",
+    "g_reversed": "Recorded, but REVERSED by entry {index} on {day} ({reason}): it no longer counts",
+    "g_downloads": "Your receipt",
+    "g_pdf": "Download the signed receipt (PDF)",
+    "g_json": "Download the receipt data (JSON)",
+    "g_verify": "Verify it",
+    "g_keep_private": "This page's address holds your receipt code: share it only with people you would show your receipt to.",
 }
 """Site strings whose Bahasa Indonesia lives in the gettext catalog (``ledger.messages``):
 each value is the English msgid; ``Translator`` looks the Indonesian up there."""

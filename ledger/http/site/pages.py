@@ -46,9 +46,16 @@ Lang = Annotated[str | None, QueryParameter(description="Page language: id (defa
 
 
 def render(
-    request: Request, template: str, view: Any, lang: str | None, *, status: int = 200
+    request: Request,
+    template: str,
+    view: Any,
+    lang: str | None,
+    *,
+    status: int = 200,
+    headers: dict[str, str] | None = None,
 ) -> Template:
-    """The page ``template`` for ``view`` in the requested language."""
+    """The page ``template`` for ``view`` in the requested language (``headers`` added to, and
+    overriding, the security headers)."""
     chosen = resolve_lang(lang)
     query = dict(request.query_params)
 
@@ -75,7 +82,7 @@ def render(
         context=context,
         status_code=status,
         media_type="text/html",
-        headers={"Content-Language": chosen, **SECURITY_HEADERS},
+        headers={"Content-Language": chosen, **SECURITY_HEADERS, **(headers or {})},
     )
 
 
