@@ -478,6 +478,23 @@ CATALOG_STRINGS: dict[str, str] = {
     "g_json": "Download the receipt data (JSON)",
     "g_verify": "Verify it",
     "g_keep_private": "This page's address holds your receipt code: share it only with people you would show your receipt to.",
+    # --- fund pages (issue 17) ---------------------------------------------------------------
+    "f_card": "{raised} raised · {disbursed} disbursed to {n} beneficiaries · checked {day}",
+    "f_totals": "Totals",
+    "f_chart_monthly": "Money in and out per month",
+    "f_chart_monthly_desc": "Donations received (solid bars) and disbursements paid (hatched bars) by fund {fund}, per month of value date; reversed entries left out.",
+    "f_inflow": "Donations in",
+    "f_outflow": "Disbursed",
+    "f_month": "Month",
+    "f_table": "The numbers as a table",
+    "f_chart_purpose": "Disbursements by category",
+    "f_chart_purpose_desc": "How fund {fund}'s disbursements divide among categories, with each category's share.",
+    "f_chart_beneficiary": "Disbursements by beneficiary",
+    "f_chart_beneficiary_desc": "How fund {fund}'s disbursements divide among the orphanages that received them.",
+    "f_latest": "Latest disbursements",
+    "f_reversed": "reversed by #{index}",
+    "f_nothing": "No money has moved in this fund yet.",
+    "f_nothing_out": "Nothing has been disbursed from this fund yet.",
 }
 """Site strings whose Bahasa Indonesia lives in the gettext catalog (``ledger.messages``):
 each value is the English msgid; ``Translator`` looks the Indonesian up there."""

@@ -11,14 +11,14 @@ from __future__ import annotations
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
-from litestar import Controller, Request, get
+from litestar import Controller, Request, Response, get
 from litestar.di import NamedDependency
 from litestar.params import FromPath, QueryParameter
 from litestar.response import Template
 
 from ledger.errors import NotFoundError
 from ledger.http.services import Services
-from ledger.http.site import views
+from ledger.http.site import caching, views
 from ledger.http.site.i18n import (
     DEFAULT_LANG,
     LANGUAGE_NAMES,
@@ -116,9 +116,15 @@ class SitePages(Controller):
         slug: FromPath[str],
         lang: Lang = None,
         before: Annotated[int | None, QueryParameter(ge=0, le=MAX_INT64)] = None,
-    ) -> Template:
+    ) -> Template | Response[bytes]:
+        org = await services.organization(slug)
+        size = (await services.reader.head(org.id)).size
+        tag = caching.etag("org", org.id, size, before, resolve_lang(lang))
+        headers = caching.headers(tag, caching.SHORT)
+        if caching.fresh(request, tag):
+            return caching.not_modified(headers)
         view = await views.org_page(request.app, services, slug, before)
-        return render(request, "org.html", view, lang)
+        return render(request, "org.html", view, lang, headers=headers)
 
     @get("/orgs/{slug:str}/entries/{index:str}")
     async def entry(
@@ -128,9 +134,15 @@ class SitePages(Controller):
         slug: FromPath[str],
         index: FromPath[str],
         lang: Lang = None,
-    ) -> Template:
+    ) -> Template | Response[bytes]:
+        org = await services.organization(slug)
+        size = (await services.reader.head(org.id)).size
+        tag = caching.etag("entry", org.id, size, index, resolve_lang(lang))
+        headers = caching.headers(tag, caching.ENTRY)
+        if caching.fresh(request, tag):
+            return caching.not_modified(headers)
         view = await views.entry_page(services, slug, views.parse_index(index))
-        return render(request, "entry.html", view, lang)
+        return render(request, "entry.html", view, lang, headers=headers)
 
     @get("/orgs/{slug:str}/statements/{number:str}")
     async def statement(
