@@ -237,3 +237,47 @@ async def test_the_verifier_works_without_webcrypto_ed25519(
     await tab.shot("verify-no-webcrypto-ed25519")
     assert tab.errors == []
     await tab.page.context.close()
+
+
+async def test_a_donor_finds_the_gift_downloads_the_pdf_and_verifies_it(
+    browser,  # noqa: F811
+    site,  # noqa: F811
+    charity,
+    tmp_path: Path,
+):
+    """The whole path of issue 17: "Cek donasi saya" with reference and receipt code, the PDF
+    downloaded from the gift's page, dropped on the verify page, read in plain words."""
+    await charity.fund(name="#SenyumAnak 2026")
+    gift = await charity.donate(125_000_000, ref="QRIS-0001", donor=DONOR)
+    r = await charity.client.get(
+        charity.url(f"/donations/{gift['index']}/receipt-link"), headers=auth(charity.keys["auditor"])
+    )
+    code = r.json()["code"]
+    for width in (390, 1280):
+        tab = await open_tab(browser, site, width)
+        page = tab.page
+        await pin_keys(tab, charity.slug)
+        await page.click('.site-nav a[href="/my-gift"]')
+        await page.select_option("#org", charity.slug)
+        await page.fill("#reference", "QRIS-0001")
+        await page.fill("#code", code)
+        await tab.shot("my-gift-form")
+        await page.click("#find-button")
+        await page.wait_for_url(f"**/my-gift/{gift['index']}/*")
+        assert await page.get_attribute("[data-gift-status]", "data-gift-status") == "counts"
+        assert DONOR["email"] not in await page.content()
+        await tab.shot("my-gift")
+        async with page.expect_download() as download_info:
+            await page.click("#download-pdf")
+        pdf = tmp_path / f"downloaded-{width}.pdf"
+        await (await download_info.value).save_as(pdf)
+        await page.click("#verify-link")
+        await page.wait_for_url("**/verify?*")
+        await read_result(tab)  # the link checks the public receipt at once
+        result = await drop_pdf(tab, pdf)
+        assert result["verdict"] == "pass" and result["state"] == "counts", result
+        assert "tercatat · tidak diubah · masih dihitung" in result["headline"]
+        assert result["org"] == "Yayasan Senyum Anak" and result["amount"] == "Rp 1.250.000"
+        assert result["donor"] == "cocok dengan komitmen di entri"  # the donor's own opening
+        assert tab.errors == []
+        await page.context.close()
