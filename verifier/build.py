@@ -38,6 +38,7 @@ MODULES = (
     "ledger/formats/merkle.py",
     "ledger/formats/note.py",
     "ledger/formats/pdffiles.py",
+    "ledger/formats/pdfsignature.py",
     "ledger/formats/policy.py",
     "ledger/formats/tlogproof.py",
     "ledger/formats/valuedates.py",

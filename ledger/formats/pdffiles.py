@@ -6,7 +6,7 @@ writes them). ``ledger-verify`` must install with ``cryptography`` alone, so thi
 just enough PDF syntax (section 7.3, objects; 7.5.4, incremental updates; 7.4.4, FlateDecode)
 to find every file specification (``/Type /Filespec``) with an embedded file stream and to
 inflate its data with ``zlib``. It does not render, decrypt or validate the document: the
-proof inside is what gets verified, and a PDF signature is checked by PDF tools.
+proof inside is what gets verified, and the signature is ``ledger.formats.pdfsignature``'s.
 
 Bounds keep hostile files harmless: at most ``MAX_PDF_BYTES`` read, ``MAX_FILES`` files, each
 at most ``MAX_FILE_BYTES`` once inflated (a zip bomb stops there), nesting at most 32 deep.

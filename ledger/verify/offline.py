@@ -28,8 +28,9 @@ result can then say whose gift it is in words a donor knows.
 
 A bare ``.tlog-proof`` file is accepted too, and so is the signed receipt PDF a donor holds:
 its attached receipt (or proof) is read with the standard library (``ledger.formats.pdffiles``)
-and verified as above. The PDF's own signature is for PDF readers to check (pdfsig, Acrobat):
-this command checks the proof, which is what says the gift is in the log. Exported log (``donation-ledger-export/v1``):
+and verified as above; the PDF's own signature is checked too (``ledger.formats.pdfsignature``:
+it covers the whole file and verifies, under a pinned certificate when one is given).
+Exported log (``donation-ledger-export/v1``):
 JSON Lines, a header ``{"format", "origin", "size"}``, then ``{"checkpoint": note}`` lines,
 then ``{"index": i, "canonical": "<base64>"}`` lines in index order.
 """
@@ -54,6 +55,12 @@ from ledger.formats.chain import CHAIN_PREFIX, GENESIS_PREV_HASH
 from ledger.formats.checkpoint import Checkpoint, open_checkpoint, open_checkpoint_signed
 from ledger.formats.note import Verifier, parse_vkey
 from ledger.formats.pdffiles import embedded_files, is_pdf
+from ledger.formats.pdfsignature import (
+    PdfSignature,
+    check_pdf_signature,
+    is_signed,
+    load_certificate,
+)
 from ledger.formats.policy import Policy, check_checkpoint, parse_policy
 from ledger.formats.tlogproof import parse_proof
 from ledger.formats.valuedates import correction_effective_on
@@ -152,6 +159,8 @@ class EntryProven:
     """The organization's name as the log's entry 0 records it (None: no org proof given)."""
     fund_name: str | None = None
     """The fund's name as its ``fund.created`` entry records it (None: no fund proof given)."""
+    pdf_signature: PdfSignature | None = None
+    """The receipt PDF's own signature, verified (None: not a PDF, or an unsigned one)."""
 
 
 @dataclass
@@ -234,20 +243,32 @@ def receipts_in_pdf(pdf: bytes) -> list[bytes]:
     return list(chosen.values())
 
 
+def pdf_signature_of(pdf: bytes, certificate: bytes | None = None) -> PdfSignature | None:
+    """The PDF's signature, verified: it covers the whole file and verifies under the
+    certificate it carries (the organization's, when ``certificate`` pins it); None when the
+    PDF is not signed. ``SignatureError`` when it does not verify."""
+    return check_pdf_signature(pdf, certificate) if is_signed(pdf) else None
+
+
 def verify_receipt(
-    receipt: str | bytes, verifiers: Sequence[Verifier], policy: Policy | None = None
+    receipt: str | bytes,
+    verifiers: Sequence[Verifier],
+    policy: Policy | None = None,
+    *,
+    certificate: bytes | None = None,
 ) -> EntryProven:
     """A receipt (JSON), a bare tlog-proof, or a receipt PDF carrying one of them (the one
     donation's receipt: use ``receipts_in_pdf`` for an annual receipt): proven inclusion, the
     names of organization and fund when proven, and the donor opening if any."""
     if isinstance(receipt, bytes) and is_pdf(receipt):
+        signature = pdf_signature_of(receipt, certificate)
         found = receipts_in_pdf(receipt)
         if len(found) != 1:
             raise MalformedError(
                 f"expected one receipt in the PDF, found {len(found)} (an annual receipt): "
                 "verify each with receipts_in_pdf"
             )
-        receipt = found[0]
+        return replace(verify_receipt(found[0], verifiers, policy), pdf_signature=signature)
     text = receipt.decode("utf-8", "replace") if isinstance(receipt, bytes) else receipt
     if not text.lstrip().startswith("{"):
         return verify_tlog_proof(text, verifiers, policy)
@@ -573,6 +594,9 @@ def receipt_report(proven: EntryProven, policy: Policy | None = None) -> dict[st
             "witnesses": list(proven.witnesses) if policy is not None else None,
         },
         "donor_opened": proven.donor_opened,
+        "pdf_signature": None
+        if proven.pdf_signature is None
+        else {"signer": proven.pdf_signature.signer, "pinned": proven.pdf_signature.pinned},
     }
 
 
@@ -599,6 +623,15 @@ def _receipt_lines(proven: EntryProven, policy: Policy | None) -> list[str]:
         lines.append(f"  still counts: yes (up to checkpoint size {proven.checkpoint.size})")
     else:
         lines.append("  still counts: not stated by this file (fetch a newer receipt)")
+    if proven.pdf_signature is not None:
+        pinned = (
+            "the organization's pinned certificate"
+            if proven.pdf_signature.pinned
+            else "certificate not pinned: compare it with GET …/certificate, or pass --certificate"
+        )
+        lines.append(
+            f"  PDF signature: intact, by {proven.pdf_signature.signer} ({pinned})"
+        )
     lines += [f"  {NOT_PROVEN}", "technical details:"]
     lines += [
         f"entry {proven.index} ({doc.get('kind')}) is in log {proven.checkpoint.origin}",
@@ -645,9 +678,11 @@ def run(args: argparse.Namespace) -> str:
         verifiers = [*verifiers, *policy.logs]
     if args.what == "receipt":
         data = Path(args.file).read_bytes()
+        certificate = load_certificate(Path(args.certificate).read_bytes()) if args.certificate else None
+        signature = pdf_signature_of(data, certificate) if is_pdf(data) else None
         texts, reports = [], []
         for one in _receipts_of(data):
-            proven = verify_receipt(one, verifiers, policy)
+            proven = replace(verify_receipt(one, verifiers, policy), pdf_signature=signature)
             lines = _receipt_lines(proven, policy)
             report = receipt_report(proven, policy)
             if args.checkpoint:
@@ -718,6 +753,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("file")
     p.add_argument("--checkpoint", help="a newer checkpoint to check the receipt against")
     p.add_argument("--consistency", help="file of base64 consistency-proof hashes (one a line)")
+    p.add_argument(
+        "--certificate",
+        help="the organization's document certificate (DER or PEM, GET …/certificate): a "
+        "receipt PDF must be signed with it",
+    )
     p = sub.add_parser("consistency", help="a newer checkpoint extends an older one")
     p.add_argument("old")
     p.add_argument("new")

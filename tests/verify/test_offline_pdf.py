@@ -7,17 +7,19 @@ is refused with the documented exit codes."""
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import json
 import re
 from pathlib import Path
 
 import pytest
 
-from ledger.errors import MalformedError
+from ledger.errors import InclusionProofError, MalformedError
 from ledger.formats.pdffiles import embedded_files
 from ledger.formats.tlogproof import parse_proof
 from ledger.verify.offline import VERSION, receipts_in_pdf, verify_receipt
 from reports.pdf.attachments import read_attachments
+from reports.pdf.certificates import generate_signing_certificate
 from tests.apikit import DONOR, auth, donation
 from tests.logkit import assert_log_verifies, offline_verify
 
@@ -56,6 +58,20 @@ async def test_the_receipt_pdf_verifies_offline_in_plain_words(charity, store, t
     assert "does not prove: that the money reached a beneficiary" in out.stdout
     assert out.stdout.index("technical details:") > out.stdout.index("still counts")
     assert "REVERSED" not in out.stdout
+    assert "  PDF signature: intact, by Yayasan Senyum Anak (certificate not pinned" in out.stdout
+    assert proven.pdf_signature is not None and proven.pdf_signature.signer == "Yayasan Senyum Anak"
+
+    # Pinned to the organization's document certificate; another certificate is refused.
+    cert = tmp_path / "org.der"
+    cert.write_bytes(await charity.cert_der())
+    pinned = offline_verify("receipt", str(path), "--vkey", vkey, "--certificate", str(cert))
+    assert pinned.returncode == 0 and "(the organization's pinned certificate)" in pinned.stdout
+    other = tmp_path / "other.der"
+    other.write_bytes(
+        generate_signing_certificate("Yayasan Lain", now=dt.datetime.now(dt.UTC)).cert_der
+    )
+    refused = offline_verify("receipt", str(path), "--vkey", vkey, "--certificate", str(other))
+    assert refused.returncode == 1 and "another certificate" in refused.stdout
 
     as_json = offline_verify("receipt", str(path), "--vkey", vkey, "--json")
     report = json.loads(as_json.stdout)
@@ -140,7 +156,15 @@ async def test_damaged_or_foreign_pdfs_are_refused(charity, tmp_path: Path):
         number.group(1), len(data), data)
     assert json.loads(embedded_files(pdf + update)[name]) == receipt
     code, text = run(pdf + update)
-    assert code == 1 and text.startswith("FAIL (does not verify)"), text
+    assert code == 1 and "changed or extended after it was signed" in text, text
+    # Without the signature check (the proof alone), the forged amount fails the proof too.
+    with pytest.raises(InclusionProofError):
+        verify_receipt(embedded_files(pdf + update)[name], await charity.verifiers())
+    # One byte of the signed content changed: the signature's digest no longer matches.
+    flipped = bytearray(pdf)
+    flipped[pdf.index(b"/Type /Catalog") + 1] ^= 0x20
+    code, text = run(bytes(flipped))
+    assert code == 1 and "digest" in text, text
     # A PDF with no attachment at all: unusable input (exit 2), saying what was expected.
     code, text = run(b"%PDF-1.4\n1 0 obj\n<< /Type /Catalog >>\nendobj\ntrailer\n<<>>\n%%EOF\n")
     assert code == 2 and "attached receipt" in text
