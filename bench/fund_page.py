@@ -74,7 +74,11 @@ async def prepare(admin_url: str, donations: int) -> tuple[str, bytes]:
         *(
             Command.of(
                 BeneficiaryRegistered(
-                    code=f"lksa-{b}", name=f"LKSA {b}", city="Bandung", province="Jawa Barat"
+                    code=f"lksa-{b}",
+                    name=f"LKSA {b}",
+                    city="Bandung",
+                    province="Jawa Barat",
+                    version=1,
                 )
             )
             for b in ("a", "b")

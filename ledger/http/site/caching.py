@@ -16,6 +16,7 @@ re-summing the fund on every view.
 from __future__ import annotations
 
 import hashlib
+from collections import OrderedDict
 
 from litestar import Request, Response
 
@@ -56,4 +57,27 @@ def not_modified(page_headers: dict[str, str]) -> Response[bytes]:
     return Response(b"", status_code=304, headers=page_headers, media_type="text/html")
 
 
-__all__ = ["ENTRY", "SHORT", "etag", "fresh", "headers", "not_modified"]
+class PageCache:
+    """The rendered bytes of recent pages, by entity tag and query string (least recently used
+    first out): a page is a function of its tag, so a request without a validator for a page
+    another visitor already caused is answered without reading the database again. Per process;
+    bounded by ``size`` pages."""
+
+    def __init__(self, size: int = 512) -> None:
+        self.size = size
+        self._pages: OrderedDict[tuple[str, str], bytes] = OrderedDict()
+
+    def get(self, tag: str, query: str) -> bytes | None:
+        page = self._pages.get((tag, query))
+        if page is not None:
+            self._pages.move_to_end((tag, query))
+        return page
+
+    def put(self, tag: str, query: str, page: bytes) -> None:
+        self._pages[(tag, query)] = page
+        self._pages.move_to_end((tag, query))
+        while len(self._pages) > self.size:
+            self._pages.popitem(last=False)
+
+
+__all__ = ["ENTRY", "SHORT", "PageCache", "etag", "fresh", "headers", "not_modified"]

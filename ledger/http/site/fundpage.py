@@ -6,8 +6,9 @@ the newest disbursements. Open Graph and Twitter card tags carry the verifiable 
 ("Rp X terkumpul · Rp Y tersalurkan ke N panti asuhan").
 
 Caching: the page depends only on the log (its size) and the language, so its ``ETag`` is
-computed from those before anything else is read, and ``If-None-Match`` is answered 304 after
-one small query (``ledger.http.site.caching``).
+computed from those before anything else is read, ``If-None-Match`` is answered 304 after
+one small query, and a page already rendered for that tag is served from this process's
+``PageCache`` (``ledger.http.site.caching``).
 """
 
 from __future__ import annotations
@@ -27,13 +28,15 @@ from ledger.http.services import Services
 from ledger.http.site import caching, charts
 from ledger.http.site.display import Money, month_text
 from ledger.http.site.i18n import Translator, resolve_lang
-from ledger.http.site.pages import Lang, not_found, render
+from ledger.http.site.pages import SECURITY_HEADERS, Lang, not_found, render_bytes
 from ledger.http.site.views import FundRow, all_beneficiaries
 from ledger.store.log import Organization
 from schemas import kinds
 
 LATEST = 10
 """Disbursements listed on the page."""
+PAGES = caching.PageCache()
+"""Rendered fund pages of this process, by entity tag (the log's size, fund, language)."""
 
 
 @dataclass(frozen=True)
@@ -178,5 +181,12 @@ class FundPages(Controller):
         headers = caching.headers(tag, caching.SHORT)
         if caching.fresh(request, tag):
             return caching.not_modified(headers)
-        view = await fund_page(services, org, code, resolve_lang(lang))
-        return render(request, "fund.html", view, lang, headers=headers)
+        chosen = resolve_lang(lang)
+        page_headers = {"Content-Language": chosen, **SECURITY_HEADERS, **headers}
+        cached = PAGES.get(tag, request.url.query)
+        if cached is not None:
+            return Response(cached, media_type="text/html", headers=page_headers)
+        view = await fund_page(services, org, code, chosen)
+        response = render_bytes(request, "fund.html", view, lang, headers=headers)
+        PAGES.put(tag, request.url.query, response.content)
+        return response

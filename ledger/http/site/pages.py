@@ -86,6 +86,15 @@ def render(
     )
 
 
+def render_bytes(
+    request: Request, template: str, view: Any, lang: str | None, *, headers: dict[str, str]
+) -> Response[bytes]:
+    """``render``, rendered now: the HTML bytes in a response (to keep in a ``PageCache``)."""
+    page = render(request, template, view, lang, headers=headers)
+    html = request.app.template_engine.get_template(template).render(**page.context)
+    return Response(html.encode(), media_type="text/html", headers=dict(page.headers))
+
+
 def not_found(request: Request, exc: NotFoundError) -> Template:
     """A 404 page in the page's language (API routes keep answering problem+json)."""
     return render(request, "not_found.html", None, request.query_params.get("lang"), status=404)
