@@ -14,7 +14,9 @@ UV := $(UV_HOME)/bin/uv
 export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: run test lint bench bench-quick install lock screenshots
+
+.PHONY: run test lint bench bench-quick install lock screenshots verifier
+
 
 $(UV):
 	rm -rf $(UV_HOME)
@@ -45,6 +47,9 @@ test: $(VENV)/.synced
 
 bench: $(VENV)/.synced
 	$(BIN)/python -m bench.run
+
+verifier:  # the standalone ledger-verify wheel (cryptography is its only dependency)
+	python3 verifier/build.py dist
 
 bench-quick: $(VENV)/.synced
 	$(BIN)/python -m bench.run --quick

@@ -324,6 +324,25 @@ async def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+async def cmd_receipt_send(args: argparse.Namespace, settings: Settings) -> int:
+    """E-mail a donation's signed receipt, link and receipt code to the donor."""
+    from ledger.charity.mailing import SmtpSettings, send_receipt
+    from ledger.journal.keys import load_kek
+
+    smtp = SmtpSettings.from_env(os.environ)
+    public_url = settings.signed_link_base()
+    store = await _store(settings, "ledger_writer")
+    try:
+        org = await store.organization(args.org)
+        sent = await send_receipt(
+            store, org, load_kek(settings), args.index, args.to, smtp, public_url, args.lang
+        )
+    finally:
+        await store.pool.close()
+    print(f"sent receipt {args.index} to {sent.to} ({sent.url})")
+    return 0
+
+
 async def _witness_url(settings: Settings) -> str:
     """The witness's database: WITNESS_DATABASE_URL, else database "witness" of the embedded
     server (a witness run by another party would point at its own PostgreSQL)."""
@@ -593,6 +612,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--dry-run", action="store_true", help="preview only; record nothing")
     p.set_defaults(run=cmd_import_bank)
 
+    p = sub.add_parser("receipt", help="donor receipts")
+    r_sub = p.add_subparsers(dest="receipt_command", required=True)
+    q = r_sub.add_parser(
+        "send",
+        help="e-mail a donation's signed receipt PDF, its link and receipt code "
+        "(SMTP: LEDGER_SMTP_HOST, _PORT, _FROM, _USER, _PASSWORD, _STARTTLS)",
+    )
+    q.add_argument("--org", required=True)
+    q.add_argument("--index", type=int, required=True, help="the donation's entry index")
+    q.add_argument("--to", required=True, help="the donor's e-mail address")
+    q.add_argument("--lang", choices=("id", "en"), default="id")
+    q.set_defaults(run=cmd_receipt_send)
     p = sub.add_parser("demo", help="create the demo organization with sample entries")
     p.set_defaults(run=cmd_demo)
     return parser

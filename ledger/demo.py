@@ -193,7 +193,7 @@ async def seed_demo(store: Store, settings: Settings, clock: Clock = system_cloc
     for kind, body in spending:
         await appender.append(org, kind, body, Command.decoded(kind, body))
     await publish(store, org, kek)
-    services = Services(settings=settings, store=store, appender=appender, kek=kek)
+    services = Services(settings=settings.with_(demo=True), store=store, appender=appender, kek=kek)
     from ledger.charity.statements import issue
 
     first = local_today.replace(day=1)

@@ -16,10 +16,14 @@ Every setting has an environment variable, so containers need no config file:
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from urllib.parse import urlsplit
+
+from ledger.errors import ConfigurationError
 
 
 def default_data_dir(env: Mapping[str, str]) -> Path:
@@ -44,7 +48,11 @@ class Settings:
     origin_base: str = "ledger.example/orgs"
     """Origins of logs are ``<origin_base>/<slug>``."""
     public_url: str = "http://127.0.0.1:8000"
-    """Base URL of the public site, printed in QR codes (LEDGER_PUBLIC_URL)."""
+    """Base URL of the public site (LEDGER_PUBLIC_URL): signed receipts and statements print
+    links and QR codes under it, forever. Outside demo mode a loopback address is refused when
+    a document is signed (``signed_link_base``)."""
+    demo: bool = False
+    """Demo mode (``ledger serve --demo``): documents may link to a loopback public URL."""
     host: str = "127.0.0.1"
     """Address ``ledger serve`` binds."""
     port: int = 8000
@@ -87,6 +95,23 @@ class Settings:
             values["max_body_bytes"] = max(int(env["LEDGER_MAX_EVIDENCE_BYTES"]) + 65536, 2**20)
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)  # type: ignore[arg-type]
+
+    def signed_link_base(self) -> str:
+        """``public_url`` for links that a signed document keeps forever; outside demo mode a
+        loopback or ``localhost`` address is ``ConfigurationError`` naming the setting."""
+        host = urlsplit(self.public_url).hostname or ""
+        try:
+            loopback = ipaddress.ip_address(host).is_loopback
+        except ValueError:
+            loopback = host == "localhost" or host.endswith(".localhost")
+        if loopback and not self.demo:
+            raise ConfigurationError(
+                f"LEDGER_PUBLIC_URL is {self.public_url!r}, a loopback address: a signed "
+                "document would keep a link nobody else can open. Set LEDGER_PUBLIC_URL to the "
+                "public site's address (e.g. https://transparansi.example.org), or run the demo "
+                "(ledger serve --demo)"
+            )
+        return self.public_url
 
     def with_(self, **changes: object) -> Settings:
         return replace(self, **changes)  # type: ignore[arg-type]

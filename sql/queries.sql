@@ -560,3 +560,46 @@ SELECT pg_try_advisory_lock(2021109);
 
 -- name: publisher_unlock
 SELECT pg_advisory_unlock(2021109);
+
+-- name: donations_with_reference
+-- The donations, reversed or not, that hold a payment reference (a donor's receipt lookup
+-- checks the receipt code against each; unreversed ones are unique per reference, so these
+-- are a handful at most). Served by the money_entries_reference index.
+SELECT entry_idx FROM money_entries
+WHERE org_id = $1 AND kind = 'donation' AND reference = $2
+ORDER BY entry_idx
+LIMIT 16;
+
+-- name: fund_monthly_flows
+-- Per calendar month of value date, what a fund received (donations) and paid out
+-- (disbursements), reversed entries left out: the fund page's monthly chart. $3: the kinds.
+SELECT date_trunc('month', v.value_on)::date AS month, m.kind,
+       sum(m.amount)::bigint AS total, count(*) AS n
+FROM money_entries m
+JOIN value_dates v ON v.org_id = m.org_id AND v.entry_idx = m.entry_idx
+WHERE m.org_id = $1 AND m.fund = $2 AND m.kind = ANY ($3::text[]) AND m.corrected_by IS NULL
+GROUP BY 1, 2
+ORDER BY 1, 2;
+
+-- name: fund_disbursement_split
+-- A fund's unreversed disbursements summed per beneficiary and purpose (the purpose read from
+-- the entry's own canonical bytes): the fund page's category and beneficiary charts. $3: the
+-- disbursement kind.
+SELECT m.counterparty AS beneficiary,
+       convert_from(e.body, 'UTF8')::jsonb -> 'body' ->> 'purpose' AS purpose,
+       sum(m.amount)::bigint AS total, count(*) AS n
+FROM money_entries m
+JOIN entries e ON e.org_id = m.org_id AND e.idx = m.entry_idx
+WHERE m.org_id = $1 AND m.fund = $2 AND m.kind = $3 AND m.corrected_by IS NULL
+GROUP BY 1, 2
+ORDER BY 1, 2;
+
+-- name: fund_latest_movements
+-- A fund's newest entries of the kinds $3 (newest first, at most $4), with value date and the
+-- correction that reversed each, if any.
+SELECT m.entry_idx, m.kind, m.counterparty, m.amount, v.value_on, m.corrected_by
+FROM money_entries m
+JOIN value_dates v ON v.org_id = m.org_id AND v.entry_idx = m.entry_idx
+WHERE m.org_id = $1 AND m.fund = $2 AND m.kind = ANY ($3::text[])
+ORDER BY m.entry_idx DESC
+LIMIT $4;

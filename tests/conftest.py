@@ -145,6 +145,7 @@ def settings(db_url: str, kek: bytes, tmp_path: Path) -> Settings:
         data_dir=tmp_path,
         kek=base64.b64encode(kek).decode(),
         origin_base="ledger.example/orgs",
+        public_url="https://transparansi.example",
     )
 
 

@@ -13,6 +13,7 @@ import hashlib
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from urllib.parse import quote
 
 import msgspec
 
@@ -81,6 +82,12 @@ def _sign(pdf: bytes, signer: DocumentSigner, org: Organization, reason: str) ->
     )
 
 
+def verify_link(public_url: str, slug: str, index: int) -> str:
+    """The link a receipt's QR code holds: the public verify page for that entry, which opens
+    with the entry's public receipt (its proofs, no personal data) filled in and checks it."""
+    return f"{public_url}/verify?org={quote(slug)}&entry={index}"
+
+
 async def receipt_pdf(
     store: Store, org: Organization, kek: bytes, index: int, lang: str, verify_base: str
 ) -> bytes:
@@ -107,7 +114,7 @@ async def receipt_pdf(
         root_b64=cp_lines[2],
         checkpoint_note=proof.checkpoint,
         tlog_proof=data["tlog_proof"],
-        verify_url=f"{verify_base}/orgs/{org.slug}/entries/{index}",
+        verify_url=verify_link(verify_base, org.slug, index),
         receipt_json=json.dumps(data, ensure_ascii=False).encode(),
         reversal=_reversal_note(data),
     )
@@ -173,7 +180,7 @@ async def annual_receipt_pdf(
         minor_units=exponents.pop(),
         origin=org.origin,
         donations=tuple(donations),
-        verify_url=f"{verify_base}/orgs/{org.slug}",
+        verify_url=f"{verify_base}/verify?org={quote(org.slug)}",
     )
     signer = await document_signer(store, org, kek)
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from ledger.errors import NotFoundError
 from ledger.formats.postings import beneficiary_account, fund_account
 from ledger.store import charity as P
@@ -107,3 +109,28 @@ async def balances_view(store: Store, org: Organization, as_of: int | None) -> B
     return BalancesView(
         as_of=size, balances=[Balance(account=a, currency=c, amount=v) for a, c, v in rows]
     )
+
+
+@dataclass(frozen=True)
+class FundActivity:
+    """What a fund's public page charts, all from unreversed money entries by value date."""
+
+    monthly: list[P.FundFlow]
+    """(month, kind) → sum: donations in, disbursements out."""
+    split: list[P.FundFlow]
+    """(beneficiary, purpose) → sum of disbursements."""
+    latest: list[P.FundMovement]
+    """The newest disbursements (reversed ones included, marked)."""
+
+
+async def fund_activity(store: Store, org: Organization, code: str, latest: int = 10) -> FundActivity:
+    """The chart data of fund ``code`` (``NotFoundError`` when it does not exist)."""
+    async with store.connection() as conn:
+        if code not in await P.funds(conn, org.id, [code]):
+            raise NotFoundError(f"no fund {code!r} in {org.slug}")
+        monthly = await P.fund_monthly_flows(
+            conn, org.id, code, [kinds.DONATION, kinds.DISBURSEMENT]
+        )
+        split = await P.fund_disbursement_split(conn, org.id, code, kinds.DISBURSEMENT)
+        newest = await P.fund_latest_movements(conn, org.id, code, [kinds.DISBURSEMENT], latest)
+    return FundActivity(monthly, split, newest)

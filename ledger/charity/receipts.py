@@ -89,7 +89,9 @@ async def receipt(store: Store, org: Organization, kek: bytes, index: int) -> di
     """A donor receipt: the donation's proof, the proof of its fund's ``fund.created`` entry
     under the same checkpoint (it records the exponent that says what the amount means), the
     proof of the correction that reversed it if one did (under that same checkpoint, which
-    then covers the correction), and the opening of the donor commitment (if not erased)."""
+    then covers the correction), the proof of entry 0 (``log.created``, which names the
+    organization) under that checkpoint, and the opening of the donor commitment (if not
+    erased)."""
     async with store.connection() as conn:
         reversal = await reversal_of(store, org.id, index, conn)
         covers = reversal.index + 1 if reversal is not None else None
@@ -99,6 +101,7 @@ async def receipt(store: Store, org: Organization, kek: bytes, index: int) -> di
         code = json.loads(entry.body)["body"]["fund"]
         fund = (await P.funds(conn, org.id, [code]))[code]
         _, fund_proof, _ = await _tlog_proof(store, org, kek, fund.entry_idx, conn, size)
+        _, org_proof, _ = await _tlog_proof(store, org, kek, 0, conn, size)
         reversal_proof = None
         if reversal is not None:
             _, reversal_proof, _ = await _tlog_proof(store, org, kek, reversal.index, conn, size)
@@ -112,8 +115,16 @@ async def receipt(store: Store, org: Organization, kek: bytes, index: int) -> di
         "tlog_proof": proof,
         "fund_proof": fund_proof,
         "reversal_proof": reversal_proof,
+        "org_proof": org_proof,
         "donor_opening": opening,
     }
+
+
+async def public_receipt(store: Store, org: Organization, kek: bytes, index: int) -> dict:
+    """What anyone may see of a donation's receipt (the public verify page, a receipt's QR
+    code): every proof of ``receipt``, as of now, with the donor commitment left closed
+    (``donor_opening`` null), so nothing personal is shown."""
+    return {**await receipt(store, org, kek, index), "donor_opening": None}
 
 
 async def export_lines(store: Store, org: Organization) -> AsyncIterator[bytes]:

@@ -412,7 +412,7 @@ async def issue(
     try:
         store: Store = services.store
         gathered = await gather(
-            store, org, services.kek, request, now=now, public_url=services.settings.public_url
+            store, org, services.kek, request, now=now, public_url=services.settings.signed_link_base()
         )
         signer = await documents.document_signer(store, org, services.kek)
         files = await asyncio.to_thread(render_and_sign, gathered, signer, org, now)

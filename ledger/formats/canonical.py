@@ -25,9 +25,12 @@ from binascii import b2a_base64
 from datetime import UTC, datetime
 from typing import Any
 
-import msgspec
-
 from ledger.errors import CanonicalError
+
+try:  # the server has msgspec; the standalone ledger-verify needs only cryptography
+    import msgspec
+except ImportError:  # pragma: no cover - exercised by the standalone verifier's test
+    msgspec = None  # type: ignore[assignment]
 
 ENTRY_VERSION = 1
 MAX_SAFE_INTEGER = 2**53 - 1
@@ -38,10 +41,11 @@ _VERSION = str(ENTRY_VERSION).encode()
 _encoder = json.JSONEncoder(
     ensure_ascii=False, allow_nan=False, sort_keys=True, separators=(",", ":")
 )
-_fast_encode = msgspec.json.Encoder(order="sorted").encode
+_fast_encode = msgspec.json.Encoder(order="sorted").encode if msgspec is not None else None
 """msgspec with sorted keys writes exactly the JCS text of the subset (same escapes, no
 whitespace, shortest integers), about ten times faster; types it does not know (str or int
-subclasses) fall back to the standard library's encoder with the same settings."""
+subclasses) fall back to the standard library's encoder with the same settings, and so does
+everything where msgspec is not installed (the standalone ``ledger-verify``)."""
 
 
 def _check(value: Any, path: str) -> None:
@@ -80,7 +84,8 @@ def canonical_json(value: Any, path: str = "$") -> bytes:
     ``path`` names ``value`` in error messages."""
     _check(value, path)
     try:
-        return _fast_encode(value)
+        if _fast_encode is not None:
+            return _fast_encode(value)
     except TypeError:
         pass  # a subclass of str, int, list or dict that msgspec does not encode
     except UnicodeEncodeError as exc:

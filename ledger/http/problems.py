@@ -51,6 +51,7 @@ STATUS: dict[type[errors.LedgerError], tuple[int, str]] = {
     errors.VerificationError: (422, "Verification failed"),
     errors.DatabaseUnavailableError: (503, "Service unavailable"),
     errors.SchemaVersionError: (503, "Service unavailable"),
+    errors.ConfigurationError: (503, "Service unavailable"),
 }
 
 TYPE_PREFIX = "/problems/"

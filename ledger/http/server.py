@@ -103,6 +103,7 @@ async def serve(settings: Settings, *, demo: bool = False, workers: int = 1) -> 
     try:
         settings = await prepare_database(settings, demo=demo)
         if demo:
+            settings = settings.with_(demo=True)
             from ledger.demo import seed_demo_at
 
             print(await seed_demo_at(settings))

@@ -429,6 +429,63 @@ async def donor_records_by_lookup(
     ]
 
 
+async def donations_with_reference(
+    conn: asyncpg.Connection, org_id: int, reference: str
+) -> list[int]:
+    """Indexes of the donations (reversed or not) recorded with this payment reference."""
+    return [r["entry_idx"] for r in await conn.fetch(Q["donations_with_reference"], org_id, reference)]
+
+
+@dataclass(frozen=True)
+class FundFlow:
+    """One row of a fund's chart data: a sum of unreversed money entries."""
+
+    key: tuple[str | None, ...]
+    """What the row sums over: (month "YYYY-MM-01", kind) or (beneficiary, purpose)."""
+    total: int
+    """Sum of the amounts, integer minor units."""
+    count: int
+    """How many entries."""
+
+
+async def fund_monthly_flows(
+    conn: asyncpg.Connection, org_id: int, fund: str, kinds_: list[str]
+) -> list[FundFlow]:
+    rows = await conn.fetch(Q["fund_monthly_flows"], org_id, fund, kinds_)
+    return [FundFlow((r["month"].isoformat(), r["kind"]), r["total"], r["n"]) for r in rows]
+
+
+async def fund_disbursement_split(
+    conn: asyncpg.Connection, org_id: int, fund: str, kind: str
+) -> list[FundFlow]:
+    rows = await conn.fetch(Q["fund_disbursement_split"], org_id, fund, kind)
+    return [FundFlow((r["beneficiary"], r["purpose"]), r["total"], r["n"]) for r in rows]
+
+
+@dataclass(frozen=True)
+class FundMovement:
+    """One of a fund's newest money entries."""
+
+    index: int
+    kind: str
+    counterparty: str | None
+    amount: int
+    value_on: date
+    corrected_by: int | None
+
+
+async def fund_latest_movements(
+    conn: asyncpg.Connection, org_id: int, fund: str, kinds_: list[str], limit: int
+) -> list[FundMovement]:
+    rows = await conn.fetch(Q["fund_latest_movements"], org_id, fund, kinds_, limit)
+    return [
+        FundMovement(
+            r["entry_idx"], r["kind"], r["counterparty"], r["amount"], r["value_on"], r["corrected_by"]
+        )
+        for r in rows
+    ]
+
+
 async def erase_donor_records(conn: asyncpg.Connection, org_id: int, indexes: list[int]) -> None:
     await conn.execute(Q["erase_donor_records"], org_id, indexes)
 

@@ -12,6 +12,7 @@ Receipt (``donation-ledger-receipt/v1``, JSON)::
      "tlog_proof": "<c2sp.org/tlog-proof@v1 text; extra = entry canonical bytes>",
      "fund_proof": "<tlog-proof of the donation's fund.created entry, same checkpoint>",
      "reversal_proof": "<tlog-proof of the correction that reversed it, same checkpoint>" | null,
+     "org_proof": "<tlog-proof of entry 0, the log.created entry naming the organization>",
      "donor_opening": {"salt": "<base64>", "personal": {...}} | null}
 
 ``fund_proof`` proves the exponent the fund recorded (what the integer amount means); a
@@ -21,7 +22,15 @@ proves that a later correction reversed the donation: the receipt still verifies
 is in the log), and the result says it was reversed, by which entry, when and why, so the
 gift no longer counts.
 
-A bare ``.tlog-proof`` file is accepted too. Exported log (``donation-ledger-export/v1``):
+``org_proof`` (receipts since issue 17) proves the organization's name, as the log's own
+entry 0 recorded it, under the same checkpoint; the fund proof's entry names the fund. The
+result can then say whose gift it is in words a donor knows.
+
+A bare ``.tlog-proof`` file is accepted too, and so is the signed receipt PDF a donor holds:
+its attached receipt (or proof) is read with the standard library (``ledger.formats.pdffiles``)
+and verified as above; the PDF's own signature is checked too (``ledger.formats.pdfsignature``:
+it covers the whole file and verifies, under a pinned certificate when one is given).
+Exported log (``donation-ledger-export/v1``):
 JSON Lines, a header ``{"format", "origin", "size"}``, then ``{"checkpoint": note}`` lines,
 then ``{"index": i, "canonical": "<base64>"}`` lines in index order.
 """
@@ -45,12 +54,21 @@ from ledger.formats.canonical import canonical_json
 from ledger.formats.chain import CHAIN_PREFIX, GENESIS_PREV_HASH
 from ledger.formats.checkpoint import Checkpoint, open_checkpoint, open_checkpoint_signed
 from ledger.formats.note import Verifier, parse_vkey
+from ledger.formats.pdffiles import embedded_files, is_pdf
+from ledger.formats.pdfsignature import (
+    PdfSignature,
+    check_pdf_signature,
+    is_signed,
+    load_certificate,
+)
 from ledger.formats.policy import Policy, check_checkpoint, parse_policy
 from ledger.formats.tlogproof import parse_proof
 from ledger.formats.valuedates import correction_effective_on
 from schemas import kinds
 from schemas.iso4217 import MINOR_UNITS
 
+VERSION = "1.1.0"
+"""Version of ``ledger-verify`` (``--version``); 1.1 reads receipt PDFs and org proofs."""
 RECEIPT_FORMAT = "donation-ledger-receipt/v1"
 EXPORT_FORMAT = "donation-ledger-export/v1"
 COMMITMENT_DOMAIN = b"donation-ledger donor v1\x00"
@@ -137,6 +155,12 @@ class EntryProven:
     reversal_checked: bool = False
     """True when the receipt says whether the entry was reversed up to its checkpoint (it has
     the ``reversal_proof`` member, null when not reversed)."""
+    org_name: str | None = None
+    """The organization's name as the log's entry 0 records it (None: no org proof given)."""
+    fund_name: str | None = None
+    """The fund's name as its ``fund.created`` entry records it (None: no fund proof given)."""
+    pdf_signature: PdfSignature | None = None
+    """The receipt PDF's own signature, verified (None: not a PDF, or an unsigned one)."""
 
 
 @dataclass
@@ -201,10 +225,50 @@ def verify_tlog_proof(
     )
 
 
+def receipts_in_pdf(pdf: bytes) -> list[bytes]:
+    """The receipts a PDF carries, one per donation in the order of their file names: each
+    donation's attached JSON receipt (``receipt-N.json``), else its ``receipt-N.tlog-proof``.
+    An annual receipt carries several; a PDF without any is ``MalformedError``."""
+    files = embedded_files(pdf)
+    chosen: dict[str, bytes] = {}
+    for name in sorted(files):
+        stem, _, suffix = name.rpartition(".")
+        if suffix == "json" or (suffix == "tlog-proof" and stem not in chosen):
+            chosen[stem] = files[name]
+    if not chosen:
+        raise MalformedError(
+            "expected a receipt PDF with an attached receipt (.json) or .tlog-proof file; "
+            f"this PDF has {len(files)} attached files ({', '.join(sorted(files)) or 'none'})"
+        )
+    return list(chosen.values())
+
+
+def pdf_signature_of(pdf: bytes, certificate: bytes | None = None) -> PdfSignature | None:
+    """The PDF's signature, verified: it covers the whole file and verifies under the
+    certificate it carries (the organization's, when ``certificate`` pins it); None when the
+    PDF is not signed. ``SignatureError`` when it does not verify."""
+    return check_pdf_signature(pdf, certificate) if is_signed(pdf) else None
+
+
 def verify_receipt(
-    receipt: str | bytes, verifiers: Sequence[Verifier], policy: Policy | None = None
+    receipt: str | bytes,
+    verifiers: Sequence[Verifier],
+    policy: Policy | None = None,
+    *,
+    certificate: bytes | None = None,
 ) -> EntryProven:
-    """A receipt (JSON) or bare tlog-proof: proven inclusion, and the donor opening if any."""
+    """A receipt (JSON), a bare tlog-proof, or a receipt PDF carrying one of them (the one
+    donation's receipt: use ``receipts_in_pdf`` for an annual receipt): proven inclusion, the
+    names of organization and fund when proven, and the donor opening if any."""
+    if isinstance(receipt, bytes) and is_pdf(receipt):
+        signature = pdf_signature_of(receipt, certificate)
+        found = receipts_in_pdf(receipt)
+        if len(found) != 1:
+            raise MalformedError(
+                f"expected one receipt in the PDF, found {len(found)} (an annual receipt): "
+                "verify each with receipts_in_pdf"
+            )
+        return replace(verify_receipt(found[0], verifiers, policy), pdf_signature=signature)
     text = receipt.decode("utf-8", "replace") if isinstance(receipt, bytes) else receipt
     if not text.lstrip().startswith("{"):
         return verify_tlog_proof(text, verifiers, policy)
@@ -218,6 +282,8 @@ def verify_receipt(
         proven = _with_reversal(proven, data["reversal_proof"], verifiers, policy)
     elif "reversal_proof" in data:
         proven = replace(proven, reversal_checked=True)
+    if data.get("org_proof") is not None:
+        proven = _with_org(proven, data["org_proof"], verifiers, policy)
     opening = data.get("donor_opening")
     if opening is None:
         return proven
@@ -261,11 +327,37 @@ def _with_fund(
         isinstance(recorded, bool) or not isinstance(recorded, int) or not 0 <= recorded <= 4
     ):
         raise MalformedError(f"expected the fund's minor_units in 0..4, got {recorded!r}")
+    name = fund_body.get("name")
     return replace(
         proven,
         fund_index=fund.index,
         minor_units=recorded if recorded is not None else _v1_minor_units(body),
+        fund_name=name if isinstance(name, str) else None,
     )
+
+
+def _with_org(
+    proven: EntryProven, text: Any, verifiers: Sequence[Verifier], policy: Policy | None
+) -> EntryProven:
+    """The receipt's org proof is entry 0 of the same log (``log.created``), proven under the
+    donation's checkpoint: the name it records is the organization's own."""
+    if not isinstance(text, str):
+        raise MalformedError("expected the receipt's org_proof as tlog-proof text")
+    org = verify_tlog_proof(text, verifiers, policy)
+    name = (org.document.get("body") or {}).get("name")
+    if (
+        org.checkpoint != proven.checkpoint
+        or org.index != 0
+        or org.document.get("kind") != kinds.LOG_CREATED
+        or not isinstance(name, str)
+    ):
+        raise VerificationError(
+            f"expected the org proof to be entry 0 ({kinds.LOG_CREATED}) of "
+            f"{proven.checkpoint.origin!r} under the donation's checkpoint; got entry "
+            f"{org.index} ({org.document.get('kind')}) of {org.checkpoint.origin!r} at size "
+            f"{org.checkpoint.size}"
+        )
+    return replace(proven, org_name=name)
 
 
 def _with_reversal(
@@ -444,59 +536,192 @@ def _b64(b: bytes) -> str:
     return base64.b64encode(b).decode()
 
 
+NOT_PROVEN = (
+    "what this does not prove: that the money reached a beneficiary. It proves the gift is "
+    "recorded in the organization's public log, unchanged since, and whether it still counts "
+    "in the published totals"
+)
+"""What a valid receipt does not say ("Sah" is not "delivered"), printed with every result."""
+
+
+def receipt_report(proven: EntryProven, policy: Policy | None = None) -> dict[str, Any]:
+    """A verified receipt in plain words first (``summary``: who, which fund, how much, and the
+    three answers: recorded, unaltered, still counts), then the technical facts."""
+    doc = proven.document
+    body = doc.get("body") if isinstance(doc.get("body"), dict) else {}
+    amount = None
+    if isinstance(body.get("amount"), int) and proven.minor_units is not None:
+        amount = amount_text(body["amount"], str(body.get("currency")), proven.minor_units)
+    if proven.reversal is not None:
+        counts: str | bool = False
+        status = "reversed"
+    elif proven.reversal_checked:
+        counts, status = True, "counts"
+    else:
+        counts, status = "not stated by this file", "unknown"
+    return {
+        "verified": True,
+        "status": status,
+        "organization": proven.org_name,
+        "fund": body.get("fund"),
+        "fund_name": proven.fund_name,
+        "amount": amount,
+        "recorded": True,
+        "unaltered": True,
+        "still_counts": counts,
+        "reversal": None
+        if proven.reversal is None
+        else {
+            "index": proven.reversal.index,
+            "effective_on": proven.reversal.day,
+            "reason": proven.reversal.reason,
+        },
+        "not_proven": NOT_PROVEN,
+        "entry": {
+            "index": proven.index,
+            "kind": doc.get("kind"),
+            "log": proven.checkpoint.origin,
+            "reference": body.get("reference"),
+            "amount_minor_units": body.get("amount"),
+            "currency": body.get("currency"),
+            "minor_units": proven.minor_units,
+            "fund_entry": proven.fund_index,
+        },
+        "checkpoint": {
+            "size": proven.checkpoint.size,
+            "root": _b64(proven.checkpoint.root),
+            "signed_by": list(proven.signed_by),
+            "witnesses": list(proven.witnesses) if policy is not None else None,
+        },
+        "donor_opened": proven.donor_opened,
+        "pdf_signature": None
+        if proven.pdf_signature is None
+        else {"signer": proven.pdf_signature.signer, "pinned": proven.pdf_signature.pinned},
+    }
+
+
+def _receipt_lines(proven: EntryProven, policy: Policy | None) -> list[str]:
+    """The report as text: the plain answers first, then "technical details"."""
+    report = receipt_report(proven, policy)
+    doc = proven.document
+    body = doc.get("body", {})
+    who = report["organization"] or "(organization not named: this file has no org proof)"
+    fund = body.get("fund")
+    fund_text = f"{report['fund_name']} ({fund})" if report["fund_name"] else str(fund)
+    lines = [f"this receipt checks out for {who}"]
+    if fund is not None:
+        lines.append(f"  fund:         {fund_text}")
+    if report["amount"] is not None:
+        lines.append(f"  amount:       {report['amount']}")
+    lines += [
+        f"  recorded:     yes, entry {proven.index} of the organization's public log",
+        "  unaltered:    yes, its bytes are the ones the signed checkpoint covers",
+    ]
+    if proven.reversal is not None:
+        lines.append(f"  still counts: NO, {reversal_text(proven.reversal)}")
+    elif proven.reversal_checked:
+        lines.append(f"  still counts: yes (up to checkpoint size {proven.checkpoint.size})")
+    else:
+        lines.append("  still counts: not stated by this file (fetch a newer receipt)")
+    if proven.pdf_signature is not None:
+        pinned = (
+            "the organization's pinned certificate"
+            if proven.pdf_signature.pinned
+            else "certificate not pinned: compare it with GET …/certificate, or pass --certificate"
+        )
+        lines.append(
+            f"  PDF signature: intact, by {proven.pdf_signature.signer} ({pinned})"
+        )
+    lines += [f"  {NOT_PROVEN}", "technical details:"]
+    lines += [
+        f"entry {proven.index} ({doc.get('kind')}) is in log {proven.checkpoint.origin}",
+        f"checkpoint size {proven.checkpoint.size}, root {_b64(proven.checkpoint.root)}",
+        f"signed by {', '.join(proven.signed_by)}",
+    ]
+    if isinstance(body.get("amount"), int) and proven.minor_units is not None:
+        source = (
+            f"exponent {proven.minor_units} recorded by fund entry {proven.fund_index}"
+            if proven.fund_index is not None
+            else f"exponent {proven.minor_units} by ISO 4217 of 2026-01-01: this file "
+            "does not prove the fund's own"
+        )
+        lines.append(
+            f"amount {amount_text(body['amount'], body['currency'], proven.minor_units)} "
+            f"({body['amount']} minor units of {body['currency']}, {source}), "
+            f"fund {body.get('fund')}, reference {body.get('reference')}"
+        )
+    if proven.donor_opened:
+        lines.append("donor details match the entry's commitment")
+    if proven.reversal is not None:
+        lines.append("status: " + reversal_text(proven.reversal))
+    elif proven.reversal_checked:
+        lines.append(
+            f"status: counts (no reversal recorded up to checkpoint size "
+            f"{proven.checkpoint.size})"
+        )
+    if policy is not None:
+        vouched = ", ".join(proven.witnesses) or "none (the policy needs none)"
+        lines.append(f"witnesses that vouched for this checkpoint: {vouched}")
+    return lines
+
+
+def _receipts_of(data: bytes) -> list[bytes]:
+    """The receipts in a file: the one receipt or proof, or every one a PDF carries."""
+    return receipts_in_pdf(data) if is_pdf(data) else [data]
+
+
 def run(args: argparse.Namespace) -> str:
+    """Run the command; the text printed after PASS (JSON with ``--json``)."""
     policy = parse_policy(Path(args.policy).read_text()) if args.policy else None
     verifiers = _verifiers(args.vkey, allow_none=policy is not None)
     if policy is not None:
         verifiers = [*verifiers, *policy.logs]
     if args.what == "receipt":
-        proven = verify_receipt(Path(args.file).read_bytes(), verifiers, policy)
-        doc = proven.document
-        body = doc.get("body", {})
-        lines = [
-            f"entry {proven.index} ({doc.get('kind')}) is in log {proven.checkpoint.origin}",
-            f"checkpoint size {proven.checkpoint.size}, root {_b64(proven.checkpoint.root)}",
-            f"signed by {', '.join(proven.signed_by)}",
-        ]
-        if isinstance(body.get("amount"), int) and proven.minor_units is not None:
-            source = (
-                f"exponent {proven.minor_units} recorded by fund entry {proven.fund_index}"
-                if proven.fund_index is not None
-                else f"exponent {proven.minor_units} by ISO 4217 of 2026-01-01: this file "
-                "does not prove the fund's own"
-            )
-            lines.append(
-                f"amount {amount_text(body['amount'], body['currency'], proven.minor_units)} "
-                f"({body['amount']} minor units of {body['currency']}, {source}), "
-                f"fund {body.get('fund')}, reference {body.get('reference')}"
-            )
-        if proven.donor_opened:
-            lines.append("donor details match the entry's commitment")
-        if proven.reversal is not None:
-            lines.append("status: " + reversal_text(proven.reversal))
-        elif proven.reversal_checked:
-            lines.append(
-                f"status: counts (no reversal recorded up to checkpoint size "
-                f"{proven.checkpoint.size})"
-            )
-        if policy is not None:
-            vouched = ", ".join(proven.witnesses) or "none (the policy needs none)"
-            lines.append(f"witnesses that vouched for this checkpoint: {vouched}")
-        if args.checkpoint:
-            newer = Path(args.checkpoint).read_text()
-            proof = _proof_lines(args.consistency) if args.consistency else []
-            old_note = _checkpoint_text(Path(args.file).read_bytes())
-            _, new = verify_consistency(old_note, newer, proof, verifiers)
-            lines.append(f"and the log at size {new.size} still contains it (consistency proven)")
-        return "\n".join(lines)
+        data = Path(args.file).read_bytes()
+        certificate = load_certificate(Path(args.certificate).read_bytes()) if args.certificate else None
+        signature = pdf_signature_of(data, certificate) if is_pdf(data) else None
+        texts, reports = [], []
+        for one in _receipts_of(data):
+            proven = replace(verify_receipt(one, verifiers, policy), pdf_signature=signature)
+            lines = _receipt_lines(proven, policy)
+            report = receipt_report(proven, policy)
+            if args.checkpoint:
+                newer = Path(args.checkpoint).read_text()
+                proof = _proof_lines(args.consistency) if args.consistency else []
+                old_note = _checkpoint_text(one)
+                _, new = verify_consistency(old_note, newer, proof, verifiers)
+                lines.append(
+                    f"and the log at size {new.size} still contains it (consistency proven)"
+                )
+                report["consistent_with_size"] = new.size
+            texts.append("\n".join(lines))
+            reports.append(report)
+        if args.json:
+            return json.dumps(reports[0] if len(reports) == 1 else reports, ensure_ascii=False)
+        return "\n\n".join(texts)
     if args.what == "consistency":
         proof = _proof_lines(args.proof)
         old, new = verify_consistency(
             Path(args.old).read_text(), Path(args.new).read_text(), proof, verifiers
         )
+        if args.json:
+            return json.dumps(
+                {"verified": True, "log": old.origin, "old_size": old.size, "new_size": new.size}
+            )
         return f"log {old.origin} at size {new.size} extends its checkpoint at size {old.size}"
     with open(args.file, "rb") as f:
         summary = verify_export(f, verifiers)
+    if args.json:
+        return json.dumps(
+            {
+                "verified": True,
+                "log": summary.origin,
+                "size": summary.size,
+                "checkpoints": summary.checkpoints,
+                "root": _b64(summary.root),
+                "kinds": summary.kinds,
+            }
+        )
     kinds = ", ".join(f"{k} {v}" for k, v in sorted(summary.kinds.items()))
     return (
         f"log {summary.origin}: {summary.size} entries ({kinds}), {summary.checkpoints} "
@@ -505,6 +730,8 @@ def run(args: argparse.Namespace) -> str:
 
 
 def _checkpoint_text(receipt: bytes) -> str:
+    if is_pdf(receipt):
+        receipt = receipts_in_pdf(receipt)[0]
     text = receipt.decode("utf-8", "replace")
     if text.lstrip().startswith("{"):
         text = load_json(text, "the receipt")["tlog_proof"]
@@ -518,11 +745,19 @@ def build_parser() -> argparse.ArgumentParser:
         "against the organization's published public key. Exit 0 = verified, 1 = does not "
         "verify, 2 = unusable input.",
     )
+    parser.add_argument("--version", action="version", version=f"ledger-verify {VERSION}")
     sub = parser.add_subparsers(dest="what", required=True, metavar="WHAT")
-    p = sub.add_parser("receipt", help="a receipt (.json) or .tlog-proof file")
+    p = sub.add_parser(
+        "receipt", help="a receipt PDF (the proof attached to it), a receipt .json or .tlog-proof"
+    )
     p.add_argument("file")
     p.add_argument("--checkpoint", help="a newer checkpoint to check the receipt against")
     p.add_argument("--consistency", help="file of base64 consistency-proof hashes (one a line)")
+    p.add_argument(
+        "--certificate",
+        help="the organization's document certificate (DER or PEM, GET …/certificate): a "
+        "receipt PDF must be signed with it",
+    )
     p = sub.add_parser("consistency", help="a newer checkpoint extends an older one")
     p.add_argument("old")
     p.add_argument("new")
@@ -541,25 +776,36 @@ def build_parser() -> argparse.ArgumentParser:
             help="a c2sp.org/tlog-policy file: log keys, witnesses and the quorum of witness "
             "cosignatures required",
         )
+        q.add_argument(
+            "--json", action="store_true", help="print the result as one JSON document"
+        )
         q.set_defaults(what=name)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+
+    def fail(kind: str, message: str, code: int) -> int:
+        if args.json:
+            print(json.dumps({"verified": False, "failure": kind, "detail": message}))
+        else:
+            print(f"FAIL ({kind}): {message}")
+        return code
+
     try:
         message = run(args)
     except VerificationError as exc:
-        kind = "unusable input" if isinstance(exc, MalformedError) else "does not verify"
-        print(f"FAIL ({kind}): {exc}")
-        return 2 if isinstance(exc, MalformedError) else 1
+        if isinstance(exc, MalformedError):
+            return fail("unusable input", str(exc), 2)
+        return fail("does not verify", str(exc), 1)
     except (OSError, ValueError, KeyError, TypeError, LedgerError) as exc:
-        print(f"FAIL (unusable input): {exc}")
-        return 2
+        return fail("unusable input", str(exc), 2)
     except (RecursionError, MemoryError) as exc:  # input no receipt or log could be
-        print(f"FAIL (unusable input): too deeply nested or too large ({type(exc).__name__})")
-        return 2
-    print("PASS: " + message)
+        return fail(
+            "unusable input", f"too deeply nested or too large ({type(exc).__name__})", 2
+        )
+    print(message if args.json else "PASS: " + message)
     return 0
 
 

@@ -78,6 +78,7 @@ ACCESS: dict[tuple[str, str], str] = {
     ("GET", f"{ORG}/evidence/{{sha256:str}}"): READERS,
     ("GET", f"{ORG}/donations/{{index:int}}/receipt"): AUDITOR,
     ("GET", f"{ORG}/donations/{{index:int}}/receipt.tlog-proof"): AUDITOR,
+    ("GET", f"{ORG}/donations/{{index:int}}/receipt-link"): AUDITOR,
     ("POST", f"{ORG}/statements"): ADMIN,  # before the reads of statement 1 below
     ("GET", f"{ORG}/statements"): PUBLIC,
     ("GET", f"{ORG}/statements/{{number:int}}"): PUBLIC,
@@ -104,6 +105,13 @@ ACCESS: dict[tuple[str, str], str] = {
     ("GET", "/orgs/{slug:str}"): DOCS,
     ("GET", "/orgs/{slug:str}/entries/{index:str}"): DOCS,
     ("GET", "/orgs/{slug:str}/statements/{number:str}"): DOCS,
+    ("GET", "/orgs/{slug:str}/funds/{code:str}"): DOCS,
+    # A donor's own gift: public pages, opened only by the receipt code (a wrong one: 404).
+    ("GET", "/my-gift"): DOCS,
+    ("POST", "/my-gift"): DOCS,
+    ("GET", "/orgs/{slug:str}/my-gift/{index:int}/{code:str}"): DOCS,
+    ("GET", "/orgs/{slug:str}/my-gift/{index:int}/{code:str}/receipt.pdf"): DOCS,
+    ("GET", "/orgs/{slug:str}/my-gift/{index:int}/{code:str}/receipt.json"): DOCS,
     ("GET", "/site-assets/{file_path:path}"): DOCS,
     ("HEAD", "/site-assets/{file_path:path}"): DOCS,
     ("GET", "/metrics"): PUBLIC,
@@ -246,6 +254,7 @@ def request_for(w: World, method: str, path: str) -> tuple[str, dict[str, Any]]:
     n = next(_n)
     url = (
         path.replace("{slug:str}", w.a.slug)
+        .replace("my-gift/{index:int}/{code:str}", f"my-gift/{w.donation_index}/NOTTHECODE")
         .replace("{index:int}/donor", f"{w.donation_index}/donor")
         .replace("{index:int}/evidence", f"{w.disbursement_index}/evidence")
         .replace("{index:int}/receipt", f"{w.donation_index}/receipt")
@@ -362,6 +371,8 @@ def request_for(w: World, method: str, path: str) -> tuple[str, dict[str, Any]]:
             f"01/11/2026,01/11/2026,MATRIX,MX-{n},,1.00,1.00\n"
         ).encode()
         kw["headers"] = {**idem(), "Content-Type": "text/csv"}
+    elif (method, path) == ("POST", "/my-gift"):
+        kw["data"] = {"org": w.a.slug, "reference": "REF-NONE", "code": "NOTTHECODE"}
     elif method == "POST":
         kw["headers"] = idem()
         if tail == "/disbursements/{index:int}/evidence":

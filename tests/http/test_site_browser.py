@@ -138,7 +138,7 @@ async def verify_in_page(tab: Tab, receipt: str, keys: str | None = None) -> dic
     assert tab.requests[before:] == [], "the verifier must not ask the server"
     facts = {}
     for row in await page.locator("#result dd[data-field]").all():
-        facts[await row.get_attribute("data-field")] = await row.inner_text()
+        facts[await row.get_attribute("data-field")] = await row.text_content()
     return {
         "verdict": await verdict.get_attribute("data-verdict"),
         "reason": await verdict.get_attribute("data-reason"),
@@ -207,7 +207,8 @@ async def test_receipt_verifies_in_the_browser_and_tampering_fails(browser, site
         good = await verify_in_page(tab, receipt)
         assert good["verdict"] == "pass", good
         assert good["amount"] == "Rp 1.250.000"
-        assert good["fund"] == "senyum-2026" and good["date"] == "1 November 2026"
+        assert good["fund"] == "#SenyumAnak 2026 (senyum-2026)" and good["date"] == "1 November 2026"
+        assert good["org"] == "Yayasan Senyum Anak"  # named by the receipt's org proof
         assert good["index"] == f"#{seeded['donation']}"
         assert good["donor"] == "cocok dengan komitmen di entri"
         assert await page.evaluate("document.activeElement.id") == "result"

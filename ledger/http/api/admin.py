@@ -14,7 +14,7 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody, QueryParameter
 
 from ledger import errors as E
-from ledger.charity import documents, receipts
+from ledger.charity import documents, mygift, receipts
 from ledger.charity.donors import email_lookup, erase, phone_lookup
 from ledger.charity.evidence import check
 from ledger.charity.recording import check_key, record, request_hash
@@ -236,9 +236,22 @@ class AdminController(Controller):
     ) -> Response[bytes]:
         org = await services.organization(slug)
         pdf = await documents.receipt_pdf(
-            services.store, org, services.kek, index, lang, services.settings.public_url
+            services.store, org, services.kek, index, lang, services.settings.signed_link_base()
         )
         return _pdf(pdf, f"receipt-{slug}-{index}-{lang}.pdf")
+
+    @get(
+        "/donations/{index:int}/receipt-link",
+        summary="The donor's receipt code and the link that opens their gift (to send them)",
+        **read("getReceiptLink", "receipts", roles=C.AUDITOR),
+    )
+    async def receipt_link(
+        self, services: NamedDependency[Services], slug: FromPath[str], index: IndexPath
+    ) -> dict[str, Any]:
+        org = await services.organization(slug)
+        return await mygift.receipt_link(
+            services.store, org, services.kek, index, services.settings.public_url
+        )
 
     @post(
         "/annual-receipts",
@@ -272,7 +285,7 @@ class AdminController(Controller):
             lookups,
             data.year,
             data.lang,
-            services.settings.public_url,
+            services.settings.signed_link_base(),
         )
         return _pdf(pdf, f"annual-receipt-{slug}-{data.year}-{data.lang}.pdf")
 

@@ -17,6 +17,8 @@ from litestar.template.config import TemplateConfig
 from litestar.types import ControllerRouterHandler
 
 from ledger.http.site.display import day_text, moment_text, period_text, ratio_text
+from ledger.http.site.fundpage import FundPages
+from ledger.http.site.mygift import DonorPages
 from ledger.http.site.pages import ASSETS, SitePages
 from schemas import kinds
 
@@ -29,6 +31,8 @@ def route_handlers() -> list[ControllerRouterHandler]:
     """The pages and the static files router."""
     return [
         SitePages,
+        DonorPages,
+        FundPages,
         create_static_files_router(
             path=ASSETS,
             directories=[str(STATIC)],

@@ -62,6 +62,13 @@ def day_text(value: str | dt.date, lang: Lang) -> str:
     return format_day(value, lang)
 
 
+def month_text(value: dt.date, lang: Lang) -> str:
+    """A month as a chart labels it: ``Nov 2026`` (``Mei 2026`` in Bahasa Indonesia)."""
+    from babel.dates import format_date
+
+    return format_date(value, "MMM yyyy", locale=BABEL_LOCALES[lang])
+
+
 def period_text(start: dt.date, end: dt.date, lang: Lang) -> str:
     """A statement's period [start, end) as its PDFs print it (``1–31 Desember 2026``)."""
     return period_dates(start, end, lang)

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from typing import Literal
 from urllib.parse import urlencode
 
+from ledger.messages import translate
+
 Lang = Literal["id", "en"]
 """A site language."""
 
@@ -286,10 +288,12 @@ STRINGS: dict[str, tuple[str, str]] = {
     # --- verify -----------------------------------------------------------------------------
     "verify_title": ("Periksa tanda terima donasi", "Check a donation receipt"),
     "verify_intro": (
-        "Tempel atau jatuhkan tanda terima Anda (JSON) atau berkas .tlog-proof. Pemeriksaan "
+        "Jatuhkan PDF tanda terima Anda, atau tempel tanda terima (JSON) atau berkas "
+        ".tlog-proof. Pemeriksaan "
         "berjalan sepenuhnya di peramban Anda: halaman ini tidak mengirim apa pun ke server, "
         "dan hasilnya hanya bergantung pada kunci publik yang Anda percayai.",
-        "Paste or drop your receipt (JSON) or a .tlog-proof file. The check runs entirely in "
+        "Drop your receipt PDF, or paste your receipt (JSON) or a .tlog-proof file. The check "
+        "runs entirely in "
         "your browser: this page sends nothing to the server, and the result depends only on "
         "the public key you trust.",
     ),
@@ -422,6 +426,84 @@ SCRIPT_KEYS = tuple(
 """The strings the browser scripts need (sent in the page, so the scripts fetch nothing)."""
 SCRIPT_KEYS += ("pass", "fail", "unusable", "working", "proof_from_entry", "copy")
 
+CATALOG_STRINGS: dict[str, str] = {
+    # --- verify: plain language first (issue 17) ------------------------------------------
+    "v_recorded": "Recorded",
+    "v_unaltered": "Unaltered",
+    "v_counts": "Still counted",
+    "v_yes": "Yes",
+    "v_no": "No",
+    "v_unknown": "Not stated by this receipt",
+    "v_recorded_text": "Entry {index} in the public log of {org}.",
+    "v_unaltered_text": "Its data is exactly what the signed checkpoint covers; nobody changed it.",
+    "v_counts_text": "No correction reversed it; it counts in the published totals.",
+    "v_reversed_text": "Reversed by entry {index} on {day} ({reason}): it no longer counts.",
+    "v_unknown_text": "This file predates reversal records; download a newer receipt.",
+    "v_headline_ok": "Valid: recorded · unaltered · still counted",
+    "v_headline_reversed": "Recorded and unaltered, but REVERSED: it no longer counts",
+    "v_headline_unknown": "Valid: recorded · unaltered",
+    "v_org": "Organization",
+    "v_org_unknown": "not named by this receipt",
+    "v_what_sah": "What does \u201cValid\u201d mean?",
+    "v_sah_text": (
+        "It means this gift is recorded in the organization's public log and has not been "
+        "changed since. It does not prove that the money has reached the orphanage: for "
+        "that, follow the fund's disbursements and their evidence."
+    ),
+    "v_tech": "Technical details",
+    "v_from_pdf": "Proof taken from the PDF: {name}",
+    "v_pdf_many": "This PDF holds {n} receipts; checking the first ({name}).",
+    "v_pdf_none": "This PDF has no attached receipt or proof.",
+    "v_pdf_unreadable": "This PDF's attachment could not be read: {reason}",
+    "v_keys_served": (
+        "Keys as published by this server for {org}. For an independent check, pin them "
+        "on the organization's page first and compare them with those the organization "
+        "publishes elsewhere."
+    ),
+    "v_from_link": "Proof of entry {index} of {org}, as of now, filled in from the link.",
+    "file_label_pdf": "Or choose a file (receipt PDF, .json, .tlog-proof)",
+    # --- my gift (issue 17) -----------------------------------------------------------------
+    "g_nav": "Check my gift",
+    "g_title": "Check my gift",
+    "g_intro": "Enter the payment reference (bank transfer or payment gateway) and the receipt code the organization sent you. You will see whether your gift is recorded and still counts, and you can download your signed receipt.",
+    "g_org": "Organization",
+    "g_reference": "Payment reference",
+    "g_reference_help": "As on your transfer slip or payment notice, e.g. QRIS-0001.",
+    "g_code": "Receipt code",
+    "g_code_help": "26 letters and digits, e.g. ABCDE-FGHIJ-…; dashes and letter case do not matter.",
+    "g_find": "Find my gift",
+    "g_privacy": "Only someone with both the reference and the code sees this gift's page, and nothing personal is shown on it. Too many tries from one address are refused for a while.",
+    "g_not_found": "No gift matches this reference and receipt code. Check both and try again, or ask the organization to send your receipt code again.",
+    "g_yours": "Your gift",
+    "g_counts": "Recorded, and still counted in the published totals",
+    "g_reversed": "Recorded, but REVERSED by entry {index} on {day} ({reason}): it no longer counts",
+    "g_downloads": "Your receipt",
+    "g_pdf": "Download the signed receipt (PDF)",
+    "g_json": "Download the receipt data (JSON)",
+    "g_verify": "Verify it",
+    "g_keep_private": "This page's address holds your receipt code: share it only with people you would show your receipt to.",
+    # --- fund pages (issue 17) ---------------------------------------------------------------
+    "f_card": "{raised} raised · {disbursed} disbursed to {n} beneficiaries · checked {day}",
+    "f_totals": "Totals",
+    "f_chart_monthly": "Money in and out per month",
+    "f_chart_monthly_desc": "Donations received (solid bars) and disbursements paid (hatched bars) by fund {fund}, per month of value date; reversed entries left out.",
+    "f_inflow": "Donations in",
+    "f_outflow": "Disbursed",
+    "f_month": "Month",
+    "f_table": "The numbers as a table",
+    "f_chart_purpose": "Disbursements by category",
+    "f_chart_purpose_desc": "How fund {fund}'s disbursements divide among categories, with each category's share.",
+    "f_chart_beneficiary": "Disbursements by beneficiary",
+    "f_chart_beneficiary_desc": "How fund {fund}'s disbursements divide among the orphanages that received them.",
+    "f_latest": "Latest disbursements",
+    "f_reversed": "reversed by #{index}",
+    "f_nothing": "No money has moved in this fund yet.",
+    "f_nothing_out": "Nothing has been disbursed from this fund yet.",
+}
+"""Site strings whose Bahasa Indonesia lives in the gettext catalog (``ledger.messages``):
+each value is the English msgid; ``Translator`` looks the Indonesian up there."""
+SCRIPT_KEYS += tuple(k for k in CATALOG_STRINGS if k.startswith("v_"))
+
 
 def resolve_lang(value: str | None) -> Lang:
     """``value`` when it is a site language, else the default (Bahasa Indonesia)."""
@@ -436,12 +518,15 @@ class Translator:
     """The language of every string it returns."""
 
     def __call__(self, key: str, **values: object) -> str:
-        text = STRINGS[key][LANGUAGES.index(self.lang)]
+        if key in CATALOG_STRINGS:
+            text = translate(CATALOG_STRINGS[key], self.lang)
+        else:
+            text = STRINGS[key][LANGUAGES.index(self.lang)]
         return text.format(**values) if values else text
 
     def has(self, key: str) -> bool:
         """Whether ``key`` has a translation (entry kinds may be newer than the site)."""
-        return key in STRINGS
+        return key in STRINGS or key in CATALOG_STRINGS
 
     def script_strings(self) -> dict[str, str]:
         """The strings the browser scripts use, in this language."""

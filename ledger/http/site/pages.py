@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
-from litestar import Controller, Request, get
+from litestar import Controller, Request, Response, get
 from litestar.di import NamedDependency
 from litestar.params import FromPath, QueryParameter
 from litestar.response import Template
@@ -19,7 +19,7 @@ from litestar.response import Template
 from ledger.errors import NotFoundError
 from ledger.http.api import IndexQuery
 from ledger.http.services import Services
-from ledger.http.site import views
+from ledger.http.site import caching, views
 from ledger.http.site.i18n import (
     DEFAULT_LANG,
     LANGUAGE_NAMES,
@@ -47,9 +47,16 @@ Lang = Annotated[str | None, QueryParameter(description="Page language: id (defa
 
 
 def render(
-    request: Request, template: str, view: Any, lang: str | None, *, status: int = 200
+    request: Request,
+    template: str,
+    view: Any,
+    lang: str | None,
+    *,
+    status: int = 200,
+    headers: dict[str, str] | None = None,
 ) -> Template:
-    """The page ``template`` for ``view`` in the requested language."""
+    """The page ``template`` for ``view`` in the requested language (``headers`` added to, and
+    overriding, the security headers)."""
     chosen = resolve_lang(lang)
     query = dict(request.query_params)
 
@@ -76,8 +83,17 @@ def render(
         context=context,
         status_code=status,
         media_type="text/html",
-        headers={"Content-Language": chosen, **SECURITY_HEADERS},
+        headers={"Content-Language": chosen, **SECURITY_HEADERS, **(headers or {})},
     )
+
+
+def render_bytes(
+    request: Request, template: str, view: Any, lang: str | None, *, headers: dict[str, str]
+) -> Response[bytes]:
+    """``render``, rendered now: the HTML bytes in a response (to keep in a ``PageCache``)."""
+    page = render(request, template, view, lang, headers=headers)
+    html = request.app.template_engine.get_template(template).render(**page.context)
+    return Response(html.encode(), media_type="text/html", headers=dict(page.headers))
 
 
 def not_found(request: Request, exc: NotFoundError) -> Template:
@@ -110,9 +126,15 @@ class SitePages(Controller):
         slug: FromPath[str],
         lang: Lang = None,
         before: Annotated[int | None, QueryParameter(ge=0, le=MAX_INDEX)] = None,
-    ) -> Template:
+    ) -> Template | Response[bytes]:
+        org = await services.organization(slug)
+        size = (await services.reader.head(org.id)).size
+        tag = caching.etag("org", org.id, size, before, resolve_lang(lang))
+        headers = caching.headers(tag, caching.SHORT)
+        if caching.fresh(request, tag):
+            return caching.not_modified(headers)
         view = await views.org_page(request.app, services, slug, before)
-        return render(request, "org.html", view, lang)
+        return render(request, "org.html", view, lang, headers=headers)
 
     @get("/orgs/{slug:str}/entries/{index:str}")
     async def entry(
@@ -122,9 +144,15 @@ class SitePages(Controller):
         slug: FromPath[str],
         index: FromPath[str],
         lang: Lang = None,
-    ) -> Template:
+    ) -> Template | Response[bytes]:
+        org = await services.organization(slug)
+        size = (await services.reader.head(org.id)).size
+        tag = caching.etag("entry", org.id, size, index, resolve_lang(lang))
+        headers = caching.headers(tag, caching.ENTRY)
+        if caching.fresh(request, tag):
+            return caching.not_modified(headers)
         view = await views.entry_page(services, slug, views.parse_index(index))
-        return render(request, "entry.html", view, lang)
+        return render(request, "entry.html", view, lang, headers=headers)
 
     @get("/orgs/{slug:str}/statements/{number:str}")
     async def statement(
@@ -145,5 +173,7 @@ class SitePages(Controller):
         services: NamedDependency[Services],
         lang: Lang = None,
         org: Annotated[str | None, QueryParameter()] = None,
+        entry: Annotated[int | None, QueryParameter(ge=0, le=MAX_INDEX)] = None,
     ) -> Template:
-        return render(request, "verify.html", await views.verify_page(services, org), lang)
+        view = await views.verify_page(services, org, entry)
+        return render(request, "verify.html", view, lang)

@@ -446,13 +446,39 @@ class VerifyPage:
     """The organization named by ``?org=``, if it exists: only to say whose keys to pin."""
     currencies: dict[str, tuple[int, str]]
     """Minor units and symbol of every currency, so the script formats amounts as we do."""
+    entry: int | None = None
+    """The entry named by ``?entry=`` (a receipt's QR code), when it exists."""
+    prefill: str = ""
+    """That entry's public receipt (JSON: every proof, the donor commitment left closed), or
+    its tlog-proof when it is not a donation; checked in the browser as soon as the page
+    opens."""
+    served_vkeys: tuple[str, ...] = ()
+    """The organization's keys as this server publishes them: used only when the visitor
+    pinned none, and then said so."""
 
 
-async def verify_page(services: Services, slug: str | None) -> VerifyPage:
+async def verify_page(services: Services, slug: str | None, entry: int | None = None) -> VerifyPage:
     if not slug:
         return VerifyPage(None, currency_table())
     try:
         org = await services.organization(slug)
     except NotFoundError:  # an unknown ?org= is only a hint that does not apply
         return VerifyPage(None, currency_table())
-    return VerifyPage(await _header(services, org), currency_table())
+    header = await _header(services, org)
+    if entry is None or not 0 <= entry < header.size:
+        return VerifyPage(header, currency_table())
+    try:
+        prefill = json.dumps(
+            await receipts.public_receipt(services.store, org, services.kek, entry),
+            ensure_ascii=False,
+        )
+    except NotFoundError:  # not a donation: its bare proof
+        prefill = await receipts.tlog_proof(services.store, org, services.kek, entry)
+    keys = await services.reader.public_keys(org.id)
+    return VerifyPage(
+        header,
+        currency_table(),
+        entry,
+        prefill,
+        tuple(format_vkey(k.name, k.public_key) for k in keys),
+    )

@@ -13,7 +13,8 @@
  *   c2sp.org/tlog-policy quorum ........... ledger/policy.py      parsePolicy, checkCheckpoint
  *   receipt, donor commitment ............. ledger/offline.py     verifyTlogProof, verifyReceipt
  *
- * Hashing and signatures use WebCrypto (SHA-256, Ed25519). Tree sizes and indexes are
+ * Hashing and signatures use WebCrypto (SHA-256, Ed25519); where WebCrypto has no Ed25519,
+ * signatures are checked with the vendored @noble/ed25519 (ed25519-fallback.js). Tree sizes and indexes are
  * BigInts: JavaScript's bitwise operators work on 32 bits only. Every failure throws a
  * VerificationError whose `code` says which kind of check failed (for the page's message)
  * and whose message says what was expected and what was found.
@@ -184,9 +185,17 @@
     return ed25519Support;
   }
 
+  /* Ed25519 verification: WebCrypto's when the browser has it, else the vendored
+     @noble/ed25519 (ed25519-fallback.js) in RFC 8032 strict mode, like the Python verifier. */
   async function ed25519Verify(publicKey, signature, message) {
     if (!(await ed25519Supported())) {
-      throw new VerificationError("this browser's WebCrypto has no Ed25519", "crypto");
+      const noble = window.NobleEd25519;
+      if (!noble) throw new VerificationError("this browser's WebCrypto has no Ed25519", "crypto");
+      try {
+        return await noble.verifyAsync(signature, message, publicKey, { zip215: false });
+      } catch (err) {
+        return false; // not a valid point or signature encoding: nothing verifies
+      }
     }
     let key;
     try {
@@ -680,7 +689,27 @@
     if (recorded !== undefined && recorded !== null && !(Number.isInteger(recorded) && recorded >= 0 && recorded <= 4)) {
       throw new MalformedError("expected the fund's minor_units in 0..4, got " + JSON.stringify(recorded));
     }
-    return Object.assign({}, proven, { fundIndex: fund.index, minorUnits: Number.isInteger(recorded) ? recorded : null });
+    return Object.assign({}, proven, {
+      fundIndex: fund.index,
+      minorUnits: Number.isInteger(recorded) ? recorded : null,
+      fundName: typeof fundBody.name === "string" ? fundBody.name : null,
+    });
+  }
+
+  /* The receipt's org proof is entry 0 (log.created) under the donation's checkpoint: the name
+     it records is the organization's own. As ledger.offline._with_org. */
+  async function withOrg(proven, text, verifiers, policy) {
+    if (typeof text !== "string") throw new MalformedError("expected the receipt's org_proof as tlog-proof text");
+    const org = await verifyTlogProof(text, verifiers, policy);
+    const body = isObject(org.document.body) ? org.document.body : {};
+    const a = proven.checkpoint, b = org.checkpoint;
+    if (b.origin !== a.origin || b.size !== a.size || b64encode(b.root) !== b64encode(a.root) ||
+        org.index !== 0n || org.document.kind !== "log.created" || typeof body.name !== "string") {
+      throw new VerificationError(
+        "expected the org proof to be entry 0 (log.created) of " + a.origin + " under the donation's checkpoint; got entry " +
+          org.index + " (" + org.document.kind + ") at size " + b.size, "header");
+    }
+    return Object.assign({}, proven, { orgName: body.name });
   }
 
   /* The receipt's reversal proof is a correction entry of the same log, proven under the very
@@ -742,6 +771,9 @@
       proven = await withReversal(proven, data.reversal_proof, verifiers, policy);
     } else if ("reversal_proof" in data) {
       proven = Object.assign({}, proven, { reversalChecked: true });
+    }
+    if (data.org_proof !== null && data.org_proof !== undefined) {
+      proven = await withOrg(proven, data.org_proof, verifiers, policy);
     }
     const opening = data.donor_opening;
     if (opening === null || opening === undefined) return proven;

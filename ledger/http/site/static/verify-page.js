@@ -3,7 +3,10 @@
  * the user trusts, runs TlogVerify in this browser and shows the verdict. Nothing is sent
  * anywhere: the page's Content-Security-Policy forbids scripts any network request.
  *
- * Keys come from what the user pinned on an organization's page (localStorage) or typed.
+ * Keys come from what the user pinned on an organization's page (localStorage) or typed; for a
+ * proof filled in from a receipt's QR link (?org=&entry=) with no pin, from the keys this
+ * server publishes, which the page then says. A dropped receipt PDF is opened here
+ * (pdf-attachments.js) and its attached receipt checked.
  */
 "use strict";
 
@@ -78,6 +81,13 @@
       proofSource.textContent = format(S.proof_from_entry, { index: handed.index });
       matchPin();
     }
+    if (form.dataset.entry !== "" && receipt.value.trim()) {
+      // Opened from a receipt's QR code: the server filled in the entry's public receipt.
+      proofSource.textContent = format(S.v_from_link, { index: form.dataset.entry, org: form.dataset.orgName || slug });
+      matchPin();
+      useServedKeys();
+      if (keys.value.trim()) form.requestSubmit ? form.requestSubmit() : form.dispatchEvent(new Event("submit"));
+    }
   }
 
   function matchPin() {
@@ -87,11 +97,44 @@
     if (found) usePin(found[1], found[0]);
   }
 
+  /* A file the user chose or dropped: a receipt PDF (its attached receipt, read in this
+     browser by PdfAttachments), or a receipt's JSON or .tlog-proof text. */
   async function loadFile(file) {
     const bytes = new Uint8Array(await file.arrayBuffer());
+    if (window.PdfAttachments && PdfAttachments.isPdf(bytes)) {
+      let found;
+      try {
+        found = await PdfAttachments.receiptsIn(bytes);
+      } catch (err) {
+        receipt.value = "";
+        proofSource.textContent = format(S.v_pdf_unreadable, { reason: err.message || String(err) });
+        return;
+      }
+      if (!found.length) {
+        receipt.value = "";
+        proofSource.textContent = S.v_pdf_none;
+        return;
+      }
+      receipt.value = found[0].text;
+      proofSource.textContent = found.length > 1
+        ? format(S.v_pdf_many, { n: found.length, name: found[0].name })
+        : format(S.v_from_pdf, { name: file.name + " \u2192 " + found[0].name });
+      matchPin();
+      return;
+    }
     receipt.value = new TextDecoder("utf-8").decode(bytes); // like ledger-verify: bad bytes replaced
     proofSource.textContent = file.name;
     matchPin();
+  }
+
+  /* No pinned key for a proof that the link filled in: the keys this server publishes, said so. */
+  function useServedKeys() {
+    const served = form.dataset.servedVkeys || "";
+    if (!served.trim() || keys.value.trim()) return false;
+    keys.value = served;
+    keysFromPin = true;
+    pinSource.textContent = format(S.v_keys_served, { org: form.dataset.orgName || form.dataset.org });
+    return true;
   }
 
   // --- showing the verdict --------------------------------------------------------------------
@@ -132,46 +175,78 @@
     return el("p", { class: "verdict" }, el("span", { class: "verdict-mark", "aria-hidden": "true" }, mark), " ", text);
   }
 
+  /* The verdict in plain words first: who, which fund, how much, and the three answers
+     (recorded, unaltered, still counted), what "Sah" means; the cryptography under "Detail teknis". */
   function showPass(result) {
     const doc = result.document;
     const body = doc.body && typeof doc.body === "object" ? doc.body : {};
     const reversal = result.reversal;
-    const box = reversal
-      ? el("div", { class: "result result-pass result-reversed", "data-verdict": "pass", "data-status": "reversed" },
-          verdict("reversed", S.r_pass_reversed))
-      : el("div", { class: "result result-pass", "data-verdict": "pass",
-          "data-status": result.reversalChecked ? "counts" : "unknown" }, verdict("pass", S.pass));
-    const list = el("dl", { class: "facts" });
+    const status = reversal ? "reversed" : result.reversalChecked ? "counts" : "unknown";
+    const headline = reversal ? S.v_headline_reversed : status === "counts" ? S.v_headline_ok : S.v_headline_unknown;
+    const box = el("div", {
+      class: "result result-pass" + (reversal ? " result-reversed" : ""), "data-verdict": "pass", "data-status": status,
+    }, verdict(reversal ? "reversed" : "pass", headline));
+
+    const orgName = result.orgName || form.dataset.orgName || "";
+    const answers = el("ul", { class: "answers" });
+    function answer(field, label, ok, text) {
+      const mark = ok === true ? "\u2713" : ok === false ? "\u2717" : "?";
+      const value = ok === true ? S.v_yes : ok === false ? S.v_no : S.v_unknown;
+      answers.append(el("li", { "data-answer": field, class: "answer answer-" + (ok === true ? "yes" : ok === false ? "no" : "unknown") },
+        el("span", { class: "answer-mark", "aria-hidden": "true" }, mark), " ",
+        el("strong", {}, label + ": " + value), " ", el("span", {}, text)));
+    }
+    answer("recorded", S.v_recorded, true, format(S.v_recorded_text, { index: result.index, org: orgName || result.checkpoint.origin }));
+    answer("unaltered", S.v_unaltered, true, S.v_unaltered_text);
     if (reversal) {
       const day = formatDay(reversal.effectiveOn || reversal.time.slice(0, 10));
-      fact(list, S.r_status, el("strong", {}, format(S.r_reversed, { index: reversal.index, day: day, reason: reversal.reason })), "status");
+      answer("counts", S.v_counts, false, format(S.v_reversed_text, { index: reversal.index, day: day, reason: reversal.reason }));
+    } else if (doc.kind === "donation") {
+      answer("counts", S.v_counts, result.reversalChecked ? true : null, result.reversalChecked ? S.v_counts_text : S.v_unknown_text);
+    }
+    box.append(answers);
+
+    const list = el("dl", { class: "facts" });
+    fact(list, S.v_org, result.orgName || S.v_org_unknown, "org");
+    if (typeof body.fund === "string") fact(list, S.r_fund, result.fundName ? result.fundName + " (" + body.fund + ")" : body.fund, "fund");
+    if (Number.isSafeInteger(body.amount) && typeof body.currency === "string") {
+      fact(list, S.r_amount, formatAmount(body.amount, body.currency, result.minorUnits), "amount");
+    }
+    const day = body.received_on || body.paid_on || body.transferred_on || body.charged_on;
+    if (typeof day === "string") fact(list, S.r_date, formatDay(day), "date");
+    if (typeof body.reference === "string") fact(list, S.r_reference, body.reference, "reference");
+    if (reversal) {
+      const rday = formatDay(reversal.effectiveOn || reversal.time.slice(0, 10));
+      fact(list, S.r_status, el("strong", {}, format(S.r_reversed, { index: reversal.index, day: rday, reason: reversal.reason })), "status");
     } else if (doc.kind === "donation") {
       fact(list, S.r_status, result.reversalChecked
         ? format(S.r_counts, { size: result.checkpoint.size }) : S.r_status_unknown, "status");
     }
-    if (Number.isSafeInteger(body.amount) && typeof body.currency === "string") {
-      fact(list, S.r_amount, formatAmount(body.amount, body.currency, result.minorUnits), "amount");
-    }
-    if (typeof body.fund === "string") fact(list, S.r_fund, body.fund, "fund");
-    const day = body.received_on || body.paid_on || body.transferred_on || body.charged_on;
-    if (typeof day === "string") fact(list, S.r_date, formatDay(day), "date");
-    if (typeof body.reference === "string") fact(list, S.r_reference, body.reference, "reference");
+    box.append(list);
+
+    const sah = el("details", { class: "disclosure", open: "" }, el("summary", {}, S.v_what_sah));
+    sah.append(el("p", { "data-field": "meaning" }, S.v_sah_text));
+    box.append(sah);
+
+    const tech = el("details", { class: "disclosure", "data-field": "technical" }, el("summary", {}, S.v_tech));
+    const techList = el("dl", { class: "facts" });
     const slug = result.checkpoint.origin.split("/").pop();
     const entryLink = el(
       "a",
       { href: form.dataset.entryBase.replace(/\?.*$/, "") + encodeURIComponent(slug) + "/entries/" + result.index + (lang === "en" ? "?lang=en" : "") },
       "#" + result.index);
-    fact(list, S.r_index, entryLink, "index");
-    fact(list, S.r_kind, S["kind_" + doc.kind] || String(doc.kind), "kind");
-    fact(list, S.r_log, el("code", {}, result.checkpoint.origin), "origin");
-    fact(list, S.r_checkpoint, format(S.r_checkpoint_value, {
+    fact(techList, S.r_index, entryLink, "index");
+    fact(techList, S.r_kind, S["kind_" + doc.kind] || String(doc.kind), "kind");
+    fact(techList, S.r_log, el("code", {}, result.checkpoint.origin), "origin");
+    fact(techList, S.r_checkpoint, format(S.r_checkpoint_value, {
       size: result.checkpoint.size, root: TlogVerify.b64encode(result.checkpoint.root) }), "checkpoint");
-    fact(list, S.r_signed_by, el("code", {}, result.signedBy.join(", ")), "signed-by");
+    fact(techList, S.r_signed_by, el("code", {}, result.signedBy.join(", ")), "signed-by");
     if (result.witnesses.length || keys.value && TlogVerify.isPolicy(keys.value)) {
-      fact(list, S.r_witnesses, result.witnesses.join(", ") || S.r_no_witness, "witnesses");
+      fact(techList, S.r_witnesses, result.witnesses.join(", ") || S.r_no_witness, "witnesses");
     }
-    fact(list, S.r_donor, result.donorOpened ? S.r_donor_ok : S.r_donor_absent, "donor");
-    box.append(list);
+    fact(techList, S.r_donor, result.donorOpened ? S.r_donor_ok : S.r_donor_absent, "donor");
+    tech.append(techList);
+    box.append(tech);
     show(box);
   }
 
