@@ -32,6 +32,7 @@ from schemas.charity import (
     TransferBody,
 )
 from schemas.log import Event, KeyRetired, KeyRotated, LogCreated
+from schemas.recipients import AcknowledgedBody, BeneficiaryKeyBody, DisputedBody
 from schemas.statements import StatementIssuedBody
 
 EntryBody = (
@@ -51,6 +52,9 @@ EntryBody = (
     | EvidenceBody
     | DonorErasedBody
     | StatementIssuedBody
+    | BeneficiaryKeyBody
+    | AcknowledgedBody
+    | DisputedBody
 )
 """Every entry body the log knows, tagged by kind."""
 

@@ -560,3 +560,67 @@ SELECT pg_try_advisory_lock(2021109);
 
 -- name: publisher_unlock
 SELECT pg_advisory_unlock(2021109);
+
+-- Recipients' keys and acknowledgments (migration 0022; ledger/store/recipients.py).
+
+-- name: disbursements_to_sign
+-- What a beneficiary signs about each disbursement (docs/FORMAT.md section 8), and what it
+-- signed already: the entry's leaf hash, its money row, its value date, its fund's exponent.
+SELECT m.entry_idx, m.kind, m.fund, m.counterparty, m.currency, m.amount, m.corrected_by,
+       e.leaf_hash, v.value_on, f.minor_units, e.body,
+       a.entry_idx AS ack_idx, a.verdict, a.received, a.key_idx, ae.created_at AS ack_time
+FROM money_entries m
+JOIN entries e ON e.org_id = m.org_id AND e.idx = m.entry_idx
+JOIN value_dates v ON v.org_id = m.org_id AND v.entry_idx = m.entry_idx
+JOIN funds f ON f.org_id = m.org_id AND f.code = m.fund
+LEFT JOIN acknowledgments a ON a.org_id = m.org_id AND a.disbursement_idx = m.entry_idx
+LEFT JOIN entries ae ON ae.org_id = a.org_id AND ae.idx = a.entry_idx
+WHERE m.org_id = $1 AND m.entry_idx = ANY($2::bigint[]);
+
+-- name: current_beneficiary_keys
+SELECT DISTINCT ON (beneficiary) beneficiary, entry_idx, public_key
+FROM beneficiary_keys WHERE org_id = $1 AND beneficiary = ANY($2::text[])
+ORDER BY beneficiary, entry_idx DESC;
+
+-- name: beneficiary_key_history
+SELECT entry_idx, beneficiary, public_key, replaces
+FROM beneficiary_keys WHERE org_id = $1 AND beneficiary = $2 ORDER BY entry_idx;
+
+-- name: disbursements_of_beneficiary
+SELECT m.entry_idx FROM money_entries m
+WHERE m.org_id = $1 AND m.kind = 'disbursement' AND m.counterparty = $2
+ORDER BY m.entry_idx DESC LIMIT $3;
+
+-- name: acknowledged_share
+-- Of the unreversed disbursements (to one beneficiary, or from one fund), how much was
+-- disbursed, and how much of it its recipients acknowledged in full or disputed.
+SELECT m.currency, sum(m.amount)::bigint AS disbursed,
+       coalesce(sum(m.amount) FILTER (WHERE a.verdict = 'acknowledged'), 0)::bigint AS acknowledged,
+       coalesce(sum(m.amount) FILTER (WHERE a.verdict = 'disputed'), 0)::bigint AS disputed,
+       count(*) AS disbursements,
+       count(a.entry_idx) FILTER (WHERE a.verdict = 'acknowledged') AS acknowledged_count,
+       count(a.entry_idx) FILTER (WHERE a.verdict = 'disputed') AS disputed_count
+FROM money_entries m
+LEFT JOIN acknowledgments a ON a.org_id = m.org_id AND a.disbursement_idx = m.entry_idx
+WHERE m.org_id = $1 AND m.kind = 'disbursement' AND m.corrected_by IS NULL
+  AND ($2::text IS NULL OR m.counterparty = $2) AND ($3::text IS NULL OR m.fund = $3)
+GROUP BY m.currency ORDER BY m.currency;
+
+-- name: insert_enrolment_link
+INSERT INTO enrolment_links (token_hash, org_id, beneficiary, expires_at) VALUES ($1, $2, $3, $4);
+
+-- name: enrolment_link
+SELECT l.org_id, l.beneficiary, l.expires_at, o.slug
+FROM enrolment_links l JOIN organizations o ON o.id = l.org_id WHERE l.token_hash = $1;
+
+-- name: verify_beneficiary_keys
+SELECT entry_idx, beneficiary, public_key, replaces FROM beneficiary_keys
+WHERE org_id = $1 AND entry_idx >= $2 AND entry_idx < $3 ORDER BY entry_idx;
+
+-- name: verify_acknowledgments
+SELECT entry_idx, disbursement_idx, beneficiary, verdict, received, key_idx FROM acknowledgments
+WHERE org_id = $1 AND entry_idx >= $2 AND entry_idx < $3 ORDER BY entry_idx;
+
+-- name: entries_at
+SELECT idx, kind, created_at, body, prev_hash, entry_hash, leaf_hash FROM entries
+WHERE org_id = $1 AND idx = ANY($2::bigint[]) ORDER BY idx;

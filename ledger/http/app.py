@@ -18,6 +18,7 @@ from ledger.charity.rules import CharityPolicy
 from ledger.clock import Clock, system_clock
 from ledger.errors import NotFoundError
 from ledger.http import observability
+from ledger.http.api.acknowledgments import AcknowledgmentController, EnrolmentController
 from ledger.http.api.admin import AdminController
 from ledger.http.api.contract import SECURITY_SCHEMES, read
 from ledger.http.api.fastpath import DonationFastPath
@@ -183,6 +184,8 @@ def create_app(
             ProofController,
             TilesController,
             StatementController,
+            AcknowledgmentController,
+            EnrolmentController,
             verify_endpoint,
             *site_pages(),  # the public website (HTML pages, /site-assets)
             create_static_files_router(

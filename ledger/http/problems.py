@@ -102,6 +102,22 @@ TYPES: dict[type[Exception], tuple[str, str]] = {
         "reversed-twice",
         "The entry was corrected already; an entry is reversed at most once.",
     ),
+    errors.AlreadyAcknowledgedError: (
+        "already-acknowledged",
+        "The recipient acknowledged or disputed this disbursement already; that is final.",
+    ),
+    errors.EnrolmentLinkUsedError: (
+        "enrolment-link-used",
+        "The one-time enrolment link recorded a key already; ask the charity for a new link.",
+    ),
+    errors.NotEnrolledError: (
+        "not-enrolled",
+        "The beneficiary has no key, or signed with a key that was replaced.",
+    ),
+    errors.RecipientSignatureError: (
+        "recipient-signature",
+        "The recipient's signature does not verify over the acknowledgment message.",
+    ),
     errors.RuleError: ("rule-violated", "The request breaks another ledger rule (see detail)."),
     errors.ConflictError: ("conflict", "The request conflicts with the current state."),
     # requests
