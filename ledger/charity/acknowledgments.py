@@ -53,6 +53,16 @@ ENROL_KEY_PREFIX = "enrol:"
 """Idempotency-Keys of enrolments: this prefix and the hex SHA-256 of the token."""
 
 
+LINK_UNKNOWN = "this enrolment link is unknown or expired: ask the charity for a new one"
+LINK_USED = (
+    "this enrolment link already recorded a key; to enrol a new phone, ask the charity for a "
+    "new link (the old key stays published for old signatures)"
+)
+DISPUTE_NEEDS_RECEIVED = "a dispute says how much arrived: received (minor units, 0 for nothing)"
+LINK_TEMPLATES = (LINK_UNKNOWN, LINK_USED, DISPUTE_NEEDS_RECEIVED)
+"""Refusals of this module, each with its Indonesian text in the catalog."""
+
+
 def local_today(now: dt.datetime) -> dt.date:
     """Today in Asia/Jakarta (WIB), for "awaiting since N days"."""
     return now.astimezone(zone(DEFAULT_TIME_ZONE)).date()
@@ -90,9 +100,7 @@ async def link(store: Store, token: str, now: dt.datetime) -> tuple[R.EnrolmentL
     async with store.connection() as conn:
         row = await R.enrolment_link(conn, token_hash(token))
         if row is None or row.expires_at <= now:
-            raise NotFoundError(
-                "this enrolment link is unknown or expired: ask the charity for a new one"
-            )
+            raise NotFoundError.of(LINK_UNKNOWN)
         used = await P.idempotency(conn, row.org_id, enrol_key(token))
     return row, used is not None
 
@@ -124,10 +132,7 @@ async def enrol_command(
         async with store.connection() as conn:
             stored = await P.idempotency(conn, row.org_id, enrol_key(token))
         if stored is not None and stored.request_hash != digest:
-            raise EnrolmentLinkUsedError(
-                "this enrolment link already recorded a key; to enrol a new phone, ask the "
-                "charity for a new link (the old key stays published for old signatures)"
-            )
+            raise EnrolmentLinkUsedError.of(LINK_USED, pointer="/public_key")
     org = await store.organization(row.slug)
     acknowledgment.decode_public_key(public_key)
     body = BeneficiaryKeyBody(beneficiary=row.beneficiary, public_key=public_key)
@@ -216,10 +221,7 @@ async def acknowledgment_body(
     }
     if data.verdict == acknowledgment.DISPUTED:
         if data.received is None:
-            raise InvalidInputError.of(
-                "a dispute says how much arrived: received (minor units, 0 for nothing)",
-                pointer="/received",
-            )
+            raise InvalidInputError.of(DISPUTE_NEEDS_RECEIVED, pointer="/received")
         return DisputedBody(received=data.received, **common)
     return AcknowledgedBody(**common)
 

@@ -528,6 +528,26 @@ RECIPIENT_OLD_KEY = (
     "key entry {key} is not the current key of beneficiary {beneficiary} (entry {current} "
     "replaced it): sign with the current key"
 )
+RECIPIENT_SIGNATURE = (
+    "the signature does not verify with the current key of beneficiary {beneficiary} "
+    "over the message of disbursement {disbursement} ({verdict}, received {received})"
+)
+RECIPIENT_ALREADY = (
+    "disbursement {disbursement} was already acknowledged or disputed by its recipient; "
+    "what a recipient signed is never replaced"
+)
+RECIPIENT_SAME_AMOUNT = (
+    "a dispute says a different amount arrived than was disbursed; the same amount is an "
+    "acknowledgment"
+)
+RECIPIENT_TEMPLATES = (
+    RECIPIENT_NOT_ENROLLED,
+    RECIPIENT_OLD_KEY,
+    RECIPIENT_SIGNATURE,
+    RECIPIENT_ALREADY,
+    RECIPIENT_SAME_AMOUNT,
+)
+"""The recipients' refusals, each with its Indonesian text in the catalog."""
 
 
 def _check_recipient_statement(state: _State, entry: AcknowledgedBody | DisputedBody) -> None:
@@ -543,10 +563,7 @@ def _check_recipient_statement(state: _State, entry: AcknowledgedBody | Disputed
             f"not {entry.beneficiary!r}"
         )
     if facts.ack_index is not None or entry.disbursement in state.acknowledged:
-        raise AlreadyAcknowledgedError(
-            f"disbursement {entry.disbursement} was already acknowledged or disputed by its "
-            "recipient; what a recipient signed is never replaced"
-        )
+        raise AlreadyAcknowledgedError.of(RECIPIENT_ALREADY, disbursement=entry.disbursement)
     key = state.recipient_keys.get(entry.beneficiary)
     if key is None or key.index < 0:
         raise NotEnrolledError.of(
@@ -562,10 +579,7 @@ def _check_recipient_statement(state: _State, entry: AcknowledgedBody | Disputed
         )
     if isinstance(entry, DisputedBody):
         if entry.received == facts.amount:
-            raise RuleError(
-                "a dispute says a different amount arrived than was disbursed; the same amount "
-                "is an acknowledgment"
-            )
+            raise RuleError.of(RECIPIENT_SAME_AMOUNT, pointer="/received")
         verdict, received = acknowledgment.DISPUTED, entry.received
     else:
         verdict, received = acknowledgment.ACKNOWLEDGED, facts.amount
@@ -577,8 +591,7 @@ def _check_recipient_statement(state: _State, entry: AcknowledgedBody | Disputed
         )
     except LedgerError as exc:
         raise RecipientSignatureError.of(
-            "the signature does not verify with the current key of beneficiary {beneficiary} "
-            "over the message of disbursement {disbursement} ({verdict}, received {received})",
+            RECIPIENT_SIGNATURE,
             pointer="/signature",
             beneficiary=repr(entry.beneficiary),
             disbursement=entry.disbursement,

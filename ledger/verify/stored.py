@@ -210,7 +210,7 @@ async def _read_range(
     n = 0  # entries of the range read so far
     last_time = ""
     last_dt = None
-    derived = RangeDerivation(pending_from=start)
+    derived = RangeDerivation(pending_from=start, origin=origin)
     projected: tuple[int | None, str] | None = None  # the first projection row that differs
     kind_of = PROJECTED_KINDS.__contains__
     try:
