@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import asyncpg
 
 from ledger.store.log import Q, StoredEntry, entry_of_row
+from schemas import kinds
 
 
 @dataclass(frozen=True)
@@ -108,7 +109,7 @@ async def disbursements(
     left out), by index."""
     found = {}
     for r in await conn.fetch(Q["disbursements_to_sign"], org_id, list(indexes)):
-        if r["kind"] != "disbursement":
+        if r["kind"] != kinds.DISBURSEMENT:
             continue
         found[r["entry_idx"]] = DisbursementFacts(
             r["entry_idx"],

@@ -116,6 +116,24 @@ SAMPLES: dict[str, dict[str, Any]] = {
         "provisional": False,
         "sha256": {"json": "01" * 32, "pdf_en": "02" * 32, "pdf_id": "03" * 32},
     },
+    kinds.BENEFICIARY_KEY: {
+        "beneficiary": "lksa-harapan",
+        "public_key": "A6EHv/POEL4dcN0Y50vAmWfk1jCbpQ1fHdyGZBJVMbg=",
+        "replaces": None,
+    },
+    kinds.ACKNOWLEDGED: {
+        "disbursement": 4,
+        "beneficiary": "lksa-harapan",
+        "key": 5,
+        "signature": "A" * 86 + "==",
+    },
+    kinds.DISPUTED: {
+        "disbursement": 4,
+        "beneficiary": "lksa-harapan",
+        "key": 5,
+        "signature": "A" * 86 + "==",
+        "received": 0,
+    },
 }
 """A body of every kind, as builtins: what an entry's ``body`` member holds."""
 
@@ -238,7 +256,7 @@ def test_every_kind_has_a_rule(kind: str) -> None:
     with contextlib.suppress(LedgerError):  # a rule refused it: that is a rule too
         rules._check(_empty_state(), command)
     needs = rules._needs([command])
-    assert set(needs) == {"funds", "bens", "refs", "keys", "targets"}
+    assert set(needs) == {"funds", "bens", "refs", "keys", "targets", "acks", "recipients"}
 
 
 def test_command_of_a_struct_is_the_command_of_its_builtins() -> None:
