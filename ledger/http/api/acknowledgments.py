@@ -40,9 +40,10 @@ Token = Annotated[str, PathParameter(min_length=20, max_length=100, pattern=r"^[
 ACK_EXAMPLE: dict[str, Any] = {
     "verdict": "acknowledged",
     "key": 12,
-    "signature": "q5Zl…(base64 of 64 bytes)…Aw==",
+    "signature": "Ij0EGM4owcDhFIovu00CJe66P1oAjofz0cZlMO6w2t1bQgi2l2/iAdho+erRYEPducyZXHf4pA+GrsvspT9aAA==",
 }
-ENROL_EXAMPLE: dict[str, Any] = {"public_key": "A6EHv/POEL4dcN0Y50vAmWfk1jCbpQ1fHdyGZBJVMbg="}
+ENROL_EXAMPLE: dict[str, Any] = {"public_key": "Kay64UG8yvCyLhqU000LxzYeUm0L/hLIl5S8kyKWbdc="}
+"""The docs/FORMAT.md section 8 vector's key and signature."""
 
 
 class EnrolmentController(Controller):
