@@ -168,4 +168,5 @@ class AcknowledgmentView(Document, frozen=True):
     """Its base64 public key."""
     message: SignedMessage
     purpose: str
+    reference: str
     reversed_by: int | None

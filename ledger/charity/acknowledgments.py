@@ -169,7 +169,8 @@ def view_of(
     today: dt.date,
 ) -> AcknowledgmentView:
     """A disbursement's status as its recipient left it (or awaiting since its value date)."""
-    purpose: Purpose = json.loads(facts.entry)["body"]["purpose"]
+    body = json.loads(facts.entry)["body"]
+    purpose: Purpose = body["purpose"]
     status = facts.verdict or "awaiting"
     received = facts.received if facts.verdict == acknowledgment.DISPUTED else None
     if facts.verdict == acknowledgment.ACKNOWLEDGED:
@@ -184,6 +185,7 @@ def view_of(
         public_key=base64.b64encode(key.public_key).decode() if key else None,
         message=signed_message(org, facts),
         purpose=purpose,
+        reference=body["reference"],
         reversed_by=facts.corrected_by,
     )
 

@@ -18,6 +18,7 @@ from litestar.types import ControllerRouterHandler
 
 from ledger.http.site.display import day_text, moment_text, period_text, ratio_text
 from ledger.http.site.pages import ASSETS, SitePages
+from ledger.http.site.recipients import RecipientPages
 from schemas import kinds
 
 HERE = Path(__file__).resolve().parent
@@ -29,6 +30,7 @@ def route_handlers() -> list[ControllerRouterHandler]:
     """The pages and the static files router."""
     return [
         SitePages,
+        RecipientPages,
         create_static_files_router(
             path=ASSETS,
             directories=[str(STATIC)],
