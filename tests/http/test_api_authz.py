@@ -98,6 +98,9 @@ ACCESS: dict[tuple[str, str], str] = {
     # The public website and metrics: public, not part of the API's OpenAPI document.
     ("GET", "/"): DOCS,
     ("GET", "/verify"): DOCS,
+    ("GET", "/daftar/{token:str}"): DOCS,
+    ("GET", "/orgs/{slug:str}/beneficiaries/{code:str}/acknowledge"): DOCS,
+    ("GET", "/orgs/{slug:str}/disbursements/{index:int}/acknowledge"): DOCS,
     ("GET", "/orgs/{slug:str}"): DOCS,
     ("GET", "/orgs/{slug:str}/entries/{index:str}"): DOCS,
     ("GET", "/orgs/{slug:str}/statements/{number:str}"): DOCS,

@@ -133,6 +133,16 @@ async def test_enrol_acknowledge_dispute_reenrol_restore(browser, site, charity,
     await acknowledge_in(spare, fourth)
     await spare.shot("restored-and-acknowledged")
 
+    # what a donor sees on the public entry pages
+    await spare.goto(f"/orgs/{charity.slug}/entries/{second}")
+    section = spare.page.locator('#recipient[data-status="disputed"]')
+    assert "menerima dari penyaluran ini Rp 1.000.000" in (await section.inner_text()).replace(
+        "diterima dari", "menerima dari"
+    )
+    await spare.shot("entry-disputed")
+    await spare.goto(f"/orgs/{charity.slug}/entries/{first}")
+    assert "Dikonfirmasi penerima" in await spare.page.locator("#recipient").inner_text()
+
     for tab in (phone, new_phone, spare):
         assert tab.errors == [], tab.errors
         hosts = {url.split("/")[2] for url in tab.requests if url.startswith("http")}

@@ -23,9 +23,7 @@ from ledger.errors import NotFoundError
 from ledger.http.services import Services
 from ledger.http.site import views
 from ledger.http.site.display import Money
-from ledger.http.site.i18n import resolve_lang
 from ledger.http.site.pages import SECURITY_HEADERS, Lang, not_found, render
-from ledger.messages import translate
 from schemas.recipients import AcknowledgmentView, EnrolmentView
 
 PAGE_CSP = SECURITY_HEADERS["Content-Security-Policy"].replace(
@@ -35,17 +33,6 @@ PAGE_CSP = SECURITY_HEADERS["Content-Security-Policy"].replace(
 own server."""
 
 Token = Annotated[str, PathParameter(min_length=20, max_length=100, pattern=r"^[A-Za-z0-9_-]+$")]
-
-
-class Gettext:
-    """Page text in the page's language, from the gettext catalog (English msgids)."""
-
-    def __init__(self, lang: str) -> None:
-        self.lang = lang
-
-    def __call__(self, text: str, **params: Any) -> str:
-        translated = translate(text, self.lang)  # type: ignore[arg-type]
-        return translated.format(**params) if params else translated
 
 
 @dataclass(frozen=True)
@@ -79,7 +66,6 @@ def _item(v: AcknowledgmentView) -> AckItem:
 
 def _page(request: Request, template: str, view: Any, lang: str | None) -> Template:
     page = render(request, template, view, lang)
-    page.context["g"] = Gettext(resolve_lang(lang))
     page.headers["Content-Security-Policy"] = PAGE_CSP
     page.headers["Cache-Control"] = "no-store"
     return page

@@ -16,7 +16,7 @@ from typing import Any, TypeVar
 
 from litestar import Litestar
 
-from ledger.charity import reads, receipts
+from ledger.charity import acknowledgments, reads, receipts
 from ledger.charity.reversals import Reversal, reversal_of, reversals
 from ledger.errors import NotFoundError
 from ledger.formats.note import SIGNATURE_LINE_PREFIX, format_vkey
@@ -25,6 +25,7 @@ from ledger.http.site.display import Money, currency_table
 from ledger.journal import witnessing
 from ledger.journal.publisher import publish
 from ledger.store.log import Organization, StoredEntry
+from schemas import kinds
 from schemas.charity import BeneficiaryView, FundView
 
 ENTRIES_PER_PAGE = 20
@@ -380,6 +381,9 @@ class EntryPage:
     """The c2sp.org/tlog-proof text served by ``/log/entries/{index}/proof``."""
     fund_names: dict[str, str]
     beneficiary_names: dict[str, str]
+    recipient: Any = None
+    """A disbursement's recipient status (``schemas.recipients.AcknowledgmentView``), or
+    None for other kinds."""
 
 
 def parse_index(text: str) -> int:
@@ -412,7 +416,16 @@ async def entry_page(services: Services, slug: str, index: int) -> EntryPage:
         tlog_proof=proof,
         fund_names={f.code: f.name for f in funds},
         beneficiary_names={b.code: b.name for b in beneficiaries},
+        recipient=await _recipient(services, org, stored),
     )
+
+
+async def _recipient(services: Services, org: Organization, stored: Any) -> Any:
+    """What the disbursement's recipient signed about it (None for other kinds)."""
+    if stored.kind != kinds.DISBURSEMENT:
+        return None
+    today = acknowledgments.local_today(services.clock())
+    return await acknowledgments.acknowledgment_view(services.reader, org, stored.index, today)
 
 
 # --- statement -------------------------------------------------------------------------------
