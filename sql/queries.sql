@@ -569,13 +569,14 @@ SELECT pg_advisory_unlock(2021109);
 SELECT m.entry_idx, m.kind, m.fund, m.counterparty, m.currency, m.amount, m.corrected_by,
        e.leaf_hash, v.value_on, f.minor_units, e.body,
        a.entry_idx AS ack_idx, a.verdict, a.received, a.key_idx, ae.created_at AS ack_time
-FROM money_entries m
+-- Driven by the asked indexes (one primary-key probe each), not by the organization's rows.
+FROM unnest($2::bigint[]) AS w (idx)
+JOIN money_entries m ON m.org_id = $1 AND m.entry_idx = w.idx
 JOIN entries e ON e.org_id = m.org_id AND e.idx = m.entry_idx
 JOIN value_dates v ON v.org_id = m.org_id AND v.entry_idx = m.entry_idx
 JOIN funds f ON f.org_id = m.org_id AND f.code = m.fund
 LEFT JOIN acknowledgments a ON a.org_id = m.org_id AND a.disbursement_idx = m.entry_idx
-LEFT JOIN entries ae ON ae.org_id = a.org_id AND ae.idx = a.entry_idx
-WHERE m.org_id = $1 AND m.entry_idx = ANY($2::bigint[]);
+LEFT JOIN entries ae ON ae.org_id = a.org_id AND ae.idx = a.entry_idx;
 
 -- name: current_beneficiary_keys
 SELECT DISTINCT ON (beneficiary) beneficiary, entry_idx, public_key
