@@ -625,3 +625,17 @@ WHERE org_id = $1 AND entry_idx >= $2 AND entry_idx < $3 ORDER BY entry_idx;
 -- name: entries_at
 SELECT idx, kind, created_at, body, prev_hash, entry_hash, leaf_hash FROM entries
 WHERE org_id = $1 AND idx = ANY($2::bigint[]) ORDER BY idx;
+
+-- name: acknowledged_shares
+-- Per fund, beneficiary and currency: unreversed disbursements, and how much of them their
+-- recipients acknowledged or disputed (the public site's acknowledged share).
+SELECT m.fund, m.counterparty, m.currency, sum(m.amount)::bigint AS disbursed,
+       coalesce(sum(m.amount) FILTER (WHERE a.verdict = 'acknowledged'), 0)::bigint AS acknowledged,
+       coalesce(sum(m.amount) FILTER (WHERE a.verdict = 'disputed'), 0)::bigint AS disputed,
+       count(*) AS disbursements,
+       count(a.entry_idx) FILTER (WHERE a.verdict = 'acknowledged') AS acknowledged_count,
+       count(a.entry_idx) FILTER (WHERE a.verdict = 'disputed') AS disputed_count
+FROM money_entries m
+LEFT JOIN acknowledgments a ON a.org_id = m.org_id AND a.disbursement_idx = m.entry_idx
+WHERE m.org_id = $1 AND m.kind = 'disbursement' AND m.corrected_by IS NULL
+GROUP BY m.fund, m.counterparty, m.currency;

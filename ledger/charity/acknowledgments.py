@@ -210,6 +210,43 @@ async def beneficiary_views(
     return [view_of(org, facts[i], key, today) for i in indexes if i in facts]
 
 
+def _add(into: dict[tuple[str, str], R.Share], key: tuple[str, str], s: R.Share) -> None:
+    old = into.get(key)
+    if old is None:
+        into[key] = s
+        return
+    into[key] = R.Share(
+        s.currency,
+        old.disbursed + s.disbursed,
+        old.acknowledged + s.acknowledged,
+        old.disputed + s.disputed,
+        old.disbursements + s.disbursements,
+        old.acknowledged_count + s.acknowledged_count,
+        old.disputed_count + s.disputed_count,
+    )
+
+
+async def shares(
+    store: Store, org: Organization
+) -> tuple[dict[str, list[R.Share]], dict[str, list[R.Share]]]:
+    """The acknowledged share of unreversed disbursements per fund and per beneficiary
+    (one list per code, one share per currency): of what was disbursed, how much its
+    recipients acknowledged, and how much they disputed."""
+    by_fund: dict[tuple[str, str], R.Share] = {}
+    by_beneficiary: dict[tuple[str, str], R.Share] = {}
+    async with store.connection() as conn:
+        for fund, beneficiary, share in await R.acknowledged_shares(conn, org.id):
+            _add(by_fund, (fund, share.currency), share)
+            _add(by_beneficiary, (beneficiary, share.currency), share)
+    funds: dict[str, list[R.Share]] = {}
+    for (code, _), share in sorted(by_fund.items()):
+        funds.setdefault(code, []).append(share)
+    beneficiaries: dict[str, list[R.Share]] = {}
+    for (code, _), share in sorted(by_beneficiary.items()):
+        beneficiaries.setdefault(code, []).append(share)
+    return funds, beneficiaries
+
+
 async def acknowledgment_body(
     store: Store, org: Organization, index: int, data: AcknowledgmentCreate
 ) -> AcknowledgedBody | DisputedBody:

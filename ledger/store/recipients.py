@@ -184,6 +184,28 @@ async def acknowledged_share(
     ]
 
 
+async def acknowledged_shares(
+    conn: asyncpg.Connection, org_id: int
+) -> list[tuple[str, str, Share]]:
+    """(fund, beneficiary, share) of every pair with unreversed disbursements, one query."""
+    return [
+        (
+            r["fund"],
+            r["counterparty"],
+            Share(
+                r["currency"],
+                r["disbursed"],
+                r["acknowledged"],
+                r["disputed"],
+                r["disbursements"],
+                r["acknowledged_count"],
+                r["disputed_count"],
+            ),
+        )
+        for r in await conn.fetch(Q["acknowledged_shares"], org_id)
+    ]
+
+
 async def insert_enrolment_link(
     conn: asyncpg.Connection,
     token_hash: bytes,

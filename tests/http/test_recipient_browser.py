@@ -81,7 +81,9 @@ async def test_enrol_acknowledge_dispute_reenrol_restore(browser, site, charity,
 
     # an acknowledgment replayed for another disbursement is refused by the server
     entry = (
-        await charity.client.get(charity.url(f"/log/entries/{(await status(charity, first))['entry']}"))
+        await charity.client.get(
+            charity.url(f"/log/entries/{(await status(charity, first))['entry']}")
+        )
     ).json()
     answer = await page.evaluate(
         """async ([org, to, key, signature]) => {
@@ -140,6 +142,18 @@ async def test_enrol_acknowledge_dispute_reenrol_restore(browser, site, charity,
     await spare.shot("entry-disputed")
     await spare.goto(f"/orgs/{charity.slug}/entries/{first}")
     assert "Dikonfirmasi penerima" in await spare.page.locator("#recipient").inner_text()
+
+    # the organization page: the acknowledged share per fund and per beneficiary
+    await spare.goto(f"/orgs/{charity.slug}")
+    fund_share = await spare.page.locator('[data-fund="senyum-2026"] .ack-share').inner_text()
+    assert (
+        "Dikonfirmasi penerimanya: Rp 4.500.000,05 dari Rp 6.000.000,06 yang disalurkan (75%)"
+        in fund_share
+    )
+    assert "disanggah: Rp 1.500.000,01" in fund_share
+    row = await spare.page.locator('tr[data-beneficiary="lksa-harapan"]').inner_text()
+    assert "75% dikonfirmasi penerima" in row
+    await spare.shot("org-shares")
 
     for tab in (phone, new_phone, spare):
         assert tab.errors == [], tab.errors

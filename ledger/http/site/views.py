@@ -275,6 +275,36 @@ class OrgPage:
     """None when this app serves no statements."""
     fund_names: dict[str, str] = field(default_factory=dict)
     beneficiary_names: dict[str, str] = field(default_factory=dict)
+    fund_shares: dict[str, list[AckShare]] = field(default_factory=dict)
+    """Per fund: of its unreversed disbursements, what their recipients acknowledged."""
+    beneficiary_shares: dict[str, list[AckShare]] = field(default_factory=dict)
+    """Per beneficiary: the same."""
+
+
+@dataclass(frozen=True)
+class AckShare:
+    """The acknowledged share in one currency, as the site shows it."""
+
+    disbursed: Money
+    acknowledged: Money
+    disputed: Money
+    percent: int
+    """Acknowledged rupiah per 100 disbursed, rounded down."""
+
+
+def ack_shares(shares: dict[str, list[Any]], exponents: Exponents) -> dict[str, list[AckShare]]:
+    return {
+        code: [
+            AckShare(
+                exponents.money(s.disbursed, s.currency),
+                exponents.money(s.acknowledged, s.currency),
+                exponents.money(s.disputed, s.currency),
+                s.acknowledged * 100 // s.disbursed if s.disbursed else 0,
+            )
+            for s in items
+        ]
+        for code, items in shares.items()
+    }
 
 
 def entry_row(
@@ -343,6 +373,7 @@ async def org_page(app: Litestar, services: Services, slug: str, before: int | N
     beneficiaries = await all_beneficiaries(services, org)
     keys = await services.reader.public_keys(org.id)
     exponents = Exponents.of(funds)
+    fund_shares, beneficiary_shares = await acknowledgments.shares(services.reader, org)
     return OrgPage(
         org=header,
         totals=currency_totals(funds),
@@ -359,6 +390,8 @@ async def org_page(app: Litestar, services: Services, slug: str, before: int | N
         statements=await statement_links(app, services, org),
         fund_names={f.code: f.name for f in funds},
         beneficiary_names={b.code: b.name for b in beneficiaries},
+        fund_shares=ack_shares(fund_shares, exponents),
+        beneficiary_shares=ack_shares(beneficiary_shares, exponents),
     )
 
 
