@@ -13,6 +13,9 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+import asyncpg
+import pytest
+
 from ledger.charity.receipts import _tlog_proof
 from ledger.formats import acknowledgment as F
 from ledger.journal.appender import Appender
@@ -294,3 +297,47 @@ def test_every_recipient_refusal_has_an_indonesian_translation() -> None:
         assert translated.get(template), template
         fields = {part.split("}")[0] for part in template.split("{")[1:]}
         assert {part.split("}")[0] for part in translated[template].split("{")[1:]} == fields
+
+
+async def test_projections_are_written_by_the_database_only_and_verified(  # type: ignore[no-untyped-def]
+    charity, store, owner
+) -> None:
+    """The service role may only read beneficiary_keys and acknowledgments; the owner is
+    refused too unless it disables the triggers, and then ``ledger verify`` names the row."""
+    first, second = await _books(charity)
+    seed = secrets.token_bytes(32)
+    key_index = await enrol(charity, seed)
+    ack = await sign(charity, first, signed_request(await view(charity, first), seed))
+    ack_index = ack.json()["index"]
+    async with store.connection() as conn:
+        assert await conn.fetchval("SELECT current_user") == "ledger_writer"
+        for sql in (
+            "UPDATE acknowledgments SET verdict = 'disputed', received = 0",
+            "DELETE FROM acknowledgments",
+            "DELETE FROM beneficiary_keys",
+            "INSERT INTO enrolment_links (token_hash, org_id, beneficiary, expires_at) "
+            "SELECT sha256('x'), id, 'b', now() FROM organizations LIMIT 1",
+        ):
+            if sql.startswith("INSERT INTO enrolment_links"):
+                await conn.execute(sql)  # the one table the service inserts into
+                continue
+            with pytest.raises(asyncpg.InsufficientPrivilegeError, match="permission denied"):
+                await conn.execute(sql)
+        with pytest.raises(asyncpg.InsufficientPrivilegeError, match="permission denied"):
+            await conn.execute("DELETE FROM enrolment_links")
+    with pytest.raises(asyncpg.InsufficientPrivilegeError, match="derived from the log"):
+        await owner.execute("UPDATE acknowledgments SET verdict = 'disputed', received = 0")
+    await assert_log_verifies(store)
+
+    # a superuser that disables the triggers can change the row; verify names it
+    async with owner.transaction():
+        await owner.execute("ALTER TABLE acknowledgments DISABLE TRIGGER USER")
+        await owner.execute(
+            "UPDATE acknowledgments SET verdict = 'disputed', received = 0 WHERE entry_idx = $1",
+            ack_index,
+        )
+        await owner.execute("ALTER TABLE acknowledgments ENABLE TRIGGER USER")
+    reports = await verify_all(store, charity.slug)
+    assert not reports[0].ok and reports[0].first_bad_index == ack_index, reports
+    assert "acknowledgments: entry" in str(reports[0].reason)
+    assert key_index < ack_index and second > first
