@@ -639,3 +639,13 @@ FROM money_entries m
 LEFT JOIN acknowledgments a ON a.org_id = m.org_id AND a.disbursement_idx = m.entry_idx
 WHERE m.org_id = $1 AND m.kind = 'disbursement' AND m.corrected_by IS NULL
 GROUP BY m.fund, m.counterparty, m.currency;
+
+-- name: awaiting_acknowledgment
+-- Unreversed disbursements whose recipient has signed nothing yet, oldest value date first
+-- (what a charity follows up).
+SELECT m.entry_idx FROM money_entries m
+JOIN value_dates v ON v.org_id = m.org_id AND v.entry_idx = m.entry_idx
+WHERE m.org_id = $1 AND m.kind = 'disbursement' AND m.corrected_by IS NULL
+  AND NOT EXISTS (SELECT 1 FROM acknowledgments a
+                  WHERE a.org_id = m.org_id AND a.disbursement_idx = m.entry_idx)
+ORDER BY v.value_on, m.entry_idx LIMIT $2;

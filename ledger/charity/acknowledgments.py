@@ -247,6 +247,17 @@ async def shares(
     return funds, beneficiaries
 
 
+async def awaiting_views(
+    store: Store, org: Organization, today: dt.date, limit: int
+) -> list[AcknowledgmentView]:
+    """The disbursements still awaiting their recipient's word, oldest value date first."""
+    async with store.connection() as conn:
+        indexes = await R.awaiting(conn, org.id, limit)
+        facts = await R.disbursements(conn, org.id, indexes)
+        keys = await R.current_keys(conn, org.id, {f.beneficiary for f in facts.values()})
+    return [view_of(org, facts[i], keys.get(facts[i].beneficiary), today) for i in indexes]
+
+
 async def acknowledgment_body(
     store: Store, org: Organization, index: int, data: AcknowledgmentCreate
 ) -> AcknowledgedBody | DisputedBody:

@@ -184,6 +184,11 @@ async def acknowledged_share(
     ]
 
 
+async def awaiting(conn: asyncpg.Connection, org_id: int, limit: int) -> list[int]:
+    """Unreversed disbursements nobody acknowledged or disputed yet, oldest first."""
+    return [r["entry_idx"] for r in await conn.fetch(Q["awaiting_acknowledgment"], org_id, limit)]
+
+
 async def acknowledged_shares(
     conn: asyncpg.Connection, org_id: int
 ) -> list[tuple[str, str, Share]]:

@@ -131,6 +131,9 @@ async def test_dispute_is_recorded_and_verifies(charity, store, tmp_path) -> Non
     r = await sign(charity, third, signed_request(await view(charity, third), seed, received=7_00))
     assert_problem(r, 422, "same amount is an acknowledgment")
 
+    r = await charity.client.get(charity.url("/acknowledgments/awaiting"))
+    assert [v["disbursement"] for v in r.json()] == [third]
+    assert r.json()[0]["status"] == "awaiting"
     run = await offline(charity, second, tmp_path)
     assert run.returncode == 0, run.stdout
     assert "DISPUTED" in run.stdout and "received Rp 1.000.000" in run.stdout

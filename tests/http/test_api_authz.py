@@ -78,6 +78,7 @@ ACCESS: dict[tuple[str, str], str] = {
     ("POST", f"{ORG}/disbursements/{{index:int}}/evidence"): RECORDER,
     ("POST", f"{ORG}/beneficiaries/{{code:str}}/enrolment-links"): ADMIN,
     ("GET", f"{ORG}/beneficiaries/{{code:str}}/acknowledgments"): PUBLIC,
+    ("GET", f"{ORG}/acknowledgments/awaiting"): PUBLIC,
     ("GET", f"{ORG}/disbursements/{{index:int}}/acknowledgment"): PUBLIC,
     ("POST", f"{ORG}/disbursements/{{index:int}}/acknowledgment"): OPEN,
     ("GET", f"{ORG}/disbursements/{{index:int}}/acknowledgment/proof"): OPEN,

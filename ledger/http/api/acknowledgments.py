@@ -13,7 +13,7 @@ from typing import Annotated, Any
 
 from litestar import Controller, Request, Response, get, post
 from litestar.di import NamedDependency
-from litestar.params import FromPath, JSONBody, PathParameter
+from litestar.params import FromPath, JSONBody, PathParameter, QueryParameter
 
 from ledger import errors as E
 from ledger.charity import acknowledgments as A
@@ -128,6 +128,22 @@ class AcknowledgmentController(Controller):
         org = await services.organization(slug)
         today = A.local_today(services.clock())
         return await A.beneficiary_views(services.reader, org, code, today)
+
+    @get(
+        "/acknowledgments/awaiting",
+        summary="Disbursements still awaiting their recipient's acknowledgment, oldest first "
+        "(what the charity follows up)",
+        **read("listAwaitingAcknowledgments", "recipients"),
+    )
+    async def awaiting(
+        self,
+        services: NamedDependency[Services],
+        slug: FromPath[str],
+        limit: Annotated[int, QueryParameter(ge=1, le=1000)] = 100,
+    ) -> list[AcknowledgmentView]:
+        org = await services.organization(slug)
+        today = A.local_today(services.clock())
+        return await A.awaiting_views(services.reader, org, today, limit)
 
     @get(
         "/disbursements/{index:int}/acknowledgment",
