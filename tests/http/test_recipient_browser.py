@@ -121,7 +121,7 @@ async def test_enrol_acknowledge_dispute_reenrol_restore(browser, site, charity,
     # a third phone: the retired key's backup is refused, the current one's restored
     spare = await open_tab(browser, site, PHONE)
     await spare.goto(f"/orgs/{charity.slug}/beneficiaries/lksa-harapan/acknowledge")
-    assert await spare.page.locator("#key-missing").is_visible()
+    await spare.page.locator("#key-missing").wait_for(state="visible")  # after the script ran
     await spare.page.click(".restore summary")
     for backup, secret, expected in (
         (backup_old, "rahasia-panti-1", "Tidak bisa dipulihkan"),
