@@ -4,7 +4,8 @@ from typing import Annotated
 
 from litestar.params import PathParameter
 
-from schemas.base import MAX_INT64
-
-IndexPath = Annotated[int, PathParameter(ge=0, le=MAX_INT64)]
-"""An entry index, tree size or statement number in a path: PostgreSQL's bigint range."""
+IndexPath = Annotated[int, PathParameter(ge=0, le=2**53 - 1)]
+"""An entry index, tree size or statement number in a path: at most 2^53 - 1, the largest
+integer the log's JSON holds (docs/FORMAT.md section 2), which PostgreSQL's bigint holds
+too. (MAX_INT64 was the bound before; OpenAPI writes it as a float, 9.223372036854776e18,
+that admits larger integers than the server does.)"""

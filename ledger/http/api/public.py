@@ -178,7 +178,8 @@ class PublicCharityController(Controller):
         self,
         services: NamedDependency[Services],
         slug: FromPath[str],
-        as_of: Annotated[int | None, QueryParameter(ge=0, le=MAX_INT64)] = None,
+        # gt=-1: Litestar leaves a zero minimum of an optional parameter out of OpenAPI
+        as_of: Annotated[int | None, QueryParameter(gt=-1, le=MAX_INT64)] = None,
     ) -> BalancesView:
         org = await services.organization(slug)
         return await reads.balances_view(services.reader, org, as_of)
