@@ -14,7 +14,7 @@ UV := $(UV_HOME)/bin/uv
 export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: run test lint bench bench-quick install lock
+.PHONY: run test lint bench bench-quick install lock screenshots
 
 $(UV):
 	rm -rf $(UV_HOME)
@@ -48,3 +48,8 @@ bench: $(VENV)/.synced
 
 bench-quick: $(VENV)/.synced
 	$(BIN)/python -m bench.run --quick
+
+# Pictures of every console screen at phone width (390 px) for the staff guide
+# (docs/PANDUAN-STAF.md), taken by the Playwright tests in Debian's Chromium.
+screenshots: $(VENV)/.synced
+	LEDGER_SCREENSHOTS=docs/console $(BIN)/python -m pytest -q tests/console/test_console_browser.py -k 390

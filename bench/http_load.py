@@ -53,7 +53,6 @@ import sys
 import tempfile
 import time
 import uuid
-import warnings
 from collections.abc import AsyncIterator, Coroutine, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -61,6 +60,8 @@ from typing import Any
 
 import asyncpg
 import msgspec
+
+from bench.database import migrated_database, postgres
 
 REPO = Path(__file__).resolve().parent.parent
 TARGET_RATE = 3000.0
@@ -160,16 +161,13 @@ def free_port() -> int:
 class Bench:
     """A fresh migrated database with one organization, and its keys."""
 
-    admin_url: str
     db_url: str
-    db_name: str
     slug: str
     org_id: int
     kek_b64: str
     admin_key: str
     recorder_key: str
     tmp: Path
-    pg_server: object | None = None
     proc: subprocess.Popen | None = None
     port: int = 0
     server_log: Path | None = None
@@ -182,55 +180,32 @@ async def bench_database(database_url: str | None, slug: str) -> AsyncIterator[B
     from ledger.http.auth import issue_key
     from ledger.journal.organizations import create_organization
     from ledger.settings import Settings
-    from ledger.store.database import WRITER_ROLE, create_pool, with_database
+    from ledger.store.database import WRITER_ROLE, create_pool
     from ledger.store.log import Store
-    from ledger.store.migrate import migrate
 
     tmp = Path(tempfile.mkdtemp(prefix="ldg-http-"))
-    server = None
-    if database_url:
-        admin_url = database_url
-    else:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            import pgserver
-
-            server = pgserver.get_server(tmp / "pg", cleanup_mode="delete")
-        admin_url = server.get_uri()
-    name = f"ledger_http_{uuid.uuid4().hex[:10]}"
-    admin = await asyncpg.connect(admin_url)
-    bench: Bench | None = None
     try:
-        await admin.execute(f'CREATE DATABASE "{name}"')
-        db_url = with_database(admin_url, name)
-        conn = await asyncpg.connect(db_url)
-        try:
-            await migrate(conn)
-        finally:
-            await conn.close()
-        kek = secrets.token_bytes(32)
-        kek_b64 = base64.b64encode(kek).decode()
-        settings = Settings(database_url=db_url, data_dir=tmp, kek=kek_b64)
-        pool = await create_pool(db_url, role=WRITER_ROLE, size=2)
-        try:
-            store = Store(pool)
-            org = await create_organization(store, settings, kek, slug, "Benchmark Foundation")
-            _, admin_key = await issue_key(store, org.id, "admin", "bench")
-            _, recorder_key = await issue_key(store, org.id, "recorder", "bench")
-        finally:
-            await pool.close()
-        bench = Bench(
-            admin_url, db_url, name, slug, org.id, kek_b64, admin_key, recorder_key, tmp, server
-        )
-        yield bench
+        with postgres(database_url, "ldg-http-pg-") as admin_url:
+            async with migrated_database(admin_url, "ledger_http_") as db_url:
+                kek = secrets.token_bytes(32)
+                kek_b64 = base64.b64encode(kek).decode()
+                settings = Settings(database_url=db_url, data_dir=tmp, kek=kek_b64)
+                pool = await create_pool(db_url, role=WRITER_ROLE, size=2)
+                try:
+                    store = Store(pool)
+                    org = await create_organization(
+                        store, settings, kek, slug, "Benchmark Foundation"
+                    )
+                    _, admin_key = await issue_key(store, org.id, "admin", "bench")
+                    _, recorder_key = await issue_key(store, org.id, "recorder", "bench")
+                finally:
+                    await pool.close()
+                bench = Bench(db_url, slug, org.id, kek_b64, admin_key, recorder_key, tmp)
+                try:
+                    yield bench
+                finally:
+                    stop_server(bench)
     finally:
-        if bench is not None:
-            stop_server(bench)
-        with contextlib.suppress(Exception):
-            await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await admin.close()
-        if server is not None:
-            server.cleanup()  # type: ignore[attr-defined]
         shutil.rmtree(tmp, ignore_errors=True)
 
 

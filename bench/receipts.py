@@ -17,14 +17,9 @@ import base64
 import json
 import random
 import secrets
-import tempfile
 import time
-import uuid
-import warnings
-from pathlib import Path
 
-import asyncpg
-
+from bench.database import migrated_database, postgres
 from ledger.charity.donors import split_donor
 from ledger.charity.receipts import receipt
 from ledger.charity.rules import CharityPolicy, Command
@@ -33,22 +28,13 @@ from ledger.journal.appender import Intent, append_batch
 from ledger.journal.organizations import create_organization
 from ledger.journal.publisher import publish
 from ledger.settings import Settings
-from ledger.store.database import WRITER_ROLE, create_pool, with_database
+from ledger.store.database import WRITER_ROLE, create_pool
 from ledger.store.log import Store
-from ledger.store.migrate import migrate
 from ledger.verify.offline import verify_receipt
 from schemas.charity import DonationBody, DonorIn, FundBody
 
 
-async def prepare(admin_url: str, donations: int) -> tuple[Store, object, bytes, list[int]]:
-    name = f"bench_receipts_{uuid.uuid4().hex[:8]}"
-    admin = await asyncpg.connect(admin_url)
-    await admin.execute(f'CREATE DATABASE "{name}"')
-    await admin.close()
-    url = with_database(admin_url, name)
-    conn = await asyncpg.connect(url)
-    await migrate(conn)
-    await conn.close()
+async def prepare(url: str, donations: int) -> tuple[Store, object, bytes, list[int]]:
     store = Store(await create_pool(url, role=WRITER_ROLE, size=20))
     kek = secrets.token_bytes(32)
     settings = Settings(database_url=url, kek=base64.b64encode(kek).decode())
@@ -83,7 +69,12 @@ async def prepare(admin_url: str, donations: int) -> tuple[Store, object, bytes,
 
 
 async def bench(admin_url: str, donations: int, seconds: float) -> dict:
-    store, org, kek, indexes = await prepare(admin_url, donations)
+    async with migrated_database(admin_url, "bench_receipts_") as url:
+        return await measure(url, donations, seconds)
+
+
+async def measure(url: str, donations: int, seconds: float) -> dict:
+    store, org, kek, indexes = await prepare(url, donations)
     receipts: list[str] = []
     done = 0
     stop = time.perf_counter() + seconds
@@ -131,19 +122,8 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=5.0)
     parser.add_argument("--database-url")
     args = parser.parse_args()
-    if args.database_url:
-        result = asyncio.run(bench(args.database_url, args.donations, args.seconds))
-    else:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            import pgserver
-
-            home = Path(tempfile.mkdtemp(prefix="ldgr-"))
-            server = pgserver.get_server(home, cleanup_mode="delete")
-        try:
-            result = asyncio.run(bench(server.get_uri(), args.donations, args.seconds))
-        finally:
-            server.cleanup()
+    with postgres(args.database_url, "ldgr-") as admin_url:
+        result = asyncio.run(bench(admin_url, args.donations, args.seconds))
     for name in ("receipt-generation", "offline-verification"):
         r = result[name]
         print(

@@ -29,13 +29,10 @@ import platform
 import random
 import secrets
 import shlex
-import shutil
 import subprocess
 import sys
 import tempfile
 import time
-import uuid
-import warnings
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -44,15 +41,15 @@ from typing import Any
 
 import asyncpg
 
+from bench.database import migrated_database, postgres
 from ledger.charity.rules import CharityPolicy
 from ledger.formats import merkle
 from ledger.journal.appender import Appended, Appender, Intent, LogWriter, append_batch
 from ledger.journal.organizations import create_organization
 from ledger.journal.publisher import publish
 from ledger.settings import Settings
-from ledger.store.database import WRITER_ROLE, create_pool, with_database
+from ledger.store.database import WRITER_ROLE, create_pool
 from ledger.store.log import Organization, Store
-from ledger.store.migrate import migrate
 
 REPO = Path(__file__).resolve().parent.parent
 RESULTS = REPO / "bench" / "results" / "latest.json"
@@ -852,15 +849,9 @@ async def run(args: argparse.Namespace, admin_url: str, embedded: bool) -> dict[
     selected = args.only or list(BENCHMARKS)
     started = time.perf_counter()
 
-    db_name = f"ledger_bench_{uuid.uuid4().hex[:10]}"
-    admin = await asyncpg.connect(admin_url)
-    await admin.execute(f'CREATE DATABASE "{db_name}"')
-    db_url = with_database(admin_url, db_name)
-    pool = None
-    try:
+    async with migrated_database(admin_url, "ledger_bench_") as db_url:
         owner = await asyncpg.connect(db_url)
         try:
-            await migrate(owner)
             machine = await machine_info(owner, embedded)
             postmaster = _local_postmaster(await owner.fetchval("SELECT pg_backend_pid()"))
         finally:
@@ -875,38 +866,36 @@ async def run(args: argparse.Namespace, admin_url: str, embedded: bool) -> dict[
             "postgresql_counted_as_ours": postmaster is not None,
         }
         pool = await create_pool(db_url, role=WRITER_ROLE, size=POOL_SIZE)
-        kek = secrets.token_bytes(32)
-        with tempfile.TemporaryDirectory(prefix="ledger-bench-") as tmp:
-            settings = Settings(
-                database_url=db_url, data_dir=Path(tmp), origin_base="bench.example/orgs"
-            )
-            ctx = Context(
-                plan,
-                Store(pool),
-                settings,
-                kek,
-                db_url,
-                random.Random(args.seed),
-                meter,
-                retries=args.retries if args.retries is not None else (0 if args.quick else 2),
-                retry_until=time.monotonic() + args.retry_budget,
-            )
-            errors: dict[str, str] = {}
-            for name in BENCHMARKS:
-                if name not in selected:
-                    continue
-                try:
-                    await RUNNERS[name](ctx)
-                except Exception as exc:  # report and go on with the other benchmarks
-                    errors[name] = f"{type(exc).__name__}: {exc}"
-                    _progress(f"{name} FAILED: {errors[name]}")
-                if name == "append-baseline":
-                    ratio_target(ctx)
-    finally:
-        if pool is not None:
+        try:
+            kek = secrets.token_bytes(32)
+            with tempfile.TemporaryDirectory(prefix="ledger-bench-") as tmp:
+                settings = Settings(
+                    database_url=db_url, data_dir=Path(tmp), origin_base="bench.example/orgs"
+                )
+                ctx = Context(
+                    plan,
+                    Store(pool),
+                    settings,
+                    kek,
+                    db_url,
+                    random.Random(args.seed),
+                    meter,
+                    retries=args.retries if args.retries is not None else (0 if args.quick else 2),
+                    retry_until=time.monotonic() + args.retry_budget,
+                )
+                errors: dict[str, str] = {}
+                for name in BENCHMARKS:
+                    if name not in selected:
+                        continue
+                    try:
+                        await RUNNERS[name](ctx)
+                    except Exception as exc:  # report and go on with the other benchmarks
+                        errors[name] = f"{type(exc).__name__}: {exc}"
+                        _progress(f"{name} FAILED: {errors[name]}")
+                    if name == "append-baseline":
+                        ratio_target(ctx)
+        finally:
             await pool.close()
-        await admin.execute(f'DROP DATABASE IF EXISTS "{db_name}" WITH (FORCE)')
-        await admin.close()
     return {
         "generated_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "mode": "quick" if args.quick else "full",
@@ -979,25 +968,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    home = None
-    server = None
-    if args.database_url:
-        admin_url, embedded = args.database_url, False
-    else:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            import pgserver
-
-            home = tempfile.mkdtemp(prefix="ledger-bench-pg-")
-            server = pgserver.get_server(Path(home), cleanup_mode="delete")
-        admin_url, embedded = server.get_uri(), True
-    try:
-        result = asyncio.run(run(args, admin_url, embedded))
-    finally:
-        if server is not None:
-            server.cleanup()
-        if home is not None:
-            shutil.rmtree(home, ignore_errors=True)
+    with postgres(args.database_url, "ledger-bench-pg-") as admin_url:
+        result = asyncio.run(run(args, admin_url, embedded=not args.database_url))
     result["json_path"] = str(args.output)
     args.output.parent.mkdir(parents=True, exist_ok=True)
     args.output.write_text(json.dumps(result, indent=2, default=str) + "\n")

@@ -29,12 +29,8 @@ import resource
 import secrets
 import subprocess
 import sys
-import tempfile
 import time
-import uuid
-import warnings
 from dataclasses import replace
-from pathlib import Path
 
 NOW = dt.datetime(2026, 12, 1, 9, 30, tzinfo=dt.UTC)
 FUNDS = (("senyum-2026", "#SenyumAnak 2026", 1000), ("zakat-2026", "Zakat Fitrah 1447 H", 0))
@@ -240,7 +236,13 @@ def in_subprocess(entries: int, languages: tuple[str, ...]) -> dict[str, float]:
 
 async def issue_path(admin_url: str, entries: int) -> dict[str, float]:
     """The full path once: a real log of ``entries`` money entries, then one issue."""
-    import asyncpg
+    from bench.database import migrated_database
+
+    async with migrated_database(admin_url, "bench_statements_") as url:
+        return await _issue_path(url, entries)
+
+
+async def _issue_path(url: str, entries: int) -> dict[str, float]:
     import msgspec
 
     from ledger.charity.rules import CharityPolicy, Command
@@ -250,18 +252,10 @@ async def issue_path(admin_url: str, entries: int) -> dict[str, float]:
     from ledger.journal.appender import Appender, Intent, append_batch
     from ledger.journal.organizations import create_organization
     from ledger.settings import Settings
-    from ledger.store.database import WRITER_ROLE, create_pool, with_database
+    from ledger.store.database import WRITER_ROLE, create_pool
     from ledger.store.log import Store
-    from ledger.store.migrate import migrate
     from schemas.statements import StatementRequest
 
-    name = f"bench_statements_{uuid.uuid4().hex[:8]}"
-    admin = await asyncpg.connect(admin_url)
-    await admin.execute(f'CREATE DATABASE "{name}"')
-    url = with_database(admin_url, name)
-    conn = await asyncpg.connect(url)
-    await migrate(conn)
-    await conn.close()
     store = Store(await create_pool(url, role=WRITER_ROLE, size=4))
     kek = secrets.token_bytes(32)
     settings = Settings(database_url=url, kek=base64.b64encode(kek).decode())
@@ -359,23 +353,13 @@ async def issue_path(admin_url: str, entries: int) -> dict[str, float]:
         return {"issue_s": seconds, "entries_listed": money, "gather_s": gather_s}
     finally:
         await store.pool.close()
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await admin.close()
 
 
 def _with_database(url: str | None, entries: int) -> dict[str, float]:
-    if url:
-        return asyncio.run(issue_path(url, entries))
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        import pgserver
+    from bench.database import postgres
 
-        home = Path(tempfile.mkdtemp(prefix="ldgs-"))
-        server = pgserver.get_server(home, cleanup_mode="delete")
-    try:
-        return asyncio.run(issue_path(server.get_uri(), entries))
-    finally:
-        server.cleanup()
+    with postgres(url, "ldgs-") as admin_url:
+        return asyncio.run(issue_path(admin_url, entries))
 
 
 def _line(name: str, seconds: float, target: float | None, extra: str = "") -> str:

@@ -9,7 +9,9 @@ beneficiaries, postings, balances) in ONE transaction, and re-verifies from the 
 
 Not in the file, by design: private keys (the restored log's keys are public only: run
 ``ledger keys rotate`` to sign again), donor personal data and evidence files (outside the
-log; back them up with the database), API keys and idempotency records.
+log; back them up with the database), API keys, console accounts and sessions (their
+``staff.added`` / ``staff.changed`` entries are restored; the accounts are not: create them
+again with ``ledger staff create``) and idempotency records.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The ``ledger`` command: serve, migrate, verify, keys, org, checkpoint, demo.
+"""The ``ledger`` command: serve, migrate, verify, keys, org, staff, checkpoint, demo.
 
 Every subcommand builds ``Settings`` from the environment plus its flags and passes them
 down; nothing reads configuration at import time. With no ``DATABASE_URL`` each command
@@ -100,6 +100,7 @@ async def cmd_org_create(args: argparse.Namespace, settings: Settings) -> int:
 
 
 async def cmd_keys(args: argparse.Namespace, settings: Settings) -> int:
+    from ledger.charity.staff import issue_api_key
     from ledger.formats.note import format_vkey
     from ledger.journal.keys import load_kek
     from ledger.journal.organizations import retire_key, rotate_key
@@ -107,6 +108,10 @@ async def cmd_keys(args: argparse.Namespace, settings: Settings) -> int:
     store = await _store(settings, "ledger_writer")
     try:
         org = await store.organization(args.org)
+        if args.keys_command == "issue":  # recovery: an API key, logged as api_key.issued
+            key_id, text = await issue_api_key(store, org, args.role, args.label, None)
+            print(f"{args.role} API key {key_id} (shown once, store it safely): {text}")
+            return 0
         if args.keys_command == "rotate":
             vkey = await rotate_key(store, load_kek(settings), org, keep_old=args.keep_old)
             print(f"new key: {vkey}")
@@ -116,6 +121,37 @@ async def cmd_keys(args: argparse.Namespace, settings: Settings) -> int:
         for key in await store.public_keys(org.id):
             state = "retired" if key.retired_at else "active "
             print(f"{state} {key.key_id.hex()} {format_vkey(key.name, key.public_key)}")
+    finally:
+        await store.pool.close()
+    return 0
+
+
+async def cmd_staff(args: argparse.Namespace, settings: Settings) -> int:
+    """Console accounts from the server host: the way in when nobody can log in."""
+    from ledger.charity import staff
+
+    store = await _store(settings, "ledger_writer")
+    try:
+        org = await store.organization(args.org)
+        if args.staff_command == "create":
+            password = staff.temporary_password()
+            row = await staff.create_staff(
+                store, org, args.email, args.name, args.role, password, None
+            )
+            print(f"created {row.role} {row.email} ({row.id})")
+            print(f"temporary password (shown once; changed at first login): {password}")
+        elif args.staff_command == "reset":
+            row = await staff.find_staff(store, org, args.email)
+            password = await staff.reset_password(store, org, row.id, None)
+            print(f"reset {row.email}: unlocked, every session ended")
+            print(f"temporary password (shown once; changed at first login): {password}")
+        else:
+            for row in await staff.list_staff(store, org):
+                state = (
+                    "disabled" if row.disabled_at else "locked" if row.locked_at else "active"
+                )
+                totp = " 2fa" if row.totp_secret else ""
+                print(f"{state:8} {row.role:8} {row.email} {row.id}{totp}")
     finally:
         await store.pool.close()
     return 0
@@ -178,6 +214,76 @@ async def cmd_import(args: argparse.Namespace, settings: Settings) -> int:
         "its keys are public only here: run `ledger keys rotate --org "
         f"{org.slug}` before it signs again"
     )
+    return 0
+
+
+async def cmd_import_bank(args: argparse.Namespace, settings: Settings) -> int:
+    import msgspec
+
+    from ledger.clock import system_clock
+    from ledger.ingest import bankimports
+    from ledger.ingest.bankstatements import LAYOUTS
+    from schemas.bankstatements import BankLayout
+    from schemas.money import decimal_amount
+
+    if args.mapping:
+        try:
+            layout = msgspec.json.decode(Path(args.mapping).read_bytes(), type=BankLayout)
+        except (msgspec.ValidationError, msgspec.DecodeError) as exc:
+            print(f"ledger: error: mapping file {args.mapping}: {exc}", file=sys.stderr)
+            return 2
+    else:
+        layout = LAYOUTS[args.layout]
+    data = Path(args.file).read_bytes()
+    store = await _store(settings, "ledger_writer")
+    try:
+        org = await store.organization(args.org)
+        checked = await bankimports.check(
+            store, system_clock, org, args.fund, data, layout, args.year, args.exclude
+        )
+        preview = await bankimports.preview(store, org, checked)
+        e, cur = checked.fund.minor_units, checked.fund.currency
+
+        def money(amount: int) -> str:
+            return f"{cur} {decimal_amount(amount, e)}"
+
+        print(f"file {args.file} ({preview.layout}), sha256 {preview.sha256}")
+        if preview.imported_before:
+            print("this file was imported before: a commit records nothing new")
+        print(f"{preview.lines} lines, {preview.first_date} to {preview.last_date}")
+        print(f"credits: {preview.credits}, {money(preview.credit_total)}; new: "
+              f"{preview.new_credits}, {money(preview.new_total)} (the rest is in the ledger)")
+        print(f"debits (disbursement candidates, not booked): {preview.debits}, "
+              f"{money(preview.debit_total)}")
+        for row in preview.first_rows:
+            mark = "in ledger" if row.recorded else ""
+            print(f"  line {row.line:>6}  {row.value_date}  {row.direction:<6} "
+                  f"{money(row.amount):>22}  {row.reference}  {mark}")
+        for bad in preview.bad_lines:
+            print(f"  bad line {bad.line}: {bad.reason}", file=sys.stderr)
+        if preview.bad_lines:
+            print(f"{len(preview.bad_lines)} bad line(s): nothing recorded; fix the file or "
+                  "pass --exclude N for each", file=sys.stderr)
+            return 1
+        if args.dry_run:
+            print("dry run: nothing recorded")
+            return 0
+
+        def bar(done: int, total: int) -> None:
+            width = 40
+            filled = width * done // total if total else width
+            print(f"\r[{'#' * filled}{'.' * (width - filled)}] {done}/{total}", end="",
+                  file=sys.stderr, flush=True)
+
+        result = await bankimports.commit(store, system_clock, org, checked, bar)
+        print(file=sys.stderr)
+    finally:
+        await store.pool.close()
+    if result.replayed:
+        print("already imported: nothing new recorded")
+    else:
+        print(f"recorded {result.recorded} donation(s) (entries {result.first_index} to "
+              f"{result.last_index}); {result.already_recorded} already in the ledger")
     return 0
 
 
@@ -374,6 +480,37 @@ def build_parser() -> argparse.ArgumentParser:
     q.add_argument("--org", required=True)
     q.add_argument("--key-id", required=True, help="hex key ID (8 digits)")
     q.set_defaults(run=cmd_keys)
+    q = keys_sub.add_parser(
+        "issue",
+        help="issue an API key (recovery, on the server host; logged as api_key.issued)",
+    )
+    q.add_argument("--org", required=True)
+    q.add_argument("--role", required=True, choices=("admin", "recorder", "auditor"))
+    q.add_argument("--label", default="issued on the server host")
+    q.set_defaults(run=cmd_keys)
+
+    p = sub.add_parser(
+        "staff",
+        help="console accounts: create, reset a password, list",
+        description="Run on the server host. Changes are logged (staff.added, staff.changed); "
+        "passwords are printed once and must be changed at the first login.",
+    )
+    staff_sub = p.add_subparsers(dest="staff_command", required=True, metavar="ACTION")
+    q = staff_sub.add_parser("create", help="create a console account with a temporary password")
+    q.add_argument("--org", required=True)
+    q.add_argument("--email", required=True)
+    q.add_argument("--name", required=True)
+    q.add_argument("--role", required=True, choices=("admin", "recorder", "auditor"))
+    q.set_defaults(run=cmd_staff)
+    q = staff_sub.add_parser(
+        "reset", help="give an account a temporary password, unlock it, end its sessions"
+    )
+    q.add_argument("--org", required=True)
+    q.add_argument("--email", required=True)
+    q.set_defaults(run=cmd_staff)
+    q = staff_sub.add_parser("list", help="list an organization's console accounts")
+    q.add_argument("--org", required=True)
+    q.set_defaults(run=cmd_staff)
 
     p = sub.add_parser("checkpoint", help="sign a checkpoint of the current log head and print it")
     p.add_argument("--org", required=True)
@@ -446,6 +583,26 @@ def build_parser() -> argparse.ArgumentParser:
         help="pin the log's key (default: trust the keys in the file's header)",
     )
     p.set_defaults(run=cmd_import)
+
+    p = sub.add_parser(
+        "import-bank",
+        help="import a bank statement CSV: credits become donations (preview, then commit)",
+        description="Reads a BCA, Mandiri or BRI internet-banking CSV export (or any layout "
+        "described by --mapping), prints a preview (lines, totals, date range, first rows, "
+        "which lines the ledger already holds by reference, bad lines), then records every "
+        "new credit as a donation in one transaction. Debits are listed, never booked.",
+    )
+    p.add_argument("file", help="the CSV export")
+    p.add_argument("--org", required=True, help="organization slug")
+    p.add_argument("--fund", required=True, help="the fund the credits go to")
+    p.add_argument("--layout", choices=["bca", "mandiri", "bri"], default="bca")
+    p.add_argument("--mapping", help="a JSON layout file (BankLayout) instead of --layout")
+    p.add_argument("--year", type=int, help="the year, for exports whose dates have none")
+    p.add_argument(
+        "--exclude", type=int, action="append", default=[], help="leave out this line number"
+    )
+    p.add_argument("--dry-run", action="store_true", help="preview only; record nothing")
+    p.set_defaults(run=cmd_import_bank)
 
     p = sub.add_parser("demo", help="create the demo organization with sample entries")
     p.set_defaults(run=cmd_demo)

@@ -2,7 +2,8 @@
 
 A charity with two funds (one a zakat fund with a 0% fee cap), three orphanages, donations
 (anonymous, named, with and without donor contact data), disbursements, a platform fee, a
-correction, a signed checkpoint and a (provisional) statement for the current month: enough
+correction, a signed checkpoint, a (provisional) statement for the current month and two console
+accounts (an admin and a recorder, with temporary passwords printed once): enough
 to browse every page, download a statement and verify a receipt in the browser.
 
 Idempotent: an existing demo organization is left as it is. Its value dates and the
@@ -19,6 +20,7 @@ from typing import Any
 from ledger.charity.donors import split_donor
 from ledger.charity.recording import request_hash
 from ledger.charity.rules import CharityPolicy, Command
+from ledger.charity.staff import create_staff, temporary_password
 from ledger.clock import Clock, system_clock
 from ledger.errors import NotFoundError
 from ledger.formats.valuedates import Calendar
@@ -99,6 +101,13 @@ def _donation(
         "message": "Semoga bermanfaat untuk adik-adik" if n % 3 == 0 else None,
     }
     return Command.decoded(kinds.DONATION, body, donor=private)
+
+
+DEMO_STAFF = (
+    ("admin@yayasan-senyum.example", "Ibu Kepala", "admin"),
+    ("pencatat@yayasan-senyum.example", "Rina Pencatat", "recorder"),
+)
+"""The demo's console accounts (``/console``, organization ``yayasan-senyum``)."""
 
 
 async def seed_demo(store: Store, settings: Settings, clock: Clock = system_clock) -> str:
@@ -191,13 +200,22 @@ async def seed_demo(store: Store, settings: Settings, clock: Clock = system_cloc
     period = StatementRequest(from_=first, to=local_today + dt.timedelta(days=1))
     digest = request_hash("POST", "demo", hashlib.sha256(b"demo statement").digest())
     await issue(services, org, period, "demo-statement-1", digest)
+    # Console accounts (logged as staff.added), with passwords to change at the first login.
+    accounts = []
+    for email, name, role in DEMO_STAFF:
+        password = temporary_password()
+        await create_staff(store, org, email, name, role, password, None, clock=clock)
+        accounts.append(f"demo {role} at /console: {email} / {password} (change it at first login)")
     await publish(store, org, kek)
     _, admin = await issue_key(store, org.id, "admin", "demo admin")
     _, auditor = await issue_key(store, org.id, "auditor", "demo auditor")
-    return (
-        f"created demo organization {DEMO_SLUG} ({org.origin})\n"
-        f"demo admin API key (shown once): {admin}\n"
-        f"demo auditor API key (shown once): {auditor}"
+    return "\n".join(
+        [
+            f"created demo organization {DEMO_SLUG} ({org.origin})",
+            f"demo admin API key (shown once): {admin}",
+            f"demo auditor API key (shown once): {auditor}",
+            *accounts,
+        ]
     )
 
 

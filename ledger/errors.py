@@ -198,3 +198,34 @@ class UnsupportedMediaError(LedgerError):
 
 class SigningKeyError(LedgerError):
     """A signing key is missing, cannot be decrypted, or is not usable."""
+
+
+# --- the staff console (ledger.charity.staff) -------------------------------------------
+
+
+class LoginError(UnauthorizedError):
+    """A console login was refused: wrong e-mail, password or code, or a locked account."""
+
+
+class LoginThrottledError(LoginError):
+    """Too many failed logins from one address: wait before trying again."""
+
+
+# --- payment gateways (ledger/ingest/) ----------------------------------------------------
+
+
+class GatewaySignatureError(UnauthorizedError):
+    """A gateway notification whose signature (Midtrans ``signature_key``) or callback token
+    (Xendit ``x-callback-token``) does not match the organization's connection."""
+
+
+class GatewayNotConnectedError(NotFoundError):
+    """The organization has not connected that payment gateway."""
+
+
+class AmountFormatError(InvalidInputError):
+    """A decimal amount that is not exact in the fund's exponent, or out of range."""
+
+
+class UnroutedPaymentError(RuleError):
+    """No rule of the gateway connection says which fund a payment goes to."""

@@ -15,8 +15,9 @@ class Document(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     """Base of every wire and public document type."""
 
 
-MAX_INT64 = 2**63 - 1
-"""Largest index, size or cursor PostgreSQL's bigint holds; larger ones are refused (400)."""
+MAX_INDEX = 2**53 - 1
+"""Largest index, size or cursor a request may name: exact as a JSON number in any client
+(and within PostgreSQL's bigint); larger ones are refused (400), and the OpenAPI says so."""
 
 
 class Body(Document, frozen=True, tag_field="kind"):

@@ -234,10 +234,19 @@ class DonationCreate(_Priced, frozen=True):
     message: LongText | None = None
 
 
+class BatchDonation(DonationCreate, frozen=True, kw_only=True):
+    """A donation of a batch, with its own idempotency key if the client gives one."""
+
+    key: Annotated[str, msgspec.Meta(min_length=1, max_length=255, pattern=r"^[\x20-\x7e]+$")] | None = None
+    """This item's own idempotency key (the same namespace as Idempotency-Key headers): a
+    later batch holding an item with a key that was recorded gets that item's original
+    answer instead of a second entry; the same key with another item is refused (422)."""
+
+
 class DonationBatch(Document, frozen=True):
     """Up to 1,000 donations recorded all or nothing (bank statement imports)."""
 
-    donations: Annotated[list[DonationCreate], msgspec.Meta(min_length=1, max_length=1000)]
+    donations: Annotated[list[BatchDonation], msgspec.Meta(min_length=1, max_length=1000)]
 
 
 class DisbursementCreate(_Priced, frozen=True):

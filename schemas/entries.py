@@ -31,7 +31,16 @@ from schemas.charity import (
     OrgSettingsBody,
     TransferBody,
 )
-from schemas.log import Event, KeyRetired, KeyRotated, LogCreated
+from schemas.log import (
+    ApiKeyIssued,
+    ApiKeyRevoked,
+    Event,
+    KeyRetired,
+    KeyRotated,
+    LogCreated,
+    StaffAdded,
+    StaffChanged,
+)
 from schemas.recipients import AcknowledgedBody, BeneficiaryKeyBody, DisputedBody
 from schemas.statements import StatementIssuedBody
 
@@ -52,6 +61,10 @@ EntryBody = (
     | EvidenceBody
     | DonorErasedBody
     | StatementIssuedBody
+    | StaffAdded
+    | StaffChanged
+    | ApiKeyIssued
+    | ApiKeyRevoked
     | BeneficiaryKeyBody
     | AcknowledgedBody
     | DisputedBody

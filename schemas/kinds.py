@@ -21,6 +21,17 @@ KEY_RETIRED: Final = "key.retired"
 NOTE: Final = "note"
 """Free text, used by tools and benchmarks."""
 
+# --- access changes (schemas.log): console accounts and API keys --------------------------
+
+STAFF_ADDED: Final = "staff.added"
+"""A console account was created."""
+STAFF_CHANGED: Final = "staff.changed"
+"""A console account's access changed (role, disabled, password reset, …)."""
+API_KEY_ISSUED: Final = "api_key.issued"
+"""An API key was issued (console or recovery)."""
+API_KEY_REVOKED: Final = "api_key.revoked"
+"""An API key was revoked (console)."""
+
 # --- the charity domain (schemas.charity, schemas.statements) -----------------------------
 
 FUND_CREATED: Final = "fund.created"

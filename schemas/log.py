@@ -6,7 +6,7 @@ field here is hashed and public.
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 import msgspec
 
@@ -49,3 +49,65 @@ class Event(Body, frozen=True, tag=kinds.NOTE):
 
     text: Annotated[str, msgspec.Meta(max_length=2000)]
     """Public text."""
+
+
+StaffRole = Literal["admin", "recorder", "auditor"]
+Uuid = Annotated[
+    str, msgspec.Meta(pattern=r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+]
+Actor = Annotated[
+    str,
+    msgspec.Meta(
+        pattern=r"^(server|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$"
+    ),
+]
+"""Who made an access change: a staff account's id, or ``server`` (the ``ledger`` command run on
+the server host: recovery)."""
+
+
+class StaffAdded(Body, frozen=True, tag=kinds.STAFF_ADDED):
+    """A console account was created (kind ``staff.added``). Names and e-mail addresses are
+    personal data and stay out of the log: the account is named by its random id."""
+
+    staff: Uuid
+    """The account's id."""
+    role: StaffRole
+    """Its role."""
+    by: Actor
+    """Who created it."""
+
+
+class StaffChanged(Body, frozen=True, tag=kinds.STAFF_CHANGED):
+    """An access change to a console account (kind ``staff.changed``)."""
+
+    staff: Uuid
+    """The account's id."""
+    change: Literal[
+        "role", "disabled", "enabled", "password_reset", "unlocked", "totp_enabled", "totp_removed"
+    ]
+    """What changed (``password_reset``: set by an admin or by recovery, and the account unlocked)."""
+    role: StaffRole
+    """Its role after the change."""
+    by: Actor
+    """Who changed it."""
+
+
+class ApiKeyIssued(Body, frozen=True, tag=kinds.API_KEY_ISSUED):
+    """An API key was issued from the console or by recovery (kind ``api_key.issued``); its
+    secret is never logged."""
+
+    key: Uuid
+    """The key's public id."""
+    role: StaffRole
+    """Its role."""
+    by: Actor
+    """Who issued it."""
+
+
+class ApiKeyRevoked(Body, frozen=True, tag=kinds.API_KEY_REVOKED):
+    """An API key was revoked from the console (kind ``api_key.revoked``)."""
+
+    key: Uuid
+    """The key's public id."""
+    by: Actor
+    """Who revoked it."""

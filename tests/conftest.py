@@ -13,6 +13,8 @@ import json
 import os
 import secrets
 import shutil
+import subprocess
+import sys
 import tempfile
 import uuid
 import warnings
@@ -41,6 +43,22 @@ GO_SIGNER = Signer.from_seed(
     GO_CHECKPOINT["key_name"], base64.b64decode(GO_CHECKPOINT["ed25519_seed"])
 )
 GO_VERIFIER = parse_vkey(GO_CHECKPOINT["vkey"])
+
+
+def run_ledger(
+    *args: str, env: dict[str, str], timeout: float = 120
+) -> subprocess.CompletedProcess[str]:
+    """``python -m ledger ARGS`` run to its end from the repository, as an operator runs it;
+    a failure is returned, not raised."""
+    return subprocess.run(
+        [sys.executable, "-m", "ledger", *args],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
 
 
 @pytest.fixture(scope="session")

@@ -106,7 +106,9 @@ async def record_all(
     key: str,
     digest: bytes,  # type: ignore[no-untyped-def]
 ) -> Reply:
-    """Append many commands in one transaction: all are recorded, or none (batch import)."""
+    """Append many commands in one transaction: all are recorded, or none (batch import).
+    A command with its own key (a batch item's ``key``) that was recorded before is not
+    appended again: its place in the answer holds its original ``Recorded``."""
     previous = await replay(services, org, key, digest)
     if previous is not None:
         return previous
@@ -122,10 +124,15 @@ async def record_all(
                 policy=CharityPolicy(services.clock),
                 clock=services.clock,
             )
+            answers = []
             for n, outcome in enumerate(results):
-                if isinstance(outcome, LedgerError):
+                if isinstance(outcome, AlreadyRecorded):  # an item key recorded before
+                    answers.append(outcome.body)
+                elif isinstance(outcome, LedgerError):
                     raise type(outcome)(f"item {n}: {outcome} (nothing was recorded)")
-            body = join_recorded([r.extra for r in results])  # type: ignore[union-attr]
+                else:
+                    answers.append(outcome.extra)
+            body = join_recorded(answers)
             await P.insert_idempotency(conn, org.id, key, digest, 201, body)
             # Commit point: every entry of the batch, its projections and the key, together.
     finally:

@@ -72,7 +72,16 @@ from schemas.charity import (
     TransferBody,
 )
 from schemas.entries import EntryBody, MoneyBody, decode_body, kind_and_builtins
-from schemas.log import Event, KeyRetired, KeyRotated, LogCreated
+from schemas.log import (
+    ApiKeyIssued,
+    ApiKeyRevoked,
+    Event,
+    KeyRetired,
+    KeyRotated,
+    LogCreated,
+    StaffAdded,
+    StaffChanged,
+)
 from schemas.money import recorded_minor_units
 from schemas.recipients import (
     AcknowledgedBody,
@@ -513,6 +522,8 @@ def _check(state: _State, c: Command) -> None:
             pass  # the calendar's rule ran before (valuedates.admit); the others have none
         case LogCreated() | KeyRotated() | KeyRetired() | Event():
             pass  # the log's own entries: no charity rule
+        case StaffAdded() | StaffChanged() | ApiKeyIssued() | ApiKeyRevoked():
+            pass  # access changes (ledger.charity.staff): logged, no charity rule
         case _:
             assert_never(entry)
     state.post(postings_for(c.kind, c.body))

@@ -20,14 +20,19 @@ from ledger.errors import NotFoundError
 from ledger.http import observability
 from ledger.http.api.acknowledgments import AcknowledgmentController, EnrolmentController
 from ledger.http.api.admin import AdminController
+from ledger.http.api.bankimports import BankImportController
 from ledger.http.api.contract import SECURITY_SCHEMES, read
 from ledger.http.api.fastpath import DonationFastPath
+from ledger.http.api.gateways import GatewayController
 from ledger.http.api.headlimit import HeaderLimit
 from ledger.http.api.proofs import ProofController, verify_endpoint
 from ledger.http.api.public import PublicLogController
 from ledger.http.api.statements import StatementController
 from ledger.http.api.tiles import TilesController
+from ledger.http.api.webhooks import WebhookController
 from ledger.http.api.writes import OrganizationController
+from ledger.http.console import TEMPLATES as CONSOLE_TEMPLATES
+from ledger.http.console import route_handlers as console_pages
 from ledger.http.observability import instrument
 from ledger.http.problems import EXCEPTION_HANDLERS, TYPE_PREFIX, TYPES
 from ledger.http.ratelimit import RateLimit, RateLimiter, RateLimitMiddleware
@@ -186,8 +191,12 @@ def create_app(
             StatementController,
             AcknowledgmentController,
             EnrolmentController,
+            GatewayController,
+            BankImportController,
+            WebhookController,
             verify_endpoint,
             *site_pages(),  # the public website (HTML pages, /site-assets)
+            *console_pages(),  # the staff console (/console, /console-assets)
             create_static_files_router(
                 path=DOCS_ASSETS, directories=[str(SWAGGER_UI)], include_in_schema=False
             ),
@@ -215,7 +224,7 @@ def create_app(
             ],
         ),
         request_max_body_size=settings.max_body_bytes,
-        template_config=site_templates(),
+        template_config=site_templates(CONSOLE_TEMPLATES),
     )
     if fast_path:  # POST .../donations without the framework's per-request work
         app.asgi_handler = DonationFastPath(

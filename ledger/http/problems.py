@@ -118,12 +118,24 @@ TYPES: dict[type[Exception], tuple[str, str]] = {
         "recipient-signature",
         "The recipient's signature does not verify over the acknowledgment message.",
     ),
+    errors.UnroutedPaymentError: (
+        "unrouted-payment",
+        "No fund rule of the gateway connection matches the payment.",
+    ),
     errors.RuleError: ("rule-violated", "The request breaks another ledger rule (see detail)."),
     errors.ConflictError: ("conflict", "The request conflicts with the current state."),
     # requests
     errors.InvalidInputError: ("invalid-input", "The request does not match its schema."),
+    errors.GatewaySignatureError: (
+        "gateway-signature",
+        "The gateway notification's signature or callback token does not match.",
+    ),
     errors.UnauthorizedError: ("unauthorized", "No API key, or an unknown or revoked one."),
     errors.ForbiddenError: ("forbidden", "The API key may not do this (role, organization)."),
+    errors.GatewayNotConnectedError: (
+        "gateway-not-connected",
+        "The organization has not connected that payment gateway.",
+    ),
     errors.NotFoundError: ("not-found", "The organization or the thing asked for is not there."),
     errors.PayloadTooLargeError: ("payload-too-large", "The body or file is too large."),
     errors.UnsupportedMediaError: ("unsupported-media-type", "The file or body type is refused."),

@@ -146,25 +146,21 @@ class RateLimiter:
     def hit_address(self, address: str) -> float | None:
         """Count one request without a valid key from ``address``: None when admitted, else
         seconds until it may retry. Shared like key counts (module docstring)."""
-        now = self.clock()
-        window = int(now // WINDOW_SECONDS)
-        address = address[:64]
-        count = self._addresses.get(address)
-        if count is None or count.window != window:
-            count = self._addresses[address] = _Window(window)
-        if count.shared + count.pending >= self.anonymous_limit:
-            return (window + 1) * WINDOW_SECONDS - now
-        count.pending += 1
-        return None
+        return self._hit(self._addresses, address[:64], self.anonymous_limit)
 
     def hit(self, key_id: uuid.UUID) -> float | None:
         """Count one request of ``key_id``: None when admitted, else seconds until it may retry."""
+        return self._hit(self._counts, key_id, self.limit)
+
+    def _hit(self, counts: dict[K, _Window], key: K, limit: int) -> float | None:
+        """The fixed window: admit while this window's shared and pending counts of ``key``
+        are below ``limit``."""
         now = self.clock()
         window = int(now // WINDOW_SECONDS)
-        count = self._counts.get(key_id)
+        count = counts.get(key)
         if count is None or count.window != window:
-            count = self._counts[key_id] = _Window(window)
-        if count.shared + count.pending >= self.limit:
+            count = counts[key] = _Window(window)
+        if count.shared + count.pending >= limit:
             return (window + 1) * WINDOW_SECONDS - now
         count.pending += 1
         return None

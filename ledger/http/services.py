@@ -16,6 +16,7 @@ from ledger.charity.recording import InFlight
 from ledger.clock import Clock
 from ledger.errors import LedgerError
 from ledger.http.auth import KeyCache
+from ledger.journal import webhooks
 from ledger.journal.appender import Appender
 from ledger.journal.publisher import publish
 from ledger.journal.witnessing import witness_checkpoint
@@ -52,6 +53,7 @@ class Services:
     _orgs: dict[str, Organization] = field(default_factory=dict, repr=False)
     _publisher: asyncio.Task[None] | None = field(default=None, repr=False)
     _revocations: asyncio.Task[None] | None = field(default=None, repr=False)
+    _webhooks: asyncio.Task[None] | None = field(default=None, repr=False)
 
     @property
     def clock(self) -> Clock:
@@ -110,8 +112,13 @@ class Services:
             self._publisher = asyncio.create_task(self._publish_forever(), name="publisher")
         # Revoked API keys are forgotten by every process at once (ledger.http.auth).
         self._revocations = asyncio.create_task(self.keys.listen(self.store), name="revocations")
+        # Signed webhooks from the outbox the database writes (ledger.journal.webhooks).
+        self._webhooks = asyncio.create_task(
+            webhooks.deliver_forever(self.store, self.kek), name="webhooks"
+        )
 
     async def stop(self) -> None:
+        await webhooks.stop(self._webhooks)
         if self._revocations:
             self._revocations.cancel()
             with contextlib.suppress(asyncio.CancelledError):

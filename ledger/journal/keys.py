@@ -93,3 +93,22 @@ def open_signers(kek: bytes, org_id: int, keys: list[StoredKey]) -> list[Signer]
         seed = unseal(kek, org_id, key.key_id, key.sealed_private)
         signers.append(Signer.from_seed(key.name, seed))
     return signers
+
+
+def seal_value(kek: bytes, aad: bytes, value: bytes) -> bytes:
+    """Any other secret (a gateway's server key, a webhook signing secret) sealed like the
+    signing keys; ``aad`` names what it is and whose, so it opens nowhere else."""
+    nonce = secrets.token_bytes(NONCE_SIZE)
+    return nonce + AESGCM(kek).encrypt(nonce, value, aad)
+
+
+def open_value(kek: bytes, aad: bytes, sealed: bytes, what: str) -> bytes:
+    """A value sealed by :func:`seal_value` with the same ``aad``; ``what`` names it in the
+    error (never the value)."""
+    try:
+        return AESGCM(kek).decrypt(sealed[:NONCE_SIZE], sealed[NONCE_SIZE:], aad)
+    except InvalidTag as exc:
+        raise SigningKeyError(
+            f"{what} does not open with this key-encryption key: check LEDGER_KEK / "
+            "LEDGER_KEK_FILE"
+        ) from exc

@@ -208,6 +208,11 @@ def _key(row: asyncpg.Record) -> StoredKey:
     )
 
 
+def _head_args(head: Head) -> tuple[int, bytes, datetime, list[bytes]]:
+    """A head as the last four arguments of ``advance_head`` and ``append_rows``."""
+    return head.size, head.head_hash, head.last_time, list(head.frontier)
+
+
 def _head(row: asyncpg.Record | None, org_id: int) -> Head:
     """The head in ``row`` (a row of ``log_heads``); None means the organization has no log."""
     if row is None:
@@ -279,17 +284,16 @@ class Store:
         return org
 
     async def organization(self, slug: str) -> Organization:
-        async with self.connection() as conn:
-            row = await conn.fetchrow(Q["organization_by_slug"], slug)
-        if row is None:
-            raise NotFoundError(f"no organization with slug {slug!r}")
-        return _org(row)
+        return await self._organization("organization_by_slug", slug, f"slug {slug!r}")
 
     async def organization_by_id(self, org_id: int) -> Organization:
+        return await self._organization("organization_by_id", org_id, f"id {org_id}")
+
+    async def _organization(self, query: str, key: object, named: str) -> Organization:
         async with self.connection() as conn:
-            row = await conn.fetchrow(Q["organization_by_id"], org_id)
+            row = await conn.fetchrow(Q[query], key)
         if row is None:
-            raise NotFoundError(f"no organization with id {org_id}")
+            raise NotFoundError(f"no organization with {named}")
         return _org(row)
 
     async def organizations(self, after_id: int = 0, limit: int = 1000) -> list[Organization]:
@@ -331,15 +335,7 @@ class Store:
     async def advance_head(
         self, conn: asyncpg.Connection, org_id: int, old_size: int, head: Head
     ) -> bool:
-        status = await conn.execute(
-            Q["advance_head"],
-            org_id,
-            old_size,
-            head.size,
-            head.head_hash,
-            head.last_time,
-            list(head.frontier),
-        )
+        status = await conn.execute(Q["advance_head"], org_id, old_size, *_head_args(head))
         return status == "UPDATE 1"
 
     async def append_rows(
@@ -370,10 +366,7 @@ class Store:
             old_size,
             *(list(c) for c in entry_cols),
             *(list(c) for c in node_cols) if nodes else ([], [], []),
-            head.size,
-            head.head_hash,
-            head.last_time,
-            list(head.frontier),
+            *_head_args(head),
         )
         return moved == 1
 

@@ -44,7 +44,6 @@ import datetime as dt
 import gc
 import hashlib
 import time
-from binascii import b2a_base64
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass, field
@@ -82,7 +81,8 @@ class _Header(msgspec.Struct):
     v: int
     log: str
     index: int
-    prev: str
+    prev: bytes
+    """Decoded from its base64 by msgspec, compared with the predecessor's hash as bytes."""
     time: str
     kind: str
     body: msgspec.Raw = msgspec.Raw(b"null")
@@ -199,15 +199,14 @@ async def _read_range(
     prev: bytes,
 ) -> RangeResult:
     sha256 = hashlib.sha256
-    b64encode = base64.b64encode
     first_prev = prev
-    prev_b64 = b64encode(prev).decode()
     stack: list[tuple[int, bytes]] = []
     digests = [sha256() for _ in range(level + 1)]
     counts = [0] * (level + 1)
     wanted = {s - start for s in sizes if start < s <= end}
     at_sizes: dict[int, list[tuple[int, bytes]]] = {}
     n = 0  # entries of the range read so far
+    expected = start  # the index of the next entry
     last_time = ""
     last_dt = None
     derived = RangeDerivation(pending_from=start, origin=origin)
@@ -219,17 +218,15 @@ async def _read_range(
                 if projected is None and n:  # the previous chunk's projection rows
                     projected = await _check_projections(conn, org_id, start + n, derived)
                 bodies: list[tuple[int, str, bytes, dt.datetime]] = []
-                for row in rows:
-                    i = row[0]
-                    if i != start + n:
+                for i, body, row_prev, row_hash, row_leaf, kind, created in rows:
+                    if i != expected:
                         raise _Bad(
-                            start + n,
-                            f"expected entry {start + n}, found {i}: entries "
+                            expected,
+                            f"expected entry {expected}, found {i}: entries "
                             "are missing or out of order",
                         )
-                    body = row[1]
                     leaf = sha256(b"\x00" + body).digest()
-                    if leaf != row[4]:
+                    if leaf != row_leaf:
                         raise _Bad(
                             i,
                             "stored leaf_hash is not the hash of the stored bytes: "
@@ -239,17 +236,17 @@ async def _read_range(
                         h = _decode_header(body)
                     except msgspec.DecodeError as exc:
                         raise _Bad(i, f"entry bytes are not a valid entry document: {exc}") from exc
-                    if h.index != i or h.log != origin or h.kind != row[5]:
+                    if h.index != i or h.log != origin or h.kind != kind:
                         raise _Bad(i, "entry bytes disagree with their row (index, log or kind)")
-                    if h.prev != prev_b64:
-                        if i > 0 and h.prev == b64encode(row[2]).decode():
+                    if h.prev != prev:
+                        if i > 0 and h.prev == row_prev:
                             # Entry i and its row agree on a predecessor that entry i - 1 no
                             # longer hashes to: i - 1 was rewritten with its hashes recomputed.
-                            raise _Rewritten(i, h.prev, prev_b64, f"entry {i}")
+                            raise _Rewritten(i, _b64(h.prev), _b64(prev), f"entry {i}")
                         raise _Bad(i, "entry bytes disagree with their row (prev)")
                     # Entries of one batch share a time: format only when it changes.
-                    if row[6] != last_dt:
-                        last_dt = row[6]
+                    if created != last_dt:
+                        last_dt = created
                         spelled = format_time(last_dt)
                         if spelled < last_time:
                             raise _Bad(
@@ -258,15 +255,14 @@ async def _read_range(
                         last_time = spelled
                     if h.time != last_time:
                         raise _Bad(i, f"entry time {h.time} disagrees with created_at {last_time}")
-                    if row[2] != prev:
+                    if row_prev != prev:
                         raise _Bad(i, "prev_hash does not link to the previous entry")
-                    if kind_of(row[5]):
-                        bodies.append((i, row[5], h.body, row[6]))
+                    if kind_of(kind):
+                        bodies.append((i, kind, h.body, created))
                     chained = sha256(b"\x02" + prev + leaf).digest()
-                    if chained != row[3]:
+                    if chained != row_hash:
                         raise _Bad(i, "entry_hash is not the chain hash of prev_hash and leaf_hash")
                     prev = chained
-                    prev_b64 = b2a_base64(chained, newline=False).decode()
                     # Merkle: push the leaf, merge equal levels (each merge completes a node).
                     node, lvl, k = leaf, 0, n
                     while k & 1:
@@ -277,6 +273,7 @@ async def _read_range(
                         counts[lvl] += 1
                     stack.append((lvl, node))
                     n += 1
+                    expected += 1
                     if n in wanted:
                         at_sizes[start + n] = list(stack)
                 derived.add_all(bodies)

@@ -31,6 +31,10 @@ VECTORS = Path(__file__).resolve().parents[2] / "docs" / "vectors" / "log.json"
 COMMITMENT = "q2wR0w8JtqRkQhZ2o7wH0G2k0JYt4Fv6n3m0pQ8E9xY="
 VKEY = "ledger.example/orgs/yayasan-senyum+b6ef13e7+AQOhB7/zzhC+HXDdGOdLwJln5NYwm6UNXx3chmQSVTG4"
 
+STAFF = "6f1c2d3e-4a5b-4c6d-8e7f-901a2b3c4d5e"
+"""A console account's id (the access-change entries name people by it alone)."""
+KEY = "0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d"
+
 SAMPLES: dict[str, dict[str, Any]] = {
     kinds.LOG_CREATED: {"slug": "yayasan-senyum", "name": "Yayasan Senyum", "vkey": VKEY},
     kinds.KEY_ROTATED: {"vkey": VKEY, "retired": ["b6ef13e7"]},
@@ -116,6 +120,10 @@ SAMPLES: dict[str, dict[str, Any]] = {
         "provisional": False,
         "sha256": {"json": "01" * 32, "pdf_en": "02" * 32, "pdf_id": "03" * 32},
     },
+    kinds.STAFF_ADDED: {"staff": STAFF, "role": "recorder", "by": "server"},
+    kinds.STAFF_CHANGED: {"staff": STAFF, "change": "password_reset", "role": "admin", "by": STAFF},
+    kinds.API_KEY_ISSUED: {"key": KEY, "role": "recorder", "by": STAFF},
+    kinds.API_KEY_REVOKED: {"key": KEY, "by": "server"},
     kinds.BENEFICIARY_KEY: {
         "beneficiary": "lksa-harapan",
         "public_key": "A6EHv/POEL4dcN0Y50vAmWfk1jCbpQ1fHdyGZBJVMbg=",

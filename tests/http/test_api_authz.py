@@ -96,6 +96,18 @@ ACCESS: dict[tuple[str, str], str] = {
     ("GET", f"{ORG}/statements/{{number:int}}/csv"): PUBLIC,
     ("GET", f"{ORG}/tlog/checkpoint"): PUBLIC,
     ("GET", f"{ORG}/tlog/tile/{{kind:str}}/{{rest:path}}"): PUBLIC,
+    ("PUT", f"{ORG}/gateways/midtrans"): ADMIN,
+    ("PUT", f"{ORG}/gateways/xendit"): ADMIN,
+    ("GET", f"{ORG}/gateways"): ADMIN,
+    ("POST", f"{ORG}/bank-imports/preview"): RECORDER,
+    ("POST", f"{ORG}/bank-imports"): RECORDER,
+    ("POST", f"{ORG}/webhooks"): ADMIN,
+    ("GET", f"{ORG}/webhooks"): ADMIN,
+    ("DELETE", f"{ORG}/webhooks/{{sub_id:str}}"): ADMIN,
+    ("GET", f"{ORG}/webhooks/{{sub_id:str}}/deliveries"): ADMIN,
+    # Signed by the gateway (server key, callback token), not by an API key: any key is ignored.
+    ("POST", f"{ORG}/gateways/midtrans/notifications"): PUBLIC,
+    ("POST", f"{ORG}/gateways/xendit/callbacks"): PUBLIC,
     # The public website and metrics: public, not part of the API's OpenAPI document.
     ("GET", "/"): DOCS,
     ("GET", "/verify"): DOCS,
@@ -130,12 +142,19 @@ CREDENTIALS = (
 )
 
 PNG = b"\x89PNG\r\n\x1a\n" + bytes(24)
+GATEWAY_SECRET = "matrix-gateway-secret-1"
+"""The Midtrans server key and Xendit callback token of the matrix's organization."""
 _n = itertools.count()
 
 
 def app_routes(app) -> set[tuple[str, str]]:  # type: ignore[no-untyped-def]
+    """The API's and the public site's routes. The staff console (``/console``) works with
+    sessions and form tokens, not API keys: its roles, CSRF and sessions are tested by
+    tests/console/ (which checks that every console route names its roles)."""
     found = set()
     for route in app.routes:
+        if route.path.startswith(("/console/", "/console-assets/")) or route.path == "/console":
+            continue
         for method in getattr(route, "methods", ()):
             if method != "OPTIONS":  # automatic CORS preflight answers
                 found.add((method, route.path))
@@ -157,6 +176,7 @@ class World:
     evidence_sha: str
     spare_keys: list[str]
     tlog_proof: str
+    webhook: str
 
 
 async def make_world(charity: Org, store, settings, kek, owner) -> World:  # type: ignore[no-untyped-def]
@@ -187,6 +207,17 @@ async def make_world(charity: Org, store, settings, kek, owner) -> World:  # typ
         len(PNG),
         PNG,
     )
+    for gateway in ("midtrans", "xendit"):
+        r = await a.client.put(
+            a.url(f"/gateways/{gateway}"),
+            json={"secret": GATEWAY_SECRET, "fund_rule": {"default": "senyum-2026"}},
+            headers=auth(a.keys["admin"]),
+        )
+        assert r.status_code == 200, r.text
+    hook = await a.client.post(
+        a.url("/webhooks"), json={"url": "http://127.0.0.1:9/events"}, headers=auth(a.keys["admin"])
+    )
+    assert hook.status_code == 201, hook.text
     other = await create_organization(store, settings, kek, "yayasan-lain", "Yayasan Lain")
     creds: dict[str, str | None] = {
         "none": None,
@@ -219,6 +250,7 @@ async def make_world(charity: Org, store, settings, kek, owner) -> World:  # typ
         sha.hex(),
         spare,
         r.text,
+        hook.json()["subscription"]["id"],
     )
 
 
@@ -238,6 +270,7 @@ def request_for(w: World, method: str, path: str) -> tuple[str, dict[str, Any]]:
         .replace("beneficiaries/{code:str}", "beneficiaries/lksa-harapan")
         .replace("funds/{code:str}", "funds/senyum-2026")
         .replace("{key_id:str}", w.spare_keys[0])
+        .replace("{sub_id:str}", w.webhook)
         .replace("{sha256:str}", w.evidence_sha)
         .replace("{path:str}", "openapi.yaml")
         .replace("{name:str}", "overdraft")
@@ -269,6 +302,7 @@ def request_for(w: World, method: str, path: str) -> tuple[str, dict[str, Any]]:
             "province": "Sumatera Utara",
         },
         "/api-keys": {"role": "auditor", "label": f"matrix {n}"},
+        "/webhooks": {"url": f"http://127.0.0.1:9/events/{n}"},
         "/beneficiaries/{code:str}/enrolment-links": {"valid_days": 7},
         "/disbursements/{index:int}/acknowledgment": {
             "verdict": "acknowledged",
@@ -324,8 +358,32 @@ def request_for(w: World, method: str, path: str) -> tuple[str, dict[str, Any]]:
             "description": "matrix",
         },
     }
+    gateway_connection = {"secret": GATEWAY_SECRET, "fund_rule": {"default": "senyum-2026"}}
+    bodies["/gateways/midtrans"] = bodies["/gateways/xendit"] = gateway_connection
     if (method, path) == ("POST", "/v1/verify"):
         kw["json"] = {"receipt": w.tlog_proof, "org": w.a.slug}
+    elif tail == "/gateways/midtrans/notifications":  # a pending payment: moves no money
+        order, code, gross = f"M-{n}", "201", "1000.00"
+        signed = hashlib.sha512((order + code + gross + GATEWAY_SECRET).encode()).hexdigest()
+        kw["json"] = {
+            "order_id": order,
+            "status_code": code,
+            "gross_amount": gross,
+            "signature_key": signed,
+            "transaction_status": "pending",
+        }
+    elif tail == "/gateways/xendit/callbacks":  # an expired invoice: moves no money
+        kw["json"] = {"id": f"inv-{n}", "external_id": f"X-{n}", "status": "EXPIRED"}
+        kw["headers"] = {"x-callback-token": GATEWAY_SECRET}
+    elif method == "PUT":
+        kw["json"] = bodies[tail]
+    elif tail.startswith("/bank-imports"):  # a one-line Mandiri export, new each time
+        url += "?fund=senyum-2026&layout=mandiri"
+        kw["content"] = (
+            "Tgl.,Tgl. Val.,Rincian Transaksi,No. Referensi,Debit,Kredit,Saldo\n"
+            f"01/11/2026,01/11/2026,MATRIX,MX-{n},,1.00,1.00\n"
+        ).encode()
+        kw["headers"] = {**idem(), "Content-Type": "text/csv"}
     elif method == "POST":
         kw["headers"] = idem()
         if tail == "/disbursements/{index:int}/evidence":
@@ -384,6 +442,8 @@ async def test_every_route_has_a_matrix_entry(client):
     assert documented == api
     # Keyed routes declare their roles; the matrix agrees with the declarations.
     for route in client.app.routes:
+        if not any(path == route.path for _, path in routes):
+            continue  # the staff console (tests/console/)
         for method, entry in getattr(route, "route_handler_map", {}).items():
             if method == "OPTIONS":
                 continue
@@ -453,7 +513,7 @@ async def test_authorization_matrix(charity, store, settings, kek, owner):
             ok = r.status_code not in (401, 403) and r.status_code < 500
         if not ok:
             failures.append((method, path, cred, r.status_code, r.text[:200]))
-        if method == "DELETE":
+        if method == "DELETE" and "/api-keys/" in path:
             w.spare_keys.pop(0)
     assert not failures, "\n".join(map(str, failures))
     assert (await store.head(org_b.id)).size == size_b

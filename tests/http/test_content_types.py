@@ -100,7 +100,7 @@ async def test_every_route_sends_one_well_formed_content_type(charity, store, se
         cred = None if cls in (PUBLIC, OPEN) else w.creds[sorted(ALLOWED[cls])[0]]
         target = (await w.a.donate(1))["index"]
         ok = await call(w, method, path, cred, target)
-        if method == "DELETE":
+        if method == "DELETE" and "/api-keys/" in path:
             w.spare_keys.pop(0)
         if not 200 <= ok.status_code < 300 and cls != OPEN:  # OPEN: the body decides
             failures.append((method, path, "not ok", ok.status_code, ok.text[:200]))

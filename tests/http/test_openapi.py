@@ -32,11 +32,17 @@ NOT_WRITES = {
     "createApiKey",
     "getAnnualReceiptPdf",
     "verifyReceipt",
+    "receiveMidtransNotification",
+    "receiveXenditCallback",
+    "previewBankImport",
+    "createWebhook",
     "createEnrolmentLink",
     "createEnrolment",
 }
-"""POSTs without an Idempotency-Key: they append nothing (a key or an enrolment link is shown
-once; a PDF; a verdict), or their path carries it (an enrolment's one-time token)."""
+"""POSTs without an Idempotency-Key: a key is shown once; a PDF; a verdict; gateway
+notifications, idempotent on their payment and event (the gateway sends no such header);
+a bank statement preview; a webhook subscription (its secret is shown once); an enrolment
+link (shown once); an enrolment, whose one-time token in the path is its key."""
 
 
 @pytest.fixture(scope="module")
@@ -155,7 +161,7 @@ def test_writes_require_an_idempotency_key_and_carry_a_valid_example(app, spec) 
         }
         assert op["tags"][0] != "public"
         assert {409, 422} <= {int(s) for s in op["responses"]}, where
-    assert writes == 14  # createAcknowledgment: a public write, keyed like the others
+    assert writes == 15  # createAcknowledgment: a public write, keyed like the others
 
 
 def test_bounds_are_stated(spec) -> None:

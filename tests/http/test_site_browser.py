@@ -315,7 +315,7 @@ async def test_a_tlog_proof_file_can_be_chosen_and_a_policy_names_the_witnesses(
 
 async def test_javascript_verifier_agrees_with_the_python_reference(browser, site, charity):
     """Golden vectors (docs/FORMAT.md, the Go checksum database's tlog) and every tampering of
-    tests/charity/test_receipts.py: the browser's verdict class equals ledger.verify.offline's."""
+    tests/verify/test_offline.py: the browser's verdict class equals ledger.verify.offline's."""
     seeded = await site_tests.seed(charity)
     tab = await open_tab(browser, site)
     await tab.goto("/verify")

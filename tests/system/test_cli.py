@@ -6,9 +6,10 @@ import base64
 import json
 import os
 import subprocess
-import sys
 
 import pytest
+
+from tests.conftest import run_ledger
 
 
 def ledger(args: list[str], db_url: str, kek: bytes, tmp_path) -> subprocess.CompletedProcess:  # type: ignore[no-untyped-def]
@@ -18,14 +19,7 @@ def ledger(args: list[str], db_url: str, kek: bytes, tmp_path) -> subprocess.Com
         "LEDGER_KEK": base64.b64encode(kek).decode(),
         "LEDGER_DATA_DIR": str(tmp_path),
     }
-    return subprocess.run(
-        [sys.executable, "-m", "ledger", *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    return run_ledger(*args, env=env)
 
 
 def test_org_keys_checkpoint_and_verify(db_url, kek, tmp_path, owner_url=None):
@@ -84,12 +78,7 @@ def test_verify_reports_tampering_with_exit_1(db_url, kek, tmp_path):
     ],
 )
 def test_every_command_has_help(command, tmp_path):
-    out = subprocess.run(
-        [sys.executable, "-m", "ledger", *command, "--help"],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    out = run_ledger(*command, "--help", env=dict(os.environ))
     assert out.returncode == 0 and "usage: ledger" in out.stdout and len(out.stdout) > 150
 
 

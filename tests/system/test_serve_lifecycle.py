@@ -34,7 +34,7 @@ import psutil
 import pytest
 
 from tests.apikit import free_port
-from tests.conftest import REPO
+from tests.conftest import REPO, run_ledger
 
 HANDLES = ".handle_pids.json"
 
@@ -146,15 +146,7 @@ def remove_home(home: Path) -> None:
 def migrated_home() -> Iterator[Path]:
     """An embedded data directory, initialized and migrated by `ledger migrate` (stopped)."""
     home = new_home()
-    done = subprocess.run(
-        [sys.executable, "-m", "ledger", "migrate"],
-        cwd=REPO,
-        env=ledger_env(home),
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    done = run_ledger("migrate", env=ledger_env(home))
     assert done.returncode == 0, done.stderr[-3000:]
     assert "applied" in done.stdout, done.stdout
     assert not postgres_of(home), "`ledger migrate` left PostgreSQL running"
@@ -242,15 +234,10 @@ def test_a_stale_handle_never_keeps_postgres_running(home: Path):
 async def test_database_url_to_an_unmigrated_database_is_refused_in_one_line(empty_db_url):
     home = new_home()
     try:
-        done = subprocess.run(
-            [sys.executable, "-m", "ledger", "serve", "--port", str(free_port())],
-            cwd=REPO,
-            env=ledger_env(home, DATABASE_URL=empty_db_url),
-            capture_output=True,
-            text=True,
-            timeout=60,
-            check=False,
-        )
+        done = run_ledger(
+            "serve", "--port", str(free_port()),
+            env=ledger_env(home, DATABASE_URL=empty_db_url), timeout=60,
+        )  # fmt: skip
     finally:
         remove_home(home)
     assert done.returncode == 2, (done.returncode, done.stderr)
@@ -270,15 +257,7 @@ def test_a_busy_port_is_one_line_naming_port(workers: int):
         try:
             started = time.monotonic()
             command = ["serve", "--port", str(port), "--workers", str(workers)]
-            done = subprocess.run(
-                [sys.executable, "-m", "ledger", *command],
-                cwd=REPO,
-                env=ledger_env(home),
-                capture_output=True,
-                text=True,
-                timeout=60,
-                check=False,
-            )
+            done = run_ledger(*command, env=ledger_env(home), timeout=60)
             took = time.monotonic() - started
             assert not (home / "pg").exists()  # refused before starting anything
         finally:

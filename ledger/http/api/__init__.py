@@ -2,10 +2,18 @@
 
 from typing import Annotated
 
-from litestar.params import PathParameter
+from litestar.params import PathParameter, QueryParameter
 
-IndexPath = Annotated[int, PathParameter(ge=0, le=2**53 - 1)]
-"""An entry index, tree size or statement number in a path: at most 2^53 - 1, the largest
-integer the log's JSON holds (docs/FORMAT.md section 2), which PostgreSQL's bigint holds
-too. (MAX_INT64 was the bound before; OpenAPI writes it as a float, 9.223372036854776e18,
-that admits larger integers than the server does.)"""
+from schemas.base import MAX_INDEX
+
+IndexPath = Annotated[int, PathParameter(ge=0, le=MAX_INDEX)]
+"""An entry index, tree size or statement number in a path: PostgreSQL's bigint range."""
+
+IndexQuery = Annotated[int, QueryParameter(ge=0, le=MAX_INDEX)]
+"""An entry index, tree size or index cursor in a query: PostgreSQL's bigint range."""
+
+CodeCursor = Annotated[str, QueryParameter(pattern=r"^[a-z0-9-]{0,63}$")]
+"""Where a page of a list ordered by code starts: the last code of the previous page."""
+
+PageLimit = Annotated[int, QueryParameter(ge=1, le=1000)]
+"""How many items a page holds at most."""

@@ -145,10 +145,12 @@ def read(
     example: Any = None,
     success_media: Sequence[str] = (),
     cached: bool = False,
+    body_media: Sequence[str] = (),
 ) -> dict[str, Any]:
     """Decorator arguments of a route that records nothing (``roles``: who may call it;
     none: public). ``raises``: what its handler may refuse beyond ``base``. ``cached``: the
-    answer has an ``ETag`` and ``If-None-Match`` gets a 304."""
+    answer has an ``ETag`` and ``If-None-Match`` gets a 304. ``body_media``: a raw body of
+    these types (a file) instead of JSON."""
     refusals = (*base, *(KEYED if roles else ()), *(BODY if body else ()), *raises)
     documented = responses(*refusals)
     if cached:
@@ -159,7 +161,9 @@ def read(
         "opt": {"roles": tuple(roles)} if roles else {},
         "security": [{BEARER: []}] if roles else None,
         "responses": documented,
-        "operation_class": _operation_class(operation_id, example, False, (), success_media),
+        "operation_class": _operation_class(
+            operation_id, example, False, body_media, success_media
+        ),
     }
 
 

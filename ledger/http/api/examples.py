@@ -78,3 +78,47 @@ VERIFY: dict[str, Any] = {
     "org": "yayasan-demo",
 }
 EVIDENCE = "%PDF-1.7 (the bytes of a PDF, JPEG or PNG file)"
+GATEWAY_CONNECT: dict[str, Any] = {
+    "secret": "SB-Mid-server-abcdefghijklmnop",
+    "fund_rule": {
+        "by": "order_prefix",
+        "funds": {"BEA-": "beasiswa-2026", "ZKT-": "zakat-2026"},
+        "default": "umum",
+    },
+}
+MIDTRANS_NOTIFICATION: dict[str, Any] = {
+    "transaction_time": "2026-11-01 10:15:02",
+    "transaction_status": "settlement",
+    "transaction_id": "513f1f01-c9da-474c-9fc9-d5c64364b709",
+    "status_message": "midtrans payment notification",
+    "status_code": "200",
+    "signature_key": "f4e1e8cf"
+    "b7c8b3c9a7d7e9f5c8b9a1d3e5f7a9b1c3d5e7f9a1b3c5d7e9f1a3b5c7d9e1f3"
+    "a5b7c9d1e3f5a7b9c1d3e5f7a9b1c3d5e7f9a1b3c5d7e9f1a3b5c7d9e1f3a5b7",
+    "settlement_time": "2026-11-01 10:15:09",
+    "payment_type": "qris",
+    "order_id": "BEA-20261101-000123",
+    "merchant_id": "G141532850",
+    "gross_amount": "250000.00",
+    "fraud_status": "accept",
+    "currency": "IDR",
+}
+XENDIT_CALLBACK: dict[str, Any] = {
+    "event": "qr.payment",
+    "business_id": "5f27a14a9bf05c73dd040bc8",
+    "created": "2026-11-01T03:15:09.000Z",
+    "data": {
+        "id": "qrpy_8182837te-87st-49ing-8696-1239bd4d759c",
+        "qr_id": "qr_8182837te-87st-49ing-8696-1239bd4d759c",
+        "reference_id": "BEA-20261101-000124",
+        "amount": 250000,
+        "currency": "IDR",
+        "status": "SUCCEEDED",
+        "created": "2026-11-01T03:15:09.000Z",
+        "channel_code": "ID_DANA",
+    },
+}
+BANK_STATEMENT = (
+    "Tanggal Transaksi,Keterangan,Cabang,Jumlah,,Saldo\n"
+    "'01/11,TRSF E-BANKING CR 0111/FTSCY/WS95031,'0000,250000.00,CR,1250000.00\n"
+)

@@ -23,14 +23,14 @@ from ledger.charity.reversals import reversal_of
 from ledger.errors import MalformedError, NotFoundError, VerificationError
 from ledger.formats.canonical import format_time
 from ledger.formats.note import Verifier, parse_vkey
-from ledger.http.api import IndexPath
+from ledger.http.api import IndexPath, IndexQuery
 from ledger.http.api import examples as X
 from ledger.http.api.bodies import StrictBody
 from ledger.http.api.contract import read
 from ledger.http.services import Services
 from ledger.journal import witnessing
 from ledger.verify.offline import EntryProven, reversal_text, verify_receipt
-from schemas.base import MAX_INT64
+from schemas.base import MAX_INDEX
 from schemas.proofs import (
     ConsistencyProof,
     InclusionProof,
@@ -91,8 +91,8 @@ class ProofController(Controller):
         services: NamedDependency[Services],
         slug: FromPath[str],
         request: Request,
-        index: Annotated[int, QueryParameter(ge=0, le=MAX_INT64)],
-        size: Annotated[int, QueryParameter(ge=1, le=MAX_INT64)],
+        index: IndexQuery,
+        size: Annotated[int, QueryParameter(ge=1, le=MAX_INDEX)],
     ) -> Response[InclusionProof]:
         org = await services.organization(slug)
         proof = await receipts.inclusion_proof(services.reader, org, index, size)
@@ -112,8 +112,8 @@ class ProofController(Controller):
         services: NamedDependency[Services],
         slug: FromPath[str],
         request: Request,
-        old: Annotated[int, QueryParameter(ge=0, le=MAX_INT64)],
-        new: Annotated[int, QueryParameter(ge=0, le=MAX_INT64)],
+        old: IndexQuery,
+        new: IndexQuery,
     ) -> Response[ConsistencyProof]:
         org = await services.organization(slug)
         proof = await receipts.consistency_proof(services.reader, org, old, new)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import datetime
 from typing import Annotated
 
 import msgspec
@@ -15,12 +16,14 @@ from litestar.params import FromPath, QueryParameter
 from ledger.charity import documents, reads
 from ledger.charity.reversals import Reversal, reversals
 from ledger.formats.note import format_vkey
-from ledger.http.api import IndexPath
+from ledger.http.api import CodeCursor, IndexPath, IndexQuery, PageLimit
 from ledger.http.api.contract import read
 from ledger.http.services import Services
 from ledger.journal import witnessing
 from ledger.journal.publisher import publish
-from schemas.base import MAX_INT64
+from ledger.store import filters
+from ledger.store.filters import EntryFilter
+from schemas.base import MAX_INDEX
 from schemas.charity import BalancesView, BeneficiaryView, FundView
 from schemas.public import EntryView, OrganizationView, Page
 
@@ -40,8 +43,8 @@ class PublicLogController(Controller):
     async def list_orgs(
         self,
         services: NamedDependency[Services],
-        cursor: Annotated[int, QueryParameter(ge=0, le=MAX_INT64)] = 0,
-        limit: Annotated[int, QueryParameter(ge=1, le=1000)] = 100,
+        cursor: IndexQuery = 0,
+        limit: PageLimit = 100,
     ) -> Page[OrganizationView]:
         orgs = await services.reader.organizations(cursor, limit + 1)
         items = [OrganizationView(slug=o.slug, name=o.name, origin=o.origin) for o in orgs[:limit]]
@@ -123,8 +126,8 @@ class PublicCharityController(Controller):
         self,
         services: NamedDependency[Services],
         slug: FromPath[str],
-        cursor: Annotated[str, QueryParameter(pattern=r"^[a-z0-9-]{0,63}$")] = "",
-        limit: Annotated[int, QueryParameter(ge=1, le=1000)] = 100,
+        cursor: CodeCursor = "",
+        limit: PageLimit = 100,
     ) -> Page[FundView]:
         org = await services.organization(slug)
         views = await reads.fund_views(services.reader, org, cursor, limit + 1)
@@ -148,8 +151,8 @@ class PublicCharityController(Controller):
         self,
         services: NamedDependency[Services],
         slug: FromPath[str],
-        cursor: Annotated[str, QueryParameter(pattern=r"^[a-z0-9-]{0,63}$")] = "",
-        limit: Annotated[int, QueryParameter(ge=1, le=1000)] = 100,
+        cursor: CodeCursor = "",
+        limit: PageLimit = 100,
     ) -> Page[BeneficiaryView]:
         org = await services.organization(slug)
         views = await reads.beneficiary_views(services.reader, org, cursor, limit + 1)
@@ -178,26 +181,60 @@ class PublicCharityController(Controller):
         self,
         services: NamedDependency[Services],
         slug: FromPath[str],
-        # gt=-1: Litestar leaves a zero minimum of an optional parameter out of OpenAPI
-        as_of: Annotated[int | None, QueryParameter(gt=-1, le=MAX_INT64)] = None,
+        # Litestar leaves out a minimum of 0 for an optional parameter: stated again.
+        as_of: Annotated[
+            int | None, QueryParameter(ge=0, le=MAX_INDEX, schema_extra={"minimum": 0})
+        ] = None,
     ) -> BalancesView:
         org = await services.organization(slug)
         return await reads.balances_view(services.reader, org, as_of)
 
     @get(
         "/entries",
-        summary="Entries in log order (public projection: the entry documents)",
+        summary="Entries in log order, optionally filtered (public projection: the entry "
+        "documents)",
         **read("listEntries", "log"),
     )
     async def entries(
         self,
         services: NamedDependency[Services],
         slug: FromPath[str],
-        cursor: Annotated[int, QueryParameter(ge=0, le=MAX_INT64)] = 0,
-        limit: Annotated[int, QueryParameter(ge=1, le=1000)] = 100,
+        cursor: IndexQuery = 0,
+        limit: PageLimit = 100,
+        kind: Annotated[
+            str | None, QueryParameter(pattern=r"^[a-z][a-z.]{0,39}$", description="Entry kind.")
+        ] = None,
+        fund: Annotated[
+            str | None,
+            QueryParameter(
+                pattern=r"^[a-z0-9][a-z0-9-]{0,62}$",
+                description="Entries that move money in this fund.",
+            ),
+        ] = None,
+        value_from: Annotated[
+            datetime.date | None,
+            QueryParameter(name="from", description="Value date on or after (YYYY-MM-DD)."),
+        ] = None,
+        value_to: Annotated[
+            datetime.date | None,
+            QueryParameter(name="to", description="Value date before (YYYY-MM-DD)."),
+        ] = None,
+        reference: Annotated[
+            str | None,
+            QueryParameter(
+                pattern=r"^[\x21-\x7e]{1,100}$", description="The money entry's reference."
+            ),
+        ] = None,
     ) -> Page[EntryView]:
         org = await services.organization(slug)
-        rows = await services.reader.entries(org.id, cursor, min(cursor + limit + 1, MAX_INT64))
+        where = EntryFilter(kind, fund, value_from, value_to, reference)
+        if where.driver() is None:
+            rows = await services.reader.entries(
+                org.id, cursor, min(cursor + limit + 1, MAX_INDEX)
+            )
+        else:
+            async with services.reader.connection() as conn:
+                rows = await filters.matching(conn, org.id, where, cursor, limit + 1)
         found = await reversals(services.reader, org.id, [e.index for e in rows])
         views = [_entry_view(e, found.get(e.index)) for e in rows]
         return _page(views, limit, lambda v: str(v.index + 1))

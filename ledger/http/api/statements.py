@@ -16,7 +16,7 @@ from litestar.response import Stream
 from ledger import errors as E
 from ledger.charity import statements
 from ledger.charity.recording import check_key, request_hash
-from ledger.http.api import IndexPath
+from ledger.http.api import IndexPath, IndexQuery, PageLimit
 from ledger.http.api import contract as C
 from ledger.http.api import examples as X
 from ledger.http.api.bodies import StrictBody
@@ -26,7 +26,6 @@ from ledger.http.api.public import _page
 from ledger.http.api.writes import IdempotencyKey, reply
 from ledger.http.auth import guard
 from ledger.http.services import Services
-from schemas.base import MAX_INT64
 from schemas.public import Page
 from schemas.statements import StatementRequest, StatementView
 
@@ -78,8 +77,8 @@ class StatementController(Controller):
         self,
         services: NamedDependency[Services],
         slug: FromPath[str],
-        cursor: Annotated[int, QueryParameter(ge=0, le=MAX_INT64)] = 0,
-        limit: Annotated[int, QueryParameter(ge=1, le=1000)] = 100,
+        cursor: IndexQuery = 0,
+        limit: PageLimit = 100,
     ) -> Page[StatementView]:
         org = await services.organization(slug)
         views = await statements.list_statements(services.store, org, cursor, limit + 1)

@@ -102,6 +102,12 @@ async def append_one(
     return reply(await record(services, await services.organization(slug), cmd))
 
 
+def item_request_hash(d: msgspec.Struct) -> bytes:
+    """What an item key of a batch is bound to: the item itself, canonically encoded (its
+    place in the batch and the batch around it do not count)."""
+    return request_hash("ITEM", "donations/batch", msgspec.json.encode(d, order="sorted"))
+
+
 def donation_command_parts(d: DonationCreate) -> tuple[DonationBody, Any]:
     public, private = split_donor(d.donor)
     body = DonationBody(
@@ -236,7 +242,8 @@ class WritesController(Controller):
         commands = []
         for d in data.donations:
             body, private = donation_command_parts(d)
-            commands.append(Command.of(body, donor=private))
+            item_hash = item_request_hash(d) if d.key is not None else None
+            commands.append(Command.of(body, d.key, item_hash, donor=private))
         org = await services.organization(slug)
         return reply(await record_all(services, org, commands, key, digest))
 

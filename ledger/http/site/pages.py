@@ -17,6 +17,7 @@ from litestar.params import FromPath, QueryParameter
 from litestar.response import Template
 
 from ledger.errors import NotFoundError
+from ledger.http.api import IndexQuery
 from ledger.http.services import Services
 from ledger.http.site import views
 from ledger.http.site.i18n import (
@@ -28,7 +29,7 @@ from ledger.http.site.i18n import (
     switch_url,
 )
 from ledger.messages import translate
-from schemas.base import MAX_INT64
+from schemas.base import MAX_INDEX
 
 ASSETS = "/site-assets"
 """Where the site's own CSS and scripts are served from."""
@@ -111,7 +112,7 @@ class SitePages(Controller):
         request: Request,
         services: NamedDependency[Services],
         lang: Lang = None,
-        after: Annotated[int, QueryParameter(ge=0, le=MAX_INT64)] = 0,
+        after: IndexQuery = 0,
     ) -> Template:
         return render(request, "home.html", await views.home_page(services, after), lang)
 
@@ -122,7 +123,7 @@ class SitePages(Controller):
         services: NamedDependency[Services],
         slug: FromPath[str],
         lang: Lang = None,
-        before: Annotated[int | None, QueryParameter(ge=0, le=MAX_INT64)] = None,
+        before: Annotated[int | None, QueryParameter(ge=0, le=MAX_INDEX)] = None,
     ) -> Template:
         view = await views.org_page(request.app, services, slug, before)
         return render(request, "org.html", view, lang)

@@ -1,0 +1,58 @@
+"""The PostgreSQL a benchmark runs on: the server given, or an embedded one, and a fresh
+migrated database on it that is dropped afterwards."""
+
+from __future__ import annotations
+
+import contextlib
+import shutil
+import tempfile
+import uuid
+import warnings
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import asyncpg
+
+
+@contextlib.contextmanager
+def postgres(admin_url: str | None, prefix: str) -> Iterator[str]:
+    """``admin_url`` if given, else an embedded PostgreSQL (pgserver) in a new temporary
+    directory named after ``prefix``, stopped and removed afterwards; yields an admin URL."""
+    if admin_url:
+        yield admin_url
+        return
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        import pgserver
+
+        home = Path(tempfile.mkdtemp(prefix=prefix))
+        server = pgserver.get_server(home, cleanup_mode="delete")
+    try:
+        yield server.get_uri()
+    finally:
+        server.cleanup()
+        shutil.rmtree(home, ignore_errors=True)
+
+
+@contextlib.asynccontextmanager
+async def migrated_database(admin_url: str, prefix: str) -> AsyncIterator[str]:
+    """A new database named ``prefix`` + a random suffix, migrated, dropped afterwards;
+    yields its (owner) URL."""
+    from ledger.store.database import with_database
+    from ledger.store.migrate import migrate
+
+    name = f"{prefix}{uuid.uuid4().hex[:10]}"
+    admin = await asyncpg.connect(admin_url)
+    try:
+        await admin.execute(f'CREATE DATABASE "{name}"')
+        url = with_database(admin_url, name)
+        conn = await asyncpg.connect(url)
+        try:
+            await migrate(conn)
+        finally:
+            await conn.close()
+        yield url
+    finally:
+        with contextlib.suppress(Exception):
+            await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await admin.close()

@@ -1,0 +1,146 @@
+"""Gateway notifications over HTTP: ``python -m bench.gateway_load [--clients 64] [--seconds 10]``.
+
+The whole path a Midtrans settlement takes: HTTP, strict decoding, the SHA-512 signature
+check (server key opened from its sealed form), the fund rule, the exact amount, the inbox
+row, and the reconciliation transaction (per-payment advisory lock, head lock, donation,
+projections, commit). The real server runs in its own process (``ledger serve``, as in
+``bench.http_load``, whose setup this reuses); ``--clients`` keep-alive connections each post
+a new signed settlement as soon as the previous one was answered. The anonymous rate limit
+is switched off for the server (gateways send no API key). At the end the full verifier runs
+and the log must hold exactly one donation per ``recorded`` answer, at the answered indexes.
+
+Target (issue 15): >= 1,000 notifications/s with p99 < 50 ms at 64 clients.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import collections
+import hashlib
+import os
+import sys
+import time
+import uuid
+
+import msgspec
+
+from bench.http_load import (
+    FUND,
+    Connection,
+    HttpError,
+    auth_header,
+    bench_database,
+    create_fund,
+    latency_line,
+    percentile,
+    run_loop,
+    start_server,
+    stop_server,
+    verify,
+    wait_ready,
+)
+
+SERVER_KEY = "SB-Mid-server-BENCH-0000000000"
+TARGET_RATE = 1000.0
+TARGET_P99_MS = 50.0
+
+
+def notification(order_id: str, gross: str) -> bytes:
+    signed = hashlib.sha512((order_id + "200" + gross + SERVER_KEY).encode()).hexdigest()
+    return msgspec.json.encode(
+        {
+            "transaction_time": "2026-11-20 14:05:09",
+            "transaction_status": "settlement",
+            "transaction_id": str(uuid.uuid4()),
+            "status_code": "200",
+            "signature_key": signed,
+            "settlement_time": "2026-11-20 14:05:21",
+            "payment_type": "qris",
+            "order_id": order_id,
+            "gross_amount": gross,
+            "fraud_status": "accept",
+            "currency": "IDR",
+        }
+    )
+
+
+async def run(args: argparse.Namespace) -> int:
+    os.environ["LEDGER_ANON_RATE_LIMIT"] = "0"  # inherited by the server process
+    async with bench_database(args.database_url, "bench-gateway") as bench:
+        start_server(bench)
+        await wait_ready(bench)
+        await create_fund(bench)
+        conn = Connection("127.0.0.1", bench.port)
+        rule = {"secret": SERVER_KEY, "fund_rule": {"default": FUND}}
+        status, _, data = await conn.request(
+            "PUT",
+            f"/v1/orgs/{bench.slug}/gateways/midtrans",
+            auth_header(bench.admin_key),
+            msgspec.json.encode(rule),
+        )
+        await conn.close()
+        if status != 200:
+            raise RuntimeError(f"connecting Midtrans failed: {status} {data[:300]!r}")
+        path = f"/v1/orgs/{bench.slug}/gateways/midtrans/notifications"
+        headers = b"Content-Type: application/json\r\n"
+        run_id = uuid.uuid4().hex[:8]
+        latencies: list[float] = []
+        answered: list[int] = []
+        statuses: collections.Counter[int] = collections.Counter()
+        t0 = time.perf_counter()
+        measure_from = t0 + args.warmup
+        stop_at = measure_from + args.seconds
+        measured = 0
+
+        async def client(c: int) -> None:
+            nonlocal measured
+            conn = Connection("127.0.0.1", bench.port)
+            n = 0
+            try:
+                while (start := time.perf_counter()) < stop_at:
+                    n += 1
+                    body = notification(f"SNY-{run_id}-{c}-{n}", f"{10000 + n}.00")
+                    try:
+                        status, _, data = await conn.request("POST", path, headers, body)
+                    except (OSError, HttpError):
+                        await asyncio.sleep(0.01)
+                        continue
+                    end = time.perf_counter()
+                    statuses[status] += 1
+                    if status == 200:
+                        answered.extend(msgspec.json.decode(data)["entries"])
+                    if start >= measure_from:
+                        latencies.append(end - start)
+                        measured += status == 200
+            finally:
+                await conn.close()
+
+        await asyncio.gather(*(client(c) for c in range(args.clients)))
+        window = min(time.perf_counter(), stop_at) - measure_from
+        stop_server(bench)
+        checked = await verify(bench, answered)
+    rate = measured / window if window > 0 else 0.0
+    p99 = percentile(sorted(latencies), 0.99) * 1000
+    print(f"gateway notifications: {rate:,.0f}/s over {window:.1f} s, {args.clients} clients")
+    print(f"  latency: {latency_line(latencies)}")
+    print(f"  statuses: {dict(statuses)}")
+    print(f"  verify: ok={checked.ok}, donations {checked.donations_in_log}, answered "
+          f"{checked.answered_201}, indexes match: {checked.indexes_match}")
+    met = rate >= TARGET_RATE and p99 < TARGET_P99_MS
+    print(f"  target >= {TARGET_RATE:,.0f}/s and p99 < {TARGET_P99_MS:.0f} ms: "
+          f"{'met' if met else 'NOT met'}")
+    return 0 if checked.ok and checked.indexes_match else 1
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m bench.gateway_load")
+    p.add_argument("--clients", type=int, default=64)
+    p.add_argument("--seconds", type=float, default=10.0)
+    p.add_argument("--warmup", type=float, default=2.0)
+    p.add_argument("--database-url", default=os.environ.get("LEDGER_BENCH_DATABASE_URL"))
+    return run_loop(run(p.parse_args(argv)))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,978 @@
+"""The staff console at ``/console``: thin handlers that check the session (``session.guard``),
+read a form, call one use case and render a page.
+
+Writes go through the API's use cases: money through ``ledger.charity.recording.record`` (the
+same ``CharityPolicy`` rules and Idempotency-Key handling; the form's token is the key, so a
+double click or a resubmitted form records once), access changes through
+``ledger.charity.staff`` (logged). Every form that records an entry has two steps: the clerk
+fills it in, the console shows it back as it will be recorded (the amount written out:
+``Rp 250.000``) and says that entries can never be edited, only corrected; nothing is
+recorded until the second step. A refused form comes back filled in, with a message per field.
+
+Who may do what follows the API's roles (``ledger.http.api.contract``): recorders record money,
+admins manage staff, keys and statements, auditors read everything and download receipts.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from typing import Annotated, Any
+from urllib.parse import urlsplit
+
+import msgspec
+from litestar import Controller, Request, Response, get, post
+from litestar.di import NamedDependency
+from litestar.params import FromPath, QueryParameter
+from litestar.response import Redirect
+
+from ledger.charity import documents, staff, statements
+from ledger.charity.donors import email_lookup, phone_lookup, split_donor
+from ledger.charity.evidence import check as check_evidence
+from ledger.charity.recording import check_key, record, request_hash
+from ledger.charity.rules import Command
+from ledger.errors import (
+    ForbiddenError,
+    IdempotencyMismatchError,
+    InvalidInputError,
+    LedgerError,
+    LoginError,
+    NotFoundError,
+)
+from ledger.formats import totp
+from ledger.http.api.explain import explain
+from ledger.http.console import forms, views
+from ledger.http.console.session import (
+    HEADERS,
+    LOGIN_COOKIE,
+    PUBLIC_OPT,
+    ROLES_OPT,
+    ROOT,
+    SESSION_COOKIE,
+    MustChangePassword,
+    NotLoggedIn,
+    Translator,
+    checked_form,
+    cookie,
+    current,
+    forbidden,
+    guard,
+    language,
+    login_form_token,
+    new_form_id,
+    not_found,
+    render,
+    to_login,
+    to_password,
+)
+from ledger.http.services import Services
+from ledger.http.site.display import Money
+from ledger.store import documents as donor_documents
+from ledger.store.log import Organization
+from schemas import kinds
+from schemas.charity import (
+    Channel,
+    CorrectionBody,
+    DisbursementBody,
+    DonationBody,
+    EvidenceBody,
+    Purpose,
+)
+from schemas.entries import EntryBody
+from schemas.statements import StatementRequest
+
+ANYONE = {ROLES_OPT: ("admin", "recorder", "auditor")}
+RECORDER = {ROLES_OPT: ("recorder",)}
+"""As the API: only recorders record money (``contract.RECORDER``)."""
+ADMIN = {ROLES_OPT: ("admin",)}
+AUDITOR = {ROLES_OPT: ("auditor", "admin")}
+CHANNELS: dict[str, str] = {
+    "bank_transfer": "Bank transfer",
+    "e_wallet": "E-wallet (GoPay, OVO, DANA, …)",
+    "qris": "QRIS",
+    "cash": "Cash",
+    "card": "Card",
+    "payment_gateway": "Payment gateway",
+    "other": "Other",
+}
+"""The channels of ``schemas.charity.Channel``, in words (msgids of the catalog)."""
+PURPOSES: dict[str, str] = {
+    "food": "Food",
+    "education": "Education",
+    "health": "Health",
+    "shelter": "Shelter",
+    "clothing": "Clothing",
+    "operations": "Operations",
+    "other": "Other",
+}
+"""The purposes of ``schemas.charity.Purpose``, in words."""
+assert set(CHANNELS) == set(Channel.__args__) and set(PURPOSES) == set(Purpose.__args__)  # type: ignore[attr-defined]
+
+
+def _options(words: dict[str, str], t: Translator) -> list[tuple[str, str]]:
+    return [(code, t(text)) for code, text in words.items()]
+
+
+async def _names(services: Services, org: Organization) -> dict[str, str]:
+    """Fund and beneficiary codes → names, to show an entry in words."""
+    names = {f.code: f.name for f in await views.funds(services, org)}
+    names.update({b.code: b.name for b in await views.beneficiaries(services, org)})
+    return names
+
+
+def _fund_options(funds: list[Any]) -> list[tuple[str, str]]:
+    return [(f.code, f"{f.name} ({f.currency})") for f in funds]
+
+
+def see_other(path: str) -> Redirect:
+    return Redirect(path, status_code=303, headers=HEADERS)
+
+
+def _safe_next(target: str | None) -> str:
+    """Only a console path of this site (never ``//other.host``) is a place to go after login."""
+    if target and target.startswith(ROOT) and target.isprintable() and "\\" not in target:
+        parts = urlsplit(target)
+        if not parts.netloc and not parts.scheme:
+            return target
+    return ROOT
+
+
+async def _org(services: Services, who: staff.Staff) -> Organization:
+    """The person's organization (organizations never change: cached by ``Services``)."""
+    org = await services.organization(who.org_slug)
+    assert org.id == who.org_id
+    return org
+
+
+def refused(exc: LedgerError, request: Request, form_id: str) -> tuple[str, str]:
+    """What the clerk reads when recording was refused, and the form's token from now on: a
+    form whose token already recorded something else gets a new token (a clerk who went
+    back after recording and changed a field is recording a second entry)."""
+    t = Translator(language(request))
+    if isinstance(exc, IdempotencyMismatchError):
+        message = t(
+            "this form already recorded an entry; check the new details and confirm again to "
+            "record another"
+        )
+        return message, new_form_id()
+    return t.error(exc), form_id
+
+
+async def _record(
+    services: Services,
+    org: Organization,
+    path: str,
+    entry: EntryBody,
+    request_doc: msgspec.Struct,
+    form_id: str,
+    **extra: Any,
+) -> tuple[int, bool]:
+    """Record one entry exactly as the API would, with the form's token as Idempotency-Key;
+    return its index and whether it was already recorded (a resubmitted form)."""
+    key = check_key(form_id)
+    digest = request_hash("POST", path, msgspec.json.encode(request_doc))
+    command = Command.of(entry, idem_key=key, request_hash=digest, **extra)
+    reply = await record(services, org, command)
+    return msgspec.json.decode(reply.body)["index"], reply.replayed
+
+
+class ConsolePages(Controller):
+    """Every page of the console."""
+
+    path = ROOT
+    include_in_schema = False
+    guards = [guard]
+    exception_handlers = {
+        NotLoggedIn: to_login,
+        MustChangePassword: to_password,
+        ForbiddenError: forbidden,
+        NotFoundError: not_found,
+    }
+
+    # --- login, logout, password, second factor -------------------------------------------
+
+    @get("/login", opt={PUBLIC_OPT: True})
+    async def login_page(
+        self,
+        request: Request,
+        next_: Annotated[str | None, QueryParameter(name="next")] = None,
+        org: Annotated[str | None, QueryParameter()] = None,
+    ) -> Response[Any]:
+        return self._login(request, {"org": org or "", "email": "", "next": next_ or ""}, None)
+
+    def _login(
+        self, request: Request, values: dict[str, str], error: str | None, status: int = 200
+    ) -> Response[Any]:
+        secret = staff.temporary_password().replace("-", "") + uuid.uuid4().hex
+        return render(
+            request,
+            "console/login.html",
+            status=status,
+            values=values,
+            error=error,
+            login_token=login_form_token(secret),
+            cookies=[cookie(LOGIN_COOKIE, secret)],
+        )
+
+    @post("/login", opt={PUBLIC_OPT: True})
+    async def login(self, request: Request, services: NamedDependency[Services]) -> Response[Any]:
+        form = await request.form()
+        values = {k: str(form.get(k, "") or "").strip() for k in ("org", "email", "next")}
+        t = Translator(language(request))
+        secret = request.cookies.get(LOGIN_COOKIE, "")
+        if not secret or form.get("csrf") != login_form_token(secret):
+            return self._login(request, values, t("the login form expired; please try again"), 403)
+        try:
+            org = await services.organization(values["org"]) if values["org"] else None
+        except NotFoundError:
+            org = None
+        address = request.client.host if request.client else "unknown"
+        try:
+            if org is None:
+                raise InvalidInputError.of("no organization {slug} here", slug=values["org"])
+            token, who = await staff.login(
+                services.store,
+                org,
+                values["email"],
+                str(form.get("password", "")),
+                str(form.get("code", "")),
+                address,
+                services.kek,
+            )
+        except (LoginError, InvalidInputError) as exc:
+            return self._login(request, values, t.error(exc), 401)
+        target = f"{ROOT}/password" if who.must_change else _safe_next(values["next"])
+        response = see_other(target)
+        response.set_cookie(cookie(SESSION_COOKIE, token))  # a new token at every login
+        response.delete_cookie(LOGIN_COOKIE, path=ROOT)
+        return response
+
+    @post("/logout", opt={**ANYONE, "password_page": True})
+    async def logout(self, request: Request, services: NamedDependency[Services]) -> Response[Any]:
+        await checked_form(request)
+        _, token = current(request)
+        await staff.logout(services.store, token)
+        response = see_other(f"{ROOT}/login")
+        response.delete_cookie(SESSION_COOKIE, path=ROOT)
+        return response
+
+    @get("/password", opt={**ANYONE, "password_page": True})
+    async def password_page(self, request: Request) -> Response[Any]:
+        return render(request, "console/password.html", error=None, done=False)
+
+    @post("/password", opt={**ANYONE, "password_page": True})
+    async def change_password(
+        self, request: Request, services: NamedDependency[Services]
+    ) -> Response[Any]:
+        form = await checked_form(request)
+        who, token = current(request)
+        t = Translator(language(request))
+        new = str(form.get("new", ""))
+        try:
+            if new != str(form.get("again", "")):
+                raise InvalidInputError.of("the two new passwords are not the same")
+            await staff.change_own_password(
+                services.store, who, str(form.get("current", "")), new, token
+            )
+        except InvalidInputError as exc:
+            return render(
+                request, "console/password.html", status=422, error=t.error(exc), done=False
+            )
+        return see_other(ROOT + "?changed=1")
+
+    @get("/security", opt=ANYONE)
+    async def security_page(self, request: Request) -> Response[Any]:
+        who, _ = current(request)
+        secret = staff.new_totp_secret()
+        return self._security(request, who, secret, None)
+
+    def _security(
+        self,
+        request: Request,
+        who: staff.Staff,
+        secret: bytes,
+        error: str | None,
+        status: int = 200,
+    ) -> Response[Any]:
+        return render(
+            request,
+            "console/security.html",
+            status=status,
+            secret=totp.secret_text(secret),
+            secret_raw=secret.hex(),
+            uri=totp.provisioning_uri(secret, who.email, "Ledger"),
+            error=error,
+        )
+
+    @post("/security", opt=ANYONE)
+    async def enable_totp(
+        self, request: Request, services: NamedDependency[Services]
+    ) -> Response[Any]:
+        form = await checked_form(request)
+        who, _ = current(request)
+        t = Translator(language(request))
+        try:
+            secret = bytes.fromhex(str(form.get("secret", "")))
+        except ValueError:
+            secret = b""
+        if len(secret) != totp.SECRET_BYTES:
+            return see_other(f"{ROOT}/security")
+        org = await _org(services, who)
+        try:
+            await staff.enable_totp(
+                services.store, org, who, services.kek, secret, str(form.get("code", ""))
+            )
+        except InvalidInputError as exc:
+            return self._security(request, who, secret, t.error(exc), 422)
+        return see_other(ROOT + "?totp=1")
+
+    # --- dashboard ------------------------------------------------------------------------
+
+    @get("/", opt=ANYONE)
+    async def dashboard(
+        self, request: Request, services: NamedDependency[Services]
+    ) -> Response[Any]:
+        who, _ = current(request)
+        org = await _org(services, who)
+        view = await views.dashboard(services, org)
+        return render(request, "console/dashboard.html", org=org, view=view, active="dashboard")
+
+    # --- donations --------------------------------------------------------------------------
+
+    @get("/donations", opt=RECORDER)
+    async def donation_form(
+        self, request: Request, services: NamedDependency[Services]
+    ) -> Response[Any]:
+        who, _ = current(request)
+        org = await _org(services, who)
+        day = await views.today(services, org)
+        values = dict.fromkeys(forms.DONATION_FIELDS, "")
+        values.update(received_on=day.isoformat(), channel="bank_transfer")
+        return await self._donation(
+            request, services, org, forms.Filled(values), "edit", new_form_id()
+        )
+
+    async def _donation(
+        self,
+        request: Request,
+        services: Services,
+        org: Organization,
+        filled: forms.Filled,
+        step: str,
+        form_id: str,
+        problem: str | None = None,
+        status: int = 200,
+        show_name: bool = False,
+    ) -> Response[Any]:
+        funds = await views.funds(services, org)
+        t = Translator(language(request))
+        return render(
+            request,
+            "console/donation.html",
+            status=status,
+            active="donations",
+            org=org,
+            fund_options=_fund_options(funds),
+            channel_options=_options(CHANNELS, t),
+            labels={**dict(_fund_options(funds)), **dict(_options(CHANNELS, t))},
+            filled=filled,
+            errors={k: t.error(v) for k, v in filled.errors.items()},
+            step=step,
+            form_id=form_id,
+            problem=problem,
+            show_name=show_name,
+        )
+
+    @post("/donations", opt=RECORDER)
+    async def donation(
+        self, request: Request, services: NamedDependency[Services]
+    ) -> Response[Any]:
+        form = await checked_form(request)
+        who, _ = current(request)
+        org = await _org(services, who)
+        funds = {f.code: f for f in await views.funds(services, org)}
+        filled, document = forms.read_donation(form, funds)
+        form_id = str(form.get("form_id", "")) or new_form_id()
+        show_name = bool(form.get("show_name"))
+        step = str(form.get("step", "review"))
+        if document is None or step == "edit":
+            status = 422 if document is None else 200
+            return await self._donation(
+                request, services, org, filled, "edit", form_id, status=status, show_name=show_name
+            )
+        if step != "confirm":
+            return await self._donation(
+                request, services, org, filled, "review", form_id, show_name=show_name
+            )
+        public, private = split_donor(document.donor)
+        body = DonationBody(
+            fund=document.fund,
+            amount=document.amount,
+            currency=document.currency,
+            received_on=document.received_on,
+            channel=document.channel,
+            reference=document.reference,
+            donor=public,
+            message=document.message,
+        )
+        try:
+            index, _ = await _record(
+                services, org, request.url.path, body, document, form_id, donor=private
+            )
+        except LedgerError as exc:
+            problem, form_id = refused(exc, request, form_id)
+            return await self._donation(
+                request, services, org, filled, "edit", form_id, problem, 409, show_name
+            )
+        return see_other(f"{ROOT}/entries/{index}?recorded=1")
+
+    # --- disbursements ----------------------------------------------------------------------
+
+    @get("/disbursements", opt=RECORDER)
+    async def disbursement_form(
+        self, request: Request, services: NamedDependency[Services]
+    ) -> Response[Any]:
+        who, _ = current(request)
+        org = await _org(services, who)
+        day = await views.today(services, org)
+        values = dict.fromkeys(forms.DISBURSEMENT_FIELDS, "")
+        values.update(paid_on=day.isoformat())
+        return await self._disbursement(
+            request, services, org, forms.Filled(values), "edit", new_form_id()
+        )
+
+    async def _disbursement(
+        self,
+        request: Request,
+        services: Services,
+        org: Organization,
+        filled: forms.Filled,
+        step: str,
+        form_id: str,
+        problem: str | None = None,
+        status: int = 200,
+    ) -> Response[Any]:
+        t = Translator(language(request))
+        funds = _fund_options(await views.funds(services, org))
+        beneficiaries = [
+            (b.code, f"{b.name}, {b.city}") for b in await views.beneficiaries(services, org)
+        ]
+        return render(
+            request,
+            "console/disbursement.html",
+            status=status,
+            active="disbursements",
+            org=org,
+            fund_options=funds,
+            beneficiary_options=beneficiaries,
+            purpose_options=_options(PURPOSES, t),
+            labels={**dict(funds), **dict(beneficiaries), **dict(_options(PURPOSES, t))},
+            filled=filled,
+            errors={k: t.error(v) for k, v in filled.errors.items()},
+            step=step,
+            form_id=form_id,
+            problem=problem,
+        )
+
+    @post("/disbursements", opt=RECORDER)
+    async def disbursement(
+        self, request: Request, services: NamedDependency[Services]
+    ) -> Response[Any]:
+        form = await checked_form(request)
+        who, _ = current(request)
+        org = await _org(services, who)
+        funds = {f.code: f for f in await views.funds(services, org)}
+        beneficiaries = {b.code: b for b in await views.beneficiaries(services, org)}
+        filled, document = forms.read_disbursement(form, funds, beneficiaries)
+        form_id = str(form.get("form_id", "")) or new_form_id()
+        step = str(form.get("step", "review"))
+        if document is None or step == "edit":
+            status = 422 if document is None else 200
+            return await self._disbursement(
+                request, services, org, filled, "edit", form_id, status=status
+            )
+        if step != "confirm":
+            return await self._disbursement(request, services, org, filled, "review", form_id)
+        body = DisbursementBody(**msgspec.structs.asdict(document))
+        try:
+            index, _ = await _record(services, org, request.url.path, body, document, form_id)
+        except LedgerError as exc:
+            problem, form_id = refused(exc, request, form_id)
+            return await self._disbursement(
+                request, services, org, filled, "edit", form_id, problem, 409
+            )
+        return see_other(f"{ROOT}/entries/{index}?recorded=1")
+
+    # --- an entry, and evidence for a disbursement -----------------------------------------
+
+    @get("/entries/{index:int}", opt=ANYONE)
+    async def entry(
+        self,
+        request: Request,
+        services: NamedDependency[Services],
+        index: FromPath[int],
+        recorded: Annotated[int, QueryParameter()] = 0,
+        attached: Annotated[int, QueryParameter()] = 0,
+    ) -> Response[Any]:
+        who, _ = current(request)
+        org = await _org(services, who)
+        line = await views.money_entry(services, org, index)
+        if line is None:
+            raise NotFoundError.of(
+                "entry {index} is not a donation, disbursement, transfer, fee or correction",
+                index=index,
+            )
+        return render(
+            request,
+            "console/entry.html",
+            org=org,
+            line=line,
+            labels=await _names(services, org),
+            recorded=bool(recorded),
+            attached=bool(attached),
+            form_id=new_form_id(),
+            error=None,
+        )
+
+    @post("/entries/{index:int}/evidence", opt=RECORDER)
+    async def evidence(
+        self, request: Request, services: NamedDependency[Services], index: FromPath[int]
+    ) -> Response[Any]:
+        form = await checked_form(request)
+        who, _ = current(request)
+        org = await _org(services, who)
+        upload = form.get("evidence")
+        t = Translator(language(request))
+        try:
+            content = await upload.read() if hasattr(upload, "read") else b""
+            if not content:
+                raise InvalidInputError.of(
+                    "choose a photo or a PDF of the receipt or transfer slip"
+                )
+            digest, content_type = check_evidence(content, services.settings.max_evidence_bytes)
+            body = EvidenceBody(
+                disbursement=index,
+                sha256=digest.hex(),
+                content_type=content_type,  # type: ignore[arg-type]
+                size=len(content),
+            )
+            await _record(
+                services,
+                org,
+                request.url.path,
+                body,
+                body,
+                str(form.get("form_id", "")),
+                evidence=content,
+            )
+        except LedgerError as exc:
+            line = await views.money_entry(services, org, index)
+            if line is None:
+                raise
+            return render(
+                request,
+                "console/entry.html",
+                status=422,
+                org=org,
+                line=line,
+                labels=await _names(services, org),
+                recorded=False,
+                attached=False,
+                form_id=new_form_id(),
+                error=t.error(exc),
+            )
+        return see_other(f"{ROOT}/entries/{index}?attached=1")
+
+    # --- corrections ------------------------------------------------------------------------
+
+    @get("/corrections", opt=RECORDER)
+    async def correction_form(
+        self,
+        request: Request,
+        services: NamedDependency[Services],
+        entry: Annotated[int | None, QueryParameter(ge=0)] = None,
+    ) -> Response[Any]:
+        who, _ = current(request)
+        org = await _org(services, who)
+        values = dict.fromkeys(forms.CORRECTION_FIELDS, "")
+        if entry is not None:
+            values["corrects"] = str(entry)
+        return await self._correction(
+            request, services, org, forms.Filled(values), "edit", new_form_id()
+        )
+
+    async def _correction(
+        self,
+        request: Request,
+        services: Services,
+        org: Organization,
+        filled: forms.Filled,
+        step: str,
+        form_id: str,
+        problem: str | None = None,
+        status: int = 200,
+    ) -> Response[Any]:
+        t = Translator(language(request))
+        target = None
+        if filled.values.get("corrects", "").isdigit():
+            target = await views.money_entry(services, org, int(filled.values["corrects"]))
+        async with services.store.connection() as conn:
+            from ledger.store import staff as S
+
+            head = await services.store.read_head(conn, org.id)
+            recent = await S.recent_money(conn, org.id, head.size, 20)
+        exponents = {f.code: f.minor_units for f in await views.funds(services, org)}
+        return render(
+            request,
+            "console/correction.html",
+            status=status,
+            active="corrections",
+            org=org,
+            filled=filled,
+            errors={k: t.error(v) for k, v in filled.errors.items()},
+            step=step,
+            form_id=form_id,
+            problem=problem,
+            target=target,
+            recent=[views.money_line(r, exponents) for r in recent if r.kind != kinds.CORRECTION],
+        )
+
+    @post("/corrections", opt=RECORDER)
+    async def correction(
+        self, request: Request, services: NamedDependency[Services]
+    ) -> Response[Any]:
+        form = await checked_form(request)
+        who, _ = current(request)
+        org = await _org(services, who)
+        filled, document = forms.read_correction(form)
+        form_id = str(form.get("form_id", "")) or new_form_id()
+        step = str(form.get("step", "review"))
+        if (
+            document is not None
+            and await views.money_entry(services, org, document.corrects) is None
+        ):
+            filled.errors["corrects"] = InvalidInputError.of(
+                "entry {index} is not a donation, disbursement, transfer or fee",
+                index=document.corrects,
+            )
+            document = None
+        if document is None or step == "edit":
+            status = 422 if document is None else 200
+            return await self._correction(
+                request, services, org, filled, "edit", form_id, status=status
+            )
+        if step != "confirm":
+            return await self._correction(request, services, org, filled, "review", form_id)
+        body = CorrectionBody(**msgspec.structs.asdict(document))
+        try:
+            index, _ = await _record(services, org, request.url.path, body, document, form_id)
+        except LedgerError as exc:
+            problem, form_id = refused(exc, request, form_id)
+            return await self._correction(
+                request, services, org, filled, "edit", form_id, problem, 409
+            )
+        return see_other(f"{ROOT}/entries/{index}?recorded=1")
+
+    # --- imports, statements, receipts: see the README (Console) ------------------------------
+
+    @get("/imports", opt={ROLES_OPT: ("recorder", "admin")})
+    async def imports(self, request: Request) -> Response[Any]:
+        return render(request, "console/placeholder.html", active="imports", topic="imports")
+
+    # --- statements: issue one (admin), download any ---------------------------------------
+
+    @get("/statements", opt=ANYONE)
+    async def statements_page(
+        self, request: Request, services: NamedDependency[Services]
+    ) -> Response[Any]:
+        who, _ = current(request)
+        org = await _org(services, who)
+        day = await views.today(services, org)
+        first = day.replace(day=1)
+        previous = (first - dt.timedelta(days=1)).replace(day=1)
+        values = {"from": previous.isoformat(), "to": first.isoformat(), "fund": ""}
+        return await self._statements(request, services, org, values, "edit", new_form_id())
+
+    async def _statements(
+        self,
+        request: Request,
+        services: Services,
+        org: Organization,
+        values: dict[str, str],
+        step: str,
+        form_id: str,
+        problem: str | None = None,
+        status: int = 200,
+    ) -> Response[Any]:
+        listed = await statements.list_statements(services.store, org, 0, 1000)
+        return render(
+            request,
+            "console/statements.html",
+            status=status,
+            active="statements",
+            org=org,
+            statements=list(reversed(listed)),
+            fund_options=_fund_options(await views.funds(services, org)),
+            values=values,
+            step=step,
+            form_id=form_id,
+            problem=problem,
+        )
+
+    @post("/statements", opt=ADMIN)
+    async def issue_statement(
+        self, request: Request, services: NamedDependency[Services]
+    ) -> Response[Any]:
+        form = await checked_form(request)
+        who, _ = current(request)
+        org = await _org(services, who)
+        t = Translator(language(request))
+        values = {k: str(form.get(k, "")).strip() for k in ("from", "to", "fund")}
+        form_id = str(form.get("form_id", "")) or new_form_id()
+        document = {"from": values["from"], "to": values["to"]}
+        if values["fund"]:
+            document["fund"] = values["fund"]
+        try:
+            wanted = msgspec.convert(document, StatementRequest, strict=False)
+        except msgspec.ValidationError as exc:
+            problem = t.error(explain(str(exc), StatementRequest))
+            return await self._statements(
+                request, services, org, values, "edit", form_id, problem, 422
+            )
+        step = str(form.get("step", "review"))
+        if step != "confirm":
+            return await self._statements(
+                request, services, org, values, "edit" if step == "edit" else "review", form_id
+            )
+        digest = request_hash("POST", request.url.path, msgspec.json.encode(wanted))
+        try:
+            await statements.issue(services, org, wanted, check_key(form_id), digest)
+        except LedgerError as exc:
+            problem, form_id = refused(exc, request, form_id)
+            return await self._statements(
+                request, services, org, values, "edit", form_id, problem, 409
+            )
+        return see_other(f"{ROOT}/statements?issued=1")
+
+    # --- receipts: find a donor's gifts, download their receipts (auditor, admin) -----------
+
+    @get("/receipts", opt=AUDITOR)
+    async def receipts_page(
+        self,
+        request: Request,
+        services: NamedDependency[Services],
+        donor: Annotated[str | None, QueryParameter(max_length=254)] = None,
+    ) -> Response[Any]:
+        who, _ = current(request)
+        org = await _org(services, who)
+        found = None
+        if donor:
+            lookups = [x for x in (email_lookup(donor), phone_lookup(donor)) if x]
+            async with services.store.connection() as conn:
+                donations = await donor_documents.donations_of_donor(conn, org.id, lookups)
+            exponents = {f.code: f.minor_units for f in await views.funds(services, org)}
+            found = []
+            for d in donations:
+                body = msgspec.json.decode(d.body)["body"]
+                money = Money(body["amount"], body["currency"], exponents.get(body["fund"], 0))
+                found.append((d.index, body, money))
+        return render(
+            request,
+            "console/receipts.html",
+            active="receipts",
+            org=org,
+            donor=donor or "",
+            found=found,
+        )
+
+    @get("/receipts/{index:int}/pdf", opt=AUDITOR)
+    async def receipt_pdf(
+        self, request: Request, services: NamedDependency[Services], index: FromPath[int]
+    ) -> Response[Any]:
+        who, _ = current(request)
+        org = await _org(services, who)
+        lang = language(request)
+        pdf = await documents.receipt_pdf(
+            services.store, org, services.kek, index, lang, services.settings.public_url
+        )
+        return Response(
+            pdf,
+            media_type="application/pdf",
+            headers={
+                **HEADERS,
+                "Content-Disposition": f'attachment; filename="receipt-{org.slug}-{index}-{lang}.pdf"',
+            },
+        )
+
+    # --- administration: staff and API keys --------------------------------------------------
+
+    @get("/staff", opt=ADMIN)
+    async def staff_page(
+        self, request: Request, services: NamedDependency[Services]
+    ) -> Response[Any]:
+        return await self._staff(request, services, None, None, {})
+
+    async def _staff(
+        self,
+        request: Request,
+        services: Services,
+        notice: str | None,
+        error: str | None,
+        values: dict[str, str],
+        status: int = 200,
+    ) -> Response[Any]:
+        who, _ = current(request)
+        org = await _org(services, who)
+        return render(
+            request,
+            "console/staff.html",
+            status=status,
+            active="staff",
+            org=org,
+            accounts=await staff.list_staff(services.store, org),
+            notice=notice,
+            error=error,
+            values={"email": "", "name": "", "role": "recorder", **values},
+        )
+
+    @post("/staff", opt=ADMIN)
+    async def create_account(
+        self, request: Request, services: NamedDependency[Services]
+    ) -> Response[Any]:
+        form = await checked_form(request)
+        who, _ = current(request)
+        org = await _org(services, who)
+        t = Translator(language(request))
+        values = {k: str(form.get(k, "")).strip() for k in ("email", "name", "role")}
+        password = staff.temporary_password()
+        try:
+            row = await staff.create_staff(
+                services.store,
+                org,
+                values["email"],
+                values["name"],
+                values["role"],
+                password,
+                who,
+                clock=services.clock,
+            )
+        except LedgerError as exc:
+            return await self._staff(request, services, None, t.error(exc), values, 422)
+        notice = t(
+            "account {email} created; give them this temporary password, shown only now: {password}",
+            email=row.email,
+            password=password,
+        )
+        return await self._staff(request, services, notice, None, {})
+
+    @post("/staff/{account:str}", opt=ADMIN)
+    async def change_account(
+        self, request: Request, services: NamedDependency[Services], account: FromPath[str]
+    ) -> Response[Any]:
+        form = await checked_form(request)
+        who, _ = current(request)
+        org = await _org(services, who)
+        t = Translator(language(request))
+        try:
+            staff_id = uuid.UUID(account)
+        except ValueError as exc:
+            raise NotFoundError.of(
+                "no staff account {id} in this organization", id=account
+            ) from exc
+        action = str(form.get("action", ""))
+        try:
+            if action == "reset":
+                password = await staff.reset_password(
+                    services.store, org, staff_id, who, clock=services.clock
+                )
+                notice = t(
+                    "new temporary password, shown only now: {password}; the account is unlocked "
+                    "and its sessions ended",
+                    password=password,
+                )
+            else:
+                await staff.change_account(
+                    services.store,
+                    org,
+                    staff_id,
+                    action,
+                    who,
+                    role=str(form.get("role", "")) or None,
+                    clock=services.clock,
+                )
+                notice = t("saved; the change is recorded in the log")
+        except LedgerError as exc:
+            return await self._staff(request, services, None, t.error(exc), {}, 422)
+        return await self._staff(request, services, notice, None, {})
+
+    @get("/keys", opt=ANYONE)
+    async def keys_page(
+        self, request: Request, services: NamedDependency[Services]
+    ) -> Response[Any]:
+        return await self._keys(request, services, None, None)
+
+    async def _keys(
+        self,
+        request: Request,
+        services: Services,
+        created: str | None,
+        error: str | None,
+        status: int = 200,
+    ) -> Response[Any]:
+        who, _ = current(request)
+        org = await _org(services, who)
+        keys = await staff.api_keys(services.store, org)
+        return render(
+            request,
+            "console/keys.html",
+            status=status,
+            active="keys",
+            org=org,
+            keys=keys,
+            created=created,
+            error=error,
+            roles=[r for r in staff.ROLES if staff.may_issue(who.role, r)],
+            may_revoke={k.id for k in keys if who.role == "admin" or k.issued_by == who.id},
+        )
+
+    @post("/keys", opt=ANYONE)
+    async def issue_key(
+        self, request: Request, services: NamedDependency[Services]
+    ) -> Response[Any]:
+        form = await checked_form(request)
+        who, _ = current(request)
+        org = await _org(services, who)
+        t = Translator(language(request))
+        try:
+            _, text = await staff.issue_api_key(
+                services.store,
+                org,
+                str(form.get("role", "")),
+                str(form.get("label", "")).strip(),
+                who,
+                clock=services.clock,
+            )
+        except LedgerError as exc:
+            return await self._keys(
+                request,
+                services,
+                None,
+                t.error(exc),
+                403 if isinstance(exc, ForbiddenError) else 422,
+            )
+        return await self._keys(request, services, text, None)
+
+    @post("/keys/{key:str}/revoke", opt=ANYONE)
+    async def revoke_key(
+        self, request: Request, services: NamedDependency[Services], key: FromPath[str]
+    ) -> Response[Any]:
+        await checked_form(request)
+        who, _ = current(request)
+        org = await _org(services, who)
+        try:
+            key_id = uuid.UUID(key)
+        except ValueError as exc:
+            raise NotFoundError.of("no active API key {id} that you may revoke", id=key) from exc
+        await staff.revoke_api_key(services.store, org, key_id, who, clock=services.clock)
+        services.keys.forget()
+        return see_other(f"{ROOT}/keys")

@@ -1,0 +1,229 @@
+"""The console's HTTP side of sessions: the cookie, the guard on every route, form tokens
+(CSRF), the language, and rendering a page.
+
+Cookies (``Secure``, ``HttpOnly``, ``SameSite=Strict``, ``Path=/console``): ``SESSION_COOKIE``
+holds the session token (``ledger.charity.staff``: only its hash is stored), ``LOGIN_COOKIE`` a
+random value the login form's token is made from (so a page of another site cannot log a
+browser into the attacker's account). Every POST must carry the form token of its session in
+the ``csrf`` field (``checked_form``) and, when the browser sends one, an ``Origin`` of this
+site. Browsers treat ``http://127.0.0.1`` and ``http://localhost`` as secure, so ``make run``
+works; anywhere else, serve the console over HTTPS.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from typing import Any
+from urllib.parse import quote, urlsplit
+
+from litestar import Request
+from litestar.connection import ASGIConnection
+from litestar.datastructures import Cookie
+from litestar.handlers.base import BaseRouteHandler
+from litestar.response import Redirect, Template
+
+from ledger import messages
+from ledger.charity import staff
+from ledger.charity.staff import Staff
+from ledger.errors import ForbiddenError, LedgerError
+from ledger.http.problems import message_of
+from ledger.http.site.pages import SECURITY_HEADERS
+
+ROOT = "/console"
+ASSETS = "/console-assets"
+"""The console's own stylesheet (the site's ``/site-assets/site.css`` is loaded first)."""
+SESSION_COOKIE = "ledger_console"
+LOGIN_COOKIE = "ledger_console_login"
+LANG_COOKIE = "ledger_console_lang"
+LANGS: tuple[messages.Language, ...] = ("id", "en")
+DEFAULT_LANG: messages.Language = "id"
+"""Bahasa Indonesia first; English on request (``?lang=en``, remembered in a cookie)."""
+HEADERS = {**SECURITY_HEADERS, "Cache-Control": "no-store"}
+"""The site's Content-Security-Policy (no other host, no inline script), and nothing cached:
+a console page holds data of the organization that a shared computer must not keep."""
+ROLES_OPT = "console_roles"
+"""``opt`` key of a console route: the roles that may use it (absent: public, e.g. login)."""
+PUBLIC_OPT = "console_public"
+"""``opt`` key: True for routes that need no session (login)."""
+STATE_KEY = "console"
+"""Where the guard leaves ``(staff, token)`` in the request's state."""
+
+
+class NotLoggedIn(LedgerError):
+    """No valid session: the console answers with the login page (a redirect)."""
+
+
+class MustChangePassword(LedgerError):
+    """The password was set by someone else: the console sends its owner to change it."""
+
+
+def cookie(name: str, value: str, *, max_age: int | None = None) -> Cookie:
+    return Cookie(
+        key=name,
+        value=value,
+        path=ROOT,
+        secure=True,
+        httponly=True,
+        samesite="strict",
+        max_age=max_age,
+    )
+
+
+def language(request: Request) -> messages.Language:
+    """``?lang=`` if given, else the remembered choice, else Indonesian."""
+    for value in (request.query_params.get("lang"), request.cookies.get(LANG_COOKIE)):
+        if value in LANGS:
+            return value  # type: ignore[return-value]
+    return DEFAULT_LANG
+
+
+def current(request: Request) -> tuple[Staff, str]:
+    """Who is logged in and their session token (set by ``guard``)."""
+    return request.scope["state"][STATE_KEY]  # type: ignore[no-any-return]
+
+
+def _same_origin(connection: ASGIConnection) -> bool:
+    origin = connection.headers.get("origin")
+    if origin is None:  # an older browser: the form token alone decides
+        return True
+    host = connection.headers.get("host", "")
+    return urlsplit(origin).netloc == host
+
+
+async def guard(connection: ASGIConnection, handler: BaseRouteHandler) -> None:
+    """Every console route: a same-origin POST, a valid session (unless the route is
+    public), a role among the route's, and a changed password before anything else."""
+    if connection.scope["method"] == "POST" and not _same_origin(connection):
+        raise ForbiddenError.of("this form was sent from another site; open the console again")
+    if handler.opt.get(PUBLIC_OPT):
+        return
+    services = connection.app.state.services
+    token = connection.cookies.get(SESSION_COOKIE, "")
+    found = await staff.session(services.store, token)
+    if found is None:
+        raise NotLoggedIn("log in first")
+    who, _ = found
+    roles = handler.opt.get(ROLES_OPT, ())
+    if who.role not in roles:
+        raise ForbiddenError.of(
+            "this page is for the role {needed}; your role is {role}",
+            needed=" / ".join(roles),
+            role=who.role,
+        )
+    if who.must_change and not handler.opt.get("password_page"):
+        raise MustChangePassword("change your password first")
+    connection.scope.setdefault("state", {})[STATE_KEY] = (who, token)
+
+
+async def checked_form(request: Request) -> dict[str, Any]:
+    """The POSTed form, after checking its ``csrf`` field against the session's form token
+    (``ledger.charity.staff.form_token``). Files stay ``UploadFile`` objects."""
+    form = await request.form()
+    _, token = current(request)
+    if not staff.form_token_ok(token, form.get("csrf")):
+        raise ForbiddenError.of(
+            "this form has expired or was not sent by the console; open it again"
+        )
+    return dict(form.items())
+
+
+def login_form_token(secret: str) -> str:
+    return hmac.new(secret.encode(), b"ledger console login v1", hashlib.sha256).hexdigest()
+
+
+def new_form_id() -> str:
+    """A form's Idempotency-Key: a double click or a resubmission records once."""
+    return "console-" + secrets.token_urlsafe(18)
+
+
+class Translator:
+    """``_("English text {field}", field=...)`` in the page's language (gettext catalog
+    ``ledger/locale/id/LC_MESSAGES/messages.po``; English is the msgid itself)."""
+
+    def __init__(self, lang: messages.Language) -> None:
+        self.lang = lang
+
+    def __call__(self, text: str, **params: Any) -> str:
+        if not params:
+            return messages.translate(text, self.lang)
+        return messages.render(text, params, self.lang)
+
+    def error(self, exc: LedgerError) -> str:
+        return message_of(exc, self.lang)
+
+
+def render(
+    request: Request,
+    template: str,
+    *,
+    status: int = 200,
+    cookies: list[Cookie] | None = None,
+    **context: Any,
+) -> Template:
+    """A console page: ``template`` with ``context``, the person, the form token, the
+    language switch and the console's headers."""
+    lang = language(request)
+    who_token = request.scope.get("state", {}).get(STATE_KEY)
+    who, token = who_token if who_token else (None, None)
+    path = request.url.path
+    query = {k: v for k, v in request.query_params.items() if k != "lang"}
+    switch = []
+    for code in LANGS:
+        pairs = "&".join(f"{quote(k)}={quote(v)}" for k, v in {**query, "lang": code}.items())
+        switch.append((code, messages_name(code), f"{path}?{pairs}"))
+    base = {
+        "_": Translator(lang),
+        "lang": lang,
+        "who": who,
+        "csrf": staff.form_token(token) if token else "",
+        "assets": ASSETS,
+        "site_assets": "/site-assets",
+        "switch": switch,
+        "path": path,
+    }
+    remember = [Cookie(key=LANG_COOKIE, value=lang, path=ROOT, samesite="strict", secure=True)]
+    if request.query_params.get("lang") not in LANGS:
+        remember = []
+    return Template(
+        template,
+        context={**base, **context},
+        status_code=status,
+        media_type="text/html",
+        headers={"Content-Language": lang, **HEADERS},
+        cookies=[*(cookies or []), *remember],
+    )
+
+
+def messages_name(code: str) -> str:
+    return {"id": "Bahasa Indonesia", "en": "English"}[code]
+
+
+def to_login(request: Request, exc: NotLoggedIn) -> Redirect:
+    target = request.url.path
+    if request.method != "GET":
+        target = ROOT
+    return Redirect(f"{ROOT}/login?next={quote(target)}", status_code=303, headers=HEADERS)
+
+
+def to_password(request: Request, exc: MustChangePassword) -> Redirect:
+    return Redirect(f"{ROOT}/password", status_code=303, headers=HEADERS)
+
+
+def forbidden(request: Request, exc: ForbiddenError) -> Template:
+    return render(
+        request,
+        "console/refused.html",
+        status=403,
+        message=Translator(language(request)).error(exc),
+    )
+
+
+def not_found(request: Request, exc: LedgerError) -> Template:
+    return render(
+        request,
+        "console/refused.html",
+        status=404,
+        message=Translator(language(request)).error(exc),
+    )

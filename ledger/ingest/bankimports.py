@@ -1,0 +1,253 @@
+"""Importing a bank statement: preview what it would record, then commit it all or nothing.
+
+``preview`` reads the file with a layout (``ledger.ingest.bankstatements``) and the fund's
+recorded exponent and says what a commit would do: the lines, the totals, the date range,
+the first rows, which credits the ledger already holds by reference, the debits (offered as
+disbursement candidates, never booked), and every bad line with its line number and reason.
+
+``commit`` records nothing while a bad line remains that the operator did not exclude.
+Otherwise, in one transaction: a donation for every credit whose reference no unreversed
+donation holds yet (per-line idempotency), then the file's row in ``bank_imports`` (per-file
+idempotency: the same file again gets the first answer). Donations from a statement are
+anonymous, channel ``bank_transfer``; the bank's description (which names people) never
+enters the log.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import msgspec
+
+from ledger.charity.rules import CharityPolicy, Command
+from ledger.clock import Clock
+from ledger.errors import InvalidInputError, LedgerError, UnknownFundError
+from ledger.formats.valuedates import DAYS_AHEAD, Calendar
+from ledger.ingest.bankstatements import BadLine, Statement, StatementLine, read_statement
+from ledger.journal.appender import Intent, append_batch
+from ledger.store import bankimports as B
+from ledger.store import charity as P
+from ledger.store.log import Organization, Store
+from schemas.bankstatements import (
+    BadLineView,
+    BankLayout,
+    ImportCommitted,
+    ImportPreview,
+    StatementLineView,
+)
+from schemas.charity import DonationBody, DonorPublic
+
+CHUNK = 5_000
+"""Donations appended per ``append_batch`` call inside the one transaction (progress steps)."""
+SHOWN = 10
+"""Rows shown in a preview (first rows, debit candidates)."""
+
+Progress = Callable[[int, int], None]
+"""Called with (recorded so far, to record) as a commit proceeds."""
+
+
+@dataclass(frozen=True)
+class Checked:
+    """A statement checked against the ledger: what a commit would do."""
+
+    statement: Statement
+    """The file as read."""
+    fund: P.FundRow
+    """The fund its credits go to."""
+    lines: list[StatementLine]
+    """Lines that count (not excluded)."""
+    bad: list[BadLine]
+    """Bad lines not excluded, including value dates outside the books and references
+    repeated within the file."""
+    recorded: set[str]
+    """References of credits the ledger already holds."""
+
+
+async def _fund(store: Store, org: Organization, code: str) -> P.FundRow:
+    async with store.connection() as conn:
+        fund = (await P.funds(conn, org.id, [code])).get(code)
+    if fund is None:
+        raise UnknownFundError(f"no fund {code!r} in this organization: create it first")
+    return fund
+
+
+def _calendar_problems(
+    lines: Sequence[StatementLine], calendar: Calendar, clock: Clock
+) -> list[BadLine]:
+    latest = calendar.today(clock())
+    found = []
+    for line in lines:
+        if not calendar.books_open <= line.value_date:
+            reason = f"date: {line.value_date} is before the books open ({calendar.books_open})"
+            found.append(BadLine(line.line, reason))
+        elif (line.value_date - latest).days > DAYS_AHEAD:
+            found.append(BadLine(line.line, f"date: {line.value_date} is in the future"))
+    return found
+
+
+def _repeated(lines: Sequence[StatementLine]) -> list[BadLine]:
+    first: dict[str, int] = {}
+    found = []
+    for line in lines:
+        if not line.credit:
+            continue
+        if line.reference in first:
+            reason = f"reference {line.reference!r} is also on line {first[line.reference]}"
+            found.append(BadLine(line.line, reason))
+        else:
+            first[line.reference] = line.line
+    return found
+
+
+async def check(
+    store: Store,
+    clock: Clock,
+    org: Organization,
+    fund_code: str,
+    data: bytes,
+    layout: BankLayout,
+    year: int | None = None,
+    exclude: Sequence[int] = (),
+) -> Checked:
+    """Read ``data`` and check it against the ledger (nothing is recorded)."""
+    fund = await _fund(store, org, fund_code)
+    statement = read_statement(data, layout, fund.minor_units, year)
+    skip = set(exclude)
+    lines = [line for line in statement.lines if line.line not in skip]
+    async with store.connection() as conn:
+        calendar = await P.org_calendar(conn, org)
+        credits = [line.reference for line in lines if line.credit]
+        recorded = await B.recorded_references(conn, org.id, credits) if credits else set()
+    bad = [b for b in statement.bad if b.line not in skip]
+    bad += _calendar_problems(lines, calendar, clock) + _repeated(lines)
+    bad.sort(key=lambda b: b.line)
+    return Checked(statement, fund, lines, bad, recorded)
+
+
+def _view(line: StatementLine, recorded: set[str]) -> StatementLineView:
+    return StatementLineView(
+        line=line.line,
+        value_date=line.value_date.isoformat(),
+        reference=line.reference,
+        amount=line.amount,
+        direction="credit" if line.credit else "debit",
+        description=line.description,
+        recorded=line.credit and line.reference in recorded,
+    )
+
+
+async def preview(store: Store, org: Organization, checked: Checked) -> ImportPreview:
+    """What committing ``checked`` would do."""
+    lines, recorded = checked.lines, checked.recorded
+    credits = [line for line in lines if line.credit]
+    debits = [line for line in lines if not line.credit]
+    new = [line for line in credits if line.reference not in recorded]
+    dates = sorted(line.value_date for line in lines)
+    async with store.connection() as conn:
+        before = await B.bank_import(conn, org.id, checked.statement.sha256)
+    return ImportPreview(
+        layout=checked.statement.layout,
+        sha256=checked.statement.sha256.hex(),
+        imported_before=before is not None,
+        lines=len(lines),
+        credits=len(credits),
+        credit_total=sum(line.amount for line in credits),
+        new_credits=len(new),
+        new_total=sum(line.amount for line in new),
+        debits=len(debits),
+        debit_total=sum(line.amount for line in debits),
+        first_date=dates[0].isoformat() if dates else None,
+        last_date=dates[-1].isoformat() if dates else None,
+        first_rows=[_view(line, recorded) for line in lines[:SHOWN]],
+        debit_candidates=[_view(line, recorded) for line in debits[:SHOWN]],
+        bad_lines=[BadLineView(line=b.line, reason=b.reason) for b in checked.bad],
+    )
+
+
+def _donation(fund: P.FundRow, line: StatementLine) -> Intent:
+    command = Command.of(
+        DonationBody(
+            fund=fund.code,
+            amount=line.amount,
+            currency=fund.currency,
+            received_on=line.value_date,
+            channel="bank_transfer",
+            reference=line.reference,
+            donor=DonorPublic(commitment=None, display=None),
+            message=None,
+        )
+    )
+    return Intent(command.kind, command.body, command)
+
+
+BAD_LINES = (
+    "the file has {count} bad line(s), so nothing was recorded: {lines}; fix the file, or "
+    "exclude those lines"
+)
+
+
+async def commit(
+    store: Store,
+    clock: Clock,
+    org: Organization,
+    checked: Checked,
+    progress: Progress | None = None,
+    idempotency: tuple[str, bytes] | None = None,
+) -> ImportCommitted:
+    """Record every new credit of ``checked`` in one transaction, or nothing. ``idempotency``
+    (key, request hash): an API commit's Idempotency-Key, stored with the entries."""
+    if checked.bad:
+        shown = "; ".join(f"line {b.line}: {b.reason}" for b in checked.bad[:5])
+        raise InvalidInputError.of(BAD_LINES, pointer="", count=len(checked.bad), lines=shown)
+    sha = checked.statement.sha256
+    credits = [line for line in checked.lines if line.credit]
+    policy = CharityPolicy(clock)
+    async with store.connection() as conn, conn.transaction():
+        await B.lock_import(conn, org.id, sha)
+        before = await B.bank_import(conn, org.id, sha)
+        if before is not None:
+            return _committed(sha, before, replayed=True)
+        refs = [line.reference for line in credits]
+        held = await B.recorded_references(conn, org.id, refs) if refs else set()
+        new = [line for line in credits if line.reference not in held]
+        indexes: list[int] = []
+        for start in range(0, len(new), CHUNK):
+            chunk = [_donation(checked.fund, line) for line in new[start : start + CHUNK]]
+            results = await append_batch(store, conn, org, chunk, policy=policy, clock=clock)
+            for line, outcome in zip(new[start : start + CHUNK], results, strict=True):
+                if isinstance(outcome, LedgerError):
+                    raise type(outcome)(f"line {line.line}: {outcome} (nothing was recorded)")
+                indexes.append(outcome.index)
+            if progress is not None:
+                progress(len(indexes), len(new))
+        row = B.ImportRow(
+            checked.statement.layout,
+            checked.fund.code,
+            len(checked.lines),
+            len(new),
+            len(credits) - len(new),
+            indexes[0] if indexes else None,
+            indexes[-1] if indexes else None,
+        )
+        await B.insert_bank_import(conn, org.id, sha, row)
+        answer = _committed(sha, row)
+        if idempotency is not None:
+            key, digest = idempotency
+            await P.insert_idempotency(
+                conn, org.id, key, digest, 201, msgspec.json.encode(answer)
+            )
+        # Commit point: every donation of the file, their projections, the file's row (and
+        # the Idempotency-Key) together; a crash before it leaves nothing of the import.
+    return answer
+
+
+def _committed(sha: bytes, row: B.ImportRow, replayed: bool = False) -> ImportCommitted:
+    return ImportCommitted(
+        sha256=sha.hex(),
+        recorded=row.recorded,
+        already_recorded=row.already_recorded,
+        first_index=row.first_index,
+        last_index=row.last_index,
+        replayed=replayed,
+    )

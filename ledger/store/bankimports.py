@@ -1,0 +1,65 @@
+"""Bank statement imports (migration 0019; named queries in ``sql/ingest_queries.sql``)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import asyncpg
+
+from ledger.store.gateways import Q
+
+
+@dataclass(frozen=True)
+class ImportRow:
+    """A file imported before (``bank_imports``)."""
+
+    layout: str
+    """The layout it was read with."""
+    fund: str
+    """The fund its credits went to."""
+    lines: int
+    """Transaction lines read."""
+    recorded: int
+    """Donations appended."""
+    already_recorded: int
+    """Credits skipped: their reference was recorded already."""
+    first_index: int | None
+    """First donation appended."""
+    last_index: int | None
+    """Last donation appended."""
+
+
+async def recorded_references(
+    conn: asyncpg.Connection, org_id: int, references: Sequence[str]
+) -> set[str]:
+    """Which of ``references`` an unreversed donation holds."""
+    rows = await conn.fetch(Q["recorded_references"], org_id, list(references))
+    return {r["reference"] for r in rows}
+
+
+async def lock_import(conn: asyncpg.Connection, org_id: int, sha256: bytes) -> None:
+    """Hold the file's advisory lock until the caller's transaction ends."""
+    await conn.execute(Q["lock_bank_import"], org_id, sha256)
+
+
+async def bank_import(conn: asyncpg.Connection, org_id: int, sha256: bytes) -> ImportRow | None:
+    r = await conn.fetchrow(Q["bank_import"], org_id, sha256)
+    return None if r is None else ImportRow(*r.values())
+
+
+async def insert_bank_import(
+    conn: asyncpg.Connection, org_id: int, sha256: bytes, row: ImportRow
+) -> None:
+    await conn.execute(
+        Q["insert_bank_import"],
+        org_id,
+        sha256,
+        row.layout,
+        row.fund,
+        row.lines,
+        row.recorded,
+        row.already_recorded,
+        row.first_index,
+        row.last_index,
+    )

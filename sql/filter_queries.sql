@@ -1,0 +1,52 @@
+-- Entry filters (ledger/store/filters.py): GET …/entries?kind=&fund=&from=&to=&reference=.
+-- Each query starts from the index of one filter, in log order from the cursor, and checks the
+-- others entry by entry through their primary keys; none reads a table sequentially.
+-- Parameters, the same in every query: $1 organization, $2 cursor (smallest index), $3 limit,
+-- $4 kind, $5 posting account ('fund:<code>'), $6 value date from (inclusive), $7 value date
+-- to (exclusive), $8 reference; a NULL filter is not applied.
+
+-- name: filter_by_reference
+SELECT x.idx FROM (
+    SELECT DISTINCT entry_idx AS idx FROM money_entries
+    WHERE org_id = $1 AND reference = $8 AND reference IS NOT NULL AND entry_idx >= $2
+) x
+WHERE ($4::text IS NULL OR EXISTS (SELECT 1 FROM entries e WHERE e.org_id = $1 AND e.idx = x.idx AND e.kind = $4))
+  AND ($5::text IS NULL OR EXISTS (SELECT 1 FROM postings p WHERE p.org_id = $1 AND p.entry_idx = x.idx AND p.account = $5))
+  AND ($6::date IS NULL OR EXISTS (SELECT 1 FROM value_dates v WHERE v.org_id = $1 AND v.entry_idx = x.idx AND v.value_on >= $6))
+  AND ($7::date IS NULL OR EXISTS (SELECT 1 FROM value_dates v WHERE v.org_id = $1 AND v.entry_idx = x.idx AND v.value_on < $7))
+ORDER BY x.idx LIMIT $3;
+
+-- name: filter_by_kind
+SELECT x.idx FROM (
+    SELECT idx FROM entries WHERE org_id = $1 AND kind = $4 AND idx >= $2
+) x
+WHERE ($5::text IS NULL OR EXISTS (SELECT 1 FROM postings p WHERE p.org_id = $1 AND p.entry_idx = x.idx AND p.account = $5))
+  AND ($6::date IS NULL OR EXISTS (SELECT 1 FROM value_dates v WHERE v.org_id = $1 AND v.entry_idx = x.idx AND v.value_on >= $6))
+  AND ($7::date IS NULL OR EXISTS (SELECT 1 FROM value_dates v WHERE v.org_id = $1 AND v.entry_idx = x.idx AND v.value_on < $7))
+  AND ($8::text IS NULL OR EXISTS (SELECT 1 FROM money_entries m WHERE m.org_id = $1 AND m.entry_idx = x.idx AND m.reference = $8))
+ORDER BY x.idx LIMIT $3;
+
+-- name: filter_by_fund
+SELECT x.idx FROM (
+    SELECT DISTINCT entry_idx AS idx FROM postings
+    WHERE org_id = $1 AND account = $5 AND entry_idx >= $2
+) x
+WHERE ($4::text IS NULL OR EXISTS (SELECT 1 FROM entries e WHERE e.org_id = $1 AND e.idx = x.idx AND e.kind = $4))
+  AND ($6::date IS NULL OR EXISTS (SELECT 1 FROM value_dates v WHERE v.org_id = $1 AND v.entry_idx = x.idx AND v.value_on >= $6))
+  AND ($7::date IS NULL OR EXISTS (SELECT 1 FROM value_dates v WHERE v.org_id = $1 AND v.entry_idx = x.idx AND v.value_on < $7))
+  AND ($8::text IS NULL OR EXISTS (SELECT 1 FROM money_entries m WHERE m.org_id = $1 AND m.entry_idx = x.idx AND m.reference = $8))
+ORDER BY x.idx LIMIT $3;
+
+-- name: filter_by_value_date
+SELECT v.entry_idx AS idx FROM value_dates v
+WHERE v.org_id = $1 AND v.entry_idx >= $2
+  AND v.value_on >= coalesce($6::date, '-infinity'::date)
+  AND v.value_on < coalesce($7::date, 'infinity'::date)
+  AND ($4::text IS NULL OR EXISTS (SELECT 1 FROM entries e WHERE e.org_id = $1 AND e.idx = v.entry_idx AND e.kind = $4))
+  AND ($5::text IS NULL OR EXISTS (SELECT 1 FROM postings p WHERE p.org_id = $1 AND p.entry_idx = v.entry_idx AND p.account = $5))
+  AND ($8::text IS NULL OR EXISTS (SELECT 1 FROM money_entries m WHERE m.org_id = $1 AND m.entry_idx = v.entry_idx AND m.reference = $8))
+ORDER BY v.entry_idx LIMIT $3;
+
+-- name: entries_at
+SELECT idx, kind, created_at, body, prev_hash, entry_hash, leaf_hash
+FROM entries WHERE org_id = $1 AND idx = ANY ($2::bigint[]) ORDER BY idx;
