@@ -21,6 +21,7 @@ from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from ledger import recipient
 from ledger.errors import LedgerError
 from ledger.settings import Settings
 
@@ -396,6 +397,16 @@ async def cmd_witness(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+async def cmd_recipient(args: argparse.Namespace, settings: Settings) -> int:
+    """The orphanage's side (``ledger.recipient``): no database, only HTTP to the ledger."""
+    try:
+        print(recipient.run(args))
+    except (OSError, ValueError, RuntimeError) as exc:
+        print(f"ledger recipient: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="ledger",
@@ -626,6 +637,9 @@ def build_parser() -> argparse.ArgumentParser:
     q.set_defaults(run=cmd_receipt_send)
     p = sub.add_parser("demo", help="create the demo organization with sample entries")
     p.set_defaults(run=cmd_demo)
+
+    recipient.add_parser(sub)
+    sub.choices["recipient"].set_defaults(run=cmd_recipient)
     return parser
 
 

@@ -147,6 +147,22 @@ class NotCorrectableError(RuleError):
     """The entry to correct is not a money entry (or evidence names a non-disbursement)."""
 
 
+class AlreadyAcknowledgedError(ConflictError):
+    """The disbursement was acknowledged or disputed by its recipient already (final)."""
+
+
+class EnrolmentLinkUsedError(ConflictError):
+    """The one-time enrolment link already recorded a key."""
+
+
+class NotEnrolledError(RuleError):
+    """The beneficiary has no key yet, or signed with a key that was replaced."""
+
+
+class RecipientSignatureError(RuleError):
+    """The beneficiary's signature does not verify over the acknowledgment message."""
+
+
 class IdempotencyKeyError(RuleError):
     """The write has no Idempotency-Key header, or one that is too long or unprintable."""
 

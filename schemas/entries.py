@@ -41,6 +41,7 @@ from schemas.log import (
     StaffAdded,
     StaffChanged,
 )
+from schemas.recipients import AcknowledgedBody, BeneficiaryKeyBody, DisputedBody
 from schemas.statements import StatementIssuedBody
 
 EntryBody = (
@@ -64,6 +65,9 @@ EntryBody = (
     | StaffChanged
     | ApiKeyIssued
     | ApiKeyRevoked
+    | BeneficiaryKeyBody
+    | AcknowledgedBody
+    | DisputedBody
 )
 """Every entry body the log knows, tagged by kind."""
 

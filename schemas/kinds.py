@@ -47,6 +47,18 @@ EVIDENCE_ATTACHED: Final = "evidence.attached"
 DONOR_ERASED: Final = "donor.erased"
 STATEMENT_ISSUED: Final = "statement.issued"
 
+# --- the recipients' own word (schemas.recipients) -----------------------------------------
+
+BENEFICIARY_KEY: Final = "beneficiary.key"
+"""A beneficiary's Ed25519 public key (enrolment; a later one replaces it)."""
+ACKNOWLEDGED: Final = "disbursement.acknowledged"
+"""A beneficiary's signed word that a disbursement arrived in full."""
+DISPUTED: Final = "disbursement.disputed"
+"""A beneficiary's signed word that a disbursement did not arrive as recorded."""
+
+RECIPIENT_STATEMENTS: Final = frozenset({ACKNOWLEDGED, DISPUTED})
+"""Kinds a beneficiary signs about one disbursement (at most one per disbursement)."""
+
 MOVEMENTS: Final = frozenset({DONATION, DISBURSEMENT, TRANSFER, FEE})
 """Kinds that move money between accounts of their own, and that a correction may reverse."""
 

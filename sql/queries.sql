@@ -603,3 +603,92 @@ JOIN value_dates v ON v.org_id = m.org_id AND v.entry_idx = m.entry_idx
 WHERE m.org_id = $1 AND m.fund = $2 AND m.kind = ANY ($3::text[])
 ORDER BY m.entry_idx DESC
 LIMIT $4;
+
+-- Recipients' keys and acknowledgments (migration 0022; ledger/store/recipients.py).
+
+-- name: disbursements_to_sign
+-- What a beneficiary signs about each disbursement (docs/FORMAT.md section 8), and what it
+-- signed already: the entry's leaf hash, its money row, its value date, its fund's exponent.
+SELECT m.entry_idx, m.kind, m.fund, m.counterparty, m.currency, m.amount, m.corrected_by,
+       e.leaf_hash, v.value_on, f.minor_units, e.body,
+       a.entry_idx AS ack_idx, a.verdict, a.received, a.key_idx, ae.created_at AS ack_time
+-- Driven by the asked indexes (one primary-key probe each), not by the organization's rows.
+FROM unnest($2::bigint[]) AS w (idx)
+JOIN money_entries m ON m.org_id = $1 AND m.entry_idx = w.idx
+JOIN entries e ON e.org_id = m.org_id AND e.idx = m.entry_idx
+JOIN value_dates v ON v.org_id = m.org_id AND v.entry_idx = m.entry_idx
+JOIN funds f ON f.org_id = m.org_id AND f.code = m.fund
+LEFT JOIN acknowledgments a ON a.org_id = m.org_id AND a.disbursement_idx = m.entry_idx
+LEFT JOIN entries ae ON ae.org_id = a.org_id AND ae.idx = a.entry_idx;
+
+-- name: current_beneficiary_keys
+SELECT DISTINCT ON (beneficiary) beneficiary, entry_idx, public_key
+FROM beneficiary_keys WHERE org_id = $1 AND beneficiary = ANY($2::text[])
+ORDER BY beneficiary, entry_idx DESC;
+
+-- name: beneficiary_key_history
+SELECT entry_idx, beneficiary, public_key, replaces
+FROM beneficiary_keys WHERE org_id = $1 AND beneficiary = $2 ORDER BY entry_idx;
+
+-- name: disbursements_of_beneficiary
+SELECT m.entry_idx FROM money_entries m
+WHERE m.org_id = $1 AND m.kind = 'disbursement' AND m.counterparty = $2
+ORDER BY m.entry_idx DESC LIMIT $3;
+
+-- name: acknowledged_share
+-- Of the unreversed disbursements (to one beneficiary, or from one fund), how much was
+-- disbursed, and how much of it its recipients acknowledged in full or disputed.
+SELECT m.currency, sum(m.amount)::bigint AS disbursed,
+       coalesce(sum(m.amount) FILTER (WHERE a.verdict = 'acknowledged'), 0)::bigint AS acknowledged,
+       coalesce(sum(m.amount) FILTER (WHERE a.verdict = 'disputed'), 0)::bigint AS disputed,
+       count(*) AS disbursements,
+       count(a.entry_idx) FILTER (WHERE a.verdict = 'acknowledged') AS acknowledged_count,
+       count(a.entry_idx) FILTER (WHERE a.verdict = 'disputed') AS disputed_count
+FROM money_entries m
+LEFT JOIN acknowledgments a ON a.org_id = m.org_id AND a.disbursement_idx = m.entry_idx
+WHERE m.org_id = $1 AND m.kind = 'disbursement' AND m.corrected_by IS NULL
+  AND ($2::text IS NULL OR m.counterparty = $2) AND ($3::text IS NULL OR m.fund = $3)
+GROUP BY m.currency ORDER BY m.currency;
+
+-- name: insert_enrolment_link
+INSERT INTO enrolment_links (token_hash, org_id, beneficiary, expires_at) VALUES ($1, $2, $3, $4);
+
+-- name: enrolment_link
+SELECT l.org_id, l.beneficiary, l.expires_at, o.slug
+FROM enrolment_links l JOIN organizations o ON o.id = l.org_id WHERE l.token_hash = $1;
+
+-- name: verify_beneficiary_keys
+SELECT entry_idx, beneficiary, public_key, replaces FROM beneficiary_keys
+WHERE org_id = $1 AND entry_idx >= $2 AND entry_idx < $3 ORDER BY entry_idx;
+
+-- name: verify_acknowledgments
+SELECT entry_idx, disbursement_idx, beneficiary, verdict, received, key_idx FROM acknowledgments
+WHERE org_id = $1 AND entry_idx >= $2 AND entry_idx < $3 ORDER BY entry_idx;
+
+-- name: entries_at
+SELECT idx, kind, created_at, body, prev_hash, entry_hash, leaf_hash FROM entries
+WHERE org_id = $1 AND idx = ANY($2::bigint[]) ORDER BY idx;
+
+-- name: acknowledged_shares
+-- Per fund, beneficiary and currency: unreversed disbursements, and how much of them their
+-- recipients acknowledged or disputed (the public site's acknowledged share).
+SELECT m.fund, m.counterparty, m.currency, sum(m.amount)::bigint AS disbursed,
+       coalesce(sum(m.amount) FILTER (WHERE a.verdict = 'acknowledged'), 0)::bigint AS acknowledged,
+       coalesce(sum(m.amount) FILTER (WHERE a.verdict = 'disputed'), 0)::bigint AS disputed,
+       count(*) AS disbursements,
+       count(a.entry_idx) FILTER (WHERE a.verdict = 'acknowledged') AS acknowledged_count,
+       count(a.entry_idx) FILTER (WHERE a.verdict = 'disputed') AS disputed_count
+FROM money_entries m
+LEFT JOIN acknowledgments a ON a.org_id = m.org_id AND a.disbursement_idx = m.entry_idx
+WHERE m.org_id = $1 AND m.kind = 'disbursement' AND m.corrected_by IS NULL
+GROUP BY m.fund, m.counterparty, m.currency;
+
+-- name: awaiting_acknowledgment
+-- Unreversed disbursements whose recipient has signed nothing yet, oldest value date first
+-- (what a charity follows up).
+SELECT m.entry_idx FROM money_entries m
+JOIN value_dates v ON v.org_id = m.org_id AND v.entry_idx = m.entry_idx
+WHERE m.org_id = $1 AND m.kind = 'disbursement' AND m.corrected_by IS NULL
+  AND NOT EXISTS (SELECT 1 FROM acknowledgments a
+                  WHERE a.org_id = m.org_id AND a.disbursement_idx = m.entry_idx)
+ORDER BY v.value_on, m.entry_idx LIMIT $2;

@@ -27,6 +27,7 @@ import msgspec
 
 from ledger.clock import Clock, system_clock
 from ledger.errors import (
+    AlreadyAcknowledgedError,
     AlreadyCorrectedError,
     AlreadyExistsError,
     AlreadyRecorded,
@@ -39,17 +40,20 @@ from ledger.errors import (
     InvalidInputError,
     LedgerError,
     NotCorrectableError,
+    NotEnrolledError,
     OverdraftError,
+    RecipientSignatureError,
     RuleError,
     UnknownBeneficiaryError,
     UnknownFundError,
 )
-from ledger.formats import valuedates
+from ledger.formats import acknowledgment, valuedates
 from ledger.formats.canonical import format_time
 from ledger.formats.postings import Line, fund_account, postings_for
 from ledger.journal.appender import PIPELINE_CHUNK, Appended, Intent, chunked, pipeline
 from ledger.messages import Money, Term
 from ledger.store import charity as P
+from ledger.store import recipients as R
 from ledger.store.log import Organization, insert_rows
 from schemas import kinds
 from schemas.charity import (
@@ -79,6 +83,12 @@ from schemas.log import (
     StaffChanged,
 )
 from schemas.money import recorded_minor_units
+from schemas.recipients import (
+    AcknowledgedBody,
+    BeneficiaryKeyBody,
+    DisputedBody,
+    RecipientStatementBody,
+)
 from schemas.statements import StatementIssuedBody
 
 _encode = msgspec.json.Encoder().encode
@@ -223,6 +233,14 @@ class _State:
     """The organization's calendar, read with the lookups (migration 0015)."""
     corrected: set[int] = field(default_factory=set)
     new_funds: set[str] = field(default_factory=set)
+    disbursed: dict[int, R.DisbursementFacts] = field(default_factory=dict)
+    """The disbursements the batch's acknowledgments and disputes are about."""
+    recipient_keys: dict[str, R.BeneficiaryKey] = field(default_factory=dict)
+    """Each enrolled beneficiary's current key (those the batch needs)."""
+    acknowledged: set[int] = field(default_factory=set)
+    """Disbursements acknowledged or disputed in this batch."""
+    org: Organization | None = None
+    """The organization (its origin and slug are in every acknowledgment message)."""
 
     def balance(self, code: str, currency: str) -> int:
         return self.balances.get((fund_account(code), currency), 0)
@@ -240,7 +258,9 @@ class _State:
 
 
 def _needs(commands: Sequence[Command]) -> dict[str, set]:
-    need: dict[str, set] = {k: set() for k in ("funds", "bens", "refs", "keys", "targets")}
+    need: dict[str, set] = {
+        k: set() for k in ("funds", "bens", "refs", "keys", "targets", "acks", "recipients")
+    }
     for c in commands:
         if c.idem_key:
             need["keys"].add(c.idem_key)
@@ -266,6 +286,12 @@ def _needs(commands: Sequence[Command]) -> dict[str, set]:
                 need["targets"].add(entry.corrects)
             case EvidenceBody():
                 need["targets"].add(entry.disbursement)
+            case BeneficiaryKeyBody():
+                need["bens"].add(entry.beneficiary)
+                need["recipients"].add(entry.beneficiary)
+            case RecipientStatementBody():
+                need["acks"].add(entry.disbursement)
+                need["recipients"].add(entry.beneficiary)
     return need
 
 
@@ -282,15 +308,18 @@ def _lookup_args(need: dict[str, set], extra_funds: Iterable[str] = ()) -> tuple
 
 async def _load(
     conn: asyncpg.Connection,
-    org_id: int,
+    org: Organization,
     commands: Sequence[Command],
     read: str | None = None,
 ) -> _State:
     """What admitting ``commands`` needs; ``read`` is ``admit_lookups``'s answer when the
     writer already read it with the head lock (``CharityPolicy.reads``, which asks for it
     only when the batch corrects nothing)."""
+    org_id = org.id
     targets: dict[int, P.MoneyRow] = {}
     lines: dict[int, list[Line]] = {}
+    disbursed: dict[int, R.DisbursementFacts] = {}
+    recipient_keys: dict[str, R.BeneficiaryKey] = {}
     if read is not None:
         found = P.decode_lookups(read)
     else:  # the entries a batch corrects decide which funds it touches: look them up first
@@ -303,6 +332,10 @@ async def _load(
             t.counterparty for t in targets.values() if t.kind == kinds.TRANSFER and t.counterparty
         }
         found = await P.admit_lookups(conn, org_id, _lookup_args(need, extra))
+        if need["acks"]:
+            disbursed = await R.disbursements(conn, org_id, need["acks"])
+        if need["recipients"]:
+            recipient_keys = await R.current_keys(conn, org_id, need["recipients"])
     fee_funds = {e.fund for e in map(_decodable, commands) if isinstance(e, FeeBody)}
     totals: dict[str, dict[str, int]] = {}
     if fee_funds:  # what else the batch does to those funds counts too
@@ -318,6 +351,9 @@ async def _load(
         target_lines=lines,
         totals=totals,
         calendar=found.calendar,
+        disbursed=disbursed,
+        recipient_keys=recipient_keys,
+        org=org,
     )
 
 
@@ -467,6 +503,21 @@ def _check(state: _State, c: Command) -> None:
             target = state.targets.get(entry.disbursement)
             if target is None or target.kind != kinds.DISBURSEMENT:
                 raise NotCorrectableError(f"entry {entry.disbursement} is not a disbursement")
+        case BeneficiaryKeyBody():
+            _beneficiary(state, entry.beneficiary)
+            current = state.recipient_keys.get(entry.beneficiary)
+            replaces = current.index if current is not None else None
+            if current is not None and current.index < 0:
+                raise RuleError(
+                    f"beneficiary {entry.beneficiary!r} enrolled a key in this same batch; "
+                    "enrol again once it is recorded"
+                )
+            c.complete(replaces=replaces)
+            state.recipient_keys[entry.beneficiary] = R.BeneficiaryKey(
+                -1, entry.beneficiary, acknowledgment.decode_public_key(entry.public_key)
+            )
+        case AcknowledgedBody() | DisputedBody():
+            _check_recipient_statement(state, entry)
         case OrgSettingsBody() | DonorErasedBody() | StatementIssuedBody():
             pass  # the calendar's rule ran before (valuedates.admit); the others have none
         case LogCreated() | KeyRotated() | KeyRetired() | Event():
@@ -478,6 +529,102 @@ def _check(state: _State, c: Command) -> None:
     state.post(postings_for(c.kind, c.body))
     if c.idem_key is not None:
         state.keys[c.idem_key] = None  # type: ignore[assignment]  # taken in this batch
+
+
+RECIPIENT_NOT_ENROLLED = (
+    "beneficiary {beneficiary} has no key in this log yet: it enrols first (a one-time link "
+    "from the charity, or the recipient CLI)"
+)
+RECIPIENT_OLD_KEY = (
+    "key entry {key} is not the current key of beneficiary {beneficiary} (entry {current} "
+    "replaced it): sign with the current key"
+)
+RECIPIENT_SIGNATURE = (
+    "the signature does not verify with the current key of beneficiary {beneficiary} "
+    "over the message of disbursement {disbursement} ({verdict}, received {received})"
+)
+RECIPIENT_ALREADY = (
+    "disbursement {disbursement} was already acknowledged or disputed by its recipient; "
+    "what a recipient signed is never replaced"
+)
+RECIPIENT_SAME_AMOUNT = (
+    "a dispute says a different amount arrived than was disbursed; the same amount is an "
+    "acknowledgment"
+)
+RECIPIENT_TEMPLATES = (
+    RECIPIENT_NOT_ENROLLED,
+    RECIPIENT_OLD_KEY,
+    RECIPIENT_SIGNATURE,
+    RECIPIENT_ALREADY,
+    RECIPIENT_SAME_AMOUNT,
+)
+"""The recipients' refusals, each with its Indonesian text in the catalog."""
+
+
+def _check_recipient_statement(state: _State, entry: AcknowledgedBody | DisputedBody) -> None:
+    """A beneficiary's acknowledgment or dispute: about a disbursement to it that nobody
+    acknowledged or disputed yet, signed by its current key over the documented message
+    (``ledger.formats.acknowledgment``) with the disbursement's own facts."""
+    facts = state.disbursed.get(entry.disbursement)
+    if facts is None:
+        raise NotCorrectableError(f"entry {entry.disbursement} is not a disbursement")
+    if facts.beneficiary != entry.beneficiary:
+        raise RuleError(
+            f"disbursement {entry.disbursement} went to beneficiary {facts.beneficiary!r}, "
+            f"not {entry.beneficiary!r}"
+        )
+    if facts.ack_index is not None or entry.disbursement in state.acknowledged:
+        raise AlreadyAcknowledgedError.of(RECIPIENT_ALREADY, disbursement=entry.disbursement)
+    key = state.recipient_keys.get(entry.beneficiary)
+    if key is None or key.index < 0:
+        raise NotEnrolledError.of(
+            RECIPIENT_NOT_ENROLLED, pointer="/key", beneficiary=repr(entry.beneficiary)
+        )
+    if key.index != entry.key:
+        raise NotEnrolledError.of(
+            RECIPIENT_OLD_KEY,
+            pointer="/key",
+            key=entry.key,
+            beneficiary=repr(entry.beneficiary),
+            current=key.index,
+        )
+    if isinstance(entry, DisputedBody):
+        if entry.received == facts.amount:
+            raise RuleError.of(RECIPIENT_SAME_AMOUNT, pointer="/received")
+        verdict, received = acknowledgment.DISPUTED, entry.received
+    else:
+        verdict, received = acknowledgment.ACKNOWLEDGED, facts.amount
+    assert state.org is not None  # set by _load
+    signed = acknowledgment.message(disbursed_of(state.org, facts), verdict, received)
+    try:
+        acknowledgment.verify_signature(
+            key.public_key, signed, acknowledgment.decode_signature(entry.signature)
+        )
+    except LedgerError as exc:
+        raise RecipientSignatureError.of(
+            RECIPIENT_SIGNATURE,
+            pointer="/signature",
+            beneficiary=repr(entry.beneficiary),
+            disbursement=entry.disbursement,
+            verdict=verdict,
+            received=received,
+        ) from exc
+    state.acknowledged.add(entry.disbursement)
+
+
+def disbursed_of(org: Organization, facts: R.DisbursementFacts) -> acknowledgment.Disbursed:
+    """The facts of the acknowledgment message of a stored disbursement."""
+    return acknowledgment.Disbursed(
+        origin=org.origin,
+        org=org.slug,
+        beneficiary=facts.beneficiary,
+        index=facts.index,
+        leaf_hash=facts.leaf_hash,
+        amount=facts.amount,
+        currency=facts.currency,
+        minor_units=facts.minor_units,
+        paid_on=facts.paid_on.isoformat(),
+    )
 
 
 def _beneficiary_row(entry: BeneficiaryBody, version: int) -> P.BeneficiaryRow:
@@ -520,7 +667,9 @@ class CharityPolicy:
         """``admit_lookups``'s arguments, for the writer to read with the head lock; None when
         the batch corrects entries (their funds are known only once they are read)."""
         need = _needs([command_of(i) for i in intents])
-        return None if need["targets"] else _lookup_args(need)
+        if need["targets"] or need["acks"] or need["recipients"]:
+            return None
+        return _lookup_args(need)
 
     async def admit(
         self,
@@ -530,7 +679,7 @@ class CharityPolicy:
         read: str | None = None,
     ) -> list[LedgerError | None]:
         commands = [command_of(i) for i in intents]
-        state = await _load(conn, org.id, commands, read)
+        state = await _load(conn, org, commands, read)
         calendar = None
         if valuedates.needs_calendar(c.kind for c in commands):
             # Read with the lookups (one round trip); a log without entry 0 has none yet.

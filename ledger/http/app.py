@@ -18,6 +18,7 @@ from ledger.charity.rules import CharityPolicy
 from ledger.clock import Clock, system_clock
 from ledger.errors import NotFoundError
 from ledger.http import observability
+from ledger.http.api.acknowledgments import AcknowledgmentController, EnrolmentController
 from ledger.http.api.admin import AdminController
 from ledger.http.api.bankimports import BankImportController
 from ledger.http.api.contract import SECURITY_SCHEMES, read
@@ -188,6 +189,8 @@ def create_app(
             ProofController,
             TilesController,
             StatementController,
+            AcknowledgmentController,
+            EnrolmentController,
             GatewayController,
             BankImportController,
             WebhookController,

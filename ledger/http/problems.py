@@ -103,6 +103,22 @@ TYPES: dict[type[Exception], tuple[str, str]] = {
         "reversed-twice",
         "The entry was corrected already; an entry is reversed at most once.",
     ),
+    errors.AlreadyAcknowledgedError: (
+        "already-acknowledged",
+        "The recipient acknowledged or disputed this disbursement already; that is final.",
+    ),
+    errors.EnrolmentLinkUsedError: (
+        "enrolment-link-used",
+        "The one-time enrolment link recorded a key already; ask the charity for a new link.",
+    ),
+    errors.NotEnrolledError: (
+        "not-enrolled",
+        "The beneficiary has no key, or signed with a key that was replaced.",
+    ),
+    errors.RecipientSignatureError: (
+        "recipient-signature",
+        "The recipient's signature does not verify over the acknowledgment message.",
+    ),
     errors.UnroutedPaymentError: (
         "unrouted-payment",
         "No fund rule of the gateway connection matches the payment.",

@@ -38,10 +38,18 @@ import msgspec
 from ledger.formats.postings import Line, postings_for
 from ledger.formats.valuedates import DEFAULT_TIME_ZONE
 from ledger.store import audit
+from ledger.verify import recipients
 from schemas import kinds
 
 PROJECTED_KINDS = frozenset(
-    {kinds.FUND_CREATED, *kinds.BENEFICIARY, *kinds.MONEY, kinds.ORG_SETTINGS}
+    {
+        kinds.FUND_CREATED,
+        *kinds.BENEFICIARY,
+        *kinds.MONEY,
+        kinds.ORG_SETTINGS,
+        kinds.BENEFICIARY_KEY,
+        *kinds.RECIPIENT_STATEMENTS,
+    }
 )
 """Entry kinds that add rows to projections (every other kind adds none)."""
 
@@ -124,6 +132,10 @@ class RangeDerivation:
     """Amounts per (kind, fund, counterparty, currency) not yet added to the sums."""
     shapes: dict[tuple[str, str, str | None, str], list[Line]] = field(default_factory=dict)
     """The posting lines of one minor unit per (kind, fund, counterparty, currency)."""
+    recipients: recipients.RecipientRows = field(default_factory=recipients.RecipientRows)
+    """The recipients' keys and statements of the range (``ledger.verify.recipients``)."""
+    origin: str = ""
+    """The log's origin (in every acknowledgment message)."""
 
     def add(self, index: int, kind: str, body: bytes, created_at: dt.datetime) -> None:
         """Derive entry ``index``'s rows (``kind`` in ``PROJECTED_KINDS``) from the bytes
@@ -190,6 +202,8 @@ class RangeDerivation:
                 b["fee_cap_bps"],
                 b.get("minor_units"),
             )
+        elif kind == kinds.BENEFICIARY_KEY or kind in kinds.RECIPIENT_STATEMENTS:
+            self.recipients.add(index, kind, b)
         elif kind in kinds.BENEFICIARY:
             self.beneficiaries[index] = (
                 b["code"],
@@ -310,8 +324,13 @@ async def check_range(
     if value_dates_found != d.value_dates:
         mismatches.append(_first_difference("value_dates", _by_index(d.value_dates),
                                             _by_index(value_dates_found)))  # fmt: skip
+    try:
+        await recipients.check(conn, org_id, d.origin, start, end, d.recipients)
+    except recipients.RecipientMismatch as bad:
+        mismatches.append(ProjectionMismatch(bad.index, bad.reason))
     d.money, d.lines, d.corrections, d.funds, d.beneficiaries = [], [], {}, {}, {}
     d.value_dates = []
+    d.recipients.clear()
     found = [m for m in mismatches if m is not None]
     if found:
         raise min(found, key=lambda m: m.index if m.index is not None else -1)

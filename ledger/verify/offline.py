@@ -699,6 +699,20 @@ def run(args: argparse.Namespace) -> str:
         if args.json:
             return json.dumps(reports[0] if len(reports) == 1 else reports, ensure_ascii=False)
         return "\n\n".join(texts)
+    if args.what == "acknowledgment":
+        # imported here: that module builds on this one's proof checks
+        from ledger.verify.acknowledgments import verify_acknowledgment
+
+        ack = verify_acknowledgment(Path(args.file).read_bytes(), verifiers)
+        return "\n".join(
+            [
+                ack.text(),
+                f"checkpoint size {ack.statement.checkpoint.size}, root "
+                f"{_b64(ack.statement.checkpoint.root)}",
+                f"signed by {', '.join(ack.statement.signed_by)}",
+                "the beneficiary's signature verifies over the documented message",
+            ]
+        )
     if args.what == "consistency":
         proof = _proof_lines(args.proof)
         old, new = verify_consistency(
@@ -762,6 +776,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("old")
     p.add_argument("new")
     p.add_argument("proof", help="file of base64 consistency-proof hashes (one a line)")
+    p = sub.add_parser(
+        "acknowledgment",
+        help="a recipient's signed acknowledgment or dispute of a disbursement "
+        "(donation-ledger-acknowledgment/v1)",
+    )
+    p.add_argument("file")
     p = sub.add_parser("log", help="a whole exported log (donation-ledger-export/v1)")
     p.add_argument("file")
     for name, q in sub.choices.items():

@@ -209,7 +209,7 @@ async def _read_range(
     expected = start  # the index of the next entry
     last_time = ""
     last_dt = None
-    derived = RangeDerivation(pending_from=start)
+    derived = RangeDerivation(pending_from=start, origin=origin)
     projected: tuple[int | None, str] | None = None  # the first projection row that differs
     kind_of = PROJECTED_KINDS.__contains__
     try:

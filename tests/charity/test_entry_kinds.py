@@ -124,6 +124,24 @@ SAMPLES: dict[str, dict[str, Any]] = {
     kinds.STAFF_CHANGED: {"staff": STAFF, "change": "password_reset", "role": "admin", "by": STAFF},
     kinds.API_KEY_ISSUED: {"key": KEY, "role": "recorder", "by": STAFF},
     kinds.API_KEY_REVOKED: {"key": KEY, "by": "server"},
+    kinds.BENEFICIARY_KEY: {
+        "beneficiary": "lksa-harapan",
+        "public_key": "A6EHv/POEL4dcN0Y50vAmWfk1jCbpQ1fHdyGZBJVMbg=",
+        "replaces": None,
+    },
+    kinds.ACKNOWLEDGED: {
+        "disbursement": 4,
+        "beneficiary": "lksa-harapan",
+        "key": 5,
+        "signature": "A" * 86 + "==",
+    },
+    kinds.DISPUTED: {
+        "disbursement": 4,
+        "beneficiary": "lksa-harapan",
+        "key": 5,
+        "signature": "A" * 86 + "==",
+        "received": 0,
+    },
 }
 """A body of every kind, as builtins: what an entry's ``body`` member holds."""
 
@@ -246,7 +264,7 @@ def test_every_kind_has_a_rule(kind: str) -> None:
     with contextlib.suppress(LedgerError):  # a rule refused it: that is a rule too
         rules._check(_empty_state(), command)
     needs = rules._needs([command])
-    assert set(needs) == {"funds", "bens", "refs", "keys", "targets"}
+    assert set(needs) == {"funds", "bens", "refs", "keys", "targets", "acks", "recipients"}
 
 
 def test_command_of_a_struct_is_the_command_of_its_builtins() -> None:

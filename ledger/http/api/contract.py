@@ -177,13 +177,15 @@ def write(
     body_media: Sequence[str] = (),
 ) -> dict[str, Any]:
     """Decorator arguments of a route that appends to the log: keyed, idempotent, with a
-    request example (``body_media``: a raw body of these types instead of JSON)."""
-    refusals = (*ALWAYS, *KEYED, *BODY, *IDEMPOTENT, *raises)
+    request example (``body_media``: a raw body of these types instead of JSON). No
+    ``roles``: a public write, authenticated by what its body carries (a recipient's
+    signature, ``ledger.http.api.acknowledgments``)."""
+    refusals = (*ALWAYS, *(KEYED if roles else ()), *BODY, *IDEMPOTENT, *raises)
     return {
         "operation_id": operation_id,
         "tags": [tag],
-        "opt": {"roles": tuple(roles)},
-        "security": [{BEARER: []}],
+        "opt": {"roles": tuple(roles)} if roles else {},
+        "security": [{BEARER: []}] if roles else None,
         "responses": responses(*refusals),
         "operation_class": _operation_class(operation_id, example, True, body_media, ()),
     }

@@ -16,10 +16,11 @@ from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
 from litestar.types import ControllerRouterHandler
 
-from ledger.http.site.display import day_text, moment_text, period_text, ratio_text
+from ledger.http.site.display import Money, day_text, moment_text, period_text, ratio_text
 from ledger.http.site.fundpage import FundPages
 from ledger.http.site.mygift import DonorPages
 from ledger.http.site.pages import ASSETS, SitePages
+from ledger.http.site.recipients import RecipientPages
 from schemas import kinds
 
 HERE = Path(__file__).resolve().parent
@@ -33,6 +34,7 @@ def route_handlers() -> list[ControllerRouterHandler]:
         SitePages,
         DonorPages,
         FundPages,
+        RecipientPages,
         create_static_files_router(
             path=ASSETS,
             directories=[str(STATIC)],
@@ -53,4 +55,7 @@ def template_config(*extra: Path) -> TemplateConfig[JinjaTemplateEngine]:
     )
     env.filters.update(moment=moment_text, day=day_text, ratio=ratio_text, period=period_text)
     env.globals["kinds"] = kinds  # templates name entry kinds as kinds.DONATION, …
+    env.globals["money_text"] = lambda amount, currency, exponent: Money(
+        amount, currency, exponent
+    ).text
     return TemplateConfig(instance=JinjaTemplateEngine.from_environment(env))

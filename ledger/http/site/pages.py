@@ -28,6 +28,7 @@ from ledger.http.site.i18n import (
     resolve_lang,
     switch_url,
 )
+from ledger.messages import translate
 from schemas.base import MAX_INDEX
 
 ASSETS = "/site-assets"
@@ -44,6 +45,18 @@ SECURITY_HEADERS = {
 """Sent with every page, 404 pages included."""
 
 Lang = Annotated[str | None, QueryParameter(description="Page language: id (default) or en")]
+
+
+class Gettext:
+    """Page text in the page's language from the gettext catalog (``ledger.messages``; the
+    msgids are English), as templates call it: ``g("received {amount}", amount=...)``."""
+
+    def __init__(self, lang: str) -> None:
+        self.lang = lang
+
+    def __call__(self, text: str, **params: Any) -> str:
+        translated = translate(text, self.lang)  # type: ignore[arg-type]
+        return translated.format(**params) if params else translated
 
 
 def render(
@@ -71,6 +84,7 @@ def render(
         "view": view,
         "lang": chosen,
         "t": Translator(chosen),
+        "g": Gettext(chosen),
         "link": link,
         "assets": ASSETS,
         "switch": [

@@ -16,7 +16,7 @@ from typing import Any, TypeVar
 
 from litestar import Litestar
 
-from ledger.charity import reads, receipts
+from ledger.charity import acknowledgments, reads, receipts
 from ledger.charity.reversals import Reversal, reversal_of, reversals
 from ledger.errors import NotFoundError
 from ledger.formats.note import SIGNATURE_LINE_PREFIX, format_vkey
@@ -25,6 +25,7 @@ from ledger.http.site.display import Money, currency_table
 from ledger.journal import witnessing
 from ledger.journal.publisher import publish
 from ledger.store.log import Organization, StoredEntry
+from schemas import kinds
 from schemas.charity import BeneficiaryView, FundView
 
 ENTRIES_PER_PAGE = 20
@@ -274,6 +275,36 @@ class OrgPage:
     """None when this app serves no statements."""
     fund_names: dict[str, str] = field(default_factory=dict)
     beneficiary_names: dict[str, str] = field(default_factory=dict)
+    fund_shares: dict[str, list[AckShare]] = field(default_factory=dict)
+    """Per fund: of its unreversed disbursements, what their recipients acknowledged."""
+    beneficiary_shares: dict[str, list[AckShare]] = field(default_factory=dict)
+    """Per beneficiary: the same."""
+
+
+@dataclass(frozen=True)
+class AckShare:
+    """The acknowledged share in one currency, as the site shows it."""
+
+    disbursed: Money
+    acknowledged: Money
+    disputed: Money
+    percent: int
+    """Acknowledged rupiah per 100 disbursed, rounded down."""
+
+
+def ack_shares(shares: dict[str, list[Any]], exponents: Exponents) -> dict[str, list[AckShare]]:
+    return {
+        code: [
+            AckShare(
+                exponents.money(s.disbursed, s.currency),
+                exponents.money(s.acknowledged, s.currency),
+                exponents.money(s.disputed, s.currency),
+                s.acknowledged * 100 // s.disbursed if s.disbursed else 0,
+            )
+            for s in items
+        ]
+        for code, items in shares.items()
+    }
 
 
 def entry_row(
@@ -342,6 +373,7 @@ async def org_page(app: Litestar, services: Services, slug: str, before: int | N
     beneficiaries = await all_beneficiaries(services, org)
     keys = await services.reader.public_keys(org.id)
     exponents = Exponents.of(funds)
+    fund_shares, beneficiary_shares = await acknowledgments.shares(services.reader, org)
     return OrgPage(
         org=header,
         totals=currency_totals(funds),
@@ -358,6 +390,8 @@ async def org_page(app: Litestar, services: Services, slug: str, before: int | N
         statements=await statement_links(app, services, org),
         fund_names={f.code: f.name for f in funds},
         beneficiary_names={b.code: b.name for b in beneficiaries},
+        fund_shares=ack_shares(fund_shares, exponents),
+        beneficiary_shares=ack_shares(beneficiary_shares, exponents),
     )
 
 
@@ -380,6 +414,9 @@ class EntryPage:
     """The c2sp.org/tlog-proof text served by ``/log/entries/{index}/proof``."""
     fund_names: dict[str, str]
     beneficiary_names: dict[str, str]
+    recipient: Any = None
+    """A disbursement's recipient status (``schemas.recipients.AcknowledgmentView``), or
+    None for other kinds."""
 
 
 def parse_index(text: str) -> int:
@@ -412,7 +449,16 @@ async def entry_page(services: Services, slug: str, index: int) -> EntryPage:
         tlog_proof=proof,
         fund_names={f.code: f.name for f in funds},
         beneficiary_names={b.code: b.name for b in beneficiaries},
+        recipient=await _recipient(services, org, stored),
     )
+
+
+async def _recipient(services: Services, org: Organization, stored: Any) -> Any:
+    """What the disbursement's recipient signed about it (None for other kinds)."""
+    if stored.kind != kinds.DISBURSEMENT:
+        return None
+    today = acknowledgments.local_today(services.clock())
+    return await acknowledgments.acknowledgment_view(services.reader, org, stored.index, today)
 
 
 # --- statement -------------------------------------------------------------------------------
