@@ -86,6 +86,10 @@ def start_ledger_server(bench: Bench, workers: int) -> None:
         "LEDGER_KEK": bench.kek_b64,
         "LEDGER_DATA_DIR": str(bench.tmp),
         "LEDGER_RATE_LIMIT": str(BENCH_RATE_LIMIT),
+        # The public reads come from one address without a key: no per-address limit here.
+        "LEDGER_ANON_RATE_LIMIT": "0",
+        # Signed statements keep their links: the service refuses a loopback public URL.
+        "LEDGER_PUBLIC_URL": "https://bench.example",
         "PYTHONPATH": str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", ""),
     }
     cmd = [sys.executable, "-m", "ledger", "serve", "--host", "127.0.0.1"]

@@ -37,7 +37,11 @@ from schemas.charity import DonationBody, DonorIn, FundBody
 async def prepare(url: str, donations: int) -> tuple[Store, object, bytes, list[int]]:
     store = Store(await create_pool(url, role=WRITER_ROLE, size=20))
     kek = secrets.token_bytes(32)
-    settings = Settings(database_url=url, kek=base64.b64encode(kek).decode())
+    settings = Settings(
+        database_url=url,
+        kek=base64.b64encode(kek).decode(),
+        public_url="https://bench.example",  # signed documents refuse a loopback link
+    )
     org = await create_organization(store, settings, kek, "bench-receipts", "Bench Receipts")
     policy = CharityPolicy()
     fund = Command.of(FundBody(code="f", name="Fund", currency="IDR", minor_units=2))

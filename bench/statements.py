@@ -258,7 +258,11 @@ async def _issue_path(url: str, entries: int) -> dict[str, float]:
 
     store = Store(await create_pool(url, role=WRITER_ROLE, size=4))
     kek = secrets.token_bytes(32)
-    settings = Settings(database_url=url, kek=base64.b64encode(kek).decode())
+    settings = Settings(
+        database_url=url,
+        kek=base64.b64encode(kek).decode(),
+        public_url="https://bench.example",  # signed documents refuse a loopback link
+    )
     try:
         org = await create_organization(store, settings, kek, "bench", "Yayasan Bench Sejahtera")
         policy = CharityPolicy()
