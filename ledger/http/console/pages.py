@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from collections.abc import Awaitable, Callable
+from functools import partial
 from typing import Annotated, Any
 from urllib.parse import urlsplit
 
@@ -392,39 +394,24 @@ class ConsolePages(Controller):
         org = await _org(services, who)
         funds = {f.code: f for f in await views.funds(services, org)}
         filled, document = forms.read_donation(form, funds)
-        form_id = str(form.get("form_id", "")) or new_form_id()
         show_name = bool(form.get("show_name"))
-        step = str(form.get("step", "review"))
-        if document is None or step == "edit":
-            status = 422 if document is None else 200
-            return await self._donation(
-                request, services, org, filled, "edit", form_id, status=status, show_name=show_name
+
+        def entry(document: Any) -> tuple[DonationBody, dict[str, Any]]:
+            public, private = split_donor(document.donor)
+            body = DonationBody(
+                fund=document.fund,
+                amount=document.amount,
+                currency=document.currency,
+                received_on=document.received_on,
+                channel=document.channel,
+                reference=document.reference,
+                donor=public,
+                message=document.message,
             )
-        if step != "confirm":
-            return await self._donation(
-                request, services, org, filled, "review", form_id, show_name=show_name
-            )
-        public, private = split_donor(document.donor)
-        body = DonationBody(
-            fund=document.fund,
-            amount=document.amount,
-            currency=document.currency,
-            received_on=document.received_on,
-            channel=document.channel,
-            reference=document.reference,
-            donor=public,
-            message=document.message,
-        )
-        try:
-            index, _ = await _record(
-                services, org, request.url.path, body, document, form_id, donor=private
-            )
-        except LedgerError as exc:
-            problem, form_id = refused(exc, request, form_id)
-            return await self._donation(
-                request, services, org, filled, "edit", form_id, problem, 409, show_name
-            )
-        return see_other(f"{ROOT}/entries/{index}?recorded=1")
+            return body, {"donor": private}
+
+        show = partial(self._donation, request, services, org, show_name=show_name)
+        return await _two_step(request, services, org, form, filled, document, show, entry)
 
     # --- disbursements ----------------------------------------------------------------------
 
@@ -484,24 +471,11 @@ class ConsolePages(Controller):
         funds = {f.code: f for f in await views.funds(services, org)}
         beneficiaries = {b.code: b for b in await views.beneficiaries(services, org)}
         filled, document = forms.read_disbursement(form, funds, beneficiaries)
-        form_id = str(form.get("form_id", "")) or new_form_id()
-        step = str(form.get("step", "review"))
-        if document is None or step == "edit":
-            status = 422 if document is None else 200
-            return await self._disbursement(
-                request, services, org, filled, "edit", form_id, status=status
-            )
-        if step != "confirm":
-            return await self._disbursement(request, services, org, filled, "review", form_id)
-        body = DisbursementBody(**msgspec.structs.asdict(document))
-        try:
-            index, _ = await _record(services, org, request.url.path, body, document, form_id)
-        except LedgerError as exc:
-            problem, form_id = refused(exc, request, form_id)
-            return await self._disbursement(
-                request, services, org, filled, "edit", form_id, problem, 409
-            )
-        return see_other(f"{ROOT}/entries/{index}?recorded=1")
+        show = partial(self._disbursement, request, services, org)
+        return await _two_step(
+            request, services, org, form, filled, document, show,
+            lambda d: (DisbursementBody(**msgspec.structs.asdict(d)), {}),
+        )  # fmt: skip
 
     # --- an entry, and evidence for a disbursement -----------------------------------------
 
@@ -645,8 +619,6 @@ class ConsolePages(Controller):
         who, _ = current(request)
         org = await _org(services, who)
         filled, document = forms.read_correction(form)
-        form_id = str(form.get("form_id", "")) or new_form_id()
-        step = str(form.get("step", "review"))
         if (
             document is not None
             and await views.money_entry(services, org, document.corrects) is None
@@ -656,22 +628,11 @@ class ConsolePages(Controller):
                 index=document.corrects,
             )
             document = None
-        if document is None or step == "edit":
-            status = 422 if document is None else 200
-            return await self._correction(
-                request, services, org, filled, "edit", form_id, status=status
-            )
-        if step != "confirm":
-            return await self._correction(request, services, org, filled, "review", form_id)
-        body = CorrectionBody(**msgspec.structs.asdict(document))
-        try:
-            index, _ = await _record(services, org, request.url.path, body, document, form_id)
-        except LedgerError as exc:
-            problem, form_id = refused(exc, request, form_id)
-            return await self._correction(
-                request, services, org, filled, "edit", form_id, problem, 409
-            )
-        return see_other(f"{ROOT}/entries/{index}?recorded=1")
+        show = partial(self._correction, request, services, org)
+        return await _two_step(
+            request, services, org, form, filled, document, show,
+            lambda d: (CorrectionBody(**msgspec.structs.asdict(d)), {}),
+        )  # fmt: skip
 
     # --- imports, statements, receipts: see the README (Console) ------------------------------
 
@@ -976,3 +937,35 @@ class ConsolePages(Controller):
         await staff.revoke_api_key(services.store, org, key_id, who, clock=services.clock)
         services.keys.forget()
         return see_other(f"{ROOT}/keys")
+
+
+async def _two_step(
+    request: Request,
+    services: Services,
+    org: Organization,
+    form: Any,
+    filled: forms.Filled,
+    document: Any,
+    show: Callable[..., Awaitable[Response[Any]]],
+    entry: Callable[[Any], tuple[Any, dict[str, Any]]],
+) -> Response[Any]:
+    """The flow every recording form shares: back to the form when it is refused (422) or
+    asked for, the review step, then on confirmation the entry (``entry`` gives its body and
+    what ``_record`` also takes) recorded once per form id; a refusal by the ledger returns to
+    the form with its problem (409). ``show(filled, step, form_id, problem, status)`` draws
+    the form's screen."""
+    form_id = str(form.get("form_id", "")) or new_form_id()
+    step = str(form.get("step", "review"))
+    if document is None or step == "edit":
+        return await show(filled, "edit", form_id, status=422 if document is None else 200)
+    if step != "confirm":
+        return await show(filled, "review", form_id)
+    body, extra = entry(document)
+    try:
+        index, _ = await _record(
+            services, org, request.url.path, body, document, form_id, **extra
+        )
+    except LedgerError as exc:
+        problem, form_id = refused(exc, request, form_id)
+        return await show(filled, "edit", form_id, problem, 409)
+    return see_other(f"{ROOT}/entries/{index}?recorded=1")
