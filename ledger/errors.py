@@ -119,6 +119,11 @@ class FeeCapError(ConflictError):
     """The fee would put the fund's fees above its overhead cap (``fee_cap_bps``)."""
 
 
+class AmilCapError(ConflictError):
+    """A transfer from a zakat fund to an amil fund would take the amil share above the
+    organization's cap (PSAK 109; ``org.profile`` ``amil_cap_bps``)."""
+
+
 class AlreadyCorrectedError(ConflictError):
     """The entry was reversed already: an entry is corrected at most once."""
 
@@ -141,6 +146,15 @@ class CurrencyMismatchError(RuleError):
 
 class EarmarkError(RuleError):
     """The disbursement breaks the fund's earmark (beneficiary or purpose)."""
+
+
+class PermitLapsedError(RuleError):
+    """The donation's value date is outside every fundraising permit (PUB) of its fund."""
+
+
+class ClassificationError(RuleError):
+    """A fund classification or permit that contradicts the fund (an earmarked fund without
+    restriction, zakat receipts from a fund that is not a zakat fund, a partial permit)."""
 
 
 class NotCorrectableError(RuleError):

@@ -31,6 +31,7 @@ from schemas.charity import (
     OrgSettingsBody,
     TransferBody,
 )
+from schemas.compliance import FundClassifiedBody, FundPermitBody, OrgProfileBody
 from schemas.log import (
     ApiKeyIssued,
     ApiKeyRevoked,
@@ -68,6 +69,9 @@ EntryBody = (
     | BeneficiaryKeyBody
     | AcknowledgedBody
     | DisputedBody
+    | FundClassifiedBody
+    | FundPermitBody
+    | OrgProfileBody
 )
 """Every entry body the log knows, tagged by kind."""
 

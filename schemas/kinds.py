@@ -47,6 +47,18 @@ EVIDENCE_ATTACHED: Final = "evidence.attached"
 DONOR_ERASED: Final = "donor.erased"
 STATEMENT_ISSUED: Final = "statement.issued"
 
+# --- Indonesian compliance (schemas.compliance) --------------------------------------------
+
+FUND_CLASSIFIED: Final = "fund.classified"
+"""A fund's classes: ISAK 35 restriction, PSAK 109 fund, tax deductibility (newest wins)."""
+FUND_PERMIT: Final = "fund.permit"
+"""A fund's public fundraising permit (PUB), or the exemption it collects under."""
+ORG_PROFILE: Final = "org.profile"
+"""The organization's legal identity: legal name, NPWP, zakat licence, amil cap (newest wins)."""
+
+FUND_COMPLIANCE: Final = frozenset({FUND_CLASSIFIED, FUND_PERMIT})
+"""Kinds that describe one fund's standing under Indonesian rules (member ``fund``)."""
+
 # --- the recipients' own word (schemas.recipients) -----------------------------------------
 
 BENEFICIARY_KEY: Final = "beneficiary.key"

@@ -692,3 +692,17 @@ WHERE m.org_id = $1 AND m.kind = 'disbursement' AND m.corrected_by IS NULL
   AND NOT EXISTS (SELECT 1 FROM acknowledgments a
                   WHERE a.org_id = m.org_id AND a.disbursement_idx = m.entry_idx)
 ORDER BY v.value_on, m.entry_idx LIMIT $2;
+
+-- name: compliance_entries
+-- Every fund.classified, fund.permit and org.profile entry of a log below a tree size, in
+-- log order (entries_by_kind, migration 0019): few per organization, read from the log
+-- itself (migration 0023).
+SELECT idx, kind, created_at, body FROM entries
+WHERE org_id = $1 AND kind IN ('fund.classified', 'fund.permit', 'org.profile') AND idx < $2
+ORDER BY idx;
+
+-- name: amil_taken
+-- What fund $2 transferred to the amil funds $3, net of corrections (migration 0023).
+SELECT coalesce(sum(amount), 0)::bigint FROM money_entries
+WHERE org_id = $1 AND kind = 'transfer' AND fund = $2 AND counterparty = ANY($3::text[])
+  AND corrected_by IS NULL;

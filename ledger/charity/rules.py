@@ -25,12 +25,15 @@ from typing import Any, assert_never
 import asyncpg
 import msgspec
 
+from ledger.charity import compliance
 from ledger.clock import Clock, system_clock
 from ledger.errors import (
     AlreadyAcknowledgedError,
     AlreadyCorrectedError,
     AlreadyExistsError,
     AlreadyRecorded,
+    AmilCapError,
+    ClassificationError,
     CurrencyMismatchError,
     DuplicateReferenceError,
     EarmarkError,
@@ -42,6 +45,7 @@ from ledger.errors import (
     NotCorrectableError,
     NotEnrolledError,
     OverdraftError,
+    PermitLapsedError,
     RecipientSignatureError,
     RuleError,
     UnknownBeneficiaryError,
@@ -53,6 +57,7 @@ from ledger.formats.postings import Line, fund_account, postings_for
 from ledger.journal.appender import PIPELINE_CHUNK, Appended, Intent, chunked, pipeline
 from ledger.messages import Money, Term
 from ledger.store import charity as P
+from ledger.store import compliance as S
 from ledger.store import recipients as R
 from ledger.store.log import Organization, insert_rows
 from schemas import kinds
@@ -70,6 +75,12 @@ from schemas.charity import (
     OrgSettingsBody,
     Recorded,
     TransferBody,
+)
+from schemas.compliance import (
+    FundClassifiedBody,
+    FundPermitBody,
+    OrgProfileBody,
+    permit_problem,
 )
 from schemas.entries import EntryBody, MoneyBody, decode_body, kind_and_builtins
 from schemas.log import (
@@ -241,6 +252,29 @@ class _State:
     """Disbursements acknowledged or disputed in this batch."""
     org: Organization | None = None
     """The organization (its origin and slug are in every acknowledgment message)."""
+    standings: dict[str, compliance.Standing] = field(default_factory=dict)
+    """The classes and permits of the funds the batch touches (``fund.classified``,
+    ``fund.permit``; migration 0023)."""
+    amil: dict[str, int] = field(default_factory=dict)
+    """What each zakat fund that the batch moves to an amil fund gave amil funds so far."""
+    amil_cap_bps: int = compliance.DEFAULT_AMIL_CAP_BPS
+    """The organization's amil cap (``org.profile``), read when the batch needs it."""
+
+    def standing(self, code: str) -> compliance.Standing:
+        found = self.standings.get(code)
+        if found is None:
+            fund = self.funds.get(code)
+            found = self.standings[code] = compliance.Standing(
+                code, earmarked=bool(fund is not None and fund.earmark)
+            )
+        return found
+
+    def is_amil_transfer(self, entry: TransferBody) -> bool:
+        """A transfer of the amil share: from a zakat fund into an amil fund (PSAK 109)."""
+        return (
+            self.standing(entry.from_fund).zakat_class == "zakat"
+            and self.standing(entry.to_fund).zakat_class == "amil"
+        )
 
     def balance(self, code: str, currency: str) -> int:
         return self.balances.get((fund_account(code), currency), 0)
@@ -286,6 +320,8 @@ def _needs(commands: Sequence[Command]) -> dict[str, set]:
                 need["targets"].add(entry.corrects)
             case EvidenceBody():
                 need["targets"].add(entry.disbursement)
+            case FundClassifiedBody() | FundPermitBody():
+                need["funds"].add(entry.fund)
             case BeneficiaryKeyBody():
                 need["bens"].add(entry.beneficiary)
                 need["recipients"].add(entry.beneficiary)
@@ -336,11 +372,35 @@ async def _load(
             disbursed = await R.disbursements(conn, org_id, need["acks"])
         if need["recipients"]:
             recipient_keys = await R.current_keys(conn, org_id, need["recipients"])
+    standings = compliance.standings(
+        {code: f.earmark for code, f in found.funds.items()}, found.compliance
+    )
     fee_funds = {e.fund for e in map(_decodable, commands) if isinstance(e, FeeBody)}
+    zakat_funds = {
+        e.from_fund
+        for e in map(_decodable, commands)
+        if isinstance(e, TransferBody)
+        and e.from_fund in standings
+        and standings[e.from_fund].zakat_class == "zakat"
+        and e.to_fund in standings
+        and standings[e.to_fund].zakat_class == "amil"
+    }
+    amil: dict[str, int] = {}
+    amil_cap_bps = compliance.DEFAULT_AMIL_CAP_BPS
+    if zakat_funds:  # the amil share (PSAK 109): what the zakat funds gave and raised
+        every = await S.compliance_entries(conn, org_id)
+        amil_cap_bps = compliance.amil_cap_bps(every.profile)
+        amil_funds = sorted(
+            code
+            for code, st in compliance.standings({}, every.funds).items()
+            if st.zakat_class == "amil"
+        )
+        for code in sorted(zakat_funds):
+            amil[code] = await S.amil_taken(conn, org_id, code, amil_funds)
     totals: dict[str, dict[str, int]] = {}
-    if fee_funds:  # what else the batch does to those funds counts too
-        totals = await P.fund_totals(conn, org_id, fee_funds)
-        totals.update({f: totals.get(f, {}) for f in fee_funds})
+    if fee_funds | zakat_funds:  # what else the batch does to those funds counts too
+        totals = await P.fund_totals(conn, org_id, fee_funds | zakat_funds)
+        totals.update({f: totals.get(f, {}) for f in fee_funds | zakat_funds})
     return _State(
         funds=found.funds,
         beneficiaries=found.beneficiaries,
@@ -354,6 +414,9 @@ async def _load(
         disbursed=disbursed,
         recipient_keys=recipient_keys,
         org=org,
+        standings=standings,
+        amil=amil,
+        amil_cap_bps=amil_cap_bps,
     )
 
 
@@ -385,6 +448,26 @@ FEE_CAP = (
     "fees of {fees} ({fees_minor} minor units) would be more than {cap}% of the {raised} "
     "({raised_minor} minor units) raised by fund {fund} (its overhead cap)"
 )
+AMIL_CAP = (
+    "the amil share taken from zakat fund {fund} would be {taken} ({taken_minor} minor "
+    "units), more than {cap}% of the {raised} ({raised_minor} minor units) of zakat it "
+    "collected (PSAK 109; the organization's amil cap)"
+)
+PERMIT_LAPSED = (
+    "fund {fund} collects under fundraising permit {number} from {issuer}, valid "
+    "{valid_from} to {valid_until}; a donation received on {day} is outside it (UU 9/1961, "
+    "PP 29/1980): record the renewed permit first (POST …/funds/{code}/permits)"
+)
+EARMARKED_UNRESTRICTED = (
+    "fund {fund} is earmarked, so its donors restricted it: its restriction must be "
+    '"with" (ISAK 35)'
+)
+ZAKAT_RECEIPTS = (
+    'a fund gives zakat tax receipts (tax_category "zakat") exactly when it is a zakat fund '
+    '(zakat_class "zakat"); got zakat_class {zakat_class} and tax_category {tax_category}'
+)
+COMPLIANCE_TEMPLATES = (AMIL_CAP, PERMIT_LAPSED, EARMARKED_UNRESTRICTED, ZAKAT_RECEIPTS)
+"""The compliance refusals, each with its Indonesian text in the catalog."""
 
 
 def _money(state: _State, code: str, amount: int, currency: str) -> Money:
@@ -427,6 +510,19 @@ def _check(state: _State, c: Command) -> None:
     match entry:
         case DonationBody():
             _fund(state, entry.fund, entry.currency)
+            lapsed = state.standing(entry.fund).lapsed(entry.received_on)
+            if lapsed is not None:
+                raise PermitLapsedError.of(
+                    PERMIT_LAPSED,
+                    pointer="/received_on",
+                    fund=repr(entry.fund),
+                    code=entry.fund,
+                    number=lapsed.number,
+                    issuer=lapsed.issuer,
+                    valid_from=lapsed.valid_from,
+                    valid_until=lapsed.valid_until,
+                    day=entry.received_on,
+                )
             if entry.reference in state.references:
                 raise DuplicateReferenceError(
                     f"a donation with reference {entry.reference!r} is already recorded and "
@@ -479,6 +575,8 @@ def _check(state: _State, c: Command) -> None:
             _fund(state, entry.from_fund, entry.currency)
             _fund(state, entry.to_fund, entry.currency)
             _require_funds(state, entry.from_fund, entry.currency, entry.amount, "a transfer")
+            if state.is_amil_transfer(entry):
+                _check_amil(state, entry)
         case FeeBody():
             fund = _fund(state, entry.fund, entry.currency)
             _require_funds(state, entry.fund, entry.currency, entry.amount, "a fee")
@@ -518,7 +616,27 @@ def _check(state: _State, c: Command) -> None:
             )
         case AcknowledgedBody() | DisputedBody():
             _check_recipient_statement(state, entry)
-        case OrgSettingsBody() | DonorErasedBody() | StatementIssuedBody():
+        case FundClassifiedBody():
+            fund = _fund(state, entry.fund)
+            if fund.earmark and entry.restriction != "with":
+                raise ClassificationError.of(
+                    EARMARKED_UNRESTRICTED, pointer="/restriction", fund=repr(entry.fund)
+                )
+            if compliance.zakat_mismatch(entry):
+                raise ClassificationError.of(
+                    ZAKAT_RECEIPTS,
+                    pointer="/tax_category",
+                    zakat_class=repr(entry.zakat_class),
+                    tax_category=repr(entry.tax_category),
+                )
+            state.standing(entry.fund).add(-1, entry)
+        case FundPermitBody():
+            _fund(state, entry.fund)
+            problem = permit_problem(entry)
+            if problem is not None:
+                raise ClassificationError(problem)
+            state.standing(entry.fund).add(-1, entry)
+        case OrgSettingsBody() | OrgProfileBody() | DonorErasedBody() | StatementIssuedBody():
             pass  # the calendar's rule ran before (valuedates.admit); the others have none
         case LogCreated() | KeyRotated() | KeyRetired() | Event():
             pass  # the log's own entries: no charity rule
@@ -625,6 +743,23 @@ def disbursed_of(org: Organization, facts: R.DisbursementFacts) -> acknowledgmen
         minor_units=facts.minor_units,
         paid_on=facts.paid_on.isoformat(),
     )
+
+
+def _check_amil(state: _State, entry: TransferBody) -> None:
+    """The amil share stays within the cap of the zakat the fund collected (PSAK 109)."""
+    raised = state.totals.get(entry.from_fund, {}).get(kinds.DONATION, 0)
+    taken = state.amil.get(entry.from_fund, 0) + entry.amount
+    if taken * 10_000 > state.amil_cap_bps * raised:
+        raise AmilCapError.of(
+            AMIL_CAP,
+            fund=repr(entry.from_fund),
+            taken=_money(state, entry.from_fund, taken, entry.currency),
+            taken_minor=taken,
+            cap=f"{state.amil_cap_bps / 100:g}",
+            raised=_money(state, entry.from_fund, raised, entry.currency),
+            raised_minor=raised,
+        )
+    state.amil[entry.from_fund] = taken
 
 
 def _beneficiary_row(entry: BeneficiaryBody, version: int) -> P.BeneficiaryRow:

@@ -21,6 +21,7 @@ from ledger.http import observability
 from ledger.http.api.acknowledgments import AcknowledgmentController, EnrolmentController
 from ledger.http.api.admin import AdminController
 from ledger.http.api.bankimports import BankImportController
+from ledger.http.api.compliance import ComplianceController
 from ledger.http.api.contract import SECURITY_SCHEMES, read
 from ledger.http.api.fastpath import DonationFastPath
 from ledger.http.api.gateways import GatewayController
@@ -194,6 +195,7 @@ def create_app(
             GatewayController,
             BankImportController,
             WebhookController,
+            ComplianceController,
             verify_endpoint,
             *site_pages(),  # the public website (HTML pages, /site-assets)
             *console_pages(),  # the staff console (/console, /console-assets)

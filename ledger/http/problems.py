@@ -91,6 +91,18 @@ TYPES: dict[type[Exception], tuple[str, str]] = {
     ),
     errors.OverdraftError: ("overdraft", "The entry would take a fund's balance below zero."),
     errors.FeeCapError: ("fee-cap", "The fee would take the fund's fees above its overhead cap."),
+    errors.AmilCapError: (
+        "amil-cap",
+        "The transfer would take the amil share of zakat above the organization's cap.",
+    ),
+    errors.PermitLapsedError: (
+        "permit-lapsed",
+        "The fund's fundraising permit (PUB) does not cover the donation's value date.",
+    ),
+    errors.ClassificationError: (
+        "classification",
+        "The fund's classification or permit contradicts the fund or itself.",
+    ),
     errors.DuplicateReferenceError: (
         "duplicate-reference",
         "A donation with the same payment reference is already recorded.",

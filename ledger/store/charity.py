@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 from uuid import UUID
@@ -23,6 +23,7 @@ import msgspec
 
 from ledger.formats.postings import Line
 from ledger.formats.valuedates import Calendar
+from ledger.store.compliance import fund_entries_of
 from ledger.store.log import COPY_MIN_ROWS, Organization, Q, StoredEntry, entry_of_row, insert_rows
 from schemas.money import recorded_minor_units
 
@@ -287,6 +288,8 @@ class AdmitLookups:
     calendar: Calendar | None = None
     """The organization's calendar, as ``org_calendar`` gives it (None: the log has no
     entry 0 yet)."""
+    compliance: list[tuple[int, Any]] = field(default_factory=list)
+    """The funds' ``fund.classified`` and ``fund.permit`` entries, in log order (0023)."""
 
 
 class _Lookups(msgspec.Struct):
@@ -298,6 +301,7 @@ class _Lookups(msgspec.Struct):
     refs: list[str]
     keys: list[tuple[str, bytes, int, bytes]]
     calendar: tuple[datetime, str | None, date | None] | None = None
+    compliance: list[tuple[int, str, dict[str, Any]]] = []
 
 
 _lookups = msgspec.json.Decoder(_Lookups)
@@ -312,6 +316,7 @@ def decode_lookups(text: str) -> AdmitLookups:
         references=set(found.refs),
         keys={k[0]: IdempotencyRow(*k) for k in found.keys},
         calendar=_calendar(found.calendar),
+        compliance=fund_entries_of(found.compliance),
     )
 
 

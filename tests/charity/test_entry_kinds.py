@@ -124,6 +124,27 @@ SAMPLES: dict[str, dict[str, Any]] = {
     kinds.STAFF_CHANGED: {"staff": STAFF, "change": "password_reset", "role": "admin", "by": STAFF},
     kinds.API_KEY_ISSUED: {"key": KEY, "role": "recorder", "by": STAFF},
     kinds.API_KEY_REVOKED: {"key": KEY, "by": "server"},
+    kinds.FUND_CLASSIFIED: {
+        "fund": "zakat-2026",
+        "restriction": "with",
+        "zakat_class": "zakat",
+        "tax_category": "zakat",
+    },
+    kinds.FUND_PERMIT: {
+        "fund": "banjir-2026",
+        "number": "460/77/PUB/2026",
+        "issuer": "Dinas Sosial Kota Bandung",
+        "valid_from": "2026-09-01",
+        "valid_until": "2026-11-30",
+        "exemption": None,
+    },
+    kinds.ORG_PROFILE: {
+        "legal_name": "Yayasan Senyum Anak Nusantara",
+        "npwp": "012345678901000",
+        "address": None,
+        "zakat_license": None,
+        "amil_cap_bps": 1250,
+    },
     kinds.BENEFICIARY_KEY: {
         "beneficiary": "lksa-harapan",
         "public_key": "A6EHv/POEL4dcN0Y50vAmWfk1jCbpQ1fHdyGZBJVMbg=",
