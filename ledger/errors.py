@@ -243,3 +243,20 @@ class AmountFormatError(InvalidInputError):
 
 class UnroutedPaymentError(RuleError):
     """No rule of the gateway connection says which fund a payment goes to."""
+
+
+# --- tax receipts and reports (ledger.charity.taxreceipts, .taxreports) ------------------
+
+
+class NotDeductibleError(RuleError):
+    """The donation's fund had no tax category when the donation was recorded: no tax
+    receipt (zakat: PMK 114/2025; other gifts: PP 93/2010) can be given for it."""
+
+
+class TaxIdentityMissingError(RuleError):
+    """A tax receipt or report lacks an identity it must show: the organization's NPWP
+    (``org.profile``), or the donor's NPWP or NIK and full name (given, or since erased)."""
+
+
+class DonationReversedError(ConflictError):
+    """The donation was reversed by a correction: it gets no tax receipt."""

@@ -16,6 +16,7 @@ import msgspec
 from schemas import kinds
 from schemas.base import Body, Document
 from schemas.money import Amount, CurrencyCode, MinorUnits, check_currency
+from schemas.taxids import NikText, NpwpText, nik_digits, npwp_digits
 
 CODE_PATTERN = r"^[a-z0-9][a-z0-9-]{0,62}$"
 Code = Annotated[str, msgspec.Meta(pattern=CODE_PATTERN, description="public code")]
@@ -222,6 +223,19 @@ class DonorIn(Document, frozen=True):
     address: LongText | None = None
     public_name: Text | None = None
     """The name the donor consents to show publicly; absent means anonymous."""
+    full_name: Text | None = None
+    """The legal name as on the donor's KTP or NPWP card, for tax receipts (PMK 114/2025
+    art. 9, PP 93/2010): personal data, like ``npwp`` and ``nik``."""
+    npwp: NpwpText | None = None
+    """The donor's NPWP, for a tax receipt (15 or 16 digits; kept as digits)."""
+    nik: NikText | None = None
+    """The donor's NIK (16 digits), for a tax receipt when they have no NPWP."""
+
+    def __post_init__(self) -> None:
+        if self.npwp is not None:
+            npwp_digits(self.npwp)
+        if self.nik is not None:
+            nik_digits(self.nik)
 
 
 class DonationCreate(_Priced, frozen=True):

@@ -25,6 +25,7 @@ import msgspec
 from schemas import kinds
 from schemas.base import Body, Document
 from schemas.charity import Code, LongText, Text
+from schemas.taxids import NpwpText, npwp_digits
 
 Restriction = Literal["without", "with"]
 """ISAK 35: net assets *tanpa pembatasan* / *dengan pembatasan dari pemberi sumber daya*."""
@@ -124,28 +125,6 @@ class FundPermitRecord(Document, frozen=True):
         problem = permit_problem(self)
         if problem is not None:
             raise ValueError(problem)
-
-
-NpwpText = Annotated[
-    str,
-    msgspec.Meta(
-        max_length=32,
-        pattern=r"^[0-9. -]+$",
-        description="NPWP: 15 or 16 digits; dots, dashes and spaces are ignored "
-        "(01.234.567.8-901.000 is 012345678901000)",
-    ),
-]
-
-
-def npwp_digits(text: str) -> str:
-    """The NPWP's digits (what the log records), or ``ValueError`` saying the form."""
-    digits = "".join(ch for ch in text if ch.isdigit())
-    if len(digits) not in (15, 16):
-        raise ValueError(
-            f"npwp: expected 15 digits (e.g. 01.234.567.8-901.000) or 16 digits (since 2024); "
-            f"got {len(digits)} digits"
-        )
-    return digits
 
 
 class OrgProfileChange(Document, frozen=True):

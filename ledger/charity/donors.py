@@ -18,10 +18,16 @@ from typing import Any
 from ledger.charity.rules import DonorPrivate
 from ledger.formats.canonical import canonical_json
 from schemas.charity import DonorIn, DonorPublic
+from schemas.taxids import nik_digits, npwp_digits
 
 COMMITMENT_DOMAIN = b"donation-ledger donor v1\x00"
 LOOKUP_DOMAIN = b"donation-ledger donor lookup v1\x00"
-PERSONAL_FIELDS = ("name", "email", "phone", "address")
+PERSONAL_FIELDS = ("name", "email", "phone", "address", "full_name", "npwp", "nik")
+"""The donor members that are personal data: committed to in the log, kept in
+``donor_records``, erased on request. ``full_name``, ``npwp`` and ``nik`` are the tax identity
+printed on the donor's own tax receipt (``ledger.charity.taxreceipts``) and in the reports for
+the tax office; the NPWP and NIK are kept as their digits."""
+TAX_ID_DIGITS = {"npwp": npwp_digits, "nik": nik_digits}
 
 
 def commitment(salt: bytes, personal: dict[str, Any]) -> str:
@@ -46,6 +52,9 @@ def phone_lookup(phone: str | None) -> bytes | None:
 def split_donor(donor: DonorIn) -> tuple[DonorPublic, DonorPrivate | None]:
     """What goes in the log, and what stays in donor_records."""
     personal = {f: getattr(donor, f) for f in PERSONAL_FIELDS if getattr(donor, f) is not None}
+    for member, digits in TAX_ID_DIGITS.items():
+        if member in personal:
+            personal[member] = digits(personal[member])
     if not personal:
         return DonorPublic(commitment=None, display=donor.public_name), None
     salt = secrets.token_bytes(16)

@@ -103,6 +103,19 @@ TYPES: dict[type[Exception], tuple[str, str]] = {
         "classification",
         "The fund's classification or permit contradicts the fund or itself.",
     ),
+    errors.NotDeductibleError: (
+        "not-deductible",
+        "The donation's fund had no tax category when it was recorded: no tax receipt.",
+    ),
+    errors.TaxIdentityMissingError: (
+        "tax-identity-missing",
+        "A tax receipt or report lacks the organization's NPWP or the donor's NPWP/NIK and "
+        "full name.",
+    ),
+    errors.DonationReversedError: (
+        "donation-reversed",
+        "The donation was reversed: it gets no tax receipt.",
+    ),
     errors.DuplicateReferenceError: (
         "duplicate-reference",
         "A donation with the same payment reference is already recorded.",
