@@ -82,9 +82,12 @@ TAX_LABELS: dict[Language, dict[str, str]] = {
         "period": "Periode",
         "due": "Batas penyampaian",
         "total": "Jumlah diterima",
+        "total_row": "Jumlah",
         "rows": "{count} pembayaran",
-        "identified": "{count} dengan NPWP/NIK dan nama lengkap: {amount}",
-        "log_size": "Log {origin}, ukuran {size}",
+        "identified": "{count} dengan NPWP/NIK dan nama lengkap,",
+        "identified_total": "berjumlah {amount}",
+        "log": "Log transparansi",
+        "log_size": "Ukuran log saat disusun (entri yang dicakup)",
         "report_intro_zakat": (
             "Daftar zakat yang diterima {org} (NPWP {npwp}) dengan tanggal terima (tanggal "
             "valuta, menurut kalender organisasi) dalam periode ini, untuk dilaporkan ke "
@@ -104,6 +107,7 @@ TAX_LABELS: dict[Language, dict[str, str]] = {
         "col_no": "No",
         "col_number": "Nomor bukti",
         "col_date": "Tanggal",
+        "col_type": "ID",
         "col_id": "NPWP / NIK",
         "col_name": "Nama lengkap",
         "col_fund": "Dana",
@@ -167,9 +171,12 @@ TAX_LABELS: dict[Language, dict[str, str]] = {
         "period": "Period",
         "due": "Due at the tax office",
         "total": "Total received",
+        "total_row": "Total",
         "rows": "{count} payments",
-        "identified": "{count} with an NPWP/NIK and full name: {amount}",
-        "log_size": "Log {origin}, size {size}",
+        "identified": "{count} with an NPWP/NIK and full name,",
+        "identified_total": "totalling {amount}",
+        "log": "Transparency log",
+        "log_size": "Log size when gathered (entries covered)",
         "report_intro_zakat": (
             "The zakat {org} (NPWP {npwp}) received with a value date (in the "
             "organization's calendar) in this period, to be reported to the Directorate "
@@ -188,6 +195,7 @@ TAX_LABELS: dict[Language, dict[str, str]] = {
         "col_no": "No",
         "col_number": "Receipt no.",
         "col_date": "Date",
+        "col_type": "ID",
         "col_id": "NPWP / NIK",
         "col_name": "Full name",
         "col_fund": "Fund",

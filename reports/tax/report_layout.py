@@ -51,17 +51,19 @@ class _Column:
     right: bool = False
 
 
-_FIXED = 26 + 80 + 50 + 86 + 82 + 78
+_FIXED = 24 + 70 + 52 + 34 + 92 + 58 + 76
 COLUMNS = (
-    _Column("col_no", 26, right=True),
-    _Column("col_number", 80),
-    _Column("col_date", 50),
-    _Column("col_id", 86),
+    _Column("col_no", 24, right=True),
+    _Column("col_number", 70),
+    _Column("col_date", 52),
+    _Column("col_type", 34),
+    _Column("col_id", 92),
     _Column("col_name", CONTENT_WIDTH - _FIXED),
-    _Column("col_fund", 82),
-    _Column("col_amount", 78, right=True),
+    _Column("col_fund", 58),
+    _Column("col_amount", 76, right=True),
 )
-
+"""No, receipt number, date, ID type (NPWP or NIK), its number, full name, fund code, amount:
+filling the content width exactly."""
 
 def report_title(data: TaxReportData, lang: Language) -> str:
     labels = TAX_LABELS[lang]
@@ -117,9 +119,16 @@ def draw_tax_report(
 
 
 def _draw_summary(flow: PageFlow, data: TaxReportData, lang: Language) -> None:
+    """The tinted panel: the total, the counts; the period, due date and log beside them."""
     canvas, fonts = flow.canvas, flow.fonts
     labels = TAX_LABELS[lang]
-    height = 92.0
+    last = dt.date.fromordinal(data.end.toordinal() - 1)
+    rows = [(labels["period"], f"{format_day(data.start, lang)} – {format_day(last, lang)}")]
+    if data.due is not None:
+        rows.append((labels["due"], format_day(data.due, lang)))
+    rows.append((labels["log"], data.origin))
+    rows.append((labels["log_size"], str(data.tree_size)))
+    height = max(96.0, 16 + 25 * len(rows))
     draw_panel(canvas, x=MARGIN, top=flow.y, width=CONTENT_WIDTH, height=height)
     canvas.setFillColor(BRAND)
     canvas.rect(MARGIN, flow.y - height, 4, height, stroke=0, fill=1)
@@ -129,29 +138,22 @@ def _draw_summary(flow: PageFlow, data: TaxReportData, lang: Language) -> None:
     total = format_amount(data.total, data.currency, data.minor_units, lang)
     canvas.drawString(MARGIN + 18, flow.y - 46, fonts.printable(total))
     canvas.setFillColor(INK)
-    canvas.setFont(fonts.regular, 9.5)
-    left_width = CONTENT_WIDTH * 0.55 - 24
+    left_width = CONTENT_WIDTH * 0.5 - 24
     identified = format_amount(data.identified_total, data.currency, data.minor_units, lang)
-    for position, text in enumerate(
-        (
-            labels["rows"].format(count=len(data.rows)),
-            labels["identified"].format(count=len(data.identified), amount=identified),
-        )
-    ):
+    lines = [
+        (fonts.bold, labels["rows"].format(count=len(data.rows))),
+        (fonts.regular, labels["identified"].format(count=len(data.identified))),
+        (fonts.regular, labels["identified_total"].format(amount=identified)),
+    ]
+    for position, (font, text) in enumerate(lines):
+        canvas.setFont(font, 8.5)
         canvas.drawString(
             MARGIN + 18,
-            flow.y - 64 - 13 * position,
-            fit_text(fonts.printable(text), fonts.regular, 9.5, left_width),
+            flow.y - 62 - 11 * position,
+            fit_text(fonts.printable(text), font, 8.5, left_width),
         )
-    x = MARGIN + CONTENT_WIDTH * 0.55
-    width = CONTENT_WIDTH * 0.45 - 18
-    last = data.end.toordinal() - 1
-
-    period = f"{format_day(data.start, lang)} – {format_day(dt.date.fromordinal(last), lang)}"
-    rows = [(labels["period"], period)]
-    if data.due is not None:
-        rows.append((labels["due"], format_day(data.due, lang)))
-    rows.append(("Log", labels["log_size"].format(origin=data.origin, size=data.tree_size)))
+    x = MARGIN + CONTENT_WIDTH * 0.5
+    width = CONTENT_WIDTH * 0.5 - 18
     y = flow.y - 20
     for label, value in rows:
         draw_label(canvas, fonts, x, y, label)
@@ -176,18 +178,19 @@ def _cells(
     n: int, row: ReportRow, data: TaxReportData, lang: Language, labels: dict[str, str]
 ) -> list[str]:
     if row.npwp:
-        tax_id = f"NPWP {format_npwp(row.npwp)}"
+        kind, tax_id = "NPWP", format_npwp(row.npwp)
     elif row.nik:
-        tax_id = f"NIK {row.nik}"
+        kind, tax_id = "NIK", row.nik
     else:
-        tax_id = labels["no_id"]
+        kind, tax_id = "", labels["no_id"]
     return [
         str(n),
         row.number,
         format_short_day(row.received_on, lang),
+        kind,
         tax_id,
         row.full_name or labels["no_id"],
-        row.fund_name,
+        row.fund_code,
         format_amount(row.amount, data.currency, data.minor_units, lang),
     ]
 
@@ -234,7 +237,7 @@ def _total(flow: PageFlow, data: TaxReportData, lang: Language, labels: dict[str
     canvas.setFillColor(INK)
     total = format_amount(data.total, data.currency, data.minor_units, lang)
     count = labels["rows"].format(count=len(data.rows))
-    _draw_cells(flow, fonts.bold, ["", labels["total"], "", count, "", "", total], size=8)
+    _draw_cells(flow, fonts.bold, ["", labels["total_row"], "", "", count, "", "", total], size=8)
     flow.y -= ROW_HEIGHT + 16
 
 
