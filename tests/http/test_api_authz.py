@@ -94,6 +94,12 @@ ACCESS: dict[tuple[str, str], str] = {
     ("GET", f"{ORG}/donations/{{index:int}}/receipt"): AUDITOR,
     ("GET", f"{ORG}/donations/{{index:int}}/receipt.tlog-proof"): AUDITOR,
     ("GET", f"{ORG}/donations/{{index:int}}/receipt-link"): AUDITOR,
+    # Tax documents hold donors' NPWP or NIK and names: auditors and admins only.
+    ("GET", f"{ORG}/donations/{{index:int}}/tax-receipt.pdf"): AUDITOR,
+    ("GET", f"{ORG}/tax-reports/zakat/{{year:int}}/csv"): AUDITOR,
+    ("GET", f"{ORG}/tax-reports/zakat/{{year:int}}/pdf"): AUDITOR,
+    ("GET", f"{ORG}/tax-reports/disaster/{{year:int}}/{{quarter:int}}/csv"): AUDITOR,
+    ("GET", f"{ORG}/tax-reports/disaster/{{year:int}}/{{quarter:int}}/pdf"): AUDITOR,
     ("POST", f"{ORG}/statements"): ADMIN,  # before the reads of statement 1 below
     ("GET", f"{ORG}/statements"): PUBLIC,
     ("GET", f"{ORG}/statements/{{number:int}}"): PUBLIC,
@@ -197,10 +203,20 @@ async def make_world(charity: Org, store, settings, kek, owner) -> World:  # typ
     await a.fund("alpha")
     fund_index = (await a.fund())["index"]
     await a.beneficiary()
+    # A deductible fund and the organization's NPWP, so the donation gets a tax receipt.
+    await a.ok("/profile", {"legal_name": "Yayasan Senyum", "npwp": "012345678901000"}, "admin")
+    classes = {"restriction": "without", "tax_category": "education"}
+    await a.ok("/funds/senyum-2026/classification", classes, "admin")
     donation_index = (
         await a.donate(
             10_000_00,
-            donor={"name": "Siti", "email": "siti@example.org", "public_name": "S"},
+            donor={
+                "name": "Siti",
+                "email": "siti@example.org",
+                "public_name": "S",
+                "full_name": "Siti Aminah",
+                "nik": "3273012345670001",
+            },
         )
     )["index"]
     r = await a.disburse(1_000_00)
@@ -276,6 +292,9 @@ def request_for(w: World, method: str, path: str) -> tuple[str, dict[str, Any]]:
         .replace("{index:int}/donor", f"{w.donation_index}/donor")
         .replace("{index:int}/evidence", f"{w.disbursement_index}/evidence")
         .replace("{index:int}/receipt", f"{w.donation_index}/receipt")
+        .replace("{index:int}/tax-receipt", f"{w.donation_index}/tax-receipt")
+        .replace("{year:int}", "2026")
+        .replace("{quarter:int}", "4")
         .replace("{index:int}/acknowledgment", f"{w.disbursement_index}/acknowledgment")
         .replace("{token:str}", "t" * 43)
         .replace("{size:int}", "1")
