@@ -1,4 +1,4 @@
-"""The ``ledger`` command: serve, migrate, verify, keys, org, staff, checkpoint, demo.
+"""The ``ledger`` command: serve, migrate, verify, keys, org, staff, checkpoint, report, demo.
 
 Every subcommand builds ``Settings`` from the environment plus its flags and passes them
 down; nothing reads configuration at import time. With no ``DATABASE_URL`` each command
@@ -344,6 +344,65 @@ async def cmd_receipt_send(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+async def cmd_report(args: argparse.Namespace, settings: Settings) -> int:
+    """Write a report for the tax office (zakat yearly, disaster relief quarterly) as CSV or
+    signed PDF; it holds donors' personal data, so it goes to a file, never to the log."""
+    import hashlib
+
+    from ledger.charity import taxreports
+    from ledger.journal.keys import load_kek
+    from schemas.money import decimal_amount
+
+    out = Path(args.out)
+    form = args.format or ("pdf" if out.suffix.lower() == ".pdf" else "csv")
+
+    def say(text: str) -> None:
+        if not args.json:
+            print(text, file=sys.stderr, flush=True)
+
+    store = await _store(settings, "ledger_writer")
+    try:
+        org = await store.organization(args.org)
+        quarter = getattr(args, "quarter", None)
+        say(f"gathering the {args.report_kind} report of {org.slug} …")
+        data = await taxreports.gather(store, org, args.report_kind, args.year, quarter, say)
+        if form == "pdf":
+            say(f"rendering and signing {len(data.rows)} row(s) …")
+            content = await taxreports.report_pdf(store, org, load_kek(settings), data, args.lang)
+        else:
+            content = taxreports.csv_bytes(data)
+    finally:
+        await store.pool.close()
+    out.write_bytes(content)
+    summary = {
+        "report": data.slug,
+        "org": org.slug,
+        "from": data.start.isoformat(),
+        "to": data.end.isoformat(),
+        "due": data.due.isoformat() if data.due else None,
+        "rows": len(data.rows),
+        "total": data.total,
+        "total_decimal": decimal_amount(data.total, data.minor_units),
+        "currency": data.currency,
+        "identified_rows": len(data.identified),
+        "reversed_rows": len(data.reversed_rows),
+        "tree_size": data.tree_size,
+        "format": form,
+        "file": str(out),
+        "sha256": hashlib.sha256(content).hexdigest(),
+    }
+    if args.json:
+        print(json.dumps(summary))
+    else:
+        print(
+            f"wrote {out} ({form}, sha256 {summary['sha256'][:16]}…): {data.slug}, "
+            f"{len(data.rows)} row(s), {data.currency} {summary['total_decimal']}, "
+            f"{len(data.reversed_rows)} reversed left out"
+            + (f"; due {summary['due']}" if data.due else "")
+        )
+    return 0
+
+
 async def _witness_url(settings: Settings) -> str:
     """The witness's database: WITNESS_DATABASE_URL, else database "witness" of the embedded
     server (a witness run by another party would point at its own PostgreSQL)."""
@@ -635,6 +694,28 @@ def build_parser() -> argparse.ArgumentParser:
     q.add_argument("--to", required=True, help="the donor's e-mail address")
     q.add_argument("--lang", choices=("id", "en"), default="id")
     q.set_defaults(run=cmd_receipt_send)
+    p = sub.add_parser(
+        "report",
+        help="reports for the tax office (zakat yearly, disaster relief quarterly): CSV or "
+        "signed PDF; they hold donors' personal data",
+    )
+    rep_sub = p.add_subparsers(dest="report_kind", required=True)
+    for kind, text in (
+        ("zakat", "the year's zakat receipts (PMK 114/2025; due 14 January)"),
+        ("disaster", "a quarter's disaster relief donations (PP 93/2010, PMK 76/2011)"),
+    ):
+        q = rep_sub.add_parser(kind, help=text, description=text)
+        q.add_argument("--org", required=True, help="organization slug")
+        q.add_argument("--year", type=int, required=True, help="calendar year of value dates")
+        if kind == "disaster":
+            q.add_argument("--quarter", type=int, required=True, choices=(1, 2, 3, 4))
+        q.add_argument("--out", required=True, help="file to write (.pdf or .csv)")
+        q.add_argument(
+            "--format", choices=("csv", "pdf"), help="default: from --out's extension"
+        )
+        q.add_argument("--lang", choices=("id", "en"), default="id", help="PDF language")
+        q.add_argument("--json", action="store_true", help="print a JSON summary")
+        q.set_defaults(run=cmd_report)
     p = sub.add_parser("demo", help="create the demo organization with sample entries")
     p.set_defaults(run=cmd_demo)
 

@@ -8,8 +8,12 @@ missing, in English and Indonesian."""
 
 from __future__ import annotations
 
+import base64
 import csv
+import hashlib
 import io
+import json
+import os
 import shutil
 import subprocess
 from collections import defaultdict
@@ -21,6 +25,7 @@ import pytest
 from reports.pdf.attachments import read_attachments
 from tests.apikit import Org, assert_problem, auth, pdf_text, validate
 from tests.compliance.scenario import DISASTER, GENERAL, PROFILE, ZAKAT, Month, record_month
+from tests.conftest import run_ledger
 from tests.logkit import assert_log_verifies
 
 ORG_NPWP_PRINTED = "01.234.567.8-901.000"
@@ -252,7 +257,7 @@ async def test_tax_receipts_in_both_languages_and_the_refusals(charity: Org, sto
 
 
 async def test_the_tax_identity_stays_off_the_log_and_public_answers_and_is_erasable(
-    charity: Org, store, tmp_path
+    charity: Org, store, tmp_path, db_url, kek
 ):
     m = await record_month(charity, per_fund=500, donor=donor_of)
     zakat = m.donations[ZAKAT][0]
@@ -302,6 +307,37 @@ async def test_the_tax_identity_stays_off_the_log_and_public_answers_and_is_eras
     assert int(row["amount"]) == zakat["amount"]
     text = (await get(charity, "/tax-reports/zakat/2026/csv")).text
     assert zakat["donor"]["full_name"] not in text and "098765430210000" not in text
+
+    # The command line writes the same reports: the CSV byte for byte, the PDF signed.
+    env = {
+        **os.environ,
+        "DATABASE_URL": db_url,
+        "LEDGER_KEK": base64.b64encode(kek).decode(),
+        "LEDGER_DATA_DIR": str(tmp_path),
+        "LEDGER_PUBLIC_URL": "https://transparansi.example",
+    }
+    out = tmp_path / "zakat.csv"
+    done = run_ledger(
+        "report", "zakat", "--org", charity.slug, "--year", "2026", "--out", str(out), env=env
+    )
+    assert done.returncode == 0, done.stderr
+    assert out.read_bytes() == text.encode() and "wrote" in done.stdout and "donation(s)" in done.stderr
+    out = tmp_path / "banjir.pdf"
+    done = run_ledger(
+        "report", "disaster", "--org", charity.slug, "--year", "2026", "--quarter", "4",
+        "--out", str(out), "--lang", "en", "--json", env=env,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    summary = json.loads(done.stdout)
+    assert summary["rows"] == len(m.donations[DISASTER]) and summary["format"] == "pdf"
+    assert summary["total"] == (await charity.fund_view(DISASTER))["raised"]
+    assert summary["sha256"] == hashlib.sha256(out.read_bytes()).hexdigest()
+    await check_signed(charity, out.read_bytes(), tmp_path)
+    done = run_ledger(
+        "report", "disaster", "--org", charity.slug, "--year", "2026", "--quarter", "4",
+        "--out", str(out), env={**env, "LEDGER_KEK": ""},
+    )  # fmt: skip
+    assert done.returncode != 0
     await assert_log_verifies(store)
 
 
