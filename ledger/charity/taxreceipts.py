@@ -32,6 +32,7 @@ import bisect
 import datetime as dt
 import json
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 
 from ledger.charity import receipts
@@ -169,10 +170,20 @@ class CategoryHistory:
         return sorted(f for f, (_, cats) in self._by_fund.items() if category in cats)
 
 
-async def tax_receipt_data(
-    store: Store, org: Organization, kek: bytes, index: int, verify_base: str
-) -> TaxReceiptData:
-    """Everything the tax receipt of donation ``index`` prints, or the refusal."""
+@dataclass(frozen=True)
+class _Checked:
+    """What a tax receipt needs, once every refusal has been ruled out."""
+
+    body: dict[str, Any]
+    category: str
+    recipient: Recipient
+    payer: Payer
+    fund: P.FundRow
+
+
+async def _check(store: Store, org: Organization, index: int) -> _Checked:
+    """The receipt's facts, or the refusal (in this order: not a donation, reversed, not
+    deductible, no organization NPWP, no donor identity)."""
     async with store.connection() as conn:
         entry = await store.entry(org.id, index, conn)
         if entry.kind != kinds.DONATION:
@@ -204,6 +215,25 @@ async def tax_receipt_data(
         recipient = recipient_of(found.profile, found.profile_index)
         payer = payer_of(index, await P.donor_record(conn, org.id, index))
         fund = (await P.funds(conn, org.id, [body["fund"]]))[body["fund"]]
+    return _Checked(body, category, recipient, payer, fund)
+
+
+async def available(store: Store, org: Organization, index: int) -> bool:
+    """Whether donation ``index`` gets a tax receipt now (the donor's page offers it then)."""
+    try:
+        await _check(store, org, index)
+    except (DonationReversedError, NotDeductibleError, TaxIdentityMissingError, NotFoundError):
+        return False
+    return True
+
+
+async def tax_receipt_data(
+    store: Store, org: Organization, kek: bytes, index: int, verify_base: str
+) -> TaxReceiptData:
+    """Everything the tax receipt of donation ``index`` prints, or the refusal."""
+    checked = await _check(store, org, index)
+    body, category, fund = checked.body, checked.category, checked.fund
+    payer, recipient = checked.payer, checked.recipient
     receipt = await receipts.receipt(store, org, kek, index)
     proof = parse_proof(receipt["tlog_proof"])
     cp_lines = proof.checkpoint.split("\n")

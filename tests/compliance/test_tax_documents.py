@@ -214,6 +214,22 @@ async def test_tax_receipts_in_both_languages_and_the_refusals(charity: Org, sto
     assert "5% (lima persen)" in text and "penanggulangan bencana" in text
     assert "Rp 26.500" in text and "dua puluh enam ribu lima ratus rupiah" in text
 
+    # The donor's own page (opened by their receipt code) offers it; an anonymous gift's
+    # page does not, and a wrong code finds nothing.
+    for gift_index, offered in ((zakat["index"], True), (m.donations[ZAKAT][2]["index"], False)):
+        link = (await get(charity, f"/donations/{gift_index}/receipt-link")).json()
+        path = link["url"].removeprefix("https://transparansi.example")
+        page = await charity.client.get(path)
+        assert page.status_code == 200 and ('id="download-tax-pdf"' in page.text) is offered
+        if offered:
+            assert "Unduh bukti untuk pajak" in page.text
+            r = await charity.client.get(path + "/tax-receipt.pdf")
+            assert r.status_code == 200 and r.headers["cache-control"].startswith("private")
+            await check_signed(charity, r.content, tmp_path)
+            assert zakat["donor"]["full_name"] in pdf_text(r.content, tmp_path, "mine.pdf")
+            wrong = path.rsplit("/", 1)[0] + "/NOTTHECODE/tax-receipt.pdf"
+            assert (await charity.client.get(wrong)).status_code == 404
+
     # Refusals, each naming what is missing, in English and in Indonesian.
     reversed_one = m.donations[ZAKAT][6]
     correction = await correct(charity, reversed_one["index"], "dicatat dua kali")

@@ -136,6 +136,7 @@ ACCESS: dict[tuple[str, str], str] = {
     ("GET", "/orgs/{slug:str}/my-gift/{index:int}/{code:str}"): DOCS,
     ("GET", "/orgs/{slug:str}/my-gift/{index:int}/{code:str}/receipt.pdf"): DOCS,
     ("GET", "/orgs/{slug:str}/my-gift/{index:int}/{code:str}/receipt.json"): DOCS,
+    ("GET", "/orgs/{slug:str}/my-gift/{index:int}/{code:str}/tax-receipt.pdf"): DOCS,
     ("GET", "/site-assets/{file_path:path}"): DOCS,
     ("HEAD", "/site-assets/{file_path:path}"): DOCS,
     ("GET", "/metrics"): PUBLIC,

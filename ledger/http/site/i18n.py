@@ -484,6 +484,7 @@ CATALOG_STRINGS: dict[str, str] = {
     "g_pdf": "Download the signed receipt (PDF)",
     "g_json": "Download the receipt data (JSON)",
     "g_verify": "Verify it",
+    "g_tax_pdf": "Download the tax receipt (PDF, with your NPWP or NIK)",
     "g_keep_private": "This page's address holds your receipt code: share it only with people you would show your receipt to.",
     # --- fund pages (issue 17) ---------------------------------------------------------------
     "f_card": "{raised} raised · {disbursed} disbursed to {n} beneficiaries · checked {day}",

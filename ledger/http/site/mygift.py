@@ -21,7 +21,7 @@ from litestar.enums import RequestEncodingType
 from litestar.params import Body, FromPath, QueryParameter
 from litestar.response import Redirect, Template
 
-from ledger.charity import documents, mygift, receipts
+from ledger.charity import documents, mygift, receipts, taxreceipts
 from ledger.errors import NotFoundError
 from ledger.http.services import Services
 from ledger.http.site.display import Money
@@ -64,6 +64,9 @@ class GiftPage:
     reversal_day: str
     base: str
     """Path of the gift's page (the downloads hang below it)."""
+    tax_receipt: bool = False
+    """The gift gets a tax receipt (a deductible fund, the donor's NPWP or NIK and full
+    name): the page offers it."""
 
 
 async def _find_page(services: Services, chosen: str, failed: bool) -> FindPage:
@@ -128,6 +131,7 @@ class DonorPages(Controller):
             g.received_on.isoformat(),
             g.reversal.effective_on.isoformat() if g.reversal else "",
             mygift.gift_path(org.slug, index, code),
+            await taxreceipts.available(services.store, org, index),
         )
         return render(request, "my_gift.html", view, lang, headers=PRIVATE)
 
@@ -152,6 +156,35 @@ class DonorPages(Controller):
             headers={
                 **PRIVATE,
                 "Content-Disposition": f'attachment; filename="receipt-{slug}-{index}-{chosen}.pdf"',
+            },
+        )
+
+    @get(
+        "/orgs/{slug:str}/my-gift/{index:int}/{code:str}/tax-receipt.pdf",
+        media_type="application/pdf",
+    )
+    async def gift_tax_pdf(
+        self,
+        services: NamedDependency[Services],
+        slug: FromPath[str],
+        index: FromPath[int],
+        code: FromPath[str],
+        lang: Lang = None,
+    ) -> Response[bytes]:
+        """The donor's own tax receipt (their NPWP or NIK and name: only the code opens it)."""
+        org = await services.organization(slug)
+        await mygift.gift(services.store, org, services.kek, index, code)
+        chosen = resolve_lang(lang)
+        pdf, number = await taxreceipts.tax_receipt_pdf(
+            services.store, org, services.kek, index, chosen, services.settings.signed_link_base()
+        )
+        return Response(
+            pdf,
+            media_type="application/pdf",
+            headers={
+                **PRIVATE,
+                "Content-Disposition": "attachment; "
+                f'filename="{taxreceipts.file_name(slug, number, chosen)}"',
             },
         )
 
