@@ -187,3 +187,19 @@ async def org_view(store: Any, org_id: int) -> OrgProfileView:
     async with store.connection() as conn:
         found = await S.compliance_entries(conn, org_id)
     return profile_view(found.profile, found.profile_index)
+
+
+def permit_state(view: FundCompliance, today: dt.date) -> str:
+    """What a page says of a fund's permit today: ``exempt`` (its newest entry is an
+    exemption), ``valid`` (a permit covers today), ``lapsed`` (permits, none covering
+    today), or ``none`` (no permit recorded)."""
+    if not view.permits:
+        return "none"
+    if view.permits[-1].exemption is not None:
+        return "exempt"
+    for p in view.permits:
+        if p.valid_from is not None and p.valid_until is not None and (
+            p.valid_from <= today <= p.valid_until
+        ):
+            return "valid"
+    return "lapsed"
