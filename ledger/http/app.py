@@ -20,7 +20,7 @@ from ledger.errors import NotFoundError
 from ledger.http import observability
 from ledger.http.api.acknowledgments import AcknowledgmentController, EnrolmentController
 from ledger.http.api.admin import AdminController
-from ledger.http.api.bankimports import BankImportController
+from ledger.http.api.bankimports import BankImportController, BankLayoutController
 from ledger.http.api.compliance import ComplianceController
 from ledger.http.api.contract import SECURITY_SCHEMES, read
 from ledger.http.api.fastpath import DonationFastPath
@@ -194,6 +194,7 @@ def create_app(
             EnrolmentController,
             GatewayController,
             BankImportController,
+            BankLayoutController,
             WebhookController,
             ComplianceController,
             verify_endpoint,

@@ -63,3 +63,18 @@ async def insert_bank_import(
         row.first_index,
         row.last_index,
     )
+
+
+async def save_layout(conn: asyncpg.Connection, org_id: int, name: str, layout: str) -> None:
+    """Create or replace the organization's custom layout ``name`` (BankLayout JSON)."""
+    await conn.execute(Q["save_bank_layout"], org_id, name, layout)
+
+
+async def layout(conn: asyncpg.Connection, org_id: int, name: str) -> str | None:
+    """The custom layout ``name`` as JSON, or None."""
+    return await conn.fetchval(Q["bank_layout"], org_id, name)
+
+
+async def layouts(conn: asyncpg.Connection, org_id: int) -> list[tuple[str, str]]:
+    """Every custom layout of the organization: (name, JSON)."""
+    return [(r["name"], r["layout"]) for r in await conn.fetch(Q["bank_layouts"], org_id)]
