@@ -692,3 +692,14 @@ WHERE m.org_id = $1 AND m.kind = 'disbursement' AND m.corrected_by IS NULL
   AND NOT EXISTS (SELECT 1 FROM acknowledgments a
                   WHERE a.org_id = m.org_id AND a.disbursement_idx = m.entry_idx)
 ORDER BY v.value_on, m.entry_idx LIMIT $2;
+
+-- name: statement_recipient_words
+-- What the beneficiaries signed about the disbursements $2 in entries below tree size $3
+-- (docs/FORMAT.md section 8): a statement shows each disbursement's status as of its end,
+-- so a later acknowledgment never changes what an issued statement says. Driven by the
+-- asked indexes (the acknowledgments (org_id, disbursement_idx) unique index).
+SELECT a.disbursement_idx, a.entry_idx, a.verdict, a.received, e.created_at
+FROM unnest($2::bigint[]) AS w (idx)
+JOIN acknowledgments a ON a.org_id = $1 AND a.disbursement_idx = w.idx
+JOIN entries e ON e.org_id = a.org_id AND e.idx = a.entry_idx
+WHERE a.entry_idx < $3;
