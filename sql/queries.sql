@@ -706,3 +706,14 @@ ORDER BY idx;
 SELECT coalesce(sum(amount), 0)::bigint FROM money_entries
 WHERE org_id = $1 AND kind = 'transfer' AND fund = $2 AND counterparty = ANY($3::text[])
   AND corrected_by IS NULL;
+
+-- name: statement_recipient_words
+-- What the beneficiaries signed about the disbursements $2 in entries below tree size $3
+-- (docs/FORMAT.md section 8): a statement shows each disbursement's status as of its end,
+-- so a later acknowledgment never changes what an issued statement says. Driven by the
+-- asked indexes (the acknowledgments (org_id, disbursement_idx) unique index).
+SELECT a.disbursement_idx, a.entry_idx, a.verdict, a.received, e.created_at
+FROM unnest($2::bigint[]) AS w (idx)
+JOIN acknowledgments a ON a.org_id = $1 AND a.disbursement_idx = w.idx
+JOIN entries e ON e.org_id = a.org_id AND e.idx = a.entry_idx
+WHERE a.entry_idx < $3;

@@ -148,6 +148,30 @@ STATEMENT_LABELS: dict[Language, dict[str, str]] = {
         "checkpoint_description": "Checkpoint bertanda tangan (c2sp.org/tlog-checkpoint)",
         "proof_description": "Bukti konsistensi RFC 9162, satu hash base64 per baris",
         "continued": "lanjutan",
+        "recipients_section": "Kata penerima sendiri",
+        "recipients_summary": (
+            "{currency}: {count} penyaluran, {disbursed}. Dikonfirmasi penerima: "
+            "{acknowledged} ({acknowledged_amount}) · Disanggah: {disputed} "
+            "({disputed_amount}; menurut penerima diterima {disputed_received}) · "
+            "Menunggu konfirmasi: {awaiting} ({awaiting_amount})"
+        ),
+        "recipients_note": (
+            "Status tiap penyaluran menurut tanda tangan penerimanya sendiri (kunci Ed25519 "
+            "milik panti, bukan milik lembaga; docs/FORMAT.md §8), dari entri log sebelum "
+            "#{end}. Tanda tangan yang dicatat kemudian tampil di laporan berikutnya; laporan "
+            "ini tidak berubah. \"Menunggu\" dihitung sampai {as_of}. Penyaluran yang "
+            "dikoreksi dalam laporan ini tidak dihitung."
+        ),
+        "recipients_none": "Tidak ada penyaluran dalam periode ini.",
+        "disputes_title": "SANGGAHAN PENERIMA ({count})",
+        "dispute_line": (
+            "#{index} · {day} · {name}: dicatat disalurkan {amount}; penerima menandatangani "
+            "bahwa yang diterima {received} (sanggahan entri #{entry}, {on})"
+        ),
+        "dispute_reversed": " · dikoreksi oleh #{index}",
+        "ack_note": "✓ dikonfirmasi penerima (entri #{entry}, {on})",
+        "disputed_note": "DISANGGAH penerima (entri #{entry}, {on}): diterima {received}",
+        "awaiting_note": "menunggu konfirmasi penerima selama {days} hari",
     },
     "en": {
         "title": "Public Financial Statement",
@@ -279,6 +303,30 @@ STATEMENT_LABELS: dict[Language, dict[str, str]] = {
         "checkpoint_description": "Signed checkpoint (c2sp.org/tlog-checkpoint)",
         "proof_description": "RFC 9162 consistency proof, one base64 hash a line",
         "continued": "continued",
+        "recipients_section": "The recipients' own word",
+        "recipients_summary": (
+            "{currency}: {count} disbursements, {disbursed}. Acknowledged by the recipient: "
+            "{acknowledged} ({acknowledged_amount}) · Disputed: {disputed} "
+            "({disputed_amount}; received according to the recipient {disputed_received}) · "
+            "Awaiting acknowledgment: {awaiting} ({awaiting_amount})"
+        ),
+        "recipients_note": (
+            "Each disbursement's status as its recipient signed it with its own key (an "
+            "Ed25519 key of the orphanage, not of the charity; docs/FORMAT.md §8), from the "
+            "log entries before #{end}. A signature recorded later shows in the next "
+            "statement; this one never changes. \"Awaiting\" is counted to {as_of}. "
+            "Disbursements corrected in this statement are not counted."
+        ),
+        "recipients_none": "No disbursement in this period.",
+        "disputes_title": "DISPUTED BY THE RECIPIENT ({count})",
+        "dispute_line": (
+            "#{index} · {day} · {name}: recorded as disbursed {amount}; the recipient signed "
+            "that it received {received} (dispute entry #{entry}, {on})"
+        ),
+        "dispute_reversed": " · corrected by #{index}",
+        "ack_note": "✓ acknowledged by the recipient (entry #{entry}, {on})",
+        "disputed_note": "DISPUTED by the recipient (entry #{entry}, {on}): received {received}",
+        "awaiting_note": "awaiting acknowledgment by the recipient for {days} days",
     },
 }
 """Every sentence a statement prints, per language; ``{name}`` marks a value."""
@@ -300,6 +348,9 @@ KIND_LABELS: dict[Language, dict[str, str]] = {
         kinds.KEY_ROTATED: "Kunci diganti",
         kinds.KEY_RETIRED: "Kunci pensiun",
         kinds.DONOR_ERASED: "Data dihapus",
+        kinds.BENEFICIARY_KEY: "Kunci",
+        kinds.ACKNOWLEDGED: "Konfirmasi",
+        kinds.DISPUTED: "Sanggahan",
     },
     "en": {
         kinds.DONATION: "Donation",
@@ -317,6 +368,9 @@ KIND_LABELS: dict[Language, dict[str, str]] = {
         kinds.KEY_ROTATED: "Key rotated",
         kinds.KEY_RETIRED: "Key retired",
         kinds.DONOR_ERASED: "Donor erased",
+        kinds.BENEFICIARY_KEY: "Recipient key",
+        kinds.ACKNOWLEDGED: "Acknowledged",
+        kinds.DISPUTED: "Disputed",
     },
 }
 """Short names of entry kinds for the entries table; an unknown kind prints as itself."""

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Literal
 from urllib.parse import urlencode
 
+from ledger.charity.acknowledgments import ACKNOWLEDGED_SAID, DISPUTED_SAID
 from ledger.messages import translate
 
 Lang = Literal["id", "en"]
@@ -465,6 +466,37 @@ CATALOG_STRINGS: dict[str, str] = {
     ),
     "v_from_link": "Proof of entry {index} of {org}, as of now, filled in from the link.",
     "file_label_pdf": "Or choose a file (receipt PDF, .json, .tlog-proof)",
+    # --- verify: a recipient's acknowledgment file (issue 20) -------------------------------
+    "v_ack_hint": (
+        "Also accepted: a recipient's acknowledgment file (on a disbursement's page, "
+        "\u201cDownload the proof\u201d)."
+    ),
+    "v_ack_file": "Acknowledgment file: {name}",
+    "v_ack_headline": "Valid: the recipient signed that the money arrived",
+    "v_dispute_headline": (
+        "Valid, and DISPUTED: the recipient signed that the money did not arrive as recorded"
+    ),
+    "v_ack_said": ACKNOWLEDGED_SAID,
+    "v_dispute_said": DISPUTED_SAID,
+    "v_ack_signature": "Recipient's signature",
+    "v_ack_signature_text": (
+        "Made with the key {name} enrolled in entry {key}, not with the charity's; it "
+        "verifies over the documented message (disbursement, amount, date, verdict)."
+    ),
+    "v_ack_recorded_text": "Entry {index} in the public log of {org}, about disbursement {disbursement}.",
+    "v_ack_beneficiary": "Recipient",
+    "v_ack_disbursement": "Disbursement (entry)",
+    "v_ack_amount": "Recorded as disbursed",
+    "v_ack_received": "Received, as the recipient signed",
+    "v_ack_sah_text": (
+        "It means the orphanage itself signed this, with a key only it holds, and the "
+        "organization's public log recorded it. The charity can neither make nor change such "
+        "a signature."
+    ),
+    "v_e_recipient": (
+        "The recipient's signature does not check out: the file was altered, or it was "
+        "signed with a key that was not the recipient's at that time."
+    ),
     # --- my gift (issue 17) -----------------------------------------------------------------
     "g_nav": "Check my gift",
     "g_title": "Check my gift",
