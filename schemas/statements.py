@@ -237,6 +237,22 @@ class StatementLine(Document, frozen=True):
 # data, printed by the PDFs and written into the JSON document as they are.
 
 
+class StatementPermit(Document, frozen=True):
+    """The fundraising permit (PUB) a fund collected under in the period, or its exemption
+    (``fund.permit`` entries below the statement's end; docs/FORMAT.md section 6)."""
+
+    entry: int
+    """The fund.permit entry."""
+    number: str | None
+    issuer: str | None
+    valid_from: datetime.date | None
+    valid_until: datetime.date | None
+    exemption: str | None
+    """``zakat`` or ``place_of_worship`` instead of a permit."""
+    covers: Literal["period", "part", "none"]
+    """How much of the period the permit covers (an exemption covers the period)."""
+
+
 class StatementFundTotal(Document, frozen=True):
     """One fund's movements in the period, net of corrections."""
 
@@ -259,6 +275,9 @@ class StatementFundTotal(Document, frozen=True):
     fee_cap_bps: int
     over_cap: bool
     """The cumulative ratio exceeds the cap."""
+    permit: StatementPermit | None = None
+    """Its fundraising permit or exemption (None: none recorded; statements before
+    December 2026 have no such member)."""
 
 
 class StatementGroupTotal(Document, frozen=True):

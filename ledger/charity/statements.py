@@ -34,7 +34,7 @@ from typing import Any
 import asyncpg
 import msgspec
 
-from ledger.charity import documents
+from ledger.charity import compliance, documents
 from ledger.charity.receipts import consistency_proof
 from ledger.charity.recording import Reply, replay
 from ledger.charity.rules import CharityPolicy, Command
@@ -255,6 +255,7 @@ async def gather(
                 f"no beneficiary {beneficiary!r} in {org.slug} at the end of the period"
             )
         totals = await S.fund_totals_as_of(conn, org.id, end)
+        standing = await compliance.read(conn, org.id, end)
         opening = await P.balances_by_value_date(conn, org.id, end, request.from_)
         closing = await P.balances_by_value_date(conn, org.id, end, request.to)
         latest = await S.latest_statement(conn, org.id)
@@ -328,6 +329,11 @@ async def gather(
                 f.fee_cap_bps,
                 cumulative.get((f.code, kinds.DONATION), 0),
                 cumulative.get((f.code, kinds.FEE), 0),
+                compliance.period_permit(
+                    standing.funds.get(f.code) or compliance.Standing(f.code),
+                    request.from_,
+                    request.to - dt.timedelta(days=1),
+                ),
             )
             for f in funds
         ),

@@ -26,6 +26,7 @@ from schemas.statements import (
     StatementCurrencyTotal,
     StatementFundTotal,
     StatementGroupTotal,
+    StatementPermit,
     StatementRecipientTotal,
     StatementTotals,
 )
@@ -138,6 +139,8 @@ class FundInfo:
     """Donations since the fund was created, net of corrections, up to the end of the range."""
     cumulative_fees: int
     """Fees since the fund was created, net of corrections, up to the end of the range."""
+    permit: StatementPermit | None = None
+    """Its fundraising permit or exemption as the statement shows it (issue 18)."""
 
 
 @dataclass(frozen=True)
@@ -484,6 +487,7 @@ def _fund_totals(
         cumulative_overhead_bps=cumulative,
         fee_cap_bps=fund.fee_cap_bps,
         over_cap=cumulative > fund.fee_cap_bps,
+        permit=fund.permit,
     )
 
 

@@ -67,7 +67,7 @@ def draw_funds(
     width = (CONTENT_WIDTH - gutter) / 2
     for first in range(0, len(totals.funds), 2):
         pair = totals.funds[first : first + 2]
-        height = 176.0
+        height = 190.0
         flow.ensure(height)
         for position, fund in enumerate(pair):
             _draw_fund_block(flow, data, fund, lang, MARGIN + position * (width + gutter), width)
@@ -125,9 +125,32 @@ def _draw_fund_block(flow, data, fund, lang, x: float, width: float) -> None:  #
     cap = labels["cap"].format(cap=format_ratio(fund.fee_cap_bps, lang))
     canvas.setFillColor(ALERT if fund.over_cap else GOOD)
     canvas.drawRightString(x + width - 6, y, fonts.printable(f"{cap} · {status}"))
+    y -= 12
+    text, alert = _permit_line(fund, labels, lang)
+    canvas.setFillColor(ALERT if alert else MUTED)
+    canvas.setFont(fonts.regular, 7.5)
+    for line in wrap_text(fonts.printable(text), fonts.regular, 7.5, width - 12)[:2]:
+        canvas.drawString(x + 6, y, fit_text(line, fonts.regular, 7.5, width - 12))
+        y -= 9
     canvas.setStrokeColor(RULE)
     canvas.setLineWidth(0.5)
-    canvas.rect(x, top - 166, width, 166, stroke=1, fill=0)
+    canvas.rect(x, top - 180, width, 180, stroke=1, fill=0)
+
+
+def _permit_line(fund, labels, lang) -> tuple[str, bool]:  # type: ignore[no-untyped-def]
+    """The fund's fundraising permit (PUB) in one line, and whether it is a warning."""
+    p = fund.permit
+    if p is None:
+        return labels["permit_missing"], False
+    if p.exemption is not None:
+        return labels[f"exempt_{p.exemption}"], False
+    key = {"period": "permit", "part": "permit_part", "none": "permit_none"}[p.covers]
+    text = labels[key].format(
+        number=p.number,
+        start=format_day(p.valid_from, lang),
+        end=format_day(p.valid_until, lang),
+    )
+    return text, p.covers != "period"
 
 
 def _amount_right(  # type: ignore[no-untyped-def]
