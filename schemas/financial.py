@@ -99,7 +99,7 @@ class AmilShare(Document, frozen=True):
     """``cumulative_amil <= allowed`` (what the transfer rule enforces)."""
 
 
-class FinancialDocument(Document, frozen=True):
+class FinancialDocument(Document, frozen=True, kw_only=True):
     """ISAK 35 or PSAK 109 statements of one organization, period and currency."""
 
     format: Literal["donation-ledger-financial/v1"] = FORMAT
