@@ -1,4 +1,4 @@
-"""The ``ledger`` command: serve, migrate, verify, keys, org, staff, checkpoint, demo.
+"""The ``ledger`` command: serve, migrate, verify, keys, org, staff, checkpoint, report, demo.
 
 Every subcommand builds ``Settings`` from the environment plus its flags and passes them
 down; nothing reads configuration at import time. With no ``DATABASE_URL`` each command
@@ -147,9 +147,7 @@ async def cmd_staff(args: argparse.Namespace, settings: Settings) -> int:
             print(f"temporary password (shown once; changed at first login): {password}")
         else:
             for row in await staff.list_staff(store, org):
-                state = (
-                    "disabled" if row.disabled_at else "locked" if row.locked_at else "active"
-                )
+                state = "disabled" if row.disabled_at else "locked" if row.locked_at else "active"
                 totp = " 2fa" if row.totp_secret else ""
                 print(f"{state:8} {row.role:8} {row.email} {row.id}{totp}")
     finally:
@@ -172,6 +170,42 @@ async def cmd_checkpoint(args: argparse.Namespace, settings: Settings) -> int:
     finally:
         await store.pool.close()
     sys.stdout.write(note)
+    return 0
+
+
+async def cmd_report(args: argparse.Namespace, settings: Settings) -> int:
+    """ISAK 35 or PSAK 109 statements: a signed PDF (``--lang``) or, with ``--json``, the
+    JSON document; to ``--out`` or standard output."""
+    import datetime as dt
+
+    from ledger.charity import financial
+    from ledger.journal.keys import load_kek
+    from schemas.financial import FinancialRequest
+
+    request = FinancialRequest(
+        standard=args.standard,
+        from_=dt.date.fromisoformat(args.from_),
+        to=dt.date.fromisoformat(args.to),
+        currency=args.currency,
+        as_of=args.as_of,
+    )
+    now = dt.datetime.now(dt.UTC)
+    store = await _store(settings, "ledger_writer")
+    try:
+        org = await store.organization(args.org)
+        if args.json:
+            content = financial.document_json(await financial.gather(store, org, request, now=now))
+        else:
+            content = await financial.signed_pdf(
+                store, load_kek(settings), org, request, args.lang, now=now
+            )
+    finally:
+        await store.pool.close()
+    if args.out is None:
+        sys.stdout.buffer.write(content)
+    else:
+        Path(args.out).write_bytes(content)
+        print(f"wrote {args.out} ({len(content)} bytes)", file=sys.stderr)
     return 0
 
 
@@ -251,19 +285,28 @@ async def cmd_import_bank(args: argparse.Namespace, settings: Settings) -> int:
         if preview.imported_before:
             print("this file was imported before: a commit records nothing new")
         print(f"{preview.lines} lines, {preview.first_date} to {preview.last_date}")
-        print(f"credits: {preview.credits}, {money(preview.credit_total)}; new: "
-              f"{preview.new_credits}, {money(preview.new_total)} (the rest is in the ledger)")
-        print(f"debits (disbursement candidates, not booked): {preview.debits}, "
-              f"{money(preview.debit_total)}")
+        print(
+            f"credits: {preview.credits}, {money(preview.credit_total)}; new: "
+            f"{preview.new_credits}, {money(preview.new_total)} (the rest is in the ledger)"
+        )
+        print(
+            f"debits (disbursement candidates, not booked): {preview.debits}, "
+            f"{money(preview.debit_total)}"
+        )
         for row in preview.first_rows:
             mark = "in ledger" if row.recorded else ""
-            print(f"  line {row.line:>6}  {row.value_date}  {row.direction:<6} "
-                  f"{money(row.amount):>22}  {row.reference}  {mark}")
+            print(
+                f"  line {row.line:>6}  {row.value_date}  {row.direction:<6} "
+                f"{money(row.amount):>22}  {row.reference}  {mark}"
+            )
         for bad in preview.bad_lines:
             print(f"  bad line {bad.line}: {bad.reason}", file=sys.stderr)
         if preview.bad_lines:
-            print(f"{len(preview.bad_lines)} bad line(s): nothing recorded; fix the file or "
-                  "pass --exclude N for each", file=sys.stderr)
+            print(
+                f"{len(preview.bad_lines)} bad line(s): nothing recorded; fix the file or "
+                "pass --exclude N for each",
+                file=sys.stderr,
+            )
             return 1
         if args.dry_run:
             print("dry run: nothing recorded")
@@ -272,8 +315,12 @@ async def cmd_import_bank(args: argparse.Namespace, settings: Settings) -> int:
         def bar(done: int, total: int) -> None:
             width = 40
             filled = width * done // total if total else width
-            print(f"\r[{'#' * filled}{'.' * (width - filled)}] {done}/{total}", end="",
-                  file=sys.stderr, flush=True)
+            print(
+                f"\r[{'#' * filled}{'.' * (width - filled)}] {done}/{total}",
+                end="",
+                file=sys.stderr,
+                flush=True,
+            )
 
         result = await bankimports.commit(store, system_clock, org, checked, bar)
         print(file=sys.stderr)
@@ -282,8 +329,10 @@ async def cmd_import_bank(args: argparse.Namespace, settings: Settings) -> int:
     if result.replayed:
         print("already imported: nothing new recorded")
     else:
-        print(f"recorded {result.recorded} donation(s) (entries {result.first_index} to "
-              f"{result.last_index}); {result.already_recorded} already in the ledger")
+        print(
+            f"recorded {result.recorded} donation(s) (entries {result.first_index} to "
+            f"{result.last_index}); {result.already_recorded} already in the ledger"
+        )
     return 0
 
 
@@ -635,6 +684,19 @@ def build_parser() -> argparse.ArgumentParser:
     q.add_argument("--to", required=True, help="the donor's e-mail address")
     q.add_argument("--lang", choices=("id", "en"), default="id")
     q.set_defaults(run=cmd_receipt_send)
+    p = sub.add_parser(
+        "report", help="ISAK 35 or PSAK 109 financial statements (signed PDF, or --json)"
+    )
+    p.add_argument("standard", choices=("isak35", "psak109"))
+    p.add_argument("--org", required=True)
+    p.add_argument("--from", dest="from_", required=True, help="first day (YYYY-MM-DD)")
+    p.add_argument("--to", required=True, help="first day after the period (YYYY-MM-DD)")
+    p.add_argument("--lang", choices=("id", "en"), default="id")
+    p.add_argument("--currency", default=None, help="default: the funds' only currency")
+    p.add_argument("--as-of", type=int, default=None, help="count the first N entries")
+    p.add_argument("--json", action="store_true", help="the JSON document instead of the PDF")
+    p.add_argument("--out", default=None, help="file to write (default: standard output)")
+    p.set_defaults(run=cmd_report)
     p = sub.add_parser("demo", help="create the demo organization with sample entries")
     p.set_defaults(run=cmd_demo)
 

@@ -170,16 +170,15 @@ def render_and_sign(
 
 
 async def signed_pdf(
-    services: object,
+    store: Store,
+    kek: bytes,
     org: Organization,
     request: FinancialRequest,
     lang: Language,
     *,
-    now: dt.datetime | None = None,
+    now: dt.datetime,
 ) -> bytes:
     """Gather, render and sign (the rendering and signing off the event loop)."""
-    store: Store = services.store  # type: ignore[attr-defined]
-    now = now or services.clock()  # type: ignore[attr-defined]
     doc = await gather(store, org, request, now=now)
-    signer = await documents.document_signer(store, org, services.kek)  # type: ignore[attr-defined]
+    signer = await documents.document_signer(store, org, kek)
     return await asyncio.to_thread(render_and_sign, doc, lang, signer, org, now)

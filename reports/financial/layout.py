@@ -193,7 +193,8 @@ class _Pages:
 
     def start(self, canvas: Canvas, page: int) -> float:
         d, t = self.doc, self.t
-        right = [f"{d.from_.isoformat()} – {(d.to).isoformat()} (excl.)", self.issued]
+        last = d.to.fromordinal(d.to.toordinal() - 1)
+        right = [f"{format_day(d.from_, self.lang)} – {format_day(last, self.lang)}", self.issued]
         if d.npwp:
             right.insert(0, t["npwp"].format(npwp=d.npwp))
         return draw_header_band(
@@ -256,9 +257,16 @@ def _draw_rows(flow: PageFlow, rows: list[Row], doc: FinancialDocument, lang: La
     canvas, fonts = flow.canvas, flow.fonts
     right = PAGE_WIDTH - MARGIN - 4
     label_width = CONTENT_WIDTH - AMOUNT_WIDTH - 8
-    for row in rows:
+    for position, row in enumerate(rows):
         gap = 6.0 if row.kind == "heading" else 0.0
-        flow.ensure(ROW_HEIGHT + gap + 6)
+        if row.kind == "heading":  # keep a section together when it fits on a page
+            size = next(
+                (n for n, r in enumerate(rows[position + 1 :], 1) if r.kind == "heading"),
+                len(rows) - position,
+            )
+            if size * ROW_HEIGHT < 600:
+                flow.ensure(size * ROW_HEIGHT + gap + 12)
+        flow.ensure(ROW_HEIGHT * (3 if row.kind == "subheading" else 1) + gap + 6)
         flow.y -= gap
         bold = row.kind in ("heading", "subheading", "total", "grand")
         font = fonts.bold if bold else fonts.regular

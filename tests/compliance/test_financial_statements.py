@@ -27,6 +27,7 @@ from schemas import kinds
 from tests.apikit import Org, auth, pdf_text, publish_now, validate
 from tests.compliance.scenario import AMIL, DISASTER, GENERAL, MONTH, ZAKAT, record_month
 from tests.logkit import assert_log_verifies
+from tests.system.test_cli import ledger
 
 RESTRICTION = {ZAKAT: "with", DISASTER: "with", GENERAL: "with", AMIL: "without"}
 ZAKAT_CLASS = {ZAKAT: "zakat", DISASTER: "infak", GENERAL: "infak", AMIL: "amil"}
@@ -371,7 +372,9 @@ async def test_every_line_of_the_month_equals_the_postings_recomputed(
     await assert_log_verifies(store)
 
 
-async def test_as_of_makes_the_figures_reproducible_and_errors_say_why(charity, store):
+async def test_as_of_makes_the_figures_reproducible_and_errors_say_why(
+    charity, store, db_url, kek, tmp_path
+):
     await charity.fund()
     await charity.fund("zakat-x", fee_cap_bps=0)
     await charity.ok(
@@ -415,6 +418,20 @@ async def test_as_of_makes_the_figures_reproducible_and_errors_say_why(charity, 
         == 1_100_000_00
     )
     assert now["changes_in_net_assets"]["total.opening"] == 500_000_00  # October
+
+    # The command line gives the same JSON bytes, and a PDF signed like the API's.
+    args = ["--org", charity.slug, "--from", MONTH["from"], "--to", MONTH["to"]]
+    out = ledger(["report", "isak35", *args, "--as-of", str(size), "--json"], db_url, kek, tmp_path)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.encode() == before.content
+    target = tmp_path / "psak109-en.pdf"
+    out = ledger(
+        ["report", "psak109", *args, "--lang", "en", "--out", str(target)], db_url, kek, tmp_path
+    )
+    assert out.returncode == 0, out.stderr
+    result = await validate(target.read_bytes(), await charity.cert_der())
+    assert result.trustworthy
+    assert "STATEMENT OF CHANGES IN FUNDS" in pdf_text(target.read_bytes(), tmp_path)
 
     for params, needle in (
         ({"as_of": 10**6}, "as_of"),

@@ -141,7 +141,9 @@ class FinancialStatementController(Controller):
     ) -> Response[bytes]:
         org = await services.organization(slug)
         request = _request(standard, from_, to, currency, as_of)
-        content = await financial.signed_pdf(services, org, request, lang)
+        content = await financial.signed_pdf(
+            services.store, services.kek, org, request, lang, now=services.clock()
+        )
         return Response(
             content,
             media_type="application/pdf",
