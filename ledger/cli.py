@@ -147,7 +147,9 @@ async def cmd_staff(args: argparse.Namespace, settings: Settings) -> int:
             print(f"temporary password (shown once; changed at first login): {password}")
         else:
             for row in await staff.list_staff(store, org):
-                state = "disabled" if row.disabled_at else "locked" if row.locked_at else "active"
+                state = (
+                    "disabled" if row.disabled_at else "locked" if row.locked_at else "active"
+                )
                 totp = " 2fa" if row.totp_secret else ""
                 print(f"{state:8} {row.role:8} {row.email} {row.id}{totp}")
     finally:
@@ -285,28 +287,19 @@ async def cmd_import_bank(args: argparse.Namespace, settings: Settings) -> int:
         if preview.imported_before:
             print("this file was imported before: a commit records nothing new")
         print(f"{preview.lines} lines, {preview.first_date} to {preview.last_date}")
-        print(
-            f"credits: {preview.credits}, {money(preview.credit_total)}; new: "
-            f"{preview.new_credits}, {money(preview.new_total)} (the rest is in the ledger)"
-        )
-        print(
-            f"debits (disbursement candidates, not booked): {preview.debits}, "
-            f"{money(preview.debit_total)}"
-        )
+        print(f"credits: {preview.credits}, {money(preview.credit_total)}; new: "
+              f"{preview.new_credits}, {money(preview.new_total)} (the rest is in the ledger)")
+        print(f"debits (disbursement candidates, not booked): {preview.debits}, "
+              f"{money(preview.debit_total)}")
         for row in preview.first_rows:
             mark = "in ledger" if row.recorded else ""
-            print(
-                f"  line {row.line:>6}  {row.value_date}  {row.direction:<6} "
-                f"{money(row.amount):>22}  {row.reference}  {mark}"
-            )
+            print(f"  line {row.line:>6}  {row.value_date}  {row.direction:<6} "
+                  f"{money(row.amount):>22}  {row.reference}  {mark}")
         for bad in preview.bad_lines:
             print(f"  bad line {bad.line}: {bad.reason}", file=sys.stderr)
         if preview.bad_lines:
-            print(
-                f"{len(preview.bad_lines)} bad line(s): nothing recorded; fix the file or "
-                "pass --exclude N for each",
-                file=sys.stderr,
-            )
+            print(f"{len(preview.bad_lines)} bad line(s): nothing recorded; fix the file or "
+                  "pass --exclude N for each", file=sys.stderr)
             return 1
         if args.dry_run:
             print("dry run: nothing recorded")
@@ -315,12 +308,8 @@ async def cmd_import_bank(args: argparse.Namespace, settings: Settings) -> int:
         def bar(done: int, total: int) -> None:
             width = 40
             filled = width * done // total if total else width
-            print(
-                f"\r[{'#' * filled}{'.' * (width - filled)}] {done}/{total}",
-                end="",
-                file=sys.stderr,
-                flush=True,
-            )
+            print(f"\r[{'#' * filled}{'.' * (width - filled)}] {done}/{total}", end="",
+                  file=sys.stderr, flush=True)
 
         result = await bankimports.commit(store, system_clock, org, checked, bar)
         print(file=sys.stderr)
@@ -329,10 +318,8 @@ async def cmd_import_bank(args: argparse.Namespace, settings: Settings) -> int:
     if result.replayed:
         print("already imported: nothing new recorded")
     else:
-        print(
-            f"recorded {result.recorded} donation(s) (entries {result.first_index} to "
-            f"{result.last_index}); {result.already_recorded} already in the ledger"
-        )
+        print(f"recorded {result.recorded} donation(s) (entries {result.first_index} to "
+              f"{result.last_index}); {result.already_recorded} already in the ledger")
     return 0
 
 
