@@ -1,4 +1,4 @@
-"""The ``ledger`` command: serve, migrate, verify, keys, org, staff, checkpoint, demo.
+"""The ``ledger`` command: serve, migrate, verify, keys, org, staff, checkpoint, report, demo.
 
 Every subcommand builds ``Settings`` from the environment plus its flags and passes them
 down; nothing reads configuration at import time. With no ``DATABASE_URL`` each command
@@ -172,6 +172,42 @@ async def cmd_checkpoint(args: argparse.Namespace, settings: Settings) -> int:
     finally:
         await store.pool.close()
     sys.stdout.write(note)
+    return 0
+
+
+async def cmd_report(args: argparse.Namespace, settings: Settings) -> int:
+    """ISAK 35 or PSAK 109 statements: a signed PDF (``--lang``) or, with ``--json``, the
+    JSON document; to ``--out`` or standard output."""
+    import datetime as dt
+
+    from ledger.charity import financial
+    from ledger.journal.keys import load_kek
+    from schemas.financial import FinancialRequest
+
+    request = FinancialRequest(
+        standard=args.standard,
+        from_=dt.date.fromisoformat(args.from_),
+        to=dt.date.fromisoformat(args.to),
+        currency=args.currency,
+        as_of=args.as_of,
+    )
+    now = dt.datetime.now(dt.UTC)
+    store = await _store(settings, "ledger_writer")
+    try:
+        org = await store.organization(args.org)
+        if args.json:
+            content = financial.document_json(await financial.gather(store, org, request, now=now))
+        else:
+            content = await financial.signed_pdf(
+                store, load_kek(settings), org, request, args.lang, now=now
+            )
+    finally:
+        await store.pool.close()
+    if args.out is None:
+        sys.stdout.buffer.write(content)
+    else:
+        Path(args.out).write_bytes(content)
+        print(f"wrote {args.out} ({len(content)} bytes)", file=sys.stderr)
     return 0
 
 
@@ -635,6 +671,19 @@ def build_parser() -> argparse.ArgumentParser:
     q.add_argument("--to", required=True, help="the donor's e-mail address")
     q.add_argument("--lang", choices=("id", "en"), default="id")
     q.set_defaults(run=cmd_receipt_send)
+    p = sub.add_parser(
+        "report", help="ISAK 35 or PSAK 109 financial statements (signed PDF, or --json)"
+    )
+    p.add_argument("standard", choices=("isak35", "psak109"))
+    p.add_argument("--org", required=True)
+    p.add_argument("--from", dest="from_", required=True, help="first day (YYYY-MM-DD)")
+    p.add_argument("--to", required=True, help="first day after the period (YYYY-MM-DD)")
+    p.add_argument("--lang", choices=("id", "en"), default="id")
+    p.add_argument("--currency", default=None, help="default: the funds' only currency")
+    p.add_argument("--as-of", type=int, default=None, help="count the first N entries")
+    p.add_argument("--json", action="store_true", help="the JSON document instead of the PDF")
+    p.add_argument("--out", default=None, help="file to write (default: standard output)")
+    p.set_defaults(run=cmd_report)
     p = sub.add_parser("demo", help="create the demo organization with sample entries")
     p.set_defaults(run=cmd_demo)
 

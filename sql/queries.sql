@@ -717,3 +717,21 @@ FROM unnest($2::bigint[]) AS w (idx)
 JOIN acknowledgments a ON a.org_id = $1 AND a.disbursement_idx = w.idx
 JOIN entries e ON e.org_id = a.org_id AND e.idx = a.entry_idx
 WHERE a.entry_idx < $3;
+
+-- ===== financial statements: ISAK 35, PSAK 109 (executed by ledger/store/financial.py) ======
+
+-- name: financial_movements
+-- The period's movements of every fund account, by what they were paired with: the fund
+-- line of each money entry below tree size $2 whose value date is in [$3, $4), summed per
+-- fund account, counter account (every beneficiary account as 'beneficiary') and currency.
+-- Every money entry posts exactly two lines (ledger/formats/postings.py; a correction the
+-- negation of the two it reverses), so the other line of the entry is the counter account.
+SELECT f.account,
+       CASE WHEN o.account LIKE 'beneficiary:%' THEN 'beneficiary' ELSE o.account END AS counter,
+       f.currency, sum(f.amount)::bigint AS amount
+FROM postings f
+JOIN postings o ON o.org_id = f.org_id AND o.entry_idx = f.entry_idx AND o.line <> f.line
+JOIN value_dates v ON v.org_id = f.org_id AND v.entry_idx = f.entry_idx
+WHERE f.org_id = $1 AND f.entry_idx < $2 AND v.value_on >= $3 AND v.value_on < $4
+  AND f.account LIKE 'fund:%'
+GROUP BY 1, 2, 3 ORDER BY 1, 2, 3;

@@ -24,6 +24,7 @@ from ledger.http.api.bankimports import BankImportController, BankLayoutControll
 from ledger.http.api.compliance import ComplianceController
 from ledger.http.api.contract import SECURITY_SCHEMES, read
 from ledger.http.api.fastpath import DonationFastPath
+from ledger.http.api.financial import FinancialStatementController
 from ledger.http.api.gateways import GatewayController
 from ledger.http.api.headlimit import HeaderLimit
 from ledger.http.api.proofs import ProofController, verify_endpoint
@@ -197,6 +198,7 @@ def create_app(
             BankLayoutController,
             WebhookController,
             ComplianceController,
+            FinancialStatementController,
             verify_endpoint,
             *site_pages(),  # the public website (HTML pages, /site-assets)
             *console_pages(),  # the staff console (/console, /console-assets)

@@ -100,6 +100,9 @@ ACCESS: dict[tuple[str, str], str] = {
     ("GET", f"{ORG}/statements/{{number:int}}/pdf"): PUBLIC,
     ("GET", f"{ORG}/statements/{{number:int}}/json"): PUBLIC,
     ("GET", f"{ORG}/statements/{{number:int}}/csv"): PUBLIC,
+    ("GET", f"{ORG}/financial-statements"): PUBLIC,
+    ("GET", f"{ORG}/financial-statements/csv"): PUBLIC,
+    ("GET", f"{ORG}/financial-statements/pdf"): READERS,
     ("GET", f"{ORG}/tlog/checkpoint"): PUBLIC,
     ("GET", f"{ORG}/tlog/tile/{{kind:str}}/{{rest:path}}"): PUBLIC,
     ("PUT", f"{ORG}/gateways/midtrans"): ADMIN,
@@ -301,6 +304,8 @@ def request_for(w: World, method: str, path: str) -> tuple[str, dict[str, Any]]:
         url += f"?index={w.donation_index}&size={w.donation_index + 1}"
     elif url.endswith("/proof/consistency"):
         url += "?old=1&new=2"
+    elif "/financial-statements" in url:
+        url += "?standard=isak35&from=2026-11-01&to=2026-12-01"
     kw: dict[str, Any] = {}
     tail = path.removeprefix(ORG)
     money = {"currency": "IDR", "amount": 1}
