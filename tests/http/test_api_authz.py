@@ -95,6 +95,8 @@ ACCESS: dict[tuple[str, str], str] = {
     ("GET", f"{ORG}/statements/{{number:int}}/pdf"): PUBLIC,
     ("GET", f"{ORG}/statements/{{number:int}}/json"): PUBLIC,
     ("GET", f"{ORG}/statements/{{number:int}}/csv"): PUBLIC,
+    ("GET", f"{ORG}/open-data/{{fund:str}}"): PUBLIC,
+    ("GET", f"{ORG}/open-data/{{fund:str}}/{{file:str}}"): PUBLIC,
     ("GET", f"{ORG}/tlog/checkpoint"): PUBLIC,
     ("GET", f"{ORG}/tlog/tile/{{kind:str}}/{{rest:path}}"): PUBLIC,
     ("PUT", f"{ORG}/gateways/midtrans"): ADMIN,
@@ -288,12 +290,16 @@ def request_for(w: World, method: str, path: str) -> tuple[str, dict[str, Any]]:
         .replace("{number:int}", "1")
         .replace("{number:str}", "1")
         .replace("{index:str}", str(w.fund_index))
+        .replace("{fund:str}", "senyum-2026")
+        .replace("{file:str}", "entries.csv")
     )
     assert "{" not in url, url
     if url.endswith("/proof/inclusion"):
         url += f"?index={w.donation_index}&size={w.donation_index + 1}"
     elif url.endswith("/proof/consistency"):
         url += "?old=1&new=2"
+    elif "/open-data/" in url:
+        url += "?from=2026-11-01&to=2026-12-01"
     kw: dict[str, Any] = {}
     tail = path.removeprefix(ORG)
     money = {"currency": "IDR", "amount": 1}
