@@ -24,7 +24,7 @@ from dataclasses import dataclass
 import asyncpg
 import msgspec
 
-from ledger.errors import InvalidInputError, LedgerError, NotFoundError
+from ledger.errors import LedgerError, NotFoundError, RuleError
 from ledger.formats.postings import fund_account
 from ledger.formats.valuedates import VALUE_DATE_FIELDS, correction_effective_on
 from ledger.journal.publisher import publish
@@ -75,17 +75,18 @@ class OpenDataRequest:
 
 
 def check_request(request: OpenDataRequest) -> None:
-    """A period of at least one and at most ``MAX_DAYS`` days; else a 400 naming ``to``."""
+    """A period of at least one and at most ``MAX_DAYS`` days; else a 422 naming ``to`` (a
+    rule over two parameters, like a statement's period)."""
     start, end = request.period_from, request.period_to
     if end <= start:
-        raise InvalidInputError.of(
+        raise RuleError.of(
             "to: expected a date after 'from' ({start}), got {end}; the period is [from, to)",
             pointer="/to",
             start=start.isoformat(),
             end=end.isoformat(),
         )
     if (end - start).days > MAX_DAYS:
-        raise InvalidInputError.of(
+        raise RuleError.of(
             "to: expected a period of at most {most} days, got {days} days from {start} to {end}",
             pointer="/to",
             most=MAX_DAYS,

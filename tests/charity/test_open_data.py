@@ -437,9 +437,9 @@ async def test_descriptor_served_alone_links_csv_cut_at_the_same_checkpoint(mont
         ({"from": "2026-11-01"}, 400, "to", "to"),
         ({"to": "2026-12-01"}, 400, "from", "from"),
         ({"from": "2026-13-01", "to": "2026-12-01"}, 400, "from", "from"),
-        ({"from": "2026-12-01", "to": "2026-12-01"}, 400, "to", "to: expected a date after 'from' (2026-12-01), got 2026-12-01"),
-        ({"from": "2026-12-01", "to": "2026-11-01"}, 400, "to", "to: expected a date after"),
-        ({"from": "2026-01-01", "to": "2027-01-03"}, 400, "to", "to: expected a period of at most 366 days, got 367 days"),
+        ({"from": "2026-12-01", "to": "2026-12-01"}, 422, None, "to: expected a date after 'from' (2026-12-01), got 2026-12-01"),
+        ({"from": "2026-12-01", "to": "2026-11-01"}, 422, None, "to: expected a date after"),
+        ({"from": "2026-01-01", "to": "2027-01-03"}, 422, None, "to: expected a period of at most 366 days, got 367 days"),
         ({**NOVEMBER, "size": "0"}, 400, "size", "size"),
         ({**NOVEMBER, "size": "3"}, 404, None, "size: no signed checkpoint of size 3 in yayasan-data"),
     ],
@@ -462,8 +462,8 @@ async def test_unknown_fund_file_and_language(month):
         params={"from": "2026-12-01", "to": "2026-11-01"},
         headers={"Accept-Language": "id"},
     )
-    body = assert_problem(r, 400, "to: diharapkan tanggal sesudah 'from' (2026-12-01)")
-    assert body["errors"] == [{"pointer": "/to", "detail": body["detail"]}]
+    body = assert_problem(r, 422, "to: diharapkan tanggal sesudah 'from' (2026-12-01)")
+    assert body["type"] == "/problems/rule-violated" and r.headers["content-language"] == "id"
 
 
 async def test_fund_page_links_the_years_package(month):

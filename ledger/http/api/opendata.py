@@ -18,6 +18,7 @@ from litestar import Controller, Request, Response, get
 from litestar.di import NamedDependency
 from litestar.params import FromPath, QueryParameter
 
+from ledger import errors as E
 from ledger.charity import opendata
 from ledger.charity.opendata import FILES, OpenDataRequest
 from ledger.http.api.contract import read
@@ -63,7 +64,11 @@ class OpenDataController(Controller):
         "Package (zip: datapackage.json, CSV files, the signed checkpoint)",
         media_type="application/zip",
         **read(
-            "getOpenDataPackage", "open data", cached=True, success_media=("application/zip",)
+            "getOpenDataPackage",
+            "open data",
+            raises=(E.RuleError,),
+            cached=True,
+            success_media=("application/zip",),
         ),
     )
     async def package(
@@ -91,6 +96,7 @@ class OpenDataController(Controller):
         **read(
             "getOpenDataFile",
             "open data",
+            raises=(E.RuleError,),
             cached=True,
             success_media=tuple(sorted(set(FILES.values()))),
         ),
