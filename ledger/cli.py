@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import base64
 import json
 import os
 import signal
@@ -19,11 +20,13 @@ import sys
 import threading
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
+from datetime import date
 from pathlib import Path
 
 from ledger import recipient
 from ledger.errors import LedgerError
 from ledger.settings import Settings
+from schemas.money import decimal_amount
 
 Command = Callable[[argparse.Namespace, Settings], Awaitable[int]]
 
@@ -215,6 +218,14 @@ async def cmd_export(args: argparse.Namespace, settings: Settings) -> int:
     from ledger.charity.receipts import export_lines
     from ledger.store.database import READER_ROLE
 
+    if args.what == "open-data":
+        return await cmd_export_open_data(args, settings)
+    given = [flag for flag in OPEN_DATA_FLAGS if getattr(args, flag.strip("-"), None)]
+    if given:
+        print(f"ledger: error: {', '.join(given)}: only for `ledger export open-data`",
+              file=sys.stderr)
+        return 2
+
     store = await _store(settings, READER_ROLE)
     try:
         org = await store.organization(args.org)
@@ -227,6 +238,95 @@ async def cmd_export(args: argparse.Namespace, settings: Settings) -> int:
                 out.close()
     finally:
         await store.pool.close()
+    return 0
+
+
+OPEN_DATA_FLAGS = ("--fund", "--from", "--to", "--out", "--size")
+"""The flags of ``ledger export open-data``."""
+
+
+def _day(text: str) -> date:
+    """An argparse type: a date as YYYY-MM-DD."""
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a date as YYYY-MM-DD, got {text!r}") from None
+
+
+async def cmd_export_open_data(args: argparse.Namespace, settings: Settings) -> int:
+    """A fund's period as a Fiscal Data Package in a directory (``reports.opendata``)."""
+    from ledger.charity import opendata
+    from ledger.journal.keys import load_kek
+    from reports.opendata import package
+
+    missing = [f for f in ("--fund", "--from", "--to", "--out") if getattr(args, f[2:]) is None]
+    if missing:
+        print(f"ledger: error: export open-data needs {', '.join(missing)}", file=sys.stderr)
+        return 2
+    request = opendata.OpenDataRequest(args.fund, getattr(args, "from"), args.to, args.size)
+    opendata.check_request(request)
+    tty = sys.stderr.isatty() and not args.json
+    days = max((request.period_to - request.period_from).days, 1)
+
+    def progress(day: date, rows: int) -> None:
+        if tty:
+            width = 40
+            filled = width * min((day - request.period_from).days + 1, days) // days
+            print(f"\r[{'#' * filled}{'.' * (width - filled)}] {day.isoformat()} {rows} rows",
+                  end="", file=sys.stderr, flush=True)
+
+    # The writer role: without --size the export is cut at a checkpoint of the head, signed
+    # now if the newest one is older (what `ledger checkpoint` does).
+    store = await _store(settings, "ledger_writer")
+    try:
+        org = await store.organization(args.org)
+        period = await opendata.gather(
+            store, org, load_kek(settings), request, sign_head=args.size is None,
+            progress=progress,
+        )
+    finally:
+        await store.pool.close()
+    if tty:
+        print(file=sys.stderr)
+    files = package.package_files(period)
+    out = Path(args.out)
+    for name, content in files.items():
+        (out / name).parent.mkdir(parents=True, exist_ok=True)
+        (out / name).write_bytes(content)
+    e = period.fund.minor_units
+    summary = {
+        "org": org.slug,
+        "fund": period.fund.code,
+        "from": period.period_from.isoformat(),
+        "to": period.period_to.isoformat(),
+        "time_zone": period.time_zone,
+        "checkpoint": {"size": period.checkpoint.size,
+                       "root_hash": base64.b64encode(period.checkpoint.root).decode()},
+        "rows": len(period.rows),
+        "currency": period.fund.currency,
+        "minor_units": e,
+        "opening_minor": period.opening,
+        "revenue_minor": period.revenue,
+        "expenditure_minor": period.expenditure,
+        "closing_minor": period.closing,
+        "directory": str(out),
+        "files": {name: len(content) for name, content in files.items()},
+    }
+    if args.json:
+        print(json.dumps(summary, indent=2))
+        return 0
+
+    def money(v: int) -> str:
+        return f"{period.fund.currency} {decimal_amount(v, e)}"
+
+    print(f"fund {period.fund.code} of {org.slug}, value dates {summary['from']} to "
+          f"{summary['to']} (exclusive, {period.time_zone})")
+    print(f"cut at checkpoint size {period.checkpoint.size}, root {summary['checkpoint']['root_hash']}")
+    print(f"{len(period.rows)} rows: opening {money(period.opening)} + revenue "
+          f"{money(period.revenue)} - expenditure {money(period.expenditure)} = closing "
+          f"{money(period.closing)}")
+    for name, content in files.items():
+        print(f"  {out / name} ({len(content)} bytes)")
     return 0
 
 
@@ -616,12 +716,32 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser(
         "export",
-        help="write one organization's whole log (verifiable) to a file",
-        description="The public export: checkpoints and every entry's canonical "
-        "bytes (donation-ledger-export/v1), verifiable with `ledger-verify log`.",
+        help="write one organization's whole log (verifiable) to a file, or a fund's "
+        "period as open data",
+        description="`ledger export --org S`: the public export, checkpoints and every "
+        "entry's canonical bytes (donation-ledger-export/v1), verifiable with "
+        "`ledger-verify log`. `ledger export open-data --org S --fund F --from D --to D "
+        "--out DIR`: the fund's money entries with value dates in [from, to) as a Fiscal "
+        "Data Package (datapackage.json, data/*.csv, checkpoint.txt; README \"Open data\").",
+    )
+    p.add_argument(
+        "what", nargs="?", choices=("log", "open-data"), default="log",
+        help="log (default) or open-data",
     )
     p.add_argument("--org", required=True, help="organization slug")
     p.add_argument("--output", "-o", help="file to write (default: standard output)")
+    p.add_argument("--fund", help="open-data: the fund's code")
+    p.add_argument("--from", type=_day, help="open-data: first value date (YYYY-MM-DD)")
+    p.add_argument(
+        "--to", type=_day, help="open-data: first value date after the period (YYYY-MM-DD)"
+    )
+    p.add_argument("--out", help="open-data: the directory to write the package into")
+    p.add_argument(
+        "--size", type=int,
+        help="open-data: cut at the signed checkpoint of this tree size (default: sign one "
+        "of the current head)",
+    )
+    p.add_argument("--json", action="store_true", help="open-data: a JSON summary on stdout")
     p.set_defaults(run=cmd_export)
 
     p = sub.add_parser(

@@ -27,6 +27,7 @@ from ledger.http.api.fastpath import DonationFastPath
 from ledger.http.api.financial import FinancialStatementController
 from ledger.http.api.gateways import GatewayController
 from ledger.http.api.headlimit import HeaderLimit
+from ledger.http.api.opendata import OpenDataController
 from ledger.http.api.proofs import ProofController, verify_endpoint
 from ledger.http.api.public import PublicLogController
 from ledger.http.api.statements import StatementController
@@ -191,6 +192,7 @@ def create_app(
             ProofController,
             TilesController,
             StatementController,
+            OpenDataController,
             AcknowledgmentController,
             EnrolmentController,
             GatewayController,

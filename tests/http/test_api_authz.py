@@ -103,6 +103,8 @@ ACCESS: dict[tuple[str, str], str] = {
     ("GET", f"{ORG}/financial-statements"): PUBLIC,
     ("GET", f"{ORG}/financial-statements/csv"): PUBLIC,
     ("GET", f"{ORG}/financial-statements/pdf"): READERS,
+    ("GET", f"{ORG}/open-data/{{fund:str}}"): PUBLIC,
+    ("GET", f"{ORG}/open-data/{{fund:str}}/{{file:str}}"): PUBLIC,
     ("GET", f"{ORG}/tlog/checkpoint"): PUBLIC,
     ("GET", f"{ORG}/tlog/tile/{{kind:str}}/{{rest:path}}"): PUBLIC,
     ("PUT", f"{ORG}/gateways/midtrans"): ADMIN,
@@ -298,6 +300,8 @@ def request_for(w: World, method: str, path: str) -> tuple[str, dict[str, Any]]:
         .replace("{number:int}", "1")
         .replace("{number:str}", "1")
         .replace("{index:str}", str(w.fund_index))
+        .replace("{fund:str}", "senyum-2026")
+        .replace("{file:str}", "entries.csv")
     )
     assert "{" not in url, url
     if url.endswith("/proof/inclusion"):
@@ -306,6 +310,8 @@ def request_for(w: World, method: str, path: str) -> tuple[str, dict[str, Any]]:
         url += "?old=1&new=2"
     elif "/financial-statements" in url:
         url += "?standard=isak35&from=2026-11-01&to=2026-12-01"
+    elif "/open-data/" in url:
+        url += "?from=2026-11-01&to=2026-12-01"
     kw: dict[str, Any] = {}
     tail = path.removeprefix(ORG)
     money = {"currency": "IDR", "amount": 1}
