@@ -297,17 +297,6 @@ SELECT id, org_id, secret_hash, role, revoked_at FROM api_keys WHERE prefix = $1
 SELECT id, prefix, role, label, created_at, revoked_at FROM api_keys
 WHERE org_id = $1 ORDER BY created_at, id;
 
--- name: revoke_api_key
--- Revokes an active key and, at commit, tells every service process listening on channel
--- ledger_api_key_revoked (ledger.auth.KeyCache.listen) to forget its cached lookup of the
--- key's prefix. Returns the prefix; no row when there was no such active key.
-WITH revoked AS (
-    UPDATE api_keys SET revoked_at = now()
-    WHERE org_id = $1 AND id = $2 AND revoked_at IS NULL
-    RETURNING prefix
-)
-SELECT prefix, pg_notify('ledger_api_key_revoked', prefix) FROM revoked;
-
 -- name: document_certificate
 SELECT cert_der, sealed_key FROM document_certificates WHERE org_id = $1;
 
