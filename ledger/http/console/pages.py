@@ -23,7 +23,7 @@ from typing import Annotated, Any
 from urllib.parse import urlsplit
 
 import msgspec
-from litestar import Controller, Request, Response, get, post
+from litestar import Request, Response, get, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath, QueryParameter
 from litestar.response import Redirect
@@ -51,21 +51,16 @@ from ledger.http.console.session import (
     ROLES_OPT,
     ROOT,
     SESSION_COOKIE,
-    MustChangePassword,
-    NotLoggedIn,
+    ConsoleController,
     Translator,
     checked_form,
     cookie,
     current,
-    forbidden,
-    guard,
     language,
     login_form_token,
     new_form_id,
-    not_found,
+    organization_of,
     render,
-    to_login,
-    to_password,
 )
 from ledger.http.services import Services
 from ledger.http.site.display import Money
@@ -139,13 +134,6 @@ def _safe_next(target: str | None) -> str:
     return ROOT
 
 
-async def _org(services: Services, who: staff.Staff) -> Organization:
-    """The person's organization (organizations never change: cached by ``Services``)."""
-    org = await services.organization(who.org_slug)
-    assert org.id == who.org_id
-    return org
-
-
 def refused(exc: LedgerError, request: Request, form_id: str) -> tuple[str, str]:
     """What the clerk reads when recording was refused, and the form's token from now on: a
     form whose token already recorded something else gets a new token (a clerk who went
@@ -178,18 +166,8 @@ async def _record(
     return msgspec.json.decode(reply.body)["index"], reply.replayed
 
 
-class ConsolePages(Controller):
-    """Every page of the console."""
-
-    path = ROOT
-    include_in_schema = False
-    guards = [guard]
-    exception_handlers = {
-        NotLoggedIn: to_login,
-        MustChangePassword: to_password,
-        ForbiddenError: forbidden,
-        NotFoundError: not_found,
-    }
+class ConsolePages(ConsoleController):
+    """Every page of the console but the bank import (``imports``)."""
 
     # --- login, logout, password, second factor -------------------------------------------
 
@@ -319,7 +297,7 @@ class ConsolePages(Controller):
             secret = b""
         if len(secret) != totp.SECRET_BYTES:
             return see_other(f"{ROOT}/security")
-        org = await _org(services, who)
+        org = await organization_of(services, who)
         try:
             await staff.enable_totp(
                 services.store, org, who, services.kek, secret, str(form.get("code", ""))
@@ -335,7 +313,7 @@ class ConsolePages(Controller):
         self, request: Request, services: NamedDependency[Services]
     ) -> Response[Any]:
         who, _ = current(request)
-        org = await _org(services, who)
+        org = await organization_of(services, who)
         view = await views.dashboard(services, org)
         return render(request, "console/dashboard.html", org=org, view=view, active="dashboard")
 
@@ -346,7 +324,7 @@ class ConsolePages(Controller):
         self, request: Request, services: NamedDependency[Services]
     ) -> Response[Any]:
         who, _ = current(request)
-        org = await _org(services, who)
+        org = await organization_of(services, who)
         day = await views.today(services, org)
         values = dict.fromkeys(forms.DONATION_FIELDS, "")
         values.update(received_on=day.isoformat(), channel="bank_transfer")
@@ -391,7 +369,7 @@ class ConsolePages(Controller):
     ) -> Response[Any]:
         form = await checked_form(request)
         who, _ = current(request)
-        org = await _org(services, who)
+        org = await organization_of(services, who)
         funds = {f.code: f for f in await views.funds(services, org)}
         filled, document = forms.read_donation(form, funds)
         show_name = bool(form.get("show_name"))
@@ -420,7 +398,7 @@ class ConsolePages(Controller):
         self, request: Request, services: NamedDependency[Services]
     ) -> Response[Any]:
         who, _ = current(request)
-        org = await _org(services, who)
+        org = await organization_of(services, who)
         day = await views.today(services, org)
         values = dict.fromkeys(forms.DISBURSEMENT_FIELDS, "")
         values.update(paid_on=day.isoformat())
@@ -467,7 +445,7 @@ class ConsolePages(Controller):
     ) -> Response[Any]:
         form = await checked_form(request)
         who, _ = current(request)
-        org = await _org(services, who)
+        org = await organization_of(services, who)
         funds = {f.code: f for f in await views.funds(services, org)}
         beneficiaries = {b.code: b for b in await views.beneficiaries(services, org)}
         filled, document = forms.read_disbursement(form, funds, beneficiaries)
@@ -489,7 +467,7 @@ class ConsolePages(Controller):
         attached: Annotated[int, QueryParameter()] = 0,
     ) -> Response[Any]:
         who, _ = current(request)
-        org = await _org(services, who)
+        org = await organization_of(services, who)
         line = await views.money_entry(services, org, index)
         if line is None:
             raise NotFoundError.of(
@@ -514,7 +492,7 @@ class ConsolePages(Controller):
     ) -> Response[Any]:
         form = await checked_form(request)
         who, _ = current(request)
-        org = await _org(services, who)
+        org = await organization_of(services, who)
         upload = form.get("evidence")
         t = Translator(language(request))
         try:
@@ -567,7 +545,7 @@ class ConsolePages(Controller):
         entry: Annotated[int | None, QueryParameter(ge=0)] = None,
     ) -> Response[Any]:
         who, _ = current(request)
-        org = await _org(services, who)
+        org = await organization_of(services, who)
         values = dict.fromkeys(forms.CORRECTION_FIELDS, "")
         if entry is not None:
             values["corrects"] = str(entry)
@@ -617,7 +595,7 @@ class ConsolePages(Controller):
     ) -> Response[Any]:
         form = await checked_form(request)
         who, _ = current(request)
-        org = await _org(services, who)
+        org = await organization_of(services, who)
         filled, document = forms.read_correction(form)
         if (
             document is not None
@@ -634,12 +612,6 @@ class ConsolePages(Controller):
             lambda d: (CorrectionBody(**msgspec.structs.asdict(d)), {}),
         )  # fmt: skip
 
-    # --- imports, statements, receipts: see the README (Console) ------------------------------
-
-    @get("/imports", opt={ROLES_OPT: ("recorder", "admin")})
-    async def imports(self, request: Request) -> Response[Any]:
-        return render(request, "console/placeholder.html", active="imports", topic="imports")
-
     # --- statements: issue one (admin), download any ---------------------------------------
 
     @get("/statements", opt=ANYONE)
@@ -647,7 +619,7 @@ class ConsolePages(Controller):
         self, request: Request, services: NamedDependency[Services]
     ) -> Response[Any]:
         who, _ = current(request)
-        org = await _org(services, who)
+        org = await organization_of(services, who)
         day = await views.today(services, org)
         first = day.replace(day=1)
         previous = (first - dt.timedelta(days=1)).replace(day=1)
@@ -686,7 +658,7 @@ class ConsolePages(Controller):
     ) -> Response[Any]:
         form = await checked_form(request)
         who, _ = current(request)
-        org = await _org(services, who)
+        org = await organization_of(services, who)
         t = Translator(language(request))
         values = {k: str(form.get(k, "")).strip() for k in ("from", "to", "fund")}
         form_id = str(form.get("form_id", "")) or new_form_id()
@@ -725,7 +697,7 @@ class ConsolePages(Controller):
         donor: Annotated[str | None, QueryParameter(max_length=254)] = None,
     ) -> Response[Any]:
         who, _ = current(request)
-        org = await _org(services, who)
+        org = await organization_of(services, who)
         found = None
         if donor:
             lookups = [x for x in (email_lookup(donor), phone_lookup(donor)) if x]
@@ -751,7 +723,7 @@ class ConsolePages(Controller):
         self, request: Request, services: NamedDependency[Services], index: FromPath[int]
     ) -> Response[Any]:
         who, _ = current(request)
-        org = await _org(services, who)
+        org = await organization_of(services, who)
         lang = language(request)
         pdf = await documents.receipt_pdf(
             services.store, org, services.kek, index, lang, services.settings.public_url
@@ -783,7 +755,7 @@ class ConsolePages(Controller):
         status: int = 200,
     ) -> Response[Any]:
         who, _ = current(request)
-        org = await _org(services, who)
+        org = await organization_of(services, who)
         return render(
             request,
             "console/staff.html",
@@ -802,7 +774,7 @@ class ConsolePages(Controller):
     ) -> Response[Any]:
         form = await checked_form(request)
         who, _ = current(request)
-        org = await _org(services, who)
+        org = await organization_of(services, who)
         t = Translator(language(request))
         values = {k: str(form.get(k, "")).strip() for k in ("email", "name", "role")}
         password = staff.temporary_password()
@@ -832,7 +804,7 @@ class ConsolePages(Controller):
     ) -> Response[Any]:
         form = await checked_form(request)
         who, _ = current(request)
-        org = await _org(services, who)
+        org = await organization_of(services, who)
         t = Translator(language(request))
         try:
             staff_id = uuid.UUID(account)
@@ -881,7 +853,7 @@ class ConsolePages(Controller):
         status: int = 200,
     ) -> Response[Any]:
         who, _ = current(request)
-        org = await _org(services, who)
+        org = await organization_of(services, who)
         keys = await staff.api_keys(services.store, org)
         return render(
             request,
@@ -902,7 +874,7 @@ class ConsolePages(Controller):
     ) -> Response[Any]:
         form = await checked_form(request)
         who, _ = current(request)
-        org = await _org(services, who)
+        org = await organization_of(services, who)
         t = Translator(language(request))
         try:
             _, text = await staff.issue_api_key(
@@ -929,7 +901,7 @@ class ConsolePages(Controller):
     ) -> Response[Any]:
         await checked_form(request)
         who, _ = current(request)
-        org = await _org(services, who)
+        org = await organization_of(services, who)
         try:
             key_id = uuid.UUID(key)
         except ValueError as exc:

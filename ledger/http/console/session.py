@@ -18,7 +18,7 @@ import secrets
 from typing import Any
 from urllib.parse import quote, urlsplit
 
-from litestar import Request
+from litestar import Controller, Request
 from litestar.connection import ASGIConnection
 from litestar.datastructures import Cookie
 from litestar.handlers.base import BaseRouteHandler
@@ -27,9 +27,11 @@ from litestar.response import Redirect, Template
 from ledger import messages
 from ledger.charity import staff
 from ledger.charity.staff import Staff
-from ledger.errors import ForbiddenError, LedgerError
+from ledger.errors import ForbiddenError, LedgerError, NotFoundError
 from ledger.http.problems import message_of
+from ledger.http.services import Services
 from ledger.http.site.pages import SECURITY_HEADERS
+from ledger.store.log import Organization
 
 ROOT = "/console"
 ASSETS = "/console-assets"
@@ -227,3 +229,25 @@ def not_found(request: Request, exc: LedgerError) -> Template:
         status=404,
         message=Translator(language(request)).error(exc),
     )
+
+
+async def organization_of(services: Services, who: Staff) -> Organization:
+    """The person's organization (organizations never change: cached by ``Services``)."""
+    org = await services.organization(who.org_slug)
+    assert org.id == who.org_id
+    return org
+
+
+class ConsoleController(Controller):
+    """Base of the console's controllers: every route under ``/console`` behind ``guard``,
+    and its refusals as pages (the login page, the password page, 403, 404)."""
+
+    path = ROOT
+    include_in_schema = False
+    guards = [guard]
+    exception_handlers = {
+        NotLoggedIn: to_login,
+        MustChangePassword: to_password,
+        ForbiddenError: forbidden,
+        NotFoundError: not_found,
+    }
