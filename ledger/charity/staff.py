@@ -449,6 +449,15 @@ async def session(store: Store, token: str) -> tuple[Staff, bool] | None:
     return Staff.of(row, slug), not fresh
 
 
+async def was_session_of(store: Store, token: str, who: Staff) -> bool:
+    """Whether ``token`` is, or was, a session of ``who`` (ended or not): the console gives a
+    form typed in a session that ended back only to the person who typed it."""
+    if not token or len(token) > 100:
+        return False
+    async with store.connection() as conn:
+        return await S.session_owner(conn, token_hash(token)) == who.id
+
+
 async def logout(store: Store, token: str) -> None:
     async with store.connection() as conn:
         await S.revoke_session(conn, token_hash(token))

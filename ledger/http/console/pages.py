@@ -46,11 +46,14 @@ from ledger.http.api.explain import explain
 from ledger.http.console import forms, views
 from ledger.http.console.session import (
     HEADERS,
+    KEEP_OPT,
+    KEEP_PREFIX,
     LOGIN_COOKIE,
     PUBLIC_OPT,
     ROLES_OPT,
     ROOT,
     SESSION_COOKIE,
+    STATE_KEY,
     ConsoleController,
     Translator,
     checked_form,
@@ -58,6 +61,7 @@ from ledger.http.console.session import (
     current,
     language,
     login_form_token,
+    login_page,
     new_form_id,
     organization_of,
     render,
@@ -178,30 +182,22 @@ class ConsolePages(ConsoleController):
         next_: Annotated[str | None, QueryParameter(name="next")] = None,
         org: Annotated[str | None, QueryParameter()] = None,
     ) -> Response[Any]:
-        return self._login(request, {"org": org or "", "email": "", "next": next_ or ""}, None)
-
-    def _login(
-        self, request: Request, values: dict[str, str], error: str | None, status: int = 200
-    ) -> Response[Any]:
-        secret = staff.temporary_password().replace("-", "") + uuid.uuid4().hex
-        return render(
-            request,
-            "console/login.html",
-            status=status,
-            values=values,
-            error=error,
-            login_token=login_form_token(secret),
-            cookies=[cookie(LOGIN_COOKIE, secret)],
-        )
+        return login_page(request, {"org": org or "", "email": "", "next": next_ or ""}, None)
 
     @post("/login", opt={PUBLIC_OPT: True})
     async def login(self, request: Request, services: NamedDependency[Services]) -> Response[Any]:
         form = await request.form()
         values = {k: str(form.get(k, "") or "").strip() for k in ("org", "email", "next")}
+        kept = {
+            k.removeprefix(KEEP_PREFIX): str(v)
+            for k, v in form.items()
+            if k.startswith(KEEP_PREFIX) and isinstance(v, str)
+        }
         t = Translator(language(request))
         secret = request.cookies.get(LOGIN_COOKIE, "")
         if not secret or form.get("csrf") != login_form_token(secret):
-            return self._login(request, values, t("the login form expired; please try again"), 403)
+            message = t("the login form expired; please try again")
+            return login_page(request, values, message, 403, kept)
         try:
             org = await services.organization(values["org"]) if values["org"] else None
         except NotFoundError:
@@ -220,12 +216,54 @@ class ConsolePages(ConsoleController):
                 services.kek,
             )
         except (LoginError, InvalidInputError) as exc:
-            return self._login(request, values, t.error(exc), 401)
+            return login_page(request, values, t.error(exc), 401, kept)
         target = f"{ROOT}/password" if who.must_change else _safe_next(values["next"])
-        response = see_other(target)
+        response: Response[Any] = see_other(target)
+        earlier = request.cookies.get(SESSION_COOKIE, "")
+        if (
+            kept
+            and target in self.KEPT_FORMS
+            and await staff.was_session_of(services.store, earlier, who)
+        ):
+            response = await self._resumed(request, services, org, who, token, target, kept)
         response.set_cookie(cookie(SESSION_COOKIE, token))  # a new token at every login
         response.delete_cookie(LOGIN_COOKIE, path=ROOT)
         return response
+
+    KEPT_FORMS = (f"{ROOT}/donations", f"{ROOT}/disbursements", f"{ROOT}/corrections")
+    """The forms whose input survives a session that ended (their routes' ``KEEP_OPT``)."""
+
+    async def _resumed(
+        self,
+        request: Request,
+        services: Services,
+        org: Organization,
+        who: staff.Staff,
+        token: str,
+        path: str,
+        kept: dict[str, str],
+    ) -> Response[Any]:
+        """Right after login: the form the clerk sent when their session had ended, filled in
+        with what they typed (same form id, so it still records once), with a new form token
+        of the new session; nothing is recorded until they send it again."""
+        request.scope.setdefault("state", {})[STATE_KEY] = (who, token)
+        t = Translator(language(request))
+        form_id = kept.get("form_id") or new_form_id()
+        notice = t(
+            "Your session had ended, so nothing was recorded. What you typed is below: check "
+            "it and send it again."
+        )
+        if path == f"{ROOT}/donations":
+            filled = forms.Filled(forms.typed(kept, forms.DONATION_FIELDS))
+            show_name = bool(kept.get("show_name"))
+            return await self._donation(
+                request, services, org, filled, "edit", form_id, notice, show_name=show_name
+            )
+        if path == f"{ROOT}/disbursements":
+            filled = forms.Filled(forms.typed(kept, forms.DISBURSEMENT_FIELDS))
+            return await self._disbursement(request, services, org, filled, "edit", form_id, notice)
+        filled = forms.Filled(forms.typed(kept, forms.CORRECTION_FIELDS))
+        return await self._correction(request, services, org, filled, "edit", form_id, notice)
 
     @post("/logout", opt={**ANYONE, "password_page": True})
     async def logout(self, request: Request, services: NamedDependency[Services]) -> Response[Any]:
@@ -363,7 +401,7 @@ class ConsolePages(ConsoleController):
             show_name=show_name,
         )
 
-    @post("/donations", opt=RECORDER)
+    @post("/donations", opt={**RECORDER, KEEP_OPT: (*forms.DONATION_FIELDS, "show_name")})
     async def donation(
         self, request: Request, services: NamedDependency[Services]
     ) -> Response[Any]:
@@ -439,7 +477,7 @@ class ConsolePages(ConsoleController):
             problem=problem,
         )
 
-    @post("/disbursements", opt=RECORDER)
+    @post("/disbursements", opt={**RECORDER, KEEP_OPT: forms.DISBURSEMENT_FIELDS})
     async def disbursement(
         self, request: Request, services: NamedDependency[Services]
     ) -> Response[Any]:
@@ -589,7 +627,7 @@ class ConsolePages(ConsoleController):
             recent=[views.money_line(r, exponents) for r in recent if r.kind != kinds.CORRECTION],
         )
 
-    @post("/corrections", opt=RECORDER)
+    @post("/corrections", opt={**RECORDER, KEEP_OPT: forms.CORRECTION_FIELDS})
     async def correction(
         self, request: Request, services: NamedDependency[Services]
     ) -> Response[Any]:
