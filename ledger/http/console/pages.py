@@ -70,7 +70,6 @@ from ledger.http.services import Services
 from ledger.http.site.display import Money
 from ledger.store import documents as donor_documents
 from ledger.store.log import Organization
-from schemas import kinds
 from schemas.charity import (
     Channel,
     CorrectionBody,
@@ -382,24 +381,15 @@ class ConsolePages(ConsoleController):
         status: int = 200,
         show_name: bool = False,
     ) -> Response[Any]:
-        funds = await views.funds(services, org)
-        t = Translator(language(request))
-        return render(
-            request,
-            "console/donation.html",
-            status=status,
-            active="donations",
-            org=org,
-            fund_options=_fund_options(funds),
-            channel_options=_options(CHANNELS, t),
-            labels={**dict(_fund_options(funds)), **dict(_options(CHANNELS, t))},
-            filled=filled,
-            errors={k: t.error(v) for k, v in filled.errors.items()},
-            step=step,
-            form_id=form_id,
-            problem=problem,
+        funds = _fund_options(await views.funds(services, org))
+        channels = _options(CHANNELS, Translator(language(request)))
+        return _form_page(
+            request, "donations", org, filled, step, form_id, problem, status,
+            fund_options=funds,
+            channel_options=channels,
+            labels={**dict(funds), **dict(channels)},
             show_name=show_name,
-        )
+        )  # fmt: skip
 
     @post("/donations", opt={**RECORDER, KEEP_OPT: (*forms.DONATION_FIELDS, "show_name")})
     async def donation(
@@ -455,27 +445,18 @@ class ConsolePages(ConsoleController):
         problem: str | None = None,
         status: int = 200,
     ) -> Response[Any]:
-        t = Translator(language(request))
         funds = _fund_options(await views.funds(services, org))
         beneficiaries = [
             (b.code, f"{b.name}, {b.city}") for b in await views.beneficiaries(services, org)
         ]
-        return render(
-            request,
-            "console/disbursement.html",
-            status=status,
-            active="disbursements",
-            org=org,
+        purposes = _options(PURPOSES, Translator(language(request)))
+        return _form_page(
+            request, "disbursements", org, filled, step, form_id, problem, status,
             fund_options=funds,
             beneficiary_options=beneficiaries,
-            purpose_options=_options(PURPOSES, t),
-            labels={**dict(funds), **dict(beneficiaries), **dict(_options(PURPOSES, t))},
-            filled=filled,
-            errors={k: t.error(v) for k, v in filled.errors.items()},
-            step=step,
-            form_id=form_id,
-            problem=problem,
-        )
+            purpose_options=purposes,
+            labels={**dict(funds), **dict(beneficiaries), **dict(purposes)},
+        )  # fmt: skip
 
     @post("/disbursements", opt={**RECORDER, KEEP_OPT: forms.DISBURSEMENT_FIELDS})
     async def disbursement(
@@ -602,30 +583,14 @@ class ConsolePages(ConsoleController):
         problem: str | None = None,
         status: int = 200,
     ) -> Response[Any]:
-        t = Translator(language(request))
         target = None
         if filled.values.get("corrects", "").isdigit():
             target = await views.money_entry(services, org, int(filled.values["corrects"]))
-        async with services.store.connection() as conn:
-            from ledger.store import staff as S
-
-            head = await services.store.read_head(conn, org.id)
-            recent = await S.recent_money(conn, org.id, head.size, 20)
-        exponents = {f.code: f.minor_units for f in await views.funds(services, org)}
-        return render(
-            request,
-            "console/correction.html",
-            status=status,
-            active="corrections",
-            org=org,
-            filled=filled,
-            errors={k: t.error(v) for k, v in filled.errors.items()},
-            step=step,
-            form_id=form_id,
-            problem=problem,
+        return _form_page(
+            request, "corrections", org, filled, step, form_id, problem, status,
             target=target,
-            recent=[views.money_line(r, exponents) for r in recent if r.kind != kinds.CORRECTION],
-        )
+            recent=await views.correctable(services, org),
+        )  # fmt: skip
 
     @post("/corrections", opt={**RECORDER, KEEP_OPT: forms.CORRECTION_FIELDS})
     async def correction(
@@ -949,6 +914,37 @@ class ConsolePages(ConsoleController):
         return see_other(f"{ROOT}/keys")
 
 
+def _form_page(
+    request: Request,
+    page: str,
+    org: Organization,
+    filled: forms.Filled,
+    step: str,
+    form_id: str,
+    problem: str | None,
+    status: int,
+    **context: Any,
+) -> Response[Any]:
+    """A recording form's screen (``console/<page>.html`` without its plural ``s``: the
+    donation, disbursement or correction form) at ``step`` (edit or review), with what every
+    such screen shows: the clerk's input, a message per refused field in their language, the
+    form id and the ledger's refusal (``problem``)."""
+    t = Translator(language(request))
+    return render(
+        request,
+        f"console/{page.removesuffix('s')}.html",
+        status=status,
+        active=page,
+        org=org,
+        filled=filled,
+        errors={k: t.error(v) for k, v in filled.errors.items()},
+        step=step,
+        form_id=form_id,
+        problem=problem,
+        **context,
+    )
+
+
 async def _two_step(
     request: Request,
     services: Services,
@@ -972,9 +968,7 @@ async def _two_step(
         return await show(filled, "review", form_id)
     body, extra = entry(document)
     try:
-        index, _ = await _record(
-            services, org, request.url.path, body, document, form_id, **extra
-        )
+        index, _ = await _record(services, org, request.url.path, body, document, form_id, **extra)
     except LedgerError as exc:
         problem, form_id = refused(exc, request, form_id)
         return await show(filled, "edit", form_id, problem, 409)

@@ -20,6 +20,7 @@ from ledger.store import charity as P
 from ledger.store import recipients as R
 from ledger.store import staff as S
 from ledger.store.log import Organization
+from schemas import kinds
 from schemas.charity import BeneficiaryView, FundView
 
 NEAR_CAP_PERCENT = 80
@@ -242,6 +243,19 @@ async def dashboard(services: Services, org: Organization) -> Dashboard:
         reads_.disputed[1],
         reads_.imports,
     )
+
+
+CORRECTABLE = 20
+"""Newest money entries offered on the correction page."""
+
+
+async def correctable(services: Services, org: Organization) -> list[MoneyLine]:
+    """The newest money entries a correction may reverse (corrections themselves left out)."""
+    async with services.store.connection() as conn:
+        head = await services.store.read_head(conn, org.id)
+        recent = await S.recent_money(conn, org.id, head.size, CORRECTABLE)
+    exponents = {f.code: f.minor_units for f in await funds(services, org)}
+    return [money_line(r, exponents) for r in recent if r.kind != kinds.CORRECTION]
 
 
 async def money_entry(services: Services, org: Organization, index: int) -> MoneyLine | None:
