@@ -87,14 +87,15 @@ async def cmd_verify(args: argparse.Namespace, settings: Settings) -> int:
 
 
 async def cmd_org_create(args: argparse.Namespace, settings: Settings) -> int:
-    from ledger.http.auth import issue_key
+    from ledger.charity.staff import issue_api_key
     from ledger.journal.keys import load_kek
     from ledger.journal.organizations import create_organization
 
     store = await _store(settings, "ledger_writer")
     try:
         org = await create_organization(store, settings, load_kek(settings), args.slug, args.name)
-        _, key = await issue_key(store, org.id, "admin", "first admin key")
+        # logged as api_key.issued by "server", like `ledger keys issue`
+        _, key = await issue_api_key(store, org, "admin", "first admin key", None)
     finally:
         await store.pool.close()
     print(f"created organization {org.slug} (log origin {org.origin})")

@@ -67,6 +67,11 @@ SELECT pg_advisory_xact_lock(2021111, hashtext($1::bigint || ':' || encode($2::b
 SELECT layout, fund, lines, recorded, already_recorded, first_index, last_index
 FROM bank_imports WHERE org_id = $1 AND sha256 = $2;
 
+-- name: recent_bank_imports
+-- The organization's newest imported statement files (the console's dashboard), newest first.
+SELECT layout, fund, lines, recorded, already_recorded, first_index, last_index, imported_at
+FROM bank_imports WHERE org_id = $1 ORDER BY imported_at DESC LIMIT $2;
+
 -- name: insert_bank_import
 INSERT INTO bank_imports (org_id, sha256, layout, fund, lines, recorded, already_recorded,
                           first_index, last_index)

@@ -85,10 +85,17 @@ def _calendar_problems(
     found = []
     for line in lines:
         if not calendar.books_open <= line.value_date:
-            reason = f"date: {line.value_date} is before the books open ({calendar.books_open})"
-            found.append(BadLine(line.line, reason))
+            problem = InvalidInputError.of(
+                "date: {day} is before the books open ({books_open})",
+                day=line.value_date.isoformat(),
+                books_open=calendar.books_open.isoformat(),
+            )
+            found.append(BadLine.of(line.line, problem))
         elif (line.value_date - latest).days > DAYS_AHEAD:
-            found.append(BadLine(line.line, f"date: {line.value_date} is in the future"))
+            problem = InvalidInputError.of(
+                "date: {day} is in the future", day=line.value_date.isoformat()
+            )
+            found.append(BadLine.of(line.line, problem))
     return found
 
 
@@ -99,8 +106,12 @@ def _repeated(lines: Sequence[StatementLine]) -> list[BadLine]:
         if not line.credit:
             continue
         if line.reference in first:
-            reason = f"reference {line.reference!r} is also on line {first[line.reference]}"
-            found.append(BadLine(line.line, reason))
+            problem = InvalidInputError.of(
+                "reference {reference} is also on line {other}",
+                reference=repr(line.reference),
+                other=first[line.reference],
+            )
+            found.append(BadLine.of(line.line, problem))
         else:
             first[line.reference] = line.line
     return found

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -28,6 +29,22 @@ class ImportRow:
     """First donation appended."""
     last_index: int | None
     """Last donation appended."""
+
+
+@dataclass(frozen=True)
+class ImportListed:
+    """A file imported before, and when."""
+
+    row: ImportRow
+    """What it recorded."""
+    imported_at: dt.datetime
+    """When its import committed."""
+
+
+async def recent_imports(conn: asyncpg.Connection, org_id: int, limit: int) -> list[ImportListed]:
+    """The newest imported files, newest first."""
+    rows = await conn.fetch(Q["recent_bank_imports"], org_id, limit)
+    return [ImportListed(ImportRow(*list(r.values())[:7]), r["imported_at"]) for r in rows]
 
 
 async def recorded_references(
