@@ -54,6 +54,7 @@ from reports.pdf.page_layout import (
     wrap_text,
     wrap_url,
 )
+from reports.statement.charts import draw_charts
 from reports.statement.data import (
     StatementData,
     StatementEntry,
@@ -159,6 +160,7 @@ def draw_statement(
     draw_recipients(flow, data, totals, lang)
     draw_funds(flow, data, totals, lang)
     draw_groups(flow, data, totals, lang)
+    draw_charts(flow, data, totals, lang)
     draw_balances(flow, data, lang)
     _draw_entries(flow, data, lang, table)
     _draw_integrity(flow, data, lang)
