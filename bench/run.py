@@ -4,8 +4,13 @@ Starts an embedded PostgreSQL (pgserver) in a temporary directory, or uses the a
 given by ``--database-url`` / ``LEDGER_BENCH_DATABASE_URL``; creates a fresh database,
 migrates it and runs, in this order:
 
+``reference``        the machine's limit (``bench.reference``): 64 connections inserting
+                     entry-sized rows durably, one per transaction and 64 per
+                     transaction, no ledger; the append figures are reported as ratios
+                     of the 64-row figure (issue 19).
 ``append``           group commit: N in-process appenders (asyncio tasks) each looping
                      ``await appender.append(org, "note", ...)``, N = 1, 16, 64, 256.
+``append-logs``      8 organizations' logs appended at once, 8 appenders each (64 in all).
 ``append-baseline``  one transaction per entry (``append_batch`` with one intent, head locked
                      FOR UPDATE per entry), N = 1, 16, 64 clients.
 ``verify``           builds a 1,000,000-entry charity log (one fund, then donations) with
@@ -41,6 +46,7 @@ from typing import Any
 
 import asyncpg
 
+from bench import reference
 from bench.database import migrated_database, postgres
 from ledger.charity.rules import CharityPolicy
 from ledger.formats import merkle
@@ -53,7 +59,7 @@ from ledger.store.log import Organization, Store
 
 REPO = Path(__file__).resolve().parent.parent
 RESULTS = REPO / "bench" / "results" / "latest.json"
-BENCHMARKS = ("append", "append-baseline", "verify", "proofs")
+BENCHMARKS = ("reference", "append", "append-logs", "append-baseline", "verify", "proofs")
 POOL_SIZE = 20
 TEXT_PAD = "donasi untuk panti asuhan / donation to an orphanage, receipt no. "
 
@@ -394,6 +400,82 @@ async def bench_append(ctx: Context) -> None:
                 10_000,
             )
         )
+
+
+# --- reference: the machine's own limit (issue 19) ---------------------------------------
+
+REFERENCE_CLIENTS = 64
+LOGS = 8
+"""Organizations appending at once in ``append-logs``."""
+
+
+async def bench_reference(ctx: Context) -> None:
+    rows = []
+    for per_txn in (1, 64):
+
+        async def level(per_txn: int = per_txn) -> dict[str, Any]:
+            return await reference.measure(
+                ctx.db_url, REFERENCE_CLIENTS, per_txn, ctx.plan.warmup, ctx.plan.duration
+            )
+
+        row = await ctx.measure(level)
+        rows.append(row)
+        _progress(
+            f"reference     {REFERENCE_CLIENTS:>4} clients, {per_txn:>2} rows/txn: "
+            f"{row['rows_per_s']:>9,.0f} rows/s  txn p99 {row['txn_p99_ms']:.2f} ms"
+        )
+    ctx.results["reference"] = {"levels": rows}
+
+
+def reference_rate(ctx: Context) -> float | None:
+    """Rows/s of the 64-row-transaction reference measured in this run, if it ran."""
+    levels = ctx.results.get("reference", {}).get("levels", [])
+    return next((r["rows_per_s"] for r in levels if r["rows_per_txn"] == 64), None)
+
+
+def reference_targets(ctx: Context) -> None:
+    """Issue 19: one log at 64 appenders >= 35% of the reference, 8 logs >= 60%."""
+    ceiling = reference_rate(ctx)
+    if not ceiling:
+        return
+    one = next(
+        (r for r in ctx.results.get("append", {}).get("levels", []) if r["clients"] == 64), None
+    )
+    if one is not None:
+        share = one["entries_per_s"] / ceiling
+        ctx.results["append-share-of-reference"] = share
+        ctx.targets.append(
+            Target("append: 1 log, 64 appenders / reference", share * 100, "%", ">=", 35)
+        )
+    logs = ctx.results.get("append-logs")
+    if logs is not None:
+        share = logs["entries_per_s"] / ceiling
+        ctx.results["append-logs-share-of-reference"] = share
+        ctx.targets.append(
+            Target(f"append: {LOGS} logs, 64 appenders / reference", share * 100, "%", ">=", 60)
+        )
+
+
+async def bench_append_logs(ctx: Context) -> None:
+    """``LOGS`` logs appended at once, ``64 / LOGS`` appenders each (group commit per log)."""
+    appender = Appender(ctx.store)
+    orgs = [await ctx.new_org("bench-logs") for _ in range(LOGS)]
+    per_log = REFERENCE_CLIENTS // LOGS
+
+    async def op(task: int, i: int) -> None:
+        _check(await appender.append(orgs[task % LOGS], "note", note_body(task, i)))
+
+    async def level() -> dict[str, Any]:
+        await run_clients(LOGS * per_log, ctx.plan.warmup, op)
+        return await run_clients(LOGS * per_log, ctx.plan.duration, op)
+
+    row = await ctx.measure(level)
+    row["logs"] = LOGS
+    ctx.results["append-logs"] = row
+    _progress(
+        f"append-logs   {LOGS} logs x {per_log} appenders: {row['entries_per_s']:>9,.0f} "
+        f"entries/s  p99 {row['p99_ms']:.2f} ms"
+    )
 
 
 # --- 2. append-baseline (one transaction and one head lock per entry) --------------------
@@ -741,6 +823,18 @@ def render(result: dict[str, Any]) -> str:
             f"{_others(row):>6}  {note}".rstrip()
         )
 
+    for row in r.get("reference", {}).get("levels", []):
+        line(
+            "reference",
+            f"{row['clients']} x {row['rows_per_txn']} rows",
+            row["rows_per_s"],
+            _fmt(row["txn_p50_ms"], 2),
+            _fmt(row["txn_p99_ms"], 2),
+            "",
+            row,
+            f"{row['rows']:,} rows in {row['seconds']:.1f} s, raw INSERT of entry-sized rows, "
+            f"no ledger (the ceiling)" + _attempts(row),
+        )
     for name, label in (("append", "appenders"), ("append-baseline", "clients")):
         for row in r.get(name, {}).get("levels", []):
             note = f"{row['entries']:,} entries in {row['seconds']:.1f} s"
@@ -757,6 +851,24 @@ def render(result: dict[str, Any]) -> str:
                 row,
                 note,
             )
+    if "append-logs" in r:
+        row = r["append-logs"]
+        line(
+            "append-logs",
+            f"{row['logs']} logs x {row['clients'] // row['logs']}",
+            row["entries_per_s"],
+            _fmt(row["p50_ms"], 2),
+            _fmt(row["p99_ms"], 2),
+            _fmt(row["max_ms"], 2),
+            row,
+            f"{row['entries']:,} entries in {row['seconds']:.1f} s" + _attempts(row),
+        )
+    for key, label in (
+        ("append-share-of-reference", "1 log / ref"),
+        ("append-logs-share-of-reference", "8 logs / ref"),
+    ):
+        if key in r:
+            out.append(f"{'append':<16} {label:<14} {r[key] * 100:>8.1f}%")
     if "append-ratio-64" in r:
         out.append(f"{'append':<16} {'ratio at 64':<14} {r['append-ratio-64']:>8.1f}x")
     if "build-log" in r:
@@ -833,7 +945,9 @@ def render(result: dict[str, Any]) -> str:
 # --- main --------------------------------------------------------------------------------
 
 RUNNERS: dict[str, Callable[[Context], Awaitable[None]]] = {
+    "reference": bench_reference,
     "append": bench_append,
+    "append-logs": bench_append_logs,
     "append-baseline": bench_baseline,
     "verify": bench_verify,
     "proofs": bench_proofs,
@@ -894,6 +1008,7 @@ async def run(args: argparse.Namespace, admin_url: str, embedded: bool) -> dict[
                         _progress(f"{name} FAILED: {errors[name]}")
                     if name == "append-baseline":
                         ratio_target(ctx)
+                reference_targets(ctx)
         finally:
             await pool.close()
     return {

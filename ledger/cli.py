@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import base64
 import json
 import os
 import signal
@@ -19,11 +20,13 @@ import sys
 import threading
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
+from datetime import date
 from pathlib import Path
 
 from ledger import recipient
 from ledger.errors import LedgerError
 from ledger.settings import Settings
+from schemas.money import decimal_amount
 
 Command = Callable[[argparse.Namespace, Settings], Awaitable[int]]
 
@@ -84,14 +87,15 @@ async def cmd_verify(args: argparse.Namespace, settings: Settings) -> int:
 
 
 async def cmd_org_create(args: argparse.Namespace, settings: Settings) -> int:
-    from ledger.http.auth import issue_key
+    from ledger.charity.staff import issue_api_key
     from ledger.journal.keys import load_kek
     from ledger.journal.organizations import create_organization
 
     store = await _store(settings, "ledger_writer")
     try:
         org = await create_organization(store, settings, load_kek(settings), args.slug, args.name)
-        _, key = await issue_key(store, org.id, "admin", "first admin key")
+        # logged as api_key.issued by "server", like `ledger keys issue`
+        _, key = await issue_api_key(store, org, "admin", "first admin key", None)
     finally:
         await store.pool.close()
     print(f"created organization {org.slug} (log origin {org.origin})")
@@ -175,9 +179,53 @@ async def cmd_checkpoint(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+async def cmd_report(args: argparse.Namespace, settings: Settings) -> int:
+    """ISAK 35 or PSAK 109 statements: a signed PDF (``--lang``) or, with ``--json``, the
+    JSON document; to ``--out`` or standard output."""
+    import datetime as dt
+
+    from ledger.charity import financial
+    from ledger.journal.keys import load_kek
+    from schemas.financial import FinancialRequest
+
+    request = FinancialRequest(
+        standard=args.standard,
+        from_=dt.date.fromisoformat(args.from_),
+        to=dt.date.fromisoformat(args.to),
+        currency=args.currency,
+        as_of=args.as_of,
+    )
+    now = dt.datetime.now(dt.UTC)
+    store = await _store(settings, "ledger_writer")
+    try:
+        org = await store.organization(args.org)
+        if args.json:
+            content = financial.document_json(await financial.gather(store, org, request, now=now))
+        else:
+            content = await financial.signed_pdf(
+                store, load_kek(settings), org, request, args.lang, now=now
+            )
+    finally:
+        await store.pool.close()
+    if args.out is None:
+        sys.stdout.buffer.write(content)
+    else:
+        Path(args.out).write_bytes(content)
+        print(f"wrote {args.out} ({len(content)} bytes)", file=sys.stderr)
+    return 0
+
+
 async def cmd_export(args: argparse.Namespace, settings: Settings) -> int:
     from ledger.charity.receipts import export_lines
     from ledger.store.database import READER_ROLE
+
+    if args.what == "open-data":
+        return await cmd_export_open_data(args, settings)
+    given = [flag for flag in OPEN_DATA_FLAGS if getattr(args, flag.strip("-"), None)]
+    if given:
+        print(f"ledger: error: {', '.join(given)}: only for `ledger export open-data`",
+              file=sys.stderr)
+        return 2
 
     store = await _store(settings, READER_ROLE)
     try:
@@ -191,6 +239,95 @@ async def cmd_export(args: argparse.Namespace, settings: Settings) -> int:
                 out.close()
     finally:
         await store.pool.close()
+    return 0
+
+
+OPEN_DATA_FLAGS = ("--fund", "--from", "--to", "--out", "--size")
+"""The flags of ``ledger export open-data``."""
+
+
+def _day(text: str) -> date:
+    """An argparse type: a date as YYYY-MM-DD."""
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a date as YYYY-MM-DD, got {text!r}") from None
+
+
+async def cmd_export_open_data(args: argparse.Namespace, settings: Settings) -> int:
+    """A fund's period as a Fiscal Data Package in a directory (``reports.opendata``)."""
+    from ledger.charity import opendata
+    from ledger.journal.keys import load_kek
+    from reports.opendata import package
+
+    missing = [f for f in ("--fund", "--from", "--to", "--out") if getattr(args, f[2:]) is None]
+    if missing:
+        print(f"ledger: error: export open-data needs {', '.join(missing)}", file=sys.stderr)
+        return 2
+    request = opendata.OpenDataRequest(args.fund, getattr(args, "from"), args.to, args.size)
+    opendata.check_request(request)
+    tty = sys.stderr.isatty() and not args.json
+    days = max((request.period_to - request.period_from).days, 1)
+
+    def progress(day: date, rows: int) -> None:
+        if tty:
+            width = 40
+            filled = width * min((day - request.period_from).days + 1, days) // days
+            print(f"\r[{'#' * filled}{'.' * (width - filled)}] {day.isoformat()} {rows} rows",
+                  end="", file=sys.stderr, flush=True)
+
+    # The writer role: without --size the export is cut at a checkpoint of the head, signed
+    # now if the newest one is older (what `ledger checkpoint` does).
+    store = await _store(settings, "ledger_writer")
+    try:
+        org = await store.organization(args.org)
+        period = await opendata.gather(
+            store, org, load_kek(settings), request, sign_head=args.size is None,
+            progress=progress,
+        )
+    finally:
+        await store.pool.close()
+    if tty:
+        print(file=sys.stderr)
+    files = package.package_files(period)
+    out = Path(args.out)
+    for name, content in files.items():
+        (out / name).parent.mkdir(parents=True, exist_ok=True)
+        (out / name).write_bytes(content)
+    e = period.fund.minor_units
+    summary = {
+        "org": org.slug,
+        "fund": period.fund.code,
+        "from": period.period_from.isoformat(),
+        "to": period.period_to.isoformat(),
+        "time_zone": period.time_zone,
+        "checkpoint": {"size": period.checkpoint.size,
+                       "root_hash": base64.b64encode(period.checkpoint.root).decode()},
+        "rows": len(period.rows),
+        "currency": period.fund.currency,
+        "minor_units": e,
+        "opening_minor": period.opening,
+        "revenue_minor": period.revenue,
+        "expenditure_minor": period.expenditure,
+        "closing_minor": period.closing,
+        "directory": str(out),
+        "files": {name: len(content) for name, content in files.items()},
+    }
+    if args.json:
+        print(json.dumps(summary, indent=2))
+        return 0
+
+    def money(v: int) -> str:
+        return f"{period.fund.currency} {decimal_amount(v, e)}"
+
+    print(f"fund {period.fund.code} of {org.slug}, value dates {summary['from']} to "
+          f"{summary['to']} (exclusive, {period.time_zone})")
+    print(f"cut at checkpoint size {period.checkpoint.size}, root {summary['checkpoint']['root_hash']}")
+    print(f"{len(period.rows)} rows: opening {money(period.opening)} + revenue "
+          f"{money(period.revenue)} - expenditure {money(period.expenditure)} = closing "
+          f"{money(period.closing)}")
+    for name, content in files.items():
+        print(f"  {out / name} ({len(content)} bytes)")
     return 0
 
 
@@ -344,7 +481,7 @@ async def cmd_receipt_send(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-async def cmd_report(args: argparse.Namespace, settings: Settings) -> int:
+async def cmd_tax_report(args: argparse.Namespace, settings: Settings) -> int:
     """Write a report for the tax office (zakat yearly, disaster relief quarterly) as CSV or
     signed PDF; it holds donors' personal data, so it goes to a file, never to the log."""
     import hashlib
@@ -639,12 +776,32 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser(
         "export",
-        help="write one organization's whole log (verifiable) to a file",
-        description="The public export: checkpoints and every entry's canonical "
-        "bytes (donation-ledger-export/v1), verifiable with `ledger-verify log`.",
+        help="write one organization's whole log (verifiable) to a file, or a fund's "
+        "period as open data",
+        description="`ledger export --org S`: the public export, checkpoints and every "
+        "entry's canonical bytes (donation-ledger-export/v1), verifiable with "
+        "`ledger-verify log`. `ledger export open-data --org S --fund F --from D --to D "
+        "--out DIR`: the fund's money entries with value dates in [from, to) as a Fiscal "
+        "Data Package (datapackage.json, data/*.csv, checkpoint.txt; README \"Open data\").",
+    )
+    p.add_argument(
+        "what", nargs="?", choices=("log", "open-data"), default="log",
+        help="log (default) or open-data",
     )
     p.add_argument("--org", required=True, help="organization slug")
     p.add_argument("--output", "-o", help="file to write (default: standard output)")
+    p.add_argument("--fund", help="open-data: the fund's code")
+    p.add_argument("--from", type=_day, help="open-data: first value date (YYYY-MM-DD)")
+    p.add_argument(
+        "--to", type=_day, help="open-data: first value date after the period (YYYY-MM-DD)"
+    )
+    p.add_argument("--out", help="open-data: the directory to write the package into")
+    p.add_argument(
+        "--size", type=int,
+        help="open-data: cut at the signed checkpoint of this tree size (default: sign one "
+        "of the current head)",
+    )
+    p.add_argument("--json", action="store_true", help="open-data: a JSON summary on stdout")
     p.set_defaults(run=cmd_export)
 
     p = sub.add_parser(
@@ -696,10 +853,25 @@ def build_parser() -> argparse.ArgumentParser:
     q.set_defaults(run=cmd_receipt_send)
     p = sub.add_parser(
         "report",
-        help="reports for the tax office (zakat yearly, disaster relief quarterly): CSV or "
-        "signed PDF; they hold donors' personal data",
+        help="reports: ISAK 35 or PSAK 109 financial statements (signed PDF, or --json); for "
+        "the tax office, zakat yearly and disaster relief quarterly (CSV or signed PDF; they "
+        "hold donors' personal data)",
     )
     rep_sub = p.add_subparsers(dest="report_kind", required=True)
+    for standard, text in (
+        ("isak35", "ISAK 35 financial statements (signed PDF, or --json)"),
+        ("psak109", "the PSAK 109 statement of changes in funds (signed PDF, or --json)"),
+    ):
+        q = rep_sub.add_parser(standard, help=text, description=text)
+        q.add_argument("--org", required=True)
+        q.add_argument("--from", dest="from_", required=True, help="first day (YYYY-MM-DD)")
+        q.add_argument("--to", required=True, help="first day after the period (YYYY-MM-DD)")
+        q.add_argument("--lang", choices=("id", "en"), default="id")
+        q.add_argument("--currency", default=None, help="default: the funds' only currency")
+        q.add_argument("--as-of", type=int, default=None, help="count the first N entries")
+        q.add_argument("--json", action="store_true", help="the JSON document instead of the PDF")
+        q.add_argument("--out", default=None, help="file to write (default: standard output)")
+        q.set_defaults(run=cmd_report, standard=standard)
     for kind, text in (
         ("zakat", "the year's zakat receipts (PMK 114/2025; due 14 January)"),
         ("disaster", "a quarter's disaster relief donations (PP 93/2010, PMK 76/2011)"),
@@ -715,7 +887,7 @@ def build_parser() -> argparse.ArgumentParser:
         )
         q.add_argument("--lang", choices=("id", "en"), default="id", help="PDF language")
         q.add_argument("--json", action="store_true", help="print a JSON summary")
-        q.set_defaults(run=cmd_report)
+        q.set_defaults(run=cmd_tax_report)
     p = sub.add_parser("demo", help="create the demo organization with sample entries")
     p.set_defaults(run=cmd_demo)
 

@@ -20,11 +20,10 @@ from typing import Any
 from ledger.charity.donors import split_donor
 from ledger.charity.recording import request_hash
 from ledger.charity.rules import CharityPolicy, Command
-from ledger.charity.staff import create_staff, temporary_password
+from ledger.charity.staff import create_staff, issue_api_key, temporary_password
 from ledger.clock import Clock, system_clock
 from ledger.errors import NotFoundError
 from ledger.formats.valuedates import Calendar
-from ledger.http.auth import issue_key
 from ledger.http.services import Services
 from ledger.journal.appender import Appender
 from ledger.journal.keys import load_kek
@@ -103,6 +102,15 @@ def _donation(
     return Command.decoded(kinds.DONATION, body, donor=private)
 
 
+DEMO_PROFILE = {
+    "legal_name": "Yayasan Senyum Anak Nusantara",
+    "npwp": "012345678901000",
+    "address": "Jl. Melati No. 5, Jakarta Selatan",
+    "zakat_license": None,
+    "amil_cap_bps": 1250,
+}
+"""The demo organization's legal identity (an example NPWP, not a real one)."""
+
 DEMO_STAFF = (
     ("admin@yayasan-senyum.example", "Ibu Kepala", "admin"),
     ("pencatat@yayasan-senyum.example", "Rina Pencatat", "recorder"),
@@ -129,6 +137,31 @@ async def seed_demo(store: Store, settings: Settings, clock: Clock = system_cloc
             {"code": c, "version": 1, "name": n, "city": city, "province": p, "registration": r},
         )
         for c, n, city, p, r in ORPHANAGES
+    ]
+    # Its standing under Indonesian rules (README, "Indonesian compliance").
+    commands += [
+        Command.decoded(kinds.ORG_PROFILE, dict(DEMO_PROFILE)),
+        Command.decoded(
+            kinds.FUND_CLASSIFIED,
+            {"fund": "zakat-2026", "restriction": "with", "zakat_class": "zakat",
+             "tax_category": "zakat"},
+        ),
+        Command.decoded(
+            kinds.FUND_PERMIT,
+            {"fund": "zakat-2026", "number": None, "issuer": None, "valid_from": None,
+             "valid_until": None, "exemption": "zakat"},
+        ),
+        Command.decoded(
+            kinds.FUND_PERMIT,
+            {
+                "fund": "senyum-2026",
+                "number": "460/112/PUB/DINSOS/2026",
+                "issuer": "Dinas Sosial Provinsi DKI Jakarta",
+                "valid_from": (local_today - dt.timedelta(days=90)).isoformat(),
+                "valid_until": (local_today + dt.timedelta(days=275)).isoformat(),
+                "exemption": None,
+            },
+        ),
     ]
     commands += [_donation(local_today, i, *d) for i, d in enumerate(DONATIONS, start=1)]
     index_of: dict[str, int] = {}
@@ -206,9 +239,10 @@ async def seed_demo(store: Store, settings: Settings, clock: Clock = system_cloc
         password = temporary_password()
         await create_staff(store, org, email, name, role, password, None, clock=clock)
         accounts.append(f"demo {role} at /console: {email} / {password} (change it at first login)")
+    # API keys, logged as api_key.issued like every other key (issued by the server).
+    _, admin = await issue_api_key(store, org, "admin", "demo admin", None, clock=clock)
+    _, auditor = await issue_api_key(store, org, "auditor", "demo auditor", None, clock=clock)
     await publish(store, org, kek)
-    _, admin = await issue_key(store, org.id, "admin", "demo admin")
-    _, auditor = await issue_key(store, org.id, "auditor", "demo auditor")
     return "\n".join(
         [
             f"created demo organization {DEMO_SLUG} ({org.origin})",

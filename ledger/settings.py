@@ -67,6 +67,9 @@ class Settings:
     """Largest evidence file (LEDGER_MAX_EVIDENCE_BYTES)."""
     max_body_bytes: int = 12 * 1024 * 1024
     """Largest request body accepted (evidence files are the largest)."""
+    ack_warning_days: int = 7
+    """The console's dashboard warns about a disbursement whose recipient has not acknowledged
+    it this many days after its value date (LEDGER_ACK_WARNING_DAYS)."""
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: object) -> Settings:
@@ -93,6 +96,8 @@ class Settings:
         if env.get("LEDGER_MAX_EVIDENCE_BYTES"):
             values["max_evidence_bytes"] = int(env["LEDGER_MAX_EVIDENCE_BYTES"])
             values["max_body_bytes"] = max(int(env["LEDGER_MAX_EVIDENCE_BYTES"]) + 65536, 2**20)
+        if env.get("LEDGER_ACK_WARNING_DAYS"):
+            values["ack_warning_days"] = int(env["LEDGER_ACK_WARNING_DAYS"])
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)  # type: ignore[arg-type]
 

@@ -58,11 +58,12 @@ Uuid = Annotated[
 Actor = Annotated[
     str,
     msgspec.Meta(
-        pattern=r"^(server|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$"
+        pattern=r"^(server|(key:)?[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$"
     ),
 ]
-"""Who made an access change: a staff account's id, or ``server`` (the ``ledger`` command run on
-the server host: recovery)."""
+"""Who made an access change: a staff account's id; ``key:<id>``, an admin API key (a machine,
+through the API's ``…/api-keys`` routes); or ``server`` (the ``ledger`` command run on the
+server host: ``ledger org create`` and recovery)."""
 
 
 class StaffAdded(Body, frozen=True, tag=kinds.STAFF_ADDED):
@@ -93,8 +94,9 @@ class StaffChanged(Body, frozen=True, tag=kinds.STAFF_CHANGED):
 
 
 class ApiKeyIssued(Body, frozen=True, tag=kinds.API_KEY_ISSUED):
-    """An API key was issued from the console or by recovery (kind ``api_key.issued``); its
-    secret is never logged."""
+    """An API key was issued (kind ``api_key.issued``): from the console, through the API, by
+    ``ledger org create`` or by recovery (``ledger keys issue``). Its secret, prefix and label
+    are never logged."""
 
     key: Uuid
     """The key's public id."""
@@ -105,7 +107,7 @@ class ApiKeyIssued(Body, frozen=True, tag=kinds.API_KEY_ISSUED):
 
 
 class ApiKeyRevoked(Body, frozen=True, tag=kinds.API_KEY_REVOKED):
-    """An API key was revoked from the console (kind ``api_key.revoked``)."""
+    """An API key was revoked from the console or through the API (kind ``api_key.revoked``)."""
 
     key: Uuid
     """The key's public id."""

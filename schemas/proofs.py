@@ -34,8 +34,9 @@ VKey = Annotated[str, msgspec.Meta(min_length=1, max_length=512)]
 
 class VerifyRequest(Document, frozen=True):
     receipt: Annotated[str, msgspec.Meta(min_length=1, max_length=1_000_000)]
-    """A receipt (JSON text, nested at most ``ledger.verify.offline.MAX_JSON_DEPTH`` deep) or a
-    c2sp.org/tlog-proof."""
+    """A receipt (JSON text, nested at most ``ledger.verify.offline.MAX_JSON_DEPTH`` deep), a
+    c2sp.org/tlog-proof, or a recipient's acknowledgment file
+    (``donation-ledger-acknowledgment/v1``)."""
     vkeys: Annotated[list[VKey], msgspec.Meta(max_length=MAX_VKEYS)] | None = None
     """Keys to trust (recommended: pinned from the organization's page or a statement);
     at most ``MAX_VKEYS``."""
@@ -55,6 +56,39 @@ class ReversalFound(Document, frozen=True):
     recording date in Asia/Jakarta): the day the reversal is shown with."""
     reason: str
     """The reason it gives."""
+
+
+class AcknowledgmentFound(Document, frozen=True):
+    """A recipient's signed word on a disbursement, proven and its signature checked (an
+    acknowledgment file, ``donation-ledger-acknowledgment/v1``, docs/FORMAT.md section 8)."""
+
+    verdict: Literal["acknowledged", "disputed"]
+    entry: int
+    """The disbursement.acknowledged or disbursement.disputed entry."""
+    signed_at: str
+    """When the log recorded it (the entry's RFC 3339 ``time``)."""
+    disbursement: int
+    """The disbursement it is about."""
+    beneficiary: str
+    """The beneficiary's code."""
+    beneficiary_name: str | None
+    """Its name as its proven record gives it (None: the file does not prove it)."""
+    org_name: str | None
+    """The organization's name from entry 0 (None: the file does not prove it)."""
+    key: int
+    """The beneficiary.key entry whose key signed."""
+    amount: int
+    """What the disbursement recorded, in minor units."""
+    received: int
+    """What the recipient signed that it received (the amount when acknowledged)."""
+    currency: str
+    minor_units: int
+    """The exponent the disbursement's fund recorded."""
+    paid_on: str
+    """The disbursement's value date, ``YYYY-MM-DD``."""
+    says: dict[str, str]
+    """The statement in plain words, by language (``id``, ``en``): "Panti X menandatangani
+    bahwa telah menerima Rp Y pada tanggal D", or the dispute."""
 
 
 class VerifyResult(Document, frozen=True):
@@ -77,6 +111,9 @@ class VerifyResult(Document, frozen=True):
     receipt). None when the receipt does not verify."""
     reversed_by: ReversalFound | None = None
     """The correction that reversed it, when ``status`` is ``reversed``."""
+    acknowledgment: AcknowledgmentFound | None = None
+    """For an acknowledgment file: what the recipient signed, with its signature checked
+    (``ok`` false when it does not verify)."""
     reversed_later: ReversalFound | None = None
     """Not proven by the receipt: this server's log records a correction of the entry that
     the receipt does not carry (it was issued before the reversal, or is a bare tlog-proof).

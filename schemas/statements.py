@@ -14,7 +14,7 @@ import csv
 import datetime
 import io
 from collections.abc import Iterator
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import msgspec
 
@@ -179,6 +179,33 @@ class StatementBalance(Document, frozen=True):
     """Signed minor units."""
 
 
+class StatementRecipient(Document, frozen=True):
+    """A disbursement's status as its recipient left it at the statement's end: only the
+    ``disbursement.acknowledged`` / ``disbursement.disputed`` entries below ``range.end``
+    count (docs/FORMAT.md section 8), so an issued statement never changes meaning."""
+
+    status: Literal["acknowledged", "disputed", "awaiting"]
+    entry: int | None
+    """The acknowledgment or dispute entry (None while awaiting)."""
+    on: datetime.date | None
+    """The local date the log recorded that entry (None while awaiting)."""
+    received: int | None
+    """Minor units the recipient signed that it received: the amount when acknowledged,
+    what it stated when disputed (0: nothing); None while awaiting."""
+    awaiting_days: int | None
+    """Awaiting: days from the value date to ``recipients_as_of.date``; None otherwise."""
+
+
+class StatementRecipientsAsOf(Document, frozen=True):
+    """What the recipient statuses of a statement are counted against."""
+
+    tree_size: int
+    """Only the recipients' entries below this index count (the statement's ``end``)."""
+    date: datetime.date
+    """"Awaiting since N days" is counted to this local date: the period's last day, or the
+    issue date when the statement was issued before it."""
+
+
 class StatementLine(Document, frozen=True):
     """One entry. ``amount`` is positive; a correction carries the amount it reverses."""
 
@@ -201,10 +228,29 @@ class StatementLine(Document, frozen=True):
     corrected_kind: str | None
     corrected_by: int | None
     detail: str | None
+    recipient: StatementRecipient | None = None
+    """A disbursement's recipient status (None for other kinds, and in statements issued
+    before it existed)."""
 
 
 # The totals: computed once by ``reports.statement.data.compute_totals`` from a statement's
 # data, printed by the PDFs and written into the JSON document as they are.
+
+
+class StatementPermit(Document, frozen=True):
+    """The fundraising permit (PUB) a fund collected under in the period, or its exemption
+    (``fund.permit`` entries below the statement's end; docs/FORMAT.md section 6)."""
+
+    entry: int
+    """The fund.permit entry."""
+    number: str | None
+    issuer: str | None
+    valid_from: datetime.date | None
+    valid_until: datetime.date | None
+    exemption: str | None
+    """``zakat`` or ``place_of_worship`` instead of a permit."""
+    covers: Literal["period", "part", "none"]
+    """How much of the period the permit covers (an exemption covers the period)."""
 
 
 class StatementFundTotal(Document, frozen=True):
@@ -229,6 +275,9 @@ class StatementFundTotal(Document, frozen=True):
     fee_cap_bps: int
     over_cap: bool
     """The cumulative ratio exceeds the cap."""
+    permit: StatementPermit | None = None
+    """Its fundraising permit or exemption (None: none recorded; statements before
+    December 2026 have no such member)."""
 
 
 class StatementGroupTotal(Document, frozen=True):
@@ -258,13 +307,35 @@ class StatementCurrencyTotal(Document, frozen=True):
     """Sum of the closing balances of the funds in scope (None for a beneficiary scope)."""
 
 
+class StatementRecipientTotal(Document, frozen=True):
+    """Of the period's disbursements in one currency that no correction in the statement
+    reverses: what their recipients had signed at the statement's end. Counts and amounts
+    (minor units) of each status; ``disbursed`` is the sum of the three amounts."""
+
+    currency: str
+    disbursements: int
+    disbursed: int
+    acknowledged: int
+    acknowledged_amount: int
+    disputed: int
+    disputed_amount: int
+    """What the charity recorded as disbursed, for the disputed ones."""
+    disputed_received: int
+    """What their recipients signed that they received instead."""
+    awaiting: int
+    awaiting_amount: int
+
+
 class StatementTotals(Document, frozen=True):
-    """Totals per fund, per beneficiary, per purpose and per currency."""
+    """Totals per fund, per beneficiary, per purpose and per currency, and the recipients'
+    word on the period's disbursements."""
 
     funds: tuple[StatementFundTotal, ...]
     beneficiaries: tuple[StatementGroupTotal, ...]
     purposes: tuple[StatementGroupTotal, ...]
     currencies: tuple[StatementCurrencyTotal, ...]
+    recipients: tuple[StatementRecipientTotal, ...] = ()
+    """Per currency (absent from statements issued before it existed)."""
 
 
 class StatementDocument(Document, frozen=True):
@@ -295,6 +366,9 @@ class StatementDocument(Document, frozen=True):
     that currency in this document means (IDR 2: 125000000 is Rp 1.250.000). Absent from
     statements issued before it existed; their amounts follow the v1 rule, ISO 4217 as of
     2026-01-01 (docs/FORMAT.md §6)."""
+    recipients_as_of: StatementRecipientsAsOf | None = None
+    """What each disbursement's ``recipient`` status is counted against (absent from
+    statements issued before statuses existed)."""
 
     def exponent(self, currency: str) -> int:
         """The exponent of ``currency`` in this document."""
@@ -320,11 +394,29 @@ CSV_COLUMNS = (
     "amount_decimal",
     "note",
     "value_date",
+    "recipient_status",
+    "recipient_entry",
+    "recipient_date",
+    "recipient_received",
+    "awaiting_days",
 )
 """One row per fact; ``section`` says which: statement, opening_balance, closing_balance,
-fund_total, beneficiary_total, purpose_total, currency_total, entry, late_entry (an entry
-recorded after the statement of its period was issued). ``time`` is an entry's recording
-time, ``value_date`` when the money moved."""
+fund_total, beneficiary_total, purpose_total, currency_total, recipient_total, entry,
+late_entry (an entry recorded after the statement of its period was issued). ``time`` is an
+entry's recording time, ``value_date`` when the money moved. A disbursement's row carries its
+recipient status (``recipient_status``: acknowledged, disputed or awaiting; the entry that
+said so, the local date it was recorded, the minor units the recipient signed it received,
+or the days it has been awaiting)."""
+
+RECIPIENT_METRICS = (
+    "disbursed",
+    "acknowledged",
+    "disputed",
+    "disputed_received",
+    "awaiting",
+)
+"""The ``kind`` of each recipient_total row (one per metric and currency): the amount, and
+the number of disbursements in ``note`` (``count=N``; none for disputed_received)."""
 
 FUND_METRICS = (
     "opening",
@@ -392,6 +484,9 @@ def _csv_rows(doc: StatementDocument) -> Iterator[list[object]]:
         ("checkpoint_root", doc.checkpoint.root),
         ("previous", doc.previous.statement if doc.previous else None),
     ]
+    if doc.recipients_as_of is not None:
+        facts.append(("recipients_tree_size", doc.recipients_as_of.tree_size))
+        facts.append(("recipients_as_of", doc.recipients_as_of.date.isoformat()))
     for name, value in facts:
         yield row(section="statement", name=name, note=value)
     for section, balances in (
@@ -439,6 +534,29 @@ def _csv_rows(doc: StatementDocument) -> Iterator[list[object]]:
                 currency=c.currency,
                 amount=getattr(c, metric),
             )
+    for t in doc.totals.recipients:
+        counts = {
+            "disbursed": t.disbursements,
+            "acknowledged": t.acknowledged,
+            "disputed": t.disputed,
+            "awaiting": t.awaiting,
+        }
+        amounts = {
+            "disbursed": t.disbursed,
+            "acknowledged": t.acknowledged_amount,
+            "disputed": t.disputed_amount,
+            "disputed_received": t.disputed_received,
+            "awaiting": t.awaiting_amount,
+        }
+        for metric in RECIPIENT_METRICS:
+            yield row(
+                section="recipient_total",
+                name=t.currency,
+                kind=metric,
+                currency=t.currency,
+                amount=amounts[metric],
+                note=f"count={counts[metric]}" if metric in counts else None,
+            )
     for section, e in [("entry", e) for e in doc.entries] + [
         ("late_entry", e) for e in doc.late_entries
     ]:
@@ -458,7 +576,20 @@ def _csv_rows(doc: StatementDocument) -> Iterator[list[object]]:
             currency=e.currency,
             amount=amount,
             note=_entry_note(e),
+            **_recipient_cells(e.recipient),
         )
+
+
+def _recipient_cells(r: StatementRecipient | None) -> dict[str, object]:
+    if r is None:
+        return {}
+    return {
+        "recipient_status": r.status,
+        "recipient_entry": r.entry,
+        "recipient_date": r.on.isoformat() if r.on else None,
+        "recipient_received": r.received,
+        "awaiting_days": r.awaiting_days,
+    }
 
 
 def _entry_note(e: StatementLine) -> str | None:
@@ -478,6 +609,9 @@ __all__ = [
     "StatementGroupTotal",
     "StatementHashes",
     "StatementIssuedBody",
+    "StatementRecipient",
+    "StatementRecipientTotal",
+    "StatementRecipientsAsOf",
     "StatementRequest",
     "StatementScope",
     "StatementTotals",

@@ -67,6 +67,11 @@ SELECT pg_advisory_xact_lock(2021111, hashtext($1::bigint || ':' || encode($2::b
 SELECT layout, fund, lines, recorded, already_recorded, first_index, last_index
 FROM bank_imports WHERE org_id = $1 AND sha256 = $2;
 
+-- name: recent_bank_imports
+-- The organization's newest imported statement files (the console's dashboard), newest first.
+SELECT layout, fund, lines, recorded, already_recorded, first_index, last_index, imported_at
+FROM bank_imports WHERE org_id = $1 ORDER BY imported_at DESC LIMIT $2;
+
 -- name: insert_bank_import
 INSERT INTO bank_imports (org_id, sha256, layout, fund, lines, recorded, already_recorded,
                           first_index, last_index)
@@ -135,3 +140,14 @@ SELECT d.seq, d.attempt, d.attempted_at, d.status, d.error, d.duration_ms
 FROM webhook_deliveries d JOIN webhook_subscriptions s ON s.id = d.subscription_id
 WHERE d.subscription_id = $1 AND s.org_id = $2
 ORDER BY d.attempted_at DESC, d.seq DESC, d.attempt DESC LIMIT $3;
+
+-- name: save_bank_layout
+-- A custom layout (migration 0024), created or replaced.
+INSERT INTO bank_layouts (org_id, name, layout) VALUES ($1, $2, $3::jsonb)
+ON CONFLICT (org_id, name) DO UPDATE SET layout = EXCLUDED.layout, updated_at = now();
+
+-- name: bank_layout
+SELECT layout::text FROM bank_layouts WHERE org_id = $1 AND name = $2;
+
+-- name: bank_layouts
+SELECT name, layout::text FROM bank_layouts WHERE org_id = $1 ORDER BY name;

@@ -297,17 +297,6 @@ SELECT id, org_id, secret_hash, role, revoked_at FROM api_keys WHERE prefix = $1
 SELECT id, prefix, role, label, created_at, revoked_at FROM api_keys
 WHERE org_id = $1 ORDER BY created_at, id;
 
--- name: revoke_api_key
--- Revokes an active key and, at commit, tells every service process listening on channel
--- ledger_api_key_revoked (ledger.auth.KeyCache.listen) to forget its cached lookup of the
--- key's prefix. Returns the prefix; no row when there was no such active key.
-WITH revoked AS (
-    UPDATE api_keys SET revoked_at = now()
-    WHERE org_id = $1 AND id = $2 AND revoked_at IS NULL
-    RETURNING prefix
-)
-SELECT prefix, pg_notify('ledger_api_key_revoked', prefix) FROM revoked;
-
 -- name: document_certificate
 SELECT cert_der, sealed_key FROM document_certificates WHERE org_id = $1;
 
@@ -706,3 +695,57 @@ ORDER BY idx;
 SELECT coalesce(sum(amount), 0)::bigint FROM money_entries
 WHERE org_id = $1 AND kind = 'transfer' AND fund = $2 AND counterparty = ANY($3::text[])
   AND corrected_by IS NULL;
+
+-- name: statement_recipient_words
+-- What the beneficiaries signed about the disbursements $2 in entries below tree size $3
+-- (docs/FORMAT.md section 8): a statement shows each disbursement's status as of its end,
+-- so a later acknowledgment never changes what an issued statement says. Driven by the
+-- asked indexes (the acknowledgments (org_id, disbursement_idx) unique index).
+SELECT a.disbursement_idx, a.entry_idx, a.verdict, a.received, e.created_at
+FROM unnest($2::bigint[]) AS w (idx)
+JOIN acknowledgments a ON a.org_id = $1 AND a.disbursement_idx = w.idx
+JOIN entries e ON e.org_id = a.org_id AND e.idx = a.entry_idx
+WHERE a.entry_idx < $3;
+
+-- ===== financial statements: ISAK 35, PSAK 109 (executed by ledger/store/financial.py) ======
+
+-- name: financial_movements
+-- The period's movements of every fund account, by what they were paired with: the fund
+-- line of each money entry below tree size $2 whose value date is in [$3, $4), summed per
+-- fund account, counter account (every beneficiary account as 'beneficiary') and currency.
+-- Every money entry posts exactly two lines (ledger/formats/postings.py; a correction the
+-- negation of the two it reverses), so the other line of the entry is the counter account.
+SELECT f.account,
+       CASE WHEN o.account LIKE 'beneficiary:%' THEN 'beneficiary' ELSE o.account END AS counter,
+       f.currency, sum(f.amount)::bigint AS amount
+FROM postings f
+JOIN postings o ON o.org_id = f.org_id AND o.entry_idx = f.entry_idx AND o.line <> f.line
+JOIN value_dates v ON v.org_id = f.org_id AND v.entry_idx = f.entry_idx
+WHERE f.org_id = $1 AND f.entry_idx < $2 AND v.value_on >= $3 AND v.value_on < $4
+  AND f.account LIKE 'fund:%'
+GROUP BY 1, 2, 3 ORDER BY 1, 2, 3;
+
+-- name: awaiting_acknowledgment_before
+-- Unreversed disbursements whose recipient has signed nothing yet and whose value date is
+-- before $2 (the console's dashboard: today minus LEDGER_ACK_WARNING_DAYS), oldest value
+-- date first, at most $3; `waiting` counts them all.
+SELECT m.entry_idx, m.fund, m.counterparty, m.currency, m.amount, v.value_on,
+       count(*) OVER () AS waiting
+FROM money_entries m
+JOIN value_dates v ON v.org_id = m.org_id AND v.entry_idx = m.entry_idx
+WHERE m.org_id = $1 AND m.kind = 'disbursement' AND m.corrected_by IS NULL
+  AND v.value_on < $2
+  AND NOT EXISTS (SELECT 1 FROM acknowledgments a
+                  WHERE a.org_id = m.org_id AND a.disbursement_idx = m.entry_idx)
+ORDER BY v.value_on, m.entry_idx LIMIT $3;
+
+-- name: disputed_disbursements
+-- Unreversed disbursements their recipient disputed (newest dispute first, at most $2), with
+-- what the recipient says arrived and the dispute entry; `disputed` counts them all.
+SELECT m.entry_idx, m.fund, m.counterparty, m.currency, m.amount, v.value_on,
+       a.received, a.entry_idx AS dispute_idx, count(*) OVER () AS disputed
+FROM acknowledgments a
+JOIN money_entries m ON m.org_id = a.org_id AND m.entry_idx = a.disbursement_idx
+JOIN value_dates v ON v.org_id = m.org_id AND v.entry_idx = m.entry_idx
+WHERE a.org_id = $1 AND a.verdict = 'disputed' AND m.corrected_by IS NULL
+ORDER BY a.entry_idx DESC LIMIT $2;

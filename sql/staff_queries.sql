@@ -142,3 +142,8 @@ FROM money_entries m
 WHERE m.org_id = $1 AND m.entry_idx < $2
 ORDER BY m.entry_idx DESC
 LIMIT $3;
+
+-- name: session_owner
+-- Whose session a token's hash was, valid or not any more (a form typed in a session that
+-- ended comes back after login only to the same person).
+SELECT staff_id FROM staff_sessions WHERE token_hash = $1;

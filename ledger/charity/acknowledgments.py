@@ -31,10 +31,12 @@ from ledger.errors import (
 )
 from ledger.formats import acknowledgment
 from ledger.formats.valuedates import DEFAULT_TIME_ZONE, zone
+from ledger.messages import Language, Money, render
 from ledger.store import charity as P
 from ledger.store import recipients as R
 from ledger.store.log import Organization, Store
-from ledger.verify.acknowledgments import ACK_FORMAT
+from ledger.verify.acknowledgments import ACK_FORMAT, AcknowledgmentProven
+from reports.pdf.localization import format_day
 from schemas.charity import Purpose
 from schemas.recipients import (
     AcknowledgedBody,
@@ -62,10 +64,35 @@ DISPUTE_NEEDS_RECEIVED = "a dispute says how much arrived: received (minor units
 LINK_TEMPLATES = (LINK_UNKNOWN, LINK_USED, DISPUTE_NEEDS_RECEIVED)
 """Refusals of this module, each with its Indonesian text in the catalog."""
 
+ACKNOWLEDGED_SAID = "{name} signed that it received {amount} on {date}."
+DISPUTED_SAID = (
+    "{name} signed a dispute: of {amount} recorded as disbursed on {date}, it received "
+    "{received}."
+)
+SAID_TEMPLATES = (ACKNOWLEDGED_SAID, DISPUTED_SAID)
+"""What a proven acknowledgment or dispute says in plain words (catalog: Indonesian)."""
+
 
 def local_today(now: dt.datetime) -> dt.date:
     """Today in Asia/Jakarta (WIB), for "awaiting since N days"."""
     return now.astimezone(zone(DEFAULT_TIME_ZONE)).date()
+
+
+def said(proven: AcknowledgmentProven, lang: Language) -> str:
+    """The recipient's signed word in plain ``lang``: "Panti X menandatangani bahwa telah
+    menerima Rp Y pada tanggal D" (D: the disbursement's value date), or the dispute."""
+    body = proven.disbursement.document["body"]
+    exponent = proven.disbursement.minor_units or 0
+    amount = Money(body["amount"], body["currency"], exponent)
+    params = {
+        "name": proven.beneficiary_name or proven.beneficiary,
+        "amount": amount,
+        "received": Money(proven.received, body["currency"], exponent),
+        "date": format_day(dt.date.fromisoformat(body["paid_on"]), lang),
+    }
+    if proven.verdict == acknowledgment.ACKNOWLEDGED:
+        return render(ACKNOWLEDGED_SAID, params, lang)
+    return render(DISPUTED_SAID, params, lang)
 
 
 def token_hash(token: str) -> bytes:
@@ -279,8 +306,9 @@ async def acknowledgment_body(
 async def bundle(store: Store, org: Organization, kek: bytes, index: int) -> dict:
     """The offline proof of a disbursement's acknowledgment or dispute
     (``donation-ledger-acknowledgment/v1``, docs/FORMAT.md section 8): the statement entry,
-    the disbursement, its fund's ``fund.created`` and every key the beneficiary enrolled up
-    to the checkpoint, all under one checkpoint."""
+    the disbursement, its fund's ``fund.created``, every key the beneficiary enrolled up to
+    the checkpoint, the beneficiary's record in force at the disbursement (its name) and
+    entry 0 (the organization's name), all under one checkpoint."""
     facts = await _facts(store, org, index)
     if facts.ack_index is None:
         raise NotFoundError(
@@ -289,14 +317,20 @@ async def bundle(store: Store, org: Organization, kek: bytes, index: int) -> dic
     async with store.connection() as conn:
         history = await R.key_history(conn, org.id, facts.beneficiary)
         fund = (await P.funds(conn, org.id, [facts.fund]))[facts.fund]
+        versions = await P.beneficiary_history(conn, org.id, facts.beneficiary)
+        # The record in force when the money was disbursed: the name the donor reads.
+        record = max(v.entry_idx for v in versions if v.entry_idx < index)
         _, ack_proof, size = await receipts._tlog_proof(store, org, kek, facts.ack_index, conn)
         proof_of = {}
-        for i in (index, fund.entry_idx, *(k.index for k in history if k.index < size)):
+        keys = [k.index for k in history if k.index < size]
+        for i in (index, fund.entry_idx, record, 0, *keys):
             proof_of[i] = (await receipts._tlog_proof(store, org, kek, i, conn, size))[1]
     return {
         "format": ACK_FORMAT,
         "acknowledgment_proof": ack_proof,
         "disbursement_proof": proof_of[index],
         "fund_proof": proof_of[fund.entry_idx],
-        "key_proofs": [proof_of[k.index] for k in history if k.index < size],
+        "key_proofs": [proof_of[k] for k in keys],
+        "beneficiary_proof": proof_of[record],
+        "org_proof": proof_of[0],
     }

@@ -36,6 +36,7 @@ from schemas.compliance import (
     PermitView,
     Restriction,
 )
+from schemas.statements import StatementPermit
 
 
 @dataclass
@@ -187,3 +188,48 @@ async def org_view(store: Any, org_id: int) -> OrgProfileView:
     async with store.connection() as conn:
         found = await S.compliance_entries(conn, org_id)
     return profile_view(found.profile, found.profile_index)
+
+
+def period_permit(standing: Standing, first: dt.date, last: dt.date) -> StatementPermit | None:
+    """What a statement of the days ``first``..``last`` says of the fund's permit: its
+    exemption, the newest permit overlapping the period (and how much of it it covers), or
+    the newest permit, lapsed (None: the fund recorded none)."""
+    if not standing.permits:
+        return None
+    index, newest = standing.permits[-1]
+    if newest.exemption is not None:
+        return _permit(index, newest, "period")
+    for index, p in reversed(standing.permits):
+        assert p.valid_from is not None and p.valid_until is not None
+        if p.valid_from <= last and p.valid_until >= first:
+            whole = p.valid_from <= first and p.valid_until >= last
+            return _permit(index, p, "period" if whole else "part")
+    return _permit(index, newest, "none")
+
+
+def _permit(index: int, p: FundPermitBody, covers: str) -> StatementPermit:
+    return StatementPermit(
+        entry=index,
+        number=p.number,
+        issuer=p.issuer,
+        valid_from=p.valid_from,
+        valid_until=p.valid_until,
+        exemption=p.exemption,
+        covers=covers,  # type: ignore[arg-type]
+    )
+
+
+def permit_state(view: FundCompliance, today: dt.date) -> str:
+    """What a page says of a fund's permit today: ``exempt`` (its newest entry is an
+    exemption), ``valid`` (a permit covers today), ``lapsed`` (permits, none covering
+    today), or ``none`` (no permit recorded)."""
+    if not view.permits:
+        return "none"
+    if view.permits[-1].exemption is not None:
+        return "exempt"
+    for p in view.permits:
+        if p.valid_from is not None and p.valid_until is not None and (
+            p.valid_from <= today <= p.valid_until
+        ):
+            return "valid"
+    return "lapsed"

@@ -17,8 +17,10 @@ What is guaranteed:
   (``ADDRESS_LIMIT`` failures in ``ADDRESS_WINDOW`` refuse that address for a while).
 - **Access changes are logged**: creating an account, changing its role, disabling,
   re-enabling, unlocking, resetting its password, adding or removing its second factor,
-  issuing and revoking API keys each append an entry (``staff.added``, ``staff.changed``,
-  ``api_key.issued``, ``api_key.revoked``) in the same transaction as the change, the way
+  issuing and revoking API keys (from the console, through the API's ``…/api-keys`` routes,
+  by ``ledger org create`` or by recovery) each append an entry (``staff.added``,
+  ``staff.changed``, ``api_key.issued``, ``api_key.revoked``) in the same transaction as the
+  change, the way
   ``ledger.journal.organizations`` logs signing-key changes. Entries name accounts by
   their random id only: e-mail addresses and names are personal data and stay out of the log.
 """
@@ -116,6 +118,20 @@ class Staff:
         )
 
 
+@dataclass(frozen=True)
+class ApiCaller:
+    """An admin API key acting through the API's ``…/api-keys`` routes (the log names it
+    ``key:<id>``)."""
+
+    key_id: uuid.UUID
+    """The calling key's public id."""
+
+
+Issuer = Staff | ApiCaller | None
+"""Who changes API keys: a console account, an admin API key, or ``None`` for the ``ledger``
+command on the server host."""
+
+
 # --- passwords -------------------------------------------------------------------------
 
 
@@ -190,8 +206,13 @@ async def _log(
         raise outcome
 
 
-def _actor(by: Staff | None) -> str:
-    return SERVER if by is None else str(by.id)
+def _actor(by: Issuer) -> str:
+    """The ``by`` of an access-change entry (``schemas.log.Actor``)."""
+    if by is None:
+        return SERVER
+    if isinstance(by, ApiCaller):
+        return f"key:{by.key_id}"
+    return str(by.id)
 
 
 async def create_staff(
@@ -428,6 +449,15 @@ async def session(store: Store, token: str) -> tuple[Staff, bool] | None:
     return Staff.of(row, slug), not fresh
 
 
+async def was_session_of(store: Store, token: str, who: Staff) -> bool:
+    """Whether ``token`` is, or was, a session of ``who`` (ended or not): the console gives a
+    form typed in a session that ended back only to the person who typed it."""
+    if not token or len(token) > 100:
+        return False
+    async with store.connection() as conn:
+        return await S.session_owner(conn, token_hash(token)) == who.id
+
+
 async def logout(store: Store, token: str) -> None:
     async with store.connection() as conn:
         await S.revoke_session(conn, token_hash(token))
@@ -530,14 +560,15 @@ async def issue_api_key(
     org: Organization,
     role: str,
     label: str,
-    by: Staff | None,
+    by: Issuer,
     *,
     clock: Clock = system_clock,
 ) -> tuple[uuid.UUID, str]:
     """Issue a key (its text returned, the only time it exists; SHA-256 stored, as
-    ``ledger.http.auth.issue_key`` does) and log ``api_key.issued``, together."""
+    ``ledger.http.auth.issue_key`` does) and log ``api_key.issued``, together. The entry
+    names the key by its id, with its role and issuer: never its secret."""
     check_role(role)
-    if by is not None and not may_issue(by.role, role):
+    if isinstance(by, Staff) and not may_issue(by.role, role):
         raise ForbiddenError.of("your role ({mine}) may issue only {mine} keys", mine=by.role)
     if len(label) > 200:
         raise InvalidInputError.of("the label has at most 200 characters")
@@ -553,7 +584,7 @@ async def issue_api_key(
             hashlib.sha256(text.encode()).digest(),
             role,
             label,
-            None if by is None else by.id,
+            by.id if isinstance(by, Staff) else None,
         )
         await _log(
             store,
@@ -567,19 +598,25 @@ async def issue_api_key(
 
 
 async def revoke_api_key(
-    store: Store, org: Organization, key_id: uuid.UUID, by: Staff, *, clock: Clock = system_clock
+    store: Store,
+    org: Organization,
+    key_id: uuid.UUID,
+    by: Staff | ApiCaller,
+    *,
+    clock: Clock = system_clock,
 ) -> None:
-    """Revoke a key (an admin: any of the organization's; others: the keys they issued);
-    every process forgets it at commit (``ledger.http.auth.KeyCache``)."""
+    """Revoke a key (an admin, or an admin API key: any of the organization's; others: the
+    keys they issued) and log ``api_key.revoked``, together; every process forgets it at
+    commit (``ledger.http.auth.KeyCache``)."""
     async with store.connection() as conn, conn.transaction():
-        issuer = None if by.role == "admin" else by.id
+        issuer = by.id if isinstance(by, Staff) and by.role != "admin" else None
         if not await S.revoke_api_key_of(conn, org.id, key_id, issuer):
             raise NotFoundError.of("no active API key {id} that you may revoke", id=str(key_id))
         await _log(
             store,
             conn,
             org,
-            ApiKeyRevoked(key=str(key_id), by=str(by.id)),
+            ApiKeyRevoked(key=str(key_id), by=_actor(by)),
             clock,
         )
         # Commit point: the key stops working and the log says so, together.

@@ -34,7 +34,7 @@ from typing import Any
 import asyncpg
 import msgspec
 
-from ledger.charity import documents
+from ledger.charity import compliance, documents
 from ledger.charity.receipts import consistency_proof
 from ledger.charity.recording import Reply, replay
 from ledger.charity.rules import CharityPolicy, Command
@@ -55,11 +55,13 @@ from reports.statement.data import (
     ConsistencyInfo,
     FundInfo,
     PreviousStatement,
+    RecipientWord,
     StatementData,
     StatementEntry,
     compute_totals,
     in_scope,
     link_corrections,
+    with_recipients,
 )
 from reports.statement.entries import EntryNames, statement_entry
 from reports.statement.json_document import statement_document
@@ -174,6 +176,25 @@ async def _value_dated(
 # --- gathering a statement ---------------------------------------------------------------------
 
 
+async def _recipient_words(
+    conn: asyncpg.Connection,
+    org_id: int,
+    entries: Sequence[StatementEntry],
+    end: int,
+    calendar: Calendar,
+) -> dict[int, RecipientWord]:
+    """What the recipients of the listed disbursements signed in entries below ``end``, by
+    disbursement index; each dated by the local day the log recorded it."""
+    disbursed = [e.index for e in entries if e.kind == kinds.DISBURSEMENT]
+    words = {}
+    for first in range(0, len(disbursed), CHUNK):
+        for w in await S.recipient_words(conn, org_id, disbursed[first : first + CHUNK], end):
+            words[w.disbursement] = RecipientWord(
+                w.entry_idx, w.verdict, calendar.today(w.recorded_at), w.received
+            )
+    return words
+
+
 def check_request(request: StatementRequest, now: dt.datetime, calendar: Calendar) -> None:
     if request.from_ >= request.to:
         raise RuleError(
@@ -234,6 +255,7 @@ async def gather(
                 f"no beneficiary {beneficiary!r} in {org.slug} at the end of the period"
             )
         totals = await S.fund_totals_as_of(conn, org.id, end)
+        standing = await compliance.read(conn, org.id, end)
         opening = await P.balances_by_value_date(conn, org.id, end, request.from_)
         closing = await P.balances_by_value_date(conn, org.id, end, request.to)
         latest = await S.latest_statement(conn, org.id)
@@ -242,6 +264,12 @@ async def gather(
             [(v.code, v.entry_idx, v.name) for v in versions],
         )
         entries, late = await _value_dated(conn, org.id, request, start, end, stated, names)
+        # The recipients' word as of ``end``: an acknowledgment recorded later is not in
+        # this statement (the next one shows it), so an issued statement never changes.
+        recipients_as_of = min(request.to - dt.timedelta(days=1), calendar.today(now))
+        words = await _recipient_words(conn, org.id, [*entries, *late], end, calendar)
+        entries = with_recipients(entries, words, recipients_as_of)
+        late = with_recipients(late, words, recipients_as_of)
 
     accounts = None
     if fund is not None:
@@ -301,6 +329,11 @@ async def gather(
                 f.fee_cap_bps,
                 cumulative.get((f.code, kinds.DONATION), 0),
                 cumulative.get((f.code, kinds.FEE), 0),
+                compliance.period_permit(
+                    standing.funds.get(f.code) or compliance.Standing(f.code),
+                    request.from_,
+                    request.to - dt.timedelta(days=1),
+                ),
             )
             for f in funds
         ),
@@ -309,6 +342,7 @@ async def gather(
         verify_url=f"{public_url}/orgs/{org.slug}/statements/{number}",
         late_entries=late,
         time_zone=calendar.time_zone,
+        recipients_as_of=recipients_as_of,
     )
     try:
         statement_totals = compute_totals(data)
@@ -555,5 +589,6 @@ async def csv_source(store: Store, org: Organization, number: int) -> tuple[str,
     changes, so neither does the CSV) and the pieces to stream."""
     _, content = await document(store, org, number, "json")
     doc = await asyncio.to_thread(_decode_document, content)
-    etag = '"' + hashlib.sha256(content).hexdigest()[:32] + '-csv"'
+    # "-csv2": the columns grew (recipient statuses); a cached older CSV is not this one.
+    etag = '"' + hashlib.sha256(content).hexdigest()[:32] + '-csv2"'
     return etag, (piece.encode() for piece in csv_lines(doc))

@@ -20,12 +20,14 @@ from ledger.errors import NotFoundError
 from ledger.http import observability
 from ledger.http.api.acknowledgments import AcknowledgmentController, EnrolmentController
 from ledger.http.api.admin import AdminController
-from ledger.http.api.bankimports import BankImportController
+from ledger.http.api.bankimports import BankImportController, BankLayoutController
 from ledger.http.api.compliance import ComplianceController
 from ledger.http.api.contract import SECURITY_SCHEMES, read
 from ledger.http.api.fastpath import DonationFastPath
+from ledger.http.api.financial import FinancialStatementController
 from ledger.http.api.gateways import GatewayController
 from ledger.http.api.headlimit import HeaderLimit
+from ledger.http.api.opendata import OpenDataController
 from ledger.http.api.proofs import ProofController, verify_endpoint
 from ledger.http.api.public import PublicLogController
 from ledger.http.api.statements import StatementController
@@ -191,13 +193,16 @@ def create_app(
             ProofController,
             TilesController,
             StatementController,
+            OpenDataController,
             AcknowledgmentController,
             EnrolmentController,
             GatewayController,
             BankImportController,
+            BankLayoutController,
             WebhookController,
             ComplianceController,
             TaxController,
+            FinancialStatementController,
             verify_endpoint,
             *site_pages(),  # the public website (HTML pages, /site-assets)
             *console_pages(),  # the staff console (/console, /console-assets)

@@ -17,6 +17,7 @@ errors into its documented OpenAPI error responses, from the same tables.
 from __future__ import annotations
 
 import logging
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -281,12 +282,35 @@ def _pointer(message: str) -> str:
     return path.replace("[", ".").replace("]", "").replace(".", "/")
 
 
-def _validation_errors(exc: ValidationException) -> list[dict[str, str]]:
+_MISSING = re.compile(r"^Missing required \w+ parameter '([^']+)'")
+"""Litestar's message for a required parameter that is absent (it gives no ``extra``)."""
+
+
+def _wire_name(request: Request | None, key: str) -> str:
+    """The name a client sent a parameter by: Litestar reports a query, header or cookie
+    parameter by the handler's Python name (``value_from``), not by its alias (``from``)."""
+    try:
+        parameter = request.route_handler.parsed_fn_signature.parameters[key]  # type: ignore[union-attr]
+    except (AttributeError, KeyError):
+        return key
+    kwarg = parameter.kwarg_definition
+    for alias in ("name", "query", "header", "cookie"):
+        if isinstance(getattr(kwarg, alias, None), str):
+            return getattr(kwarg, alias)
+    return key
+
+
+def _validation_errors(
+    exc: ValidationException, request: Request | None = None
+) -> list[dict[str, str]]:
     found = []
     for item in exc.extra or []:
         if isinstance(item, dict):
-            key = item.get("key") or ""
+            key = _wire_name(request, item.get("key") or "")
             found.append({"pointer": f"/{key}" if key else "", "detail": str(item.get("message"))})
+    missing = _MISSING.match(str(exc.detail))
+    if not found and missing:
+        found.append({"pointer": f"/{missing[1]}", "detail": str(exc.detail)})
     return found
 
 
@@ -329,7 +353,7 @@ def handle(request: Request, exc: Exception) -> Response[bytes]:
     """The one exception handler of the app."""
     lang = language_of(request.headers.get("accept-language"))
     if isinstance(exc, ValidationException):
-        return problem(400, str(exc.detail), errors=_validation_errors(exc), lang=lang)
+        return problem(400, str(exc.detail), errors=_validation_errors(exc, request), lang=lang)
     if isinstance(exc, HTTPException):
         headers = dict(exc.headers or {})
         return problem(exc.status_code, str(exc.detail), headers=headers or None, lang=lang)

@@ -24,7 +24,13 @@ from ledger.charity.rules import CharityPolicy, Command
 from ledger.clock import Clock
 from ledger.errors import InvalidInputError, LedgerError, UnknownFundError
 from ledger.formats.valuedates import DAYS_AHEAD, Calendar
-from ledger.ingest.bankstatements import BadLine, Statement, StatementLine, read_statement
+from ledger.ingest.bankstatements import (
+    LAYOUTS,
+    BadLine,
+    Statement,
+    StatementLine,
+    read_statement,
+)
 from ledger.journal.appender import Intent, append_batch
 from ledger.store import bankimports as B
 from ledger.store import charity as P
@@ -79,10 +85,17 @@ def _calendar_problems(
     found = []
     for line in lines:
         if not calendar.books_open <= line.value_date:
-            reason = f"date: {line.value_date} is before the books open ({calendar.books_open})"
-            found.append(BadLine(line.line, reason))
+            problem = InvalidInputError.of(
+                "date: {day} is before the books open ({books_open})",
+                day=line.value_date.isoformat(),
+                books_open=calendar.books_open.isoformat(),
+            )
+            found.append(BadLine.of(line.line, problem))
         elif (line.value_date - latest).days > DAYS_AHEAD:
-            found.append(BadLine(line.line, f"date: {line.value_date} is in the future"))
+            problem = InvalidInputError.of(
+                "date: {day} is in the future", day=line.value_date.isoformat()
+            )
+            found.append(BadLine.of(line.line, problem))
     return found
 
 
@@ -93,8 +106,12 @@ def _repeated(lines: Sequence[StatementLine]) -> list[BadLine]:
         if not line.credit:
             continue
         if line.reference in first:
-            reason = f"reference {line.reference!r} is also on line {first[line.reference]}"
-            found.append(BadLine(line.line, reason))
+            problem = InvalidInputError.of(
+                "reference {reference} is also on line {other}",
+                reference=repr(line.reference),
+                other=first[line.reference],
+            )
+            found.append(BadLine.of(line.line, problem))
         else:
             first[line.reference] = line.line
     return found
@@ -240,6 +257,55 @@ async def commit(
         # Commit point: every donation of the file, their projections, the file's row (and
         # the Idempotency-Key) together; a crash before it leaves nothing of the import.
     return answer
+
+
+UNKNOWN_LAYOUT = (
+    "layout: no layout named {name}; built in are bca, mandiri and bri, and this "
+    "organization saved {saved}; an admin saves one with PUT …/bank-layouts/{name}"
+)
+BUILT_IN_LAYOUT = (
+    "name: {name} is a built-in layout and cannot be replaced; save yours under another name"
+)
+LAYOUT_NAME = "name: the layout's name is {given}, but it is saved as {name}: make them the same"
+LAYOUT_TEMPLATES = (UNKNOWN_LAYOUT, BUILT_IN_LAYOUT, LAYOUT_NAME)
+"""Refusals of the custom layouts, each with its Indonesian text in the catalog."""
+_layout = msgspec.json.Decoder(BankLayout)
+
+
+async def layout_named(store: Store, org: Organization, name: str) -> BankLayout:
+    """The built-in layout ``name``, or the organization's custom one (``InvalidInputError``
+    naming both kinds when there is none)."""
+    if name in LAYOUTS:
+        return LAYOUTS[name]
+    async with store.connection() as conn:
+        found = await B.layout(conn, org.id, name)
+        if found is None:
+            saved = [n for n, _ in await B.layouts(conn, org.id)]
+    if found is None:
+        raise InvalidInputError.of(
+            UNKNOWN_LAYOUT,
+            pointer="/layout",
+            name=repr(name),
+            saved=", ".join(saved) if saved else "none",
+        )
+    return _layout.decode(found)
+
+
+async def save_layout(store: Store, org: Organization, name: str, layout: BankLayout) -> None:
+    """Save ``layout`` as the organization's custom layout ``name`` (replacing one)."""
+    if name in LAYOUTS:
+        raise InvalidInputError.of(BUILT_IN_LAYOUT, pointer="/name", name=repr(name))
+    if layout.name != name:
+        raise InvalidInputError.of(
+            LAYOUT_NAME, pointer="/name", given=repr(layout.name), name=repr(name)
+        )
+    async with store.connection() as conn:
+        await B.save_layout(conn, org.id, name, msgspec.json.encode(layout).decode())
+
+
+async def custom_layouts(store: Store, org: Organization) -> list[BankLayout]:
+    async with store.connection() as conn:
+        return [_layout.decode(text) for _, text in await B.layouts(conn, org.id)]
 
 
 def _committed(sha: bytes, row: B.ImportRow, replayed: bool = False) -> ImportCommitted:

@@ -29,7 +29,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from ledger.errors import AmountFormatError, InvalidInputError
+from ledger.errors import AmountFormatError, InvalidInputError, LedgerError
 from ledger.formats.decimals import minor_units_of
 from schemas.bankstatements import BankLayout
 
@@ -102,7 +102,14 @@ class BadLine:
     line: int
     """Its line number in the file."""
     reason: str
-    """What was expected and what was found."""
+    """What was expected and what was found (English)."""
+    problem: LedgerError | None = None
+    """The same as an error with its catalog template (``LedgerError.of``), so that the
+    console can say it in the clerk's language; None for a reason without a template."""
+
+    @classmethod
+    def of(cls, line: int, problem: LedgerError) -> BadLine:
+        return cls(line, str(problem), problem)
 
 
 @dataclass(frozen=True)
@@ -158,7 +165,7 @@ def read_statement(
     except UnicodeDecodeError:
         text = data.decode("cp1252", errors="strict") if _is_cp1252(data) else ""
         if not text:
-            raise InvalidInputError(
+            raise InvalidInputError.of(
                 "the file is not text in UTF-8 or Windows-1252: export the statement as CSV"
             ) from None
     rows = _rows(text, layout)
@@ -170,9 +177,11 @@ def read_statement(
             break
         before.append(",".join(row))
     if header is None:
-        raise InvalidInputError(
-            f"no header row starting with {layout.header_starts!r} was found: is this a "
-            f"{layout.name} export? (choose another --layout, or describe it in a mapping file)"
+        raise InvalidInputError.of(
+            "no header row starting with {header} was found: is this a {layout} export? "
+            "(choose another --layout, or describe it in a mapping file)",
+            header=repr(layout.header_starts),
+            layout=layout.name,
         )
     if year is None and layout.period_pattern:
         found = re.search(layout.period_pattern, "\n".join(before))
@@ -185,8 +194,10 @@ def read_statement(
             return None
         index = columns.get(name if name.startswith("#") else _norm(name))
         if index is None:
-            raise InvalidInputError(
-                f"the header has no column {name!r} (it has {', '.join(h for h in header if h)})"
+            raise InvalidInputError.of(
+                "the header has no column {name} (it has {columns})",
+                name=repr(name),
+                columns=", ".join(h for h in header if h),
             )
         return index
 
@@ -206,7 +217,9 @@ def read_statement(
             continue
         try:
             lines.append(_line(number, row, layout, cols, exponent, year))
-        except (InvalidInputError, AmountFormatError, ValueError, IndexError) as exc:
+        except (InvalidInputError, AmountFormatError) as exc:
+            bad.append(BadLine.of(number, exc))
+        except (ValueError, IndexError) as exc:
             bad.append(BadLine(number, str(exc)))
     return Statement(layout.name, hashlib.sha256(data).digest(), lines, bad)
 
@@ -235,13 +248,17 @@ def _line(
     try:
         parsed = dt.datetime.strptime(date_text, layout.date_format)
     except ValueError:
-        raise ValueError(
-            f"date: expected the form {layout.date_format} (e.g. "
-            f"{dt.date(2026, 11, 20).strftime(layout.date_format)}), got {date_text!r}"
+        raise InvalidInputError.of(
+            "date: expected the form {format} (e.g. {example}), got {found}",
+            format=layout.date_format,
+            example=dt.date(2026, 11, 20).strftime(layout.date_format),
+            found=repr(date_text),
         ) from None
     if "%Y" not in layout.date_format and "%y" not in layout.date_format:
         if year is None:
-            raise ValueError("date: the export gives no year and none was given (--year)")
+            raise InvalidInputError.of(
+                "date: the export gives no year and none was given (--year)"
+            )
         parsed = parsed.replace(year=year)
     day = parsed.date()
     if cols["amount"] is not None:
@@ -253,9 +270,11 @@ def _line(
         debit_text = _plain(_cell(row, cols["debit"]), layout)
         zero = {"", "0", "0.00", "-"}
         if (credit_text in zero) == (debit_text in zero):
-            raise ValueError(
+            raise InvalidInputError.of(
                 "expected an amount in exactly one of the credit and debit columns, got "
-                f"credit {credit_text!r} and debit {debit_text!r}"
+                "credit {credit} and debit {debit}",
+                credit=repr(credit_text),
+                debit=repr(debit_text),
             )
         credit = credit_text not in zero
         amount_text = credit_text if credit else debit_text

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -28,6 +29,22 @@ class ImportRow:
     """First donation appended."""
     last_index: int | None
     """Last donation appended."""
+
+
+@dataclass(frozen=True)
+class ImportListed:
+    """A file imported before, and when."""
+
+    row: ImportRow
+    """What it recorded."""
+    imported_at: dt.datetime
+    """When its import committed."""
+
+
+async def recent_imports(conn: asyncpg.Connection, org_id: int, limit: int) -> list[ImportListed]:
+    """The newest imported files, newest first."""
+    rows = await conn.fetch(Q["recent_bank_imports"], org_id, limit)
+    return [ImportListed(ImportRow(*list(r.values())[:7]), r["imported_at"]) for r in rows]
 
 
 async def recorded_references(
@@ -63,3 +80,18 @@ async def insert_bank_import(
         row.first_index,
         row.last_index,
     )
+
+
+async def save_layout(conn: asyncpg.Connection, org_id: int, name: str, layout: str) -> None:
+    """Create or replace the organization's custom layout ``name`` (BankLayout JSON)."""
+    await conn.execute(Q["save_bank_layout"], org_id, name, layout)
+
+
+async def layout(conn: asyncpg.Connection, org_id: int, name: str) -> str | None:
+    """The custom layout ``name`` as JSON, or None."""
+    return await conn.fetchval(Q["bank_layout"], org_id, name)
+
+
+async def layouts(conn: asyncpg.Connection, org_id: int) -> list[tuple[str, str]]:
+    """Every custom layout of the organization: (name, JSON)."""
+    return [(r["name"], r["layout"]) for r in await conn.fetch(Q["bank_layouts"], org_id)]

@@ -413,12 +413,6 @@ async def insert_api_key(
     await conn.execute(Q["insert_api_key"], key_id, org_id, prefix, secret_hash, role, label)
 
 
-async def revoke_api_key(conn: asyncpg.Connection, org_id: int, key_id: UUID) -> bool:
-    """Revoke the key; False when there is no such active key. Listening processes are
-    notified at commit (``ledger.http.auth.KeyCache.listen``)."""
-    return await conn.fetchrow(Q["revoke_api_key"], org_id, key_id) is not None
-
-
 async def insert_evidence(
     conn: asyncpg.Connection, org_id: int, digest: bytes, content_type: str, content: bytes
 ) -> None:

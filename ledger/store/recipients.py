@@ -189,6 +189,63 @@ async def awaiting(conn: asyncpg.Connection, org_id: int, limit: int) -> list[in
     return [r["entry_idx"] for r in await conn.fetch(Q["awaiting_acknowledgment"], org_id, limit)]
 
 
+@dataclass(frozen=True)
+class Unacknowledged:
+    """A disbursement the console's dashboard follows up: still awaiting its recipient's
+    acknowledgment, or disputed by it."""
+
+    index: int
+    """The disbursement entry."""
+    fund: str
+    beneficiary: str
+    currency: str
+    amount: int
+    """Minor units disbursed."""
+    paid_on: dt.date
+    """Its value date."""
+    received: int | None = None
+    """Disputed: the minor units the recipient says arrived (0: nothing)."""
+    dispute: int | None = None
+    """Disputed: the ``disbursement.disputed`` entry."""
+
+
+async def awaiting_before(
+    conn: asyncpg.Connection, org_id: int, paid_before: dt.date, limit: int
+) -> tuple[list[Unacknowledged], int]:
+    """Unreversed disbursements neither acknowledged nor disputed whose value date is before
+    ``paid_before``, oldest first (at most ``limit``), and how many there are."""
+    rows = await conn.fetch(Q["awaiting_acknowledgment_before"], org_id, paid_before, limit)
+    found = [
+        Unacknowledged(
+            r["entry_idx"], r["fund"], r["counterparty"], r["currency"], r["amount"], r["value_on"]
+        )
+        for r in rows
+    ]
+    return found, rows[0]["waiting"] if rows else 0
+
+
+async def disputed(
+    conn: asyncpg.Connection, org_id: int, limit: int
+) -> tuple[list[Unacknowledged], int]:
+    """Unreversed disbursements their recipient disputed, newest dispute first (at most
+    ``limit``), and how many there are."""
+    rows = await conn.fetch(Q["disputed_disbursements"], org_id, limit)
+    found = [
+        Unacknowledged(
+            r["entry_idx"],
+            r["fund"],
+            r["counterparty"],
+            r["currency"],
+            r["amount"],
+            r["value_on"],
+            r["received"],
+            r["dispute_idx"],
+        )
+        for r in rows
+    ]
+    return found, rows[0]["disputed"] if rows else 0
+
+
 async def acknowledged_shares(
     conn: asyncpg.Connection, org_id: int
 ) -> list[tuple[str, str, Share]]:

@@ -136,6 +136,11 @@ async def insert_session(
     await conn.execute(SQ["insert_session"], token_hash, staff_id, float(seconds))
 
 
+async def session_owner(conn: asyncpg.Connection, token_hash: bytes) -> uuid.UUID | None:
+    """The account a session token's hash belonged to, whatever the session's state."""
+    return await conn.fetchval(SQ["session_owner"], token_hash)  # type: ignore[no-any-return]
+
+
 async def session_staff(
     conn: asyncpg.Connection, token_hash: bytes, idle_seconds: float, fresh_seconds: float
 ) -> tuple[StaffRow, bool, str] | None:

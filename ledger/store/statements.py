@@ -35,6 +35,35 @@ def _entry(r: asyncpg.Record) -> EntryRow:
 
 
 @dataclass(frozen=True)
+class RecipientWordRow:
+    """An ``acknowledgments`` row (migration 0022) with its entry's recording time."""
+
+    disbursement: int
+    """The disbursement it is about."""
+    entry_idx: int
+    """The disbursement.acknowledged or disbursement.disputed entry."""
+    verdict: str
+    """``acknowledged`` or ``disputed``."""
+    received: int | None
+    """Disputed: minor units the beneficiary says arrived; None when acknowledged."""
+    recorded_at: dt.datetime
+    """When the log recorded the entry."""
+
+
+async def recipient_words(
+    conn: asyncpg.Connection, org_id: int, disbursements: Sequence[int], size: int
+) -> list[RecipientWordRow]:
+    """What the beneficiaries signed about ``disbursements`` in entries below ``size``."""
+    rows = await conn.fetch(Q["statement_recipient_words"], org_id, list(disbursements), size)
+    return [
+        RecipientWordRow(
+            r["disbursement_idx"], r["entry_idx"], r["verdict"], r["received"], r["created_at"]
+        )
+        for r in rows
+    ]
+
+
+@dataclass(frozen=True)
 class StatedPeriod:
     """An earlier statement of a scope: the period it covered and where it ended."""
 

@@ -7,7 +7,12 @@ the formats. The file (``donation-ledger-acknowledgment/v1``, docs/FORMAT.md sec
      "acknowledgment_proof": "<tlog-proof of the disbursement.acknowledged/disputed entry>",
      "disbursement_proof": "<tlog-proof of the disbursement entry>",
      "fund_proof": "<tlog-proof of the disbursement's fund.created entry>",
-     "key_proofs": ["<tlog-proof of each beneficiary.key entry of the beneficiary>", ...]}
+     "key_proofs": ["<tlog-proof of each beneficiary.key entry of the beneficiary>", ...],
+     "beneficiary_proof": "<tlog-proof of the beneficiary's record in force at the disbursement>",
+     "org_proof": "<tlog-proof of entry 0 (log.created)>"}
+
+``beneficiary_proof`` and ``org_proof`` are optional (files made before they existed have
+neither): they let the verifier name the orphanage and the organization in words.
 
 All proofs are under one signed checkpoint. The verifier checks that the statement is about
 that disbursement and by its beneficiary, that the key that signed was enrolled by that same
@@ -28,6 +33,7 @@ from ledger.formats.note import Verifier
 from ledger.verify.offline import (
     EntryProven,
     _with_fund,
+    _with_org,
     amount_text,
     load_json,
     verify_tlog_proof,
@@ -51,13 +57,24 @@ class AcknowledgmentProven:
     """``acknowledged`` or ``disputed``."""
     received: int
     """What the beneficiary says arrived, in minor units."""
+    beneficiary_name: str | None = None
+    """The beneficiary's name as the proven ``beneficiary.registered``/``updated`` entry in
+    force at the disbursement records it (None: the file has no beneficiary proof)."""
+    org_name: str | None = None
+    """The organization's name from entry 0 (None: the file has no org proof)."""
+
+    @property
+    def beneficiary(self) -> str:
+        """The beneficiary's code."""
+        return str(self.disbursement.document["body"]["beneficiary"])
 
     def text(self) -> str:
         """What a donor reads (one line)."""
         body = self.disbursement.document["body"]
         e = self.disbursement.minor_units or 0
         amount = amount_text(body["amount"], body["currency"], e)
-        who = f"beneficiary {body['beneficiary']} (key entry {self.key_index})"
+        named = f"{self.beneficiary_name}, " if self.beneficiary_name else ""
+        who = f"beneficiary {body['beneficiary']} ({named}key entry {self.key_index})"
         if self.verdict == acknowledgment.ACKNOWLEDGED:
             return (
                 f"disbursement {self.disbursement.index} of {amount} ACKNOWLEDGED by {who} "
@@ -68,6 +85,19 @@ class AcknowledgmentProven:
             f"disbursement {self.disbursement.index} of {amount} DISPUTED by {who} in entry "
             f"{self.statement.index}: received {received}"
         )
+
+
+def is_acknowledgment_file(data: bytes | str) -> bool:
+    """Whether ``data`` claims to be an acknowledgment file (a JSON object whose ``format``
+    is :data:`ACK_FORMAT`); nothing is verified."""
+    text = data.decode("utf-8", "replace") if isinstance(data, bytes) else data
+    if not text.lstrip().startswith("{") or ACK_FORMAT not in text:
+        return False
+    try:
+        doc = load_json(text, "the file")
+    except MalformedError:
+        return False
+    return isinstance(doc, dict) and doc.get("format") == ACK_FORMAT
 
 
 def _same_checkpoint(a: EntryProven, b: EntryProven, what: str) -> None:
@@ -177,7 +207,42 @@ def verify_acknowledgment(data: bytes | str, verifiers: list[Verifier]) -> Ackno
         acknowledgment.message(facts, verdict, received),
         acknowledgment.decode_signature(str(body.get("signature"))),
     )
-    return AcknowledgmentProven(statement, disbursed, key_index, verdict, received)
+    org_name = None
+    if doc.get("org_proof") is not None:
+        org_name = _with_org(statement, doc["org_proof"], verifiers, None).org_name
+    name = None
+    if doc.get("beneficiary_proof") is not None:
+        name = _beneficiary_name(doc["beneficiary_proof"], statement, disbursed, verifiers)
+    return AcknowledgmentProven(
+        statement, disbursed, key_index, verdict, received, name, org_name
+    )
+
+
+def _beneficiary_name(
+    text: Any, statement: EntryProven, disbursed: EntryProven, verifiers: list[Verifier]
+) -> str:
+    """The name the beneficiary's proven record gives: a ``beneficiary.registered`` or
+    ``beneficiary.updated`` entry of the disbursement's beneficiary, before it, under the
+    same checkpoint."""
+    if not isinstance(text, str):
+        raise MalformedError("expected the file's beneficiary_proof as tlog-proof text")
+    record = verify_tlog_proof(text, verifiers)
+    _same_checkpoint(statement, record, "beneficiary proof")
+    r_body = record.document.get("body") or {}
+    code = (disbursed.document.get("body") or {}).get("beneficiary")
+    name = r_body.get("name")
+    if (
+        record.document.get("kind") not in kinds.BENEFICIARY
+        or r_body.get("code") != code
+        or record.index >= disbursed.index
+        or not isinstance(name, str)
+    ):
+        raise VerificationError(
+            f"expected the beneficiary proof to be a record of beneficiary {code!r} before "
+            f"the disbursement (entry {disbursed.index}); got entry {record.index} "
+            f"({record.document.get('kind')}, code {r_body.get('code')!r})"
+        )
+    return name
 
 
 def _canonical(proven: EntryProven) -> bytes:

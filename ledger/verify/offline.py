@@ -704,9 +704,11 @@ def run(args: argparse.Namespace) -> str:
         from ledger.verify.acknowledgments import verify_acknowledgment
 
         ack = verify_acknowledgment(Path(args.file).read_bytes(), verifiers)
+        by = [f"organization: {ack.org_name}"] if ack.org_name else []
         return "\n".join(
             [
                 ack.text(),
+                *by,
                 f"checkpoint size {ack.statement.checkpoint.size}, root "
                 f"{_b64(ack.statement.checkpoint.root)}",
                 f"signed by {', '.join(ack.statement.signed_by)}",

@@ -26,6 +26,8 @@ from schemas.statements import (
     StatementCurrencyTotal,
     StatementFundTotal,
     StatementGroupTotal,
+    StatementPermit,
+    StatementRecipientTotal,
     StatementTotals,
 )
 
@@ -34,6 +36,47 @@ MONEY_KINDS = kinds.MONEY
 
 FUND_ACCOUNT_PREFIX = "fund:"
 BENEFICIARY_ACCOUNT_PREFIX = "beneficiary:"
+
+ACKNOWLEDGED = "acknowledged"
+"""Recipient status: the beneficiary signed that the whole amount arrived."""
+DISPUTED = "disputed"
+"""Recipient status: the beneficiary signed that another amount arrived (0: nothing)."""
+AWAITING = "awaiting"
+"""Recipient status: the beneficiary had signed nothing about it at the statement's end."""
+
+
+@dataclass(frozen=True, slots=True)
+class RecipientWord:
+    """What a beneficiary signed about one disbursement (a ``disbursement.acknowledged`` or
+    ``disbursement.disputed`` entry, docs/FORMAT.md section 8), as a statement reads it:
+    only such entries recorded below the statement's ``end`` count, so an issued statement
+    never changes meaning."""
+
+    entry: int
+    """The acknowledgment or dispute entry."""
+    verdict: str
+    """:data:`ACKNOWLEDGED` or :data:`DISPUTED`."""
+    on: dt.date
+    """The local date (organization's time zone) the log recorded it."""
+    received: int | None
+    """Disputed: minor units the beneficiary says arrived (0: nothing); None otherwise."""
+
+
+@dataclass(frozen=True, slots=True)
+class RecipientStatus:
+    """A disbursement's status as its recipient left it at the statement's end."""
+
+    status: str
+    """:data:`ACKNOWLEDGED`, :data:`DISPUTED` or :data:`AWAITING`."""
+    entry: int | None = None
+    """The acknowledgment or dispute entry (None while awaiting)."""
+    on: dt.date | None = None
+    """The local date that entry was recorded (None while awaiting)."""
+    received: int | None = None
+    """Minor units the recipient says arrived: the amount when acknowledged, what it
+    stated when disputed; None while awaiting."""
+    awaiting_days: int | None = None
+    """Awaiting: days from the value date to the statement's ``recipients_as_of``."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,6 +118,9 @@ class StatementEntry:
     """The correction in this statement that reverses this entry, if any."""
     detail: str | None = None
     """Free text: a correction's reason; a statement number; a count of erased records."""
+    recipient: RecipientStatus | None = None
+    """A disbursement's recipient status at the statement's end (None for other kinds, and
+    where the statement did not gather it)."""
 
 
 @dataclass(frozen=True)
@@ -93,6 +139,8 @@ class FundInfo:
     """Donations since the fund was created, net of corrections, up to the end of the range."""
     cumulative_fees: int
     """Fees since the fund was created, net of corrections, up to the end of the range."""
+    permit: StatementPermit | None = None
+    """Its fundraising permit or exemption as the statement shows it (issue 18)."""
 
 
 @dataclass(frozen=True)
@@ -201,6 +249,11 @@ class StatementData:
     dated before the period are in ``opening``."""
     time_zone: str = "Asia/Jakarta"
     """The organization's IANA time zone: the zone of the period's dates."""
+    recipients_as_of: dt.date | None = None
+    """The day "awaiting acknowledgment since N days" is counted to: the period's last day,
+    or the issue date for a statement issued before that (a local date of ``time_zone``).
+    The statuses themselves count the recipients' entries below ``end``. None: statuses
+    were not gathered (the recipients' section is left out)."""
 
     def __post_init__(self) -> None:
         if not self.period_from < self.period_to:
@@ -251,6 +304,66 @@ def display_order(entries: Sequence[StatementEntry]) -> Iterator[StatementEntry]
         follower = moved.get(entry.index)
         if follower is not None:
             yield follower
+
+
+def recipient_status(
+    entry: StatementEntry, word: RecipientWord | None, as_of: dt.date
+) -> RecipientStatus:
+    """A disbursement's status from what its recipient signed before the statement's end
+    (``word``; None: nothing yet), and the days it has been awaiting up to ``as_of``."""
+    if word is None:
+        since = entry.value_date or as_of
+        return RecipientStatus(AWAITING, awaiting_days=max(0, (as_of - since).days))
+    if word.verdict == ACKNOWLEDGED:
+        return RecipientStatus(ACKNOWLEDGED, word.entry, word.on, entry.amount)
+    return RecipientStatus(DISPUTED, word.entry, word.on, word.received)
+
+
+def with_recipients(
+    entries: Sequence[StatementEntry], words: Mapping[int, RecipientWord], as_of: dt.date
+) -> list[StatementEntry]:
+    """``entries`` with each disbursement's recipient status set (``words``: by disbursement
+    index, only the recipients' entries below the statement's end)."""
+    return [
+        replace(e, recipient=recipient_status(e, words.get(e.index), as_of))
+        if e.kind == kinds.DISBURSEMENT
+        else e
+        for e in entries
+    ]
+
+
+def recipient_totals(entries: Sequence[StatementEntry]) -> tuple[StatementRecipientTotal, ...]:
+    """Per currency, of the period's disbursements that no correction in the statement
+    reverses: how many (and how much) their recipients acknowledged, disputed, or had not
+    answered yet at the statement's end."""
+    found: dict[str, list[int]] = {}
+    for e in entries:
+        r = e.recipient
+        if r is None or e.corrected_by is not None or e.currency is None or e.amount is None:
+            continue
+        row = found.setdefault(e.currency, [0] * 9)
+        row[0] += 1
+        row[1] += e.amount
+        column = {ACKNOWLEDGED: 2, DISPUTED: 4, AWAITING: 7}[r.status]
+        row[column] += 1
+        row[column + 1] += e.amount
+        if r.status == DISPUTED:
+            row[6] += r.received or 0
+    return tuple(
+        StatementRecipientTotal(
+            currency=currency,
+            disbursements=row[0],
+            disbursed=row[1],
+            acknowledged=row[2],
+            acknowledged_amount=row[3],
+            disputed=row[4],
+            disputed_amount=row[5],
+            disputed_received=row[6],
+            awaiting=row[7],
+            awaiting_amount=row[8],
+        )
+        for currency, row in sorted(found.items())
+    )
 
 
 def _ratio(part: int, whole: int) -> int:
@@ -329,6 +442,7 @@ def compute_totals(data: StatementData) -> StatementTotals:
         beneficiaries=beneficiaries,
         purposes=purposes,
         currencies=_currency_totals(data, funds),
+        recipients=recipient_totals(data.entries),
     )
 
 
@@ -373,6 +487,7 @@ def _fund_totals(
         cumulative_overhead_bps=cumulative,
         fee_cap_bps=fund.fee_cap_bps,
         over_cap=cumulative > fund.fee_cap_bps,
+        permit=fund.permit,
     )
 
 
@@ -399,16 +514,24 @@ def _currency_totals(
 
 
 __all__ = [
+    "ACKNOWLEDGED",
+    "AWAITING",
+    "DISPUTED",
     "MONEY_KINDS",
     "BeneficiaryInfo",
     "CheckpointInfo",
     "ConsistencyInfo",
     "FundInfo",
     "PreviousStatement",
+    "RecipientStatus",
+    "RecipientWord",
     "StatementData",
     "StatementEntry",
     "compute_totals",
     "display_order",
     "in_scope",
     "link_corrections",
+    "recipient_status",
+    "recipient_totals",
+    "with_recipients",
 ]

@@ -121,6 +121,7 @@ def statement_entry(
             corrected_kind=target.kind,
             corrected_by=None,
             detail=b.get("reason"),
+            recipient=None,  # a recipient's word is about the disbursement, not its reversal
         )
     if kind == kinds.FUND_CREATED:
         return StatementEntry(index, time, kind, fund=b.get("code"), counterparty=b.get("name"))
@@ -133,6 +134,13 @@ def statement_entry(
             kind,
             counterparty=f"#{b.get('disbursement')}",
             reference=str(b.get("sha256", ""))[:16],
+        )
+    if kind == kinds.BENEFICIARY_KEY:
+        return StatementEntry(index, time, kind, counterparty=b.get("beneficiary"))
+    if kind in kinds.RECIPIENT_STATEMENTS:
+        # The recipient's own entry about a disbursement: who signed, about which one.
+        return StatementEntry(
+            index, time, kind, counterparty=f"{b.get('beneficiary')} → #{b.get('disbursement')}"
         )
     if kind in (kinds.NOTE, kinds.LOG_CREATED):
         return StatementEntry(index, time, kind, counterparty=b.get("text") or b.get("name"))

@@ -11,7 +11,9 @@ origin), ``scope`` (fund, beneficiary), ``period`` (from, to), ``issued_at``,
 index, then the other entries recorded since the previous statement), ``late_entries``
 (money entries of earlier, already stated periods, recorded since the previous statement:
 already in the opening balances), ``minor_units`` (currency → the
-exponent its funds recorded). Amounts are integers of minor units of that exponent.
+exponent its funds recorded), ``recipients_as_of`` (tree_size, date: what each
+disbursement line's ``recipient`` status is counted against; ``totals.recipients`` sums
+them per currency). Amounts are integers of minor units of that exponent.
 The same data and ``now`` always give the same bytes.
 """
 
@@ -25,6 +27,7 @@ import msgspec
 
 from reports.statement.data import (
     CheckpointInfo,
+    RecipientStatus,
     StatementData,
     StatementEntry,
 )
@@ -76,6 +79,9 @@ def statement_document(data: StatementData, totals: StatementTotals, now: dt.dat
         "closing_balances": msgspec.to_builtins(data.closing),
         "totals": msgspec.to_builtins(totals),
         "minor_units": dict(sorted(data.minor_units.items())),
+        "recipients_as_of": None
+        if data.recipients_as_of is None
+        else {"tree_size": data.end, "date": data.recipients_as_of.isoformat()},
     }
     # The entries, last, are encoded a chunk at a time: a list of 100,000 dicts would
     # take several times the memory of its JSON.
@@ -111,6 +117,17 @@ def _line(e: StatementEntry) -> dict[str, Any]:
         "corrected_kind": e.corrected_kind,
         "corrected_by": e.corrected_by,
         "detail": e.detail,
+        "recipient": None if e.recipient is None else _recipient(e.recipient),
+    }
+
+
+def _recipient(r: RecipientStatus) -> dict[str, Any]:
+    return {
+        "status": r.status,
+        "entry": r.entry,
+        "on": r.on.isoformat() if r.on else None,
+        "received": r.received,
+        "awaiting_days": r.awaiting_days,
     }
 
 

@@ -1,8 +1,9 @@
 """The page layout of the public statement.
 
 Page 1 opens with the header band (organization, title, number, period, issue
-time), the statement's identity (period, scope, log range, checkpoint) and the
-headline figures. Then: changes in each fund's balance with its overhead ratio
+time), the statement's identity (period, scope, log range, checkpoint), the
+headline figures and the recipients' own word (how many disbursements they acknowledged,
+disputed or left awaiting, and every dispute in a red box). Then: changes in each fund's balance with its overhead ratio
 against its cap; disbursements per beneficiary and per purpose; the trial
 balance of every account at the opening and closing tree sizes; every entry of
 the range; the log integrity proof (checkpoint, previous statement, consistency
@@ -53,6 +54,7 @@ from reports.pdf.page_layout import (
     wrap_text,
     wrap_url,
 )
+from reports.statement.charts import draw_charts
 from reports.statement.data import (
     StatementData,
     StatementEntry,
@@ -64,6 +66,7 @@ from reports.statement.summaries import (
     draw_funds,
     draw_groups,
     draw_note,
+    draw_recipients,
     money,
 )
 from reports.statement.tables import (
@@ -154,8 +157,10 @@ def draw_statement(
     flow.begin()
     _draw_identity(flow, data, lang, period)
     _draw_headline(flow, data, totals, lang)
+    draw_recipients(flow, data, totals, lang)
     draw_funds(flow, data, totals, lang)
     draw_groups(flow, data, totals, lang)
+    draw_charts(flow, data, totals, lang)
     draw_balances(flow, data, lang)
     _draw_entries(flow, data, lang, table)
     _draw_integrity(flow, data, lang)

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 from reportlab.lib.colors import HexColor
 
-from reports.pdf.localization import Language
+from reports.pdf.localization import Language, format_day
 from reports.pdf.page_layout import (
     BRAND,
     CONTENT_WIDTH,
+    FOOTER_HEIGHT,
     INK,
     MARGIN,
     MUTED,
@@ -23,8 +24,14 @@ from reports.pdf.page_layout import (
     fit_text,
     wrap_text,
 )
-from reports.statement.data import StatementData
-from reports.statement.tables import Column, draw_summary_table, fit_size, signed_amount
+from reports.statement.data import DISPUTED, StatementData, display_order
+from reports.statement.tables import (
+    RED_TINT,
+    Column,
+    draw_summary_table,
+    fit_size,
+    signed_amount,
+)
 from reports.statement.text import STATEMENT_LABELS, format_ratio, purpose_label
 from schemas.statements import StatementTotals
 
@@ -60,7 +67,7 @@ def draw_funds(
     width = (CONTENT_WIDTH - gutter) / 2
     for first in range(0, len(totals.funds), 2):
         pair = totals.funds[first : first + 2]
-        height = 176.0
+        height = 190.0
         flow.ensure(height)
         for position, fund in enumerate(pair):
             _draw_fund_block(flow, data, fund, lang, MARGIN + position * (width + gutter), width)
@@ -118,9 +125,32 @@ def _draw_fund_block(flow, data, fund, lang, x: float, width: float) -> None:  #
     cap = labels["cap"].format(cap=format_ratio(fund.fee_cap_bps, lang))
     canvas.setFillColor(ALERT if fund.over_cap else GOOD)
     canvas.drawRightString(x + width - 6, y, fonts.printable(f"{cap} · {status}"))
+    y -= 12
+    text, alert = _permit_line(fund, labels, lang)
+    canvas.setFillColor(ALERT if alert else MUTED)
+    canvas.setFont(fonts.regular, 7.5)
+    for line in wrap_text(fonts.printable(text), fonts.regular, 7.5, width - 12)[:2]:
+        canvas.drawString(x + 6, y, fit_text(line, fonts.regular, 7.5, width - 12))
+        y -= 9
     canvas.setStrokeColor(RULE)
     canvas.setLineWidth(0.5)
-    canvas.rect(x, top - 166, width, 166, stroke=1, fill=0)
+    canvas.rect(x, top - 180, width, 180, stroke=1, fill=0)
+
+
+def _permit_line(fund, labels, lang) -> tuple[str, bool]:  # type: ignore[no-untyped-def]
+    """The fund's fundraising permit (PUB) in one line, and whether it is a warning."""
+    p = fund.permit
+    if p is None:
+        return labels["permit_missing"], False
+    if p.exemption is not None:
+        return labels[f"exempt_{p.exemption}"], False
+    key = {"period": "permit", "part": "permit_part", "none": "permit_none"}[p.covers]
+    text = labels[key].format(
+        number=p.number,
+        start=format_day(p.valid_from, lang),
+        end=format_day(p.valid_until, lang),
+    )
+    return text, p.covers != "period"
 
 
 def _amount_right(  # type: ignore[no-untyped-def]
@@ -188,6 +218,89 @@ def draw_groups(
     draw_summary_table(flow, columns, rows)
 
 
+def draw_recipients(
+    flow: PageFlow, data: StatementData, totals: StatementTotals, lang: Language
+) -> None:
+    """The recipients' own word: per currency, one summary line (how many disbursements,
+    and how much, their recipients acknowledged, disputed, or had not answered), then every
+    disputed disbursement listed in the statement in a red box, so no reader misses one."""
+    if data.recipients_as_of is None:
+        return
+    canvas, fonts = flow.canvas, flow.fonts
+    labels = STATEMENT_LABELS[lang]
+    draw_section_title(flow, labels["recipients_section"], keep_with=60)
+    if not totals.recipients:
+        draw_note(flow, labels["recipients_none"])
+    for t in totals.recipients:
+
+        def m(amount: int, currency: str = t.currency) -> str:
+            return money(data, amount, currency, lang)
+
+        line = labels["recipients_summary"].format(
+            currency=t.currency,
+            count=t.disbursements,
+            disbursed=m(t.disbursed),
+            acknowledged=t.acknowledged,
+            acknowledged_amount=m(t.acknowledged_amount),
+            disputed=t.disputed,
+            disputed_amount=m(t.disputed_amount),
+            disputed_received=m(t.disputed_received),
+            awaiting=t.awaiting,
+            awaiting_amount=m(t.awaiting_amount),
+        )
+        for text in wrap_text(fonts.printable(line), fonts.bold, 8.5, CONTENT_WIDTH):
+            flow.ensure(13)
+            canvas.setFillColor(INK)
+            canvas.setFont(fonts.bold, 8.5)
+            canvas.drawString(MARGIN, flow.y - 9, text)
+            flow.y -= 13
+        flow.y -= 3
+    as_of = format_day(data.recipients_as_of, lang)
+    draw_note(flow, labels["recipients_note"].format(end=data.end, as_of=as_of))
+    disputed = [
+        e
+        for e in display_order([*data.entries, *data.late_entries])
+        if e.recipient is not None and e.recipient.status == DISPUTED
+    ]
+    if not disputed:
+        return
+    lines: list[str] = []
+    for e in disputed:
+        r = e.recipient
+        assert r is not None and e.currency is not None and e.amount is not None
+        line = labels["dispute_line"].format(
+            index=e.index,
+            day=format_day(e.value_date, lang) if e.value_date else "",
+            name=e.counterparty or e.beneficiary or "",
+            amount=money(data, e.amount, e.currency, lang),
+            received=money(data, r.received or 0, e.currency, lang),
+            entry=r.entry,
+            on=format_day(r.on, lang) if r.on else "",
+        )
+        if e.corrected_by is not None:
+            line += labels["dispute_reversed"].format(index=e.corrected_by)
+        lines += wrap_text(fonts.printable("• " + line), fonts.regular, 8.5, CONTENT_WIDTH - 24)
+    title = fonts.printable(labels["disputes_title"].format(count=len(disputed)))
+    # One box per page: a long list continues in a new box after a page turn.
+    while lines:
+        flow.ensure(12 * 2 + 30)
+        room = max(1, int((flow.y - MARGIN - FOOTER_HEIGHT - 36) // 12))
+        chunk, lines = lines[:room], lines[room:]
+        height = 12 * len(chunk) + 28
+        flow.ensure(height + 8)
+        canvas.setStrokeColor(ALERT)
+        canvas.setLineWidth(1.2)
+        canvas.setFillColor(RED_TINT)
+        canvas.roundRect(MARGIN, flow.y - height, CONTENT_WIDTH, height, 4, stroke=1, fill=1)
+        canvas.setFillColor(ALERT)
+        canvas.setFont(fonts.bold, 9.5)
+        canvas.drawString(MARGIN + 12, flow.y - 15, title)
+        canvas.setFont(fonts.regular, 8.5)
+        for position, text in enumerate(chunk):
+            canvas.drawString(MARGIN + 12, flow.y - 29 - position * 12, text)
+        flow.y -= height + 8
+
+
 def _account_name(account: str, data: StatementData, labels: dict[str, str]) -> str:
     """The account as the API names it, then what it is."""
     if account == "donors":
@@ -251,4 +364,13 @@ def draw_balances(flow: PageFlow, data: StatementData, lang: Language) -> None:
     )
 
 
-__all__ = ["ALERT", "GOOD", "draw_balances", "draw_funds", "draw_groups", "draw_note", "money"]
+__all__ = [
+    "ALERT",
+    "GOOD",
+    "draw_balances",
+    "draw_funds",
+    "draw_groups",
+    "draw_note",
+    "draw_recipients",
+    "money",
+]

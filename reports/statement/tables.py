@@ -7,8 +7,8 @@ writes each page's text through one reportlab text object (a string drawn throug
 caches what repeats across rows (dates, kinds, fund codes, fitted labels), so its
 cost is dominated by reportlab encoding each cell once.
 
-Rows have fixed heights (one line, or two for rows marked as corrected or as a
-correction), cells are shortened with "…" rather than wrapped, and amounts are
+Rows have fixed heights (one line, or two for rows with a note: marked as corrected or as a
+correction, or a disbursement with its recipient's status; a dispute's row is red), cells are shortened with "…" rather than wrapped, and amounts are
 never shortened: a figure too wide for its column is set smaller instead.
 """
 
@@ -27,18 +27,20 @@ from reports.pdf.localization import (
     WHOLE_UNIT_CURRENCIES,
     Language,
     format_amount,
+    format_day,
 )
 from reports.pdf.page_layout import (
     BRAND,
     CONTENT_WIDTH,
     INK,
     MARGIN,
+    MUTED,
     PANEL,
     TINT,
     PageFlow,
     fit_text,
 )
-from reports.statement.data import StatementEntry
+from reports.statement.data import ACKNOWLEDGED, AWAITING, DISPUTED, StatementEntry
 from reports.statement.text import STATEMENT_LABELS, kind_label
 from schemas import kinds
 
@@ -65,6 +67,18 @@ AMBER_TINT = HexColor("#FDF3E1")
 """Background of rows marked as corrected or as corrections."""
 MINUS = "\u2212"
 """The minus sign of negative amounts."""
+RED = HexColor("#B42318")
+"""Disputes by the recipient (the statement's alert colour)."""
+RED_TINT = HexColor("#FDECEA")
+"""Background of a disputed disbursement's row."""
+GREEN = HexColor("#1E7B46")
+"""Acknowledged by the recipient."""
+CORRECTED = "corrected"
+"""Note style of a correction and of the entry it reverses."""
+ROW_TINTS = {CORRECTED: (AMBER_TINT, AMBER), DISPUTED: (RED_TINT, RED)}
+"""Row background and left bar per note style; other rows are zebra-striped."""
+NOTE_COLOURS = {CORRECTED: AMBER, DISPUTED: RED, ACKNOWLEDGED: GREEN, AWAITING: MUTED}
+"""Colour of the note line under a row, per style."""
 
 
 @dataclass(frozen=True)
@@ -281,13 +295,33 @@ class EntriesTable:
         amount = -e.amount if e.kind == kinds.CORRECTION else e.amount
         return self.fonts.printable(self._money[e.currency](amount))
 
-    def _note(self, e: StatementEntry) -> str | None:
+    def _recipient_note(self, e: StatementEntry) -> tuple[str, str] | None:
+        """A disbursement's recipient status, and its style (the status itself)."""
+        r = e.recipient
+        if r is None:
+            return None
+        if r.status == AWAITING:
+            return self.labels["awaiting_note"].format(days=r.awaiting_days), AWAITING
+        on = format_day(r.on, self.lang) if r.on else ""
+        if r.status == ACKNOWLEDGED:
+            return self.labels["ack_note"].format(entry=r.entry, on=on), ACKNOWLEDGED
+        received = self._money[e.currency](r.received or 0) if e.currency else ""
+        text = self.labels["disputed_note"].format(entry=r.entry, on=on, received=received)
+        return "⚠ " + text, DISPUTED
+
+    def _note(self, e: StatementEntry) -> tuple[str, str] | None:
+        """The line under an entry's row and its style: a correction's mark (amber), a
+        disbursement's recipient status (a dispute in red), or both."""
         if e.kind == kinds.CORRECTION and e.corrects is not None:
             note = "↳ " + self.labels["corrects"].format(index=e.corrects)
-            return f"{note} — {e.detail}" if e.detail else note
+            return (f"{note} — {e.detail}" if e.detail else note), CORRECTED
+        status = self._recipient_note(e)
         if e.corrected_by is not None:
-            return "✱ " + self.labels["corrected_by"].format(index=e.corrected_by)
-        return None
+            note = "✱ " + self.labels["corrected_by"].format(index=e.corrected_by)
+            if status is None:
+                return note, CORRECTED
+            return f"{note} · {status[0]}", DISPUTED if status[1] == DISPUTED else CORRECTED
+        return status
 
     def draw(self, entries: Iterable[StatementEntry], on_new_page: Callable[[], None]) -> None:
         """Draw every row; ``on_new_page`` runs after each page turn (it draws the heading)."""
@@ -304,19 +338,22 @@ class EntriesTable:
         digit = stringWidth("0", regular, ENTRY_SIZE)
         tabular = all(stringWidth(d, regular, ENTRY_SIZE) == digit for d in "123456789")
         note_x = xs[3][0]
-        note_width = sum(c.width for c in columns[3:last]) - 2 * CELL_PADDING
+        # The note line runs under the kind, fund, party, reference and amount cells.
+        note_width = sum(c.width for c in columns[3:]) - 2 * CELL_PADDING
         size = 0.0
         for e in entries:
-            note = self._note(e)
+            marked = self._note(e)
+            note, style = marked if marked else (None, "")
             height = MARKED_ROW if note else ENTRY_ROW
             if flow.ensure(height):
                 on_new_page()
             top = flow.y
-            if note:
-                canvas.setFillColor(AMBER_TINT)
+            tint = ROW_TINTS.get(style)
+            if tint is not None:
+                canvas.setFillColor(tint[0])
                 canvas.rect(MARGIN, top - height, CONTENT_WIDTH, height, stroke=0, fill=1)
-                canvas.setFillColor(AMBER)
-                canvas.rect(MARGIN, top - height, 2, height, stroke=0, fill=1)
+                canvas.setFillColor(tint[1])
+                canvas.rect(MARGIN, top - height, 2 if style == CORRECTED else 3, height, stroke=0, fill=1)
             elif self.rows % 2:
                 canvas.setFillColor(PANEL)
                 canvas.rect(MARGIN, top - height, CONTENT_WIDTH, height, stroke=0, fill=1)
@@ -359,11 +396,12 @@ class EntriesTable:
                 text.setTextOrigin(xs[last][1] - width, baseline)
                 text.textOut(amount)
             if note:
-                text.setFillColor(AMBER)
-                text.setFont(regular, NOTE_SIZE)
+                text.setFillColor(NOTE_COLOURS[style])
+                text.setFont(fonts.bold if style == DISPUTED else regular, NOTE_SIZE)
                 size = NOTE_SIZE
                 text.setTextOrigin(note_x, baseline - 9)
-                text.textOut(fit_text(fonts.printable(note), regular, NOTE_SIZE, note_width))
+                font = fonts.bold if style == DISPUTED else regular
+                text.textOut(fit_text(fonts.printable(note), font, NOTE_SIZE, note_width))
                 text.setFillColor(INK)
             flow.y -= height
             self.rows += 1

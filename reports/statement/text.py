@@ -55,6 +55,19 @@ STATEMENT_LABELS: dict[Language, dict[str, str]] = {
         "cap": "batas {cap}",
         "within_cap": "dalam batas",
         "over_cap": "MELEBIHI BATAS",
+        "chart_monthly": "Grafik: donasi masuk dan penyaluran per bulan",
+        "chart_in": "masuk",
+        "chart_out": "disalurkan",
+        "chart_legend": "Batang penuh: donasi diterima; batang bergaris: penyaluran; per bulan tanggal valuta, setelah koreksi.",
+        "chart_purpose": "Grafik: penyaluran per kategori",
+        "chart_beneficiary": "Grafik: penyaluran per penerima manfaat",
+        "chart_more": "dan {count} penerima lain: {amount}",
+        "permit": "Izin PUB {number}: {start} s.d. {end}",
+        "permit_part": "Izin PUB {number}: {start} s.d. {end} (tidak seluruh periode)",
+        "permit_none": "Izin PUB {number} berakhir {end}: tidak mencakup periode ini",
+        "permit_missing": "Izin PUB: tidak tercatat",
+        "exempt_zakat": "Tanpa izin PUB: zakat dikecualikan",
+        "exempt_place_of_worship": "Tanpa izin PUB: pengumpulan di tempat ibadah",
         "no_funds": "Tidak ada dana dalam cakupan ini.",
         "funds_paid": "Penyaluran per dana",
         "fund": "Dana",
@@ -148,6 +161,30 @@ STATEMENT_LABELS: dict[Language, dict[str, str]] = {
         "checkpoint_description": "Checkpoint bertanda tangan (c2sp.org/tlog-checkpoint)",
         "proof_description": "Bukti konsistensi RFC 9162, satu hash base64 per baris",
         "continued": "lanjutan",
+        "recipients_section": "Kata penerima sendiri",
+        "recipients_summary": (
+            "{currency}: {count} penyaluran, {disbursed}. Dikonfirmasi penerima: "
+            "{acknowledged} ({acknowledged_amount}) · Disanggah: {disputed} "
+            "({disputed_amount}; menurut penerima diterima {disputed_received}) · "
+            "Menunggu konfirmasi: {awaiting} ({awaiting_amount})"
+        ),
+        "recipients_note": (
+            "Status tiap penyaluran menurut tanda tangan penerimanya sendiri (kunci Ed25519 "
+            "milik panti, bukan milik lembaga; docs/FORMAT.md §8), dari entri log sebelum "
+            "#{end}. Tanda tangan yang dicatat kemudian tampil di laporan berikutnya; laporan "
+            "ini tidak berubah. \"Menunggu\" dihitung sampai {as_of}. Penyaluran yang "
+            "dikoreksi dalam laporan ini tidak dihitung."
+        ),
+        "recipients_none": "Tidak ada penyaluran dalam periode ini.",
+        "disputes_title": "SANGGAHAN PENERIMA ({count})",
+        "dispute_line": (
+            "#{index} · {day} · {name}: dicatat disalurkan {amount}; penerima menandatangani "
+            "bahwa yang diterima {received} (sanggahan entri #{entry}, {on})"
+        ),
+        "dispute_reversed": " · dikoreksi oleh #{index}",
+        "ack_note": "✓ dikonfirmasi penerima (entri #{entry}, {on})",
+        "disputed_note": "DISANGGAH penerima (entri #{entry}, {on}): diterima {received}",
+        "awaiting_note": "menunggu konfirmasi penerima selama {days} hari",
     },
     "en": {
         "title": "Public Financial Statement",
@@ -186,6 +223,19 @@ STATEMENT_LABELS: dict[Language, dict[str, str]] = {
         "cap": "cap {cap}",
         "within_cap": "within cap",
         "over_cap": "OVER CAP",
+        "chart_monthly": "Chart: donations in and disbursements out per month",
+        "chart_in": "in",
+        "chart_out": "disbursed",
+        "chart_legend": "Solid bars: donations received; hatched bars: disbursements; per month of value date, after corrections.",
+        "chart_purpose": "Chart: disbursements by category",
+        "chart_beneficiary": "Chart: disbursements by beneficiary",
+        "chart_more": "and {count} other beneficiaries: {amount}",
+        "permit": "PUB permit {number}: {start} to {end}",
+        "permit_part": "PUB permit {number}: {start} to {end} (not the whole period)",
+        "permit_none": "PUB permit {number} ended {end}: it does not cover this period",
+        "permit_missing": "PUB permit: none recorded",
+        "exempt_zakat": "No PUB permit needed: zakat is exempt",
+        "exempt_place_of_worship": "No PUB permit needed: a collection in a place of worship",
         "no_funds": "No fund in this scope.",
         "funds_paid": "Disbursements per fund",
         "fund": "Fund",
@@ -279,6 +329,30 @@ STATEMENT_LABELS: dict[Language, dict[str, str]] = {
         "checkpoint_description": "Signed checkpoint (c2sp.org/tlog-checkpoint)",
         "proof_description": "RFC 9162 consistency proof, one base64 hash a line",
         "continued": "continued",
+        "recipients_section": "The recipients' own word",
+        "recipients_summary": (
+            "{currency}: {count} disbursements, {disbursed}. Acknowledged by the recipient: "
+            "{acknowledged} ({acknowledged_amount}) · Disputed: {disputed} "
+            "({disputed_amount}; received according to the recipient {disputed_received}) · "
+            "Awaiting acknowledgment: {awaiting} ({awaiting_amount})"
+        ),
+        "recipients_note": (
+            "Each disbursement's status as its recipient signed it with its own key (an "
+            "Ed25519 key of the orphanage, not of the charity; docs/FORMAT.md §8), from the "
+            "log entries before #{end}. A signature recorded later shows in the next "
+            "statement; this one never changes. \"Awaiting\" is counted to {as_of}. "
+            "Disbursements corrected in this statement are not counted."
+        ),
+        "recipients_none": "No disbursement in this period.",
+        "disputes_title": "DISPUTED BY THE RECIPIENT ({count})",
+        "dispute_line": (
+            "#{index} · {day} · {name}: recorded as disbursed {amount}; the recipient signed "
+            "that it received {received} (dispute entry #{entry}, {on})"
+        ),
+        "dispute_reversed": " · corrected by #{index}",
+        "ack_note": "✓ acknowledged by the recipient (entry #{entry}, {on})",
+        "disputed_note": "DISPUTED by the recipient (entry #{entry}, {on}): received {received}",
+        "awaiting_note": "awaiting acknowledgment by the recipient for {days} days",
     },
 }
 """Every sentence a statement prints, per language; ``{name}`` marks a value."""
@@ -300,6 +374,9 @@ KIND_LABELS: dict[Language, dict[str, str]] = {
         kinds.KEY_ROTATED: "Kunci diganti",
         kinds.KEY_RETIRED: "Kunci pensiun",
         kinds.DONOR_ERASED: "Data dihapus",
+        kinds.BENEFICIARY_KEY: "Kunci",
+        kinds.ACKNOWLEDGED: "Konfirmasi",
+        kinds.DISPUTED: "Sanggahan",
     },
     "en": {
         kinds.DONATION: "Donation",
@@ -317,6 +394,9 @@ KIND_LABELS: dict[Language, dict[str, str]] = {
         kinds.KEY_ROTATED: "Key rotated",
         kinds.KEY_RETIRED: "Key retired",
         kinds.DONOR_ERASED: "Donor erased",
+        kinds.BENEFICIARY_KEY: "Recipient key",
+        kinds.ACKNOWLEDGED: "Acknowledged",
+        kinds.DISPUTED: "Disputed",
     },
 }
 """Short names of entry kinds for the entries table; an unknown kind prints as itself."""

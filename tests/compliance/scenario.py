@@ -134,7 +134,7 @@ async def record_month(
             body = {
                 "fund": fund,
                 "beneficiary": code,
-                "amount": (1_000_000 + 250_000 * i) * 100,
+                "amount": (1_000_000 + 250_000 * i) * 100 * min(per_fund, 1000) // 1000,
                 "currency": "IDR",
                 "purpose": purpose,
                 "paid_on": _day(3 * i + 2),
@@ -145,7 +145,7 @@ async def record_month(
             )
     fee = {
         "fund": GENERAL,
-        "amount": 1_500_000_00,
+        "amount": 1_500_000_00 * min(per_fund, 1000) // 1000,
         "currency": "IDR",
         "charged_on": "2026-11-30",
         "description": "biaya operasional penggalangan November",

@@ -16,6 +16,9 @@ from tests.conftest import REPO
 PYTHON = [
     "ledger/http/console/pages.py",
     "ledger/http/console/forms.py",
+    "ledger/http/console/imports.py",
+    "ledger/ingest/bankstatements.py",
+    "ledger/ingest/bankimports.py",
     "ledger/http/console/session.py",
     "ledger/charity/staff.py",
     "ledger/formats/amounts.py",

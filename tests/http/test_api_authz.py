@@ -106,6 +106,11 @@ ACCESS: dict[tuple[str, str], str] = {
     ("GET", f"{ORG}/statements/{{number:int}}/pdf"): PUBLIC,
     ("GET", f"{ORG}/statements/{{number:int}}/json"): PUBLIC,
     ("GET", f"{ORG}/statements/{{number:int}}/csv"): PUBLIC,
+    ("GET", f"{ORG}/financial-statements"): PUBLIC,
+    ("GET", f"{ORG}/financial-statements/csv"): PUBLIC,
+    ("GET", f"{ORG}/financial-statements/pdf"): READERS,
+    ("GET", f"{ORG}/open-data/{{fund:str}}"): PUBLIC,
+    ("GET", f"{ORG}/open-data/{{fund:str}}/{{file:str}}"): PUBLIC,
     ("GET", f"{ORG}/tlog/checkpoint"): PUBLIC,
     ("GET", f"{ORG}/tlog/tile/{{kind:str}}/{{rest:path}}"): PUBLIC,
     ("PUT", f"{ORG}/gateways/midtrans"): ADMIN,
@@ -113,6 +118,8 @@ ACCESS: dict[tuple[str, str], str] = {
     ("GET", f"{ORG}/gateways"): ADMIN,
     ("POST", f"{ORG}/bank-imports/preview"): RECORDER,
     ("POST", f"{ORG}/bank-imports"): RECORDER,
+    ("PUT", f"{ORG}/bank-layouts/{{name:str}}"): ADMIN,
+    ("GET", f"{ORG}/bank-layouts"): RECORDER,
     ("POST", f"{ORG}/webhooks"): ADMIN,
     ("GET", f"{ORG}/webhooks"): ADMIN,
     ("DELETE", f"{ORG}/webhooks/{{sub_id:str}}"): ADMIN,
@@ -313,12 +320,18 @@ def request_for(w: World, method: str, path: str) -> tuple[str, dict[str, Any]]:
         .replace("{number:int}", "1")
         .replace("{number:str}", "1")
         .replace("{index:str}", str(w.fund_index))
+        .replace("{fund:str}", "senyum-2026")
+        .replace("{file:str}", "entries.csv")
     )
     assert "{" not in url, url
     if url.endswith("/proof/inclusion"):
         url += f"?index={w.donation_index}&size={w.donation_index + 1}"
     elif url.endswith("/proof/consistency"):
         url += "?old=1&new=2"
+    elif "/financial-statements" in url:
+        url += "?standard=isak35&from=2026-11-01&to=2026-12-01"
+    elif "/open-data/" in url:
+        url += "?from=2026-11-01&to=2026-12-01"
     kw: dict[str, Any] = {}
     tail = path.removeprefix(ORG)
     money = {"currency": "IDR", "amount": 1}
@@ -337,6 +350,15 @@ def request_for(w: World, method: str, path: str) -> tuple[str, dict[str, Any]]:
         },
         "/api-keys": {"role": "auditor", "label": f"matrix {n}"},
         "/webhooks": {"url": f"http://127.0.0.1:9/events/{n}"},
+        "/bank-layouts/{name:str}": {
+            "name": "overdraft",
+            "header_starts": "Date",
+            "date": "Date",
+            "date_format": "%Y-%m-%d",
+            "description": "Memo",
+            "amount": "Amount",
+            "direction": "Type",
+        },
         "/beneficiaries/{code:str}/enrolment-links": {"valid_days": 7},
         "/disbursements/{index:int}/acknowledgment": {
             "verdict": "acknowledged",

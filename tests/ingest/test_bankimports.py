@@ -12,7 +12,7 @@ from ledger.http.auth import issue_key
 from ledger.ingest.bankstatements import LAYOUTS, read_statement
 from ledger.journal.organizations import create_organization
 from schemas.bankstatements import BankLayout
-from tests.apikit import Org, auth
+from tests.apikit import Org, assert_problem, auth
 from tests.ingest.gatewaykit import live_server
 from tests.ingest.test_midtrans import Gateway
 from tests.logkit import assert_log_verifies
@@ -184,4 +184,64 @@ async def test_cli_import_bank_with_a_mapping_file(bank, db_url, kek, tmp_path):
     assert "already imported" in again.stdout
     [entry] = await bank.entries(start)
     assert entry["body"]["reference"] == "KOP-1" and entry["body"]["amount"] == 125000000
+    await assert_log_verifies(bank.store)
+
+
+KOPERASI = {
+    "name": "koperasi",
+    "header_starts": "Date",
+    "date": "Date",
+    "date_format": "%Y-%m-%d",
+    "description": "Memo",
+    "reference": "Ref",
+    "amount": "Amount",
+    "direction": "Type",
+    "credit_marker": "C",
+    "thousands": ".",
+    "decimal": ",",
+    "delimiter": ";",
+}
+KOPERASI_CSV = (
+    "Date;Memo;Ref;Amount;Type\n"
+    "2026-11-10;Infak Jumat;KOP-1;1.250.000,00;C\n"
+    "2026-11-11;Listrik;KOP-2;300.000,00;D\n"
+)
+
+
+async def test_a_custom_layout_saved_over_the_api_reads_later_uploads(bank):
+    org = bank.org
+
+    async def put(name: str, body: dict, role: str = "admin"):  # type: ignore[no-untyped-def]
+        return await bank.client.put(
+            org.url(f"/bank-layouts/{name}"), json=body, headers=auth(org.keys[role])
+        )
+
+    start = await bank.size()
+    # Unknown before it is saved: the answer names the built-in ones and how to save one.
+    r = await _upload(bank, "/bank-imports/preview", KOPERASI_CSV, layout="koperasi")
+    assert_problem(r, 400, "'koperasi'", "bca, mandiri and bri", "saved none", "PUT")
+    assert (await put("koperasi", KOPERASI, role="recorder")).status_code == 403
+    assert_problem(await put("bca", {**KOPERASI, "name": "bca"}), 400, "built-in")
+    assert_problem(await put("koperasi", {**KOPERASI, "name": "other"}), 400, "'other'")
+    assert_problem(await put("koperasi", {**KOPERASI, "amount": None}), 400, "credit")
+    saved = await put("koperasi", KOPERASI)
+    assert saved.status_code == 200, saved.text
+    listed = await bank.client.get(org.url("/bank-layouts"), headers=auth(org.keys["recorder"]))
+    assert [x["name"] for x in listed.json()] == ["koperasi"]
+    r = await _upload(bank, "/bank-imports/preview", KOPERASI_CSV, layout="koperasi")
+    assert r.status_code == 200, r.text
+    assert (r.json()["layout"], r.json()["credits"], r.json()["credit_total"]) == (
+        "koperasi",
+        1,
+        125000000,
+    )
+    assert await bank.size() == start
+    done = await _upload(bank, "/bank-imports", KOPERASI_CSV, key="kop-1", layout="koperasi")
+    assert done.status_code == 201, done.text
+    [entry] = await bank.entries(start)
+    assert entry["body"]["reference"] == "KOP-1" and entry["body"]["amount"] == 125000000
+    # Saving again replaces it (the next upload reads with the new mapping).
+    assert (await put("koperasi", {**KOPERASI, "credit_marker": "K"})).status_code == 200
+    r = await _upload(bank, "/bank-imports/preview", KOPERASI_CSV, layout="koperasi")
+    assert r.json()["credits"] == 0
     await assert_log_verifies(bank.store)

@@ -31,11 +31,12 @@ def test_org_keys_checkpoint_and_verify(db_url, kek, tmp_path, owner_url=None):
     keys = ledger(["keys", "rotate", "--org", "panti-kasih", "--keep-old"], db_url, kek, tmp_path)
     assert keys.returncode == 0 and keys.stdout.count("active ") == 2, keys.stdout
     cp = ledger(["checkpoint", "--org", "panti-kasih"], db_url, kek, tmp_path)
-    assert cp.returncode == 0 and cp.stdout.startswith("ledger.example/orgs/panti-kasih\n2\n")
+    # entries: log.created, api_key.issued (the first admin key), key.rotated
+    assert cp.returncode == 0 and cp.stdout.startswith("ledger.example/orgs/panti-kasih\n3\n")
     ok = ledger(["verify", "--json"], db_url, kek, tmp_path)
     assert ok.returncode == 0, ok.stdout + ok.stderr
     report = json.loads(ok.stdout)
-    assert report["ok"] is True and report["logs"][0]["size"] == 2
+    assert report["ok"] is True and report["logs"][0]["size"] == 3
 
 
 def test_verify_reports_tampering_with_exit_1(db_url, kek, tmp_path):

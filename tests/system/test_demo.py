@@ -21,6 +21,18 @@ async def test_demo_seed_is_complete_verifiable_and_idempotent(store, settings):
             "SELECT count(*) FROM statements WHERE org_id = $1", org.id
         )
     assert statements == 1
+    async with store.connection() as conn:
+        logged = await conn.fetch(
+            "SELECT kind, count(*) FROM entries WHERE org_id = $1 AND kind IN "
+            "('api_key.issued', 'fund.permit', 'fund.classified', 'org.profile') GROUP BY kind",
+            org.id,
+        )
+    assert dict(logged) == {
+        "api_key.issued": 2,  # the demo's admin and auditor keys, issued by the server
+        "fund.permit": 2,
+        "fund.classified": 1,
+        "org.profile": 1,
+    }
     await assert_log_verifies(store)
     assert "already exists" in await seed_demo(store, settings)
 

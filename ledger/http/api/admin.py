@@ -14,7 +14,7 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody, QueryParameter
 
 from ledger import errors as E
-from ledger.charity import documents, mygift, receipts
+from ledger.charity import documents, mygift, receipts, staff
 from ledger.charity.donors import email_lookup, erase, phone_lookup
 from ledger.charity.evidence import check
 from ledger.charity.recording import check_key, record, request_hash
@@ -26,7 +26,7 @@ from ledger.http.api import examples as X
 from ledger.http.api.bodies import StrictBody
 from ledger.http.api.contract import read, write
 from ledger.http.api.writes import IdempotencyKey, command, keyed, reply
-from ledger.http.auth import guard, issue_key
+from ledger.http.auth import Principal, guard
 from ledger.http.services import Services
 from ledger.store import charity as P
 from schemas import kinds
@@ -55,6 +55,13 @@ def _pdf(content: bytes, filename: str) -> Response[bytes]:
     )
 
 
+def _caller(request: Request) -> staff.ApiCaller:
+    """The admin key calling (``ledger.http.auth.guard`` authenticated it): the issuer an
+    ``api_key.issued`` or ``api_key.revoked`` entry names."""
+    principal: Principal = request.scope["state"]["principal"]
+    return staff.ApiCaller(principal.key_id)
+
+
 class AdminController(Controller):
     path = "/v1/orgs/{slug:str}"
     guards = [guard]
@@ -70,10 +77,13 @@ class AdminController(Controller):
         self,
         services: NamedDependency[Services],
         slug: FromPath[str],
+        request: Request,
         data: JSONBody[ApiKeyCreate],
     ) -> ApiKeyCreated:
         org = await services.organization(slug)
-        key_id, text = await issue_key(services.store, org.id, data.role, data.label)
+        key_id, text = await staff.issue_api_key(
+            services.store, org, data.role, data.label, _caller(request), clock=services.clock
+        )
         return ApiKeyCreated(id=str(key_id), key=text, role=data.role, label=data.label)
 
     @post(
@@ -136,15 +146,16 @@ class AdminController(Controller):
         services: NamedDependency[Services],
         slug: FromPath[str],
         key_id: FromPath[str],
+        request: Request,
     ) -> None:
         org = await services.organization(slug)
         try:
             parsed = uuid.UUID(key_id)
         except ValueError as exc:
             raise NotFoundError(f"no API key {key_id!r}") from exc
-        async with services.store.connection() as conn:
-            if not await P.revoke_api_key(conn, org.id, parsed):
-                raise NotFoundError(f"no active API key {key_id} in {org.slug}")
+        await staff.revoke_api_key(
+            services.store, org, parsed, _caller(request), clock=services.clock
+        )
         services.keys.forget()
 
     @post(

@@ -8,32 +8,37 @@ nothing while a bad line remains that the request does not exclude. A commit nee
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated
 
-from litestar import Controller, Request, Response, post
+from litestar import Controller, Request, Response, get, post, put
 from litestar.di import NamedDependency
-from litestar.params import FromPath, QueryParameter
+from litestar.params import FromPath, JSONBody, PathParameter, QueryParameter
 
 from ledger import errors as E
 from ledger.charity.recording import check_key, replay, request_hash
 from ledger.http.api import contract as C
 from ledger.http.api import examples as X
+from ledger.http.api.bodies import StrictBody
 from ledger.http.api.contract import read, write
 from ledger.http.api.writes import IdempotencyKey, reply
 from ledger.http.auth import guard
 from ledger.http.services import Services
 from ledger.ingest import bankimports
-from ledger.ingest.bankstatements import LAYOUTS
-from schemas.bankstatements import ImportCommitted, ImportPreview
+from schemas.bankstatements import BankLayout, ImportCommitted, ImportPreview
 
 STATEMENT_TYPES = ("text/csv", "text/plain", "application/octet-stream", "application/vnd.ms-excel")
 """What a statement upload may be sent as (browsers send .csv files as any of these)."""
 
 Fund = Annotated[str, QueryParameter(description="The fund the credits go to.", max_length=63)]
 Layout = Annotated[
-    Literal["bca", "mandiri", "bri"],
-    QueryParameter(description="The bank's export layout (README, Bank statement imports)."),
+    str,
+    QueryParameter(
+        pattern=r"^[a-z0-9-]{1,40}$",
+        description="The bank's export layout: bca, mandiri, bri, or the name of a layout "
+        "the organization saved (PUT …/bank-layouts/{name}; README, Bank statement imports).",
+    ),
 ]
+LayoutName = Annotated[str, PathParameter(pattern=r"^[a-z0-9-]{1,40}$")]
 Year = Annotated[
     int | None,
     QueryParameter(ge=2000, le=2100, description="The year, for exports whose dates have none."),
@@ -83,8 +88,9 @@ class BankImportController(Controller):
     ) -> ImportPreview:
         _statement_media(request.headers.get("content-type"))
         org = await services.organization(slug)
+        chosen = await bankimports.layout_named(services.store, org, layout)
         checked = await bankimports.check(
-            services.store, services.clock, org, fund, await request.body(), LAYOUTS[layout],
+            services.store, services.clock, org, fund, await request.body(), chosen,
             year, exclude or (),
         )
         return await bankimports.preview(services.store, org, checked)
@@ -119,11 +125,70 @@ class BankImportController(Controller):
         previous = await replay(services, org, key, digest)
         if previous is not None:
             return reply(previous)
+        chosen = await bankimports.layout_named(services.store, org, layout)
         checked = await bankimports.check(
-            services.store, services.clock, org, fund, await request.body(), LAYOUTS[layout],
+            services.store, services.clock, org, fund, await request.body(), chosen,
             year, exclude or (),
         )
         done = await bankimports.commit(
             services.store, services.clock, org, checked, idempotency=(key, digest)
         )
         return Response(done, status_code=200 if done.replayed else 201)
+
+
+LAYOUT_EXAMPLE = {
+    "name": "bank-jateng",
+    "header_starts": "Tanggal",
+    "date": "Tanggal",
+    "date_format": "%d-%m-%Y",
+    "description": "Uraian",
+    "reference": "No. Referensi",
+    "amount": "Nominal",
+    "direction": "Jenis",
+    "credit_marker": "K",
+    "thousands": ".",
+    "decimal": ",",
+    "delimiter": ";",
+}
+
+
+class BankLayoutController(Controller):
+    """A charity's own export layouts: saved once by an admin, named by later uploads."""
+
+    path = "/v1/orgs/{slug:str}/bank-layouts"
+    guards = [guard]
+    dto = StrictBody
+    return_dto = None
+
+    @put(
+        "/{name:str}",
+        summary="Save a custom bank export layout under a name (admin)",
+        **read(
+            "saveBankLayout",
+            "bank-imports",
+            roles=C.ADMIN,
+            body=True,
+            example=LAYOUT_EXAMPLE,
+        ),
+    )
+    async def save(
+        self,
+        services: NamedDependency[Services],
+        slug: FromPath[str],
+        name: LayoutName,
+        data: JSONBody[BankLayout],
+    ) -> BankLayout:
+        org = await services.organization(slug)
+        await bankimports.save_layout(services.store, org, name, data)
+        return data
+
+    @get(
+        "/",
+        summary="The organization's custom bank export layouts (recorder)",
+        **read("listBankLayouts", "bank-imports", roles=C.RECORDER),
+    )
+    async def list_layouts(
+        self, services: NamedDependency[Services], slug: FromPath[str]
+    ) -> list[BankLayout]:
+        org = await services.organization(slug)
+        return await bankimports.custom_layouts(services.store, org)

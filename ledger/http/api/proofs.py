@@ -18,7 +18,7 @@ from litestar.params import FromPath, JSONBody, QueryParameter
 from litestar.response import Stream
 
 from ledger import errors as E
-from ledger.charity import receipts
+from ledger.charity import acknowledgments, receipts
 from ledger.charity.reversals import reversal_of
 from ledger.errors import MalformedError, NotFoundError, VerificationError
 from ledger.formats.canonical import format_time
@@ -29,9 +29,11 @@ from ledger.http.api.bodies import StrictBody
 from ledger.http.api.contract import read
 from ledger.http.services import Services
 from ledger.journal import witnessing
+from ledger.verify.acknowledgments import is_acknowledgment_file, verify_acknowledgment
 from ledger.verify.offline import EntryProven, reversal_text, verify_receipt
 from schemas.base import MAX_INDEX
 from schemas.proofs import (
+    AcknowledgmentFound,
     ConsistencyProof,
     InclusionProof,
     ReversalFound,
@@ -162,7 +164,8 @@ VERIFY_MAX_BODY = 1_100_000
 @post(
     "/v1/verify",
     status_code=200,
-    summary="Verify a receipt or tlog-proof (for people without the command line)",
+    summary="Verify a receipt, tlog-proof or recipient's acknowledgment file (for people "
+    "without the command line)",
     dto=StrictBody,  # strict decode: JSON only, no repeated keys (ledger.http.api.bodies)
     return_dto=None,
     request_max_body_size=VERIFY_MAX_BODY,
@@ -181,6 +184,8 @@ async def verify_endpoint(
         verifiers = [Verifier(k.name, k.key_id, k.public_key, 1) for k in keys]
     else:
         raise MalformedError("give the organization's vkeys (recommended) or its slug")
+    if is_acknowledgment_file(data.receipt):
+        return _verify_acknowledgment(data.receipt, verifiers, pinned)
     try:
         proven = verify_receipt(data.receipt, verifiers)
     except MalformedError:
@@ -219,6 +224,48 @@ async def verify_endpoint(
         if reversal
         else None,
         reversed_later=later,
+    )
+
+
+def _verify_acknowledgment(text: str, verifiers: list[Verifier], pinned: bool) -> VerifyResult:
+    """A recipient's acknowledgment file: every proof, the key's enrolment and the
+    recipient's Ed25519 signature checked (docs/FORMAT.md section 8), and what it says in
+    plain words."""
+    try:
+        ack = verify_acknowledgment(text, verifiers)
+    except MalformedError:
+        raise
+    except VerificationError as exc:  # a verdict, not an error of the request
+        return VerifyResult(ok=False, detail=str(exc), pinned=pinned)
+    entry = ack.statement
+    body = ack.disbursement.document["body"]
+    return VerifyResult(
+        ok=True,
+        detail=f"{acknowledgments.said(ack, 'en')} The recipient's signature verifies; "
+        f"{ack.text()}; the entries are in the log at a checkpoint signed by "
+        + ", ".join(entry.signed_by),
+        pinned=pinned,
+        origin=entry.checkpoint.origin,
+        index=entry.index,
+        size=entry.checkpoint.size,
+        signed_by=list(entry.signed_by),
+        entry=entry.document,
+        acknowledgment=AcknowledgmentFound(
+            verdict=ack.verdict,  # type: ignore[arg-type]
+            entry=entry.index,
+            signed_at=str(entry.document.get("time")),
+            disbursement=ack.disbursement.index,
+            beneficiary=ack.beneficiary,
+            beneficiary_name=ack.beneficiary_name,
+            org_name=ack.org_name,
+            key=ack.key_index,
+            amount=body["amount"],
+            received=ack.received,
+            currency=body["currency"],
+            minor_units=ack.disbursement.minor_units or 0,
+            paid_on=body["paid_on"],
+            says={lang: acknowledgments.said(ack, lang) for lang in ("id", "en")},
+        ),
     )
 
 

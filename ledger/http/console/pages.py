@@ -23,7 +23,7 @@ from typing import Annotated, Any
 from urllib.parse import urlsplit
 
 import msgspec
-from litestar import Controller, Request, Response, get, post
+from litestar import Request, Response, get, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath, QueryParameter
 from litestar.response import Redirect
@@ -46,32 +46,30 @@ from ledger.http.api.explain import explain
 from ledger.http.console import forms, views
 from ledger.http.console.session import (
     HEADERS,
+    KEEP_OPT,
+    KEEP_PREFIX,
     LOGIN_COOKIE,
     PUBLIC_OPT,
     ROLES_OPT,
     ROOT,
     SESSION_COOKIE,
-    MustChangePassword,
-    NotLoggedIn,
+    STATE_KEY,
+    ConsoleController,
     Translator,
     checked_form,
     cookie,
     current,
-    forbidden,
-    guard,
     language,
     login_form_token,
+    login_page,
     new_form_id,
-    not_found,
+    organization_of,
     render,
-    to_login,
-    to_password,
 )
 from ledger.http.services import Services
 from ledger.http.site.display import Money
 from ledger.store import documents as donor_documents
 from ledger.store.log import Organization
-from schemas import kinds
 from schemas.charity import (
     Channel,
     CorrectionBody,
@@ -139,13 +137,6 @@ def _safe_next(target: str | None) -> str:
     return ROOT
 
 
-async def _org(services: Services, who: staff.Staff) -> Organization:
-    """The person's organization (organizations never change: cached by ``Services``)."""
-    org = await services.organization(who.org_slug)
-    assert org.id == who.org_id
-    return org
-
-
 def refused(exc: LedgerError, request: Request, form_id: str) -> tuple[str, str]:
     """What the clerk reads when recording was refused, and the form's token from now on: a
     form whose token already recorded something else gets a new token (a clerk who went
@@ -178,18 +169,8 @@ async def _record(
     return msgspec.json.decode(reply.body)["index"], reply.replayed
 
 
-class ConsolePages(Controller):
-    """Every page of the console."""
-
-    path = ROOT
-    include_in_schema = False
-    guards = [guard]
-    exception_handlers = {
-        NotLoggedIn: to_login,
-        MustChangePassword: to_password,
-        ForbiddenError: forbidden,
-        NotFoundError: not_found,
-    }
+class ConsolePages(ConsoleController):
+    """Every page of the console but the bank import (``imports``)."""
 
     # --- login, logout, password, second factor -------------------------------------------
 
@@ -200,30 +181,22 @@ class ConsolePages(Controller):
         next_: Annotated[str | None, QueryParameter(name="next")] = None,
         org: Annotated[str | None, QueryParameter()] = None,
     ) -> Response[Any]:
-        return self._login(request, {"org": org or "", "email": "", "next": next_ or ""}, None)
-
-    def _login(
-        self, request: Request, values: dict[str, str], error: str | None, status: int = 200
-    ) -> Response[Any]:
-        secret = staff.temporary_password().replace("-", "") + uuid.uuid4().hex
-        return render(
-            request,
-            "console/login.html",
-            status=status,
-            values=values,
-            error=error,
-            login_token=login_form_token(secret),
-            cookies=[cookie(LOGIN_COOKIE, secret)],
-        )
+        return login_page(request, {"org": org or "", "email": "", "next": next_ or ""}, None)
 
     @post("/login", opt={PUBLIC_OPT: True})
     async def login(self, request: Request, services: NamedDependency[Services]) -> Response[Any]:
         form = await request.form()
         values = {k: str(form.get(k, "") or "").strip() for k in ("org", "email", "next")}
+        kept = {
+            k.removeprefix(KEEP_PREFIX): str(v)
+            for k, v in form.items()
+            if k.startswith(KEEP_PREFIX) and isinstance(v, str)
+        }
         t = Translator(language(request))
         secret = request.cookies.get(LOGIN_COOKIE, "")
         if not secret or form.get("csrf") != login_form_token(secret):
-            return self._login(request, values, t("the login form expired; please try again"), 403)
+            message = t("the login form expired; please try again")
+            return login_page(request, values, message, 403, kept)
         try:
             org = await services.organization(values["org"]) if values["org"] else None
         except NotFoundError:
@@ -242,12 +215,54 @@ class ConsolePages(Controller):
                 services.kek,
             )
         except (LoginError, InvalidInputError) as exc:
-            return self._login(request, values, t.error(exc), 401)
+            return login_page(request, values, t.error(exc), 401, kept)
         target = f"{ROOT}/password" if who.must_change else _safe_next(values["next"])
-        response = see_other(target)
+        response: Response[Any] = see_other(target)
+        earlier = request.cookies.get(SESSION_COOKIE, "")
+        if (
+            kept
+            and target in self.KEPT_FORMS
+            and await staff.was_session_of(services.store, earlier, who)
+        ):
+            response = await self._resumed(request, services, org, who, token, target, kept)
         response.set_cookie(cookie(SESSION_COOKIE, token))  # a new token at every login
         response.delete_cookie(LOGIN_COOKIE, path=ROOT)
         return response
+
+    KEPT_FORMS = (f"{ROOT}/donations", f"{ROOT}/disbursements", f"{ROOT}/corrections")
+    """The forms whose input survives a session that ended (their routes' ``KEEP_OPT``)."""
+
+    async def _resumed(
+        self,
+        request: Request,
+        services: Services,
+        org: Organization,
+        who: staff.Staff,
+        token: str,
+        path: str,
+        kept: dict[str, str],
+    ) -> Response[Any]:
+        """Right after login: the form the clerk sent when their session had ended, filled in
+        with what they typed (same form id, so it still records once), with a new form token
+        of the new session; nothing is recorded until they send it again."""
+        request.scope.setdefault("state", {})[STATE_KEY] = (who, token)
+        t = Translator(language(request))
+        form_id = kept.get("form_id") or new_form_id()
+        notice = t(
+            "Your session had ended, so nothing was recorded. What you typed is below: check "
+            "it and send it again."
+        )
+        if path == f"{ROOT}/donations":
+            filled = forms.Filled(forms.typed(kept, forms.DONATION_FIELDS))
+            show_name = bool(kept.get("show_name"))
+            return await self._donation(
+                request, services, org, filled, "edit", form_id, notice, show_name=show_name
+            )
+        if path == f"{ROOT}/disbursements":
+            filled = forms.Filled(forms.typed(kept, forms.DISBURSEMENT_FIELDS))
+            return await self._disbursement(request, services, org, filled, "edit", form_id, notice)
+        filled = forms.Filled(forms.typed(kept, forms.CORRECTION_FIELDS))
+        return await self._correction(request, services, org, filled, "edit", form_id, notice)
 
     @post("/logout", opt={**ANYONE, "password_page": True})
     async def logout(self, request: Request, services: NamedDependency[Services]) -> Response[Any]:
@@ -319,7 +334,7 @@ class ConsolePages(Controller):
             secret = b""
         if len(secret) != totp.SECRET_BYTES:
             return see_other(f"{ROOT}/security")
-        org = await _org(services, who)
+        org = await organization_of(services, who)
         try:
             await staff.enable_totp(
                 services.store, org, who, services.kek, secret, str(form.get("code", ""))
@@ -335,7 +350,7 @@ class ConsolePages(Controller):
         self, request: Request, services: NamedDependency[Services]
     ) -> Response[Any]:
         who, _ = current(request)
-        org = await _org(services, who)
+        org = await organization_of(services, who)
         view = await views.dashboard(services, org)
         return render(request, "console/dashboard.html", org=org, view=view, active="dashboard")
 
@@ -346,7 +361,7 @@ class ConsolePages(Controller):
         self, request: Request, services: NamedDependency[Services]
     ) -> Response[Any]:
         who, _ = current(request)
-        org = await _org(services, who)
+        org = await organization_of(services, who)
         day = await views.today(services, org)
         values = dict.fromkeys(forms.DONATION_FIELDS, "")
         values.update(received_on=day.isoformat(), channel="bank_transfer")
@@ -366,32 +381,23 @@ class ConsolePages(Controller):
         status: int = 200,
         show_name: bool = False,
     ) -> Response[Any]:
-        funds = await views.funds(services, org)
-        t = Translator(language(request))
-        return render(
-            request,
-            "console/donation.html",
-            status=status,
-            active="donations",
-            org=org,
-            fund_options=_fund_options(funds),
-            channel_options=_options(CHANNELS, t),
-            labels={**dict(_fund_options(funds)), **dict(_options(CHANNELS, t))},
-            filled=filled,
-            errors={k: t.error(v) for k, v in filled.errors.items()},
-            step=step,
-            form_id=form_id,
-            problem=problem,
+        funds = _fund_options(await views.funds(services, org))
+        channels = _options(CHANNELS, Translator(language(request)))
+        return _form_page(
+            request, "donations", org, filled, step, form_id, problem, status,
+            fund_options=funds,
+            channel_options=channels,
+            labels={**dict(funds), **dict(channels)},
             show_name=show_name,
-        )
+        )  # fmt: skip
 
-    @post("/donations", opt=RECORDER)
+    @post("/donations", opt={**RECORDER, KEEP_OPT: (*forms.DONATION_FIELDS, "show_name")})
     async def donation(
         self, request: Request, services: NamedDependency[Services]
     ) -> Response[Any]:
         form = await checked_form(request)
         who, _ = current(request)
-        org = await _org(services, who)
+        org = await organization_of(services, who)
         funds = {f.code: f for f in await views.funds(services, org)}
         filled, document = forms.read_donation(form, funds)
         show_name = bool(form.get("show_name"))
@@ -420,7 +426,7 @@ class ConsolePages(Controller):
         self, request: Request, services: NamedDependency[Services]
     ) -> Response[Any]:
         who, _ = current(request)
-        org = await _org(services, who)
+        org = await organization_of(services, who)
         day = await views.today(services, org)
         values = dict.fromkeys(forms.DISBURSEMENT_FIELDS, "")
         values.update(paid_on=day.isoformat())
@@ -439,35 +445,26 @@ class ConsolePages(Controller):
         problem: str | None = None,
         status: int = 200,
     ) -> Response[Any]:
-        t = Translator(language(request))
         funds = _fund_options(await views.funds(services, org))
         beneficiaries = [
             (b.code, f"{b.name}, {b.city}") for b in await views.beneficiaries(services, org)
         ]
-        return render(
-            request,
-            "console/disbursement.html",
-            status=status,
-            active="disbursements",
-            org=org,
+        purposes = _options(PURPOSES, Translator(language(request)))
+        return _form_page(
+            request, "disbursements", org, filled, step, form_id, problem, status,
             fund_options=funds,
             beneficiary_options=beneficiaries,
-            purpose_options=_options(PURPOSES, t),
-            labels={**dict(funds), **dict(beneficiaries), **dict(_options(PURPOSES, t))},
-            filled=filled,
-            errors={k: t.error(v) for k, v in filled.errors.items()},
-            step=step,
-            form_id=form_id,
-            problem=problem,
-        )
+            purpose_options=purposes,
+            labels={**dict(funds), **dict(beneficiaries), **dict(purposes)},
+        )  # fmt: skip
 
-    @post("/disbursements", opt=RECORDER)
+    @post("/disbursements", opt={**RECORDER, KEEP_OPT: forms.DISBURSEMENT_FIELDS})
     async def disbursement(
         self, request: Request, services: NamedDependency[Services]
     ) -> Response[Any]:
         form = await checked_form(request)
         who, _ = current(request)
-        org = await _org(services, who)
+        org = await organization_of(services, who)
         funds = {f.code: f for f in await views.funds(services, org)}
         beneficiaries = {b.code: b for b in await views.beneficiaries(services, org)}
         filled, document = forms.read_disbursement(form, funds, beneficiaries)
@@ -489,7 +486,7 @@ class ConsolePages(Controller):
         attached: Annotated[int, QueryParameter()] = 0,
     ) -> Response[Any]:
         who, _ = current(request)
-        org = await _org(services, who)
+        org = await organization_of(services, who)
         line = await views.money_entry(services, org, index)
         if line is None:
             raise NotFoundError.of(
@@ -514,7 +511,7 @@ class ConsolePages(Controller):
     ) -> Response[Any]:
         form = await checked_form(request)
         who, _ = current(request)
-        org = await _org(services, who)
+        org = await organization_of(services, who)
         upload = form.get("evidence")
         t = Translator(language(request))
         try:
@@ -567,7 +564,7 @@ class ConsolePages(Controller):
         entry: Annotated[int | None, QueryParameter(ge=0)] = None,
     ) -> Response[Any]:
         who, _ = current(request)
-        org = await _org(services, who)
+        org = await organization_of(services, who)
         values = dict.fromkeys(forms.CORRECTION_FIELDS, "")
         if entry is not None:
             values["corrects"] = str(entry)
@@ -586,38 +583,22 @@ class ConsolePages(Controller):
         problem: str | None = None,
         status: int = 200,
     ) -> Response[Any]:
-        t = Translator(language(request))
         target = None
         if filled.values.get("corrects", "").isdigit():
             target = await views.money_entry(services, org, int(filled.values["corrects"]))
-        async with services.store.connection() as conn:
-            from ledger.store import staff as S
-
-            head = await services.store.read_head(conn, org.id)
-            recent = await S.recent_money(conn, org.id, head.size, 20)
-        exponents = {f.code: f.minor_units for f in await views.funds(services, org)}
-        return render(
-            request,
-            "console/correction.html",
-            status=status,
-            active="corrections",
-            org=org,
-            filled=filled,
-            errors={k: t.error(v) for k, v in filled.errors.items()},
-            step=step,
-            form_id=form_id,
-            problem=problem,
+        return _form_page(
+            request, "corrections", org, filled, step, form_id, problem, status,
             target=target,
-            recent=[views.money_line(r, exponents) for r in recent if r.kind != kinds.CORRECTION],
-        )
+            recent=await views.correctable(services, org),
+        )  # fmt: skip
 
-    @post("/corrections", opt=RECORDER)
+    @post("/corrections", opt={**RECORDER, KEEP_OPT: forms.CORRECTION_FIELDS})
     async def correction(
         self, request: Request, services: NamedDependency[Services]
     ) -> Response[Any]:
         form = await checked_form(request)
         who, _ = current(request)
-        org = await _org(services, who)
+        org = await organization_of(services, who)
         filled, document = forms.read_correction(form)
         if (
             document is not None
@@ -634,12 +615,6 @@ class ConsolePages(Controller):
             lambda d: (CorrectionBody(**msgspec.structs.asdict(d)), {}),
         )  # fmt: skip
 
-    # --- imports, statements, receipts: see the README (Console) ------------------------------
-
-    @get("/imports", opt={ROLES_OPT: ("recorder", "admin")})
-    async def imports(self, request: Request) -> Response[Any]:
-        return render(request, "console/placeholder.html", active="imports", topic="imports")
-
     # --- statements: issue one (admin), download any ---------------------------------------
 
     @get("/statements", opt=ANYONE)
@@ -647,7 +622,7 @@ class ConsolePages(Controller):
         self, request: Request, services: NamedDependency[Services]
     ) -> Response[Any]:
         who, _ = current(request)
-        org = await _org(services, who)
+        org = await organization_of(services, who)
         day = await views.today(services, org)
         first = day.replace(day=1)
         previous = (first - dt.timedelta(days=1)).replace(day=1)
@@ -686,7 +661,7 @@ class ConsolePages(Controller):
     ) -> Response[Any]:
         form = await checked_form(request)
         who, _ = current(request)
-        org = await _org(services, who)
+        org = await organization_of(services, who)
         t = Translator(language(request))
         values = {k: str(form.get(k, "")).strip() for k in ("from", "to", "fund")}
         form_id = str(form.get("form_id", "")) or new_form_id()
@@ -725,7 +700,7 @@ class ConsolePages(Controller):
         donor: Annotated[str | None, QueryParameter(max_length=254)] = None,
     ) -> Response[Any]:
         who, _ = current(request)
-        org = await _org(services, who)
+        org = await organization_of(services, who)
         found = None
         if donor:
             lookups = [x for x in (email_lookup(donor), phone_lookup(donor)) if x]
@@ -751,7 +726,7 @@ class ConsolePages(Controller):
         self, request: Request, services: NamedDependency[Services], index: FromPath[int]
     ) -> Response[Any]:
         who, _ = current(request)
-        org = await _org(services, who)
+        org = await organization_of(services, who)
         lang = language(request)
         pdf = await documents.receipt_pdf(
             services.store, org, services.kek, index, lang, services.settings.public_url
@@ -783,7 +758,7 @@ class ConsolePages(Controller):
         status: int = 200,
     ) -> Response[Any]:
         who, _ = current(request)
-        org = await _org(services, who)
+        org = await organization_of(services, who)
         return render(
             request,
             "console/staff.html",
@@ -802,7 +777,7 @@ class ConsolePages(Controller):
     ) -> Response[Any]:
         form = await checked_form(request)
         who, _ = current(request)
-        org = await _org(services, who)
+        org = await organization_of(services, who)
         t = Translator(language(request))
         values = {k: str(form.get(k, "")).strip() for k in ("email", "name", "role")}
         password = staff.temporary_password()
@@ -832,7 +807,7 @@ class ConsolePages(Controller):
     ) -> Response[Any]:
         form = await checked_form(request)
         who, _ = current(request)
-        org = await _org(services, who)
+        org = await organization_of(services, who)
         t = Translator(language(request))
         try:
             staff_id = uuid.UUID(account)
@@ -881,7 +856,7 @@ class ConsolePages(Controller):
         status: int = 200,
     ) -> Response[Any]:
         who, _ = current(request)
-        org = await _org(services, who)
+        org = await organization_of(services, who)
         keys = await staff.api_keys(services.store, org)
         return render(
             request,
@@ -902,7 +877,7 @@ class ConsolePages(Controller):
     ) -> Response[Any]:
         form = await checked_form(request)
         who, _ = current(request)
-        org = await _org(services, who)
+        org = await organization_of(services, who)
         t = Translator(language(request))
         try:
             _, text = await staff.issue_api_key(
@@ -929,7 +904,7 @@ class ConsolePages(Controller):
     ) -> Response[Any]:
         await checked_form(request)
         who, _ = current(request)
-        org = await _org(services, who)
+        org = await organization_of(services, who)
         try:
             key_id = uuid.UUID(key)
         except ValueError as exc:
@@ -937,6 +912,37 @@ class ConsolePages(Controller):
         await staff.revoke_api_key(services.store, org, key_id, who, clock=services.clock)
         services.keys.forget()
         return see_other(f"{ROOT}/keys")
+
+
+def _form_page(
+    request: Request,
+    page: str,
+    org: Organization,
+    filled: forms.Filled,
+    step: str,
+    form_id: str,
+    problem: str | None,
+    status: int,
+    **context: Any,
+) -> Response[Any]:
+    """A recording form's screen (``console/<page>.html`` without its plural ``s``: the
+    donation, disbursement or correction form) at ``step`` (edit or review), with what every
+    such screen shows: the clerk's input, a message per refused field in their language, the
+    form id and the ledger's refusal (``problem``)."""
+    t = Translator(language(request))
+    return render(
+        request,
+        f"console/{page.removesuffix('s')}.html",
+        status=status,
+        active=page,
+        org=org,
+        filled=filled,
+        errors={k: t.error(v) for k, v in filled.errors.items()},
+        step=step,
+        form_id=form_id,
+        problem=problem,
+        **context,
+    )
 
 
 async def _two_step(
@@ -962,9 +968,7 @@ async def _two_step(
         return await show(filled, "review", form_id)
     body, extra = entry(document)
     try:
-        index, _ = await _record(
-            services, org, request.url.path, body, document, form_id, **extra
-        )
+        index, _ = await _record(services, org, request.url.path, body, document, form_id, **extra)
     except LedgerError as exc:
         problem, form_id = refused(exc, request, form_id)
         return await show(filled, "edit", form_id, problem, 409)

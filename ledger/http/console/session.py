@@ -18,18 +18,20 @@ import secrets
 from typing import Any
 from urllib.parse import quote, urlsplit
 
-from litestar import Request
+from litestar import Controller, Request
 from litestar.connection import ASGIConnection
 from litestar.datastructures import Cookie
 from litestar.handlers.base import BaseRouteHandler
-from litestar.response import Redirect, Template
+from litestar.response import Redirect, Response, Template
 
 from ledger import messages
 from ledger.charity import staff
 from ledger.charity.staff import Staff
-from ledger.errors import ForbiddenError, LedgerError
+from ledger.errors import ForbiddenError, LedgerError, NotFoundError
 from ledger.http.problems import message_of
+from ledger.http.services import Services
 from ledger.http.site.pages import SECURITY_HEADERS
+from ledger.store.log import Organization
 
 ROOT = "/console"
 ASSETS = "/console-assets"
@@ -51,8 +53,20 @@ STATE_KEY = "console"
 """Where the guard leaves ``(staff, token)`` in the request's state."""
 
 
+KEEP_OPT = "console_keep"
+"""``opt`` key of a POST route whose form survives a session that ended: the names of the
+fields to keep (see ``guard`` and ``to_login``)."""
+KEEP_PREFIX = "keep:"
+"""Hidden fields of the login page that carry a kept form (``keep:amount``, ...)."""
+
+
 class NotLoggedIn(LedgerError):
-    """No valid session: the console answers with the login page (a redirect)."""
+    """No valid session: the console answers with the login page (a redirect), or, for a
+    form sent from a session that just ended, the login page carrying that form."""
+
+    kept: dict[str, str] | None = None
+    """The fields of the form that was sent (``KEEP_OPT``), when it came from a console page
+    of the session that ended (its CSRF token says so)."""
 
 
 class MustChangePassword(LedgerError):
@@ -103,7 +117,11 @@ async def guard(connection: ASGIConnection, handler: BaseRouteHandler) -> None:
     token = connection.cookies.get(SESSION_COOKIE, "")
     found = await staff.session(services.store, token)
     if found is None:
-        raise NotLoggedIn("log in first")
+        refused = NotLoggedIn("log in first")
+        keep = handler.opt.get(KEEP_OPT)
+        if keep and token and connection.scope["method"] == "POST":
+            refused.kept = await _kept(connection, token, keep)
+        raise refused
     who, _ = found
     roles = handler.opt.get(ROLES_OPT, ())
     if who.role not in roles:
@@ -115,6 +133,18 @@ async def guard(connection: ASGIConnection, handler: BaseRouteHandler) -> None:
     if who.must_change and not handler.opt.get("password_page"):
         raise MustChangePassword("change your password first")
     connection.scope.setdefault("state", {})[STATE_KEY] = (who, token)
+
+
+async def _kept(
+    connection: ASGIConnection, token: str, names: tuple[str, ...]
+) -> dict[str, str] | None:
+    """The fields ``names`` (and the form's ``form_id``) of a form sent from a console page of
+    the session ``token`` (its CSRF token proves it); None for any other form. The session
+    has ended, so nothing else of the request is used."""
+    form = await Request(connection.scope, connection.receive).form()
+    if not staff.form_token_ok(token, form.get("csrf")):
+        return None
+    return {name: str(form.get(name, "") or "") for name in (*names, "form_id")}
 
 
 async def checked_form(request: Request) -> dict[str, Any]:
@@ -200,7 +230,41 @@ def messages_name(code: str) -> str:
     return {"id": "Bahasa Indonesia", "en": "English"}[code]
 
 
-def to_login(request: Request, exc: NotLoggedIn) -> Redirect:
+def login_page(
+    request: Request,
+    values: dict[str, str],
+    error: str | None,
+    status: int = 200,
+    kept: dict[str, str] | None = None,
+) -> Template:
+    """The login page, with a fresh login form token (and its cookie); ``kept``: a form sent
+    when the session had ended, carried in hidden fields to come back after login."""
+    secret = secrets.token_urlsafe(32)
+    return render(
+        request,
+        "console/login.html",
+        status=status,
+        values=values,
+        error=error,
+        kept={f"{KEEP_PREFIX}{k}": v for k, v in (kept or {}).items()},
+        login_token=login_form_token(secret),
+        cookies=[cookie(LOGIN_COOKIE, secret)],
+    )
+
+
+def to_login(request: Request, exc: NotLoggedIn) -> Response[Any]:
+    """Not logged in: to the login page, then back to the page asked for. A form sent from a
+    session that ended (``NotLoggedIn.kept``) is not lost: the login page is shown at once,
+    carrying the form's fields in hidden inputs (in the page only: never in a cookie or an
+    address), and after login the clerk lands on the form with their input filled in."""
+    if exc.kept is not None:
+        t = Translator(language(request))
+        values = {"org": "", "email": "", "next": request.url.path}
+        message = t(
+            "Your session ended, so nothing was recorded. Log in again: what you typed comes "
+            "back on the form."
+        )
+        return login_page(request, values, message, 401, exc.kept)
     target = request.url.path
     if request.method != "GET":
         target = ROOT
@@ -227,3 +291,25 @@ def not_found(request: Request, exc: LedgerError) -> Template:
         status=404,
         message=Translator(language(request)).error(exc),
     )
+
+
+async def organization_of(services: Services, who: Staff) -> Organization:
+    """The person's organization (organizations never change: cached by ``Services``)."""
+    org = await services.organization(who.org_slug)
+    assert org.id == who.org_id
+    return org
+
+
+class ConsoleController(Controller):
+    """Base of the console's controllers: every route under ``/console`` behind ``guard``,
+    and its refusals as pages (the login page, the password page, 403, 404)."""
+
+    path = ROOT
+    include_in_schema = False
+    guards = [guard]
+    exception_handlers = {
+        NotLoggedIn: to_login,
+        MustChangePassword: to_password,
+        ForbiddenError: forbidden,
+        NotFoundError: not_found,
+    }

@@ -15,15 +15,23 @@ from ledger.http.services import Services
 from ledger.http.site.display import Money
 from ledger.http.site.views import CheckpointInfo, FundRow, _all
 from ledger.journal import witnessing
+from ledger.store import bankimports as B
 from ledger.store import charity as P
+from ledger.store import recipients as R
 from ledger.store import staff as S
 from ledger.store.log import Organization
+from schemas import kinds
 from schemas.charity import BeneficiaryView, FundView
 
 NEAR_CAP_PERCENT = 80
 """A fund whose overhead uses this much of its cap is flagged on the dashboard."""
 RECENT = 10
 """Money entries listed on the dashboard."""
+FOLLOW_UP = 10
+"""Disbursements awaiting acknowledgment, or disputed, listed on the dashboard (the rest are
+counted)."""
+IMPORTS = 5
+"""Bank statement files listed on the dashboard."""
 
 
 async def funds(services: Services, org: Organization) -> list[FundView]:
@@ -72,6 +80,23 @@ class MoneyLine:
 
 
 @dataclass(frozen=True)
+class FollowUp:
+    """A disbursement to follow up: its recipient has not acknowledged it, or disputed it."""
+
+    index: int
+    fund: str
+    beneficiary: str
+    amount: Money
+    paid_on: dt.date
+    days: int
+    """Days since its value date."""
+    received: Money | None = None
+    """Disputed: what the recipient says arrived."""
+    dispute: int | None = None
+    """Disputed: the dispute entry."""
+
+
+@dataclass(frozen=True)
 class Dashboard:
     today: dt.date
     funds: list[FundRow]
@@ -82,6 +107,21 @@ class Dashboard:
     """Entries in the log."""
     near_cap: list[FundRow]
     """Funds whose overhead is near or over their cap."""
+    ack_days: int
+    """An unacknowledged disbursement is listed once more than this many days passed since
+    its value date."""
+    awaiting: list[FollowUp]
+    """Oldest disbursements unacknowledged for more than ``ack_days`` days."""
+    awaiting_count: int
+    disputed: list[FollowUp]
+    """Newest disputed disbursements (unreversed)."""
+    disputed_count: int
+    imports: list[B.ImportListed]
+    """Newest imported bank statement files."""
+
+    @property
+    def warnings(self) -> bool:
+        return bool(self.near_cap or self.awaiting or self.disputed)
 
 
 def money_line(row: S.MoneyListed, exponents: dict[str, int]) -> MoneyLine:
@@ -113,24 +153,60 @@ async def _checkpoint(services: Services, org: Organization) -> CheckpointInfo |
     return CheckpointInfo(cp.size, base64.b64encode(cp.root).decode(), note, signatures - own)
 
 
-async def _calendar_reads(
-    services: Services, org: Organization
-) -> tuple[dt.date, int, list[S.DonationSums], list[S.MoneyListed]]:
-    """Today, the log's size, the donation sums and the newest money entries: one connection."""
+@dataclass(frozen=True)
+class _Reads:
+    """What the dashboard reads on one connection."""
+
+    today: dt.date
+    size: int
+    sums: list[S.DonationSums]
+    recent: list[S.MoneyListed]
+    awaiting: tuple[list[R.Unacknowledged], int]
+    disputed: tuple[list[R.Unacknowledged], int]
+    imports: list[B.ImportListed]
+
+
+async def _calendar_reads(services: Services, org: Organization) -> _Reads:
+    """Today, the log's size, the donation sums, the newest money entries, the disbursements
+    to follow up and the newest imports: one connection."""
     async with services.store.connection() as conn:
         calendar = await P.org_calendar(conn, org)
         day = calendar.today(services.clock())
         head = await services.store.read_head(conn, org.id)
-        sums = await S.donation_sums(conn, org.id, day, day.replace(day=1))
-        recent = await S.recent_money(conn, org.id, head.size, RECENT)
-    return day, head.size, sums, recent
+        cutoff = day - dt.timedelta(days=services.settings.ack_warning_days)
+        return _Reads(
+            day,
+            head.size,
+            await S.donation_sums(conn, org.id, day, day.replace(day=1)),
+            await S.recent_money(conn, org.id, head.size, RECENT),
+            await R.awaiting_before(conn, org.id, cutoff, FOLLOW_UP),
+            await R.disputed(conn, org.id, FOLLOW_UP),
+            await B.recent_imports(conn, org.id, IMPORTS),
+        )
+
+
+def _follow_up(row: R.Unacknowledged, exponent: int, today: dt.date) -> FollowUp:
+    received = None
+    if row.received is not None:
+        received = Money(row.received, row.currency, exponent)
+    return FollowUp(
+        row.index,
+        row.fund,
+        row.beneficiary,
+        Money(row.amount, row.currency, exponent),
+        row.paid_on,
+        (today - row.paid_on).days,
+        received,
+        row.dispute,
+    )
 
 
 async def dashboard(services: Services, org: Organization) -> Dashboard:
     """The three groups of reads run side by side, each on its own pooled connection."""
-    fund_views, (day, size, sums, recent), checkpoint = await asyncio.gather(
+    fund_views, reads_, checkpoint = await asyncio.gather(
         funds(services, org), _calendar_reads(services, org), _checkpoint(services, org)
     )
+    day, size, sums, recent = reads_.today, reads_.size, reads_.sums, reads_.recent
     rows = [FundRow.of(f) for f in fund_views]
     exponents = {f.code: f.minor_units for f in fund_views}
     donations = [
@@ -160,7 +236,26 @@ async def dashboard(services: Services, org: Organization) -> Dashboard:
         checkpoint,
         size,
         near,
+        services.settings.ack_warning_days,
+        [_follow_up(r, exponents.get(r.fund, 0), day) for r in reads_.awaiting[0]],
+        reads_.awaiting[1],
+        [_follow_up(r, exponents.get(r.fund, 0), day) for r in reads_.disputed[0]],
+        reads_.disputed[1],
+        reads_.imports,
     )
+
+
+CORRECTABLE = 20
+"""Newest money entries offered on the correction page."""
+
+
+async def correctable(services: Services, org: Organization) -> list[MoneyLine]:
+    """The newest money entries a correction may reverse (corrections themselves left out)."""
+    async with services.store.connection() as conn:
+        head = await services.store.read_head(conn, org.id)
+        recent = await S.recent_money(conn, org.id, head.size, CORRECTABLE)
+    exponents = {f.code: f.minor_units for f in await funds(services, org)}
+    return [money_line(r, exponents) for r in recent if r.kind != kinds.CORRECTION]
 
 
 async def money_entry(services: Services, org: Organization, index: int) -> MoneyLine | None:

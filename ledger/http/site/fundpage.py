@@ -22,7 +22,7 @@ from litestar.params import FromPath
 from litestar.response import Template
 from markupsafe import Markup
 
-from ledger.charity import reads
+from ledger.charity import compliance, reads
 from ledger.errors import NotFoundError
 from ledger.http.services import Services
 from ledger.http.site import caching, charts
@@ -30,8 +30,10 @@ from ledger.http.site.display import Money, month_text
 from ledger.http.site.i18n import Translator, resolve_lang
 from ledger.http.site.pages import SECURITY_HEADERS, Lang, not_found, render_bytes
 from ledger.http.site.views import FundRow, all_beneficiaries
+from ledger.store import charity as P
 from ledger.store.log import Organization
 from schemas import kinds
+from schemas.compliance import FundCompliance
 
 LATEST = 10
 """Disbursements listed on the page."""
@@ -75,6 +77,10 @@ class FundPage:
     """Today (UTC), as the share card says "diperiksa"."""
     size: int
     """Log size the page was built from."""
+    standing: FundCompliance | None = None
+    """The fund's classes and permits (``fund.classified``, ``fund.permit``)."""
+    permit_state: str = "none"
+    """Today's permit status: ``valid``, ``lapsed``, ``exempt`` or ``none`` (not recorded)."""
 
 
 async def fund_page(services: Services, org: Organization, code: str, lang: str) -> FundPage:
@@ -83,6 +89,7 @@ async def fund_page(services: Services, org: Organization, code: str, lang: str)
     activity = await reads.fund_activity(services.reader, org, code, LATEST)
     names = {b.code: b.name for b in await all_beneficiaries(services, org)}
     row = FundRow.of(view)
+    standing = await compliance.fund_view(services.reader, org.id, code)
 
     def money(amount: int) -> Money:
         return Money(amount, view.currency, view.minor_units)
@@ -156,7 +163,16 @@ async def fund_page(services: Services, org: Organization, code: str, lang: str)
         beneficiaries_paid=len(by_beneficiary),
         checked_on=dt.datetime.now(dt.UTC).date().isoformat(),
         size=0,
+        standing=standing,
+        permit_state=compliance.permit_state(standing, await _today(services, org)),
     )
+
+
+async def _today(services: Services, org: Organization) -> dt.date:
+    """Today in the organization's calendar (a permit's days are its local dates)."""
+    async with services.reader.connection() as conn:
+        calendar = await P.org_calendar(conn, org)
+    return calendar.today(services.clock())
 
 
 class FundPages(Controller):

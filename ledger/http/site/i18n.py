@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Literal
 from urllib.parse import urlencode
 
+from ledger.charity.acknowledgments import ACKNOWLEDGED_SAID, DISPUTED_SAID
 from ledger.messages import translate
 
 Lang = Literal["id", "en"]
@@ -465,6 +466,37 @@ CATALOG_STRINGS: dict[str, str] = {
     ),
     "v_from_link": "Proof of entry {index} of {org}, as of now, filled in from the link.",
     "file_label_pdf": "Or choose a file (receipt PDF, .json, .tlog-proof)",
+    # --- verify: a recipient's acknowledgment file (issue 20) -------------------------------
+    "v_ack_hint": (
+        "Also accepted: a recipient's acknowledgment file (on a disbursement's page, "
+        "\u201cDownload the proof\u201d)."
+    ),
+    "v_ack_file": "Acknowledgment file: {name}",
+    "v_ack_headline": "Valid: the recipient signed that the money arrived",
+    "v_dispute_headline": (
+        "Valid, and DISPUTED: the recipient signed that the money did not arrive as recorded"
+    ),
+    "v_ack_said": ACKNOWLEDGED_SAID,
+    "v_dispute_said": DISPUTED_SAID,
+    "v_ack_signature": "Recipient's signature",
+    "v_ack_signature_text": (
+        "Made with the key {name} enrolled in entry {key}, not with the charity's; it "
+        "verifies over the documented message (disbursement, amount, date, verdict)."
+    ),
+    "v_ack_recorded_text": "Entry {index} in the public log of {org}, about disbursement {disbursement}.",
+    "v_ack_beneficiary": "Recipient",
+    "v_ack_disbursement": "Disbursement (entry)",
+    "v_ack_amount": "Recorded as disbursed",
+    "v_ack_received": "Received, as the recipient signed",
+    "v_ack_sah_text": (
+        "It means the orphanage itself signed this, with a key only it holds, and the "
+        "organization's public log recorded it. The charity can neither make nor change such "
+        "a signature."
+    ),
+    "v_e_recipient": (
+        "The recipient's signature does not check out: the file was altered, or it was "
+        "signed with a key that was not the recipient's at that time."
+    ),
     # --- my gift (issue 17) -----------------------------------------------------------------
     "g_nav": "Check my gift",
     "g_title": "Check my gift",
@@ -486,6 +518,29 @@ CATALOG_STRINGS: dict[str, str] = {
     "g_verify": "Verify it",
     "g_tax_pdf": "Download the tax receipt (PDF, with your NPWP or NIK)",
     "g_keep_private": "This page's address holds your receipt code: share it only with people you would show your receipt to.",
+    # --- a fund's standing under Indonesian rules (issue 18) --------------------------------
+    "c_title": "Permit and classification",
+    "c_permit": "Public fundraising permit (PUB)",
+    "c_permit_valid": "Valid today",
+    "c_permit_lapsed": "Expired: donations received after {day} are refused",
+    "c_permit_none": "No permit recorded in the log",
+    "c_exempt_zakat": "Exempt: zakat is collected under the zakat law, not a PUB permit",
+    "c_exempt_place_of_worship": "Exempt: a collection in a place of worship",
+    "c_permit_line": "No. {number}, issued by {issuer}, valid {start} to {end}",
+    "c_restriction_with": "Restricted by donors (ISAK 35: with donor restrictions)",
+    "c_restriction_without": "Not restricted by donors (ISAK 35: without donor restrictions)",
+    "c_zakat_zakat": "Zakat fund (PSAK 109)",
+    "c_zakat_infak": "Infak/sedekah fund (PSAK 109)",
+    "c_zakat_amil": "Amil fund: the collector's share of zakat (PSAK 109)",
+    "c_zakat_non_halal": "Non-halal fund (PSAK 109)",
+    "c_tax_zakat": "Zakat paid here can be deducted from taxable income (PMK 114/2025) with the zakat receipt",
+    "c_tax_disaster": "Gifts can be deducted from taxable income: a nationally declared disaster (PP 93/2010)",
+    "c_tax_education": "Gifts can be deducted from taxable income: education facilities (PP 93/2010)",
+    "c_tax_research": "Gifts can be deducted from taxable income: research and development (PP 93/2010)",
+    "c_tax_sport": "Gifts can be deducted from taxable income: sport (PP 93/2010)",
+    "c_tax_social_infrastructure": "Gifts can be deducted from taxable income: social infrastructure (PP 93/2010)",
+    "c_recorded": "Recorded in entry {index}",
+    "c_tax": "Tax",
     # --- fund pages (issue 17) ---------------------------------------------------------------
     "f_card": "{raised} raised · {disbursed} disbursed to {n} beneficiaries · checked {day}",
     "f_totals": "Totals",

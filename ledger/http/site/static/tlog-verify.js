@@ -12,6 +12,7 @@
  *   RFC 8785 (JCS) canonical entry bytes .. ledger/canonical.py   canonicalJson
  *   c2sp.org/tlog-policy quorum ........... ledger/policy.py      parsePolicy, checkCheckpoint
  *   receipt, donor commitment ............. ledger/offline.py     verifyTlogProof, verifyReceipt
+ *   recipient's acknowledgment (FORMAT §8)  ledger/verify/acknowledgments.py  verifyAcknowledgment
  *
  * Hashing and signatures use WebCrypto (SHA-256, Ed25519); where WebCrypto has no Ed25519,
  * signatures are checked with the vendored @noble/ed25519 (ed25519-fallback.js). Tree sizes and indexes are
@@ -23,6 +24,10 @@
 
 (function (global) {
   const RECEIPT_FORMAT = "donation-ledger-receipt/v1";
+  const ACK_FORMAT = "donation-ledger-acknowledgment/v1";
+  /* docs/FORMAT.md section 8: the first line of the message a recipient signs. */
+  const ACK_HEADER = "donation-ledger acknowledgment v1";
+  const BENEFICIARY_RECORDS = ["beneficiary.registered", "beneficiary.updated"];
   const PROOF_HEADER = "c2sp.org/tlog-proof@v1";
 
   /* RFC 9162 section 2.1.1: domain separation of leaves and interior nodes. */
@@ -792,6 +797,177 @@
     return Object.assign({}, proven, { donorOpened: true });
   }
 
+  // --- a recipient's acknowledgment (ledger/verify/acknowledgments.py) -----------------------
+
+  /* Whether `text` claims to be an acknowledgment file (nothing verified). */
+  function isAcknowledgment(text) {
+    if (!text.trimStart().startsWith("{") || !text.includes(ACK_FORMAT)) return false;
+    try {
+      const data = JSON.parse(text);
+      return isObject(data) && data.format === ACK_FORMAT;
+    } catch (err) {
+      return false;
+    }
+  }
+
+  function sameCheckpoint(a, b, what) {
+    const ca = a.checkpoint, cb = b.checkpoint;
+    if (ca.origin !== cb.origin || ca.size !== cb.size || b64encode(ca.root) !== b64encode(cb.root)) {
+      throw new VerificationError(
+        "expected the " + what + " under the acknowledgment's checkpoint (" + ca.origin + " at size " + ca.size +
+          "); got " + cb.origin + " at size " + cb.size, "header");
+    }
+  }
+
+  function integer(body, name) {
+    const value = body[name];
+    if (!Number.isSafeInteger(value)) {
+      throw new MalformedError("expected the entry's " + name + " as an integer, got " + JSON.stringify(value));
+    }
+    return value;
+  }
+
+  /* The exact bytes a beneficiary signs (ledger.formats.acknowledgment.message). */
+  async function acknowledgmentMessage(disbursed, verdict, received) {
+    const body = disbursed.document.body;
+    const origin = disbursed.checkpoint.origin;
+    const leaf = await leafHash(utf8(canonicalJson(disbursed.document), "the disbursement"));
+    const lines = [
+      ACK_HEADER,
+      "log " + origin,
+      "org " + origin.split("/").pop(),
+      "beneficiary " + body.beneficiary,
+      "disbursement " + disbursed.index + " " + b64encode(leaf),
+      "amount " + body.amount + " " + body.currency + " " + disbursed.minorUnits,
+      "paid_on " + body.paid_on,
+      "verdict " + verdict,
+      "received " + received,
+    ];
+    return utf8(lines.join("\n") + "\n", "the message");
+  }
+
+  /* A donation-ledger-acknowledgment/v1 file: every proof under one checkpoint signed by a
+     trusted key; the statement is about that disbursement and by its recipient; the key that
+     signed was enrolled by the same beneficiary before it and not retired by a later one the
+     file proves; the recipient's Ed25519 signature verifies over the documented message. The
+     same checks, in the same order, as ledger.verify.acknowledgments.verify_acknowledgment. */
+  async function verifyAcknowledgment(text, verifiers, policy) {
+    let data;
+    try {
+      data = JSON.parse(text);
+    } catch (err) {
+      throw new MalformedError("the acknowledgment file is not JSON: " + err.message);
+    }
+    if (!isObject(data) || data.format !== ACK_FORMAT) {
+      throw new MalformedError("expected a file with format '" + ACK_FORMAT + "'");
+    }
+    const keys = data.key_proofs;
+    if (!Array.isArray(keys) || !keys.every((k) => typeof k === "string")) {
+      throw new MalformedError("expected key_proofs as a list of tlog-proof texts");
+    }
+    const statement = await verifyTlogProof(String(data.acknowledgment_proof || ""), verifiers, policy);
+    let disbursed = await verifyTlogProof(String(data.disbursement_proof || ""), verifiers, policy);
+    sameCheckpoint(statement, disbursed, "disbursement proof");
+    disbursed = await withFund(disbursed, String(data.fund_proof || ""), verifiers, policy);
+    const kind = statement.document.kind;
+    const body = isObject(statement.document.body) ? statement.document.body : {};
+    const dBody = isObject(disbursed.document.body) ? disbursed.document.body : {};
+    if (kind !== "disbursement.acknowledged" && kind !== "disbursement.disputed") {
+      throw new VerificationError(
+        "expected a disbursement.acknowledged or disbursement.disputed entry; entry " + statement.index +
+          " is " + JSON.stringify(kind), "header");
+    }
+    if (disbursed.document.kind !== "disbursement" || BigInt(integer(body, "disbursement")) !== disbursed.index) {
+      throw new VerificationError(
+        "expected the disbursement proof to be entry " + body.disbursement + " (a disbursement); got entry " +
+          disbursed.index + " (" + disbursed.document.kind + ")", "header");
+    }
+    if (body.beneficiary !== dBody.beneficiary) {
+      throw new VerificationError(
+        "the statement is by beneficiary " + JSON.stringify(body.beneficiary) + ", the disbursement went to " +
+          JSON.stringify(dBody.beneficiary), "recipient");
+    }
+    const keyIndex = BigInt(integer(body, "key"));
+    const proven = [];
+    for (const k of keys) {
+      const one = await verifyTlogProof(k, verifiers, policy);
+      sameCheckpoint(statement, one, "key proof");
+      if (one.document.kind !== "beneficiary.key") {
+        throw new VerificationError("expected beneficiary.key entries in key_proofs; entry " + one.index +
+          " is " + JSON.stringify(one.document.kind), "header");
+      }
+      proven.push(one);
+    }
+    const signer = proven.find((k) => k.index === keyIndex);
+    if (!signer) throw new VerificationError("the file does not prove key entry " + keyIndex + ", the key that signed", "recipient");
+    const kBody = isObject(signer.document.body) ? signer.document.body : {};
+    if (kBody.beneficiary !== dBody.beneficiary) {
+      throw new VerificationError(
+        "key entry " + keyIndex + " belongs to beneficiary " + JSON.stringify(kBody.beneficiary) + ", not to " +
+          JSON.stringify(dBody.beneficiary) + ", the recipient of disbursement " + disbursed.index, "recipient");
+    }
+    if (keyIndex >= statement.index) {
+      throw new VerificationError("key entry " + keyIndex + " is not earlier than the statement " + statement.index, "recipient");
+    }
+    const later = proven
+      .filter((k) => k.index > keyIndex && k.index < statement.index && isObject(k.document.body) &&
+        k.document.body.beneficiary === dBody.beneficiary)
+      .map((k) => k.index);
+    if (later.length) {
+      throw new VerificationError(
+        "key entry " + keyIndex + " was retired: beneficiary " + JSON.stringify(dBody.beneficiary) +
+          " enrolled a new key in entry " + later.reduce((a, b) => (a < b ? a : b)) + ", before this statement (entry " +
+          statement.index + "); a retired key signs nothing after its replacement", "recipient");
+    }
+    const disputed = kind === "disbursement.disputed";
+    const verdict = disputed ? "disputed" : "acknowledged";
+    const received = disputed ? integer(body, "received") : integer(dBody, "amount");
+    if (!Number.isInteger(disbursed.minorUnits)) {
+      throw new MalformedError("expected the disbursement's fund to record its exponent");
+    }
+    const publicKey = b64decode(String(kBody.public_key), "an Ed25519 public key", false);
+    const signature = b64decode(String(body.signature), "an Ed25519 signature", false);
+    if (publicKey.length !== ED25519_KEY_SIZE) throw new MalformedError("expected an Ed25519 public key of 32 bytes, got " + publicKey.length);
+    if (signature.length !== ED25519_SIGNATURE_SIZE) throw new MalformedError("expected an Ed25519 signature of 64 bytes, got " + signature.length);
+    const message = await acknowledgmentMessage(disbursed, verdict, received);
+    if (!(await ed25519Verify(publicKey, signature, message))) {
+      throw new VerificationError(
+        "the signature does not verify with the beneficiary's key over this message (another disbursement, " +
+          "amount, verdict or key)", "recipient");
+    }
+    let orgName = null;
+    if (data.org_proof !== null && data.org_proof !== undefined) {
+      orgName = (await withOrg(statement, data.org_proof, verifiers, policy)).orgName;
+    }
+    let beneficiaryName = null;
+    if (data.beneficiary_proof !== null && data.beneficiary_proof !== undefined) {
+      if (typeof data.beneficiary_proof !== "string") throw new MalformedError("expected the file's beneficiary_proof as tlog-proof text");
+      const record = await verifyTlogProof(data.beneficiary_proof, verifiers, policy);
+      sameCheckpoint(statement, record, "beneficiary proof");
+      const rBody = isObject(record.document.body) ? record.document.body : {};
+      if (!BENEFICIARY_RECORDS.includes(record.document.kind) || rBody.code !== dBody.beneficiary ||
+          record.index >= disbursed.index || typeof rBody.name !== "string") {
+        throw new VerificationError(
+          "expected the beneficiary proof to be a record of beneficiary " + JSON.stringify(dBody.beneficiary) +
+            " before the disbursement (entry " + disbursed.index + "); got entry " + record.index, "header");
+      }
+      beneficiaryName = rBody.name;
+    }
+    return Object.assign({}, statement, {
+      acknowledgment: {
+        verdict: verdict,
+        received: received,
+        keyIndex: keyIndex,
+        disbursement: disbursed.index,
+        body: dBody,
+        minorUnits: disbursed.minorUnits,
+        fundName: disbursed.fundName,
+        beneficiaryName: beneficiaryName,
+      },
+      orgName: orgName,
+    });
+  }
+
   // --- what the user trusts -----------------------------------------------------------------
 
   /* Whether `text` is a c2sp.org/tlog-policy rather than a list of vkeys (vkeys have no spaces). */
@@ -813,7 +989,10 @@
   function claimedOrigin(text) {
     try {
       let proof = text;
-      if (text.trimStart().startsWith("{")) proof = JSON.parse(text).tlog_proof;
+      if (text.trimStart().startsWith("{")) {
+        const data = JSON.parse(text);
+        proof = data.format === ACK_FORMAT ? data.acknowledgment_proof : data.tlog_proof;
+      }
       const separator = proof.indexOf("\n\n");
       return separator < 0 ? null : proof.slice(separator + 2).split("\n")[0] || null;
     } catch (err) {
@@ -823,6 +1002,7 @@
 
   global.TlogVerify = Object.freeze({
     RECEIPT_FORMAT,
+    ACK_FORMAT,
     VerificationError,
     MalformedError,
     SignatureError,
@@ -845,6 +1025,8 @@
     checkCheckpoint,
     verifyTlogProof,
     verifyReceipt,
+    isAcknowledgment,
+    verifyAcknowledgment,
     isPolicy,
     parseTrusted,
     claimedOrigin,

@@ -6,7 +6,9 @@
  * Keys come from what the user pinned on an organization's page (localStorage) or typed; for a
  * proof filled in from a receipt's QR link (?org=&entry=) with no pin, from the keys this
  * server publishes, which the page then says. A dropped receipt PDF is opened here
- * (pdf-attachments.js) and its attached receipt checked.
+ * (pdf-attachments.js) and its attached receipt checked. A recipient's acknowledgment file
+ * (donation-ledger-acknowledgment/v1) is checked too, the recipient's own signature
+ * included, and said in plain words: "Panti X menandatangani bahwa telah menerima …".
  */
 "use strict";
 
@@ -123,7 +125,7 @@
       return;
     }
     receipt.value = new TextDecoder("utf-8").decode(bytes); // like ledger-verify: bad bytes replaced
-    proofSource.textContent = file.name;
+    proofSource.textContent = TlogVerify.isAcknowledgment(receipt.value) ? format(S.v_ack_file, { name: file.name }) : file.name;
     matchPin();
   }
 
@@ -250,11 +252,76 @@
     show(box);
   }
 
+  /* A recipient's acknowledgment or dispute, verified: what the orphanage signed, in plain
+     words first; the checks and the cryptography below. */
+  function showAcknowledgment(result) {
+    const ack = result.acknowledgment;
+    const body = ack.body;
+    const disputed = ack.verdict === "disputed";
+    const box = el("div", {
+      class: "result result-pass" + (disputed ? " result-disputed" : ""),
+      "data-verdict": "pass", "data-kind": "acknowledgment", "data-status": ack.verdict,
+    }, verdict(disputed ? "reversed" : "pass", disputed ? S.v_dispute_headline : S.v_ack_headline));
+    const name = ack.beneficiaryName || body.beneficiary;
+    const amount = formatAmount(body.amount, body.currency, ack.minorUnits);
+    const received = formatAmount(ack.received, body.currency, ack.minorUnits);
+    const said = format(disputed ? S.v_dispute_said : S.v_ack_said, {
+      name: name, amount: amount, received: received, date: formatDay(body.paid_on),
+    });
+    box.append(el("p", { class: "said" + (disputed ? " said-disputed" : ""), "data-field": "said" }, el("strong", {}, said)));
+
+    const orgName = result.orgName || form.dataset.orgName || result.checkpoint.origin;
+    const answers = el("ul", { class: "answers" });
+    function answer(field, label, text) {
+      answers.append(el("li", { "data-answer": field, class: "answer answer-yes" },
+        el("span", { class: "answer-mark", "aria-hidden": "true" }, "\u2713"), " ",
+        el("strong", {}, label + ": " + S.v_yes), " ", el("span", {}, text)));
+    }
+    answer("signature", S.v_ack_signature, format(S.v_ack_signature_text, { name: name, key: ack.keyIndex }));
+    answer("recorded", S.v_recorded, format(S.v_ack_recorded_text, {
+      index: result.index, org: orgName, disbursement: ack.disbursement }));
+    answer("unaltered", S.v_unaltered, S.v_unaltered_text);
+    box.append(answers);
+
+    const list = el("dl", { class: "facts" });
+    fact(list, S.v_org, result.orgName || S.v_org_unknown, "org");
+    fact(list, S.v_ack_beneficiary, ack.beneficiaryName ? ack.beneficiaryName + " (" + body.beneficiary + ")" : body.beneficiary, "beneficiary");
+    const slug = result.checkpoint.origin.split("/").pop();
+    const base = form.dataset.entryBase.replace(/\?.*$/, "") + encodeURIComponent(slug) + "/entries/";
+    const query = lang === "en" ? "?lang=en" : "";
+    fact(list, S.v_ack_disbursement, el("a", { href: base + ack.disbursement + query }, "#" + ack.disbursement), "disbursement");
+    if (typeof body.fund === "string") fact(list, S.r_fund, ack.fundName ? ack.fundName + " (" + body.fund + ")" : body.fund, "fund");
+    fact(list, S.v_ack_amount, amount, "amount");
+    fact(list, S.v_ack_received, disputed ? el("strong", {}, received) : received, "received");
+    fact(list, S.r_date, formatDay(body.paid_on), "date");
+    if (typeof body.reference === "string") fact(list, S.r_reference, body.reference, "reference");
+    box.append(list);
+
+    const sah = el("details", { class: "disclosure", open: "" }, el("summary", {}, S.v_what_sah));
+    sah.append(el("p", { "data-field": "meaning" }, S.v_ack_sah_text));
+    box.append(sah);
+
+    const tech = el("details", { class: "disclosure", "data-field": "technical" }, el("summary", {}, S.v_tech));
+    const techList = el("dl", { class: "facts" });
+    fact(techList, S.r_index, el("a", { href: base + result.index + query }, "#" + result.index), "index");
+    fact(techList, S.r_kind, S["kind_" + result.document.kind] || String(result.document.kind), "kind");
+    fact(techList, S.r_log, el("code", {}, result.checkpoint.origin), "origin");
+    fact(techList, S.r_checkpoint, format(S.r_checkpoint_value, {
+      size: result.checkpoint.size, root: TlogVerify.b64encode(result.checkpoint.root) }), "checkpoint");
+    fact(techList, S.r_signed_by, el("code", {}, result.signedBy.join(", ")), "signed-by");
+    if (result.witnesses.length || keys.value && TlogVerify.isPolicy(keys.value)) {
+      fact(techList, S.r_witnesses, result.witnesses.join(", ") || S.r_no_witness, "witnesses");
+    }
+    tech.append(techList);
+    box.append(tech);
+    show(box);
+  }
+
   function showFail(err) {
     const code = err && err.code ? err.code : "malformed";
     const known = {
       malformed: S.e_malformed, signature: S.e_signature, inclusion: S.e_inclusion, header: S.e_header,
-      donor: S.e_donor, quorum: S.e_quorum, crypto: S.e_crypto, input: null,
+      donor: S.e_donor, quorum: S.e_quorum, crypto: S.e_crypto, recipient: S.v_e_recipient, input: null,
     };
     const headline = code === "malformed" || code === "input" ? S.unusable : S.fail;
     const box = el("div", { class: "result result-fail", "data-verdict": "fail", "data-reason": code }, verdict("fail", headline));
@@ -288,7 +355,11 @@
     resultArea.hidden = false;
     try {
       const trusted = await TlogVerify.parseTrusted(keys.value);
-      showPass(await TlogVerify.verifyReceipt(receipt.value, trusted.verifiers, trusted.policy));
+      if (TlogVerify.isAcknowledgment(receipt.value)) {
+        showAcknowledgment(await TlogVerify.verifyAcknowledgment(receipt.value, trusted.verifiers, trusted.policy));
+      } else {
+        showPass(await TlogVerify.verifyReceipt(receipt.value, trusted.verifiers, trusted.policy));
+      }
     } catch (err) {
       showFail(err);
     } finally {
