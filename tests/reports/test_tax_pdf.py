@@ -127,3 +127,12 @@ def test_a_report_keeps_its_rows_in_its_period_and_reversals_apart() -> None:
         report((row(5, received_on=dt.date(2027, 1, 1)),))
     with pytest.raises(ReportDataError, match="unreversed"):
         report((row(5, reversed_by=9, reversed_on=dt.date(2026, 11, 2)),))
+
+
+def test_a_name_that_starts_like_a_formula_stays_text_in_the_csv() -> None:
+    from reports.tax.csvfile import spreadsheet_safe
+
+    assert spreadsheet_safe('=HYPERLINK("http://x","klik")') == '\'=HYPERLINK("http://x","klik")'
+    assert spreadsheet_safe("@SUM(A1)") == "'@SUM(A1)"
+    assert spreadsheet_safe("-1+2") == "'-1+2"
+    assert spreadsheet_safe("Siti Aminah") == "Siti Aminah"
