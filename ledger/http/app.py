@@ -28,6 +28,7 @@ from ledger.http.api.gateways import GatewayController
 from ledger.http.api.headlimit import HeaderLimit
 from ledger.http.api.proofs import ProofController, verify_endpoint
 from ledger.http.api.public import PublicLogController
+from ledger.http.api.publication import PublicationController
 from ledger.http.api.statements import StatementController
 from ledger.http.api.tiles import TilesController
 from ledger.http.api.webhooks import WebhookController
@@ -196,6 +197,7 @@ def create_app(
             BankImportController,
             WebhookController,
             ComplianceController,
+            PublicationController,
             verify_endpoint,
             *site_pages(),  # the public website (HTML pages, /site-assets)
             *console_pages(),  # the staff console (/console, /console-assets)
