@@ -83,7 +83,8 @@ async def test_refused_targets_leave_the_log_unchanged(charity, store):
         {"amount": None, "currency": "IDR", "deadline": "2026-12-31"},
         "admin",
     )
-    assert_problem(r, 400, "deadline")
+    body = assert_problem(r, 422, "deadline")
+    assert body["errors"][0]["pointer"] == "/deadline"
     for amount in (0, -5, 1.5, "100"):
         r = await charity.post(
             "/funds/senyum-2026/target", {"amount": amount, "currency": "IDR"}, "admin"
