@@ -58,7 +58,7 @@ async def seed_target(charity) -> dict:  # type: ignore[no-untyped-def]
     target of Rp 5.000.000 ten days from now; evidence: none, private, public."""
     api = await seed_fund(charity)
     deadline = (dt.date.today() + dt.timedelta(days=10)).isoformat()
-    await charity.ok(
+    target = await charity.ok(
         "/funds/senyum-2026/target",
         {"amount": 500_000_000, "currency": "IDR", "deadline": deadline, "note": "Asrama baru"},
         "admin",
@@ -74,7 +74,14 @@ async def seed_target(charity) -> dict:  # type: ignore[no-untyped-def]
         charity.client, charity, public, hashlib.sha256(TINY_JPEG).hexdigest(), redacted_png()
     )
     assert r.status_code == 201, r.text
-    return {**api, "private": private, "public": public, "none": indexes[2]}
+    return {
+        **api,
+        "private": private,
+        "public": public,
+        "none": indexes[2],
+        "published": r.json()["index"],
+        "target": target["index"],
+    }
 
 
 async def test_target_and_share_tags_equal_the_api(charity, store, settings):
@@ -132,6 +139,11 @@ async def test_target_and_share_tags_equal_the_api(charity, store, settings):
     assert "disamarkan: nomor rekening, tanda tangan" in entry and copy in entry
     assert f'<img src="/v1/orgs/{charity.slug}/public-evidence/{copy}"' in entry
     assert "1 berkas bukti asli terlampir" in entry
+    published = await charity.client.get(f"/orgs/{charity.slug}/entries/{seeded['published']}")
+    assert "Bukti dipublikasikan (disamarkan)" in published.text
+    assert f'data-sha256="{copy}"' in published.text and original in published.text
+    goal = await charity.client.get(f"/orgs/{charity.slug}/entries/{seeded['target']}")
+    assert "Target dana ditetapkan" in goal.text and "target #SenyumAnak 2026: Rp 5.000.000" in goal.text
     private = (await charity.client.get(f"/orgs/{charity.slug}/entries/{seeded['private']}")).text
     assert 'data-evidence="attached"' in private and "public-evidence/" not in private
     await assert_log_verifies(store)
