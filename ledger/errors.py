@@ -157,6 +157,11 @@ class ClassificationError(RuleError):
     restriction, zakat receipts from a fund that is not a zakat fund, a partial permit)."""
 
 
+class EvidenceLinkError(RuleError):
+    """A public copy of evidence that is not hash-linked to evidence attached to its
+    disbursement, or that would make a private original public."""
+
+
 class NotCorrectableError(RuleError):
     """The entry to correct is not a money entry (or evidence names a non-disbursement)."""
 

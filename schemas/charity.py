@@ -168,6 +168,27 @@ class EvidenceBody(Body, frozen=True, tag=kinds.EVIDENCE_ATTACHED):
     size: Annotated[int, msgspec.Meta(gt=0)]
 
 
+EvidenceType = Literal["application/pdf", "image/jpeg", "image/png"]
+Sha256Hex = Annotated[str, msgspec.Meta(pattern="^[0-9a-f]{64}$")]
+
+
+class EvidencePublishedBody(Body, frozen=True, tag=kinds.EVIDENCE_PUBLISHED):
+    """``evidence.published``: a redacted copy of evidence attached to a disbursement, served
+    to everyone. ``original`` is the ``sha256`` of an ``evidence.attached`` entry of the same
+    disbursement (the original stays private); the copy is a different file."""
+
+    disbursement: EntryIndex
+    original: Sha256Hex
+    """SHA-256 (hex) of the original evidence, already attached to ``disbursement``."""
+    sha256: Sha256Hex
+    """SHA-256 (hex) of the public, redacted copy: its address."""
+    content_type: EvidenceType
+    """Sniffed from the copy's bytes."""
+    size: Annotated[int, msgspec.Meta(gt=0)]
+    redactions: Text
+    """What was blacked out, in short words (e.g. "nomor rekening, tanda tangan")."""
+
+
 class DonorErasedBody(Body, frozen=True, tag=kinds.DONOR_ERASED):
     """``donor.erased``: a donor's personal data was erased; commitments stay, unopenable."""
 

@@ -26,6 +26,7 @@ from schemas.charity import (
     DonationBody,
     DonorErasedBody,
     EvidenceBody,
+    EvidencePublishedBody,
     FeeBody,
     FundBody,
     OrgSettingsBody,
@@ -44,6 +45,7 @@ from schemas.log import (
 )
 from schemas.recipients import AcknowledgedBody, BeneficiaryKeyBody, DisputedBody
 from schemas.statements import StatementIssuedBody
+from schemas.targets import FundTargetBody
 
 EntryBody = (
     LogCreated
@@ -72,6 +74,8 @@ EntryBody = (
     | FundClassifiedBody
     | FundPermitBody
     | OrgProfileBody
+    | FundTargetBody
+    | EvidencePublishedBody
 )
 """Every entry body the log knows, tagged by kind."""
 

@@ -44,6 +44,8 @@ FEE: Final = "fee"
 CORRECTION: Final = "correction"
 ORG_SETTINGS: Final = "org.settings"
 EVIDENCE_ATTACHED: Final = "evidence.attached"
+EVIDENCE_PUBLISHED: Final = "evidence.published"
+"""A redacted copy of a disbursement's attached evidence, made public (hash-linked to it)."""
 DONOR_ERASED: Final = "donor.erased"
 STATEMENT_ISSUED: Final = "statement.issued"
 
@@ -55,6 +57,9 @@ FUND_PERMIT: Final = "fund.permit"
 """A fund's public fundraising permit (PUB), or the exemption it collects under."""
 ORG_PROFILE: Final = "org.profile"
 """The organization's legal identity: legal name, NPWP, zakat licence, amil cap (newest wins)."""
+
+FUND_TARGET: Final = "fund.target"
+"""A fund's fundraising target and deadline, or its removal (schemas.targets; newest wins)."""
 
 FUND_COMPLIANCE: Final = frozenset({FUND_CLASSIFIED, FUND_PERMIT})
 """Kinds that describe one fund's standing under Indonesian rules (member ``fund``)."""

@@ -37,6 +37,7 @@ from ledger.errors import (
     CurrencyMismatchError,
     DuplicateReferenceError,
     EarmarkError,
+    EvidenceLinkError,
     FeeCapError,
     IdempotencyInFlightError,
     IdempotencyMismatchError,
@@ -58,6 +59,7 @@ from ledger.journal.appender import PIPELINE_CHUNK, Appended, Intent, chunked, p
 from ledger.messages import Money, Term
 from ledger.store import charity as P
 from ledger.store import compliance as S
+from ledger.store import publication as PUB
 from ledger.store import recipients as R
 from ledger.store.log import Organization, insert_rows
 from schemas import kinds
@@ -70,6 +72,7 @@ from schemas.charity import (
     DonationBody,
     DonorErasedBody,
     EvidenceBody,
+    EvidencePublishedBody,
     FeeBody,
     FundBody,
     OrgSettingsBody,
@@ -101,6 +104,7 @@ from schemas.recipients import (
     RecipientStatementBody,
 )
 from schemas.statements import StatementIssuedBody
+from schemas.targets import FundTargetBody, target_problem
 
 _encode = msgspec.json.Encoder().encode
 
@@ -259,6 +263,9 @@ class _State:
     """What each zakat fund that the batch moves to an amil fund gave amil funds so far."""
     amil_cap_bps: int = compliance.DEFAULT_AMIL_CAP_BPS
     """The organization's amil cap (``org.profile``), read when the batch needs it."""
+    evidence: PUB.EvidenceLinks = field(default_factory=PUB.EvidenceLinks)
+    """The evidence entries of the disbursements whose evidence the batch publishes, and
+    those naming the files it would publish (read only for such batches)."""
 
     def standing(self, code: str) -> compliance.Standing:
         found = self.standings.get(code)
@@ -318,9 +325,9 @@ def _needs(commands: Sequence[Command]) -> dict[str, set]:
                 need["funds"].add(entry.fund)
             case CorrectionBody():
                 need["targets"].add(entry.corrects)
-            case EvidenceBody():
+            case EvidenceBody() | EvidencePublishedBody():
                 need["targets"].add(entry.disbursement)
-            case FundClassifiedBody() | FundPermitBody():
+            case FundClassifiedBody() | FundPermitBody() | FundTargetBody():
                 need["funds"].add(entry.fund)
             case BeneficiaryKeyBody():
                 need["bens"].add(entry.beneficiary)
@@ -397,6 +404,15 @@ async def _load(
         )
         for code in sorted(zakat_funds):
             amil[code] = await S.amil_taken(conn, org_id, code, amil_funds)
+    published = [e for e in map(_decodable, commands) if isinstance(e, EvidencePublishedBody)]
+    evidence = PUB.EvidenceLinks()
+    if published:  # what is attached to those disbursements, and what names those files
+        evidence = await PUB.evidence_links(
+            conn,
+            org_id,
+            sorted({e.disbursement for e in published}),
+            sorted({e.sha256 for e in published}),
+        )
     totals: dict[str, dict[str, int]] = {}
     if fee_funds | zakat_funds:  # what else the batch does to those funds counts too
         totals = await P.fund_totals(conn, org_id, fee_funds | zakat_funds)
@@ -417,6 +433,7 @@ async def _load(
         standings=standings,
         amil=amil,
         amil_cap_bps=amil_cap_bps,
+        evidence=evidence,
     )
 
 
@@ -468,6 +485,21 @@ ZAKAT_RECEIPTS = (
 )
 COMPLIANCE_TEMPLATES = (AMIL_CAP, PERMIT_LAPSED, EARMARKED_UNRESTRICTED, ZAKAT_RECEIPTS)
 """The compliance refusals, each with its Indonesian text in the catalog."""
+EVIDENCE_NOT_ATTACHED = (
+    "original: no evidence with SHA-256 {original} is attached to disbursement "
+    "{disbursement}; attach the original first (POST …/disbursements/{disbursement}/evidence), "
+    "then publish its redacted copy"
+)
+EVIDENCE_UNREDACTED = (
+    "sha256: the public copy is the original file itself ({sha256}); upload the redacted "
+    "copy (account numbers, signatures and faces blacked out), not the original"
+)
+EVIDENCE_PRIVATE = (
+    "sha256: the file {sha256} is private evidence attached to disbursement {disbursement} "
+    "(entry {index}); a public copy must be a redacted file of its own"
+)
+PUBLICATION_TEMPLATES = (EVIDENCE_NOT_ATTACHED, EVIDENCE_UNREDACTED, EVIDENCE_PRIVATE)
+"""The refusals of a public copy of evidence, each with its Indonesian text in the catalog."""
 
 
 def _money(state: _State, code: str, amount: int, currency: str) -> Money:
@@ -601,6 +633,14 @@ def _check(state: _State, c: Command) -> None:
             target = state.targets.get(entry.disbursement)
             if target is None or target.kind != kinds.DISBURSEMENT:
                 raise NotCorrectableError(f"entry {entry.disbursement} is not a disbursement")
+            state.evidence.attached.append((-1, entry))
+        case EvidencePublishedBody():
+            _check_publication(state, entry)
+        case FundTargetBody():
+            _fund(state, entry.fund, entry.currency)
+            problem = target_problem(entry.amount, entry.deadline)
+            if problem is not None:
+                raise RuleError.of(problem, pointer="/deadline")
         case BeneficiaryKeyBody():
             _beneficiary(state, entry.beneficiary)
             current = state.recipient_keys.get(entry.beneficiary)
@@ -743,6 +783,33 @@ def disbursed_of(org: Organization, facts: R.DisbursementFacts) -> acknowledgmen
         minor_units=facts.minor_units,
         paid_on=facts.paid_on.isoformat(),
     )
+
+
+def _check_publication(state: _State, entry: EvidencePublishedBody) -> None:
+    """A public copy of evidence: about a disbursement, linked to an original attached to it,
+    and never a private original itself (that one or any other)."""
+    target = state.targets.get(entry.disbursement)
+    if target is None or target.kind != kinds.DISBURSEMENT:
+        raise NotCorrectableError(f"entry {entry.disbursement} is not a disbursement")
+    if entry.original not in state.evidence.attached_to(entry.disbursement):
+        raise EvidenceLinkError.of(
+            EVIDENCE_NOT_ATTACHED,
+            pointer="/original",
+            original=entry.original,
+            disbursement=entry.disbursement,
+        )
+    if entry.sha256 == entry.original:
+        raise EvidenceLinkError.of(EVIDENCE_UNREDACTED, pointer="/sha256", sha256=entry.sha256)
+    for index, attached in state.evidence.attached:
+        if attached.sha256 == entry.sha256:
+            raise EvidenceLinkError.of(
+                EVIDENCE_PRIVATE,
+                pointer="/sha256",
+                sha256=entry.sha256,
+                disbursement=attached.disbursement,
+                index=index,
+            )
+    state.evidence.published.append((-1, entry))
 
 
 def _check_amil(state: _State, entry: TransferBody) -> None:

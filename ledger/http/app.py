@@ -30,6 +30,7 @@ from ledger.http.api.headlimit import HeaderLimit
 from ledger.http.api.opendata import OpenDataController
 from ledger.http.api.proofs import ProofController, verify_endpoint
 from ledger.http.api.public import PublicLogController
+from ledger.http.api.publication import PublicationController
 from ledger.http.api.statements import StatementController
 from ledger.http.api.taxes import TaxController
 from ledger.http.api.tiles import TilesController
@@ -203,6 +204,7 @@ def create_app(
             ComplianceController,
             TaxController,
             FinancialStatementController,
+            PublicationController,
             verify_endpoint,
             *site_pages(),  # the public website (HTML pages, /site-assets)
             *console_pages(),  # the staff console (/console, /console-assets)

@@ -117,6 +117,11 @@ TYPES: dict[type[Exception], tuple[str, str]] = {
         "donation-reversed",
         "The donation was reversed: it gets no tax receipt.",
     ),
+    errors.EvidenceLinkError: (
+        "evidence-link",
+        "The public copy is not linked to evidence attached to that disbursement, or is a "
+        "private original itself.",
+    ),
     errors.DuplicateReferenceError: (
         "duplicate-reference",
         "A donation with the same payment reference is already recorded.",
@@ -342,6 +347,8 @@ def ledger_problem(
         if isinstance(exc, errors.InvalidInputError | errors.UnusableInputError):
             pointer = exc.pointer if exc.pointer is not None else _pointer(str(exc))
             extra["errors"] = [{"pointer": pointer, "detail": detail}]
+        elif exc.pointer is not None:  # a refusal that names the member at fault
+            extra["errors"] = [{"pointer": exc.pointer, "detail": detail}]
         return problem_of(
             status, detail, type_=type_of(type(exc)), title=title, headers=headers, lang=lang, **extra
         )

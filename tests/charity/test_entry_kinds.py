@@ -145,6 +145,21 @@ SAMPLES: dict[str, dict[str, Any]] = {
         "zakat_license": None,
         "amil_cap_bps": 1250,
     },
+    kinds.FUND_TARGET: {
+        "fund": "senyum-2026",
+        "amount": 50_000_000_00,
+        "currency": "IDR",
+        "deadline": "2026-12-31",
+        "note": "Renovasi asrama",
+    },
+    kinds.EVIDENCE_PUBLISHED: {
+        "disbursement": 4,
+        "original": "ab" * 32,
+        "sha256": "cd" * 32,
+        "content_type": "image/jpeg",
+        "size": 48213,
+        "redactions": "nomor rekening, tanda tangan",
+    },
     kinds.BENEFICIARY_KEY: {
         "beneficiary": "lksa-harapan",
         "public_key": "A6EHv/POEL4dcN0Y50vAmWfk1jCbpQ1fHdyGZBJVMbg=",

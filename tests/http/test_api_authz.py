@@ -68,6 +68,10 @@ ACCESS: dict[tuple[str, str], str] = {
     ("POST", f"{ORG}/funds/{{code:str}}/classification"): ADMIN,
     ("POST", f"{ORG}/funds/{{code:str}}/permits"): ADMIN,
     ("GET", f"{ORG}/funds/{{code:str}}/compliance"): PUBLIC,
+    ("POST", f"{ORG}/funds/{{code:str}}/target"): ADMIN,
+    ("GET", f"{ORG}/funds/{{code:str}}/target"): PUBLIC,
+    ("POST", f"{ORG}/disbursements/{{index:int}}/public-evidence"): ADMIN,
+    ("GET", f"{ORG}/public-evidence/{{sha256:str}}"): PUBLIC,
     ("GET", f"{ORG}/api-keys"): ADMIN,
     ("DELETE", f"{ORG}/api-keys/{{key_id:str}}"): ADMIN,
     ("GET", f"{ORG}/certificate"): PUBLIC,
@@ -137,6 +141,7 @@ ACCESS: dict[tuple[str, str], str] = {
     ("GET", "/orgs/{slug:str}/entries/{index:str}"): DOCS,
     ("GET", "/orgs/{slug:str}/statements/{number:str}"): DOCS,
     ("GET", "/orgs/{slug:str}/funds/{code:str}"): DOCS,
+    ("GET", "/orgs/{slug:str}/funds/{code:str}/card.png"): DOCS,
     # A donor's own gift: public pages, opened only by the receipt code (a wrong one: 404).
     ("GET", "/my-gift"): DOCS,
     ("POST", "/my-gift"): DOCS,
@@ -169,6 +174,7 @@ CREDENTIALS = (
 )
 
 PNG = b"\x89PNG\r\n\x1a\n" + bytes(24)
+JPEG_ORIGINAL = b"\xff\xd8\xff\xe0" + b"original transfer slip" + b"\xff\xd9"
 GATEWAY_SECRET = "matrix-gateway-secret-1"
 """The Midtrans server key and Xendit callback token of the matrix's organization."""
 _n = itertools.count()
@@ -204,6 +210,11 @@ class World:
     spare_keys: list[str]
     tlog_proof: str
     webhook: str
+    original_sha: str = ""
+    """An evidence file attached to the disbursement by its route (its redacted copies are
+    published by the matrix)."""
+    public_sha: str = ""
+    """A redacted copy of it, published (``GET …/public-evidence/{sha256}``)."""
 
 
 async def make_world(charity: Org, store, settings, kek, owner) -> World:  # type: ignore[no-untyped-def]
@@ -275,6 +286,23 @@ async def make_world(charity: Org, store, settings, kek, owner) -> World:  # typ
         revoked[role] = text
     creds.update({f"revoked-{k}": v for k, v in revoked.items()})
     spare = [str((await issue_key(store, org_a.id, "auditor"))[0]) for _ in range(2)]
+    # Evidence attached and a redacted copy published, through their routes (admin), so the
+    # public copy's route has a file to serve and publishing has an original to link to.
+    original = JPEG_ORIGINAL
+    r = await a.client.post(
+        a.url(f"/disbursements/{disbursement_index}/evidence"),
+        content=original,
+        headers=auth(a.keys["recorder"], **idem(), **{"Content-Type": "image/jpeg"}),
+    )
+    assert r.status_code == 201, r.text
+    copy = PNG + b"world"
+    r = await a.client.post(
+        a.url(f"/disbursements/{disbursement_index}/public-evidence"),
+        params={"original": hashlib.sha256(original).hexdigest(), "redactions": "rekening"},
+        content=copy,
+        headers=auth(a.keys["admin"], **idem(), **{"Content-Type": "image/png"}),
+    )
+    assert r.status_code == 201, r.text
     r = await a.client.get(a.url(f"/log/entries/{donation_index}/proof"))
     assert r.status_code == 200, r.text
     return World(
@@ -288,6 +316,8 @@ async def make_world(charity: Org, store, settings, kek, owner) -> World:  # typ
         spare,
         r.text,
         hook.json()["subscription"]["id"],
+        hashlib.sha256(original).hexdigest(),
+        hashlib.sha256(copy).hexdigest(),
     )
 
 
@@ -299,6 +329,8 @@ def request_for(w: World, method: str, path: str) -> tuple[str, dict[str, Any]]:
         .replace("my-gift/{index:int}/{code:str}", f"my-gift/{w.donation_index}/NOTTHECODE")
         .replace("{index:int}/donor", f"{w.donation_index}/donor")
         .replace("{index:int}/evidence", f"{w.disbursement_index}/evidence")
+        .replace("{index:int}/public-evidence", f"{w.disbursement_index}/public-evidence")
+        .replace("public-evidence/{sha256:str}", f"public-evidence/{w.public_sha}")
         .replace("{index:int}/receipt", f"{w.donation_index}/receipt")
         .replace("{index:int}/tax-receipt", f"{w.donation_index}/tax-receipt")
         .replace("{year:int}", "2026")
@@ -370,6 +402,7 @@ def request_for(w: World, method: str, path: str) -> tuple[str, dict[str, Any]]:
         "/profile": {"legal_name": f"Yayasan {n}", "npwp": "012345678901000"},
         "/funds/{code:str}/classification": {"restriction": "without"},
         "/funds/{code:str}/permits": {"exemption": "place_of_worship"},
+        "/funds/{code:str}/target": {"amount": 1_000_000_00, "currency": "IDR"},
         "/donors/erase": {"email": "siti@example.org"},
         "/annual-receipts": {"year": 2026, "email": "siti@example.org"},
         "/statements": {
@@ -449,6 +482,10 @@ def request_for(w: World, method: str, path: str) -> tuple[str, dict[str, Any]]:
         kw["headers"] = idem()
         if tail == "/disbursements/{index:int}/evidence":
             kw["content"] = PNG
+            kw["headers"]["Content-Type"] = "application/octet-stream"
+        elif tail == "/disbursements/{index:int}/public-evidence":
+            url += f"?original={w.original_sha}&redactions=matrix+{n}"
+            kw["content"] = PNG + f"copy {n}".encode()
             kw["headers"]["Content-Type"] = "application/octet-stream"
         elif tail == "/corrections":
             kw["json"] = None  # filled by the caller: needs a fresh money entry

@@ -24,6 +24,7 @@ from ledger.http.services import Services
 from ledger.http.site.display import Money, currency_table
 from ledger.journal import witnessing
 from ledger.journal.publisher import publish
+from ledger.store import publication as PUB
 from ledger.store.log import Organization, StoredEntry
 from schemas import kinds
 from schemas.charity import BeneficiaryView, FundView
@@ -417,6 +418,9 @@ class EntryPage:
     recipient: Any = None
     """A disbursement's recipient status (``schemas.recipients.AcknowledgmentView``), or
     None for other kinds."""
+    evidence: PUB.EvidenceLinks | None = None
+    """A disbursement's evidence entries: its private originals and public copies (None for
+    other kinds)."""
 
 
 def parse_index(text: str) -> int:
@@ -450,7 +454,16 @@ async def entry_page(services: Services, slug: str, index: int) -> EntryPage:
         fund_names={f.code: f.name for f in funds},
         beneficiary_names={b.code: b.name for b in beneficiaries},
         recipient=await _recipient(services, org, stored),
+        evidence=await _evidence(services, org, stored),
     )
+
+
+async def _evidence(services: Services, org: Organization, stored: Any) -> PUB.EvidenceLinks | None:
+    """A disbursement's evidence entries (None for other kinds)."""
+    if stored.kind != kinds.DISBURSEMENT:
+        return None
+    async with services.reader.connection() as conn:
+        return await PUB.evidence_links(conn, org.id, [stored.index])
 
 
 async def _recipient(services: Services, org: Organization, stored: Any) -> Any:
