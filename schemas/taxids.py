@@ -6,7 +6,8 @@ Kependudukan), as people write them and as the ledger keeps them (digits only).
   a 16-digit NPWP).
 * NIK: the 16 digits of the KTP (identity card).
 
-Dots, dashes and spaces are ignored on input; the ledger keeps the digits. The
+Dots, dashes and spaces are ignored on input; the ledger keeps the digits. The patterns
+count the digits, so a request the schema accepts is never refused for its length. The
 organization's NPWP is public (``org.profile``); a donor's is personal data and never enters
 the log (``ledger.charity.donors``).
 """
@@ -21,7 +22,7 @@ NpwpText = Annotated[
     str,
     msgspec.Meta(
         max_length=32,
-        pattern=r"^[0-9. -]+$",
+        pattern=r"^(?:[ .-]*[0-9]){15,16}[ .-]*$",
         description="NPWP: 15 or 16 digits; dots, dashes and spaces are ignored "
         "(01.234.567.8-901.000 is 012345678901000)",
     ),
@@ -30,7 +31,7 @@ NikText = Annotated[
     str,
     msgspec.Meta(
         max_length=32,
-        pattern=r"^[0-9. -]+$",
+        pattern=r"^(?:[ .-]*[0-9]){16}[ .-]*$",
         description="NIK (the KTP number): 16 digits; dots, dashes and spaces are ignored",
     ),
 ]

@@ -111,7 +111,7 @@ async def test_an_exemption_admits_every_date_and_half_permits_are_refused(chari
     # A permit without its dates, or an exemption with a number: refused, naming the members.
     assert_problem(
         await charity.post("/funds/zakat-mal/permits", {"number": "1/PUB"}, "admin"),
-        400,
+        422,
         "issuer",
         "valid_from",
         "valid_until",
@@ -120,7 +120,7 @@ async def test_an_exemption_admits_every_date_and_half_permits_are_refused(chari
         await charity.post(
             "/funds/zakat-mal/permits", {"exemption": "zakat", "number": "1/PUB"}, "admin"
         ),
-        400,
+        422,
         "number",
     )
     assert_problem(
@@ -129,7 +129,7 @@ async def test_an_exemption_admits_every_date_and_half_permits_are_refused(chari
             {**PERMIT, "valid_from": "2026-12-01", "valid_until": "2026-11-01"},
             "admin",
         ),
-        400,
+        422,
         "valid_until",
     )
     # Only an admin records permits; an unknown fund is named.
@@ -235,8 +235,6 @@ async def test_profile_validation_names_the_member(charity, store):
         await charity.post("/profile", {"legal_name": "Y", "npwp": "01.234.567.8-901"}, "admin"),
         400,
         "npwp",
-        "15 digits",
-        "got 12",
     )
     assert_problem(
         await charity.post("/profile", {"legal_name": "Y", "npwp": "NPWP 0123"}, "admin"),
