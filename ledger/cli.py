@@ -360,7 +360,7 @@ async def cmd_import_bank(args: argparse.Namespace, settings: Settings) -> int:
     from ledger.clock import system_clock
     from ledger.ingest import bankimports
     from ledger.ingest.bankstatements import LAYOUTS
-    from schemas.bankstatements import BankLayout
+    from schemas.bankstatements import BankLayout, layout_problem
     from schemas.money import decimal_amount
 
     if args.mapping:
@@ -368,6 +368,10 @@ async def cmd_import_bank(args: argparse.Namespace, settings: Settings) -> int:
             layout = msgspec.json.decode(Path(args.mapping).read_bytes(), type=BankLayout)
         except (msgspec.ValidationError, msgspec.DecodeError) as exc:
             print(f"ledger: error: mapping file {args.mapping}: {exc}", file=sys.stderr)
+            return 2
+        problem = layout_problem(layout)
+        if problem is not None:
+            print(f"ledger: error: mapping file {args.mapping}: {problem}", file=sys.stderr)
             return 2
     else:
         layout = LAYOUTS[args.layout]

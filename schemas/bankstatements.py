@@ -58,9 +58,18 @@ class BankLayout(Document, frozen=True):
     period_pattern: Annotated[str, msgspec.Meta(max_length=200)] | None = None
     """Regular expression with a group ``year``, searched in the rows before the header."""
 
-    def __post_init__(self) -> None:
-        if not ((self.credit and self.debit) or (self.amount and self.direction)):
-            raise ValueError("a layout needs `credit` and `debit`, or `amount` and `direction`")
+    # Which amount columns go together is checked by ``layout_problem`` where a layout is
+    # used or saved (a rule, 422 over the API), so a layout its schema accepts is never a 400.
+
+
+LAYOUT_AMOUNTS = "a layout needs `credit` and `debit`, or `amount` and `direction`"
+
+
+def layout_problem(layout: BankLayout) -> str | None:
+    """Why ``layout`` cannot read amounts (None: it can)."""
+    if (layout.credit and layout.debit) or (layout.amount and layout.direction):
+        return None
+    return LAYOUT_AMOUNTS
 
 
 class StatementLineView(Document, frozen=True):

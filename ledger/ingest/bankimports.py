@@ -22,7 +22,7 @@ import msgspec
 
 from ledger.charity.rules import CharityPolicy, Command
 from ledger.clock import Clock
-from ledger.errors import InvalidInputError, LedgerError, UnknownFundError
+from ledger.errors import InvalidInputError, LedgerError, RuleError, UnknownFundError
 from ledger.formats.valuedates import DAYS_AHEAD, Calendar
 from ledger.ingest.bankstatements import (
     LAYOUTS,
@@ -41,6 +41,7 @@ from schemas.bankstatements import (
     ImportCommitted,
     ImportPreview,
     StatementLineView,
+    layout_problem,
 )
 from schemas.charity import DonationBody, DonorPublic
 
@@ -273,7 +274,7 @@ _layout = msgspec.json.Decoder(BankLayout)
 
 
 async def layout_named(store: Store, org: Organization, name: str) -> BankLayout:
-    """The built-in layout ``name``, or the organization's custom one (``InvalidInputError``
+    """The built-in layout ``name``, or the organization's custom one (``RuleError``
     naming both kinds when there is none)."""
     if name in LAYOUTS:
         return LAYOUTS[name]
@@ -282,7 +283,7 @@ async def layout_named(store: Store, org: Organization, name: str) -> BankLayout
         if found is None:
             saved = [n for n, _ in await B.layouts(conn, org.id)]
     if found is None:
-        raise InvalidInputError.of(
+        raise RuleError.of(
             UNKNOWN_LAYOUT,
             pointer="/layout",
             name=repr(name),
@@ -294,9 +295,12 @@ async def layout_named(store: Store, org: Organization, name: str) -> BankLayout
 async def save_layout(store: Store, org: Organization, name: str, layout: BankLayout) -> None:
     """Save ``layout`` as the organization's custom layout ``name`` (replacing one)."""
     if name in LAYOUTS:
-        raise InvalidInputError.of(BUILT_IN_LAYOUT, pointer="/name", name=repr(name))
+        raise RuleError.of(BUILT_IN_LAYOUT, pointer="/name", name=repr(name))
+    problem = layout_problem(layout)
+    if problem is not None:
+        raise RuleError.of(problem, pointer="")
     if layout.name != name:
-        raise InvalidInputError.of(
+        raise RuleError.of(
             LAYOUT_NAME, pointer="/name", given=repr(layout.name), name=repr(name)
         )
     async with store.connection() as conn:

@@ -31,7 +31,7 @@ from dataclasses import dataclass
 
 from ledger.errors import AmountFormatError, InvalidInputError, LedgerError
 from ledger.formats.decimals import minor_units_of
-from schemas.bankstatements import BankLayout
+from schemas.bankstatements import BankLayout, layout_problem
 
 
 def _bca() -> BankLayout:
@@ -160,6 +160,9 @@ def read_statement(
 
     Raises :class:`InvalidInputError` when the file is not text or has no header row;
     a bad transaction line is listed in ``Statement.bad``, never skipped silently."""
+    problem = layout_problem(layout)
+    if problem is not None:
+        raise InvalidInputError(f"layout {layout.name!r}: {problem}")
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:

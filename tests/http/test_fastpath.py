@@ -176,7 +176,7 @@ async def test_oversized_bodies_and_rate_limits_are_the_frameworks(settings, sto
     small = settings.with_(checkpoint_interval=0, max_body_bytes=2048)
     async with serve_in_loop(create_app(small, rate_limit=RateLimit(per_minute=3))) as c:
         url = "/v1/orgs/yayasan-kecil"
-        if time.time() % 60 > 50:  # the fixed one-minute window must not turn mid-test
+        if time.time() % 60 > 30:  # the fixed one-minute window must not turn mid-test (slow CI)
             await asyncio.sleep(60.5 - time.time() % 60)
         fund = {"code": "zakat", "name": "Zakat", "currency": "IDR"}
         assert (await c.post(f"{url}/funds", json=fund, headers=headers(admin))).status_code == 201

@@ -272,7 +272,11 @@ def steered(raw: dict[str, Any]) -> dict[str, Any]:
                 schema = param.get("schema", {})
                 if param.get("in") == "path" and param.get("name") == "code":
                     param["schema"] = {"type": "string", "enum": [*FUNDS, BENEFICIARY, "x"]}
-                elif param.get("in") == "path" and schema.get("type") == "integer":
+                elif (
+                    param.get("in") == "path"
+                    and schema.get("type") == "integer"
+                    and schema.get("minimum", 0) <= 0  # a year or a quarter keeps its bounds
+                ):
                     schema.update({"minimum": 0, "maximum": MAX_INDEX})
             if "requestBody" in op:
                 _steer(op["requestBody"])

@@ -219,11 +219,11 @@ async def test_a_custom_layout_saved_over_the_api_reads_later_uploads(bank):
     start = await bank.size()
     # Unknown before it is saved: the answer names the built-in ones and how to save one.
     r = await _upload(bank, "/bank-imports/preview", KOPERASI_CSV, layout="koperasi")
-    assert_problem(r, 400, "'koperasi'", "bca, mandiri and bri", "saved none", "PUT")
+    assert_problem(r, 422, "'koperasi'", "bca, mandiri and bri", "saved none", "PUT")
     assert (await put("koperasi", KOPERASI, role="recorder")).status_code == 403
-    assert_problem(await put("bca", {**KOPERASI, "name": "bca"}), 400, "built-in")
-    assert_problem(await put("koperasi", {**KOPERASI, "name": "other"}), 400, "'other'")
-    assert_problem(await put("koperasi", {**KOPERASI, "amount": None}), 400, "credit")
+    assert_problem(await put("bca", {**KOPERASI, "name": "bca"}), 422, "built-in")
+    assert_problem(await put("koperasi", {**KOPERASI, "name": "other"}), 422, "'other'")
+    assert_problem(await put("koperasi", {**KOPERASI, "amount": None}), 422, "credit")
     saved = await put("koperasi", KOPERASI)
     assert saved.status_code == 200, saved.text
     listed = await bank.client.get(org.url("/bank-layouts"), headers=auth(org.keys["recorder"]))
