@@ -8,13 +8,16 @@ bank exports something else writes the same thing as a small JSON mapping file
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Literal
 
 import msgspec
 
 from schemas.base import Document
 
-Column = Annotated[str, msgspec.Meta(min_length=1, max_length=60)]
+LATIN = r"^[\x20-\x7e\u00a0-\u024f]*$"
+"""Printable Latin text: what a bank's CSV header or marker holds (no control characters)."""
+Column = Annotated[str, msgspec.Meta(min_length=1, max_length=60, pattern=LATIN)]
 
 
 class BankLayout(Document, frozen=True):
@@ -27,7 +30,7 @@ class BankLayout(Document, frozen=True):
     rows before it (account number, period, ...) are read only for ``period_pattern``."""
     date: Column
     """The value date column."""
-    date_format: Annotated[str, msgspec.Meta(min_length=2, max_length=20)]
+    date_format: Annotated[str, msgspec.Meta(min_length=2, max_length=20, pattern=LATIN)]
     """``strptime`` format of the date, e.g. ``%d/%m/%Y``; without a year (BCA's ``%d/%m``)
     the year comes from the period line or ``--year``."""
     description: Column
@@ -42,7 +45,7 @@ class BankLayout(Document, frozen=True):
     """Single amount column (with ``direction``)."""
     direction: Column | None = None
     """The column saying credit or debit for ``amount``."""
-    credit_marker: Annotated[str, msgspec.Meta(min_length=1, max_length=10)] = "CR"
+    credit_marker: Annotated[str, msgspec.Meta(min_length=1, max_length=10, pattern=LATIN)] = "CR"
     """What ``direction`` says for a credit (anything else is a debit)."""
     balance: Column | None = None
     """Running balance, when the bank gives one (it makes derived references unique)."""
@@ -51,11 +54,11 @@ class BankLayout(Document, frozen=True):
     decimal: Literal[".", ","] = "."
     """Decimal mark in amounts."""
     delimiter: Literal[",", ";", "\t", "|"] = ","
-    skip_markers: list[Annotated[str, msgspec.Meta(max_length=20)]] = []
+    skip_markers: list[str] = []
     """Date cells that mark a line to leave out without error (BCA ``PEND``: not booked yet)."""
-    stop_markers: list[Annotated[str, msgspec.Meta(max_length=40)]] = []
+    stop_markers: list[str] = []
     """A row whose first cell starts with one of these ends the table (summary footers)."""
-    period_pattern: Annotated[str, msgspec.Meta(max_length=200)] | None = None
+    period_pattern: Annotated[str, msgspec.Meta(max_length=200, pattern=LATIN)] | None = None
     """Regular expression with a group ``year``, searched in the rows before the header."""
 
     # Which amount columns go together is checked by ``layout_problem`` where a layout is
@@ -63,13 +66,19 @@ class BankLayout(Document, frozen=True):
 
 
 LAYOUT_AMOUNTS = "a layout needs `credit` and `debit`, or `amount` and `direction`"
+MARKERS = "{name}: expected at most 20 markers of 1 to 40 printable characters each"
+_MARKER = re.compile(r"[\x20-\x7e\u00a0-\u024f]{1,40}")
 
 
 def layout_problem(layout: BankLayout) -> str | None:
     """Why ``layout`` cannot read amounts (None: it can)."""
-    if (layout.credit and layout.debit) or (layout.amount and layout.direction):
-        return None
-    return LAYOUT_AMOUNTS
+    if not ((layout.credit and layout.debit) or (layout.amount and layout.direction)):
+        return LAYOUT_AMOUNTS
+    for name in ("skip_markers", "stop_markers"):
+        markers = getattr(layout, name)
+        if len(markers) > 20 or not all(_MARKER.fullmatch(m) for m in markers):
+            return MARKERS.format(name=name)
+    return None
 
 
 class StatementLineView(Document, frozen=True):

@@ -169,6 +169,7 @@ class BankLayoutController(Controller):
             roles=C.ADMIN,
             body=True,
             example=LAYOUT_EXAMPLE,
+            raises=(E.RuleError,),
         ),
     )
     async def save(
