@@ -74,7 +74,7 @@ async def run(args: argparse.Namespace) -> int:
     # come from many addresses.
     os.environ["LEDGER_ANON_RATE_LIMIT"] = "0"
     async with bench_database(args.database_url, slug) as bench:
-        start_server(bench)
+        start_server(bench, args.workers)
         await wait_ready(bench)
         api = f"/v1/orgs/{slug}"
         conn = Connection("127.0.0.1", bench.port)
@@ -188,6 +188,7 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--n", type=int, default=3000, help="acknowledgments (and disbursements)")
     p.add_argument("--clients", type=int, default=16)
+    p.add_argument("--workers", type=int, default=1, help="server processes (ledger serve --workers)")
     p.add_argument("--database-url", help="admin URL of a PostgreSQL server (default: embedded)")
     return asyncio.run(run(p.parse_args(argv)))
 

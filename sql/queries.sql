@@ -749,3 +749,9 @@ JOIN money_entries m ON m.org_id = a.org_id AND m.entry_idx = a.disbursement_idx
 JOIN value_dates v ON v.org_id = m.org_id AND v.entry_idx = m.entry_idx
 WHERE a.org_id = $1 AND a.verdict = 'disputed' AND m.corrected_by IS NULL
 ORDER BY a.entry_idx DESC LIMIT $2;
+
+-- name: disbursement_beneficiary
+-- Who a disbursement went to (NULL: not a disbursement): what a recipient's request needs
+-- before the rules check everything again under the head lock.
+SELECT counterparty FROM money_entries
+WHERE org_id = $1 AND entry_idx = $2 AND kind = 'disbursement';

@@ -288,11 +288,15 @@ async def awaiting_views(
 async def acknowledgment_body(
     store: Store, org: Organization, index: int, data: AcknowledgmentCreate
 ) -> AcknowledgedBody | DisputedBody:
-    """The entry a signed request asks for (the rules check it again under the head lock)."""
-    facts = await _facts(store, org, index)
+    """The entry a signed request asks for (the rules check it again under the head lock,
+    so this reads only who it went to, on a connection returned without the reset query)."""
+    async with store.connection(settled=True) as conn:
+        beneficiary = await R.disbursement_beneficiary(conn, org.id, index)
+    if beneficiary is None:
+        raise NotFoundError(f"entry {index} of {org.slug} is not a disbursement")
     common = {
         "disbursement": index,
-        "beneficiary": facts.beneficiary,
+        "beneficiary": beneficiary,
         "key": data.key,
         "signature": data.signature,
     }

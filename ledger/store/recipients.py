@@ -131,6 +131,13 @@ async def disbursements(
     return found
 
 
+async def disbursement_beneficiary(
+    conn: asyncpg.Connection, org_id: int, index: int
+) -> str | None:
+    """The beneficiary of disbursement ``index`` (None when the entry is not one)."""
+    return await conn.fetchval(Q["disbursement_beneficiary"], org_id, index)
+
+
 async def current_keys(
     conn: asyncpg.Connection, org_id: int, beneficiaries: Iterable[str]
 ) -> dict[str, BeneficiaryKey]:
