@@ -209,7 +209,7 @@ async def run(args: argparse.Namespace) -> int:
         stop_server(bench)
         check = await verify(bench, seeded.answered + api.answered)
     every = sorted(x for values in pages.values() for x in values)
-    print("\n".join(machine_info(bench.admin_url)))
+    print("\n".join(machine_info(args.database_url)))
     print(f"{'page':<18}{'requests':>10}{'p50 ms':>10}{'p99 ms':>10}{'max ms':>10}")
     for name, values in [*pages.items(), ("all pages", every)]:
         values = sorted(values)
