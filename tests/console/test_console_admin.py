@@ -105,7 +105,7 @@ async def test_refused_gateway_form_keeps_the_rule_not_the_key(client, store, or
         )  # fmt: skip
         assert half.status_code == 422 and "awalan" in half.text
         empty = await post_form(c, "/console/gateways/xendit", page, secret=SERVER_KEY, default="")
-        assert empty.status_code == 422
+        assert empty.status_code == 422 and "pilih dana bawaan" in empty.text
         api = await client.get(charity.url("/gateways"), headers=auth(charity.keys["admin"]))
         assert api.json() == []
 
@@ -147,7 +147,7 @@ async def test_only_admins_and_only_with_the_form_token(client, store, org) -> N
             assert await W.subscriptions(conn, org.id) == []
         listed = await c.get("/console/gateways")
         assert 'data-not-connected="midtrans"' in listed.text
-        # the console is not a way around the API's roles: the menu links the screens
+        # an admin's menu links both screens
         assert "/console/gateways" in listed.text and "/console/webhooks" in listed.text
 
 
@@ -164,6 +164,9 @@ async def test_webhook_created_listed_delivered_and_stopped(
             c, "/console/webhooks", page.text, url="ftp://x", events="entry.appended"
         )
         assert bad.status_code == 422 and 'value="ftp://x"' in bad.text
+        assert "must be a web address starting with https://" in bad.text
+        none = await post_form(c, "/console/webhooks", page.text, url=receiver)
+        assert none.status_code == 422 and "tick at least one event" in none.text
         created = await c.post(
             "/console/webhooks",
             data={"csrf": csrf_of(page.text), "url": receiver,

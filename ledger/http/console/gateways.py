@@ -97,9 +97,14 @@ def read_connect(form: dict[str, Any]) -> tuple[GatewayForm, dict[str, Any]]:
     return GatewayForm([*rows, *[("", "")] * PREFIX_ROWS], default), document
 
 
-def _checked_rows(rows: list[tuple[str, str]]) -> None:
+def _checked_rows(rows: list[tuple[str, str]], default: str) -> None:
     """A row with only half filled in, or a prefix given twice, is a mistake the clerk
-    should see (a dictionary would silently keep one of them)."""
+    should see (a dictionary would silently keep one of them); a rule with neither a row nor
+    a default fund, which the schema also refuses, is said in the form's own words."""
+    if not rows and not default:
+        raise InvalidInputError.of(
+            "fill in at least one prefix and its fund, or choose a default fund"
+        )
     seen: set[str] = set()
     for prefix, fund in rows:
         if not prefix or not fund:
@@ -169,7 +174,7 @@ class ConsoleGateways(ConsoleController):
             raise NotFoundError.of("no gateway {gateway} here", gateway=gateway)
         shown, document = read_connect(form)
         try:
-            _checked_rows([r for r in shown.rows if r != ("", "")])
+            _checked_rows([r for r in shown.rows if r != ("", "")], shown.default)
             wanted = _decoded(document)
             await connections.connect(services.store, services.kek, org, gateway, wanted)
         except LedgerError as exc:

@@ -21,7 +21,7 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath, QueryParameter
 from litestar.response import Redirect
 
-from ledger.errors import LedgerError, NotFoundError
+from ledger.errors import InvalidInputError, LedgerError, NotFoundError
 from ledger.http.api.explain import explain
 from ledger.http.console.session import (
     HEADERS,
@@ -58,6 +58,22 @@ def _id(text: str) -> uuid.UUID:
         return uuid.UUID(text)
     except ValueError:
         raise NotFoundError.of("no webhook subscription {id} here", id=text) from None
+
+
+def _decoded(url: str, events: list[str]) -> WebhookCreate:
+    """The form as the API's request document; the two mistakes a person makes (an address
+    that is not a web address, no box ticked) said in words, anything else as the API says it."""
+    try:
+        return msgspec.convert({"url": url, "events": events}, WebhookCreate)
+    except msgspec.ValidationError as exc:
+        if str(exc).endswith("at `$.url`"):
+            raise InvalidInputError.of(
+                "the receiver URL must be a web address starting with https:// (or http://) "
+                "and a host name, e.g. https://dashboard.example.org/ledger-events"
+            ) from None
+        if str(exc).endswith("at `$.events`"):
+            raise InvalidInputError.of("tick at least one event to send") from None
+        raise explain(str(exc), WebhookCreate) from None
 
 
 class ConsoleWebhooks(ConsoleController):
@@ -115,10 +131,7 @@ class ConsoleWebhooks(ConsoleController):
         chosen = [e for e in form.getall("events", []) if isinstance(e, str)]
         values = {"url": url, "events": chosen}
         try:
-            try:
-                wanted = msgspec.convert({"url": url, "events": chosen}, WebhookCreate)
-            except msgspec.ValidationError as exc:
-                raise explain(str(exc), WebhookCreate) from None
+            wanted = _decoded(url, chosen)
             created, state = await webhooks.subscribe(
                 services.store, services.kek, org, wanted.url, wanted.events
             )
