@@ -57,4 +57,4 @@ bench-quick: $(VENV)/.synced
 # Pictures of every console screen at phone width (390 px) for the staff guide
 # (docs/PANDUAN-STAF.md), taken by the Playwright tests in Debian's Chromium.
 screenshots: $(VENV)/.synced
-	LEDGER_SCREENSHOTS=docs/console $(BIN)/python -m pytest -q tests/console/test_console_browser.py -k 390
+	LEDGER_SCREENSHOTS=docs/console $(BIN)/python -m pytest -q tests/console/test_console_browser.py tests/console/test_console_admin.py -k "390 or phone_width"

@@ -17,6 +17,8 @@ PYTHON = [
     "ledger/http/console/pages.py",
     "ledger/http/console/forms.py",
     "ledger/http/console/imports.py",
+    "ledger/http/console/gateways.py",
+    "ledger/http/console/webhooks.py",
     "ledger/ingest/bankstatements.py",
     "ledger/ingest/bankimports.py",
     "ledger/http/console/session.py",
@@ -47,6 +49,10 @@ def console_msgids() -> list[str]:
     source = (REPO / "ledger/http/console/pages.py").read_text()
     for block in re.findall(r"(?:CHANNELS|PURPOSES): dict\[str, str\] = \{(.*?)\}", source, re.S):
         found.extend(re.findall(r'"[a-z_]+": "([^"]+)"', block))
+    for name, table in (("gateways", "SECRET_NAMES"), ("webhooks", "EVENTS")):
+        source = (REPO / f"ledger/http/console/{name}.py").read_text()
+        for block in re.findall(table + r": dict\[str, str\] = \{(.*?)\n\}", source, re.S):
+            found.extend(re.findall(r'"[a-z_.]+": "([^"]+)"', block))
     for path in sorted(TEMPLATES.glob("*.html")):
         with open(path, "rb") as f:
             for _, _, message, _ in babel_extract(f, ["_"], [], {}):
