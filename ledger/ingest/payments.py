@@ -29,6 +29,7 @@ donation is recorded once whichever path appends it.
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import datetime as dt
 import hashlib
@@ -43,6 +44,7 @@ from ledger.errors import (
     AlreadyRecorded,
     CurrencyMismatchError,
     DuplicateReferenceError,
+    IdempotencyInFlightError,
     InvalidInputError,
     LedgerError,
     UnknownFundError,
@@ -73,6 +75,12 @@ CUMULATIVE_REFUNDS = {"midtrans": True, "xendit": False}
 """Whether a gateway's refund notification states the refunded total so far (Midtrans:
 ``refunds`` lists every refund) or only its own refund (Xendit: one event per refund)."""
 
+
+IN_FLIGHT_RETRIES = 40
+IN_FLIGHT_WAIT = 0.05
+"""A settlement whose duplicate is being appended in the same batch asks again every 50 ms,
+for up to 2 s, so that every delivery of it is answered 200 (a gateway retries anything
+else), never 409."""
 
 def refunded_total(gateway: str, refunds: Sequence[G.NotificationRow]) -> G.NotificationRow:
     """The refund notification that says the most, with the refunded total in ``refunded``."""
@@ -139,12 +147,22 @@ async def receive(
     entries: list[int] = []
     if calendar is not None:
         intent = _settled(said, calendar.today(said.occurred_at))
-        try:
-            entries.append((await appender.append(org, intent.kind, intent.body, intent.context)).index)
-        except AlreadyRecorded:
-            pass  # recorded before: a duplicate delivery, or reconcile got there first
-        except DuplicateReferenceError:
-            refunds = True  # held by a donation recorded otherwise: reconcile decides
+        for attempt in range(IN_FLIGHT_RETRIES + 1):
+            try:
+                appended = await appender.append(org, intent.kind, intent.body, intent.context)
+                entries.append(appended.index)
+            except AlreadyRecorded:
+                pass  # recorded before: a duplicate delivery, or reconcile got there first
+            except DuplicateReferenceError:
+                refunds = True  # held by a donation recorded otherwise: reconcile decides
+            except IdempotencyInFlightError:
+                # A duplicate delivered at the same moment sits in the same batch: once that
+                # batch has committed (or failed), asking again says which.
+                if attempt < IN_FLIGHT_RETRIES:
+                    await asyncio.sleep(IN_FLIGHT_WAIT)
+                    continue
+                raise
+            break
         if not refunds:
             return GatewayAck(status="recorded", entries=entries)
     settled, more = await reconcile(store, clock, org, said.gateway, said.payment_id)

@@ -292,7 +292,7 @@ async def test_two_workers_share_one_database_one_signer_and_one_rate_limit(
             )
             assert r.status_code == 201, r.text
             burst_key = r.json()["key"]
-            if time.time() % 60 > 52:
+            if time.time() % 60 > 30:  # 900 requests on a busy machine may take many seconds
                 await asyncio.sleep(60.5 - time.time() % 60)
             # A new connection per request, so the kernel hands requests to both workers.
             fresh = httpx.Limits(max_connections=16, max_keepalive_connections=0)

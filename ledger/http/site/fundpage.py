@@ -272,7 +272,8 @@ class FundPages(Controller):
         lang: Lang = None,
     ) -> Template | Response[bytes]:
         org = await services.organization(slug)
-        size = (await services.reader.head(org.id)).size
+        head = await services.reader.head(org.id)
+        size = f"{head.size}:{head.head_hash.hex()}"  # the log's state, whatever the database
         tag = caching.etag(
             "fund", org.id, size, code, resolve_lang(lang), _hour(services), _base(services)
         )
@@ -300,7 +301,8 @@ class FundPages(Controller):
     ) -> Response[bytes]:
         """The share card (PNG) of the fund page in that language: its ``og:image``."""
         org = await services.organization(slug)
-        size = (await services.reader.head(org.id)).size
+        head = await services.reader.head(org.id)
+        size = f"{head.size}:{head.head_hash.hex()}"  # the log's state, whatever the database
         chosen = resolve_lang(lang)
         tag = caching.etag("card", org.id, size, code, chosen, _hour(services), _base(services))
         headers = caching.headers(tag, caching.SHORT)

@@ -142,7 +142,8 @@ class SitePages(Controller):
         before: Annotated[int | None, QueryParameter(ge=0, le=MAX_INDEX)] = None,
     ) -> Template | Response[bytes]:
         org = await services.organization(slug)
-        size = (await services.reader.head(org.id)).size
+        head = await services.reader.head(org.id)
+        size = f"{head.size}:{head.head_hash.hex()}"  # the log's state, whatever the database
         tag = caching.etag("org", org.id, size, before, resolve_lang(lang))
         headers = caching.headers(tag, caching.SHORT)
         if caching.fresh(request, tag):
@@ -160,7 +161,8 @@ class SitePages(Controller):
         lang: Lang = None,
     ) -> Template | Response[bytes]:
         org = await services.organization(slug)
-        size = (await services.reader.head(org.id)).size
+        head = await services.reader.head(org.id)
+        size = f"{head.size}:{head.head_hash.hex()}"  # the log's state, whatever the database
         tag = caching.etag("entry", org.id, size, index, resolve_lang(lang))
         headers = caching.headers(tag, caching.ENTRY)
         if caching.fresh(request, tag):
