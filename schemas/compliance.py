@@ -147,28 +147,38 @@ class OrgProfileChange(Document, frozen=True):
 PERMIT_MEMBERS = ("number", "issuer", "valid_from", "valid_until")
 
 
-def permit_problem(p: FundPermitRecord | FundPermitBody) -> str | None:
-    """Why ``p`` is neither a whole permit nor an exemption alone (None: it is one)."""
+PERMIT_ALONE = (
+    "an exemption stands alone: leave out {given} (or leave out exemption to record a permit)"
+)
+PERMIT_MISSING = (
+    "a permit needs number, issuer, valid_from and valid_until; missing {missing} (or give "
+    'only "exemption": "zakat" or "place_of_worship")'
+)
+PERMIT_BACKWARDS = (
+    "valid_until ({until}) is before valid_from ({start}); expected valid_until on or after "
+    "valid_from"
+)
+PERMIT_TEMPLATES = (PERMIT_ALONE, PERMIT_MISSING, PERMIT_BACKWARDS)
+"""Why a permit is refused, each with its Indonesian text in the catalog (ledger.messages)."""
+
+
+def permit_problem(
+    p: FundPermitRecord | FundPermitBody,
+) -> tuple[str, str, dict[str, str]] | None:
+    """Why ``p`` is neither a whole permit nor an exemption alone, as (template, JSON pointer
+    of the member at fault, the template's values); None when it is one."""
     given = [m for m in PERMIT_MEMBERS if getattr(p, m) is not None]
     if p.exemption is not None:
         if given:
-            return (
-                f"an exemption stands alone: leave out {', '.join(given)} "
-                "(or leave out exemption to record a permit)"
-            )
+            return PERMIT_ALONE, f"/{given[0]}", {"given": ", ".join(given)}
         return None
     missing = [m for m in PERMIT_MEMBERS if m not in given]
     if missing:
-        return (
-            f"a permit needs {', '.join(PERMIT_MEMBERS)}; missing {', '.join(missing)} "
-            '(or give only "exemption": "zakat" or "place_of_worship")'
-        )
+        return PERMIT_MISSING, f"/{missing[0]}", {"missing": ", ".join(missing)}
     assert p.valid_from is not None and p.valid_until is not None
     if p.valid_until < p.valid_from:
-        return (
-            f"valid_until ({p.valid_until.isoformat()}) is before valid_from "
-            f"({p.valid_from.isoformat()}); expected valid_until on or after valid_from"
-        )
+        values = {"until": p.valid_until.isoformat(), "start": p.valid_from.isoformat()}
+        return PERMIT_BACKWARDS, "/valid_until", values
     return None
 
 

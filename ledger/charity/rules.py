@@ -674,7 +674,8 @@ def _check(state: _State, c: Command) -> None:
             _fund(state, entry.fund)
             problem = permit_problem(entry)
             if problem is not None:
-                raise ClassificationError(problem)
+                template, pointer, values = problem
+                raise ClassificationError.of(template, pointer=pointer, **values)
             state.standing(entry.fund).add(-1, entry)
         case OrgSettingsBody() | OrgProfileBody() | DonorErasedBody() | StatementIssuedBody():
             pass  # the calendar's rule ran before (valuedates.admit); the others have none

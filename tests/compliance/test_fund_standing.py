@@ -132,6 +132,18 @@ async def test_an_exemption_admits_every_date_and_half_permits_are_refused(chari
         422,
         "valid_until",
     )
+    # In Indonesian too, naming the member at fault.
+    r = await charity.client.post(
+        charity.url("/funds/zakat-mal/permits"),
+        json={"number": "1/PUB", "issuer": "Bupati Garut"},
+        headers={
+            "Authorization": f"Bearer {charity.keys['admin']}",
+            "Idempotency-Key": "permit-id",
+            "Accept-Language": "id",
+        },
+    )
+    body = assert_problem(r, 422, "izin memerlukan", "valid_from, valid_until")
+    assert body["errors"][0]["pointer"] == "/valid_from"
     # Only an admin records permits; an unknown fund is named.
     assert (await charity.post("/funds/zakat-mal/permits", PERMIT, "recorder")).status_code == 403
     assert_problem(await charity.post("/funds/nope/permits", PERMIT, "admin"), 422, "nope")
@@ -251,3 +263,22 @@ async def test_profile_validation_names_the_member(charity, store):
     await charity.ok("/profile", {"legal_name": "Y", "npwp": "01.234.567.8-901.000"}, "admin")
     assert (await charity.client.get(charity.url("/profile"))).json()["npwp"] == "012345678901000"
     await assert_log_verifies(store)
+
+
+def test_every_compliance_refusal_has_an_indonesian_translation() -> None:
+    """Permit, classification, amil cap and bank-layout refusals are translated, with the
+    same fields in both languages."""
+    from ledger.charity import rules
+    from ledger.ingest import bankimports
+    from ledger.messages import catalog
+    from schemas import compliance
+
+    translated = catalog("id")
+    for template in (
+        *rules.COMPLIANCE_TEMPLATES,
+        *compliance.PERMIT_TEMPLATES,
+        *bankimports.LAYOUT_TEMPLATES,
+    ):
+        assert translated.get(template), template
+        fields = {part.split("}")[0] for part in template.split("{")[1:]}
+        assert {part.split("}")[0] for part in translated[template].split("{")[1:]} == fields
