@@ -22,7 +22,7 @@ from ledger.http.api import contract as C
 from ledger.http.api.contract import read
 from ledger.http.auth import guard
 from ledger.http.services import Services
-from schemas.financial import FinancialRequest, Standard, csv_text
+from schemas.financial import FinancialDocument, FinancialRequest, Standard, csv_text
 
 StandardQuery = Annotated[
     Standard,
@@ -65,6 +65,14 @@ def _filename(slug: str, request: FinancialRequest, ext: str) -> str:
     )
 
 
+async def _gathered(
+    services: Services, slug: str, request: FinancialRequest
+) -> FinancialDocument:
+    """The statements ``request`` asks for, read from the organization's log."""
+    org = await services.organization(slug)
+    return await financial.gather(services.reader, org, request, now=services.clock())
+
+
 class FinancialStatementController(Controller):
     path = "/v1/orgs/{slug:str}/financial-statements"
     guards = [guard]
@@ -85,9 +93,8 @@ class FinancialStatementController(Controller):
         currency: CurrencyQuery = None,
         as_of: AsOfQuery = None,
     ) -> Response[bytes]:
-        org = await services.organization(slug)
         request = _request(standard, from_, to, currency, as_of)
-        doc = await financial.gather(services.reader, org, request, now=services.clock())
+        doc = await _gathered(services, slug, request)
         return Response(financial.document_json(doc), media_type="application/json")
 
     @get(
@@ -106,9 +113,8 @@ class FinancialStatementController(Controller):
         currency: CurrencyQuery = None,
         as_of: AsOfQuery = None,
     ) -> Response[bytes]:
-        org = await services.organization(slug)
         request = _request(standard, from_, to, currency, as_of)
-        doc = await financial.gather(services.reader, org, request, now=services.clock())
+        doc = await _gathered(services, slug, request)
         return Response(
             csv_text(doc).encode(),
             media_type="text/csv",

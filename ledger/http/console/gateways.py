@@ -32,10 +32,10 @@ from ledger.http.console.session import (
     ROOT,
     ConsoleController,
     Translator,
-    checked_form,
     current,
     language,
     organization_of,
+    posted,
     render,
 )
 from ledger.http.services import Services
@@ -167,9 +167,7 @@ class ConsoleGateways(ConsoleController):
     async def connect(
         self, request: Request, services: NamedDependency[Services], gateway: FromPath[str]
     ) -> Response[Any]:
-        form = await checked_form(request)
-        who, _ = current(request)
-        org = await organization_of(services, who)
+        form, _, org, _ = await posted(request, services)
         if gateway not in GATEWAYS:
             raise NotFoundError.of("no gateway {gateway} here", gateway=gateway)
         shown, document = read_connect(form)

@@ -31,10 +31,9 @@ from ledger.http.console.session import (
     ROLES_OPT,
     ConsoleController,
     Translator,
-    checked_form,
     current,
-    language,
     organization_of,
+    posted,
     render,
 )
 from ledger.http.services import Services
@@ -205,10 +204,7 @@ class ConsoleImports(ConsoleController):
     async def import_statement(
         self, request: Request, services: NamedDependency[Services]
     ) -> Response[Any]:
-        form = await checked_form(request)
-        who, _ = current(request)
-        org = await organization_of(services, who)
-        t = Translator(language(request))
+        form, _, org, t = await posted(request, services)
         values = {k: str(form.get(k, "") or "").strip() for k in ("fund", "layout", "year")}
         step = str(form.get("step", "preview"))
         exclude: list[int] = []

@@ -64,6 +64,7 @@ from ledger.http.console.session import (
     login_page,
     new_form_id,
     organization_of,
+    posted,
     render,
 )
 from ledger.http.services import Services
@@ -395,9 +396,7 @@ class ConsolePages(ConsoleController):
     async def donation(
         self, request: Request, services: NamedDependency[Services]
     ) -> Response[Any]:
-        form = await checked_form(request)
-        who, _ = current(request)
-        org = await organization_of(services, who)
+        form, _, org, _ = await posted(request, services)
         funds = {f.code: f for f in await views.funds(services, org)}
         filled, document = forms.read_donation(form, funds)
         show_name = bool(form.get("show_name"))
@@ -462,9 +461,7 @@ class ConsolePages(ConsoleController):
     async def disbursement(
         self, request: Request, services: NamedDependency[Services]
     ) -> Response[Any]:
-        form = await checked_form(request)
-        who, _ = current(request)
-        org = await organization_of(services, who)
+        form, _, org, _ = await posted(request, services)
         funds = {f.code: f for f in await views.funds(services, org)}
         beneficiaries = {b.code: b for b in await views.beneficiaries(services, org)}
         filled, document = forms.read_disbursement(form, funds, beneficiaries)
@@ -509,11 +506,8 @@ class ConsolePages(ConsoleController):
     async def evidence(
         self, request: Request, services: NamedDependency[Services], index: FromPath[int]
     ) -> Response[Any]:
-        form = await checked_form(request)
-        who, _ = current(request)
-        org = await organization_of(services, who)
+        form, _, org, t = await posted(request, services)
         upload = form.get("evidence")
-        t = Translator(language(request))
         try:
             content = await upload.read() if hasattr(upload, "read") else b""
             if not content:
@@ -596,9 +590,7 @@ class ConsolePages(ConsoleController):
     async def correction(
         self, request: Request, services: NamedDependency[Services]
     ) -> Response[Any]:
-        form = await checked_form(request)
-        who, _ = current(request)
-        org = await organization_of(services, who)
+        form, _, org, _ = await posted(request, services)
         filled, document = forms.read_correction(form)
         if (
             document is not None
@@ -659,10 +651,7 @@ class ConsolePages(ConsoleController):
     async def issue_statement(
         self, request: Request, services: NamedDependency[Services]
     ) -> Response[Any]:
-        form = await checked_form(request)
-        who, _ = current(request)
-        org = await organization_of(services, who)
-        t = Translator(language(request))
+        form, _, org, t = await posted(request, services)
         values = {k: str(form.get(k, "")).strip() for k in ("from", "to", "fund")}
         form_id = str(form.get("form_id", "")) or new_form_id()
         document = {"from": values["from"], "to": values["to"]}
@@ -775,10 +764,7 @@ class ConsolePages(ConsoleController):
     async def create_account(
         self, request: Request, services: NamedDependency[Services]
     ) -> Response[Any]:
-        form = await checked_form(request)
-        who, _ = current(request)
-        org = await organization_of(services, who)
-        t = Translator(language(request))
+        form, who, org, t = await posted(request, services)
         values = {k: str(form.get(k, "")).strip() for k in ("email", "name", "role")}
         password = staff.temporary_password()
         try:
@@ -805,10 +791,7 @@ class ConsolePages(ConsoleController):
     async def change_account(
         self, request: Request, services: NamedDependency[Services], account: FromPath[str]
     ) -> Response[Any]:
-        form = await checked_form(request)
-        who, _ = current(request)
-        org = await organization_of(services, who)
-        t = Translator(language(request))
+        form, who, org, t = await posted(request, services)
         try:
             staff_id = uuid.UUID(account)
         except ValueError as exc:
@@ -875,10 +858,7 @@ class ConsolePages(ConsoleController):
     async def issue_key(
         self, request: Request, services: NamedDependency[Services]
     ) -> Response[Any]:
-        form = await checked_form(request)
-        who, _ = current(request)
-        org = await organization_of(services, who)
-        t = Translator(language(request))
+        form, who, org, t = await posted(request, services)
         try:
             _, text = await staff.issue_api_key(
                 services.store,

@@ -300,6 +300,16 @@ async def organization_of(services: Services, who: Staff) -> Organization:
     return org
 
 
+async def posted(
+    request: Request, services: Services
+) -> tuple[dict[str, Any], Staff, Organization, Translator]:
+    """What every form handler of the console starts with: the POSTed form checked against
+    the session (``checked_form``), who sent it, their organization, and their language."""
+    form = await checked_form(request)
+    who, _ = current(request)
+    return form, who, await organization_of(services, who), Translator(language(request))
+
+
 class ConsoleController(Controller):
     """Base of the console's controllers: every route under ``/console`` behind ``guard``,
     and its refusals as pages (the login page, the password page, 403, 404)."""
