@@ -448,12 +448,17 @@ SELECT count(*) FROM merkle_nodes WHERE org_id = $1 AND ((idx + 1) << level) <= 
 -- name: verify_money_rows
 -- The stored per-entry projection rows of one verification range, in index order
 -- (ledger/derivation.py re-derives each from the entries' bytes).
-SELECT entry_idx, kind, fund, counterparty, currency::text, amount, reference
-FROM money_entries WHERE org_id = $1 AND entry_idx >= $2 AND entry_idx < $3 ORDER BY entry_idx;
+-- One row of arrays, a column each (ledger/store/audit.py zips them into rows): decoding
+-- columns costs the verifier about a third of decoding as many records.
+SELECT array_agg(entry_idx), array_agg(kind), array_agg(fund), array_agg(counterparty),
+       array_agg(currency::text), array_agg(amount), array_agg(reference)
+FROM (SELECT * FROM money_entries WHERE org_id = $1 AND entry_idx >= $2 AND entry_idx < $3
+      ORDER BY entry_idx) m;
 
 -- name: verify_postings
-SELECT entry_idx, account, currency::text, amount FROM postings
-WHERE org_id = $1 AND entry_idx >= $2 AND entry_idx < $3 ORDER BY entry_idx, line;
+SELECT array_agg(entry_idx), array_agg(account), array_agg(currency::text), array_agg(amount)
+FROM (SELECT * FROM postings WHERE org_id = $1 AND entry_idx >= $2 AND entry_idx < $3
+      ORDER BY entry_idx, line) p;
 
 -- name: verify_corrected_rows
 -- Every money row marked as corrected (a partial index holds only those, migration 0012).
@@ -474,8 +479,9 @@ WHERE org_id = $1 AND entry_idx >= $2 AND entry_idx < $3;
 
 -- name: verify_value_dates
 -- The value date of each money entry in [$2, $3) (migration 0014), in index order.
-SELECT entry_idx, value_on FROM value_dates
-WHERE org_id = $1 AND entry_idx >= $2 AND entry_idx < $3 ORDER BY entry_idx;
+SELECT array_agg(entry_idx), array_agg(value_on)
+FROM (SELECT * FROM value_dates WHERE org_id = $1 AND entry_idx >= $2 AND entry_idx < $3
+      ORDER BY entry_idx) v;
 
 -- name: verify_org_settings
 SELECT time_zone, books_open, entry_idx FROM org_settings WHERE org_id = $1;
