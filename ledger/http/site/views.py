@@ -24,6 +24,7 @@ from ledger.http.services import Services
 from ledger.http.site.display import Money, currency_table
 from ledger.journal import witnessing
 from ledger.journal.publisher import publish
+from ledger.store import documents as D
 from ledger.store import publication as PUB
 from ledger.store.log import Organization, StoredEntry
 from schemas import kinds
@@ -514,18 +515,33 @@ class VerifyPage:
     served_vkeys: tuple[str, ...] = ()
     """The organization's keys as this server publishes them: used only when the visitor
     pinned none, and then said so."""
+    certificates: dict[str, dict[str, str]] = field(default_factory=dict)
+    """Every organization's document certificate by log origin (``name``, ``slug``, ``der``
+    in base64): a dropped receipt PDF's signer is compared with the one of the log its
+    attached proof names (pdf-signature.js; ``ledger-verify --certificate`` pins the same)."""
+
+
+async def document_certificates(services: Services) -> dict[str, dict[str, str]]:
+    """The organizations' document certificates by log origin, for the verify page."""
+    async with services.reader.connection() as conn:
+        found = await D.published_certificates(conn)
+    return {
+        c.origin: {"name": c.name, "slug": c.slug, "der": base64.b64encode(c.cert_der).decode()}
+        for c in found
+    }
 
 
 async def verify_page(services: Services, slug: str | None, entry: int | None = None) -> VerifyPage:
+    certificates = await document_certificates(services)
     if not slug:
-        return VerifyPage(None, currency_table())
+        return VerifyPage(None, currency_table(), certificates=certificates)
     try:
         org = await services.organization(slug)
     except NotFoundError:  # an unknown ?org= is only a hint that does not apply
-        return VerifyPage(None, currency_table())
+        return VerifyPage(None, currency_table(), certificates=certificates)
     header = await _header(services, org)
     if entry is None or not 0 <= entry < header.size:
-        return VerifyPage(header, currency_table())
+        return VerifyPage(header, currency_table(), certificates=certificates)
     try:
         prefill = json.dumps(
             await receipts.public_receipt(services.store, org, services.kek, entry),
@@ -540,4 +556,5 @@ async def verify_page(services: Services, slug: str | None, entry: int | None = 
         entry,
         prefill,
         tuple(format_vkey(k.name, k.public_key) for k in keys),
+        certificates,
     )
