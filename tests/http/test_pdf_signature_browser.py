@@ -114,8 +114,11 @@ async def test_the_verify_page_checks_the_receipt_pdfs_own_signature(
         "valid": ("Tanda tangan PDF: sah", f"ditandatangani oleh {ORG}"),
         "altered": ("DITOLAK", "Seseorang mengubah PDF ini setelah ditandatangani"),
         "extended": ("DITOLAK", "Ada yang ditambahkan ke PDF ini setelah ditandatangani"),
-        "foreign": ("DITOLAK", f"ditandatangani oleh \u201cYayasan Tiruan\u201d, bukan "
-                    f"dengan sertifikat dokumen {ORG}"),
+        "foreign": (
+            "DITOLAK",
+            f"ditandatangani oleh \u201cYayasan Tiruan\u201d, bukan "
+            f"dengan sertifikat dokumen {ORG}",
+        ),
         "unsigned": ("DITOLAK", "PDF ini tidak memuat tanda tangan"),
     }
     for width in (390, 1280):

@@ -596,6 +596,13 @@ CATALOG_STRINGS: dict[str, str] = {
     "ev_private_count": "{n} original evidence file(s) attached; originals stay private.",
     "ev_none_text": "No evidence has been attached to this disbursement yet.",
     "ev_hash": "SHA-256 of the public copy",
+    # --- a published copy of evidence withdrawn (evidence.withdrawn) ---------------------
+    "kind_evidence.withdrawn": "Public evidence withdrawn",
+    "sum_withdrawn": "public copy of entry {index} withdrawn: {reason}",
+    "ev_withdrawn": "Withdrawn on {day}: {reason}",
+    "ev_withdrawn_badge": "Evidence withdrawn",
+    "ev_withdrawn_note": "The file is no longer served; entry {index} records the withdrawal, and both entries stay in the log.",
+    "ev_withdraws": "Withdraws the public copy of evidence published in entry",
 }
 """Site strings whose Bahasa Indonesia lives in the gettext catalog (``ledger.messages``):
 each value is the English msgid; ``Translator`` looks the Indonesian up there."""

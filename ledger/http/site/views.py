@@ -420,8 +420,10 @@ class EntryPage:
     """A disbursement's recipient status (``schemas.recipients.AcknowledgmentView``), or
     None for other kinds."""
     evidence: PUB.EvidenceLinks | None = None
-    """A disbursement's evidence entries: its private originals and public copies (None for
-    other kinds)."""
+    """A disbursement's evidence entries: its private originals and public copies, with
+    their withdrawals (None for other kinds)."""
+    withdrawal: PUB.Withdrawal | None = None
+    """For an ``evidence.published`` entry: its withdrawal, if the copy was withdrawn."""
 
 
 def parse_index(text: str) -> int:
@@ -456,6 +458,7 @@ async def entry_page(services: Services, slug: str, index: int) -> EntryPage:
         beneficiary_names={b.code: b.name for b in beneficiaries},
         recipient=await _recipient(services, org, stored),
         evidence=await _evidence(services, org, stored),
+        withdrawal=await _withdrawal(services, org, stored),
     )
 
 
@@ -465,6 +468,14 @@ async def _evidence(services: Services, org: Organization, stored: Any) -> PUB.E
         return None
     async with services.reader.connection() as conn:
         return await PUB.evidence_links(conn, org.id, [stored.index])
+
+
+async def _withdrawal(services: Services, org: Organization, stored: Any) -> PUB.Withdrawal | None:
+    """How a published copy of evidence was withdrawn (None: not withdrawn, or another kind)."""
+    if stored.kind != kinds.EVIDENCE_PUBLISHED:
+        return None
+    async with services.reader.connection() as conn:
+        return (await PUB.withdrawals(conn, org.id, [stored.index])).get(stored.index)
 
 
 async def _recipient(services: Services, org: Organization, stored: Any) -> Any:
