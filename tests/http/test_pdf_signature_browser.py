@@ -13,12 +13,21 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import io
 from pathlib import Path
 from typing import Any
 
 import pytest
+from asn1crypto import keys as asn1_keys
+from asn1crypto import x509 as asn1_x509
 from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.hazmat.primitives.serialization import Encoding
+from cryptography.x509.oid import NameOID
+from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+from pyhanko.sign import signers
+from pyhanko_certvalidator.registry import SimpleCertificateStore
 
 from ledger.errors import MalformedError, SignatureError
 from ledger.formats.pdfsignature import check_pdf_signature
@@ -63,13 +72,54 @@ def signed_by_another(pdf: bytes) -> bytes:
     """The same receipt signed by another organization's certificate instead: the unsigned
     rendering (what precedes the signing update) signed anew. The signature covers the whole
     file and verifies; only its certificate is wrong."""
-    end = pdf.index(b"%%EOF") + len(b"%%EOF")
-    pdf = pdf[: end + 1] if pdf[end : end + 1] == b"\n" else pdf[:end]
     now = dt.datetime(2026, 11, 1, tzinfo=dt.UTC)
     other = generate_signing_certificate("Yayasan Tiruan", now=now)
     return sign_pdf(
-        pdf, other.cert_der, other.key_pkcs8_der, reason="tiruan", location="x", signing_time=now
+        unsigned_rendering(pdf),
+        other.cert_der,
+        other.key_pkcs8_der,
+        reason="tiruan",
+        location="x",
+        signing_time=now,
     )
+
+
+def unsigned_rendering(pdf: bytes) -> bytes:
+    """What precedes the signing update: the receipt as rendered, before it was signed."""
+    end = pdf.index(b"%%EOF") + len(b"%%EOF")
+    return pdf[: end + 1] if pdf[end : end + 1] == b"\n" else pdf[:end]
+
+
+def signed_with(pdf: bytes, key: ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey, md: str) -> bytes:
+    """The unsigned rendering signed by a self-issued certificate of another key type (the
+    server signs with P-256 only): P-384 with SHA-384, or RSA PKCS #1 v1.5, through pyHanko."""
+    now = dt.datetime(2026, 11, 1, tzinfo=dt.UTC)
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Yayasan Lain")])
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now)
+        .not_valid_after(now + dt.timedelta(days=365))
+        .sign(key, hashes.SHA256())
+    )
+    der = asn1_x509.Certificate.load(cert.public_bytes(Encoding.DER))
+    pkcs8 = key.private_bytes(
+        Encoding.DER, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
+    signer = signers.SimpleSigner(
+        signing_cert=der,
+        signing_key=asn1_keys.PrivateKeyInfo.load(pkcs8),
+        cert_registry=SimpleCertificateStore.from_certs([der]),
+    )
+    out = signers.sign_pdf(
+        IncrementalPdfFileWriter(io.BytesIO(unsigned_rendering(pdf))),
+        signers.PdfSignatureMetadata(field_name="Lain", md_algorithm=md),
+        signer=signer,
+    )
+    return out.getvalue()
 
 
 def unsigned(pdf: bytes) -> bytes:
@@ -163,5 +213,39 @@ async def test_the_signature_verdict_speaks_english_and_a_pasted_proof_has_none(
     await tab.page.click("#verify-button")
     await tab.page.locator("#result [data-verdict]").wait_for()
     assert await tab.page.locator("#result [data-pdf-signature]").count() == 0
+    assert tab.errors == []
+    await tab.page.context.close()
+
+
+async def test_p384_and_rsa_signatures_verify_in_the_browser_and_are_not_the_orgs(
+    browser,  # noqa: F811
+    site,  # noqa: F811
+    charity,
+    tmp_path: Path,
+):
+    """The server signs with P-256 only; a PDF signed with P-384/SHA-384 or RSA verifies in
+    the browser (so the page can name its signer) and is refused as not the organization's,
+    while the same RSA file with a changed byte is refused as altered."""
+    await charity.fund(name="#SenyumAnak 2026")
+    gift = await charity.donate(125_000_000, donor=DONOR)
+    good = await receipt_pdf(charity, gift["index"])
+    p384 = await asyncio.to_thread(
+        signed_with, good, ec.generate_private_key(ec.SECP384R1()), "sha384"
+    )
+    rsa_signed = await asyncio.to_thread(
+        signed_with, good, rsa.generate_private_key(public_exponent=65537, key_size=2048), "sha256"
+    )
+    files = {"p384": (p384, "foreign"), "rsa": (rsa_signed, "foreign"),
+             "rsa-altered": (tampered(rsa_signed), "altered")}  # fmt: skip
+    tab = await open_tab(browser, site, 390)
+    await pin_keys(tab, charity.slug)
+    for name, (content, want) in files.items():
+        path = tmp_path / f"{name}.pdf"
+        path.write_bytes(content)
+        await tab.goto("/verify")
+        result = await signature_result(tab, path)
+        assert result["signature"] == want, (name, result)
+        if want == "foreign":
+            assert "\u201cYayasan Lain\u201d" in result["signature_text"], result
     assert tab.errors == []
     await tab.page.context.close()
