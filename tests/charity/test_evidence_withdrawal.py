@@ -9,10 +9,18 @@ from __future__ import annotations
 
 import hashlib
 import re
+from pathlib import Path
 from typing import Any
 
 from tests.apikit import Org, assert_problem, auth, head_size, idem
 from tests.charity.test_public_evidence import REDACTED, attached_disbursement, publish
+from tests.http.test_fund_share import WIDER
+from tests.http.test_site_browser import (  # noqa: F401  (fixtures, used by name)
+    SCREENSHOTS,
+    browser,
+    open_tab,
+    site,
+)
 from tests.logkit import assert_log_verifies
 
 REASON = "nama anak masih terbaca di halaman 2"
@@ -141,3 +149,23 @@ async def test_a_new_publication_of_the_file_is_served_again(charity, store):
     assert f'data-withdrawn="{withdrawal}"' in page
     assert f"public-evidence/{digest}" in page
     await assert_log_verifies(store)
+
+
+async def test_the_withdrawn_notice_fits_a_phone(browser, site, charity, tmp_path):  # noqa: F811
+    """In Chromium at 390 and 1280 px: the disbursement's evidence section says the copy was
+    withdrawn, links no file, and nothing sticks out of the page."""
+    disbursement, published, digest = await published_copy(charity)
+    assert (await withdraw(charity, published)).status_code == 201
+    shots = Path(SCREENSHOTS) if SCREENSHOTS else tmp_path
+    shots.mkdir(parents=True, exist_ok=True)
+    for width in (390, 1280):
+        tab = await open_tab(browser, site, width)
+        await tab.goto(f"/orgs/{charity.slug}/entries/{disbursement}")
+        page = tab.page
+        section = page.locator("#evidence")
+        assert re.search(r"Ditarik pada \d{1,2} \w+ \d{4}: ", await section.inner_text())
+        assert await page.locator(f'#evidence [href*="{digest}"]').count() == 0  # no link
+        assert await page.evaluate(WIDER, width) == []
+        await section.screenshot(path=str(shots / f"evidence-withdrawn-{width}.png"))
+        assert tab.errors == []
+        await page.context.close()

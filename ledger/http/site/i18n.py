@@ -601,7 +601,7 @@ CATALOG_STRINGS: dict[str, str] = {
     "sum_withdrawn": "public copy of entry {index} withdrawn: {reason}",
     "ev_withdrawn": "Withdrawn on {day}: {reason}",
     "ev_withdrawn_badge": "Evidence withdrawn",
-    "ev_withdrawn_note": "The file is no longer served; entry {index} records the withdrawal, and both entries stay in the log.",
+    "ev_withdrawn_note": "The file is no longer served; both entries stay in the log (withdrawal, publication):",
     "ev_withdraws": "Withdraws the public copy of evidence published in entry",
 }
 """Site strings whose Bahasa Indonesia lives in the gettext catalog (``ledger.messages``):
