@@ -162,6 +162,18 @@ class EvidenceLinkError(RuleError):
     disbursement, or that would make a private original public."""
 
 
+class NotPublishedError(RuleError):
+    """A withdrawal names an entry that is not a published copy of evidence."""
+
+
+class AlreadyWithdrawnError(ConflictError):
+    """The published copy was withdrawn already: a copy is withdrawn at most once."""
+
+
+class GoneError(LedgerError):
+    """The resource existed and was taken down on purpose (a withdrawn public copy)."""
+
+
 class NotCorrectableError(RuleError):
     """The entry to correct is not a money entry (or evidence names a non-disbursement)."""
 

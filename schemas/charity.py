@@ -189,6 +189,24 @@ class EvidencePublishedBody(Body, frozen=True, tag=kinds.EVIDENCE_PUBLISHED):
     """What was blacked out, in short words (e.g. "nomor rekening, tanda tangan")."""
 
 
+class EvidenceWithdrawnBody(Body, frozen=True, tag=kinds.EVIDENCE_WITHDRAWN):
+    """``evidence.withdrawn``: an ``evidence.published`` copy is no longer served (the file
+    answers 410 Gone, pages say when and why). Both entries stay in the log; a copy is
+    withdrawn at most once."""
+
+    published: EntryIndex
+    """Index of the ``evidence.published`` entry whose copy is withdrawn."""
+    reason: Text
+    """Why, in short words, shown on the public pages (e.g. "nama anak terlihat")."""
+
+
+class EvidenceWithdrawal(Document, frozen=True):
+    """The request body of ``POST …/public-evidence/{index}/withdraw`` (admin)."""
+
+    reason: Text
+    """Why the copy is taken down, shown on the public pages."""
+
+
 class DonorErasedBody(Body, frozen=True, tag=kinds.DONOR_ERASED):
     """``donor.erased``: a donor's personal data was erased; commitments stay, unopenable."""
 
@@ -273,7 +291,9 @@ class DonationCreate(_Priced, frozen=True):
 class BatchDonation(DonationCreate, frozen=True, kw_only=True):
     """A donation of a batch, with its own idempotency key if the client gives one."""
 
-    key: Annotated[str, msgspec.Meta(min_length=1, max_length=255, pattern=r"^[\x20-\x7e]+$")] | None = None
+    key: (
+        Annotated[str, msgspec.Meta(min_length=1, max_length=255, pattern=r"^[\x20-\x7e]+$")] | None
+    ) = None
     """This item's own idempotency key (the same namespace as Idempotency-Key headers): a
     later batch holding an item with a key that was recorded gets that item's original
     answer instead of a second entry; the same key with another item is refused (422)."""

@@ -27,6 +27,7 @@ from schemas.charity import (
     DonorErasedBody,
     EvidenceBody,
     EvidencePublishedBody,
+    EvidenceWithdrawnBody,
     FeeBody,
     FundBody,
     OrgSettingsBody,
@@ -76,6 +77,7 @@ EntryBody = (
     | OrgProfileBody
     | FundTargetBody
     | EvidencePublishedBody
+    | EvidenceWithdrawnBody
 )
 """Every entry body the log knows, tagged by kind."""
 

@@ -46,6 +46,8 @@ ORG_SETTINGS: Final = "org.settings"
 EVIDENCE_ATTACHED: Final = "evidence.attached"
 EVIDENCE_PUBLISHED: Final = "evidence.published"
 """A redacted copy of a disbursement's attached evidence, made public (hash-linked to it)."""
+EVIDENCE_WITHDRAWN: Final = "evidence.withdrawn"
+"""A published copy of evidence taken down again, with a reason (the entries both stay)."""
 DONOR_ERASED: Final = "donor.erased"
 STATEMENT_ISSUED: Final = "statement.issued"
 

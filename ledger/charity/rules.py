@@ -32,6 +32,7 @@ from ledger.errors import (
     AlreadyCorrectedError,
     AlreadyExistsError,
     AlreadyRecorded,
+    AlreadyWithdrawnError,
     AmilCapError,
     ClassificationError,
     CurrencyMismatchError,
@@ -45,6 +46,7 @@ from ledger.errors import (
     LedgerError,
     NotCorrectableError,
     NotEnrolledError,
+    NotPublishedError,
     OverdraftError,
     PermitLapsedError,
     RecipientSignatureError,
@@ -73,6 +75,7 @@ from schemas.charity import (
     DonorErasedBody,
     EvidenceBody,
     EvidencePublishedBody,
+    EvidenceWithdrawnBody,
     FeeBody,
     FundBody,
     OrgSettingsBody,
@@ -266,6 +269,10 @@ class _State:
     evidence: PUB.EvidenceLinks = field(default_factory=PUB.EvidenceLinks)
     """The evidence entries of the disbursements whose evidence the batch publishes, and
     those naming the files it would publish (read only for such batches)."""
+    named_kinds: dict[int, str] = field(default_factory=dict)
+    """The kind of each entry the batch's withdrawals name (read only for such batches)."""
+    withdrawn: dict[int, int] = field(default_factory=dict)
+    """Published entry → the index of its withdrawal (-1: withdrawn by this batch)."""
 
     def standing(self, code: str) -> compliance.Standing:
         found = self.standings.get(code)
@@ -413,6 +420,13 @@ async def _load(
             sorted({e.disbursement for e in published}),
             sorted({e.sha256 for e in published}),
         )
+    named_kinds: dict[int, str] = {}
+    withdrawn: dict[int, int] = {}
+    taken = {e.published for e in map(_decodable, commands) if isinstance(e, EvidenceWithdrawnBody)}
+    if taken:  # what the withdrawals name, and whether it was withdrawn already
+        named_kinds = await PUB.entry_kinds(conn, org_id, sorted(taken))
+        found_withdrawals = await PUB.withdrawals(conn, org_id, sorted(taken))
+        withdrawn = {i: w.index for i, w in found_withdrawals.items()}
     totals: dict[str, dict[str, int]] = {}
     if fee_funds | zakat_funds:  # what else the batch does to those funds counts too
         totals = await P.fund_totals(conn, org_id, fee_funds | zakat_funds)
@@ -434,6 +448,8 @@ async def _load(
         amil=amil,
         amil_cap_bps=amil_cap_bps,
         evidence=evidence,
+        named_kinds=named_kinds,
+        withdrawn=withdrawn,
     )
 
 
@@ -498,7 +514,31 @@ EVIDENCE_PRIVATE = (
     "sha256: the file {sha256} is private evidence attached to disbursement {disbursement} "
     "(entry {index}); a public copy must be a redacted file of its own"
 )
-PUBLICATION_TEMPLATES = (EVIDENCE_NOT_ATTACHED, EVIDENCE_UNREDACTED, EVIDENCE_PRIVATE)
+NOT_PUBLISHED = (
+    "published: entry {index} is a {kind} entry, not a published copy of evidence "
+    "(evidence.published); name the index of the evidence.published entry to withdraw"
+)
+NOT_IN_LOG = (
+    "published: the log has no entry {index}; name the index of the evidence.published "
+    "entry to withdraw"
+)
+ALREADY_WITHDRAWN = (
+    "published: the copy published by entry {index} was already withdrawn by entry "
+    "{withdrawal}; a copy is withdrawn once (publish a new redacted copy to show it again)"
+)
+ALREADY_WITHDRAWN_TOGETHER = (
+    "published: the copy published by entry {index} is withdrawn by another request "
+    "recorded together with this one; a copy is withdrawn once"
+)
+PUBLICATION_TEMPLATES = (
+    EVIDENCE_NOT_ATTACHED,
+    EVIDENCE_UNREDACTED,
+    EVIDENCE_PRIVATE,
+    NOT_PUBLISHED,
+    NOT_IN_LOG,
+    ALREADY_WITHDRAWN,
+    ALREADY_WITHDRAWN_TOGETHER,
+)
 """The refusals of a public copy of evidence, each with its Indonesian text in the catalog."""
 
 
@@ -636,6 +676,8 @@ def _check(state: _State, c: Command) -> None:
             state.evidence.attached.append((-1, entry))
         case EvidencePublishedBody():
             _check_publication(state, entry)
+        case EvidenceWithdrawnBody():
+            _check_withdrawal(state, entry)
         case FundTargetBody():
             _fund(state, entry.fund, entry.currency)
             problem = target_problem(entry.amount, entry.deadline)
@@ -811,6 +853,28 @@ def _check_publication(state: _State, entry: EvidencePublishedBody) -> None:
                 index=index,
             )
     state.evidence.published.append((-1, entry))
+
+
+def _check_withdrawal(state: _State, entry: EvidenceWithdrawnBody) -> None:
+    """A withdrawal names an ``evidence.published`` entry not withdrawn yet (in the log or
+    earlier in the batch)."""
+    kind = state.named_kinds.get(entry.published)
+    if kind is None:
+        raise NotPublishedError.of(NOT_IN_LOG, pointer="/published", index=entry.published)
+    if kind != kinds.EVIDENCE_PUBLISHED:
+        raise NotPublishedError.of(
+            NOT_PUBLISHED, pointer="/published", index=entry.published, kind=kind
+        )
+    earlier = state.withdrawn.get(entry.published)
+    if earlier == -1:
+        raise AlreadyWithdrawnError.of(
+            ALREADY_WITHDRAWN_TOGETHER, pointer="/published", index=entry.published
+        )
+    if earlier is not None:
+        raise AlreadyWithdrawnError.of(
+            ALREADY_WITHDRAWN, pointer="/published", index=entry.published, withdrawal=earlier
+        )
+    state.withdrawn[entry.published] = -1
 
 
 def _check_amil(state: _State, entry: TransferBody) -> None:

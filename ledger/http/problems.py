@@ -41,6 +41,7 @@ STATUS: dict[type[errors.LedgerError], tuple[int, str]] = {
     errors.UnauthorizedError: (401, "Unauthorized"),
     errors.ForbiddenError: (403, "Forbidden"),
     errors.NotFoundError: (404, "Not found"),
+    errors.GoneError: (410, "Gone"),
     errors.PayloadTooLargeError: (413, "Request body too large"),
     errors.UnsupportedMediaError: (415, "Unsupported media type"),
     errors.RuleError: (422, "Ledger rule violated"),
@@ -122,6 +123,18 @@ TYPES: dict[type[Exception], tuple[str, str]] = {
         "The public copy is not linked to evidence attached to that disbursement, or is a "
         "private original itself.",
     ),
+    errors.NotPublishedError: (
+        "not-published",
+        "The entry to withdraw is not a published copy of evidence.",
+    ),
+    errors.AlreadyWithdrawnError: (
+        "already-withdrawn",
+        "The published copy of evidence was withdrawn already.",
+    ),
+    errors.GoneError: (
+        "withdrawn",
+        "The public copy of evidence was withdrawn; the log keeps both entries.",
+    ),
     errors.DuplicateReferenceError: (
         "duplicate-reference",
         "A donation with the same payment reference is already recorded.",
@@ -196,6 +209,7 @@ HTTP_TITLES = {
     404: "Not found",
     405: "Method not allowed",
     409: "Conflict",
+    410: "Gone",
     413: "Request body too large",
     415: "Unsupported media type",
     431: "Request header fields too large",

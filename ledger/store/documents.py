@@ -37,6 +37,29 @@ async def document_certificate(conn: asyncpg.Connection, org_id: int) -> Documen
     return None if row is None else DocumentCertificate(row["cert_der"], row["sealed_key"])
 
 
+@dataclass(frozen=True)
+class PublishedCertificate:
+    """An organization's document certificate as the public sees it (no key)."""
+
+    slug: str
+    """The organization's URL name."""
+    name: str
+    """Its display name."""
+    origin: str
+    """The log origin its checkpoints (and so the proofs in its receipts) name."""
+    cert_der: bytes
+    """X.509 certificate, DER: the bytes ``GET …/certificate`` serves as PEM."""
+
+
+async def published_certificates(
+    conn: asyncpg.Connection, limit: int = 1000
+) -> list[PublishedCertificate]:
+    """The document certificates of the first ``limit`` organizations that have one (an
+    organization gets its certificate with its first signed PDF)."""
+    rows = await conn.fetch(Q["published_document_certificates"], limit)
+    return [PublishedCertificate(r["slug"], r["name"], r["origin"], r["cert_der"]) for r in rows]
+
+
 async def insert_document_certificate(
     conn: asyncpg.Connection, org_id: int, cert_der: bytes, sealed_key: bytes
 ) -> None:

@@ -160,6 +160,10 @@ SAMPLES: dict[str, dict[str, Any]] = {
         "size": 48213,
         "redactions": "nomor rekening, tanda tangan",
     },
+    kinds.EVIDENCE_WITHDRAWN: {
+        "published": 7,
+        "reason": "nama anak masih terbaca",
+    },
     kinds.BENEFICIARY_KEY: {
         "beneficiary": "lksa-harapan",
         "public_key": "A6EHv/POEL4dcN0Y50vAmWfk1jCbpQ1fHdyGZBJVMbg=",

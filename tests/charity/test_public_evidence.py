@@ -1,6 +1,6 @@
 """Public, redacted copies of evidence (``evidence.published``): an admin uploads a copy
 hash-linked to an original already attached to the disbursement; the copy is served to
-everyone with immutable caching, the original stays private. A copy linked to nothing, the
+everyone with short caching (it can be withdrawn), the original stays private. A copy linked to nothing, the
 original itself, another type or an oversized file is refused naming the member at fault,
 and the log is unchanged."""
 
@@ -72,7 +72,7 @@ async def test_a_redacted_copy_is_published_and_served_to_everyone(charity, stor
     served = await charity.client.get(charity.url(f"/public-evidence/{digest}"))  # no key
     assert served.status_code == 200 and served.content == REDACTED
     assert served.headers["content-type"].startswith("application/pdf")
-    assert served.headers["cache-control"] == "public, max-age=31536000, immutable"
+    assert served.headers["cache-control"] == "public, max-age=300"  # it can be withdrawn
     assert served.headers["etag"] == f'"{digest}"'
     assert "sandbox" in served.headers["content-security-policy"]
     private = await charity.client.get(charity.url(f"/public-evidence/{original}"))

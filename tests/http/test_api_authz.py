@@ -72,6 +72,7 @@ ACCESS: dict[tuple[str, str], str] = {
     ("GET", f"{ORG}/funds/{{code:str}}/target"): PUBLIC,
     ("POST", f"{ORG}/disbursements/{{index:int}}/public-evidence"): ADMIN,
     ("GET", f"{ORG}/public-evidence/{{sha256:str}}"): PUBLIC,
+    ("POST", f"{ORG}/public-evidence/{{index:int}}/withdraw"): ADMIN,
     ("GET", f"{ORG}/api-keys"): ADMIN,
     ("DELETE", f"{ORG}/api-keys/{{key_id:str}}"): ADMIN,
     ("GET", f"{ORG}/certificate"): PUBLIC,
@@ -403,6 +404,7 @@ def request_for(w: World, method: str, path: str) -> tuple[str, dict[str, Any]]:
         "/funds/{code:str}/classification": {"restriction": "without"},
         "/funds/{code:str}/permits": {"exemption": "place_of_worship"},
         "/funds/{code:str}/target": {"amount": 1_000_000_00, "currency": "IDR"},
+        "/public-evidence/{index:int}/withdraw": {"reason": "matrix"},
         "/donors/erase": {"email": "siti@example.org"},
         "/annual-receipts": {"year": 2026, "email": "siti@example.org"},
         "/statements": {
@@ -508,6 +510,8 @@ async def call(w: World, method: str, path: str, cred: str | None, correction_ta
         headers["Authorization"] = f"Bearer {cred}"
     if path.endswith("/corrections"):
         kw["json"] = {"corrects": correction_target, "reason": "matrix"}
+    if path.endswith("/withdraw"):  # the target is a fresh evidence.published entry
+        url = url.replace(f"/{w.fund_index}/withdraw", f"/{correction_target}/withdraw")
     return await w.a.client.request(method, url, headers=headers, **kw)
 
 
@@ -565,6 +569,17 @@ async def test_authorization_matrix(charity, store, settings, kek, owner):
     async def money_entry() -> int:
         return (await w.a.donate(1))["index"]
 
+    async def published_entry() -> int:
+        """A fresh public copy to withdraw (the matrix's own copy stays served)."""
+        r = await w.a.client.post(
+            w.a.url(f"/disbursements/{w.disbursement_index}/public-evidence"),
+            params={"original": w.original_sha, "redactions": "matrix"},
+            content=PNG + f"withdrawn {next(_n)}".encode(),
+            headers=auth(w.a.keys["admin"], **idem(), **{"Content-Type": "image/png"}),
+        )
+        assert r.status_code == 201, r.text
+        return r.json()["index"]
+
     async def keys_listing() -> list[dict]:
         r = await w.a.client.get(w.a.url("/api-keys"), headers=auth(w.a.keys["admin"]))
         return r.json()
@@ -603,6 +618,8 @@ async def test_authorization_matrix(charity, store, settings, kek, owner):
         cls = ACCESS[(method, path)]
         if path.endswith("/corrections"):
             target = await money_entry()
+        if path.endswith("/withdraw"):
+            target = await published_entry()
         r = await call(w, method, path, credential(w, cred, cls), target)
         ok = 200 <= r.status_code < 300
         if cls == DOCS:

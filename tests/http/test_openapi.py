@@ -161,7 +161,7 @@ def test_writes_require_an_idempotency_key_and_carry_a_valid_example(app, spec) 
         }
         assert op["tags"][0] != "public"
         assert {409, 422} <= {int(s) for s in op["responses"]}, where
-    assert writes == 20  # createAcknowledgment: a public write, keyed like the others
+    assert writes == 21  # createAcknowledgment: a public write, keyed like the others
 
 
 def test_bounds_are_stated(spec) -> None:
@@ -197,6 +197,8 @@ DOMAIN_REFUSALS = {
     errors.EarmarkError: "earmark",
     errors.NotCorrectableError: "not-correctable",
     errors.EvidenceLinkError: "evidence-link",
+    errors.NotPublishedError: "not-published",
+    errors.AlreadyWithdrawnError: "already-withdrawn",
 }
 
 

@@ -6,6 +6,10 @@ public reads; the rules are in ``ledger.charity.rules``, the reads in
 A public copy is uploaded as the raw body (like evidence itself), with the original's hash
 and what was redacted in the query: ``POST …/disbursements/{i}/public-evidence?original=<hex>
 &redactions=<text>``. The Idempotency-Key is bound to the body *and* that query.
+
+A copy is taken down with ``POST …/public-evidence/{index}/withdraw`` (``index``: the
+``evidence.published`` entry; body ``{"reason": …}``), which records ``evidence.withdrawn``:
+the file then answers 410 Gone, and both entries stay in the log.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from litestar.params import FromPath, JSONBody, QueryParameter
 
 from ledger import errors as E
 from ledger.charity import targets
+from ledger.charity.acknowledgments import local_today
 from ledger.charity.evidence import check
 from ledger.charity.recording import check_key, record, request_hash
 from ledger.charity.rules import Command
@@ -32,7 +37,12 @@ from ledger.http.api.writes import IdempotencyKey, append_one, reply
 from ledger.http.auth import guard
 from ledger.http.services import Services
 from ledger.store import publication as PUB
-from schemas.charity import EvidencePublishedBody, Recorded
+from schemas.charity import (
+    EvidencePublishedBody,
+    EvidenceWithdrawal,
+    EvidenceWithdrawnBody,
+    Recorded,
+)
 from schemas.targets import FundTargetSet, FundTargetView
 
 TARGET_EXAMPLE: dict[str, Any] = {
@@ -42,6 +52,9 @@ TARGET_EXAMPLE: dict[str, Any] = {
     "note": "Renovasi asrama LKSA Harapan Bunda",
 }
 PUBLIC_COPY_EXAMPLE = "%PDF-1.7 (the redacted copy: a PDF, JPEG or PNG file)"
+WITHDRAWAL_EXAMPLE: dict[str, Any] = {"reason": "nama anak masih terbaca di halaman 2"}
+WITHDRAWN = "the public copy {sha256} was withdrawn on {day} (entry {index}): {reason}"
+"""What a withdrawn file's 410 says (catalog: Indonesian)."""
 SHA256_HEX = re.compile(r"[0-9a-f]{64}")
 
 OriginalQuery = Annotated[
@@ -141,16 +154,41 @@ class PublicationController(Controller):
             redactions=redactions,
         )
         bound = f"{request.url.path}?{urlencode({'original': original, 'redactions': redactions})}"
-        cmd = Command.of(
-            body, key, request_hash(request.method, bound, content), evidence=content
-        )
+        cmd = Command.of(body, key, request_hash(request.method, bound, content), evidence=content)
         return reply(await record(services, org, cmd))
+
+    @post(
+        "/public-evidence/{index:int}/withdraw",
+        summary="Withdraw a published copy of evidence (index: its evidence.published entry) "
+        "with a reason; the file then answers 410 Gone, the entries stay (admin)",
+        **write(
+            "withdrawEvidence",
+            "evidence",
+            roles=C.ADMIN,
+            example=WITHDRAWAL_EXAMPLE,
+            raises=(E.NotPublishedError, E.AlreadyWithdrawnError),
+        ),
+    )
+    async def withdraw(
+        self,
+        services: NamedDependency[Services],
+        slug: FromPath[str],
+        index: IndexPath,
+        request: Request,
+        data: JSONBody[EvidenceWithdrawal],
+        idempotency_key: IdempotencyKey = None,
+    ) -> Response[Recorded]:
+        body = EvidenceWithdrawnBody(published=index, reason=data.reason)
+        return await append_one(services, slug, request, body, idempotency_key)
 
     @get(
         "/public-evidence/{sha256:str}",
         summary="Download a published (redacted) evidence file by its SHA-256",
         **read(
-            "getPublicEvidence", "evidence", raises=(E.RuleError,), success_media=EVIDENCE_TYPES
+            "getPublicEvidence",
+            "evidence",
+            raises=(E.RuleError, E.GoneError),
+            success_media=EVIDENCE_TYPES,
         ),
     )
     async def public_evidence(
@@ -163,6 +201,15 @@ class PublicationController(Controller):
             found = await PUB.published_file(conn, org.id, bytes.fromhex(sha256))
         if found is None:
             raise E.NotFoundError(f"no published evidence file {sha256} in {org.slug}")
+        if isinstance(found, PUB.WithdrawnFile):
+            w = found.withdrawal
+            raise E.GoneError.of(
+                WITHDRAWN,
+                sha256=sha256,
+                day=local_today(w.time).isoformat(),  # the organization's date (WIB)
+                index=w.index,
+                reason=w.body.reason,
+            )
         content_type, content = found
         extension = {"application/pdf": "pdf", "image/jpeg": "jpg", "image/png": "png"}
         return Response(
@@ -171,7 +218,9 @@ class PublicationController(Controller):
             headers={
                 "X-Content-SHA256": sha256,
                 "ETag": f'"{sha256}"',
-                "Cache-Control": "public, max-age=31536000, immutable",
+                # The bytes never change, but the copy can be withdrawn (410): caches keep it
+                # at most five minutes, then revalidate (the ETag is the hash).
+                "Cache-Control": "public, max-age=300",
                 "Content-Disposition": (
                     f'inline; filename="bukti-{sha256[:12]}.{extension[content_type]}"'
                 ),

@@ -16,6 +16,7 @@ from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
 from litestar.types import ControllerRouterHandler
 
+from ledger.charity.acknowledgments import local_today
 from ledger.http.site.display import Money, day_text, moment_text, period_text, ratio_text
 from ledger.http.site.fundpage import FundPages
 from ledger.http.site.mygift import DonorPages
@@ -55,6 +56,7 @@ def template_config(*extra: Path) -> TemplateConfig[JinjaTemplateEngine]:
     )
     env.filters.update(moment=moment_text, day=day_text, ratio=ratio_text, period=period_text)
     env.globals["kinds"] = kinds  # templates name entry kinds as kinds.DONATION, …
+    env.globals["local_day"] = local_today  # a server time's date in WIB (Asia/Jakarta)
     env.globals["money_text"] = lambda amount, currency, exponent: Money(
         amount, currency, exponent
     ).text

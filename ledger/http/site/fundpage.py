@@ -30,6 +30,7 @@ from litestar.response import Template
 from markupsafe import Markup
 
 from ledger.charity import compliance, reads, targets
+from ledger.charity.acknowledgments import local_today
 from ledger.errors import NotFoundError
 from ledger.http.services import Services
 from ledger.http.site import caching, charts, sharecard
@@ -81,8 +82,12 @@ class Movement:
     value_on: str
     reversed_by: int | None
     evidence: str = "none"
-    """``none``, ``attached`` (private originals only) or ``public`` (a redacted copy)."""
+    """``none``, ``attached`` (private originals only), ``public`` (a redacted copy is
+    served) or ``withdrawn`` (every copy published was withdrawn)."""
     public: tuple[PublicCopy, ...] = ()
+    """The copies still served."""
+    withdrawn: tuple[str, str] | None = None
+    """(day, reason) of the newest withdrawal when the status is ``withdrawn``."""
 
 
 @dataclass(frozen=True)
@@ -165,7 +170,8 @@ async def fund_page(services: Services, org: Organization, code: str, lang: str)
         pair = months.setdefault(str(month), [0, 0])
         pair[0 if kind == kinds.DONATION else 1] += flow.total
     labelled = [
-        (month_text(dt.date.fromisoformat(m), chosen), v[0], v[1]) for m, v in sorted(months.items())
+        (month_text(dt.date.fromisoformat(m), chosen), v[0], v[1])
+        for m, v in sorted(months.items())
     ]
     monthly_svg = charts.monthly_chart(
         [charts.MonthBars(label, i, o) for label, i, o in labelled],
@@ -189,8 +195,17 @@ async def fund_page(services: Services, org: Organization, code: str, lang: str)
     def copies(index: int) -> tuple[PublicCopy, ...]:
         return tuple(
             PublicCopy(i, b.sha256, b.content_type, b.redactions, b.original)
-            for i, b in evidence.published_for(index)
+            for i, b in evidence.live_for(index)
         )
+
+    def withdrawn(index: int) -> tuple[str, str] | None:
+        if evidence.status(index) != "withdrawn":
+            return None
+        w = max(
+            (evidence.withdrawn[i] for i, _ in evidence.published_for(index)),
+            key=lambda w: w.index,
+        )
+        return day_text(local_today(w.time), chosen), w.body.reason
 
     def rows(values: dict[str, int]) -> list[Row]:
         ordered = sorted(values.items(), key=lambda kv: (-kv[1], kv[0]))
@@ -226,6 +241,7 @@ async def fund_page(services: Services, org: Organization, code: str, lang: str)
                 m.corrected_by,
                 evidence.status(m.index),
                 copies(m.index),
+                withdrawn(m.index),
             )
             for m in activity.latest
         ],

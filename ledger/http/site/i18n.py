@@ -466,6 +466,17 @@ CATALOG_STRINGS: dict[str, str] = {
     ),
     "v_from_link": "Proof of entry {index} of {org}, as of now, filled in from the link.",
     "file_label_pdf": "Or choose a file (receipt PDF, .json, .tlog-proof)",
+    # --- verify: the dropped PDF's own signature (pdf-signature.js) ----------------------
+    "v_sig_valid": "PDF signature: valid",
+    "v_sig_refused": "PDF signature: REFUSED",
+    "v_sig_valid_text": "This PDF is signed by {org}, and not one byte of it has changed since it was signed.",
+    "v_sig_served": "Compared with the document certificate of {org} as this server publishes it (…/certificate); for an independent check, compare it with the one the organization publishes elsewhere.",
+    "v_sig_altered": "Someone changed this PDF after it was signed: its bytes no longer match its signature. Do not trust what this copy says.",
+    "v_sig_extended": "Something was added to this PDF after it was signed (an update appended to the file); the signature does not cover what was added. Do not trust what this copy shows.",
+    "v_sig_foreign": "This PDF is signed by “{name}”, not with the document certificate of {org}. It was not issued by {org}.",
+    "v_sig_unknown": "This PDF's signature is intact, by “{name}”, but this server publishes no document certificate for the log its proof names, so it cannot say whose certificate that is.",
+    "v_sig_unsigned": "This PDF carries no signature, so nothing shows who made it or that it is unchanged.",
+    "v_sig_unreadable": "This PDF's signature could not be read: {reason}",
     # --- verify: a recipient's acknowledgment file (issue 20) -------------------------------
     "v_ack_hint": (
         "Also accepted: a recipient's acknowledgment file (on a disbursement's page, "
@@ -585,6 +596,13 @@ CATALOG_STRINGS: dict[str, str] = {
     "ev_private_count": "{n} original evidence file(s) attached; originals stay private.",
     "ev_none_text": "No evidence has been attached to this disbursement yet.",
     "ev_hash": "SHA-256 of the public copy",
+    # --- a published copy of evidence withdrawn (evidence.withdrawn) ---------------------
+    "kind_evidence.withdrawn": "Public evidence withdrawn",
+    "sum_withdrawn": "public copy of entry {index} withdrawn: {reason}",
+    "ev_withdrawn": "Withdrawn on {day}: {reason}",
+    "ev_withdrawn_badge": "Evidence withdrawn",
+    "ev_withdrawn_note": "The file is no longer served; both entries stay in the log (withdrawal, publication):",
+    "ev_withdraws": "Withdraws the public copy of evidence published in entry",
 }
 """Site strings whose Bahasa Indonesia lives in the gettext catalog (``ledger.messages``):
 each value is the English msgid; ``Translator`` looks the Indonesian up there."""

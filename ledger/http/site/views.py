@@ -24,6 +24,7 @@ from ledger.http.services import Services
 from ledger.http.site.display import Money, currency_table
 from ledger.journal import witnessing
 from ledger.journal.publisher import publish
+from ledger.store import documents as D
 from ledger.store import publication as PUB
 from ledger.store.log import Organization, StoredEntry
 from schemas import kinds
@@ -419,8 +420,10 @@ class EntryPage:
     """A disbursement's recipient status (``schemas.recipients.AcknowledgmentView``), or
     None for other kinds."""
     evidence: PUB.EvidenceLinks | None = None
-    """A disbursement's evidence entries: its private originals and public copies (None for
-    other kinds)."""
+    """A disbursement's evidence entries: its private originals and public copies, with
+    their withdrawals (None for other kinds)."""
+    withdrawal: PUB.Withdrawal | None = None
+    """For an ``evidence.published`` entry: its withdrawal, if the copy was withdrawn."""
 
 
 def parse_index(text: str) -> int:
@@ -455,6 +458,7 @@ async def entry_page(services: Services, slug: str, index: int) -> EntryPage:
         beneficiary_names={b.code: b.name for b in beneficiaries},
         recipient=await _recipient(services, org, stored),
         evidence=await _evidence(services, org, stored),
+        withdrawal=await _withdrawal(services, org, stored),
     )
 
 
@@ -464,6 +468,14 @@ async def _evidence(services: Services, org: Organization, stored: Any) -> PUB.E
         return None
     async with services.reader.connection() as conn:
         return await PUB.evidence_links(conn, org.id, [stored.index])
+
+
+async def _withdrawal(services: Services, org: Organization, stored: Any) -> PUB.Withdrawal | None:
+    """How a published copy of evidence was withdrawn (None: not withdrawn, or another kind)."""
+    if stored.kind != kinds.EVIDENCE_PUBLISHED:
+        return None
+    async with services.reader.connection() as conn:
+        return (await PUB.withdrawals(conn, org.id, [stored.index])).get(stored.index)
 
 
 async def _recipient(services: Services, org: Organization, stored: Any) -> Any:
@@ -514,18 +526,33 @@ class VerifyPage:
     served_vkeys: tuple[str, ...] = ()
     """The organization's keys as this server publishes them: used only when the visitor
     pinned none, and then said so."""
+    certificates: dict[str, dict[str, str]] = field(default_factory=dict)
+    """Every organization's document certificate by log origin (``name``, ``slug``, ``der``
+    in base64): a dropped receipt PDF's signer is compared with the one of the log its
+    attached proof names (pdf-signature.js; ``ledger-verify --certificate`` pins the same)."""
+
+
+async def document_certificates(services: Services) -> dict[str, dict[str, str]]:
+    """The organizations' document certificates by log origin, for the verify page."""
+    async with services.reader.connection() as conn:
+        found = await D.published_certificates(conn)
+    return {
+        c.origin: {"name": c.name, "slug": c.slug, "der": base64.b64encode(c.cert_der).decode()}
+        for c in found
+    }
 
 
 async def verify_page(services: Services, slug: str | None, entry: int | None = None) -> VerifyPage:
+    certificates = await document_certificates(services)
     if not slug:
-        return VerifyPage(None, currency_table())
+        return VerifyPage(None, currency_table(), certificates=certificates)
     try:
         org = await services.organization(slug)
     except NotFoundError:  # an unknown ?org= is only a hint that does not apply
-        return VerifyPage(None, currency_table())
+        return VerifyPage(None, currency_table(), certificates=certificates)
     header = await _header(services, org)
     if entry is None or not 0 <= entry < header.size:
-        return VerifyPage(header, currency_table())
+        return VerifyPage(header, currency_table(), certificates=certificates)
     try:
         prefill = json.dumps(
             await receipts.public_receipt(services.store, org, services.kek, entry),
@@ -540,4 +567,5 @@ async def verify_page(services: Services, slug: str | None, entry: int | None = 
         entry,
         prefill,
         tuple(format_vkey(k.name, k.public_key) for k in keys),
+        certificates,
     )

@@ -9,6 +9,10 @@
  * (pdf-attachments.js) and its attached receipt checked. A recipient's acknowledgment file
  * (donation-ledger-acknowledgment/v1) is checked too, the recipient's own signature
  * included, and said in plain words: "Panti X menandatangani bahwa telah menerima …".
+ * A dropped PDF's own signature is checked as well (pdf-signature.js) and said apart from the
+ * log's verdict: valid and whose, or refused (a changed byte, bytes appended after signing,
+ * a certificate that is not the organization's, no signature at all). The organization's
+ * certificate is the one this server publishes (GET …/certificate), sent in the page.
  */
 "use strict";
 
@@ -19,6 +23,8 @@
   if (!form || !window.TlogVerify) return;
   const S = JSON.parse(document.getElementById("site-strings").textContent);
   const CURRENCIES = JSON.parse(document.getElementById("currencies").textContent);
+  const certificatesNode = document.getElementById("document-certificates");
+  const CERTIFICATES = certificatesNode ? JSON.parse(certificatesNode.textContent) : {};
   const lang = document.documentElement.lang === "en" ? "en" : "id";
   const receipt = document.getElementById("receipt");
   const keys = document.getElementById("keys");
@@ -30,6 +36,7 @@
   const resultBody = document.getElementById("result-body");
   const button = document.getElementById("verify-button");
   let keysFromPin = false;
+  let pdfSignature = null; // PdfSignature.check's answer for the PDF the receipt came from
 
   function format(text, values) {
     return text.replace(/\{(\w+)\}/g, (m, k) => (k in values ? String(values[k]) : m));
@@ -103,7 +110,9 @@
      browser by PdfAttachments), or a receipt's JSON or .tlog-proof text. */
   async function loadFile(file) {
     const bytes = new Uint8Array(await file.arrayBuffer());
+    pdfSignature = null;
     if (window.PdfAttachments && PdfAttachments.isPdf(bytes)) {
+      if (window.PdfSignature) pdfSignature = await PdfSignature.check(bytes);
       let found;
       try {
         found = await PdfAttachments.receiptsIn(bytes);
@@ -336,8 +345,47 @@
     show(box);
   }
 
+  /* The dropped PDF's own signature, judged against the certificate of the organization whose
+     log the attached proof names (else the one of ?org=): null when no PDF was dropped. */
+  function signatureBlock() {
+    if (!pdfSignature) return null;
+    const origin = (receipt.value.trim() && TlogVerify.claimedOrigin(receipt.value)) || form.dataset.orgOrigin;
+    const expected = origin ? CERTIFICATES[origin] : null;
+    const signer = pdfSignature.signer || "?";
+    let state = pdfSignature.status;
+    let text;
+    if (state === "valid" && !expected) {
+      state = "unknown";
+      text = format(S.v_sig_unknown, { name: signer });
+    } else if (state === "valid" && !PdfSignature.equal(pdfSignature.certificate, PdfSignature.fromBase64(expected.der))) {
+      state = "foreign";
+      text = format(S.v_sig_foreign, { name: signer, org: expected.name });
+    } else if (state === "valid") {
+      text = format(S.v_sig_valid_text, { org: expected.name });
+    } else {
+      text = format(S["v_sig_" + state] || S.v_sig_unreadable, { reason: pdfSignature.detail });
+    }
+    const ok = state === "valid";
+    const box = el("section", {
+      class: "result pdf-signature " + (ok ? "result-pass" : "result-fail"), "data-pdf-signature": state,
+      "aria-labelledby": "pdf-signature-h",
+    });
+    box.append(el("h3", { id: "pdf-signature-h", class: "sig-verdict" },
+      el("span", { class: "verdict-mark", "aria-hidden": "true" }, ok ? "\u2713" : "\u2717"), " ",
+      ok ? S.v_sig_valid : S.v_sig_refused));
+    box.append(el("p", { "data-field": "pdf-signature" }, text));
+    if (ok) box.append(el("p", { class: "muted" }, format(S.v_sig_served, { org: expected.name })));
+    if (pdfSignature.detail) {
+      const detail = el("details", { class: "disclosure" }, el("summary", {}, S.v_tech));
+      detail.append(el("p", {}, el("code", { class: "detail" }, pdfSignature.detail)));
+      box.append(detail);
+    }
+    return box;
+  }
+
   function show(node) {
-    resultBody.replaceChildren(node);
+    const signature = signatureBlock();
+    resultBody.replaceChildren(...(signature ? [signature, node] : [node]));
     resultArea.hidden = false;
     resultArea.focus();
   }
@@ -373,6 +421,7 @@
     pinSource.textContent = "";
   });
   receipt.addEventListener("input", () => {
+    pdfSignature = null; // the text is no longer the PDF's
     proofSource.textContent = "";
     matchPin();
   });
