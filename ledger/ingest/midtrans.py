@@ -24,6 +24,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import hmac
+import re
 from zoneinfo import ZoneInfo
 
 from ledger.clock import Clock
@@ -96,10 +97,18 @@ def money_moved(n: MidtransNotification) -> str | None:
     return None
 
 
+TIME_DIGITS = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2}) ([0-9]{2}):([0-9]{2}):([0-9]{2})")
+"""The form Midtrans sends, read without ``strptime`` (a tenth of a notification's CPU)."""
+
+
 def _time(text: str | None, field: str) -> dt.datetime | None:
     if text is None:
         return None
     try:
+        digits = TIME_DIGITS.fullmatch(text)
+        if digits is not None:
+            return dt.datetime(*map(int, digits.groups()), tzinfo=JAKARTA)  # type: ignore[misc]
+        # Anything else is read as before (strptime also takes e.g. one-digit hours).
         return dt.datetime.strptime(text, "%Y-%m-%d %H:%M:%S").replace(tzinfo=JAKARTA)
     except ValueError:
         raise InvalidInputError.of(
