@@ -1,9 +1,9 @@
 """Gateway notifications over HTTP: ``python -m bench.gateway_load [--clients 64] [--seconds 10]``.
 
-The whole path a Midtrans settlement takes: HTTP, strict decoding, the SHA-512 signature
-check (server key opened from its sealed form), the fund rule, the exact amount, the inbox
-row, and the reconciliation transaction (per-payment advisory lock, head lock, donation,
-projections, commit). The real server runs in its own process (``ledger serve``, as in
+The whole path a Midtrans settlement takes: HTTP (the fast path), strict decoding, the
+SHA-512 signature check (the server key opened from its sealed form, kept 1 s), the fund
+rule, the exact amount, and the group commit that appends the donation with its projections
+and inbox row and reads whether the payment has refunds (``ledger.ingest.payments``). The real server runs in its own process (``ledger serve``, as in
 ``bench.http_load``, whose setup this reuses); ``--clients`` keep-alive connections each post
 a new signed settlement as soon as the previous one was answered. The anonymous rate limit
 is switched off for the server (gateways send no API key). At the end the full verifier runs

@@ -30,6 +30,27 @@ VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
 ON CONFLICT (org_id, gateway, payment_id, event) DO NOTHING
 RETURNING true AS new;
 
+-- name: keep_gateway_settlements
+-- Keeps the settlements whose donations the group commit is appending, in its transaction
+-- (under the log-head lock, after the entries' insert), once per payment and event like
+-- insert_gateway_notification; returns the payments among them of which a refund was kept
+-- (their requests then reconcile them). The select's snapshot is taken after the head lock
+-- was granted: a refund kept before that is seen here, and one kept after it is reconciled
+-- by its own request, which reads under the head lock too, so after this commit.
+WITH kept AS (
+    INSERT INTO gateway_notifications (org_id, gateway, payment_id, event, kind, fund, currency,
+                                       gross, refunded, channel, occurred_at, body_sha256, body)
+    SELECT $1, n.* FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::text[],
+                               $7::text[], $8::bigint[], $9::bigint[], $10::text[],
+                               $11::timestamptz[], $12::bytea[], $13::bytea[]) AS n
+    ON CONFLICT (org_id, gateway, payment_id, event) DO NOTHING
+)
+SELECT DISTINCT g.gateway, g.payment_id
+FROM gateway_notifications g
+JOIN unnest($2::text[], $3::text[]) AS p (gateway, payment_id)
+  ON g.gateway = p.gateway AND g.payment_id = p.payment_id
+WHERE g.org_id = $1 AND g.kind = 'refunded';
+
 -- name: gateway_payment_has_refunds
 -- Whether a refund of the payment was kept (a settlement then goes through reconcile).
 SELECT EXISTS (SELECT 1 FROM gateway_notifications

@@ -20,6 +20,7 @@ from __future__ import annotations
 from binascii import b2a_base64
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, assert_never
 
 import asyncpg
@@ -61,6 +62,7 @@ from ledger.journal.appender import PIPELINE_CHUNK, Appended, Intent, chunked, p
 from ledger.messages import Money, Term
 from ledger.store import charity as P
 from ledger.store import compliance as S
+from ledger.store import gateways as G
 from ledger.store import publication as PUB
 from ledger.store import recipients as R
 from ledger.store.log import Organization, insert_rows
@@ -153,6 +155,16 @@ class Command:
     entry: EntryBody | None = field(default=None, repr=False)
     """``body`` as its Struct (``schemas.entries``), which the rules dispatch on; None until
     :meth:`typed` decodes it."""
+    value_time: datetime | None = None
+    """When the money moved, for an entry whose value date is that moment's local date (a
+    gateway's settlement time): the calendar's rule sets the value date from it under the
+    head lock, in the organization's time zone in force there."""
+    inbox: G.NotificationRow | None = field(default=None, repr=False)
+    """A gateway notification to keep in ``gateway_notifications`` in the same transaction
+    as this entry (``ledger.ingest.payments``)."""
+    refunds_known: bool = False
+    """Set under the head lock when ``inbox`` is kept: whether a refund of the same payment
+    was kept already (its caller then reconciles the payment)."""
 
     @classmethod
     def of(
@@ -956,6 +968,8 @@ class CharityPolicy:
         for command in commands:
             try:
                 if calendar is not None and command.idem_key not in state.keys:
+                    if command.value_time is not None:
+                        _value_date_of(command, calendar)
                     calendar = valuedates.admit(command.kind, command.body, calendar, now)
                     match command.entry:
                         case CorrectionBody(effective_on=None) | OrgSettingsBody():
@@ -973,6 +987,7 @@ class CharityPolicy:
         org: Organization,
         appended: Sequence[tuple[Intent, Appended]],
     ) -> list[bytes]:
+        await _keep_notifications(conn, org, appended)
         corrections = [
             entry.corrects
             for entry in (command_of(i).typed() for i, _ in appended)
@@ -1025,6 +1040,32 @@ class CharityPolicy:
         await pipeline(chunked(appended, PIPELINE_CHUNK), make, insert)
         await P.write_batch(conn, org.id, total)
         return responses
+
+
+def _value_date_of(command: Command, calendar: valuedates.Calendar) -> None:
+    """Set the value date of ``command`` to the local date of its ``value_time``."""
+    assert command.value_time is not None
+    field_name = valuedates.VALUE_DATE_FIELDS[command.kind]
+    day = calendar.today(command.value_time)
+    command.body[field_name] = day.isoformat()
+    if command.entry is not None:
+        command.entry = msgspec.structs.replace(command.entry, **{field_name: day})
+
+
+async def _keep_notifications(
+    conn: asyncpg.Connection, org: Organization, appended: Sequence[tuple[Intent, Appended]]
+) -> None:
+    """Keep the gateway notifications the batch's entries were made from (one statement, under
+    the head lock) and mark the commands whose payment has a refund kept already: a refund
+    kept before this statement is seen here, and one kept after it is reconciled by its own
+    request, which reads the log under the head lock, so after this batch commits."""
+    commands = [c for c in (command_of(i) for i, _ in appended) if c.inbox is not None]
+    if not commands:
+        return
+    refunded = await G.keep_settlements(conn, org.id, [c.inbox for c in commands])  # type: ignore[misc]
+    for command in commands:
+        assert command.inbox is not None
+        command.refunds_known = (command.inbox.gateway, command.inbox.payment_id) in refunded
 
 
 def _project(

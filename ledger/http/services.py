@@ -16,6 +16,7 @@ from ledger.charity.recording import InFlight
 from ledger.clock import Clock
 from ledger.errors import LedgerError
 from ledger.http.auth import KeyCache
+from ledger.ingest.lookups import GatewayLookups
 from ledger.journal import webhooks
 from ledger.journal.appender import Appender
 from ledger.journal.publisher import publish
@@ -50,10 +51,15 @@ class Services:
     """API key lookups (cached 1 s; revocations heard at once)."""
     inflight: InFlight = field(default_factory=InFlight)
     """Idempotency keys being recorded by this process."""
+    gateways: GatewayLookups = field(init=False, repr=False)
+    """Gateway connections (kept 1 s) and the funds their rules pick (``ledger.ingest``)."""
     _orgs: dict[str, Organization] = field(default_factory=dict, repr=False)
     _publisher: asyncio.Task[None] | None = field(default=None, repr=False)
     _revocations: asyncio.Task[None] | None = field(default=None, repr=False)
     _webhooks: asyncio.Task[None] | None = field(default=None, repr=False)
+
+    def __post_init__(self) -> None:
+        self.gateways = GatewayLookups(self.store, self.kek)
 
     @property
     def clock(self) -> Clock:

@@ -96,7 +96,7 @@ async def open_connection(
     store: Store, kek: bytes, org: Organization, gateway: str
 ) -> Connection:
     """The connection in force with its secret opened; 404 when the gateway is not connected."""
-    async with store.connection() as conn:
+    async with store.connection(settled=True) as conn:  # one statement: no reset needed
         row = await G.connection(conn, org.id, gateway)
     if row is None or row.sealed_secret is None:
         raise GatewayNotConnectedError(

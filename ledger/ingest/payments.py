@@ -1,8 +1,8 @@
 """A gateway payment's notifications, brought into the log exactly once, in any order.
 
-What a gateway says of a payment is kept first (``gateway_notifications``, a row per
-payment and event, a duplicate adds nothing); the log is then brought in step with
-everything said so far (``reconcile``), in one transaction under the payment's advisory
+What a gateway says of a payment is kept (``gateway_notifications``, a row per payment and
+event, a duplicate adds nothing), and the log is brought in step with everything said so
+far (``reconcile``), in one transaction under the payment's advisory lock and the log-head
 lock:
 
 * the payment settled and the log holds no donation under its reference
@@ -21,10 +21,18 @@ Each entry commits to the SHA-256 of the notification body it was made from
 the inbox and the log rather than from the delivery at hand, replays, duplicates delivered
 at the same moment, and any arrival order give the same entries, once.
 
-The common case, a settlement of a payment with no refund known, skips the per-payment
-transaction: its donation goes through the organization's group-commit writer with the
-Idempotency-Key ``<reference>:settled`` (``receive``), the same key ``reconcile`` uses, so the
-donation is recorded once whichever path appends it.
+**The common case**, a settlement, takes no transaction of its own: its donation joins the
+organization's group commit (``receive``) with the Idempotency-Key ``<reference>:settled``
+(the key ``reconcile`` uses too, so the donation is recorded once whichever path appends
+it), its inbox row is written in the same transaction (``CharityPolicy.after_insert``), and
+its value date is the settlement time's local date under the head lock. That batch reads,
+under the head lock, whether a refund of the payment was kept; ``reconcile`` reads the
+inbox under the head lock too. So a refund racing its settlement is seen by one of them:
+kept before the batch's read, the settlement's request reconciles after its commit; kept
+after it, the refund's own ``reconcile`` waits for the head lock and finds the donation.
+A settlement the writer does not append (recorded before, its reference held by another
+donation, refused by a rule) is kept on its own first, like every refund, and the answer
+follows from there.
 """
 
 from __future__ import annotations
@@ -42,15 +50,13 @@ from ledger.charity.rules import CharityPolicy, Command
 from ledger.clock import Clock
 from ledger.errors import (
     AlreadyRecorded,
-    CurrencyMismatchError,
     DuplicateReferenceError,
     IdempotencyInFlightError,
     InvalidInputError,
     LedgerError,
-    UnknownFundError,
 )
 from ledger.formats.valuedates import Calendar
-from ledger.journal.appender import Appender, Intent, append_batch
+from ledger.journal.appender import Appended, Appender, Intent, append_batch
 from ledger.store import charity as P
 from ledger.store import gateways as G
 from ledger.store.log import Organization, Store
@@ -108,65 +114,70 @@ def reference_of(gateway: str, payment_id: str) -> str:
     return f"{gateway}:{payment_id}"
 
 
-async def fund_of(store: Store, org: Organization, code: str, currency: str) -> P.FundRow:
-    """The fund a rule chose, which must exist and be in the payment's currency (its
-    recorded exponent is how the gateway's decimal amount is read)."""
-    async with store.connection() as conn:
-        fund = (await P.funds(conn, org.id, [code])).get(code)
-    if fund is None:
-        raise UnknownFundError(
-            f"the fund rule chose fund {code!r}, which this organization does not have: "
-            "create it or change the rule"
-        )
-    if fund.currency != currency:
-        raise CurrencyMismatchError(
-            f"fund {code!r} is in {fund.currency}, the payment is in {currency}"
-        )
-    return fund
-
-
 async def receive(
     store: Store, appender: Appender, clock: Clock, org: Organization, said: G.NotificationRow
 ) -> GatewayAck:
-    """Keep a verified notification that moves money, then bring the log in step with it.
-
-    A settlement (the common case) is appended through the organization's group-commit
-    writer, keyed ``<reference>:settled`` so that it is recorded once whoever appends it;
-    only when refunds are known for the payment (or the reference is held by a donation
-    recorded otherwise) does the payment go through ``reconcile``. If a refund arrives while
-    the settlement is being appended, one of the two sees the other: the refund's
-    ``reconcile`` reads the log after its inbox row committed, the settlement reads the
-    inbox after its donation committed."""
-    async with store.connection() as conn:
-        await G.insert_notification(conn, org.id, said)
-        # Kept (committed): from here on the notification cannot be lost, whatever fails next.
-        refunds = said.kind == SETTLED and await G.has_refunds(
-            conn, org.id, said.gateway, said.payment_id
-        )
-        calendar = await P.org_calendar(conn, org) if said.kind == SETTLED else None
+    """Keep a verified notification that moves money and bring the log in step with it
+    (module docstring): a settlement through the group commit, anything else (a refund, a
+    settlement the writer did not append, one whose payment has refunds) through
+    ``reconcile`` once it is kept."""
     entries: list[int] = []
-    if calendar is not None:
-        intent = _settled(said, calendar.today(said.occurred_at))
-        for attempt in range(IN_FLIGHT_RETRIES + 1):
-            try:
-                appended = await appender.append(org, intent.kind, intent.body, intent.context)
-                entries.append(appended.index)
-            except AlreadyRecorded:
-                pass  # recorded before: a duplicate delivery, or reconcile got there first
-            except DuplicateReferenceError:
-                refunds = True  # held by a donation recorded otherwise: reconcile decides
-            except IdempotencyInFlightError:
-                # A duplicate delivered at the same moment sits in the same batch: once that
-                # batch has committed (or failed), asking again says which.
-                if attempt < IN_FLIGHT_RETRIES:
-                    await asyncio.sleep(IN_FLIGHT_WAIT)
-                    continue
-                raise
-            break
-        if not refunds:
-            return GatewayAck(status="recorded", entries=entries)
+    if said.kind == SETTLED:
+        outcome, command = await _append_settlement(appender, org, said)
+        if isinstance(outcome, Appended):
+            # Committed with its inbox row: the donation and what it was made from.
+            if not command.refunds_known:
+                return GatewayAck(status="recorded", entries=[outcome.index])
+            entries.append(outcome.index)
+        else:
+            refunds = await _keep(store, org, said)
+            if not isinstance(outcome, AlreadyRecorded | DuplicateReferenceError):
+                raise outcome  # kept: the gateway's retry (or the next notification) tries again
+            if isinstance(outcome, AlreadyRecorded) and not refunds:
+                return GatewayAck(status="recorded", entries=[])  # a duplicate delivery
+            # Refunds known, or the reference held by a donation recorded otherwise:
+            # reconcile decides.
+    else:
+        await _keep(store, org, said)
     settled, more = await reconcile(store, clock, org, said.gateway, said.payment_id)
     return GatewayAck(status="recorded" if settled else "waiting", entries=entries + more)
+
+
+async def _keep(store: Store, org: Organization, said: G.NotificationRow) -> bool:
+    """Keep ``said`` on its own (committed when this returns); for a settlement, whether a
+    refund of its payment was kept too (read after the commit)."""
+    async with store.connection(settled=True) as conn:  # autocommit statements only
+        await G.insert_notification(conn, org.id, said)
+        # Kept (committed): from here on the notification cannot be lost, whatever fails next.
+        return said.kind == SETTLED and await G.has_refunds(
+            conn, org.id, said.gateway, said.payment_id
+        )
+
+
+async def _append_settlement(
+    appender: Appender, org: Organization, said: G.NotificationRow
+) -> tuple[Appended | LedgerError, Command]:
+    """The settlement's donation through the organization's group commit, with its inbox
+    row; what the writer answered, and the command (whose ``refunds_known`` the batch set)."""
+    for attempt in range(IN_FLIGHT_RETRIES + 1):
+        # The value date is set under the head lock from the settlement time
+        # (``Command.value_time``); the UTC date here is only a placeholder.
+        intent = _settled(said, said.occurred_at.astimezone(dt.UTC).date())
+        command: Command = intent.context
+        command.value_time = said.occurred_at
+        command.inbox = said
+        try:
+            return await appender.append(org, intent.kind, intent.body, command), command
+        except IdempotencyInFlightError as exc:
+            # A duplicate delivered at the same moment sits in the same batch: once that
+            # batch has committed (or failed), asking again says which.
+            if attempt < IN_FLIGHT_RETRIES:
+                await asyncio.sleep(IN_FLIGHT_WAIT)
+                continue
+            return exc, command
+        except LedgerError as exc:
+            return exc, command
+    raise AssertionError("unreachable")  # the loop returns on its last attempt
 
 
 def _evidence(row: G.NotificationRow) -> NotificationEvidence:
@@ -247,6 +258,9 @@ async def reconcile(
     appended: list[int] = []
     async with store.connection() as conn, conn.transaction():
         await G.lock_payment(conn, org.id, gateway, payment_id)
+        # The head lock before reading: a settlement being appended by the group commit is
+        # either committed (and read below) or sees this payment's refunds (module docstring).
+        await store.lock_head(conn, org.id)
         said = await G.payment_notifications(conn, org.id, gateway, payment_id)
         settled = next((n for n in said if n.kind == SETTLED), None)
         if settled is None:

@@ -33,11 +33,12 @@ from ledger.clock import Clock
 from ledger.errors import GatewaySignatureError, InvalidInputError
 from ledger.formats.decimals import minor_units_of
 from ledger.ingest import payments
-from ledger.ingest.connections import Connection, open_connection
+from ledger.ingest.connections import Connection
+from ledger.ingest.lookups import GatewayLookups
 from ledger.ingest.routing import fund_for
 from ledger.journal.appender import Appender
 from ledger.store.gateways import NotificationRow
-from ledger.store.log import Organization, Store
+from ledger.store.log import Organization
 from schemas.gateways import GatewayAck, XenditCallback
 
 GATEWAY = "xendit"
@@ -99,7 +100,7 @@ def _time(text: str | None, field: str) -> dt.datetime | None:
 
 
 async def read(
-    store: Store,
+    lookups: GatewayLookups,
     clock: Clock,
     org: Organization,
     connection: Connection,
@@ -144,7 +145,7 @@ async def read(
             field=field,
         )
     code = fund_for(connection.fund_rule, GATEWAY, order, metadata)
-    fund = await payments.fund_of(store, org, code, currency)
+    fund = await lookups.fund(org, code, currency)
     minor = minor_units_of(amount, fund.minor_units, field)
     return NotificationRow(
         gateway=GATEWAY,
@@ -163,19 +164,18 @@ async def read(
 
 
 async def receive(
-    store: Store,
+    lookups: GatewayLookups,
     appender: Appender,
-    kek: bytes,
     clock: Clock,
     org: Organization,
     token: str | None,
     c: XenditCallback,
     raw: bytes,
 ) -> GatewayAck:
-    """The use case behind the organization's Xendit endpoint."""
-    connection = await open_connection(store, kek, org, GATEWAY)
-    check_token(token, connection)
-    row = await read(store, clock, org, connection, c, raw)
+    """The use case behind the organization's Xendit endpoint: the token first (401 for a
+    mismatch, before anything else is read or kept), then what the callback means."""
+    connection, _ = await lookups.verified(org, GATEWAY, lambda found: check_token(token, found))
+    row = await read(lookups, clock, org, connection, c, raw)
     if row is None:
         return GatewayAck(status="ignored")
-    return await payments.receive(store, appender, clock, org, row)
+    return await payments.receive(lookups.store, appender, clock, org, row)

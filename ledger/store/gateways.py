@@ -8,6 +8,7 @@ reads what the log already recorded for a payment. All of it is append-only.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -139,6 +140,30 @@ async def insert_notification(conn: asyncpg.Connection, org_id: int, n: Notifica
         n.body,
     )
     return bool(new)
+
+
+async def keep_settlements(
+    conn: asyncpg.Connection, org_id: int, rows: Sequence[NotificationRow]
+) -> set[tuple[str, str]]:
+    """Keep ``rows`` in the caller's transaction (a duplicate adds nothing); the
+    ``(gateway, payment_id)`` among them of which a refund was kept."""
+    found = await conn.fetch(
+        Q["keep_gateway_settlements"],
+        org_id,
+        [n.gateway for n in rows],
+        [n.payment_id for n in rows],
+        [n.event for n in rows],
+        [n.kind for n in rows],
+        [n.fund for n in rows],
+        [n.currency for n in rows],
+        [n.gross for n in rows],
+        [n.refunded for n in rows],
+        [n.channel for n in rows],
+        [n.occurred_at for n in rows],
+        [n.body_sha256 for n in rows],
+        [n.body for n in rows],
+    )
+    return {(r["gateway"], r["payment_id"]) for r in found}
 
 
 async def has_refunds(conn: asyncpg.Connection, org_id: int, gateway: str, payment_id: str) -> bool:

@@ -191,3 +191,64 @@ async def test_oversized_bodies_and_rate_limits_are_the_frameworks(settings, sto
         ]
         assert statuses[:2] == [201, 201] and statuses[-1] == 429, statuses
     await assert_log_verifies(store)
+
+
+async def test_gateway_notifications_are_answered_like_the_framework_routes(pair, store, owner):
+    """Midtrans and Xendit notifications take the fast path too: the same answers, bytes and
+    headers as their Litestar routes, whether recorded, replayed, ignored or refused."""
+    from tests.ingest.gatewaykit import SERVER_KEY, XENDIT_TOKEN, encode, midtrans, xendit_invoice
+
+    fast, slow, keys = pair
+    admin = {"Authorization": f"Bearer {keys['admin']}"}
+    rule = {"by": "order_prefix", "funds": {"SNY-": "zakat"}}
+    for gateway, secret in (("midtrans", SERVER_KEY), ("xendit", XENDIT_TOKEN)):
+        r = await slow.put(
+            f"/v1/orgs/yayasan-cepat/gateways/{gateway}",
+            json={"secret": secret, "fund_rule": rule},
+            headers=admin,
+        )
+        assert r.status_code == 200, r.text
+    notify = "/gateways/midtrans/notifications"
+    plain = {"Content-Type": "application/json"}
+    url = f"/v1/orgs/yayasan-cepat{notify}"
+    a = await fast.post(url, content=encode(midtrans("SNY-F-1")), headers=plain)
+    b = await slow.post(url, content=encode(midtrans("SNY-F-2")), headers=plain)
+    assert a.status_code == b.status_code == 200 and shape(a) == shape(b)
+    assert a.json()["status"] == b.json()["status"] == "recorded"
+    assert b.json()["entries"] == [a.json()["entries"][0] + 1]
+    assert answered(fast) == 1
+    cases = [
+        (midtrans("SNY-F-1"), {}),  # a replay: recorded before, no entry
+        (midtrans("SNY-F-3", "pending"), {}),  # moves no money
+        (midtrans("SNY-F-4", key="SB-Mid-server-WRONG"), {"Accept-Language": "id"}),  # 401
+        (midtrans("XYZ-F-5"), {"Accept-Language": "id"}),  # no fund rule matches: 422
+        (midtrans("SNY-F-6", gross_amount="10.001"), {}),  # more decimals than IDR has: 400
+    ]
+    for body, extra in cases:
+        a, b = await both(pair, notify, content=encode(body), headers={**plain, **extra})
+        assert a.status_code == b.status_code, (a.text, b.text)
+        assert a.content == b.content and shape(a) == shape(b), (a.text, b.text)
+    assert [c for c, in await owner.fetch("SELECT count(*) FROM gateway_notifications")] == [2]
+    assert answered(fast) == 1 + len(cases)
+    callback = "/gateways/xendit/callbacks"
+    paid = encode(xendit_invoice("inv-f-1", "SNY-X-1"))
+    for token in ("wrong-token", XENDIT_TOKEN):
+        a, b = await both(
+            pair, callback, content=paid, headers={**plain, "x-callback-token": token}
+        )
+        assert a.status_code == b.status_code == (200 if token == XENDIT_TOKEN else 401)
+        assert [k for k, _ in shape(a)[1]] == [k for k, _ in shape(b)[1]], (a.text, b.text)
+    assert a.json()["status"] == "recorded" and len(a.json()["entries"]) == 1
+    assert b.json() == {"status": "recorded", "entries": []}  # the slow one came second
+    assert answered(fast) == 3 + len(cases)
+    # Not taken on: an API key sent along, a body that is not the schema's.
+    for kwargs in (
+        {"content": encode(midtrans("SNY-F-7")), "headers": {**plain, **admin}},
+        {"content": b'{"order_id": 5}', "headers": plain},
+    ):
+        a, b = await both(pair, notify, **kwargs)
+        assert a.status_code == b.status_code, (a.text, b.text)
+        assert [k for k, _ in shape(a)[1]] == [k for k, _ in shape(b)[1]]
+    assert a.status_code == 400
+    assert answered(fast) == 3 + len(cases)
+    await assert_log_verifies(store)

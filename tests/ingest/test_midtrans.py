@@ -310,3 +310,42 @@ async def test_an_organization_without_midtrans_is_404_and_the_service_role_cann
     with pytest.raises(Exception, match="append-only"):
         await owner.execute("DELETE FROM gateway_notifications")
     await assert_log_verifies(gw.store)
+
+
+async def test_refunds_racing_their_settlements_are_always_applied(gw, owner):
+    """A refund sent at the same moment as its settlement: the settlement's donation joins a
+    group-commit batch while the refund is kept and reconciled. Whichever commits first, every
+    payment ends refunded (donation, then its correction), once."""
+    start = await gw.size()
+    orders = [f"ZKT-RACE-{n}" for n in range(12)]
+
+    def refund(order: str) -> dict[str, Any]:
+        return midtrans(
+            order,
+            "refund",
+            gross_amount="70000.00",
+            refunds=[{"refund_chargeback_id": 1, "refund_amount": "70000.00",
+                      "created_at": "2026-11-21 09:00:00"}],
+        )
+
+    sends = []
+    for n, order in enumerate(orders):  # settlements and refunds interleaved, both orders
+        pair = [midtrans(order, gross_amount="70000.00"), refund(order)]
+        sends += pair if n % 2 else pair[::-1]
+    answers = await asyncio.gather(*(gw.notify(body) for body in sends))
+    assert all(a.status_code == 200 for a in answers), [a.text for a in answers]
+    entries = await gw.entries(start)
+    answered = sorted(i for a in answers for i in a.json()["entries"])
+    assert answered == list(range(start, start + len(entries)))  # each entry answered once
+    by_order: dict[str, list[str]] = {}
+    for entry in entries:
+        body = entry["body"]
+        reference = body.get("reference") or next(
+            e["body"]["reference"] for e in entries if e["index"] == body["corrects"]
+        )
+        by_order.setdefault(reference, []).append(entry["kind"])
+    assert by_order == {f"midtrans:{o}": ["donation", "correction"] for o in orders}
+    assert await gw.balance("zakat-2026") == 0
+    kept = await owner.fetchval("SELECT count(*) FROM gateway_notifications")
+    assert kept == 2 * len(orders)
+    await assert_log_verifies(gw.store)

@@ -15,6 +15,13 @@ or streamed body, a key over its rate limit) is handed to Litestar unchanged, wi
 it already read replayed, so the problem+json comes from ``ledger.http.problems`` as for every
 other route. An error while recording (a rule, a conflict, the database) is answered with
 ``ledger.http.problems.ledger_problem``, the mapping the Litestar route uses too.
+
+Gateway notifications (``POST .../gateways/midtrans/notifications`` and
+``.../gateways/xendit/callbacks``) come at the rate of a charity's busiest campaign and take
+the same door, with the steps of their Litestar routes (``ledger.http.api.gateways``): no
+API key (a request that sends one goes to Litestar), the anonymous rate limit per address,
+the organization, Content-Type and strict body, then ``midtrans.receive`` or
+``xendit.receive``; the ``GatewayAck`` is encoded as Litestar encodes it.
 """
 
 from __future__ import annotations
@@ -22,14 +29,18 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, Any
 
+import msgspec
+
 from ledger.charity.recording import Reply, check_key, record, request_hash
 from ledger.charity.rules import Command
 from ledger.http.api.bodies import check_json_media_type, decode_strict
 from ledger.http.api.writes import RECORDER, donation_command_parts
 from ledger.http.auth import api_key_from
 from ledger.http.problems import PROBLEM_JSON, ledger_problem
+from ledger.ingest import midtrans, xendit
 from ledger.messages import language_of
 from schemas.charity import DonationCreate
+from schemas.gateways import MidtransNotification, XenditCallback
 
 if TYPE_CHECKING:
     from litestar import Litestar
@@ -42,6 +53,16 @@ ROUTE = re.compile(r"/v1/orgs/([a-z0-9][a-z0-9-]{1,62})/donations")
 TEMPLATE = "/v1/orgs/{slug}/donations"
 """Its route template, as Litestar names it in metrics and access lines."""
 ROLES = RECORDER["roles"]
+GATEWAY_ROUTE = re.compile(
+    r"/v1/orgs/([a-z0-9][a-z0-9-]{1,62})/gateways/(midtrans/notifications|xendit/callbacks)"
+)
+"""The gateway notification routes' paths."""
+GATEWAY_TEMPLATES = {
+    "midtrans/notifications": "/v1/orgs/{slug}/gateways/midtrans/notifications",
+    "xendit/callbacks": "/v1/orgs/{slug}/gateways/xendit/callbacks",
+}
+"""Their route templates, as Litestar names them."""
+_encode = msgspec.json.Encoder().encode
 
 
 class DonationFastPath:
@@ -58,20 +79,27 @@ class DonationFastPath:
         """Requests this path answered itself (the rest went to Litestar)."""
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        found = (
-            ROUTE.fullmatch(scope["path"])
-            if scope["type"] == "http" and scope["method"] == "POST"
-            else None
-        )
-        if found is None:
+        found = gateway = None
+        if scope["type"] == "http" and scope["method"] == "POST":
+            found = ROUTE.fullmatch(scope["path"])
+            if found is None:
+                gateway = GATEWAY_ROUTE.fullmatch(scope["path"])
+        if found is None and gateway is None:
             await self.app(scope, receive, send)
             return
         raw, complete = await self._read_body(receive)
-        reply = await self._record(scope, found[1], raw) if complete else None
+        reply, template = None, TEMPLATE
+        if not complete:
+            pass
+        elif found is not None:
+            reply = await self._record(scope, found[1], raw)
+        elif gateway is not None:
+            reply = await self._notify(scope, gateway[1], gateway[2], raw)
+            template = GATEWAY_TEMPLATES[gateway[2]]
         if reply is None:  # not ours to answer: Litestar sees the request as it came
             await self.app(scope, _replaying(raw, complete, receive), send)
             return
-        scope["path_template"] = TEMPLATE  # type: ignore[typeddict-unknown-key]
+        scope["path_template"] = template  # type: ignore[typeddict-unknown-key]
         self.answered += 1
         if isinstance(reply, Reply):
             headers = [(b"content-type", b"application/json")]
@@ -125,6 +153,39 @@ class DonationFastPath:
         except Exception as exc:
             lang = language_of(_header(headers, b"accept-language"))
             return ledger_problem(exc, "POST", TEMPLATE, lang)
+
+
+    async def _notify(self, scope: Scope, slug: str, route: str, raw: bytes) -> Any:
+        """Reply, Problem, or None to hand the request to Litestar (the steps of
+        ``GatewayController.midtrans_notification`` and ``xendit_callback``)."""
+        services = self.litestar.state.services
+        headers = scope["headers"]
+        if api_key_from(headers):
+            return None  # a key is authenticated and counted per key: the middleware's job
+        try:
+            org = await services.organization(slug)
+            check_json_media_type(_header(headers, b"content-type"))
+            data = decode_strict(raw, MidtransNotification if route[0] == "m" else XenditCallback)
+        except Exception:  # Litestar runs the same steps and answers for them
+            return None
+        if self.limiter.anonymous_enabled:
+            client = scope.get("client")
+            if self.limiter.hit_address(client[0] if client else "unknown") is not None:
+                return None  # over the limit: the rate-limit middleware answers the 429
+        try:
+            if isinstance(data, MidtransNotification):
+                ack = await midtrans.receive(
+                    services.gateways, services.appender, services.clock, org, data, raw
+                )
+            else:
+                token = _header(headers, b"x-callback-token")
+                ack = await xendit.receive(
+                    services.gateways, services.appender, services.clock, org, token, data, raw
+                )
+        except Exception as exc:
+            lang = language_of(_header(headers, b"accept-language"))
+            return ledger_problem(exc, "POST", GATEWAY_TEMPLATES[route], lang)
+        return Reply(200, _encode(ack))
 
 
 def _header(headers: Any, name: bytes) -> str | None:

@@ -70,7 +70,7 @@ class GatewayController(Controller):
         data: JSONBody[GatewayConnect],
     ) -> GatewayView:
         org = await services.organization(slug)
-        return await connections.connect(services.store, services.kek, org, "midtrans", data)
+        return await services.gateways.connect(org, "midtrans", data)
 
     @put(
         "/xendit",
@@ -91,7 +91,7 @@ class GatewayController(Controller):
         data: JSONBody[GatewayConnect],
     ) -> GatewayView:
         org = await services.organization(slug)
-        return await connections.connect(services.store, services.kek, org, "xendit", data)
+        return await services.gateways.connect(org, "xendit", data)
 
     @get(
         "/",
@@ -125,7 +125,7 @@ class GatewayController(Controller):
         org = await services.organization(slug)
         raw = await request.body()
         return await midtrans.receive(
-            services.store, services.appender, services.kek, services.clock, org, data, raw
+            services.gateways, services.appender, services.clock, org, data, raw
         )
 
     @post(
@@ -151,9 +151,8 @@ class GatewayController(Controller):
         org = await services.organization(slug)
         raw = await request.body()
         return await xendit.receive(
-            services.store,
+            services.gateways,
             services.appender,
-            services.kek,
             services.clock,
             org,
             x_callback_token,

@@ -174,7 +174,7 @@ class ConsoleGateways(ConsoleController):
         try:
             _checked_rows([r for r in shown.rows if r != ("", "")], shown.default)
             wanted = _decoded(document)
-            await connections.connect(services.store, services.kek, org, gateway, wanted)
+            await services.gateways.connect(org, gateway, wanted)
         except LedgerError as exc:
             t = Translator(language(request))
             refused = GatewayForm(shown.rows, shown.default, t.error(exc))
