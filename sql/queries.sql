@@ -448,17 +448,12 @@ SELECT count(*) FROM merkle_nodes WHERE org_id = $1 AND ((idx + 1) << level) <= 
 -- name: verify_money_rows
 -- The stored per-entry projection rows of one verification range, in index order
 -- (ledger/derivation.py re-derives each from the entries' bytes).
--- One row of arrays, a column each (ledger/store/audit.py zips them into rows): decoding
--- columns costs the verifier about a third of decoding as many records.
-SELECT array_agg(entry_idx), array_agg(kind), array_agg(fund), array_agg(counterparty),
-       array_agg(currency::text), array_agg(amount), array_agg(reference)
-FROM (SELECT * FROM money_entries WHERE org_id = $1 AND entry_idx >= $2 AND entry_idx < $3
-      ORDER BY entry_idx) m;
+SELECT entry_idx, kind, fund, counterparty, currency::text, amount, reference
+FROM money_entries WHERE org_id = $1 AND entry_idx >= $2 AND entry_idx < $3 ORDER BY entry_idx;
 
 -- name: verify_postings
-SELECT array_agg(entry_idx), array_agg(account), array_agg(currency::text), array_agg(amount)
-FROM (SELECT * FROM postings WHERE org_id = $1 AND entry_idx >= $2 AND entry_idx < $3
-      ORDER BY entry_idx, line) p;
+SELECT entry_idx, account, currency::text, amount FROM postings
+WHERE org_id = $1 AND entry_idx >= $2 AND entry_idx < $3 ORDER BY entry_idx, line;
 
 -- name: verify_corrected_rows
 -- Every money row marked as corrected (a partial index holds only those, migration 0012).
@@ -479,9 +474,8 @@ WHERE org_id = $1 AND entry_idx >= $2 AND entry_idx < $3;
 
 -- name: verify_value_dates
 -- The value date of each money entry in [$2, $3) (migration 0014), in index order.
-SELECT array_agg(entry_idx), array_agg(value_on)
-FROM (SELECT * FROM value_dates WHERE org_id = $1 AND entry_idx >= $2 AND entry_idx < $3
-      ORDER BY entry_idx) v;
+SELECT entry_idx, value_on FROM value_dates
+WHERE org_id = $1 AND entry_idx >= $2 AND entry_idx < $3 ORDER BY entry_idx;
 
 -- name: verify_org_settings
 SELECT time_zone, books_open, entry_idx FROM org_settings WHERE org_id = $1;
@@ -761,10 +755,3 @@ ORDER BY a.entry_idx DESC LIMIT $2;
 -- before the rules check everything again under the head lock.
 SELECT counterparty FROM money_entries
 WHERE org_id = $1 AND entry_idx = $2 AND kind = 'disbursement';
-
--- name: published_document_certificates
--- Every organization's document certificate that exists (created on its first signed PDF),
--- with the log origin it signs for: what the verify page compares a dropped PDF's signer
--- with (the same bytes as GET …/certificate). The sealed keys stay here.
-SELECT o.slug, o.name, o.origin, c.cert_der FROM document_certificates c
-JOIN organizations o ON o.id = c.org_id ORDER BY o.id LIMIT $1;

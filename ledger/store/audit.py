@@ -80,29 +80,15 @@ async def max_checkpoint(conn: asyncpg.Connection, org_id: int) -> int | None:
 # --- projections: per-entry rows of a range -----------------------------------------------
 
 
-async def _columns_as_rows(
-    conn: asyncpg.Connection, query: str, org_id: int, start: int, end: int
-) -> list[tuple[Any, ...]]:
-    """The rows of a query that returns one array per column, as tuples (none: [])."""
-    columns = await conn.fetchrow(Q[query], org_id, start, end)
-    if columns[0] is None:
-        return []
-    return list(zip(*columns, strict=True))
-
-
-async def money_rows(
-    conn: asyncpg.Connection, org_id: int, start: int, end: int
-) -> list[tuple[Any, ...]]:
+async def money_rows(conn: asyncpg.Connection, org_id: int, start: int, end: int) -> list[Any]:
     """(index, kind, fund, counterparty, currency, amount, reference) of non-correction
     money rows of entries [start, end), in index order."""
-    return await _columns_as_rows(conn, "verify_money_rows", org_id, start, end)
+    return await conn.fetch(Q["verify_money_rows"], org_id, start, end)
 
 
-async def posting_rows(
-    conn: asyncpg.Connection, org_id: int, start: int, end: int
-) -> list[tuple[Any, ...]]:
+async def posting_rows(conn: asyncpg.Connection, org_id: int, start: int, end: int) -> list[Any]:
     """(index, account, currency, amount) of entries [start, end), in order."""
-    return await _columns_as_rows(conn, "verify_postings", org_id, start, end)
+    return await conn.fetch(Q["verify_postings"], org_id, start, end)
 
 
 async def correction_rows(conn: asyncpg.Connection, org_id: int, start: int, end: int) -> list[Any]:
@@ -119,11 +105,9 @@ async def beneficiary_rows(
     return await conn.fetch(Q["verify_beneficiaries"], org_id, start, end)
 
 
-async def value_date_rows(
-    conn: asyncpg.Connection, org_id: int, start: int, end: int
-) -> list[tuple[Any, ...]]:
+async def value_date_rows(conn: asyncpg.Connection, org_id: int, start: int, end: int) -> list[Any]:
     """(index, value_on) of the value_dates rows of entries [start, end) (migration 0014)."""
-    return await _columns_as_rows(conn, "verify_value_dates", org_id, start, end)
+    return await conn.fetch(Q["verify_value_dates"], org_id, start, end)
 
 
 async def money_entries_at(

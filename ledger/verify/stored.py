@@ -48,7 +48,6 @@ from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass, field
 from multiprocessing import get_context
-from typing import Any
 
 import asyncpg
 import msgspec
@@ -189,40 +188,6 @@ async def verify_range(
     return result
 
 
-class _Walk:
-    """What reading one range has established so far: the chain, the Merkle stack and the
-    per-level node digests, the entries' times, and their derived projection rows."""
-
-    def __init__(
-        self, start: int, end: int, level: int, sizes: Sequence[int], prev: bytes, origin: str
-    ) -> None:
-        self.start = start
-        self.n = 0
-        """Entries of the range read so far."""
-        self.prev = prev
-        """entry_hash of the last entry read (the range's predecessor's before the first)."""
-        self.stack: list[tuple[int, bytes]] = []
-        self.digests = [hashlib.sha256() for _ in range(level + 1)]
-        self.counts = [0] * (level + 1)
-        self.wanted = {s - start for s in sizes if start < s <= end}
-        self.at_sizes: dict[int, list[tuple[int, bytes]]] = {}
-        self.last_time = ""
-        self.last_dt: dt.datetime | None = None
-        self.origin = origin
-        self.derived = RangeDerivation(pending_from=start, origin=origin)
-
-    def push(self, lvl: int, node: bytes) -> None:
-        """Append a complete subtree of ``2**lvl`` leaves, merging equal levels (each merge
-        completes a node, added to its level's digest)."""
-        stack, sha256 = self.stack, hashlib.sha256
-        while stack and stack[-1][0] == lvl:
-            node = sha256(b"\x01" + stack.pop()[1] + node).digest()
-            lvl += 1
-            self.digests[lvl].update(node)
-            self.counts[lvl] += 1
-        stack.append((lvl, node))
-
-
 async def _read_range(
     conn: asyncpg.Connection,
     org_id: int,
@@ -233,31 +198,97 @@ async def _read_range(
     sizes: Sequence[int],
     prev: bytes,
 ) -> RangeResult:
+    sha256 = hashlib.sha256
     first_prev = prev
-    w = _Walk(start, end, level, sizes, prev, origin)
+    stack: list[tuple[int, bytes]] = []
+    digests = [sha256() for _ in range(level + 1)]
+    counts = [0] * (level + 1)
+    wanted = {s - start for s in sizes if start < s <= end}
+    at_sizes: dict[int, list[tuple[int, bytes]]] = {}
+    n = 0  # entries of the range read so far
+    expected = start  # the index of the next entry
+    last_time = ""
+    last_dt = None
+    derived = RangeDerivation(pending_from=start, origin=origin)
     projected: tuple[int | None, str] | None = None  # the first projection row that differs
+    kind_of = PROJECTED_KINDS.__contains__
     try:
         async with conn.transaction(readonly=True, isolation="repeatable_read"):
             async for rows in audit.entry_chunks(conn, org_id, start, end, FETCH_ROWS):
-                if projected is None and w.n:  # the previous chunk's projection rows
-                    projected = await _check_projections(conn, org_id, start + w.n, w.derived)
-                bodies = _chunk_at_once(w, rows)
-                if bodies is None:  # something differs: entry by entry, to name it
-                    bodies = _chunk_entry_by_entry(w, rows)
-                w.derived.add_all(bodies)
+                if projected is None and n:  # the previous chunk's projection rows
+                    projected = await _check_projections(conn, org_id, start + n, derived)
+                bodies: list[tuple[int, str, bytes, dt.datetime]] = []
+                for i, body, row_prev, row_hash, row_leaf, kind, created in rows:
+                    if i != expected:
+                        raise _Bad(
+                            expected,
+                            f"expected entry {expected}, found {i}: entries "
+                            "are missing or out of order",
+                        )
+                    leaf = sha256(b"\x00" + body).digest()
+                    if leaf != row_leaf:
+                        raise _Bad(
+                            i,
+                            "stored leaf_hash is not the hash of the stored bytes: "
+                            "the entry was edited",
+                        )
+                    try:
+                        h = _decode_header(body)
+                    except msgspec.DecodeError as exc:
+                        raise _Bad(i, f"entry bytes are not a valid entry document: {exc}") from exc
+                    if h.index != i or h.log != origin or h.kind != kind:
+                        raise _Bad(i, "entry bytes disagree with their row (index, log or kind)")
+                    if h.prev != prev:
+                        if i > 0 and h.prev == row_prev:
+                            # Entry i and its row agree on a predecessor that entry i - 1 no
+                            # longer hashes to: i - 1 was rewritten with its hashes recomputed.
+                            raise _Rewritten(i, _b64(h.prev), _b64(prev), f"entry {i}")
+                        raise _Bad(i, "entry bytes disagree with their row (prev)")
+                    # Entries of one batch share a time: format only when it changes.
+                    if created != last_dt:
+                        last_dt = created
+                        spelled = format_time(last_dt)
+                        if spelled < last_time:
+                            raise _Bad(
+                                i, f"entry time {spelled} is earlier than the entry before it"
+                            )
+                        last_time = spelled
+                    if h.time != last_time:
+                        raise _Bad(i, f"entry time {h.time} disagrees with created_at {last_time}")
+                    if row_prev != prev:
+                        raise _Bad(i, "prev_hash does not link to the previous entry")
+                    if kind_of(kind):
+                        bodies.append((i, kind, h.body, created))
+                    chained = sha256(b"\x02" + prev + leaf).digest()
+                    if chained != row_hash:
+                        raise _Bad(i, "entry_hash is not the chain hash of prev_hash and leaf_hash")
+                    prev = chained
+                    # Merkle: push the leaf, merge equal levels (each merge completes a node).
+                    node, lvl, k = leaf, 0, n
+                    while k & 1:
+                        node = sha256(b"\x01" + stack.pop()[1] + node).digest()
+                        lvl += 1
+                        k >>= 1
+                        digests[lvl].update(node)
+                        counts[lvl] += 1
+                    stack.append((lvl, node))
+                    n += 1
+                    expected += 1
+                    if n in wanted:
+                        at_sizes[start + n] = list(stack)
+                derived.add_all(bodies)
     except _Rewritten as bad:
         where = await _attribute_rewrite(conn, org_id, origin, start, bad)
-        return RangeResult(start, start + w.n, first_prev, w.prev, w.stack, w.at_sizes, where)
+        return RangeResult(start, start + n, first_prev, prev, stack, at_sizes, where)
     except _Bad as bad:
         return RangeResult(
-            start, start + w.n, first_prev, w.prev, w.stack, w.at_sizes, (bad.index, bad.reason)
+            start, start + n, first_prev, prev, stack, at_sizes, (bad.index, bad.reason)
         )
-    n, prev, stack, at_sizes = w.n, w.prev, w.stack, w.at_sizes
     # The range's nodes (levels 1..level) against the stored ones, one digest per level.
     stored = await audit.node_digests(conn, org_id, start, start + n, level)
     for r in stored:
         lvl = r["level"]
-        if r["n"] != w.counts[lvl] or r["digest"] != w.digests[lvl].digest():
+        if r["n"] != counts[lvl] or r["digest"] != digests[lvl].digest():
             where = await _locate_node(conn, org_id, origin, start, start + n, lvl)
             last = start + n - 1
             if where[0] == last - 1 and last % 2 == 1:
@@ -272,154 +303,12 @@ async def _read_range(
             return RangeResult(start, start + n, first_prev, prev, stack, at_sizes, where)
     # The log is sound here, so a projection row that differs is the failure to report.
     if projected is None:
-        projected = await _check_projections(conn, org_id, start + n, w.derived)
+        projected = await _check_projections(conn, org_id, start + n, derived)
     if projected is not None:
         return RangeResult(start, start + n, first_prev, prev, stack, at_sizes, projected)
     result = RangeResult(start, start + n, first_prev, prev, stack, at_sizes)
-    result.derived = w.derived
+    result.derived = derived
     return result
-
-
-Body = tuple[int, str, bytes, dt.datetime]
-"""(index, kind, body member's bytes, recording time) of an entry with projection rows."""
-
-
-def _chunk_at_once(w: _Walk, rows: Sequence[Sequence[Any]]) -> list[Body] | None:
-    """Every check of ``_chunk_entry_by_entry`` over a whole chunk, a column at a time (list
-    comprehensions and list comparisons, no Python statement per entry but the chain's);
-    None, with ``w`` untouched, when anything differs or the chunk is not aligned, so that
-    the entry-by-entry pass names the failure exactly as it always has."""
-    m = len(rows)
-    if not m or w.n % (1 << (m.bit_length() - 1)):
-        return None  # the chunk's subtrees would not be the tree's (only the last chunk is short)
-    sha256 = hashlib.sha256
-    first = w.start + w.n
-    indexes = [r[0] for r in rows]
-    if indexes != list(range(first, first + m)):
-        return None
-    entry_bytes = [r[1] for r in rows]
-    leaves = [sha256(b"\x00" + b).digest() for b in entry_bytes]
-    if leaves != [r[4] for r in rows]:
-        return None
-    try:
-        headers = [_decode_header(b) for b in entry_bytes]
-    except msgspec.DecodeError:
-        return None
-    kinds = [r[5] for r in rows]
-    stored_prev = [r[2] for r in rows]
-    if (
-        [h.index for h in headers] != indexes
-        or [h.kind for h in headers] != kinds
-        or {h.log for h in headers} != {w.origin}
-        or [h.prev for h in headers] != stored_prev
-    ):
-        return None
-    chain = []
-    prev = w.prev
-    for leaf in leaves:
-        prev = sha256(b"\x02" + prev + leaf).digest()
-        chain.append(prev)
-    if chain != [r[3] for r in rows] or stored_prev[0] != w.prev or stored_prev[1:] != chain[:-1]:
-        return None
-    # Times: each entry's is its row's created_at spelled, never earlier than the one before.
-    created = [r[6] for r in rows]
-    times = [h.time for h in headers]
-    if times[0] < w.last_time or sorted(times) != times:
-        return None
-    for moment, spelled in set(zip(created, times, strict=True)):
-        if format_time(moment) != spelled:
-            return None
-    # Merkle: the chunk's nodes level by level (the chunk starts on a multiple of its
-    # largest power of two, so they are the tree's), then its subtrees onto the stack.
-    levels = [leaves]
-    tail: list[tuple[int, bytes]] = []
-    nodes, lvl = leaves, 0
-    while len(nodes) > 1:
-        if len(nodes) & 1:
-            tail.append((lvl, nodes[-1]))
-        nodes = [
-            sha256(b"\x01" + x + y).digest() for x, y in zip(nodes[::2], nodes[1::2], strict=False)
-        ]
-        lvl += 1
-        w.digests[lvl].update(b"".join(nodes))
-        w.counts[lvl] += len(nodes)
-        levels.append(nodes)
-    tail.append((lvl, nodes[0]))
-    for size in sorted(s for s in w.wanted if w.n < s < w.n + m):
-        within, at, compact = size - w.n, 0, list(w.stack)
-        for k in range(len(levels) - 1, -1, -1):
-            if within >> k & 1:
-                compact.append((k, levels[k][at >> k]))
-                at += 1 << k
-        w.at_sizes[w.start + size] = compact
-    for lvl, node in reversed(tail):
-        w.push(lvl, node)
-    w.n += m
-    if w.n in w.wanted:
-        w.at_sizes[w.start + w.n] = list(w.stack)
-    w.prev = chain[-1]
-    w.last_time, w.last_dt = times[-1], created[-1]
-    projected = PROJECTED_KINDS
-    return [
-        (i, kind, h.body, moment)
-        for i, kind, h, moment in zip(indexes, kinds, headers, created, strict=True)
-        if kind in projected
-    ]
-
-
-def _chunk_entry_by_entry(w: _Walk, rows: Sequence[Sequence[Any]]) -> list[Body]:
-    """Check a chunk's entries one by one; raise ``_Bad`` (or ``_Rewritten``) at the first
-    that fails, with ``w`` describing the entries before it."""
-    sha256 = hashlib.sha256
-    kind_of = PROJECTED_KINDS.__contains__
-    bodies: list[Body] = []
-    for i, body, row_prev, row_hash, row_leaf, kind, created in rows:
-        expected = w.start + w.n
-        if i != expected:
-            raise _Bad(
-                expected,
-                f"expected entry {expected}, found {i}: entries are missing or out of order",
-            )
-        leaf = sha256(b"\x00" + body).digest()
-        if leaf != row_leaf:
-            raise _Bad(
-                i, "stored leaf_hash is not the hash of the stored bytes: the entry was edited"
-            )
-        try:
-            h = _decode_header(body)
-        except msgspec.DecodeError as exc:
-            raise _Bad(i, f"entry bytes are not a valid entry document: {exc}") from exc
-        if h.index != i or h.log != w.origin or h.kind != kind:
-            raise _Bad(i, "entry bytes disagree with their row (index, log or kind)")
-        prev = w.prev
-        if h.prev != prev:
-            if i > 0 and h.prev == row_prev:
-                # Entry i and its row agree on a predecessor that entry i - 1 no longer
-                # hashes to: i - 1 was rewritten with its hashes recomputed.
-                raise _Rewritten(i, _b64(h.prev), _b64(prev), f"entry {i}")
-            raise _Bad(i, "entry bytes disagree with their row (prev)")
-        # Entries of one batch share a time: format only when it changes.
-        if created != w.last_dt:
-            w.last_dt = created
-            spelled = format_time(created)
-            if spelled < w.last_time:
-                raise _Bad(i, f"entry time {spelled} is earlier than the entry before it")
-            w.last_time = spelled
-        if h.time != w.last_time:
-            raise _Bad(i, f"entry time {h.time} disagrees with created_at {w.last_time}")
-        if row_prev != prev:
-            raise _Bad(i, "prev_hash does not link to the previous entry")
-        if kind_of(kind):
-            bodies.append((i, kind, h.body, created))
-        chained = sha256(b"\x02" + prev + leaf).digest()
-        if chained != row_hash:
-            raise _Bad(i, "entry_hash is not the chain hash of prev_hash and leaf_hash")
-        w.prev = chained
-        w.push(0, leaf)
-        w.n += 1
-        if w.n in w.wanted:
-            w.at_sizes[w.start + w.n] = list(w.stack)
-    return bodies
 
 
 async def _check_projections(
