@@ -35,10 +35,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import asyncpg
-import httpx
 
 from ledger.errors import LedgerError, NotFoundError
 from ledger.journal.keys import open_value, seal_value
+from ledger.journal.webhookhttp import DeliveryError, Sender
 from ledger.store import webhooks as W
 from ledger.store.log import UNAVAILABLE, Organization, Store
 
@@ -108,7 +108,7 @@ async def unsubscribe(store: Store, org: Organization, sub_id: uuid.UUID) -> Non
 
 
 async def _attempt(
-    client: httpx.AsyncClient, sub: W.Subscription, secret: str, event: W.Event
+    client: Sender, sub: W.Subscription, secret: str, event: W.Event
 ) -> tuple[int | None, str | None, int]:
     """(status, error, milliseconds) of one POST; error None means delivered."""
     body = event.payload.encode()
@@ -121,17 +121,17 @@ async def _attempt(
     }
     started = time.perf_counter()
     try:
-        answer = await client.post(sub.url, content=body, headers=headers)
-    except (httpx.HTTPError, httpx.InvalidURL, ValueError) as exc:
+        status = await client.post(sub.url, body, headers)
+    except DeliveryError as exc:
         took = int((time.perf_counter() - started) * 1000)
         return None, f"{type(exc).__name__}: {exc}"[:500], took
     took = int((time.perf_counter() - started) * 1000)
-    if 200 <= answer.status_code < 300:
-        return answer.status_code, None, took
-    return answer.status_code, f"the receiver answered {answer.status_code}", took
+    if 200 <= status < 300:
+        return status, None, took
+    return status, f"the receiver answered {status}", took
 
 
-async def deliver(store: Store, kek: bytes, client: httpx.AsyncClient, sub: W.Subscription) -> int:
+async def deliver(store: Store, kek: bytes, client: Sender, sub: W.Subscription) -> int:
     """Deliver one subscription's pending events in order until one fails; how many went.
 
     Events go out one after another, each only after the one before it was answered 2xx, in
@@ -174,7 +174,7 @@ async def deliver(store: Store, kek: bytes, client: httpx.AsyncClient, sub: W.Su
             return sent
 
 
-async def deliver_due(store: Store, kek: bytes, client: httpx.AsyncClient) -> int:
+async def deliver_due(store: Store, kek: bytes, client: Sender) -> int:
     """One round over every due subscription (each in order, all of them concurrently)."""
     async with store.connection() as conn:
         due = await W.due_subscriptions(conn)
@@ -184,7 +184,7 @@ async def deliver_due(store: Store, kek: bytes, client: httpx.AsyncClient) -> in
 
 async def deliver_forever(store: Store, kek: bytes) -> None:
     """The deliverer of a service process (``ledger.http.services``)."""
-    async with httpx.AsyncClient(timeout=TIMEOUT_SECONDS, follow_redirects=False) as client:
+    async with Sender(TIMEOUT_SECONDS) as client:
         while True:
             try:
                 await deliver_due(store, kek, client)
