@@ -66,7 +66,7 @@ async def matching(
     The filter query is planned for its values every time (``force_custom_plan``, for this
     transaction only): a prepared statement's generic plan cannot drop the filters that are
     NULL nor see how wide a date range is, and on a 1 M-entry log it read ``?from=`` through
-    the value-date index in date order and sorted (0.46 s against 0.3 ms,
+    the value-date index in date order and sorted (about 0.5 s against 0.4 ms,
     ``bench/entry_filters.py``)."""
     name = where.driver()
     assert name is not None, "no filter given"
