@@ -152,9 +152,12 @@ UPDATE webhook_cursors
 SET failures = failures + 1, next_attempt_at = now() + make_interval(secs => $2)
 WHERE subscription_id = $1;
 
--- name: insert_webhook_delivery
+-- name: insert_webhook_deliveries
+-- The attempts of one delivery transaction (ledger/journal/webhooks.py deliver).
 INSERT INTO webhook_deliveries (subscription_id, seq, attempt, status, error, duration_ms)
-VALUES ($1, $2, $3, $4, $5, $6);
+SELECT $1, u.seq, u.attempt, u.status, u.error, u.duration_ms
+FROM unnest($2::bigint[], $3::integer[], $4::smallint[], $5::text[], $6::integer[])
+    AS u (seq, attempt, status, error, duration_ms);
 
 -- name: webhook_deliveries
 SELECT d.seq, d.attempt, d.attempted_at, d.status, d.error, d.duration_ms

@@ -58,7 +58,7 @@ from ledger.errors import (
 from ledger.formats import acknowledgment, valuedates
 from ledger.formats.canonical import format_time
 from ledger.formats.postings import Line, fund_account, postings_for
-from ledger.journal.appender import PIPELINE_CHUNK, Appended, Intent, chunked, pipeline
+from ledger.journal.appender import Appended, Intent
 from ledger.messages import Money, Term
 from ledger.store import charity as P
 from ledger.store import compliance as S
@@ -993,9 +993,6 @@ class CharityPolicy:
             for entry in (command_of(i).typed() for i, _ in appended)
             if isinstance(entry, CorrectionBody)
         ]
-        evidence = any(getattr(i.context, "evidence", None) for i, _ in appended)
-        if len(appended) >= 2 * PIPELINE_CHUNK and not corrections and not evidence:
-            return await self._project_pipelined(conn, org, appended)
         rows = P.BatchRows.empty()
         lines_of = await P.postings_of(conn, org.id, corrections) if corrections else {}
         targets = await P.money_entries(conn, org.id, corrections) if corrections else {}
@@ -1013,33 +1010,45 @@ class CharityPolicy:
         await P.write_batch(conn, org.id, rows)
         return responses
 
-    async def _project_pipelined(
-        self,
-        conn: asyncpg.Connection,
-        org: Organization,
-        appended: Sequence[tuple[Intent, Appended]],
-    ) -> list[bytes]:
-        """``after_insert`` of a large batch without corrections or evidence: the money rows
-        and posting lines of chunk k+1 are made while chunk k's are inserted (the database
-        moves balances and fund totals from each chunk); the rest is written at the end."""
-        total = P.BatchRows.empty()
-        responses: list[bytes] = []
-        times: dict[Any, str] = {}
+    def projector(self, org: Organization, intents: Sequence[Intent]) -> _ChunkProjection | None:
+        """A large batch without corrections or evidence (an import) is projected chunk by
+        chunk with its entries (``ledger.journal.appender.ChunkProjector``); the others by
+        ``after_insert``, which reads the corrected entries first."""
+        for intent in intents:
+            command = command_of(intent)
+            if command.evidence is not None or isinstance(_decodable(command), CorrectionBody):
+                return None
+            if command.entry is None:  # not decodable: let after_insert say so
+                return None
+        return _ChunkProjection(org)
 
-        def make(chunk: Sequence[tuple[Intent, Appended]]) -> P.BatchRows:
-            part = P.BatchRows.empty()
-            for intent, entry in chunk:
-                responses.append(_project(part, intent, entry, times, {}, {}, False))
-            total.merge_sums(part)
-            return part
 
-        async def insert(part: P.BatchRows) -> None:
-            await insert_rows(conn, "insert_money_entries", org.id, part.money)
-            await insert_rows(conn, "insert_postings", org.id, part.postings)
+class _ChunkProjection:
+    """``after_insert`` of a large batch without corrections or evidence, chunk by chunk:
+    the money rows and posting lines of chunk k+1 are made while chunk k's entries and rows
+    are inserted (the database moves balances and fund totals from each chunk's rows); the
+    rest (keys, donors, funds, beneficiary versions) is written once at the end."""
 
-        await pipeline(chunked(appended, PIPELINE_CHUNK), make, insert)
-        await P.write_batch(conn, org.id, total)
-        return responses
+    def __init__(self, org: Organization) -> None:
+        self.org = org
+        self.total = P.BatchRows.empty()
+        self.responses: list[bytes] = []
+        self.times: dict[Any, str] = {}
+
+    def make(self, appended: Sequence[tuple[Intent, Appended]]) -> P.BatchRows:
+        part = P.BatchRows.empty()
+        for intent, entry in appended:
+            self.responses.append(_project(part, intent, entry, self.times, {}, {}, False))
+        self.total.merge_sums(part)
+        return part
+
+    async def write(self, conn: asyncpg.Connection, part: P.BatchRows) -> None:
+        await insert_rows(conn, "insert_money_entries", self.org.id, part.money)
+        await insert_rows(conn, "insert_postings", self.org.id, part.postings)
+
+    async def finish(self, conn: asyncpg.Connection) -> list[bytes]:
+        await P.write_batch(conn, self.org.id, self.total)
+        return self.responses
 
 
 def _value_date_of(command: Command, calendar: valuedates.Calendar) -> None:

@@ -149,6 +149,44 @@ def _rows(text: str, layout: BankLayout) -> Iterator[tuple[int, list[str]]]:
         yield number, [cell.strip().strip("'") for cell in row]
 
 
+_DIRECTIVES = {"%d": r"(?P<d>\d{2})", "%m": r"(?P<m>\d{2})", "%Y": r"(?P<Y>\d{4})", "%y": r"(?P<y>\d{2})"}
+
+
+def _date_pattern(date_format: str) -> re.Pattern[str] | None:
+    """A regular expression for the two-digit day and month, four- or two-digit year forms of
+    ``date_format`` (``%d/%m/%Y``, ``%d/%m/%y``, ``%d/%m``, ``%Y-%m-%d``, ...), or None for any
+    other directive. A match is only a fast path: ``_date`` gives every text it does not match
+    or cannot build a date from to ``strptime``, so what is accepted and the reason a line is
+    refused stay strptime's (issue 15: ``strptime`` was 40% of reading a 100,000-line file)."""
+    parts = re.split(r"(%.)", date_format)
+    if any(p.startswith("%") and p not in _DIRECTIVES for p in parts) or any(
+        p.isspace() or "%" in p for p in parts if not p.startswith("%") and p
+    ):
+        return None
+    if len({p for p in parts if p in _DIRECTIVES}) != sum(p in _DIRECTIVES for p in parts):
+        return None
+    return re.compile("".join(_DIRECTIVES.get(p, re.escape(p)) for p in parts))
+
+
+def _date(text: str, date_format: str, pattern: re.Pattern[str] | None) -> dt.datetime:
+    """``strptime(text, date_format)``, through ``pattern`` when it matches (the same date)."""
+    found = pattern.fullmatch(text) if pattern is not None else None
+    if found is not None:
+        values = found.groupdict()
+        if values.get("Y") is not None:
+            year = int(values["Y"])
+        elif values.get("y") is not None:  # strptime's pivot (POSIX): 69-99 are 1900s
+            short = int(values["y"])
+            year = short + (1900 if short >= 69 else 2000)
+        else:
+            year = 1900
+        try:
+            return dt.datetime(year, int(values.get("m") or 0), int(values.get("d") or 1))
+        except (TypeError, ValueError):
+            pass  # not a date: strptime says why
+    return dt.datetime.strptime(text, date_format)
+
+
 def _norm(cell: str) -> str:
     return re.sub(r"\s+", " ", cell).strip().casefold()
 
@@ -204,6 +242,7 @@ def read_statement(
             )
         return index
 
+    pattern = _date_pattern(layout.date_format)
     cols = {
         key: at(getattr(layout, key))
         for key in ("date", "description", "reference", "credit", "debit", "amount", "direction")
@@ -219,7 +258,7 @@ def read_statement(
         if first in layout.skip_markers:
             continue
         try:
-            lines.append(_line(number, row, layout, cols, exponent, year))
+            lines.append(_line(number, row, layout, cols, exponent, year, pattern))
         except (InvalidInputError, AmountFormatError) as exc:
             bad.append(BadLine.of(number, exc))
         except (ValueError, IndexError) as exc:
@@ -235,6 +274,10 @@ def _is_cp1252(data: bytes) -> bool:
     return True
 
 
+_REFERENCE = re.compile(r"[\x21-\x7e]{1,100}")
+"""A bank reference kept as it is: printable ASCII without spaces."""
+
+
 def _cell(row: list[str], index: int | None) -> str:
     return row[index].strip() if index is not None and index < len(row) else ""
 
@@ -246,10 +289,11 @@ def _line(
     cols: dict[str, int | None],
     exponent: int,
     year: int | None,
+    pattern: re.Pattern[str] | None = None,
 ) -> StatementLine:
     date_text = _cell(row, cols["date"])
     try:
-        parsed = dt.datetime.strptime(date_text, layout.date_format)
+        parsed = _date(date_text, layout.date_format, pattern)
     except ValueError:
         raise InvalidInputError.of(
             "date: expected the form {format} (e.g. {example}), got {found}",
@@ -284,6 +328,6 @@ def _line(
         field = (layout.credit if credit else layout.debit) or "amount"
     amount = minor_units_of(amount_text, exponent, field)
     reference = _cell(row, cols["reference"])
-    if not reference or not re.fullmatch(r"[\x21-\x7e]{1,100}", reference):
+    if not reference or not _REFERENCE.fullmatch(reference):
         reference = derived_reference(layout.name, day, row)
     return StatementLine(number, day, _cell(row, cols["description"]), reference, amount, credit)

@@ -99,6 +99,31 @@ class BatchPolicy(Protocol):
         """Write rows that commit with the entries; return one extra value per entry."""
         ...
 
+    def projector(self, org: Organization, intents: Sequence[Intent]) -> ChunkProjector | None:
+        """For a large batch (``pipeline``): ``after_insert`` cut into chunks that travel with
+        the entries' own chunks, or None to call ``after_insert`` once the entries are in."""
+        ...
+
+
+class ChunkProjector(Protocol):
+    """``after_insert`` of one large batch, chunk by chunk: ``make`` runs (Python) while the
+    previous chunk's entries and rows are in the database, ``write`` inserts a chunk's rows
+    after its entries, ``finish`` writes what belongs to the whole batch and returns one
+    extra value per appended entry, in order. The same rows as ``after_insert`` would
+    write, in the same transaction."""
+
+    def make(self, appended: Sequence[tuple[Intent, Appended]]) -> Any:
+        """The rows of one chunk's appended entries (no I/O)."""
+        ...
+
+    async def write(self, conn: asyncpg.Connection, part: Any) -> None:
+        """Insert what ``make`` returned."""
+        ...
+
+    async def finish(self, conn: asyncpg.Connection) -> list[Any]:
+        """Write the batch's remaining rows; one extra value per entry made so far."""
+        ...
+
 
 class NoPolicy:
     """Admit everything; write nothing else."""
@@ -111,6 +136,9 @@ class NoPolicy:
 
     async def after_insert(self, conn, org, appended):  # type: ignore[no-untyped-def]
         return [None] * len(appended)
+
+    def projector(self, org, intents):  # type: ignore[no-untyped-def]
+        return None
 
 
 def build_entries(
@@ -213,22 +241,30 @@ async def append_batch(
     verdicts = await policy.admit(conn, org, intents, read)
     admitted = [i for i, v in zip(intents, verdicts, strict=True) if v is None]
     now = clock()
+    projector: ChunkProjector | None = None
     if len(admitted) < 2 * PIPELINE_CHUNK:
         built, nodes, new_head = build_entries(org, head, admitted, now)
         rows = [b for b in built if isinstance(b, Appended)]
         moved = not rows or await store.append_rows(conn, org.id, head.size, rows, nodes, new_head)
-    else:  # a large batch: hash chunk k+1 while the database inserts chunk k
+    else:  # a large batch: hash (and project) chunk k+1 while the database inserts chunk k
         built, new_head = [], head
+        projector = policy.projector(org, admitted)
 
-        def hash_chunk(chunk: Sequence[Intent]) -> tuple[list[Appended], list]:
+        def hash_chunk(chunk: Sequence[Intent]) -> tuple[list[Appended], list, Any]:
             nonlocal new_head
             outcomes, chunk_nodes, new_head = build_entries(org, new_head, chunk, now)
             built.extend(outcomes)
-            return [b for b in outcomes if isinstance(b, Appended)], chunk_nodes
+            rows = [b for b in outcomes if isinstance(b, Appended)]
+            if projector is None:
+                return rows, chunk_nodes, None
+            pairs = [(i, b) for i, b in zip(chunk, outcomes, strict=True) if isinstance(b, Appended)]
+            return rows, chunk_nodes, projector.make(pairs)
 
-        async def insert_chunk(part: tuple[list[Appended], list]) -> None:
+        async def insert_chunk(part: tuple[list[Appended], list, Any]) -> None:
             await store.insert_entries(conn, org.id, part[0])
             await store.insert_nodes(conn, org.id, part[1])
+            if projector is not None:
+                await projector.write(conn, part[2])
 
         await pipeline(chunked(admitted, PIPELINE_CHUNK), hash_chunk, insert_chunk)
         rows = [b for b in built if isinstance(b, Appended)]
@@ -248,7 +284,12 @@ async def append_batch(
             pairs.append((intent, outcome))
         else:
             by_intent[id(intent)] = outcome
-    extras = await policy.after_insert(conn, org, pairs) if pairs else []
+    if not pairs:
+        extras = []
+    elif projector is not None:
+        extras = await projector.finish(conn)  # the chunks' rows went in with their entries
+    else:
+        extras = await policy.after_insert(conn, org, pairs)
     for (intent, appended), extra in zip(pairs, extras, strict=True):
         appended.extra = extra
         by_intent[id(intent)] = appended

@@ -107,9 +107,7 @@ async def due_subscriptions(conn: asyncpg.Connection) -> list[Subscription]:
     return [Subscription(*r.values()) for r in rows]
 
 
-async def lock_cursor(
-    conn: asyncpg.Connection, sub_id: uuid.UUID
-) -> tuple[int, int, bool] | None:
+async def lock_cursor(conn: asyncpg.Connection, sub_id: uuid.UUID) -> tuple[int, int, bool] | None:
     """(delivered seq, failures, due) with the cursor locked until the transaction ends;
     None when another deliverer holds it."""
     r = await conn.fetchrow(Q["lock_webhook_cursor"], sub_id)
@@ -131,17 +129,34 @@ async def failed(conn: asyncpg.Connection, sub_id: uuid.UUID, backoff_seconds: f
     await conn.execute(Q["webhook_failed"], sub_id, backoff_seconds)
 
 
-async def log_attempt(
-    conn: asyncpg.Connection,
-    sub_id: uuid.UUID,
-    seq: int,
-    attempt: int,
-    status: int | None,
-    error: str | None,
-    duration_ms: int,
+@dataclass(frozen=True)
+class Attempt:
+    """One delivery attempt, for the delivery log."""
+
+    seq: int
+    """The event."""
+    attempt: int
+    """1 for its first attempt, then +1."""
+    status: int | None
+    """The receiver's HTTP status; None when no answer came."""
+    error: str | None
+    """Why it failed; None when delivered."""
+    duration_ms: int
+    """How long it took."""
+
+
+async def log_attempts(
+    conn: asyncpg.Connection, sub_id: uuid.UUID, attempts: Sequence[Attempt]
 ) -> None:
+    """Record ``attempts`` in the delivery log (one statement)."""
     await conn.execute(
-        Q["insert_webhook_delivery"], sub_id, seq, attempt, status, error, duration_ms
+        Q["insert_webhook_deliveries"],
+        sub_id,
+        [a.seq for a in attempts],
+        [a.attempt for a in attempts],
+        [a.status for a in attempts],
+        [a.error for a in attempts],
+        [a.duration_ms for a in attempts],
     )
 
 

@@ -10,11 +10,11 @@ import asyncio
 import re
 import socket
 
-import httpx
 import pytest
 
 from ledger.journal import webhooks
 from ledger.journal.organizations import create_organization
+from ledger.journal.webhookhttp import Sender
 from ledger.store import webhooks as W
 from tests.apikit import auth
 from tests.console.test_console_browser import checked
@@ -185,7 +185,7 @@ async def test_webhook_created_listed_delivered_and_stopped(
 
         # an entry makes an event; the receiver is down, so the attempt is logged as failed
         await charity.donate(1000000)
-        async with httpx.AsyncClient(timeout=2) as http:
+        async with Sender(2) as http:
             for _ in range(100):
                 await webhooks.deliver_due(store, kek, http)
                 async with store.connection() as conn:

@@ -94,3 +94,24 @@ async def test_every_filter_starts_from_an_index(charity, store, owner):
             found = await filters.matching(conn, org.id, where, 0, 1000)
             assert found, where
     await assert_log_verifies(store)
+
+
+async def test_explain_shows_both_queries_the_route_runs(charity, store):
+    await charity.fund("alpha")
+    donations = [
+        _donation(n, "alpha", dt.date(2026, 1, 1) + dt.timedelta(n % 30)) for n in range(40)
+    ]
+    r = await charity.post("/donations/batch", {"donations": donations})
+    assert r.status_code == 201, r.text[:300]
+    org = await store.organization(charity.slug)
+    where = EntryFilter(fund="alpha", value_from=dt.date(2026, 1, 10))
+    async with store.connection() as conn:
+        for generic in (False, True):
+            plans = await filters.explain(conn, org.id, where, 0, 5, generic=generic)
+            assert [name for name, _ in plans] == ["filter_by_fund", "entries_at"]
+            driver, entries_at = (p for _, p in plans)
+            assert driver["Plan"]["Actual Rows"] == 5  # the limit, as the route asks
+            assert entries_at["Plan"]["Actual Rows"] == 5
+            assert "Execution Time" in driver
+        found = await filters.matching(conn, org.id, where, 0, 5)
+    assert len(found) == 5 and all(e.kind == "donation" for e in found)
