@@ -6,7 +6,7 @@
 -- before the first entry is returned (a Seq Scan of postings or value_dates on a large log,
 -- bench/entry_filters.py); a scalar subquery is always probed per entry, and its NULL when
 -- nothing matches leaves the entry out as EXISTS's false did. $5 is always 'fund:<code>';
--- "account LIKE 'fund:%'" repeats the predicate of postings_by_account (0027), which indexes
+-- "account LIKE 'fund:%'" repeats the predicate of postings_by_account (0025), which indexes
 -- only fund accounts, so that the planner may use it.
 -- Parameters, the same in every query: $1 organization, $2 cursor (smallest index), $3 limit,
 -- $4 kind, $5 posting account ('fund:<code>'), $6 value date from (inclusive), $7 value date

@@ -1,4 +1,4 @@
--- 0027: the entry filter ?fund= reads an index (issue 15: no sequential scan on a 1 M-entry log).
+-- 0025: the entry filter ?fund= reads an index (issue 15: no sequential scan on a 1 M-entry log).
 --
 -- GET …/entries?fund=F lists, in log order, the entries that move money in fund F: their
 -- posting lines on the account 'fund:F' (ledger/store/filters.py, sql/filter_queries.sql).
