@@ -755,3 +755,10 @@ ORDER BY a.entry_idx DESC LIMIT $2;
 -- before the rules check everything again under the head lock.
 SELECT counterparty FROM money_entries
 WHERE org_id = $1 AND entry_idx = $2 AND kind = 'disbursement';
+
+-- name: published_document_certificates
+-- Every organization's document certificate that exists (created on its first signed PDF),
+-- with the log origin it signs for: what the verify page compares a dropped PDF's signer
+-- with (the same bytes as GET …/certificate). The sealed keys stay here.
+SELECT o.slug, o.name, o.origin, c.cert_der FROM document_certificates c
+JOIN organizations o ON o.id = c.org_id ORDER BY o.id LIMIT $1;
