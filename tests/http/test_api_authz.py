@@ -515,6 +515,18 @@ async def call(w: World, method: str, path: str, cred: str | None, correction_ta
     return await w.a.client.request(method, url, headers=headers, **kw)
 
 
+async def published_entry(w: World) -> int:
+    """A fresh public copy to withdraw (the matrix's own copy stays served)."""
+    r = await w.a.client.post(
+        w.a.url(f"/disbursements/{w.disbursement_index}/public-evidence"),
+        params={"original": w.original_sha, "redactions": "matrix"},
+        content=PNG + f"withdrawn {next(_n)}".encode(),
+        headers=auth(w.a.keys["admin"], **idem(), **{"Content-Type": "image/png"}),
+    )
+    assert r.status_code == 201, r.text
+    return r.json()["index"]
+
+
 def expected(route_class: str, cred: str) -> str:
     """'ok', 401 or 403 for this route class and credential."""
     if route_class in (PUBLIC, DOCS, OPEN):
@@ -569,17 +581,6 @@ async def test_authorization_matrix(charity, store, settings, kek, owner):
     async def money_entry() -> int:
         return (await w.a.donate(1))["index"]
 
-    async def published_entry() -> int:
-        """A fresh public copy to withdraw (the matrix's own copy stays served)."""
-        r = await w.a.client.post(
-            w.a.url(f"/disbursements/{w.disbursement_index}/public-evidence"),
-            params={"original": w.original_sha, "redactions": "matrix"},
-            content=PNG + f"withdrawn {next(_n)}".encode(),
-            headers=auth(w.a.keys["admin"], **idem(), **{"Content-Type": "image/png"}),
-        )
-        assert r.status_code == 201, r.text
-        return r.json()["index"]
-
     async def keys_listing() -> list[dict]:
         r = await w.a.client.get(w.a.url("/api-keys"), headers=auth(w.a.keys["admin"]))
         return r.json()
@@ -619,7 +620,7 @@ async def test_authorization_matrix(charity, store, settings, kek, owner):
         if path.endswith("/corrections"):
             target = await money_entry()
         if path.endswith("/withdraw"):
-            target = await published_entry()
+            target = await published_entry(w)
         r = await call(w, method, path, credential(w, cred, cls), target)
         ok = 200 <= r.status_code < 300
         if cls == DOCS:
