@@ -20,6 +20,8 @@ from collections import OrderedDict
 
 from litestar import Request, Response
 
+from ledger.store.log import Head
+
 SHORT = "public, max-age=30, stale-while-revalidate=300"
 """Fund and organization pages: fresh for 30 s, then served stale while revalidating."""
 ENTRY = "public, max-age=300, stale-while-revalidate=3600"
@@ -33,21 +35,30 @@ def etag(*parts: object) -> str:
     return f'"{digest}"'
 
 
+def log_state(head: Head) -> str:
+    """The part of every page's tag that says which state of the log it shows: its size and
+    its head hash (two databases' logs of equal size differ in the hash)."""
+    return f"{head.size}:{head.head_hash.hex()}"
+
+
 def headers(tag: str, cache_control: str) -> dict[str, str]:
     """The caching headers of a page with entity tag ``tag``."""
     return {"ETag": tag, "Cache-Control": cache_control, "Vary": "Accept-Encoding"}
 
 
 def fresh(request: Request, tag: str) -> bool:
-    """Whether the request's ``If-None-Match`` names ``tag`` (or ``*``); weak comparison, as
-    RFC 9110 section 13.1.2 asks for this header."""
+    """Whether the request's ``If-None-Match`` names ``tag`` (or ``*``)."""
     header = request.headers.get("if-none-match")
-    if not header:
-        return False
+    return bool(header) and matches(header, tag)
+
+
+def matches(header: str, tag: str, *, wildcard: bool = True) -> bool:
+    """Whether an ``If-None-Match`` value names ``tag`` (or is ``*``, when ``wildcard``); weak
+    comparison, as RFC 9110 section 13.1.2 asks for this header."""
     wanted = tag.removeprefix("W/")
     for candidate in header.split(","):
         candidate = candidate.strip()
-        if candidate == "*" or candidate.removeprefix("W/") == wanted:
+        if candidate.removeprefix("W/") == wanted or (wildcard and candidate == "*"):
             return True
     return False
 
@@ -80,4 +91,14 @@ class PageCache:
             self._pages.popitem(last=False)
 
 
-__all__ = ["ENTRY", "SHORT", "PageCache", "etag", "fresh", "headers", "not_modified"]
+__all__ = [
+    "ENTRY",
+    "SHORT",
+    "PageCache",
+    "etag",
+    "fresh",
+    "headers",
+    "log_state",
+    "matches",
+    "not_modified",
+]

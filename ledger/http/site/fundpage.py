@@ -39,7 +39,7 @@ from ledger.http.site.pages import SECURITY_HEADERS, Lang, not_found, render_byt
 from ledger.http.site.views import FundRow, all_beneficiaries
 from ledger.store import charity as P
 from ledger.store import publication as PUB
-from ledger.store.log import Organization
+from ledger.store.log import Head, Organization
 from schemas import kinds
 from schemas.compliance import FundCompliance
 from schemas.targets import FundTargetView
@@ -273,10 +273,7 @@ class FundPages(Controller):
     ) -> Template | Response[bytes]:
         org = await services.organization(slug)
         head = await services.reader.head(org.id)
-        size = f"{head.size}:{head.head_hash.hex()}"  # the log's state, whatever the database
-        tag = caching.etag(
-            "fund", org.id, size, code, resolve_lang(lang), _hour(services), _base(services)
-        )
+        tag = fund_tag(services, org, head, code, lang)
         headers = caching.headers(tag, caching.SHORT)
         if caching.fresh(request, tag):
             return caching.not_modified(headers)
@@ -302,9 +299,8 @@ class FundPages(Controller):
         """The share card (PNG) of the fund page in that language: its ``og:image``."""
         org = await services.organization(slug)
         head = await services.reader.head(org.id)
-        size = f"{head.size}:{head.head_hash.hex()}"  # the log's state, whatever the database
         chosen = resolve_lang(lang)
-        tag = caching.etag("card", org.id, size, code, chosen, _hour(services), _base(services))
+        tag = card_tag(services, org, head, code, lang)
         headers = caching.headers(tag, caching.SHORT)
         if caching.fresh(request, tag):
             return caching.not_modified(headers)
@@ -321,6 +317,21 @@ class FundPages(Controller):
             png = await asyncio.to_thread(sharecard.render, card)
             CARDS.put(tag, "", png)
         return Response(png, media_type="image/png", headers=headers)
+
+
+def fund_tag(services: Services, org: Organization, head: Head, code: str, lang: str | None) -> str:
+    """The fund page's entity tag: the log's state, the fund, the language, the UTC hour and
+    ``LEDGER_PUBLIC_URL`` (the route and the revalidation fast path both call this)."""
+    state = caching.log_state(head)
+    lang = resolve_lang(lang)
+    return caching.etag("fund", org.id, state, code, lang, _hour(services), _base(services))
+
+
+def card_tag(services: Services, org: Organization, head: Head, code: str, lang: str | None) -> str:
+    """The share card's entity tag, from the same parts as its page's."""
+    state = caching.log_state(head)
+    lang = resolve_lang(lang)
+    return caching.etag("card", org.id, state, code, lang, _hour(services), _base(services))
 
 
 def _base(services: Services) -> str:
