@@ -109,13 +109,15 @@ class HeadCache:
             return cached[0]
         task = self._reading.get(org_id)
         if task is None:
-            task = asyncio.ensure_future(self._read(store, org_id))
-            self._reading[org_id] = task
+            # The generation and the expiry are taken now, not when the task first runs: a
+            # forget between the two must still discard what this read returns.
+            read = self._read(store, org_id, self.generation, self.clock() + self.seconds)
+            task = self._reading[org_id] = asyncio.ensure_future(read)
         return await asyncio.shield(task)
 
-    async def _read(self, store: Store, org_id: int) -> Head:
-        generation = self.generation
-        expires = self.clock() + self.seconds  # counted from before the read: never longer
+    async def _read(self, store: Store, org_id: int, generation: int, expires: float) -> Head:
+        """Read the head; keep it until ``expires`` (counted from before the read, so never
+        longer than ``seconds`` after it) unless a ``forget`` came since ``generation``."""
         try:
             head = await store.head(org_id)
             self.reads += 1
@@ -210,12 +212,10 @@ class PageRevalidation:
             if found is None:
                 return None
             lang = found[1].decode()
-        path = scope["path"]
-        for route, page, template in ROUTES:
-            if (matched := route.fullmatch(path)) is not None:
-                break
-        else:
+        routed = _route(scope["path"])
+        if routed is None:
             return None
+        matched, page, template = routed
         services: Services = self.litestar.state.services
         try:
             org = await services.organization(matched[1])
@@ -238,6 +238,14 @@ class PageRevalidation:
             if limiter.hit_address(client[0] if client else "unknown") is not None:
                 return None  # over the limit: the middleware refuses it (429), uncounted
         return tag, cache_control.encode(), template
+
+
+def _route(path: str) -> tuple[re.Match[str], str, str] | None:
+    """The page a path names: (its match, the page, the route's template), or None."""
+    for route, page, template in ROUTES:
+        if (matched := route.fullmatch(path)) is not None:
+            return matched, page, template
+    return None
 
 
 __all__ = ["HEAD_SECONDS", "HeadCache", "PageRevalidation"]
