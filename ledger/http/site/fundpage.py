@@ -342,4 +342,7 @@ def _base(services: Services) -> str:
 def _hour(services: Services) -> str:
     """The UTC hour now: part of the pages' tags, so a page that says "N days left" or
     "diperiksa <day>" changes at every time zone's midnight (Indonesia's are on the hour)."""
-    return services.clock().astimezone(dt.UTC).strftime("%Y-%m-%dT%H")
+    now = services.clock()
+    if now.tzinfo is not dt.UTC:
+        now = now.astimezone(dt.UTC)
+    return f"{now.year:04d}-{now.month:02d}-{now.day:02d}T{now.hour:02d}"  # strftime's cost/3
