@@ -63,17 +63,17 @@ SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 _SLUG = r"([a-z0-9][a-z0-9-]{1,62})"  # organizations.slug
 _SEGMENT = r"([A-Za-z0-9_.~-]{1,128})"  # a fund code or an index as the path gives it
 ROUTES: tuple[tuple[re.Pattern[str], str, str], ...] = (
-    (re.compile(rf"/orgs/{_SLUG}/funds/{_SEGMENT}"), "fund", "/orgs/{slug:str}/funds/{code:str}"),
+    (re.compile(rf"/orgs/{_SLUG}/funds/{_SEGMENT}"), "fund", "/orgs/{slug}/funds/{code}"),
     (
         re.compile(rf"/orgs/{_SLUG}/funds/{_SEGMENT}/card\.png"),
         "card",
-        "/orgs/{slug:str}/funds/{code:str}/card.png",
+        "/orgs/{slug}/funds/{code}/card.png",
     ),
-    (re.compile(rf"/orgs/{_SLUG}"), "org", "/orgs/{slug:str}"),
+    (re.compile(rf"/orgs/{_SLUG}"), "org", "/orgs/{slug}"),
     (
         re.compile(rf"/orgs/{_SLUG}/entries/{_SEGMENT}"),
         "entry",
-        "/orgs/{slug:str}/entries/{index:str}",
+        "/orgs/{slug}/entries/{index}",
     ),
 )
 """The pages whose revalidations are answered here: (path, page, the Litestar route's
