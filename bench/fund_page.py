@@ -5,13 +5,16 @@ Seeds a fund with ``--donations`` gifts and some disbursements, serves the real 
 ``GET /orgs/{slug}/funds/{code}`` from this process with ``--connections`` keep-alive HTTP/1.1
 connections written on raw asyncio streams (a thin client, so the server is what is measured):
 
-1. ``etag-hit``: every request sends ``If-None-Match`` with the page's tag → 304 after one
-   query of the log head. Target: at least 5,000 requests/s, p99 under 100 ms.
+1. ``etag-hit``: every request sends ``If-None-Match`` with the page's tag → 304 from the
+   revalidation path (``ledger.http.site.revalidation``: the log head cached for at most
+   1 s, no query per request). Target: at least 5,000 requests/s, p99 under 100 ms.
 2. ``uncached``: no validator → the page is built (fund view, three aggregate queries,
    beneficiaries, the SVG charts). Target: at least 500 requests/s, p99 under 100 ms.
 
 Starts its own embedded PostgreSQL unless ``--database-url`` (an admin URL) is given. Prints
-one line per case and the machine's core count; the client shares the cores with the server.
+one line per case and the machine's core count; the client shares the cores with the server,
+so each line also gives the client's and the server's (all workers') share of the machine's
+CPU time during the run (``client_cpu_pct``, ``server_cpu_pct``; 100 = every core busy).
 """
 
 from __future__ import annotations
@@ -143,7 +146,40 @@ async def _request(reader, writer, head: bytes) -> tuple[int, float]:  # type: i
     return int(status_line.split()[1]), time.perf_counter() - start
 
 
-async def drive(port: int, path: str, etag: str | None, seconds: float, connections: int) -> dict:
+TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def process_tree(pid: int) -> list[int]:
+    """``pid`` and its descendants (the server's worker processes), from /proc."""
+    found, todo = [], [pid]
+    while todo:
+        p = todo.pop()
+        found.append(p)
+        try:
+            for task in os.listdir(f"/proc/{p}/task"):
+                with open(f"/proc/{p}/task/{task}/children") as f:
+                    todo.extend(int(c) for c in f.read().split())
+        except OSError:
+            continue
+    return found
+
+
+def cpu_seconds(pids: list[int]) -> float:
+    """User plus system CPU time the processes have used so far (Linux /proc)."""
+    total = 0
+    for pid in pids:
+        try:
+            with open(f"/proc/{pid}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15)
+    return total / TICKS
+
+
+async def drive(
+    port: int, path: str, etag: str | None, seconds: float, connections: int, server: int = 0
+) -> dict:
     head = f"GET {path} HTTP/1.1\r\nHost: bench\r\n".encode()
     if etag:
         head += f"If-None-Match: {etag}\r\n".encode()
@@ -160,15 +196,23 @@ async def drive(port: int, path: str, etag: str | None, seconds: float, connecti
             latencies.append(took)
         writer.close()
 
-    began = time.perf_counter()
+    servers = process_tree(server) if server else []
+    began, client_cpu, server_cpu = time.perf_counter(), time.process_time(), cpu_seconds(servers)
     await asyncio.gather(*(client() for _ in range(connections)))
     elapsed = time.perf_counter() - began
+    client_cpu = time.process_time() - client_cpu
+    server_cpu = cpu_seconds(servers) - server_cpu
+    cores = os.cpu_count() or 1
     latencies.sort()
     return {
         "requests_per_s": round(len(latencies) / elapsed),
         "p50_ms": round(latencies[len(latencies) // 2] * 1000, 1),
         "p99_ms": round(latencies[int(len(latencies) * 0.99)] * 1000, 1),
         "statuses": statuses,
+        # Shares of the machine's CPU time over the run (all cores = 100%); the rest went
+        # to PostgreSQL, other work on the machine, or idle.
+        "client_cpu_pct": round(100 * client_cpu / (elapsed * cores)),
+        "server_cpu_pct": round(100 * server_cpu / (elapsed * cores)),
     }
 
 
@@ -211,7 +255,7 @@ async def bench(admin_url: str, args: argparse.Namespace) -> None:
             raise SystemExit("the server did not start")
         print(f"cores: {os.cpu_count()}, donations: {args.donations}, workers: {args.workers}")
         for name, etag in (("etag-hit", tag), ("uncached", None)):
-            result = await drive(port, path, etag, args.seconds, args.connections)
+            result = await drive(port, path, etag, args.seconds, args.connections, server.pid)
             print(f"{name:10} {result}")
     finally:
         server.terminate()

@@ -44,6 +44,7 @@ from ledger.http.ratelimit import RateLimit, RateLimiter, RateLimitMiddleware
 from ledger.http.services import Services
 from ledger.http.site import route_handlers as site_pages
 from ledger.http.site import template_config as site_templates
+from ledger.http.site.revalidation import PageRevalidation
 from ledger.journal.appender import Appender, FaultHook
 from ledger.journal.keys import load_kek
 from ledger.settings import Settings
@@ -133,7 +134,10 @@ def create_app(
     Every request gets a request id, a JSON access line and a latency metric (``instrument``);
     API keys are rate-limited across all worker processes (``rate_limit``, default generous).
     ``fast_path`` answers ``POST .../donations`` without Litestar's per-request machinery
-    (``ledger.http.api.fastpath``; the same code and answers, off only to compare the two).
+    (``ledger.http.api.fastpath``; the same code and answers, off only to compare the two),
+    and public pages' matching ``If-None-Match`` with a 304 from a per-process cache of log
+    heads (``ledger.http.site.revalidation``; the same headers, stale by at most 1 s for
+    appends made by other processes).
     ``clock`` is where every entry time, value-date window and issue time comes from
     (``ledger.clock``; tests pass a ``ManualClock``).
     """
@@ -241,5 +245,8 @@ def create_app(
         app.asgi_handler = DonationFastPath(
             app.asgi_handler, app, limiter, settings.max_body_bytes
         )
+        # 304s for public pages from a per-process cache of log heads; sees every write
+        # answered here (including the donation fast path's) to forget what they changed.
+        app.asgi_handler = PageRevalidation(app.asgi_handler, app, limiter)
     app.asgi_handler = HeaderLimit(app.asgi_handler)  # 431 before any other work
     return instrument(app)  # request ids, JSON access lines, request metrics

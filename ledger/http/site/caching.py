@@ -15,10 +15,13 @@ re-summing the fund on every view.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from collections import OrderedDict
 
 from litestar import Request, Response
+
+from ledger.store.log import Head
 
 SHORT = "public, max-age=30, stale-while-revalidate=300"
 """Fund and organization pages: fresh for 30 s, then served stale while revalidating."""
@@ -26,11 +29,19 @@ ENTRY = "public, max-age=300, stale-while-revalidate=3600"
 """Entry pages: the entry is immutable; its reversal status is not, hence revalidation."""
 
 
+@functools.lru_cache(maxsize=4096)
 def etag(*parts: object) -> str:
     """A strong entity tag for a page made from ``parts`` (page kind, log, size, params,
-    language): equal parts, equal bytes."""
+    language): equal parts, equal bytes. Remembered for the newest 4,096 part lists (every
+    revalidation of a popular page asks for the same tag; parts are strings, ints, None)."""
     digest = hashlib.sha256("\x00".join(str(p) for p in parts).encode()).hexdigest()[:32]
     return f'"{digest}"'
+
+
+def log_state(head: Head) -> str:
+    """The part of every page's tag that says which state of the log it shows: its size and
+    its head hash (two databases' logs of equal size differ in the hash)."""
+    return f"{head.size}:{head.head_hash.hex()}"
 
 
 def headers(tag: str, cache_control: str) -> dict[str, str]:
@@ -39,15 +50,18 @@ def headers(tag: str, cache_control: str) -> dict[str, str]:
 
 
 def fresh(request: Request, tag: str) -> bool:
-    """Whether the request's ``If-None-Match`` names ``tag`` (or ``*``); weak comparison, as
-    RFC 9110 section 13.1.2 asks for this header."""
+    """Whether the request's ``If-None-Match`` names ``tag`` (or ``*``)."""
     header = request.headers.get("if-none-match")
-    if not header:
-        return False
+    return bool(header) and matches(header, tag)
+
+
+def matches(header: str, tag: str, *, wildcard: bool = True) -> bool:
+    """Whether an ``If-None-Match`` value names ``tag`` (or is ``*``, when ``wildcard``); weak
+    comparison, as RFC 9110 section 13.1.2 asks for this header."""
     wanted = tag.removeprefix("W/")
     for candidate in header.split(","):
         candidate = candidate.strip()
-        if candidate == "*" or candidate.removeprefix("W/") == wanted:
+        if candidate.removeprefix("W/") == wanted or (wildcard and candidate == "*"):
             return True
     return False
 
@@ -80,4 +94,14 @@ class PageCache:
             self._pages.popitem(last=False)
 
 
-__all__ = ["ENTRY", "SHORT", "PageCache", "etag", "fresh", "headers", "not_modified"]
+__all__ = [
+    "ENTRY",
+    "SHORT",
+    "PageCache",
+    "etag",
+    "fresh",
+    "headers",
+    "log_state",
+    "matches",
+    "not_modified",
+]

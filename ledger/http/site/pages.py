@@ -29,6 +29,7 @@ from ledger.http.site.i18n import (
     switch_url,
 )
 from ledger.messages import translate
+from ledger.store.log import Head, Organization
 from schemas.base import MAX_INDEX
 
 ASSETS = "/site-assets"
@@ -115,6 +116,17 @@ def not_found(request: Request, exc: NotFoundError) -> Template:
     return render(request, "not_found.html", None, request.query_params.get("lang"), status=404)
 
 
+def org_tag(org: Organization, head: Head, before: int | None, lang: str | None) -> str:
+    """The organization page's entity tag (the route and the revalidation fast path call it)."""
+    return caching.etag("org", org.id, caching.log_state(head), before, resolve_lang(lang))
+
+
+def entry_tag(org: Organization, head: Head, index: str, lang: str | None) -> str:
+    """An entry page's entity tag: the log's state (the page shows a later reversal), the
+    index as the path gives it, the language."""
+    return caching.etag("entry", org.id, caching.log_state(head), index, resolve_lang(lang))
+
+
 class SitePages(Controller):
     """Home, organization, entry, statement and verify pages."""
 
@@ -142,9 +154,7 @@ class SitePages(Controller):
         before: Annotated[int | None, QueryParameter(ge=0, le=MAX_INDEX)] = None,
     ) -> Template | Response[bytes]:
         org = await services.organization(slug)
-        head = await services.reader.head(org.id)
-        size = f"{head.size}:{head.head_hash.hex()}"  # the log's state, whatever the database
-        tag = caching.etag("org", org.id, size, before, resolve_lang(lang))
+        tag = org_tag(org, await services.reader.head(org.id), before, lang)
         headers = caching.headers(tag, caching.SHORT)
         if caching.fresh(request, tag):
             return caching.not_modified(headers)
@@ -161,9 +171,7 @@ class SitePages(Controller):
         lang: Lang = None,
     ) -> Template | Response[bytes]:
         org = await services.organization(slug)
-        head = await services.reader.head(org.id)
-        size = f"{head.size}:{head.head_hash.hex()}"  # the log's state, whatever the database
-        tag = caching.etag("entry", org.id, size, index, resolve_lang(lang))
+        tag = entry_tag(org, await services.reader.head(org.id), index, lang)
         headers = caching.headers(tag, caching.ENTRY)
         if caching.fresh(request, tag):
             return caching.not_modified(headers)
