@@ -18,8 +18,10 @@ of the window (table ``rate_limit_counts``, one upsert for all keys) and reads b
 totals. A request is admitted while ``last shared total + admitted here since`` is below the
 limit; otherwise it gets a 429 problem with ``Retry-After`` (seconds to the next window).
 
-The approximation, documented: a process learns the shared total only when it flushes what
-it admitted itself, so it may admit up to one flush interval's worth of a key's requests
+While a flush is on its way the hits it carries still count here (``flushing``), so a slow
+round trip admits nothing extra. The approximation, documented: a process learns the shared
+total only when it flushes what it admitted itself, so it may admit up to one flush
+interval's worth of a key's requests
 (plus one round trip) beyond the limit before it refuses. Across N processes a key may
 therefore exceed its limit by about N x (its requests per process per 100 ms); with one
 process the limit is exact (once it has flushed in the window, e.g. after a restart). Refused requests are not counted. The table is
@@ -102,6 +104,9 @@ class _Window:
     """Window number: wall-clock seconds // WINDOW_SECONDS."""
     pending: int = 0
     """Admitted by this process and not yet added to the shared counter."""
+    flushing: int = 0
+    """Admitted by this process and being added to the shared counter right now (a flush's
+    round trip): still counted, so that a slow flush admits nothing beyond the limit."""
     shared: int = 0
     """The shared counter as last read back (it includes what this process flushed)."""
 
@@ -160,7 +165,7 @@ class RateLimiter:
         count = counts.get(key)
         if count is None or count.window != window:
             count = counts[key] = _Window(window)
-        if count.shared + count.pending >= limit:
+        if count.shared + count.flushing + count.pending >= limit:
             return (window + 1) * WINDOW_SECONDS - now
         count.pending += 1
         return None
@@ -234,21 +239,24 @@ async def _flush_counts(
     batch = sorted((k, c.pending) for k, c in counts.items() if c.pending)
     if not batch:
         return
-    for name, n in batch:
-        counts[name].pending -= n  # hits arriving meanwhile stay pending
+    flushed = [(counts[name], n) for name, n in batch]
+    for count, n in flushed:
+        count.pending -= n  # hits arriving meanwhile stay pending
+        count.flushing += n
     try:
         async with store.connection() as conn:
             totals = await add(conn, start, batch)
     except BaseException:
-        for name, n in batch:  # not counted yet: keep them for the next flush
-            count = counts.get(name)
-            if count is not None and count.window == window:
-                count.pending += n
+        for count, n in flushed:  # not counted yet: keep them for the next flush
+            count.flushing -= n
+            count.pending += n
         raise
     for name, hits in totals.items():
         count = counts.get(name)
         if count is not None and count.window == window:
             count.shared = max(count.shared, hits)
+    for count, n in flushed:  # now in ``shared`` (read back after they were added)
+        count.flushing -= n
 
 
 class RateLimitMiddleware(ASGIMiddleware):

@@ -14,6 +14,7 @@ import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +28,7 @@ from ledger.http.services import Services
 from ledger.journal.appender import Appender
 from ledger.journal.organizations import create_organization
 from ledger.settings import Settings
+from ledger.store import ratelimits
 from ledger.store.database import WRITER_ROLE, create_pool
 from ledger.store.log import Q, Store
 from tests.apikit import assert_problem, auth
@@ -296,7 +298,10 @@ async def test_two_workers_share_one_database_one_signer_and_one_rate_limit(
                 await asyncio.sleep(60.5 - time.time() % 60)
             # A new connection per request, so the kernel hands requests to both workers.
             fresh = httpx.Limits(max_connections=16, max_keepalive_connections=0)
-            async with httpx.AsyncClient(base_url=s.server.url, timeout=10, limits=fresh) as each:
+            # No pool timeout: the 900 requests queue for 16 connections, and on a busy CI
+            # machine the last ones wait more than 10 s for a free one (httpx.PoolTimeout).
+            queued = httpx.Timeout(10.0, pool=None)
+            async with httpx.AsyncClient(base_url=s.server.url, timeout=queued, limits=fresh) as each:
                 burst = await asyncio.gather(
                     *(
                         each.get(f"/v1/orgs/{SLUG}/api-keys", headers=auth(burst_key))
@@ -381,3 +386,27 @@ async def test_rate_limit_windows_and_the_shared_counter(store, settings, kek):
     await one.flush(store)
     await two.flush(store)
     assert RateLimiter(RateLimit(0)).enabled is False
+
+
+async def test_hits_on_their_way_to_the_shared_counter_still_count(store, settings, kek):
+    """A flush takes a round trip; the hits it carries must still count meanwhile, or a slow
+    database (another worker's flush holding the counter row) lets a key past its limit."""
+    org = await create_organization(store, settings, kek, SLUG, "Yayasan Senyum Anak")
+    key_id, _ = await issue_key(store, org.id, "recorder")
+    now = [1_800_000_000.0 + 10]
+    limiter = RateLimiter(RateLimit(3), clock=lambda: now[0])
+    assert [limiter.hit(key_id) for _ in range(3)] == [None] * 3
+    window = datetime.fromtimestamp(1_800_000_000, UTC)
+    async with store.connection() as other:
+        held = other.transaction()
+        await held.start()
+        await ratelimits.add_key_counts(other, window, [(key_id, 0)])  # holds the row
+        flushing = asyncio.create_task(limiter.flush(store))
+        await asyncio.sleep(0.3)
+        assert not flushing.done()  # waiting for the row
+        assert limiter.hit(key_id) == 50.0  # the three on their way count: refused
+        await held.rollback()
+    await flushing
+    assert limiter.hit(key_id) == 50.0
+    now[0] += 50
+    assert limiter.hit(key_id) is None
