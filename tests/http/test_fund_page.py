@@ -88,6 +88,23 @@ async def test_public_pages_are_cacheable(charity):
     assert grown.status_code == 200 and grown.headers["etag"] != tag
 
 
+async def test_any_tag_is_fresh_only_for_what_exists(charity):
+    """``If-None-Match: *`` (RFC 9110 section 13.1.2): 304 for a page that exists, and the
+    page's 404 for a fund, card or entry that does not."""
+    await seed_fund(charity)
+    client, org = charity.client, f"/orgs/{charity.slug}"
+    star = {"If-None-Match": "*"}
+    for path in (f"{org}/funds/senyum-2026", f"{org}/funds/senyum-2026/card.png",
+                 f"{org}/entries/1", org):  # fmt: skip
+        r = await client.get(path, headers=star)
+        assert r.status_code == 304 and r.content == b"", (path, r.status_code)
+    for path in (f"{org}/funds/tidak-ada", f"{org}/funds/tidak-ada/card.png",
+                 f"{org}/entries/999999", "/orgs/tidak-ada"):  # fmt: skip
+        r = await client.get(path, headers=star)
+        assert r.status_code == 404, (path, r.status_code)
+        assert (await client.get(path)).status_code == 404
+
+
 async def test_fund_page_in_the_browser(browser, site, charity):  # noqa: F811
     api = await seed_fund(charity)
     for width in (390, 1280):

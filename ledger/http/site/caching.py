@@ -66,6 +66,14 @@ def matches(header: str, tag: str, *, wildcard: bool = True) -> bool:
     return False
 
 
+def any_representation(request: Request) -> bool:
+    """Whether ``If-None-Match`` names ``*``: fresh only if the resource exists (RFC 9110
+    section 13.1.2), so the caller checks that before answering 304 (an unknown fund or entry
+    stays a 404)."""
+    header = request.headers.get("if-none-match")
+    return header is not None and any(c.strip() == "*" for c in header.split(","))
+
+
 def not_modified(page_headers: dict[str, str]) -> Response[bytes]:
     """``304 Not Modified`` with the page's validators and caching headers, no body."""
     return Response(b"", status_code=304, headers=page_headers, media_type="text/html")

@@ -292,6 +292,8 @@ class FundPages(Controller):
         tag = fund_tag(services, org, head, code, lang)
         headers = caching.headers(tag, caching.SHORT)
         if caching.fresh(request, tag):
+            if caching.any_representation(request):
+                await reads.fund_view(services.reader, org, code)  # unknown: 404, not 304
             return caching.not_modified(headers)
         chosen = resolve_lang(lang)
         page_headers = {"Content-Language": chosen, **SECURITY_HEADERS, **headers}
@@ -319,6 +321,8 @@ class FundPages(Controller):
         tag = card_tag(services, org, head, code, lang)
         headers = caching.headers(tag, caching.SHORT)
         if caching.fresh(request, tag):
+            if caching.any_representation(request):
+                await reads.fund_view(services.reader, org, code)  # unknown: 404, not 304
             return caching.not_modified(headers)
         png = CARDS.get(tag, "")
         if png is None:

@@ -174,6 +174,8 @@ class SitePages(Controller):
         tag = entry_tag(org, await services.reader.head(org.id), index, lang)
         headers = caching.headers(tag, caching.ENTRY)
         if caching.fresh(request, tag):
+            if caching.any_representation(request):  # an entry not in the log: 404, not 304
+                await services.reader.entry(org.id, views.parse_index(index))
             return caching.not_modified(headers)
         view = await views.entry_page(services, slug, views.parse_index(index))
         return render(request, "entry.html", view, lang, headers=headers)
