@@ -38,6 +38,13 @@ async def withdraw(  # type: ignore[no-untyped-def]
     )
 
 
+async def withdrawn(charity: Org, published: int) -> int:
+    """Withdraw ``published`` as the admin; the withdrawal's entry index."""
+    r = await withdraw(charity, published)
+    assert r.status_code == 201, r.text
+    return r.json()["index"]
+
+
 async def published_copy(charity: Org) -> tuple[int, int, str]:
     """A disbursement with a public, redacted copy: (disbursement, published entry, hex)."""
     index, original = await attached_disbursement(charity)
@@ -79,9 +86,7 @@ async def test_a_withdrawn_copy_answers_410_and_both_entries_stay(charity, store
 
 async def test_withdrawing_twice_or_something_not_published_is_refused(charity, store):
     disbursement, published, _ = await published_copy(charity)
-    r = await withdraw(charity, published)
-    assert r.status_code == 201, r.text
-    withdrawal = r.json()["index"]
+    withdrawal = await withdrawn(charity, published)
     before = await head_size(store, charity)
 
     def pointer(body: dict) -> str:
@@ -105,9 +110,7 @@ async def test_withdrawing_twice_or_something_not_published_is_refused(charity, 
 
 async def test_pages_say_withdrawn_on_the_day_with_the_reason(charity, store):
     disbursement, published, digest = await published_copy(charity)
-    r = await withdraw(charity, published)
-    assert r.status_code == 201, r.text
-    withdrawal = r.json()["index"]
+    withdrawal = await withdrawn(charity, published)
     client = charity.client
     said = re.compile(r"Ditarik pada \d{1,2} \w+ \d{4}: " + re.escape(REASON))
 
@@ -135,9 +138,7 @@ async def test_pages_say_withdrawn_on_the_day_with_the_reason(charity, store):
 
 async def test_a_new_publication_of_the_file_is_served_again(charity, store):
     disbursement, published, digest = await published_copy(charity)
-    r = await withdraw(charity, published)
-    assert r.status_code == 201, r.text
-    withdrawal = r.json()["index"]
+    withdrawal = await withdrawn(charity, published)
     entry = (await charity.client.get(charity.url(f"/log/entries/{published}"))).json()
     original = entry["document"]["body"]["original"]
     r = await publish(charity.client, charity, disbursement, original, REDACTED)
@@ -155,7 +156,7 @@ async def test_the_withdrawn_notice_fits_a_phone(browser, site, charity, tmp_pat
     """In Chromium at 390 and 1280 px: the disbursement's evidence section says the copy was
     withdrawn, links no file, and nothing sticks out of the page."""
     disbursement, published, digest = await published_copy(charity)
-    assert (await withdraw(charity, published)).status_code == 201
+    await withdrawn(charity, published)
     shots = Path(SCREENSHOTS) if SCREENSHOTS else tmp_path
     shots.mkdir(parents=True, exist_ok=True)
     for width in (390, 1280):
