@@ -58,7 +58,7 @@ from ledger.errors import (
 from ledger.formats import acknowledgment, valuedates
 from ledger.formats.canonical import format_time
 from ledger.formats.postings import Line, fund_account, postings_for
-from ledger.journal.appender import Appended, Intent
+from ledger.journal.appender import Appended, Intent, OneCall
 from ledger.messages import Money, Term
 from ledger.store import charity as P
 from ledger.store import compliance as S
@@ -1009,6 +1009,36 @@ class CharityPolicy:
                 )
         await P.write_batch(conn, org.id, rows)
         return responses
+
+    def in_one_call(
+        self, org: Organization, appended: Sequence[tuple[Intent, Appended]]
+    ) -> OneCall | None:
+        """``after_insert``'s rows for ``append_batch_rows`` (migration 0026), when it would
+        read nothing and write only money rows, posting lines, keys, donor records and kept
+        settlements: no corrections (their targets are read), no evidence files, no new
+        funds or beneficiary versions."""
+        commands = [command_of(i) for i, _ in appended]
+        for command in commands:
+            if command.evidence is not None or isinstance(command.typed(), CorrectionBody):
+                return None
+        rows = P.BatchRows.empty()
+        times: dict[Any, str] = {}
+        responses = [_project(rows, i, e, times, {}, {}, False) for i, e in appended]
+        if not P.in_one_call(rows):
+            return None
+        inbox = [c for c in commands if c.inbox is not None]
+
+        def extras(refunded: str) -> list[bytes]:
+            # As _keep_notifications: which kept settlements' payments have a refund kept.
+            with_refunds = {(g, p) for g, p in msgspec.json.decode(refunded)}
+            for command in inbox:
+                assert command.inbox is not None
+                key = (command.inbox.gateway, command.inbox.payment_id)
+                command.refunds_known = key in with_refunds
+            return responses
+
+        settlements = G.settlement_columns([c.inbox for c in inbox])  # type: ignore[misc]
+        return OneCall([*P.projection_columns(rows), *settlements], extras)
 
     def projector(self, org: Organization, intents: Sequence[Intent]) -> _ChunkProjection | None:
         """A large batch without corrections or evidence (an import) is projected chunk by

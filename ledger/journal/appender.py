@@ -18,6 +18,7 @@ rows that belong to the same commit.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
@@ -33,6 +34,7 @@ from ledger.formats.canonical import canonical_json, entry_bytes, format_time
 from ledger.formats.chain import entry_hash
 from ledger.journal.metrics import observe_append_batch
 from ledger.store.log import (
+    COPY_MIN_ROWS,
     UNAVAILABLE,
     UNAVAILABLE_MESSAGE,
     Head,
@@ -104,6 +106,25 @@ class BatchPolicy(Protocol):
         the entries' own chunks, or None to call ``after_insert`` once the entries are in."""
         ...
 
+    def in_one_call(
+        self, org: Organization, appended: Sequence[tuple[Intent, Appended]]
+    ) -> OneCall | None:
+        """What ``after_insert`` would write, as ``Store.append_batch_rows`` writes it with
+        the entries (no I/O), or None when the batch needs ``after_insert`` (it reads, or
+        writes rows the call does not take)."""
+        ...
+
+
+@dataclass
+class OneCall:
+    """A batch's policy rows for ``append_in_one_call``."""
+
+    columns: Sequence[list[Any]]
+    """The projection arguments of ``Store.append_batch_rows``."""
+    extras: Callable[[str], list[Any]]
+    """From what the call returned (JSON text), one extra value per entry, as
+    ``after_insert`` returns them."""
+
 
 class ChunkProjector(Protocol):
     """``after_insert`` of one large batch, chunk by chunk: ``make`` runs (Python) while the
@@ -139,6 +160,14 @@ class NoPolicy:
 
     def projector(self, org, intents):  # type: ignore[no-untyped-def]
         return None
+
+    def in_one_call(self, org, appended):  # type: ignore[no-untyped-def]
+        return OneCall([[]] * ONE_CALL_PROJECTION_COLUMNS, lambda _: [None] * len(appended))
+
+
+ONE_CALL_PROJECTION_COLUMNS = 33
+"""Projection arguments of ``append_batch_rows`` (migration 0026): money rows 7, posting lines
+5, Idempotency-Keys 4, donor records 5, gateway settlements 12."""
 
 
 def build_entries(
@@ -301,6 +330,71 @@ async def append_batch(
     return results
 
 
+async def append_in_one_call(
+    store: Store,
+    conn: asyncpg.Connection,
+    org: Organization,
+    intents: Sequence[Intent],
+    *,
+    policy: BatchPolicy,
+    fault: FaultHook | None = None,
+    clock: Clock = system_clock,
+) -> list[Appended | LedgerError] | None:
+    """Append a small batch in two round trips and no lock held across them (migration 0026):
+    read the head and the policy's lookups (one statement, no lock), admit and hash, then
+    write everything in one ``append_batch_rows`` call, whose head compare-and-swap proves
+    that nothing was appended since the read. Outside a transaction that call commits;
+    inside one (a fault hook's tests) the caller commits.
+
+    None when the batch was not appended this way, with nothing written: the head moved
+    since the read (another process appended), or the batch needs ``append_batch`` (a large
+    one, or one whose policy rows the call does not take: ``BatchPolicy.in_one_call``). The
+    caller then appends it with ``append_batch``, under the head lock.
+    """
+    if len(intents) >= COPY_MIN_ROWS:
+        return None
+    reads = policy.reads(org, intents)
+    read = None
+    if reads is None:
+        head = await store.read_head(conn, org.id)
+    else:
+        head, read = await store.read_head_admitting(conn, org.id, reads)
+    if fault:
+        await fault("locked", conn)
+    verdicts = await policy.admit(conn, org, intents, read)
+    admitted = [i for i, v in zip(intents, verdicts, strict=True) if v is None]
+    built, nodes, new_head = build_entries(org, head, admitted, clock())
+    pairs = [(i, b) for i, b in zip(admitted, built, strict=True) if isinstance(b, Appended)]
+    extras: list[Any] = []
+    if pairs:
+        call = policy.in_one_call(org, pairs)
+        if call is None:
+            return None
+        rows = [b for _, b in pairs]
+        refunded = await store.append_batch_rows(
+            conn, org.id, head.size, rows, nodes, new_head, call.columns
+        )
+        if refunded is None:
+            return None  # the head moved since the read: nothing was written
+        if fault:
+            for point in ("entries_inserted", "nodes_inserted", "head_advanced"):
+                await fault(point, conn)
+        extras = call.extras(refunded)
+    by_intent: dict[int, Appended | LedgerError] = {}
+    for intent, outcome in zip(admitted, built, strict=True):
+        if not isinstance(outcome, Appended):
+            by_intent[id(intent)] = outcome
+    for (intent, appended), extra in zip(pairs, extras, strict=True):
+        appended.extra = extra
+        by_intent[id(intent)] = appended
+    if fault:
+        await fault("before_commit", conn)
+    return [
+        verdict if verdict is not None else by_intent[id(intent)]
+        for intent, verdict in zip(intents, verdicts, strict=True)
+    ]
+
+
 class LogWriter:
     """Group commit for one log in this process: at most one batch in flight at a time."""
 
@@ -324,6 +418,9 @@ class LogWriter:
         self._task: asyncio.Task[None] | None = None
         self.batches = 0
         self.entries = 0
+        self.locked_batches = 0
+        """Batches appended under the head lock (``append_batch``): those that need it, and
+        those whose head moved between ``append_in_one_call``'s read and write."""
 
     async def append(self, kind: str, body: dict[str, Any], context: Any = None) -> Appended:
         """Append one entry; returns after the batch holding it has committed."""
@@ -377,19 +474,35 @@ class LogWriter:
             return [LedgerError("the database refused this entry; it was not recorded")]
 
     async def _commit(self, batch: list[Intent]) -> list[Appended | LedgerError]:
-        async with self.store.connection(settled=True) as conn, conn.transaction():
-            results = await append_batch(
-                self.store,
-                conn,
-                self.org,
-                batch,
-                policy=self.policy,
-                fault=self.fault,
-                clock=self.clock,
-            )
-            # Commit point: the batch's entries, Merkle nodes, new head and the policy's
-            # rows become visible together. A crash before it leaves the log as it was;
-            # no caller has been answered yet.
+        async with self.store.connection(settled=True) as conn:
+            # A small batch: one read and one call that is its own transaction (its commit
+            # point); with a fault hook inside an explicit transaction, so that a fault at
+            # any point leaves nothing, as below.
+            async with conn.transaction() if self.fault else contextlib.nullcontext():
+                results = await append_in_one_call(
+                    self.store,
+                    conn,
+                    self.org,
+                    batch,
+                    policy=self.policy,
+                    fault=self.fault,
+                    clock=self.clock,
+                )
+            if results is None:  # nothing written: append it under the head lock
+                self.locked_batches += 1
+                async with conn.transaction():
+                    results = await append_batch(
+                        self.store,
+                        conn,
+                        self.org,
+                        batch,
+                        policy=self.policy,
+                        fault=self.fault,
+                        clock=self.clock,
+                    )
+                    # Commit point: the batch's entries, Merkle nodes, new head and the
+                    # policy's rows become visible together. A crash before it leaves the log
+                    # as it was; no caller has been answered yet.
         self.batches += 1
         self.entries += sum(isinstance(r, Appended) for r in results)
         observe_append_batch(len(batch))

@@ -519,6 +519,29 @@ def _cols(rows: Sequence[tuple], n: int) -> list[list]:
     return [[r[i] for r in rows] for i in range(n)]
 
 
+def in_one_call(rows: BatchRows) -> bool:
+    """Whether ``rows`` fit ``append_batch_rows`` (migration 0026): no funds, beneficiary
+    versions or corrections, and few enough money rows and lines to travel as arrays."""
+    return (
+        not rows.funds
+        and not rows.beneficiaries
+        and not rows.corrections
+        and len(rows.money) < COPY_MIN_ROWS
+        and len(rows.postings) < COPY_MIN_ROWS
+    )
+
+
+def projection_columns(rows: BatchRows) -> list[list]:
+    """The money rows, posting lines, Idempotency-Keys and donor records of ``rows`` as the
+    21 column arrays ``append_batch_rows`` takes after the head (``in_one_call`` rows)."""
+    return [
+        *_cols(rows.money, 7),
+        *_cols(rows.postings, 5),
+        *_cols(rows.idempotency, 4),
+        *_cols(rows.donors, 5),
+    ]
+
+
 async def write_batch(conn: asyncpg.Connection, org_id: int, rows: BatchRows) -> None:
     """A batch's projections: funds and beneficiary versions first (rare), then one
     ``write_projections`` statement (money rows and lines by COPY when the batch is large),

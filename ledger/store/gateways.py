@@ -142,14 +142,10 @@ async def insert_notification(conn: asyncpg.Connection, org_id: int, n: Notifica
     return bool(new)
 
 
-async def keep_settlements(
-    conn: asyncpg.Connection, org_id: int, rows: Sequence[NotificationRow]
-) -> set[tuple[str, str]]:
-    """Keep ``rows`` in the caller's transaction (a duplicate adds nothing); the
-    ``(gateway, payment_id)`` among them of which a refund was kept."""
-    found = await conn.fetch(
-        Q["keep_gateway_settlements"],
-        org_id,
+def settlement_columns(rows: Sequence[NotificationRow]) -> list[list]:
+    """``rows`` as the 12 column arrays ``append_batch_rows`` keeps them from (migration
+    0026; the same rows ``keep_settlements`` keeps)."""
+    return [
         [n.gateway for n in rows],
         [n.payment_id for n in rows],
         [n.event for n in rows],
@@ -162,7 +158,15 @@ async def keep_settlements(
         [n.occurred_at for n in rows],
         [n.body_sha256 for n in rows],
         [n.body for n in rows],
-    )
+    ]
+
+
+async def keep_settlements(
+    conn: asyncpg.Connection, org_id: int, rows: Sequence[NotificationRow]
+) -> set[tuple[str, str]]:
+    """Keep ``rows`` in the caller's transaction (a duplicate adds nothing); the
+    ``(gateway, payment_id)`` among them of which a refund was kept."""
+    found = await conn.fetch(Q["keep_gateway_settlements"], org_id, *settlement_columns(rows))
     return {(r["gateway"], r["payment_id"]) for r in found}
 
 
