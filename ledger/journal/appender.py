@@ -34,7 +34,6 @@ from ledger.formats.canonical import canonical_json, entry_bytes, format_time
 from ledger.formats.chain import entry_hash
 from ledger.journal.metrics import observe_append_batch
 from ledger.store.log import (
-    COPY_MIN_ROWS,
     UNAVAILABLE,
     UNAVAILABLE_MESSAGE,
     Head,
@@ -351,7 +350,7 @@ async def append_in_one_call(
     one, or one whose policy rows the call does not take: ``BatchPolicy.in_one_call``). The
     caller then appends it with ``append_batch``, under the head lock.
     """
-    if len(intents) >= COPY_MIN_ROWS:
+    if len(intents) >= 2 * PIPELINE_CHUNK:  # a large batch: its pipeline overlaps hashing
         return None
     reads = policy.reads(org, intents)
     read = None

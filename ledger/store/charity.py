@@ -521,14 +521,9 @@ def _cols(rows: Sequence[tuple], n: int) -> list[list]:
 
 def in_one_call(rows: BatchRows) -> bool:
     """Whether ``rows`` fit ``append_batch_rows`` (migration 0026): no funds, beneficiary
-    versions or corrections, and few enough money rows and lines to travel as arrays."""
-    return (
-        not rows.funds
-        and not rows.beneficiaries
-        and not rows.corrections
-        and len(rows.money) < COPY_MIN_ROWS
-        and len(rows.postings) < COPY_MIN_ROWS
-    )
+    versions or corrections (the group commit sends it batches of at most a few hundred
+    entries, whose rows travel as arrays)."""
+    return not rows.funds and not rows.beneficiaries and not rows.corrections
 
 
 def projection_columns(rows: BatchRows) -> list[list]:

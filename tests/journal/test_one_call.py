@@ -1,0 +1,102 @@
+"""A group-commit batch in one call (migration 0026): the head and the admit lookups read
+without a lock, then everything the batch writes in one ``append_batch_rows`` call that is
+its own transaction; a head moved in between makes the writer redo the batch under the
+lock, so nothing is lost, forked or written twice."""
+
+from __future__ import annotations
+
+import asyncio
+
+from ledger.charity.rules import CharityPolicy
+from ledger.journal.appender import Appender, LogWriter
+from ledger.journal.organizations import create_organization
+from ledger.store.database import create_pool
+from ledger.store.log import Store
+from tests.logkit import assert_log_verifies
+
+
+async def make_org(store, settings, kek, slug="yayasan-senyum"):  # type: ignore[no-untyped-def]
+    return await create_organization(store, settings, kek, slug, "Yayasan Senyum Anak")
+
+
+async def test_a_batch_is_one_read_and_one_call_with_no_transaction_around_them(
+    db_url, store, settings, kek
+):
+    org = await make_org(store, settings, kek)
+    one = Store(await create_pool(db_url, size=1))  # the writer's only connection
+    sent: list[str] = []
+    try:
+        async with one.pool.acquire() as conn:
+            conn.add_query_logger(lambda q: sent.append(q.query))
+        appender = Appender(one, policy=CharityPolicy())
+        await appender.append(org, "note", {"text": "first"})  # asyncpg learns the types
+        sent.clear()
+        writer = appender.writer(org)
+        batches = writer.batches
+        results = await asyncio.gather(
+            *(appender.append(org, "note", {"text": f"entry {i}"}) for i in range(40))
+        )
+        batches = writer.batches - batches
+    finally:
+        await one.pool.close()
+    assert sorted(r.index for r in results) == list(range(2, 42))
+    assert writer.locked_batches == 0
+    statements = [q.split()[0].upper() for q in sent]
+    assert "BEGIN" not in statements and "COMMIT" not in statements, sent
+    # Per batch: the head with its lookups, then the call that writes and commits.
+    assert len(sent) == 2 * batches, sent
+    assert all("append_batch_rows" in q for q in sent[1::2]), sent
+    await assert_log_verifies(store)
+
+
+async def test_a_head_moved_between_read_and_write_redoes_the_batch_under_the_lock(
+    db_url, store, settings, kek
+):
+    """Another process appends after this writer read the head: the call writes nothing,
+    the batch is appended after the other process's entry, under the head lock."""
+    org = await make_org(store, settings, kek)
+    other = Store(await create_pool(db_url, size=2))
+    elsewhere = Appender(other)
+    moved: list[int] = []
+
+    async def fault(point: str, conn) -> None:  # type: ignore[no-untyped-def]
+        if point == "locked" and not moved:
+            moved.append((await elsewhere.append(org, "note", {"text": "elsewhere"})).index)
+
+    try:
+        appender = Appender(store, fault=fault)
+        results = await asyncio.gather(
+            *(appender.append(org, "note", {"text": f"here {i}"}) for i in range(5))
+        )
+    finally:
+        await other.pool.close()
+    writer: LogWriter = appender.writer(org)
+    assert moved == [1]
+    assert sorted(r.index for r in results) == [2, 3, 4, 5, 6]
+    assert writer.locked_batches == 1
+    assert (await store.head(org.id)).size == 7
+    for r in results:
+        assert (await store.entry(org.id, r.index)).body == r.body
+    await assert_log_verifies(store)
+
+
+async def test_a_fault_after_the_call_leaves_nothing(store, settings, kek):
+    """With a fault hook the call runs inside a transaction: a failure at any point after it
+    rolls back the entries, the nodes, the head and the policy's rows together."""
+    org = await make_org(store, settings, kek)
+    for point in ("entries_inserted", "nodes_inserted", "head_advanced", "before_commit"):
+
+        async def fault(at: str, conn, point: str = point) -> None:  # type: ignore[no-untyped-def]
+            if at == point:
+                raise RuntimeError(f"crash at {point}")
+
+        appender = Appender(store, policy=CharityPolicy(), fault=fault)
+        outcome = await asyncio.gather(
+            appender.append(org, "note", {"text": point}), return_exceptions=True
+        )
+        assert f"crash at {point}" in str(outcome[0])
+        drained = await asyncio.gather(appender.writer(org)._task, return_exceptions=True)
+        assert f"crash at {point}" in str(drained[0])  # the writer re-raises what is no refusal
+        assert appender.writer(org).locked_batches == 0  # it failed in the one-call path
+        assert (await store.head(org.id)).size == 1
+    await assert_log_verifies(store)
