@@ -375,10 +375,12 @@ async def bench_append(ctx: Context) -> None:
         async def level(n: int = n, op: Op = op, writer: LogWriter = writer) -> dict[str, Any]:
             await run_clients(n, ctx.plan.warmup, op)
             b0, e0, l0 = writer.batches, writer.entries, writer.locked_batches
+            o0 = writer.overlapped
             row = await run_clients(n, ctx.plan.duration, op)
             batches = writer.batches - b0
             row["batches"] = batches
             row["locked_batches"] = writer.locked_batches - l0
+            row["overlapped"] = writer.overlapped - o0
             row["mean_batch"] = (writer.entries - e0) / batches if batches else math.nan
             return row
 
@@ -387,7 +389,9 @@ async def bench_append(ctx: Context) -> None:
         _progress(
             f"append        {n:>4} appenders: {row['entries_per_s']:>9,.0f} entries/s  "
             f"p50 {row['p50_ms']:.2f} ms  p99 {row['p99_ms']:.2f} ms  "
-            f"(mean batch {row['mean_batch']:.1f}, {row['locked_batches']} under the lock)"
+            f"(mean batch {row['mean_batch']:.1f}; of {row['batches']} batches "
+            f"{row['overlapped']} prepared during the previous commit, "
+            f"{row['locked_batches']} under the lock)"
         )
     ctx.results["append"] = {"levels": rows, "pool_size": POOL_SIZE}
     at64 = next((r for r in rows if r["clients"] == 64), None)

@@ -329,6 +329,106 @@ async def append_batch(
     return results
 
 
+@dataclass(eq=False)
+class Prepared:
+    """A batch read, admitted and hashed for one ``append_batch_rows`` call."""
+
+    intents: Sequence[Intent]
+    head: Head
+    """The head it was built on: the call's compare-and-swap expects it."""
+    verdicts: list[LedgerError | None]
+    admitted: list[Intent]
+    built: list[Appended | LedgerError]
+    nodes: list[tuple[merkle.NodeId, bytes]]
+    new_head: Head
+    pairs: list[tuple[Intent, Appended]]
+    call: OneCall | None
+    """The policy's rows; None when nothing is appended."""
+
+
+async def prepare_one_call(
+    store: Store,
+    conn: asyncpg.Connection,
+    org: Organization,
+    intents: Sequence[Intent],
+    *,
+    policy: BatchPolicy,
+    fault: FaultHook | None = None,
+    clock: Clock = system_clock,
+    after: int | None = None,
+) -> Prepared | None:
+    """The first half of ``append_in_one_call``: read the head and the policy's lookups (one
+    statement, no lock; with ``after``, once the call in flight that moves the head to
+    ``after`` has committed: ``Store.read_head_after``), admit and hash. None when the batch
+    needs ``append_batch``."""
+    if len(intents) >= 2 * PIPELINE_CHUNK:  # a large batch: its pipeline overlaps hashing
+        return None
+    reads = policy.reads(org, intents)
+    read = None
+    if after is not None:
+        head, read = await store.read_head_after(conn, org.id, after, reads)
+    elif reads is None:
+        head = await store.read_head(conn, org.id)
+    else:
+        head, read = await store.read_head_admitting(conn, org.id, reads)
+    if fault:
+        await fault("locked", conn)
+    verdicts = await policy.admit(conn, org, intents, read)
+    admitted = [i for i, v in zip(intents, verdicts, strict=True) if v is None]
+    built, nodes, new_head = build_entries(org, head, admitted, clock())
+    pairs = [(i, b) for i, b in zip(admitted, built, strict=True) if isinstance(b, Appended)]
+    call = None
+    if pairs:
+        call = policy.in_one_call(org, pairs)
+        if call is None:
+            return None
+    return Prepared(intents, head, verdicts, admitted, built, nodes, new_head, pairs, call)
+
+
+async def write_one_call(
+    store: Store,
+    conn: asyncpg.Connection,
+    org: Organization,
+    prepared: Prepared,
+    *,
+    fault: FaultHook | None = None,
+) -> list[Appended | LedgerError] | None:
+    """The second half of ``append_in_one_call``: the ``append_batch_rows`` call. None when
+    the head was no longer where ``prepared`` was built: nothing was written."""
+    extras: list[Any] = []
+    if prepared.pairs:
+        assert prepared.call is not None
+        rows = [b for _, b in prepared.pairs]
+        refunded = await store.append_batch_rows(
+            conn,
+            org.id,
+            prepared.head.size,
+            rows,
+            prepared.nodes,
+            prepared.new_head,
+            prepared.call.columns,
+        )
+        if refunded is None:
+            return None  # the head moved since the read: nothing was written
+        if fault:
+            for point in ("entries_inserted", "nodes_inserted", "head_advanced"):
+                await fault(point, conn)
+        extras = prepared.call.extras(refunded)
+    by_intent: dict[int, Appended | LedgerError] = {}
+    for intent, outcome in zip(prepared.admitted, prepared.built, strict=True):
+        if not isinstance(outcome, Appended):
+            by_intent[id(intent)] = outcome
+    for (intent, appended), extra in zip(prepared.pairs, extras, strict=True):
+        appended.extra = extra
+        by_intent[id(intent)] = appended
+    if fault:
+        await fault("before_commit", conn)
+    return [
+        verdict if verdict is not None else by_intent[id(intent)]
+        for intent, verdict in zip(prepared.intents, prepared.verdicts, strict=True)
+    ]
+
+
 async def append_in_one_call(
     store: Store,
     conn: asyncpg.Connection,
@@ -339,7 +439,7 @@ async def append_in_one_call(
     fault: FaultHook | None = None,
     clock: Clock = system_clock,
 ) -> list[Appended | LedgerError] | None:
-    """Append a small batch in two round trips and no lock held across them (migration 0026):
+    """Append a batch in two round trips and no lock held across them (migration 0026):
     read the head and the policy's lookups (one statement, no lock), admit and hash, then
     write everything in one ``append_batch_rows`` call, whose head compare-and-swap proves
     that nothing was appended since the read. Outside a transaction that call commits;
@@ -350,52 +450,25 @@ async def append_in_one_call(
     one, or one whose policy rows the call does not take: ``BatchPolicy.in_one_call``). The
     caller then appends it with ``append_batch``, under the head lock.
     """
-    if len(intents) >= 2 * PIPELINE_CHUNK:  # a large batch: its pipeline overlaps hashing
+    prepared = await prepare_one_call(
+        store, conn, org, intents, policy=policy, fault=fault, clock=clock
+    )
+    if prepared is None:
         return None
-    reads = policy.reads(org, intents)
-    read = None
-    if reads is None:
-        head = await store.read_head(conn, org.id)
-    else:
-        head, read = await store.read_head_admitting(conn, org.id, reads)
-    if fault:
-        await fault("locked", conn)
-    verdicts = await policy.admit(conn, org, intents, read)
-    admitted = [i for i, v in zip(intents, verdicts, strict=True) if v is None]
-    built, nodes, new_head = build_entries(org, head, admitted, clock())
-    pairs = [(i, b) for i, b in zip(admitted, built, strict=True) if isinstance(b, Appended)]
-    extras: list[Any] = []
-    if pairs:
-        call = policy.in_one_call(org, pairs)
-        if call is None:
-            return None
-        rows = [b for _, b in pairs]
-        refunded = await store.append_batch_rows(
-            conn, org.id, head.size, rows, nodes, new_head, call.columns
-        )
-        if refunded is None:
-            return None  # the head moved since the read: nothing was written
-        if fault:
-            for point in ("entries_inserted", "nodes_inserted", "head_advanced"):
-                await fault(point, conn)
-        extras = call.extras(refunded)
-    by_intent: dict[int, Appended | LedgerError] = {}
-    for intent, outcome in zip(admitted, built, strict=True):
-        if not isinstance(outcome, Appended):
-            by_intent[id(intent)] = outcome
-    for (intent, appended), extra in zip(pairs, extras, strict=True):
-        appended.extra = extra
-        by_intent[id(intent)] = appended
-    if fault:
-        await fault("before_commit", conn)
-    return [
-        verdict if verdict is not None else by_intent[id(intent)]
-        for intent, verdict in zip(intents, verdicts, strict=True)
-    ]
+    return await write_one_call(store, conn, org, prepared, fault=fault)
 
 
 class LogWriter:
-    """Group commit for one log in this process: at most one batch in flight at a time."""
+    """Group commit for one log in this process.
+
+    A batch is read, admitted and hashed (``prepare_one_call``), then written in one call
+    that commits (``write_one_call``). While that call is in the database, the requests that
+    queued meanwhile are prepared as the next batch, whose read waits in the database until
+    the call in flight has committed (``Store.read_head_after``): the log's next commit is
+    ready as soon as the previous one is durable (issue 19 item 3). At most one call is in
+    flight per log and process, so batches commit in the order they were taken; each
+    append returns once its own batch has committed. With a fault hook (tests) batches go
+    one at a time, each inside an explicit transaction."""
 
     def __init__(
         self,
@@ -419,7 +492,9 @@ class LogWriter:
         self.entries = 0
         self.locked_batches = 0
         """Batches appended under the head lock (``append_batch``): those that need it, and
-        those whose head moved between ``append_in_one_call``'s read and write."""
+        those whose head moved between their read and their call."""
+        self.overlapped = 0
+        """Batches prepared while the previous one was committing."""
 
     async def append(self, kind: str, body: dict[str, Any], context: Any = None) -> Appended:
         """Append one entry; returns after the batch holding it has committed."""
@@ -429,32 +504,81 @@ class LogWriter:
             self._task = asyncio.create_task(self._drain(), name=f"log-writer-{self.org.slug}")
         return await future
 
-    async def _drain(self) -> None:
-        while self._pending:
-            batch = self._pending[: self.max_batch]
-            del self._pending[: self.max_batch]
-            try:
-                results = await self._commit_isolating(batch)
-            except BaseException as exc:  # cancellation or a bug: fail the callers, then re-raise
-                for intent in batch + self._pending:
-                    if intent.future and not intent.future.done():
-                        intent.future.set_exception(LedgerError(f"append aborted: {exc!r}"))
-                self._pending.clear()
-                raise
-            for intent, outcome in zip(batch, results, strict=True):
-                if intent.future is None or intent.future.done():
-                    continue
-                if isinstance(outcome, Appended):
-                    intent.future.set_result(outcome)
-                else:
-                    intent.future.set_exception(outcome)
+    def _take(self) -> list[Intent]:
+        batch = self._pending[: self.max_batch]
+        del self._pending[: self.max_batch]
+        return batch
 
-    async def _commit_isolating(self, batch: list[Intent]) -> list[Appended | LedgerError]:
+    async def _drain(self) -> None:
+        taken: list[Intent] = []  # every intent taken and not yet answered, in order
+        ahead: asyncio.Task[Prepared | None] | None = None
+        ahead_batch: list[Intent] = []
+        try:
+            while self._pending or ahead is not None:
+                if ahead is not None:
+                    batch, prepared = ahead_batch, await ahead
+                    ahead = None
+                else:
+                    batch = self._take()
+                    taken += batch
+                    prepared = None if self.fault else await self._prepare(batch)
+                writing = asyncio.ensure_future(self._commit_isolating(batch, prepared))
+                if prepared is not None and self._pending:
+                    # The requests that queued meanwhile: read (once this call committed),
+                    # admitted and hashed while it is in the database.
+                    ahead_batch = self._take()
+                    taken += ahead_batch
+                    ahead = asyncio.ensure_future(
+                        self._prepare(ahead_batch, after=prepared.new_head.size)
+                    )
+                results = await writing
+                for intent, outcome in zip(batch, results, strict=True):
+                    if intent.future is None or intent.future.done():
+                        continue
+                    if isinstance(outcome, Appended):
+                        intent.future.set_result(outcome)
+                    else:
+                        intent.future.set_exception(outcome)
+                del taken[: len(batch)]
+        except BaseException as exc:  # cancellation or a bug: fail the callers, then re-raise
+            if ahead is not None:
+                ahead.cancel()
+            for intent in taken + self._pending:
+                if intent.future and not intent.future.done():
+                    intent.future.set_exception(LedgerError(f"append aborted: {exc!r}"))
+            self._pending.clear()
+            raise
+
+    async def _prepare(self, batch: list[Intent], after: int | None = None) -> Prepared | None:
+        """``prepare_one_call`` on a connection of its own; ``after``: the head size the call
+        in flight moves the log to. None when the batch goes under the lock, or when
+        preparing it failed: ``_commit`` then appends it from the start and reports why."""
+        try:
+            async with self.store.connection(settled=True) as conn:
+                prepared = await prepare_one_call(
+                    self.store,
+                    conn,
+                    self.org,
+                    batch,
+                    policy=self.policy,
+                    clock=self.clock,
+                    after=after,
+                )
+        except Exception as exc:  # told again by _commit, which redoes the batch
+            log.debug("preparing a batch for %s failed: %r", self.org.slug, exc)
+            return None
+        if prepared is not None and after is not None:
+            self.overlapped += 1
+        return prepared
+
+    async def _commit_isolating(
+        self, batch: list[Intent], prepared: Prepared | None = None
+    ) -> list[Appended | LedgerError]:
         """Commit a batch; if the database refuses it for a reason that may belong to one
         request (bad data slipping past validation), commit the halves separately, so one
         poisoned request can never fail the others that happened to share its batch."""
         try:
-            return await self._commit(batch)
+            return await self._commit(batch, prepared)
         except LedgerError as exc:
             return [exc] * len(batch)
         except UNAVAILABLE as exc:
@@ -472,21 +596,26 @@ class LogWriter:
             )
             return [LedgerError("the database refused this entry; it was not recorded")]
 
-    async def _commit(self, batch: list[Intent]) -> list[Appended | LedgerError]:
+    async def _commit(
+        self, batch: list[Intent], prepared: Prepared | None = None
+    ) -> list[Appended | LedgerError]:
         async with self.store.connection(settled=True) as conn:
             # A small batch: one read and one call that is its own transaction (its commit
             # point); with a fault hook inside an explicit transaction, so that a fault at
             # any point leaves nothing, as below.
-            async with conn.transaction() if self.fault else contextlib.nullcontext():
-                results = await append_in_one_call(
-                    self.store,
-                    conn,
-                    self.org,
-                    batch,
-                    policy=self.policy,
-                    fault=self.fault,
-                    clock=self.clock,
-                )
+            if prepared is not None:
+                results = await write_one_call(self.store, conn, self.org, prepared)
+            else:
+                async with conn.transaction() if self.fault else contextlib.nullcontext():
+                    results = await append_in_one_call(
+                        self.store,
+                        conn,
+                        self.org,
+                        batch,
+                        policy=self.policy,
+                        fault=self.fault,
+                        clock=self.clock,
+                    )
             if results is None:  # nothing written: append it under the head lock
                 self.locked_batches += 1
                 async with conn.transaction():

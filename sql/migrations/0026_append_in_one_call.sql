@@ -50,6 +50,8 @@ CREATE FUNCTION append_batch_rows(
 DECLARE
     v_refunded jsonb := '[]';
 BEGIN
+    -- Tells read_head_after that a call is writing this log (released once it committed).
+    PERFORM pg_advisory_xact_lock(2021113, hashtext(p_org::text));
     UPDATE log_heads SET size = h_size, head_hash = h_hash, last_time = h_last_time,
                          frontier = h_frontier
     WHERE org_id = p_org AND size = p_old_size;
@@ -104,3 +106,37 @@ BEGIN
 END $$;
 COMMENT ON FUNCTION append_batch_rows IS
     'One group-commit batch: head compare-and-swap from p_old_size (NULL and nothing written if it moved), entries, Merkle nodes, money rows, posting lines, Idempotency-Keys, donor records and kept gateway settlements; returns the settlements'' payments with a refund kept.';
+
+-- Commits that overlap (issue 19 item 3): the writer reads the head for batch k+1 while batch
+-- k's call is committing, on another connection. read_head_after waits for that call (the
+-- advisory lock above, shared here and let go at once: nothing is held while the batch is
+-- built), reads the head in a snapshot taken after it committed and, when p_lookup, the
+-- admit lookups after that (admit_lookups). A head below p_size (k's call not yet started,
+-- or it wrote nothing) is read again up to 50 times, 0.2 ms apart, then returned as it is: the
+-- next call's compare-and-swap decides. Reads only; no lock outlives the call.
+CREATE FUNCTION read_head_after(
+    p_org bigint, p_size bigint, p_lookup boolean,
+    p_funds text[], p_bens text[], p_accounts text[], p_refs text[], p_keys text[]
+) RETURNS TABLE (o_size bigint, o_head_hash bytea, o_last_time timestamptz,
+                 o_frontier bytea[], o_lookups jsonb)
+LANGUAGE plpgsql VOLATILE AS $$
+BEGIN
+    FOR attempt IN 1..50 LOOP
+        PERFORM pg_advisory_lock_shared(2021113, hashtext(p_org::text));
+        PERFORM pg_advisory_unlock_shared(2021113, hashtext(p_org::text));
+        SELECT h.size, h.head_hash, h.last_time, h.frontier
+        INTO o_size, o_head_hash, o_last_time, o_frontier
+        FROM log_heads h WHERE h.org_id = p_org;
+        EXIT WHEN NOT FOUND OR o_size >= p_size;
+        PERFORM pg_sleep(0.0002);
+    END LOOP;
+    IF o_size IS NULL THEN
+        RETURN;
+    END IF;
+    IF p_lookup THEN
+        o_lookups := admit_lookups(p_org, p_funds, p_bens, p_accounts, p_refs, p_keys);
+    END IF;
+    RETURN NEXT;
+END $$;
+COMMENT ON FUNCTION read_head_after IS
+    'The head (and admit lookups) once the append_batch_rows call in flight for this log has committed and the head reached p_size, or after about 10 ms without it: for the batch built while that call commits.';

@@ -8,7 +8,7 @@ from __future__ import annotations
 import asyncio
 
 from ledger.charity.rules import CharityPolicy
-from ledger.journal.appender import Appender, LogWriter
+from ledger.journal.appender import Appender, LogWriter, NoPolicy
 from ledger.journal.organizations import create_organization
 from ledger.store.database import create_pool
 from ledger.store.log import Store
@@ -99,4 +99,61 @@ async def test_a_fault_after_the_call_leaves_nothing(store, settings, kek):
         assert f"crash at {point}" in str(drained[0])  # the writer re-raises what is no refusal
         assert appender.writer(org).locked_batches == 0  # it failed in the one-call path
         assert (await store.head(org.id)).size == 1
+    await assert_log_verifies(store)
+
+
+class SlowFirstAdmit(NoPolicy):
+    """Admits everything; the first admission waits until the test lets it go."""
+
+    def __init__(self) -> None:
+        self.admitting = asyncio.Event()
+        self.go = asyncio.Event()
+        self.calls = 0
+
+    async def admit(self, conn, org, intents, read=None):  # type: ignore[no-untyped-def]
+        self.calls += 1
+        if self.calls == 1:
+            self.admitting.set()
+            await self.go.wait()
+        return [None] * len(intents)
+
+
+async def test_the_next_batch_is_prepared_while_the_previous_one_commits(store, settings, kek):
+    """A request queued while batch k is being built goes into batch k+1, which is read,
+    admitted and hashed while k's call is in the database; its read waits for k's commit,
+    so it builds on k's head and its own call needs no lock."""
+    org = await make_org(store, settings, kek)
+    policy = SlowFirstAdmit()
+    appender = Appender(store, policy=policy)
+    first = asyncio.create_task(appender.append(org, "note", {"text": "k"}))
+    await asyncio.wait_for(policy.admitting.wait(), 5)
+    second = asyncio.create_task(appender.append(org, "note", {"text": "k+1"}))
+    await asyncio.sleep(0)  # queued behind batch k
+    policy.go.set()
+    a, b = await asyncio.gather(first, second)
+    writer = appender.writer(org)
+    assert (a.index, b.index) == (1, 2)
+    assert b.prev_hash == a.entry_hash
+    assert (writer.batches, writer.overlapped, writer.locked_batches) == (2, 1, 0)
+    await assert_log_verifies(store)
+
+
+async def test_overlapping_commits_under_staggered_load_lose_nothing(store, settings, kek):
+    """Requests arriving all the time: batches overlap, every append is answered with the
+    entry stored at its index, the log has no gap and verifies."""
+    org = await make_org(store, settings, kek)
+    appender = Appender(store, policy=CharityPolicy())
+    answered: list = []
+
+    async def client(n: int) -> None:
+        for i in range(15):
+            answered.append(await appender.append(org, "note", {"text": f"{n}-{i}"}))
+            await asyncio.sleep(0.001 * (n % 4))
+
+    await asyncio.gather(*(client(n) for n in range(24)))
+    writer = appender.writer(org)
+    assert sorted(r.index for r in answered) == list(range(1, 361))
+    assert writer.overlapped > 0 and writer.locked_batches == 0
+    for r in answered[::37]:
+        assert (await store.entry(org.id, r.index)).body == r.body
     await assert_log_verifies(store)
