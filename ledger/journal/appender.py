@@ -1,18 +1,26 @@
 """Appending to a log, with group commit.
 
 One ``LogWriter`` per log and process gathers the appends that arrive while the previous
-batch is committing and commits them together: one transaction, one lock of the log head,
-one INSERT of entries, one of Merkle nodes, one compare-and-swap of the head. Throughput
-therefore grows with load instead of being capped by a per-entry lock (BRIEF: about 1.5 k/s).
+batch is being written and appends them together: one read of the log head and of what the
+batch policy needs (no lock), then one call of ``append_batch_rows`` (migration 0026) that is
+its own transaction: it compare-and-swaps the head, which locks the head row until its
+commit, and inserts the entries, the Merkle nodes and the policy's rows. If another writer
+moved the head since the read, the call writes nothing and the batch is appended again under
+the head lock (``append_batch``: one transaction, one ``FOR UPDATE`` of the head, inserts,
+compare-and-swap). While a call is in the database, the next batch is read (once that call
+has committed), admitted and hashed. Throughput therefore grows with load instead of being
+capped by a per-entry lock (BRIEF: about 1.5 k/s).
 
-Writers in other processes serialize on the same ``log_heads`` row (``FOR UPDATE``), so any
-number of processes can append to one log without forking it, leaving a gap or reordering
-acknowledged entries. An append returns only after its batch has committed.
+Writers in other processes serialize on the same ``log_heads`` row (the compare-and-swap, or
+``FOR UPDATE``), so any number of processes can append to one log without forking it,
+leaving a gap or reordering acknowledged entries. An append returns only after its batch has
+committed.
 
 Domain rules that must be atomic with the append (balances, idempotency keys, unique
-references) plug in through a ``BatchPolicy``: ``admit`` runs under the head lock before the
-insert and may refuse single intents without failing the batch; ``after_insert`` writes
-rows that belong to the same commit.
+references) plug in through a ``BatchPolicy``: ``admit`` runs before the insert, on what was
+read with the head, and may refuse single intents without failing the batch;
+``in_one_call`` (or, under the lock, ``after_insert``) gives the rows that belong to the same
+commit.
 """
 
 from __future__ import annotations
