@@ -42,6 +42,7 @@ from ledger.formats.canonical import canonical_json, entry_bytes, format_time
 from ledger.formats.chain import entry_hash
 from ledger.journal.metrics import observe_append_batch
 from ledger.store.log import (
+    COPY_MIN_ROWS,
     UNAVAILABLE,
     UNAVAILABLE_MESSAGE,
     Head,
@@ -369,7 +370,7 @@ async def prepare_one_call(
     statement, no lock; with ``after``, once the call in flight that moves the head to
     ``after`` has committed: ``Store.read_head_after``), admit and hash. None when the batch
     needs ``append_batch``."""
-    if len(intents) >= 2 * PIPELINE_CHUNK:  # a large batch: its pipeline overlaps hashing
+    if len(intents) >= COPY_MIN_ROWS:  # a large batch: COPY costs less CPU than arrays
         return None
     reads = policy.reads(org, intents)
     read = None

@@ -521,7 +521,7 @@ def _cols(rows: Sequence[tuple], n: int) -> list[list]:
 
 def in_one_call(rows: BatchRows) -> bool:
     """Whether ``rows`` fit ``append_batch_rows`` (migration 0026): no funds, beneficiary
-    versions or corrections (the group commit sends it batches of at most a few hundred
+    versions or corrections (the group commit sends it batches of fewer than 100
     entries, whose rows travel as arrays)."""
     return not rows.funds and not rows.beneficiaries and not rows.corrections
 
