@@ -124,7 +124,7 @@ async def test_the_next_batch_is_prepared_while_the_previous_one_commits(store, 
     so it builds on k's head and its own call needs no lock."""
     org = await make_org(store, settings, kek)
     policy = SlowFirstAdmit()
-    appender = Appender(store, policy=policy)
+    appender = Appender(store, policy=policy, overlap=True)
     first = asyncio.create_task(appender.append(org, "note", {"text": "k"}))
     await asyncio.wait_for(policy.admitting.wait(), 5)
     second = asyncio.create_task(appender.append(org, "note", {"text": "k+1"}))
@@ -142,7 +142,7 @@ async def test_overlapping_commits_under_staggered_load_lose_nothing(store, sett
     """Requests arriving all the time: batches overlap, every append is answered with the
     entry stored at its index, the log has no gap and verifies."""
     org = await make_org(store, settings, kek)
-    appender = Appender(store, policy=CharityPolicy())
+    appender = Appender(store, policy=CharityPolicy(), overlap=True)
     answered: list = []
 
     async def client(n: int) -> None:
