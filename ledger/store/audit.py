@@ -7,7 +7,7 @@ queries give them; the verifier compares them with what the log's bytes say.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from typing import Any
 
 import asyncpg
@@ -33,6 +33,24 @@ async def entry_chunks(
     cursor = await entries_cursor(conn, org_id, start, end)
     while chunk := await cursor.fetch(rows):
         yield chunk
+
+
+async def copy_entries(
+    conn: asyncpg.Connection,
+    org_id: int,
+    start: int,
+    end: int,
+    sink: Callable[[bytes], Awaitable[None]],
+) -> None:
+    """Entries [start, end) in index order, the columns of :func:`entries_cursor`, as a
+    binary COPY stream handed to ``sink`` piece by piece (``ledger.verify._entrywalk``)."""
+    await conn.copy_from_query(
+        _VERIFY_ENTRIES, org_id, start, end, output=sink, format="binary"
+    )
+
+
+_VERIFY_ENTRIES = Q["verify_entries"].strip().rstrip(";")
+"""The same SELECT as the cursor's, inside ``COPY (...) TO STDOUT``."""
 
 
 async def entry_hash_at(conn: asyncpg.Connection, org_id: int, index: int) -> bytes | None:

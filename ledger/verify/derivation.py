@@ -28,7 +28,9 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass, field
+from itertools import repeat
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -72,6 +74,8 @@ class _MoneyBody(msgspec.Struct):
     charged_on: dt.date | None = None
 
 
+_PG_EPOCH = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
+"""What a binary COPY's timestamptz counts microseconds from."""
 _JAKARTA = ZoneInfo(DEFAULT_TIME_ZONE)
 """The zone of a correction's value date when it records no effective_on (migration 0014)."""
 
@@ -85,6 +89,8 @@ _VALUE_DATE = {
 }
 """The member that holds each money kind's value date."""
 _MONEY = kinds.MOVEMENTS
+MONEY_KINDS = frozenset(_MONEY)
+"""Kinds whose body is a money body (``_MoneyBody``): decoded together, per chunk."""
 
 
 class ProjectionMismatch(Exception):
@@ -155,6 +161,41 @@ class RangeDerivation:
             )
         except (msgspec.ValidationError, msgspec.DecodeError):
             decoded = None
+        self._absorb(entries, decoded)
+
+    def add_walked(
+        self,
+        money_json: bytes,
+        indexes: list[int],
+        money_kinds: list[str],
+        others: list[tuple[int, str, bytes, int]],
+    ) -> bool:
+        """``add_all`` for what ``ledger.verify._entrywalk`` hands back for a chunk: the
+        money bodies as one JSON array with their indexes and kinds, and the other projected
+        entries as (index, kind, body bytes, recording time in microseconds since
+        2000-01-01 UTC). False when a body does not give valid rows: the caller then
+        verifies the range with the Python loop, which names the entry."""
+        try:
+            decoded = _decode_money_list(money_json)
+        except (msgspec.ValidationError, msgspec.DecodeError):
+            return False
+        if len(decoded) != len(indexes):
+            return False
+        entries: Iterable[tuple[int, str, bytes | None, dt.datetime | None]]
+        if not others:
+            entries = zip(indexes, money_kinds, repeat(None), repeat(None))
+        else:  # rare: a fund, a beneficiary, a correction... merged in index order
+            entries = sorted([
+                *zip(indexes, money_kinds, repeat(None), repeat(None)),
+                *((i, kind, body, _PG_EPOCH + dt.timedelta(microseconds=us))
+                  for i, kind, body, us in others),
+            ])  # fmt: skip
+        self._absorb(entries, decoded)
+        return self.bad_entry is None
+
+    def _absorb(self, entries: Iterable[tuple[Any, ...]], decoded: list[_MoneyBody] | None) -> None:
+        """The rows of ``entries`` (index, kind, body bytes, recording time) in index order,
+        the money bodies taken from ``decoded`` in order when given."""
         k = 0
         money, dates, line = self.money.append, self.value_dates.append, self.lines.append
         shapes, moved = self.shapes, self.moved

@@ -18,6 +18,8 @@ import pytest
 from ledger.verify.stored import verify_all
 from tests.logkit import assert_log_verifies, run_verify, tamper
 
+pytestmark = pytest.mark.usefixtures("verify_loop")  # both loops of ledger verify
+
 FUND = "fund:senyum-2026"
 
 
