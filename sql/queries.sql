@@ -406,6 +406,13 @@ WHERE org_id = $1 AND statement_id = $2 AND name = $3;
 
 -- ===== verification (ledger/verify.py) =======================================================
 
+-- name: verify_index_order
+-- For the verifier's read-only range transaction: every read is a range of one index, wanted
+-- in that index's order, which an index scan gives as it goes. For the literal ranges of a
+-- COPY the planner prefers a bitmap scan followed by a sort (measured on 8,192 entries' posting
+-- lines: 6.1 ms against 3.3 ms).
+SET LOCAL enable_bitmapscan = off;
+
 -- name: verify_entries
 SELECT idx, body, prev_hash, entry_hash, leaf_hash, kind, created_at
 FROM entries WHERE org_id = $1 AND idx >= $2 AND idx < $3 ORDER BY idx;

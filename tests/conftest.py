@@ -191,11 +191,11 @@ def verify_loop(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch)
     once with its Python loop: every tampered log must get the same report from both (the C
     loop hands any doubt to the Python loop, so a difference means the C loop accepted what
     the Python loop refuses)."""
-    from ledger.verify import stored
+    from ledger.verify import native
 
     if request.param == "c-loop":
-        assert stored._entrywalk is not None, "the C loop was not built by the install"
-    monkeypatch.setattr(stored, "FAST", request.param == "c-loop")
+        assert native.module is not None, "the C loop was not built by the install"
+    monkeypatch.setattr(native, "FAST", request.param == "c-loop")
     # and for `ledger verify` run as a command by the test
     monkeypatch.setenv("LEDGER_VERIFY_LOOP", "c" if request.param == "c-loop" else "python")
     yield request.param

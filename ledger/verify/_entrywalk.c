@@ -19,6 +19,7 @@
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
+#include <datetime.h>
 #include <stdint.h>
 #include <string.h>
 #include <openssl/sha.h>
@@ -670,13 +671,105 @@ static PyTypeObject WalkType = {
     .tp_getset = Walk_getset,
 };
 
+/* --- stored projection rows against the expected ones ---------------------------------------- */
+
+static int64_t days_from_civil(int64_t y, unsigned m, unsigned d) {
+    y -= m <= 2;
+    int64_t era = (y >= 0 ? y : y - 399) / 400;
+    unsigned yoe = (unsigned)(y - era * 400);
+    unsigned doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
+    unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return era * 146097 + (int64_t)doe - 719468;
+}
+
+/* Is binary COPY field (p, len) surely equal to Python value v for column type t? */
+static int same_field(char t, const unsigned char *p, int32_t len, PyObject *v) {
+    if (len < 0) return v == Py_None;
+    switch (t) {
+    case 'q': {
+        if (len != 8 || !PyLong_CheckExact(v)) return 0;
+        int overflow;
+        long long x = PyLong_AsLongLongAndOverflow(v, &overflow);
+        if (overflow || (x == -1 && PyErr_Occurred())) { PyErr_Clear(); return 0; }
+        return x == be64(p);
+    }
+    case 't': {
+        if (!PyUnicode_CheckExact(v)) return 0;
+        Py_ssize_t n;
+        const char *u = PyUnicode_AsUTF8AndSize(v, &n);
+        if (!u) { PyErr_Clear(); return 0; }
+        return n == len && memcmp(u, p, (size_t)n) == 0;
+    }
+    case 'd': {
+        if (len != 4 || !PyDate_CheckExact(v)) return 0;
+        int64_t days = days_from_civil(PyDateTime_GET_YEAR(v), PyDateTime_GET_MONTH(v),
+                                       PyDateTime_GET_DAY(v)) - PG_EPOCH_DAYS;
+        return days == (int32_t)be32(p);
+    }
+    default:
+        return 0;
+    }
+}
+
+static PyObject *same_rows(PyObject *self, PyObject *args) {
+    Py_buffer view;
+    PyObject *expected;
+    const char *spec;
+    Py_ssize_t ncols;
+    if (!PyArg_ParseTuple(args, "y*O!s#", &view, &PyList_Type, &expected, &spec, &ncols))
+        return NULL;
+    const unsigned char *b = view.buf, *e = b + view.len;
+    int same = 0;
+    Py_ssize_t row = 0, rows = PyList_GET_SIZE(expected);
+    while (b < e) {  /* one or more COPY streams, one after the other */
+        if (e - b < COPY_SIGNATURE_LEN + 8 || memcmp(b, COPY_SIGNATURE, COPY_SIGNATURE_LEN) != 0)
+            goto done;
+        uint32_t ext = be32(b + COPY_SIGNATURE_LEN + 4);
+        b += COPY_SIGNATURE_LEN + 8;
+        if ((uint64_t)(e - b) < ext) goto done;
+        b += ext;
+        for (;;) {
+            if (e - b < 2) goto done;
+            int16_t nf = (int16_t)be16(b);
+            b += 2;
+            if (nf == -1) break;
+            if (nf != ncols || row >= rows) goto done;
+            PyObject *want = PyList_GET_ITEM(expected, row);
+            if (!PyTuple_Check(want) || PyTuple_GET_SIZE(want) != ncols) goto done;
+            for (Py_ssize_t k = 0; k < ncols; k++) {
+                if (e - b < 4) goto done;
+                int32_t fl = (int32_t)be32(b);
+                b += 4;
+                if (fl > 0 && e - b < fl) goto done;
+                if (!same_field(spec[k], b, fl, PyTuple_GET_ITEM(want, k))) goto done;
+                if (fl > 0) b += fl;
+            }
+            row++;
+        }
+    }
+    same = row == rows;
+done:
+    PyBuffer_Release(&view);
+    return PyBool_FromLong(same);
+}
+
+static PyMethodDef module_methods[] = {
+    {"same_rows", same_rows, METH_VARARGS,
+     "same_rows(copy_bytes, expected, spec): True when the rows of these binary COPY streams "
+     "are surely equal, one for one and in order, to the tuples of expected (spec: one letter "
+     "per column, q int8, t text, d date; NULL is None). False means: compare them in Python."},
+    {NULL},
+};
+
 static struct PyModuleDef module = {
     PyModuleDef_HEAD_INIT, "ledger.verify._entrywalk",
     "The C hot loop of ledger verify (see ledger/verify/_entrywalk.c).", -1,
-    NULL, NULL, NULL, NULL, NULL,
+    module_methods, NULL, NULL, NULL, NULL,
 };
 
 PyMODINIT_FUNC PyInit__entrywalk(void) {
+    PyDateTime_IMPORT;
+    if (!PyDateTimeAPI) return NULL;
     if (PyType_Ready(&WalkType) < 0) return NULL;
     PyObject *m = PyModule_Create(&module);
     if (!m) return NULL;

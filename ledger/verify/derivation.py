@@ -40,7 +40,7 @@ import msgspec
 from ledger.formats.postings import Line, postings_for
 from ledger.formats.valuedates import DEFAULT_TIME_ZONE
 from ledger.store import audit
-from ledger.verify import recipients
+from ledger.verify import native, recipients
 from schemas import kinds
 
 PROJECTED_KINDS = frozenset(
@@ -333,17 +333,21 @@ async def check_range(
     money_expected, lines_expected = d.money, d.lines
     if d.corrections:
         money_expected, lines_expected = await _with_corrections(conn, org_id, d)
-    money_found = await audit.money_rows(conn, org_id, start, end)
-    lines_found = await audit.posting_rows(conn, org_id, start, end)
-    # Records compare equal to tuples: one comparison in C when all is well (the usual case),
-    # a row-by-row search only when something differs.
+    # The C comparison (binary COPY bytes against the expected tuples) when it is built: it
+    # says "surely the same" or "look closer"; otherwise, and to look closer, the stored rows
+    # as records, which compare equal to tuples (one comparison in C when all is well, a
+    # row-by-row search only when something differs).
     mismatches = []
-    if money_found != money_expected:
-        mismatches.append(_first_difference("money_entries", _by_index(money_expected),
-                                            _by_index(money_found)))  # fmt: skip
-    if lines_found != lines_expected:
-        mismatches.append(_first_difference("postings", _by_index(lines_expected, many=True),
-                                            _by_index(lines_found, many=True)))  # fmt: skip
+    if not await _surely_same(conn, "verify_money_rows", org_id, start, end, money_expected):
+        money_found = await audit.money_rows(conn, org_id, start, end)
+        if money_found != money_expected:
+            mismatches.append(_first_difference("money_entries", _by_index(money_expected),
+                                                _by_index(money_found)))  # fmt: skip
+    if not await _surely_same(conn, "verify_postings", org_id, start, end, lines_expected):
+        lines_found = await audit.posting_rows(conn, org_id, start, end)
+        if lines_found != lines_expected:
+            mismatches.append(_first_difference("postings", _by_index(lines_expected, many=True),
+                                                _by_index(lines_found, many=True)))  # fmt: skip
     corrections_found = {r[1]: r[0] for r in await audit.correction_rows(conn, org_id, start, end)}
     funds_found = {
         r[0]: (r[1], r[2], r[3].strip(), json.loads(r[4]) if r[4] else None, r[5], r[6])
@@ -352,7 +356,6 @@ async def check_range(
     beneficiaries_found = {
         r[0]: tuple(r[1:]) for r in await audit.beneficiary_rows(conn, org_id, start, end)
     }
-    value_dates_found = await audit.value_date_rows(conn, org_id, start, end)
     mismatches += [
         _first_difference(
             "corrections",
@@ -362,9 +365,11 @@ async def check_range(
         _first_difference("funds", d.funds, funds_found),
         _first_difference("beneficiary_versions", d.beneficiaries, beneficiaries_found),
     ]
-    if value_dates_found != d.value_dates:
-        mismatches.append(_first_difference("value_dates", _by_index(d.value_dates),
-                                            _by_index(value_dates_found)))  # fmt: skip
+    if not await _surely_same(conn, "verify_value_dates", org_id, start, end, d.value_dates):
+        value_dates_found = await audit.value_date_rows(conn, org_id, start, end)
+        if value_dates_found != d.value_dates:
+            mismatches.append(_first_difference("value_dates", _by_index(d.value_dates),
+                                                _by_index(value_dates_found)))  # fmt: skip
     try:
         await recipients.check(conn, org_id, d.origin, start, end, d.recipients)
     except recipients.RecipientMismatch as bad:
@@ -375,6 +380,27 @@ async def check_range(
     found = [m for m in mismatches if m is not None]
     if found:
         raise min(found, key=lambda m: m.index if m.index is not None else -1)
+
+
+_COLUMNS = {"verify_money_rows": "qttttqt", "verify_postings": "qttq", "verify_value_dates": "qd"}
+"""The column types of each query, for ``same_rows``: q bigint, t text, d date."""
+
+
+async def _surely_same(
+    conn: asyncpg.Connection,
+    query: str,
+    org_id: int,
+    start: int,
+    end: int,
+    expected: list[tuple[Any, ...]],
+) -> bool:
+    """True when the C comparison finds the stored rows of ``query`` equal to ``expected``;
+    False when it is not built or switched off, or when the rows may differ."""
+    if not native.enabled():
+        return False
+    assert native.module is not None
+    data = await audit.copied_rows(conn, query, org_id, start, end)
+    return bool(native.module.same_rows(data, expected, _COLUMNS[query]))
 
 
 async def _with_corrections(

@@ -43,7 +43,6 @@ import base64
 import datetime as dt
 import gc
 import hashlib
-import os
 import time
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
@@ -61,6 +60,7 @@ from ledger.formats.checkpoint import Checkpoint, open_checkpoint
 from ledger.formats.note import ALG_ED25519, Verifier, key_id
 from ledger.store import audit
 from ledger.store.log import Organization, Store, StoredKey
+from ledger.verify import native
 from ledger.verify.derivation import (
     MONEY_KINDS,
     PROJECTED_KINDS,
@@ -70,15 +70,6 @@ from ledger.verify.derivation import (
     check_totals,
     merge_sums,
 )
-
-try:
-    from ledger.verify import _entrywalk
-except ImportError:  # not compiled here: the Python loop does the same checks, slower
-    _entrywalk = None
-
-FAST = os.environ.get("LEDGER_VERIFY_LOOP", "c") != "python"
-"""Use the C loop (``_entrywalk``) where it is compiled; ``LEDGER_VERIFY_LOOP=python`` (or
-tests) switch it off to run the same checks through the Python loop alone."""
 
 RANGE_LEVEL = 15
 """Ranges of 32,768 entries: 31 for a million, so that two workers finish within about 2%
@@ -192,7 +183,7 @@ async def verify_range(
     gc.disable()
     try:
         walked = None
-        if _entrywalk is not None and FAST:
+        if native.enabled():
             walked = await _walk_range(conn, org_id, origin, start, end, level, sizes, prev)
         result = walked or await _read_range(conn, org_id, origin, start, end, level, sizes, prev)
     finally:
@@ -227,8 +218,8 @@ async def _walk_range(
     chunks: the result when every check passes, None at the first doubt of any kind (a
     failed check, fewer entries than asked, a projection row that differs), and the caller
     then verifies the range with the Python loop, which says what failed and where."""
-    assert _entrywalk is not None
-    walk = _entrywalk.Walk(
+    assert native.module is not None
+    walk = native.module.Walk(
         start,
         prev,
         canonical_json(origin, "$.log"),
@@ -242,6 +233,7 @@ async def _walk_range(
         walk.feed(data)
 
     async with conn.transaction(readonly=True, isolation="repeatable_read"):
+        await audit.read_in_index_order(conn)
         for a in range(start, end, FETCH_ROWS):
             b = min(a + FETCH_ROWS, end)
             await audit.copy_entries(conn, org_id, a, b, sink)

@@ -22,7 +22,7 @@ import pytest
 from ledger.formats import merkle
 from ledger.formats.canonical import canonical_json, entry_bytes, format_time
 from ledger.formats.chain import GENESIS_PREV_HASH, entry_hash
-from ledger.verify import stored
+from ledger.verify import native, stored
 
 ORIGIN = "ledger.example/orgs/walk"
 EPOCH = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
@@ -84,8 +84,8 @@ def copy_bytes(rows: list[Row]) -> bytes:
 
 
 def walk(rows: list[Row], wanted: list[int] | None = None):  # type: ignore[no-untyped-def]
-    assert stored._entrywalk is not None, "the C loop was not built by the install"
-    w = stored._entrywalk.Walk(
+    assert native.module is not None, "the C loop was not built by the install"
+    w = native.module.Walk(
         0, GENESIS_PREV_HASH, canonical_json(ORIGIN, "$.log"), LEVEL, wanted or [],
         stored._KIND_CODES,
     )  # fmt: skip
@@ -127,7 +127,7 @@ def test_bytes_fed_in_any_pieces_give_the_same_walk():
     data = copy_bytes(rows)
     whole = walk(rows)
     for size in (1, 7, 100):
-        w = stored._entrywalk.Walk(
+        w = native.module.Walk(
             0, GENESIS_PREV_HASH, canonical_json(ORIGIN, "$.log"), LEVEL, [], stored._KIND_CODES
         )
         for at in range(0, len(data), size):
@@ -139,7 +139,7 @@ def test_bytes_fed_in_any_pieces_give_the_same_walk():
         )  # fmt: skip
         assert w.complete
     # two COPY streams one after the other (one per chunk)
-    w = stored._entrywalk.Walk(
+    w = native.module.Walk(
         0, GENESIS_PREV_HASH, canonical_json(ORIGIN, "$.log"), LEVEL, [], stored._KIND_CODES
     )
     w.feed(copy_bytes(rows[:4]))
@@ -224,7 +224,7 @@ def test_stored_hashes_that_do_not_match_stop_the_walk():
 
 
 def test_a_stream_that_is_not_copy_binary_stops_the_walk():
-    w = stored._entrywalk.Walk(
+    w = native.module.Walk(
         0, GENESIS_PREV_HASH, canonical_json(ORIGIN, "$.log"), LEVEL, [], stored._KIND_CODES
     )
     w.feed(b"idx\tbody\n0\t{}\n" + b"\x00" * 32)
@@ -233,3 +233,69 @@ def test_a_stream_that_is_not_copy_binary_stops_the_walk():
     w.feed(b"\x00\x02")  # a tuple of two fields after the trailer's stream
     assert w.bad is None  # still waiting for a header: not a whole stream yet
     assert not w.complete
+
+
+def _copy_rows(rows: list[tuple], spec: str) -> bytes:
+    """Binary COPY bytes of ``rows`` with column types ``spec`` (q bigint, t text, d date)."""
+    out = [b"PGCOPY\n\xff\r\n\x00", struct.pack(">ii", 0, 0)]
+    for row in rows:
+        out.append(struct.pack(">h", len(row)))
+        for t, v in zip(spec, row, strict=True):
+            if v is None:
+                out.append(struct.pack(">i", -1))
+            elif t == "q":
+                out.append(struct.pack(">iq", 8, v))
+            elif t == "d":
+                out.append(struct.pack(">ii", 4, (v - dt.date(2000, 1, 1)).days))
+            else:
+                data = v.encode()
+                out.append(struct.pack(">i", len(data)) + data)
+    out.append(struct.pack(">h", -1))
+    return b"".join(out)
+
+
+MONEY = "qttttqt"
+MONEY_ROWS = [
+    (3, "donation", "umum", None, "IDR", 25_000_000, "QRIS-0003"),
+    (4, "disbursement", "umum", "lksa-harapan", "IDR", 1_500_000, None),
+    (5, "donation", "dana-\u00e9", None, "IDR", 2**62, "r\u20ac"),
+]
+
+
+def test_stored_rows_equal_to_the_expected_ones_are_recognised():
+    same = native.module.same_rows
+    assert same(_copy_rows(MONEY_ROWS, MONEY), MONEY_ROWS, MONEY)
+    assert same(_copy_rows([], MONEY), [], MONEY)
+    dates = [(3, dt.date(2026, 11, 20)), (4, dt.date(1999, 12, 31)), (5, None)]
+    assert same(_copy_rows(dates, "qd"), dates, "qd")
+    # a chunk's rows may come as several COPY streams one after the other
+    assert same(_copy_rows(MONEY_ROWS[:1], MONEY) + _copy_rows(MONEY_ROWS[1:], MONEY),
+                MONEY_ROWS, MONEY)  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("column", "value"),
+    [(0, 7), (1, "donasi"), (2, "umum "), (3, ""), (3, "lksa"), (5, 25_000_001), (5, -1),
+     (6, None), (6, "QRIS-0004")],  # fmt: skip
+)
+def test_any_difference_in_a_stored_row_sends_it_to_python(column, value):
+    stored_rows = list(MONEY_ROWS)
+    changed = list(stored_rows[0])
+    changed[column] = value
+    stored_rows[0] = tuple(changed)
+    assert not native.module.same_rows(_copy_rows(stored_rows, MONEY), MONEY_ROWS, MONEY)
+
+
+def test_missing_extra_or_oddly_typed_rows_send_them_to_python():
+    same = native.module.same_rows
+    data = _copy_rows(MONEY_ROWS, MONEY)
+    assert not same(_copy_rows(MONEY_ROWS[:2], MONEY), MONEY_ROWS, MONEY)
+    assert not same(data, MONEY_ROWS[:2], MONEY)
+    assert not same(data[:-5], MONEY_ROWS, MONEY)  # cut short
+    assert not same(data, [(*MONEY_ROWS[0][:5], 25_000_000.0, "QRIS-0003"), *MONEY_ROWS[1:]],
+                    MONEY)  # a float is not surely the stored integer  # fmt: skip
+    assert not same(data, [MONEY_ROWS[0][:6], *MONEY_ROWS[1:]], MONEY)  # fewer columns
+    dates = [(3, dt.date(2026, 11, 20))]
+    assert not same(_copy_rows(dates, "qd"), [(3, dt.date(2026, 11, 21))], "qd")
+    assert not same(_copy_rows(dates, "qd"), [(3, dt.datetime(2026, 11, 20))], "qd")
+    assert not same(b"3\tdonation\n", MONEY_ROWS, MONEY)  # not binary COPY
