@@ -276,7 +276,7 @@ def test_stored_rows_equal_to_the_expected_ones_are_recognised():
 @pytest.mark.parametrize(
     ("column", "value"),
     [(0, 7), (1, "donasi"), (2, "umum "), (3, ""), (3, "lksa"), (5, 25_000_001), (5, -1),
-     (6, None), (6, "QRIS-0004")],  # fmt: skip
+     (6, None), (6, "QRIS-0004")],
 )
 def test_any_difference_in_a_stored_row_sends_it_to_python(column, value):
     stored_rows = list(MONEY_ROWS)
