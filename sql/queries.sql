@@ -80,6 +80,11 @@ JOIN LATERAL (
 SELECT idx, kind, created_at, body, prev_hash, entry_hash, leaf_hash
 FROM entries WHERE org_id = $1 AND idx = $2;
 
+-- name: entries_at
+-- Several entries by index, in index order (the entries a donor receipt proves).
+SELECT idx, kind, created_at, body, prev_hash, entry_hash, leaf_hash
+FROM entries WHERE org_id = $1 AND idx = ANY($2::bigint[]) ORDER BY idx;
+
 -- name: entries_range
 SELECT idx, kind, created_at, body, prev_hash, entry_hash, leaf_hash
 FROM entries WHERE org_id = $1 AND idx >= $2 AND idx < $3 ORDER BY idx;
