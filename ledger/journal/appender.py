@@ -18,6 +18,7 @@ rows that belong to the same commit.
 from __future__ import annotations
 
 import asyncio
+import inspect
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
@@ -184,6 +185,10 @@ PIPELINE_CHUNK = 250
 enough that hashing one chunk overlaps the insertion of the previous one."""
 
 
+PIPELINE_SLICE = 50
+"""Rows a large batch hashes between two turns of the event loop (``pipeline``)."""
+
+
 def chunked(items: Sequence[Any], size: int) -> list[Sequence[Any]]:
     return [items[n : n + size] for n in range(0, len(items), size)]
 
@@ -195,12 +200,18 @@ async def pipeline(
 ) -> None:
     """``write(prepare(chunk))`` for each chunk in order, on one connection, with the
     ``prepare`` of a chunk (Python, CPU) running while the ``write`` of the one before it is
-    in the database (the other core). A failure anywhere waits for the statement in flight
-    before it propagates, so the caller's transaction can roll back."""
+    in the database (the other core). ``prepare`` may be a coroutine function that gives the
+    event loop a turn now and then (``await asyncio.sleep(0)``): a write is several round
+    trips (a COPY is two), and each of them can only start when the loop runs, so a
+    ``prepare`` that never yields leaves the database idle between the write's statements. A
+    failure anywhere waits for the statement in flight before it propagates, so the
+    caller's transaction can roll back."""
     in_flight: asyncio.Task[None] | None = None
     try:
         for chunk in chunks:
             prepared = prepare(chunk)
+            if inspect.isawaitable(prepared):
+                prepared = await prepared
             if in_flight is not None:
                 await in_flight
             in_flight = asyncio.ensure_future(write(prepared))
@@ -250,14 +261,25 @@ async def append_batch(
         built, new_head = [], head
         projector = policy.projector(org, admitted)
 
-        def hash_chunk(chunk: Sequence[Intent]) -> tuple[list[Appended], list, Any]:
+        async def hash_chunk(chunk: Sequence[Intent]) -> tuple[list[Appended], list, Any]:
+            # In slices, giving the loop a turn after each: the previous chunk's write
+            # moves on to its next statement meanwhile (``pipeline``).
             nonlocal new_head
-            outcomes, chunk_nodes, new_head = build_entries(org, new_head, chunk, now)
-            built.extend(outcomes)
-            rows = [b for b in outcomes if isinstance(b, Appended)]
+            rows: list[Appended] = []
+            chunk_nodes: list = []
+            pairs: list[tuple[Intent, Appended]] = []
+            for start in range(0, len(chunk), PIPELINE_SLICE):
+                part = chunk[start : start + PIPELINE_SLICE]
+                outcomes, part_nodes, new_head = build_entries(org, new_head, part, now)
+                built.extend(outcomes)
+                chunk_nodes.extend(part_nodes)
+                for intent, outcome in zip(part, outcomes, strict=True):
+                    if isinstance(outcome, Appended):
+                        rows.append(outcome)
+                        pairs.append((intent, outcome))
+                await asyncio.sleep(0)
             if projector is None:
                 return rows, chunk_nodes, None
-            pairs = [(i, b) for i, b in zip(chunk, outcomes, strict=True) if isinstance(b, Appended)]
             return rows, chunk_nodes, projector.make(pairs)
 
         async def insert_chunk(part: tuple[list[Appended], list, Any]) -> None:
