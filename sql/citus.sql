@@ -69,6 +69,13 @@ SELECT create_distributed_function('existing_donation_references(bigint, text[])
 -- in with them under password or certificate authentication.
 ALTER ROLE ledger_writer LOGIN;
 ALTER ROLE ledger_reader LOGIN;
+-- A write to a reference table that references another (api_keys -> organizations,
+-- staff_sessions -> staff_accounts, webhook_cursors -> webhook_subscriptions) makes Citus
+-- lock the referenced table's shard, which it allows only to a role that may UPDATE, DELETE
+-- or TRUNCATE that table; ledger_writer may not (key revocation failed with "permission
+-- denied for table organizations"). The locks only order writes; the grants still decide
+-- what the role may change.
+ALTER ROLE ledger_writer SET citus.skip_advisory_lock_permission_checks = on;
 
 -- name: shard_placements
 -- Where each organization's shard group lives (the worker that runs its group commits).

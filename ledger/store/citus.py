@@ -102,13 +102,10 @@ async def distribute(conn: asyncpg.Connection, *, shard_count: int = 32) -> Dist
                 "them org_id"
             )
         managed = {
-            r["table_name"]: r["kind"]
-            for r in await conn.fetch(Q["citus_tables"], list(tables))
+            r["table_name"]: r["kind"] for r in await conn.fetch(Q["citus_tables"], list(tables))
         }
         reference = [t for t in REFERENCE_TABLES if t in tables and t not in managed]
-        distributed = sorted(
-            t for t in tables if t not in REFERENCE_TABLES and t not in managed
-        )
+        distributed = sorted(t for t in tables if t not in REFERENCE_TABLES and t not in managed)
         # entries first: the others are co-located with it.
         if COLOCATION_TABLE in distributed:
             distributed.remove(COLOCATION_TABLE)
