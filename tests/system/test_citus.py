@@ -119,6 +119,15 @@ async def test_walkthrough_on_citus_records_money_and_verifies(  # type: ignore[
     charity = await new_charity(cclient, cstore, csettings, ckek)
     await charity.fund()
     await charity.beneficiary()
+    # a webhook subscription: from now on the outbox trigger numbers every entry's event
+    sub = await cclient.post(
+        charity.url("/webhooks"), json={"url": "http://127.0.0.1:9/hook"},
+        headers=auth(charity.keys["admin"]),
+    )  # fmt: skip
+    assert sub.status_code == 201, sub.text
+    size_at_subscription = (await cstore.organization(charity.slug)).id
+    head = "SELECT size FROM log_heads WHERE org_id = $1"
+    size_at_subscription = await coordinator.fetchval(head, size_at_subscription)
     d = await charity.donate(500_000_00)
     assert d["kind"] == "donation" and d["index"] >= 1
     corrected = await charity.post(
@@ -143,6 +152,15 @@ async def test_walkthrough_on_citus_records_money_and_verifies(  # type: ignore[
     assert by["beneficiary:lksa-harapan"] == 200_000_00
     assert by["fund:senyum-2026"] == fund["balance"]
     await assert_log_verifies(cstore, charity.slug)
+    org_id = (await cstore.organization(charity.slug)).id
+    seqs = await coordinator.fetch(
+        "SELECT seq, payload -> 'data' ->> 'index' AS idx FROM webhook_outbox "
+        "WHERE org_id = $1 AND event = 'entry.appended' ORDER BY seq",
+        org_id,
+    )
+    size = await coordinator.fetchval(head, org_id)
+    assert [int(r["idx"]) for r in seqs] == list(range(size_at_subscription, size))
+    assert [r["seq"] for r in seqs] == list(range(1, len(seqs) + 1))
 
     # API-key revocation (a 500 on Citus before: shard locks through the reference tables'
     # foreign keys, which ledger_writer may not take).
