@@ -16,13 +16,14 @@ SELECT logicalrelid::regclass::text AS table_name,
 FROM pg_dist_partition WHERE logicalrelid::regclass::text = ANY ($1::text[]);
 
 -- name: schema_tables
--- The ledger's tables (every table of the public schema but the migrations' version table),
--- and whether each has an org_id column.
+-- The ledger's tables (every table of the public schema but the version tables of migration
+-- sets, which stay on the coordinator where `ledger migrate` runs), and whether each has an
+-- org_id column.
 SELECT c.relname AS table_name,
        EXISTS (SELECT 1 FROM pg_attribute a
                WHERE a.attrelid = c.oid AND a.attname = 'org_id' AND NOT a.attisdropped) AS has_org_id
 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p') AND c.relname <> 'schema_migrations'
+WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p') AND c.relname NOT LIKE '%schema_migrations'
 ORDER BY c.relname;
 
 -- name: foreign_keys
@@ -55,11 +56,11 @@ SELECT create_distributed_table($1::regclass, 'org_id', colocate_with => 'none',
 -- name: create_distributed_table
 SELECT create_distributed_table($1::regclass, 'org_id', colocate_with => $2);
 
--- name: distribute_probe
--- The writer's reference probe, called on its own (sql/ingest_queries.sql, recorded_references),
--- runs on the worker that holds the organization's shards.
-SELECT create_distributed_function('existing_donation_references(bigint, text[])', '$1',
-                                   colocate_with => 'entries');
+-- name: distribute_function
+-- A function whose first argument is the organization (ledger.store.citus.DELEGATED_FUNCTIONS;
+-- e.g. the writer's reference probe, recorded_references in sql/ingest_queries.sql): a call
+-- on its own runs on the worker that holds the organization's shards.
+SELECT create_distributed_function($1::regprocedure, '$1', colocate_with => 'entries');
 
 -- name: role_logins
 -- Citus opens its connections to the workers as the current role: the service's roles must be

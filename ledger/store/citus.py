@@ -55,6 +55,12 @@ REFERENCE_TABLES = (
 )
 """Tables with a copy on every node, in an order where each comes after those it references."""
 
+DELEGATED_FUNCTIONS = ("existing_donation_references(bigint, text[])",)
+"""Functions whose first argument is the organization, distributed by it: a call on its own
+(not inside a transaction block) runs on the worker holding the organization's shards.
+A server-side group commit taking org_id first belongs here, with force_delegation (README
+"Scaling out on Citus")."""
+
 COLOCATION_TABLE = "entries"
 """The distributed table every other one is co-located with."""
 
@@ -140,7 +146,8 @@ async def distribute(conn: asyncpg.Connection, *, shard_count: int = 32) -> Dist
             await conn.execute(f'ALTER TABLE "{src}" ADD CONSTRAINT "{name}" {definition}')
             done.foreign_keys_kept.append(f"{src}.{name}")
         if COLOCATION_TABLE in done.distributed:
-            await conn.execute(Q["distribute_probe"])
+            for signature in DELEGATED_FUNCTIONS:
+                await conn.execute(Q["distribute_function"], signature)
         await conn.execute(Q["role_logins"])
         await conn.execute(Q["allow_triggers_later"])
     return done

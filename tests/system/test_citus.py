@@ -284,3 +284,43 @@ async def test_writes_during_a_shard_move_keep_every_guarantee(  # type: ignore[
     refs = [e["document"]["body"].get("reference") for e in entries if e["kind"] == "donation"]
     assert len(refs) == len(set(refs)) == len(statuses), (len(refs), len(statuses), moved_in)
     await assert_log_verifies(cstore, charity.slug)
+
+
+LATER_MIGRATION = """
+-- What later migrations do, in one transaction: DDL on distributed tables, a function
+-- replaced (propagated to every node), a new per-organization table with a trigger.
+CREATE INDEX IF NOT EXISTS later_funds_by_name ON funds (org_id, name);
+CREATE OR REPLACE FUNCTION ledger_sharded() RETURNS boolean LANGUAGE sql STABLE AS $$
+    SELECT to_regclass('pg_catalog.pg_dist_partition') IS NOT NULL
+$$;
+CREATE TABLE later_notes (
+    org_id  bigint NOT NULL,
+    n       integer NOT NULL,
+    note    text NOT NULL,
+    PRIMARY KEY (org_id, n)
+);
+CREATE TRIGGER later_notes_append_only BEFORE UPDATE OR DELETE ON later_notes
+    FOR EACH ROW EXECUTE FUNCTION refuse_change();
+"""
+
+
+async def test_a_migration_after_distribution_applies_and_distribute_places_its_table(  # type: ignore[no-untyped-def]
+    coordinator, tmp_path
+):
+    from ledger.store.migrate import LOCK_KEY, MigrationSet
+
+    (tmp_path / "0001_later.sql").write_text(LATER_MIGRATION)
+    later = MigrationSet(tmp_path, "later_schema_migrations", LOCK_KEY + 21)
+    await migrate(coordinator, later)
+    await distribute(coordinator)
+    placed = await coordinator.fetchrow(
+        "SELECT p.partmethod, p.colocationid = e.colocationid AS colocated "
+        "FROM pg_dist_partition p, pg_dist_partition e "
+        "WHERE p.logicalrelid = 'later_notes'::regclass AND e.logicalrelid = 'entries'::regclass"
+    )
+    assert placed is not None and placed["partmethod"] == b"h" and placed["colocated"]
+    assert await coordinator.fetchval(
+        "SELECT count(*) FROM run_command_on_workers("
+        "$$SELECT count(*) FROM pg_indexes WHERE indexname LIKE 'later_funds_by_name%'$$) "
+        "WHERE success AND result::int > 0"
+    ) == await coordinator.fetchval("SELECT count(*) FROM pg_dist_node WHERE shouldhaveshards")
