@@ -47,7 +47,7 @@ from typing import Any
 import asyncpg
 
 from bench import reference
-from bench.database import migrated_database, postgres
+from bench.database import migrated_database, postgres, shared_database
 from ledger.charity.rules import CharityPolicy
 from ledger.formats import merkle
 from ledger.journal.appender import Appended, Appender, Intent, LogWriter, append_batch
@@ -967,7 +967,12 @@ async def run(args: argparse.Namespace, admin_url: str, embedded: bool) -> dict[
     selected = args.only or list(BENCHMARKS)
     started = time.perf_counter()
 
-    async with migrated_database(admin_url, "ledger_bench_") as db_url:
+    database = (
+        shared_database(admin_url)
+        if args.shared_database
+        else migrated_database(admin_url, "ledger_bench_")
+    )
+    async with database as db_url:
         owner = await asyncpg.connect(db_url)
         try:
             machine = await machine_info(owner, embedded)
@@ -1051,6 +1056,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         default=os.environ.get("LEDGER_BENCH_DATABASE_URL"),
         help="admin URL of a PostgreSQL server to use instead of an embedded one "
         "(env LEDGER_BENCH_DATABASE_URL); a fresh database is created and dropped on it",
+    )
+    p.add_argument(
+        "--shared-database",
+        action="store_true",
+        help="use the database of --database-url as it is (migrated if needed, nothing "
+        "dropped; each benchmark makes new organizations): e.g. a Citus coordinator's "
+        "database after `ledger citus distribute`, where a fresh database has no workers",
     )
     p.add_argument(
         "--duration", type=float, help="seconds per concurrency level (default 5, quick 1)"
