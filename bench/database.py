@@ -56,3 +56,20 @@ async def migrated_database(admin_url: str, prefix: str) -> AsyncIterator[str]:
         with contextlib.suppress(Exception):
             await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         await admin.close()
+
+
+@contextlib.asynccontextmanager
+async def shared_database(url: str) -> AsyncIterator[str]:
+    """The database ``url`` names, migrated if it is behind, kept afterwards; yields ``url``.
+
+    For a Citus coordinator (README "Scaling out"): a database created here would have
+    neither the extension nor the workers, so the benchmarks run in the distributed one,
+    isolated by the new organizations they create."""
+    from ledger.store.migrate import migrate
+
+    conn = await asyncpg.connect(url)
+    try:
+        await migrate(conn)
+    finally:
+        await conn.close()
+    yield url

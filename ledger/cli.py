@@ -597,6 +597,30 @@ async def cmd_witness(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+async def cmd_citus(args: argparse.Namespace, settings: Settings) -> int:
+    """``ledger citus distribute``: shard a migrated database by organization (issue 21)."""
+    from ledger.store.citus import distribute, placements
+    from ledger.store.database import connect, resolve_url
+
+    conn = await connect(await resolve_url(settings))
+    try:
+        if args.citus_command == "distribute":
+            done = await distribute(conn, shard_count=args.shard_count)
+            print(f"reference tables: {', '.join(done.reference) or '(none new)'}")
+            print(f"distributed by org_id: {', '.join(done.distributed) or '(none new)'}")
+            print(f"foreign keys kept: {len(done.foreign_keys_kept)}")
+            if done.foreign_keys_dropped:
+                print(
+                    "foreign keys to reference tables dropped (checked by the writes instead): "
+                    + ", ".join(done.foreign_keys_dropped)
+                )
+        for row in await placements(conn):
+            print(f"{row['slug']}: {row['nodename']}:{row['nodeport']}")
+    finally:
+        await conn.close()
+    return 0
+
+
 async def cmd_recipient(args: argparse.Namespace, settings: Settings) -> int:
     """The orphanage's side (``ledger.recipient``): no database, only HTTP to the ledger."""
     try:
@@ -650,6 +674,27 @@ def build_parser() -> argparse.ArgumentParser:
         description="Apply every pending migration in one transaction.",
     )
     p.set_defaults(run=cmd_migrate)
+
+    p = sub.add_parser(
+        "citus",
+        help="shard the database by organization on a Citus coordinator",
+        description="On a migrated database on a Citus coordinator (DATABASE_URL: a "
+        "superuser), make the global lookup tables reference tables, distribute every "
+        "per-organization table by org_id co-located with entries, and let the service's "
+        "roles log in to the workers (README: Scaling out). Idempotent: run it again after "
+        "`ledger migrate` to place the tables a new migration added.",
+    )
+    citus_sub = p.add_subparsers(dest="citus_command", required=True, metavar="ACTION")
+    q = citus_sub.add_parser("distribute", help="distribute the tables (one transaction)")
+    q.add_argument(
+        "--shard-count",
+        type=int,
+        default=32,
+        help="shards per distributed table, for a first distribution (default 32)",
+    )
+    q.set_defaults(run=cmd_citus)
+    q = citus_sub.add_parser("placements", help="the worker of each organization")
+    q.set_defaults(run=cmd_citus)
 
     p = sub.add_parser(
         "verify",

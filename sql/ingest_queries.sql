@@ -126,11 +126,15 @@ RETURNING id;
 
 -- name: due_webhook_subscriptions
 -- Active subscriptions with an undelivered event of their types whose backoff has passed.
+-- A join, not a correlated EXISTS: on Citus (README "Scaling out") the outbox is distributed
+-- and the subscriptions are a reference table, and Citus plans no correlated subquery over a
+-- reference table; the join runs on every worker's shards of the outbox.
 SELECT s.id, s.org_id, s.url, s.sealed_secret, s.events
-FROM webhook_subscriptions s JOIN webhook_cursors c ON c.subscription_id = s.id
+FROM webhook_subscriptions s
+JOIN webhook_cursors c ON c.subscription_id = s.id
+JOIN webhook_outbox o ON o.org_id = s.org_id AND o.seq > c.delivered_seq AND o.event = ANY (s.events)
 WHERE s.disabled_at IS NULL AND c.next_attempt_at <= now()
-  AND EXISTS (SELECT 1 FROM webhook_outbox o
-              WHERE o.org_id = s.org_id AND o.seq > c.delivered_seq AND o.event = ANY (s.events));
+GROUP BY s.id, s.org_id, s.url, s.sealed_secret, s.events;
 
 -- name: lock_webhook_cursor
 -- One deliverer per subscription at a time (every process): skip it if another holds it.

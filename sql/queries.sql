@@ -80,6 +80,11 @@ JOIN LATERAL (
 SELECT idx, kind, created_at, body, prev_hash, entry_hash, leaf_hash
 FROM entries WHERE org_id = $1 AND idx = $2;
 
+-- name: entries_at
+-- Several entries by index, in index order (the entries a donor receipt proves).
+SELECT idx, kind, created_at, body, prev_hash, entry_hash, leaf_hash
+FROM entries WHERE org_id = $1 AND idx = ANY($2::bigint[]) ORDER BY idx;
+
 -- name: entries_range
 SELECT idx, kind, created_at, body, prev_hash, entry_hash, leaf_hash
 FROM entries WHERE org_id = $1 AND idx >= $2 AND idx < $3 ORDER BY idx;
@@ -430,6 +435,13 @@ SELECT media_type, sha256, content FROM statement_documents
 WHERE org_id = $1 AND statement_id = $2 AND name = $3;
 
 -- ===== verification (ledger/verify.py) =======================================================
+
+-- name: verify_index_order
+-- For the verifier's read-only range transaction: every read is a range of one index, wanted
+-- in that index's order, which an index scan gives as it goes. For the literal ranges of a
+-- COPY the planner prefers a bitmap scan followed by a sort (measured on 8,192 entries' posting
+-- lines: 6.1 ms against 3.3 ms).
+SET LOCAL enable_bitmapscan = off;
 
 -- name: verify_entries
 SELECT idx, body, prev_hash, entry_hash, leaf_hash, kind, created_at

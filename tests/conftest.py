@@ -183,3 +183,19 @@ async def other_db_url(pg_admin_url: str, template_db: str) -> AsyncIterator[str
     """A second fresh, migrated database (e.g. where a backup is restored)."""
     async with scratch_database(pg_admin_url, "ledger_o_", template_db) as url:
         yield url
+
+
+@pytest.fixture(params=["c-loop", "python-loop"])
+def verify_loop(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """Run a test once with ``ledger verify``'s C loop (``ledger.verify._entrywalk``) and
+    once with its Python loop: every tampered log must get the same report from both (the C
+    loop hands any doubt to the Python loop, so a difference means the C loop accepted what
+    the Python loop refuses)."""
+    from ledger.verify import native
+
+    if request.param == "c-loop":
+        assert native.module is not None, "the C loop was not built by the install"
+    monkeypatch.setattr(native, "FAST", request.param == "c-loop")
+    # and for `ledger verify` run as a command by the test
+    monkeypatch.setenv("LEDGER_VERIFY_LOOP", "c" if request.param == "c-loop" else "python")
+    yield request.param

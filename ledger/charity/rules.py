@@ -957,29 +957,25 @@ class CharityPolicy:
         intents: Sequence[Intent],
         read: str | None = None,
     ) -> list[LedgerError | None]:
+        admission = await self.admitter(conn, org, intents, read)
+        return admission.admit(intents)
+
+    async def admitter(
+        self,
+        conn: asyncpg.Connection,
+        org: Organization,
+        intents: Sequence[Intent],
+        read: str | None = None,
+    ) -> _Admission:
+        """What admitting ``intents`` needs, read now; its ``admit`` then decides them in
+        order, chunk by chunk (``ledger.journal.appender.Admitter``)."""
         commands = [command_of(i) for i in intents]
         state = await _load(conn, org, commands, read)
         calendar = None
         if valuedates.needs_calendar(c.kind for c in commands):
             # Read with the lookups (one round trip); a log without entry 0 has none yet.
             calendar = state.calendar or await P.org_calendar(conn, org)
-        now = self.clock()
-        verdicts: list[LedgerError | None] = []
-        for command in commands:
-            try:
-                if calendar is not None and command.idem_key not in state.keys:
-                    if command.value_time is not None:
-                        _value_date_of(command, calendar)
-                    calendar = valuedates.admit(command.kind, command.body, calendar, now)
-                    match command.entry:
-                        case CorrectionBody(effective_on=None) | OrgSettingsBody():
-                            command.entry = None  # decoded again with what the rule set
-                _check(state, command)
-            except LedgerError as exc:
-                verdicts.append(exc)
-            else:
-                verdicts.append(None)
-        return verdicts
+        return _Admission(state, calendar, self.clock())
 
     async def after_insert(
         self,
@@ -1051,6 +1047,40 @@ class CharityPolicy:
             if command.entry is None:  # not decodable: let after_insert say so
                 return None
         return _ChunkProjection(org)
+
+
+class _Admission:
+    """The admission of one batch: the state its lookups read, walked in order."""
+
+    def __init__(
+        self, state: _State, calendar: valuedates.Calendar | None, now: datetime
+    ) -> None:
+        self.state = state
+        self.calendar = calendar
+        self.now = now
+
+    def admit(self, intents: Sequence[Intent]) -> list[LedgerError | None]:
+        """Per intent: None to admit it, or the error that refuses it; each intent sees the
+        ones before it, here and in earlier calls."""
+        state, now = self.state, self.now
+        verdicts: list[LedgerError | None] = []
+        for command in map(command_of, intents):
+            try:
+                if self.calendar is not None and command.idem_key not in state.keys:
+                    if command.value_time is not None:
+                        _value_date_of(command, self.calendar)
+                    self.calendar = valuedates.admit(
+                        command.kind, command.body, self.calendar, now
+                    )
+                    match command.entry:
+                        case CorrectionBody(effective_on=None) | OrgSettingsBody():
+                            command.entry = None  # decoded again with what the rule set
+                _check(state, command)
+            except LedgerError as exc:
+                verdicts.append(exc)
+            else:
+                verdicts.append(None)
+        return verdicts
 
 
 class _ChunkProjection:

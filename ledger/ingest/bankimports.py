@@ -15,7 +15,9 @@ enters the log.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import contextlib
+import gc
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
 import msgspec
@@ -52,6 +54,36 @@ SHOWN = 10
 
 Progress = Callable[[int, int], None]
 """Called with (recorded so far, to record) as a commit proceeds."""
+
+
+_pauses = 0
+"""Imports in this process now reading or committing with the cycle collector paused."""
+_paused_by_us = False
+"""Whether the collector was on when the first of them paused it (and so goes on again
+when the last one ends)."""
+
+
+@contextlib.contextmanager
+def _collector_paused() -> Iterator[None]:
+    """The cycle collector off while an import reads or commits a file, on again after the
+    last such import in the process ends (if it was on before the first).
+
+    Reading and committing make a few objects per line (lines, intents, entries, rows) that
+    all live until the end, and no cycles: each full collection walks every one of them
+    again. Measured on the 100,000-line benchmark: nine full collections and ~1,100 young
+    ones, 0.5-0.8 s of the commit's 2 s of Python. ``ledger.verify.stored`` does the same
+    for a range of rows."""
+    global _pauses, _paused_by_us
+    if _pauses == 0:
+        _paused_by_us = gc.isenabled()
+        gc.disable()
+    _pauses += 1
+    try:
+        yield
+    finally:
+        _pauses -= 1
+        if _pauses == 0 and _paused_by_us:
+            gc.enable()
 
 
 @dataclass(frozen=True)
@@ -130,15 +162,16 @@ async def check(
 ) -> Checked:
     """Read ``data`` and check it against the ledger (nothing is recorded)."""
     fund = await _fund(store, org, fund_code)
-    statement = read_statement(data, layout, fund.minor_units, year)
-    skip = set(exclude)
-    lines = [line for line in statement.lines if line.line not in skip]
-    async with store.connection() as conn:
-        calendar = await P.org_calendar(conn, org)
-        credits = [line.reference for line in lines if line.credit]
-        recorded = await B.recorded_references(conn, org.id, credits) if credits else set()
-    bad = [b for b in statement.bad if b.line not in skip]
-    bad += _calendar_problems(lines, calendar, clock) + _repeated(lines)
+    with _collector_paused():
+        statement = read_statement(data, layout, fund.minor_units, year)
+        skip = set(exclude)
+        lines = [line for line in statement.lines if line.line not in skip]
+        async with store.connection() as conn:
+            calendar = await P.org_calendar(conn, org)
+            credits = [line.reference for line in lines if line.credit]
+            recorded = await B.recorded_references(conn, org.id, credits) if credits else set()
+        bad = [b for b in statement.bad if b.line not in skip]
+        bad += _calendar_problems(lines, calendar, clock) + _repeated(lines)
     bad.sort(key=lambda b: b.line)
     return Checked(statement, fund, lines, bad, recorded)
 
@@ -218,9 +251,21 @@ async def commit(
     if checked.bad:
         shown = "; ".join(f"line {b.line}: {b.reason}" for b in checked.bad[:5])
         raise InvalidInputError.of(BAD_LINES, pointer="", count=len(checked.bad), lines=shown)
+    with _collector_paused():
+        return await _commit(store, clock, org, checked, progress, idempotency)
+
+
+async def _commit(
+    store: Store,
+    clock: Clock,
+    org: Organization,
+    checked: Checked,
+    progress: Progress | None,
+    idempotency: tuple[str, bytes] | None,
+) -> ImportCommitted:
     sha = checked.statement.sha256
-    credits = [line for line in checked.lines if line.credit]
     policy = CharityPolicy(clock)
+    credits = [line for line in checked.lines if line.credit]
     async with store.connection() as conn, conn.transaction():
         await B.lock_import(conn, org.id, sha)
         before = await B.bank_import(conn, org.id, sha)

@@ -249,6 +249,7 @@ def read_statement(
     }
     lines: list[StatementLine] = []
     bad: list[BadLine] = []
+    days: dict[str, dt.date] = {}
     for number, row in rows:
         if not any(row):
             continue
@@ -258,7 +259,7 @@ def read_statement(
         if first in layout.skip_markers:
             continue
         try:
-            lines.append(_line(number, row, layout, cols, exponent, year, pattern))
+            lines.append(_line(number, row, layout, cols, exponent, year, pattern, days))
         except (InvalidInputError, AmountFormatError) as exc:
             bad.append(BadLine.of(number, exc))
         except (ValueError, IndexError) as exc:
@@ -282,6 +283,28 @@ def _cell(row: list[str], index: int | None) -> str:
     return row[index].strip() if index is not None and index < len(row) else ""
 
 
+def _day(
+    text: str, layout: BankLayout, year: int | None, pattern: re.Pattern[str] | None
+) -> dt.date:
+    """The date ``text`` of a line, or the reason it is not one."""
+    try:
+        parsed = _date(text, layout.date_format, pattern)
+    except ValueError:
+        raise InvalidInputError.of(
+            "date: expected the form {format} (e.g. {example}), got {found}",
+            format=layout.date_format,
+            example=dt.date(2026, 11, 20).strftime(layout.date_format),
+            found=repr(text),
+        ) from None
+    if "%Y" not in layout.date_format and "%y" not in layout.date_format:
+        if year is None:
+            raise InvalidInputError.of(
+                "date: the export gives no year and none was given (--year)"
+            )
+        parsed = parsed.replace(year=year)
+    return parsed.date()
+
+
 def _line(
     number: int,
     row: list[str],
@@ -290,24 +313,16 @@ def _line(
     exponent: int,
     year: int | None,
     pattern: re.Pattern[str] | None = None,
+    days: dict[str, dt.date] | None = None,
 ) -> StatementLine:
+    """One transaction line. ``days``: the dates of this file's lines read so far, by their
+    text (a statement has a few dozen dates for its many lines; a text is read once)."""
     date_text = _cell(row, cols["date"])
-    try:
-        parsed = _date(date_text, layout.date_format, pattern)
-    except ValueError:
-        raise InvalidInputError.of(
-            "date: expected the form {format} (e.g. {example}), got {found}",
-            format=layout.date_format,
-            example=dt.date(2026, 11, 20).strftime(layout.date_format),
-            found=repr(date_text),
-        ) from None
-    if "%Y" not in layout.date_format and "%y" not in layout.date_format:
-        if year is None:
-            raise InvalidInputError.of(
-                "date: the export gives no year and none was given (--year)"
-            )
-        parsed = parsed.replace(year=year)
-    day = parsed.date()
+    day = days.get(date_text) if days is not None else None
+    if day is None:
+        day = _day(date_text, layout, year, pattern)
+        if days is not None:
+            days[date_text] = day
     if cols["amount"] is not None:
         amount_text = _plain(_cell(row, cols["amount"]), layout)
         credit = _cell(row, cols["direction"]).upper() == layout.credit_marker.upper()

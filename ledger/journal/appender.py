@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import inspect
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
@@ -111,7 +112,21 @@ class BatchPolicy(Protocol):
 
     def projector(self, org: Organization, intents: Sequence[Intent]) -> ChunkProjector | None:
         """For a large batch (``pipeline``): ``after_insert`` cut into chunks that travel with
-        the entries' own chunks, or None to call ``after_insert`` once the entries are in."""
+        the entries' own chunks, or None to call ``after_insert`` once the entries are in.
+        Given the batch's admitted intents, or all of them when it is admitted chunk by
+        chunk (``admitter``)."""
+        ...
+
+    async def admitter(
+        self,
+        conn: asyncpg.Connection,
+        org: Organization,
+        intents: Sequence[Intent],
+        read: str | None = None,
+    ) -> Admitter | None:
+        """For a large batch: ``admit`` cut in two, what it reads (now, under the head lock)
+        and what it decides (chunk by chunk in the pipeline, while the database inserts the
+        chunk before); or None to ``admit`` the whole batch before the pipeline starts."""
         ...
 
     def in_one_call(
@@ -120,6 +135,16 @@ class BatchPolicy(Protocol):
         """What ``after_insert`` would write, as ``Store.append_batch_rows`` writes it with
         the entries (no I/O), or None when the batch needs ``after_insert`` (it reads, or
         writes rows the call does not take)."""
+        ...
+
+
+class Admitter(Protocol):
+    """The decisions of ``BatchPolicy.admit`` for one batch, made chunk by chunk in order:
+    the same verdicts as one ``admit`` of the whole batch (each intent sees those before it,
+    also in earlier chunks), with no I/O."""
+
+    def admit(self, intents: Sequence[Intent]) -> list[LedgerError | None]:
+        """Per intent of the next chunk: None to admit it, or the error that refuses it."""
         ...
 
 
@@ -167,6 +192,9 @@ class NoPolicy:
         return [None] * len(appended)
 
     def projector(self, org, intents):  # type: ignore[no-untyped-def]
+        return None
+
+    async def admitter(self, conn, org, intents, read=None):  # type: ignore[no-untyped-def]
         return None
 
     def in_one_call(self, org, appended):  # type: ignore[no-untyped-def]
@@ -221,6 +249,10 @@ PIPELINE_CHUNK = 250
 enough that hashing one chunk overlaps the insertion of the previous one."""
 
 
+PIPELINE_SLICE = 50
+"""Rows a large batch hashes between two turns of the event loop (``pipeline``)."""
+
+
 def chunked(items: Sequence[Any], size: int) -> list[Sequence[Any]]:
     return [items[n : n + size] for n in range(0, len(items), size)]
 
@@ -232,12 +264,18 @@ async def pipeline(
 ) -> None:
     """``write(prepare(chunk))`` for each chunk in order, on one connection, with the
     ``prepare`` of a chunk (Python, CPU) running while the ``write`` of the one before it is
-    in the database (the other core). A failure anywhere waits for the statement in flight
-    before it propagates, so the caller's transaction can roll back."""
+    in the database (the other core). ``prepare`` may be a coroutine function that gives the
+    event loop a turn now and then (``await asyncio.sleep(0)``): a write is several round
+    trips (a COPY is two), and each of them can only start when the loop runs, so a
+    ``prepare`` that never yields leaves the database idle between the write's statements. A
+    failure anywhere waits for the statement in flight before it propagates, so the
+    caller's transaction can roll back."""
     in_flight: asyncio.Task[None] | None = None
     try:
         for chunk in chunks:
             prepared = prepare(chunk)
+            if inspect.isawaitable(prepared):
+                prepared = await prepared
             if in_flight is not None:
                 await in_flight
             in_flight = asyncio.ensure_future(write(prepared))
@@ -275,26 +313,48 @@ async def append_batch(
         head, read = await store.lock_head_admitting(conn, org.id, reads)
     if fault:
         await fault("locked", conn)
-    verdicts = await policy.admit(conn, org, intents, read)
-    admitted = [i for i, v in zip(intents, verdicts, strict=True) if v is None]
+    admission: Admitter | None = None
+    if len(intents) >= 2 * PIPELINE_CHUNK:  # admitted chunk by chunk in the pipeline, if it can
+        admission = await policy.admitter(conn, org, intents, read)
+    if admission is None:
+        verdicts = await policy.admit(conn, org, intents, read)
+        admitted = [i for i, v in zip(intents, verdicts, strict=True) if v is None]
+    else:
+        verdicts, admitted = [], []  # filled in order as the pipeline admits each chunk
     now = clock()
     projector: ChunkProjector | None = None
-    if len(admitted) < 2 * PIPELINE_CHUNK:
+    if admission is None and len(admitted) < 2 * PIPELINE_CHUNK:
         built, nodes, new_head = build_entries(org, head, admitted, now)
         rows = [b for b in built if isinstance(b, Appended)]
         moved = not rows or await store.append_rows(conn, org.id, head.size, rows, nodes, new_head)
-    else:  # a large batch: hash (and project) chunk k+1 while the database inserts chunk k
+    else:  # a large batch: admit, hash and project chunk k+1 while the database inserts chunk k
         built, new_head = [], head
-        projector = policy.projector(org, admitted)
+        projector = policy.projector(org, intents if admission is not None else admitted)
 
-        def hash_chunk(chunk: Sequence[Intent]) -> tuple[list[Appended], list, Any]:
+        async def hash_chunk(chunk: Sequence[Intent]) -> tuple[list[Appended], list, Any]:
+            # In slices, giving the loop a turn after each: the previous chunk's write
+            # moves on to its next statement meanwhile (``pipeline``).
             nonlocal new_head
-            outcomes, chunk_nodes, new_head = build_entries(org, new_head, chunk, now)
-            built.extend(outcomes)
-            rows = [b for b in outcomes if isinstance(b, Appended)]
+            if admission is not None:
+                chunk_verdicts = admission.admit(chunk)
+                verdicts.extend(chunk_verdicts)
+                chunk = [i for i, v in zip(chunk, chunk_verdicts, strict=True) if v is None]
+                admitted.extend(chunk)
+            rows: list[Appended] = []
+            chunk_nodes: list = []
+            pairs: list[tuple[Intent, Appended]] = []
+            for start in range(0, len(chunk), PIPELINE_SLICE):
+                part = chunk[start : start + PIPELINE_SLICE]
+                outcomes, part_nodes, new_head = build_entries(org, new_head, part, now)
+                built.extend(outcomes)
+                chunk_nodes.extend(part_nodes)
+                for intent, outcome in zip(part, outcomes, strict=True):
+                    if isinstance(outcome, Appended):
+                        rows.append(outcome)
+                        pairs.append((intent, outcome))
+                await asyncio.sleep(0)
             if projector is None:
                 return rows, chunk_nodes, None
-            pairs = [(i, b) for i, b in zip(chunk, outcomes, strict=True) if isinstance(b, Appended)]
             return rows, chunk_nodes, projector.make(pairs)
 
         async def insert_chunk(part: tuple[list[Appended], list, Any]) -> None:
@@ -303,7 +363,8 @@ async def append_batch(
             if projector is not None:
                 await projector.write(conn, part[2])
 
-        await pipeline(chunked(admitted, PIPELINE_CHUNK), hash_chunk, insert_chunk)
+        whole = intents if admission is not None else admitted
+        await pipeline(chunked(whole, PIPELINE_CHUNK), hash_chunk, insert_chunk)
         rows = [b for b in built if isinstance(b, Appended)]
         moved = not rows or await store.advance_head(conn, org.id, head.size, new_head)
     if not moved:

@@ -7,7 +7,7 @@ queries give them; the verifier compares them with what the log's bytes say.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from typing import Any
 
 import asyncpg
@@ -33,6 +33,30 @@ async def entry_chunks(
     cursor = await entries_cursor(conn, org_id, start, end)
     while chunk := await cursor.fetch(rows):
         yield chunk
+
+
+async def read_in_index_order(conn: asyncpg.Connection) -> None:
+    """Inside the verifier's range transaction: read index ranges by index scans (see the
+    query's comment in sql/queries.sql)."""
+    await conn.execute(Q["verify_index_order"])
+
+
+async def copy_entries(
+    conn: asyncpg.Connection,
+    org_id: int,
+    start: int,
+    end: int,
+    sink: Callable[[bytes], Awaitable[None]],
+) -> None:
+    """Entries [start, end) in index order, the columns of :func:`entries_cursor`, as a
+    binary COPY stream handed to ``sink`` piece by piece (``ledger.verify._entrywalk``)."""
+    await conn.copy_from_query(
+        _VERIFY_ENTRIES, org_id, start, end, output=sink, format="binary"
+    )
+
+
+_VERIFY_ENTRIES = Q["verify_entries"].strip().rstrip(";")
+"""The same SELECT as the cursor's, inside ``COPY (...) TO STDOUT``."""
 
 
 async def entry_hash_at(conn: asyncpg.Connection, org_id: int, index: int) -> bytes | None:
@@ -103,6 +127,26 @@ async def beneficiary_rows(
     conn: asyncpg.Connection, org_id: int, start: int, end: int
 ) -> list[Any]:
     return await conn.fetch(Q["verify_beneficiaries"], org_id, start, end)
+
+
+async def copied_rows(
+    conn: asyncpg.Connection, query: str, org_id: int, start: int, end: int
+) -> bytes:
+    """The rows of one of ``verify_money_rows``, ``verify_postings``, ``verify_value_dates``
+    for entries [start, end) as binary COPY bytes (compared in C, ``ledger.verify.native``)."""
+    parts: list[bytes] = []
+
+    async def sink(data: bytes) -> None:
+        parts.append(data)
+
+    await conn.copy_from_query(_COPYABLE[query], org_id, start, end, output=sink, format="binary")
+    return b"".join(parts)
+
+
+_COPYABLE = {
+    name: Q[name].strip().rstrip(";")
+    for name in ("verify_money_rows", "verify_postings", "verify_value_dates")
+}
 
 
 async def value_date_rows(conn: asyncpg.Connection, org_id: int, start: int, end: int) -> list[Any]:

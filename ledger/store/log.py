@@ -457,6 +457,14 @@ class Store:
             raise NotFoundError(f"no entry {index} in log {org_id}")
         return entry_of_row(row)
 
+    async def entries_at(
+        self, org_id: int, indexes: Iterable[int], conn: asyncpg.Connection | None = None
+    ) -> dict[int, StoredEntry]:
+        """The entries at ``indexes`` (those that exist), by index, in one query."""
+        async with self.using(conn) as conn:
+            rows = await conn.fetch(Q["entries_at"], org_id, sorted(set(indexes)))
+        return {r["idx"]: entry_of_row(r) for r in rows}
+
     async def entries(self, org_id: int, start: int, end: int) -> list[StoredEntry]:
         async with self.connection() as conn:
             rows = await conn.fetch(Q["entries_range"], org_id, start, end)

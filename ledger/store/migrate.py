@@ -16,6 +16,7 @@ from pathlib import Path
 import asyncpg
 
 from ledger.errors import SchemaVersionError
+from ledger.store.sqlscript import split_statements
 
 SQL_DIR = Path(__file__).resolve().parents[2] / "sql"
 MIGRATIONS_DIR = SQL_DIR / "migrations"
@@ -50,6 +51,14 @@ COMMENT ON COLUMN {table}.name IS 'File name of the migration.';
 COMMENT ON COLUMN {table}.sha256 IS 'SHA-256 of the file text as applied; an edited file is refused.';
 COMMENT ON COLUMN {table}.applied_at IS 'When it was applied.';
 GRANT SELECT ON {table} TO ledger_writer, ledger_reader;
+"""
+
+
+# On a Citus coordinator (README "Scaling out on Citus"), DDL on distributed tables and
+# functions in one transaction needs one connection per node; elsewhere this returns no row.
+_CITUS_SEQUENTIAL = """
+SELECT set_config('citus.multi_shard_modify_mode', 'sequential', true)
+FROM pg_extension WHERE extname = 'citus'
 """
 
 
@@ -112,11 +121,15 @@ async def migrate(conn: asyncpg.Connection, mset: MigrationSet = LEDGER) -> list
     known = available(mset)
     async with conn.transaction():
         await conn.execute("SELECT pg_advisory_xact_lock($1)", mset.lock_key)
+        citus = await conn.fetchval(_CITUS_SEQUENTIAL) is not None
         await conn.execute((SQL_DIR / "roles.sql").read_text())
         await conn.execute(_CREATE_VERSION_TABLE.format(table=mset.table))
         pending = _compare(await _applied(conn, mset), known)
         for migration in pending:
-            await conn.execute(migration.sql)
+            # Citus sends a CREATE INDEX to its workers as the client's whole query string:
+            # there, one statement at a time (ledger.store.sqlscript).
+            for statement in split_statements(migration.sql) if citus else [migration.sql]:
+                await conn.execute(statement)
             await conn.execute(
                 f"INSERT INTO {mset.table} (version, name, sha256) VALUES ($1, $2, $3)",
                 migration.version,

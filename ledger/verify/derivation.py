@@ -28,7 +28,9 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass, field
+from itertools import repeat
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -38,7 +40,7 @@ import msgspec
 from ledger.formats.postings import Line, postings_for
 from ledger.formats.valuedates import DEFAULT_TIME_ZONE
 from ledger.store import audit
-from ledger.verify import recipients
+from ledger.verify import native, recipients
 from schemas import kinds
 
 PROJECTED_KINDS = frozenset(
@@ -72,6 +74,8 @@ class _MoneyBody(msgspec.Struct):
     charged_on: dt.date | None = None
 
 
+_PG_EPOCH = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
+"""What a binary COPY's timestamptz counts microseconds from."""
 _JAKARTA = ZoneInfo(DEFAULT_TIME_ZONE)
 """The zone of a correction's value date when it records no effective_on (migration 0014)."""
 
@@ -85,6 +89,8 @@ _VALUE_DATE = {
 }
 """The member that holds each money kind's value date."""
 _MONEY = kinds.MOVEMENTS
+MONEY_KINDS = frozenset(_MONEY)
+"""Kinds whose body is a money body (``_MoneyBody``): decoded together, per chunk."""
 
 
 class ProjectionMismatch(Exception):
@@ -155,6 +161,41 @@ class RangeDerivation:
             )
         except (msgspec.ValidationError, msgspec.DecodeError):
             decoded = None
+        self._absorb(entries, decoded)
+
+    def add_walked(
+        self,
+        money_json: bytes,
+        indexes: list[int],
+        money_kinds: list[str],
+        others: list[tuple[int, str, bytes, int]],
+    ) -> bool:
+        """``add_all`` for what ``ledger.verify._entrywalk`` hands back for a chunk: the
+        money bodies as one JSON array with their indexes and kinds, and the other projected
+        entries as (index, kind, body bytes, recording time in microseconds since
+        2000-01-01 UTC). False when a body does not give valid rows: the caller then
+        verifies the range with the Python loop, which names the entry."""
+        try:
+            decoded = _decode_money_list(money_json)
+        except (msgspec.ValidationError, msgspec.DecodeError):
+            return False
+        if len(decoded) != len(indexes):
+            return False
+        entries: Iterable[tuple[int, str, bytes | None, dt.datetime | None]]
+        if not others:
+            entries = zip(indexes, money_kinds, repeat(None), repeat(None))
+        else:  # rare: a fund, a beneficiary, a correction... merged in index order
+            entries = sorted([
+                *zip(indexes, money_kinds, repeat(None), repeat(None)),
+                *((i, kind, body, _PG_EPOCH + dt.timedelta(microseconds=us))
+                  for i, kind, body, us in others),
+            ])  # fmt: skip
+        self._absorb(entries, decoded)
+        return self.bad_entry is None
+
+    def _absorb(self, entries: Iterable[tuple[Any, ...]], decoded: list[_MoneyBody] | None) -> None:
+        """The rows of ``entries`` (index, kind, body bytes, recording time) in index order,
+        the money bodies taken from ``decoded`` in order when given."""
         k = 0
         money, dates, line = self.money.append, self.value_dates.append, self.lines.append
         shapes, moved = self.shapes, self.moved
@@ -292,17 +333,21 @@ async def check_range(
     money_expected, lines_expected = d.money, d.lines
     if d.corrections:
         money_expected, lines_expected = await _with_corrections(conn, org_id, d)
-    money_found = await audit.money_rows(conn, org_id, start, end)
-    lines_found = await audit.posting_rows(conn, org_id, start, end)
-    # Records compare equal to tuples: one comparison in C when all is well (the usual case),
-    # a row-by-row search only when something differs.
+    # The C comparison (binary COPY bytes against the expected tuples) when it is built: it
+    # says "surely the same" or "look closer"; otherwise, and to look closer, the stored rows
+    # as records, which compare equal to tuples (one comparison in C when all is well, a
+    # row-by-row search only when something differs).
     mismatches = []
-    if money_found != money_expected:
-        mismatches.append(_first_difference("money_entries", _by_index(money_expected),
-                                            _by_index(money_found)))  # fmt: skip
-    if lines_found != lines_expected:
-        mismatches.append(_first_difference("postings", _by_index(lines_expected, many=True),
-                                            _by_index(lines_found, many=True)))  # fmt: skip
+    if not await _surely_same(conn, "verify_money_rows", org_id, start, end, money_expected):
+        money_found = await audit.money_rows(conn, org_id, start, end)
+        if money_found != money_expected:
+            mismatches.append(_first_difference("money_entries", _by_index(money_expected),
+                                                _by_index(money_found)))  # fmt: skip
+    if not await _surely_same(conn, "verify_postings", org_id, start, end, lines_expected):
+        lines_found = await audit.posting_rows(conn, org_id, start, end)
+        if lines_found != lines_expected:
+            mismatches.append(_first_difference("postings", _by_index(lines_expected, many=True),
+                                                _by_index(lines_found, many=True)))  # fmt: skip
     corrections_found = {r[1]: r[0] for r in await audit.correction_rows(conn, org_id, start, end)}
     funds_found = {
         r[0]: (r[1], r[2], r[3].strip(), json.loads(r[4]) if r[4] else None, r[5], r[6])
@@ -311,7 +356,6 @@ async def check_range(
     beneficiaries_found = {
         r[0]: tuple(r[1:]) for r in await audit.beneficiary_rows(conn, org_id, start, end)
     }
-    value_dates_found = await audit.value_date_rows(conn, org_id, start, end)
     mismatches += [
         _first_difference(
             "corrections",
@@ -321,9 +365,11 @@ async def check_range(
         _first_difference("funds", d.funds, funds_found),
         _first_difference("beneficiary_versions", d.beneficiaries, beneficiaries_found),
     ]
-    if value_dates_found != d.value_dates:
-        mismatches.append(_first_difference("value_dates", _by_index(d.value_dates),
-                                            _by_index(value_dates_found)))  # fmt: skip
+    if not await _surely_same(conn, "verify_value_dates", org_id, start, end, d.value_dates):
+        value_dates_found = await audit.value_date_rows(conn, org_id, start, end)
+        if value_dates_found != d.value_dates:
+            mismatches.append(_first_difference("value_dates", _by_index(d.value_dates),
+                                                _by_index(value_dates_found)))  # fmt: skip
     try:
         await recipients.check(conn, org_id, d.origin, start, end, d.recipients)
     except recipients.RecipientMismatch as bad:
@@ -334,6 +380,27 @@ async def check_range(
     found = [m for m in mismatches if m is not None]
     if found:
         raise min(found, key=lambda m: m.index if m.index is not None else -1)
+
+
+_COLUMNS = {"verify_money_rows": "qttttqt", "verify_postings": "qttq", "verify_value_dates": "qd"}
+"""The column types of each query, for ``same_rows``: q bigint, t text, d date."""
+
+
+async def _surely_same(
+    conn: asyncpg.Connection,
+    query: str,
+    org_id: int,
+    start: int,
+    end: int,
+    expected: list[tuple[Any, ...]],
+) -> bool:
+    """True when the C comparison finds the stored rows of ``query`` equal to ``expected``;
+    False when it is not built or switched off, or when the rows may differ."""
+    if not native.enabled():
+        return False
+    assert native.module is not None
+    data = await audit.copied_rows(conn, query, org_id, start, end)
+    return bool(native.module.same_rows(data, expected, _COLUMNS[query]))
 
 
 async def _with_corrections(

@@ -25,6 +25,8 @@ from ledger.verify.stored import verify_all
 from tests.apikit import Org, assert_problem, idem
 from tests.logkit import assert_log_verifies, offline_verify
 
+pytestmark = pytest.mark.usefixtures("verify_loop")  # both loops of ledger verify
+
 
 async def _books(charity: Org, disbursements: int = 2) -> list[int]:
     await charity.fund()

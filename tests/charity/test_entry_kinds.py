@@ -342,6 +342,58 @@ async def test_a_malformed_intent_is_refused_alone(settings, store, kek) -> None
         assert set(await P.funds(conn, org.id, ["zakat-2026"])) == {"zakat-2026"}
 
 
+async def test_a_large_batch_is_admitted_chunk_by_chunk_as_one(settings, store, kek) -> None:  # type: ignore[no-untyped-def]
+    """A batch of 1,200 is admitted chunk by chunk inside the pipeline (issue 15), with the
+    verdicts one ``admit`` of the whole batch gives: a reference used in an earlier chunk is
+    refused in a later one, a malformed or unknown-fund donation is refused alone, and the
+    entries that are recorded keep contiguous indexes, rows and totals."""
+    from ledger.errors import DuplicateReferenceError, UnknownFundError
+    from ledger.journal.appender import PIPELINE_CHUNK
+    from tests.logkit import assert_log_verifies
+
+    org = await create_organization(store, settings, kek, "yayasan-besar", "Yayasan Besar")
+    fund = {**SAMPLES[kinds.FUND_CREATED], "earmark": None}
+    today = dt.datetime.now(dt.UTC).date().isoformat()
+
+    def donation(n: int, reference: str, fund_code: str = "zakat-2026") -> Intent:
+        body = {
+            "fund": fund_code,
+            "amount": 100 + n,
+            "currency": "IDR",
+            "received_on": today,
+            "channel": "bank_transfer",
+            "reference": reference,
+            "donor": {"commitment": None, "display": None},
+            "message": None,
+        }
+        return Intent(kinds.DONATION, body)
+
+    intents = [Intent(kinds.FUND_CREATED, fund)]
+    intents += [donation(n, f"REF-{n}") for n in range(1, 1200)]
+    intents[700] = donation(700, "REF-10")  # chunk 3 repeats a reference of chunk 1
+    intents[900] = Intent(kinds.DONATION, {"fund": "zakat-2026", "amount": 5, "received_on": today})
+    intents[1100] = donation(1100, "REF-1100", "no-such-fund")
+    assert len(intents) > 4 * PIPELINE_CHUNK
+    async with store.connection() as conn, conn.transaction():
+        outcomes = await append_batch(store, conn, org, intents, policy=CharityPolicy())
+    refused = {n: o for n, o in enumerate(outcomes) if isinstance(o, LedgerError)}
+    assert sorted(refused) == [700, 900, 1100]
+    assert isinstance(refused[700], DuplicateReferenceError)
+    assert isinstance(refused[900], InvalidInputError)
+    assert isinstance(refused[1100], UnknownFundError)
+    recorded = [o for o in outcomes if isinstance(o, Appended)]
+    assert [o.index for o in recorded] == list(range(recorded[0].index, recorded[0].index + 1197))
+    expected = sum(100 + n for n in range(1, 1200) if n not in refused)
+    async with store.connection() as conn:
+        total = await conn.fetchval(
+            "SELECT amount FROM fund_totals WHERE org_id = $1 AND fund = 'zakat-2026'"
+            " AND kind = 'donation'",
+            org.id,
+        )
+        assert total == expected
+    await assert_log_verifies(store)
+
+
 REPO = Path(__file__).resolve().parents[2]
 
 

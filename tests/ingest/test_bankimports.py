@@ -68,6 +68,42 @@ def test_mandiri_and_bri_layouts_read_exactly() -> None:
         read_statement(MANDIRI.encode(), LAYOUTS["bri"], 2)
 
 
+def test_each_line_gets_its_own_date_or_its_own_reason() -> None:
+    """A date text is read once per file (issue 15: the 100,000-line benchmark has 30 of
+    them): lines that share a text share its day, and every line with a bad date is listed
+    with its own number, also when the same bad text comes again."""
+    rows = [
+        '01/11/2026,01/11/2026,A,MDR-1,,"1.00","1.00"',
+        '31/11/2026,31/11/2026,B,MDR-2,,"1.00","2.00"',
+        '02/11/2026,02/11/2026,C,MDR-3,,"1.00","3.00"',
+        '01/11/2026,01/11/2026,D,MDR-4,,"1.00","4.00"',
+        '31/11/2026,31/11/2026,E,MDR-5,,"1.00","5.00"',
+        '2026-11-01,2026-11-01,F,MDR-6,,"1.00","6.00"',
+    ]
+    text = MANDIRI.splitlines()[0] + "\n" + "\n".join(rows) + "\n"
+    read = read_statement(text.encode(), LAYOUTS["mandiri"], 2)
+    assert [(x.line, str(x.value_date)) for x in read.lines] == [
+        (2, "2026-11-01"),
+        (4, "2026-11-02"),
+        (5, "2026-11-01"),
+    ]
+    reason = "date: expected the form %d/%m/%Y (e.g. 20/11/2026), got {!r}"
+    assert [(b.line, b.reason) for b in read.bad] == [
+        (3, reason.format("31/11/2026")),
+        (6, reason.format("31/11/2026")),
+        (7, reason.format("2026-11-01")),
+    ]
+    no_year = BCA.replace("Periode : 01/11/2026 - 30/11/2026", "Periode : -")
+    read = read_statement(no_year.encode(), LAYOUTS["bca"], 2)
+    assert read.lines == []
+    assert {b.reason for b in read.bad} == {
+        "date: the export gives no year and none was given (--year)"
+    }
+    assert len(read.bad) == 5
+    read = read_statement(no_year.encode(), LAYOUTS["bca"], 2, year=2025)
+    assert [str(x.value_date) for x in read.lines][:2] == ["2025-11-01", "2025-11-02"]
+
+
 @pytest.fixture
 async def bank(store, settings, kek) -> AsyncIterator[Gateway]:  # type: ignore[no-untyped-def]
     async with live_server(settings) as client:

@@ -39,6 +39,29 @@ async def test_prepares_the_next_chunk_while_the_previous_one_is_written():
     ]
 
 
+async def test_a_write_of_several_statements_moves_on_while_a_coroutine_prepares():
+    """A large batch's write is several round trips (four COPYs, two each). A ``prepare``
+    that gives the loop a turn now and then lets the write send its next statement in the
+    meantime, instead of leaving the database idle until the whole chunk is prepared."""
+    events: list[str] = []
+
+    async def prepare(chunk):
+        for part in chunk:
+            events.append(f"prepare {part}")
+            await asyncio.sleep(0)
+        return chunk
+
+    async def write(chunk):
+        for statement in ("a", "b"):
+            events.append(f"write {chunk[0]} {statement}")
+            await asyncio.sleep(0)  # the database answers at once
+
+    await pipeline(chunked(list(range(6)), 3), prepare, write)
+    assert events.index("write 0 b") < events.index("prepare 5"), events
+    assert events[-2:] == ["write 3 a", "write 3 b"]
+    assert [e for e in events if e.startswith("prepare")] == [f"prepare {n}" for n in range(6)]
+
+
 async def test_a_failure_waits_for_the_write_in_flight_and_is_the_one_raised():
     finished: list[int] = []
 

@@ -20,6 +20,8 @@ from ledger.journal.publisher import publish
 from ledger.verify.stored import verify_log
 from tests.logkit import assert_log_verifies
 
+pytestmark = pytest.mark.usefixtures("verify_loop")  # both loops of ledger verify
+
 
 async def make_org(store, settings, kek, slug="yayasan-senyum", name="Yayasan Senyum Anak"):
     return await create_organization(store, settings, kek, slug, name)

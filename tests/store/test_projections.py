@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 import asyncpg
@@ -17,6 +18,8 @@ import pytest
 
 from ledger.verify.stored import verify_all
 from tests.logkit import assert_log_verifies, run_verify, tamper
+
+pytestmark = pytest.mark.usefixtures("verify_loop")  # both loops of ledger verify
 
 FUND = "fund:senyum-2026"
 
@@ -318,3 +321,57 @@ async def test_forged_org_settings_row_is_named(charity, store, owner):
         "org_settings: expected no row, found (time_zone 'UTC', books_open 2000-01-01, "
         "entry_idx 0)"
     )
+
+
+# The value date as 0014/0017 read it (a subquery: never inlined), to compare 0030's form with.
+VALUE_DATE_0017 = """
+    SELECT CASE $1::text
+        WHEN 'donation' THEN (b ->> 'received_on')::date
+        WHEN 'disbursement' THEN (b ->> 'paid_on')::date
+        WHEN 'transfer' THEN (b ->> 'transferred_on')::date
+        WHEN 'fee' THEN (b ->> 'charged_on')::date
+        WHEN 'correction' THEN coalesce(
+            (b ->> 'effective_on')::date, ($2::timestamptz AT TIME ZONE 'Asia/Jakarta')::date)
+    END
+    FROM (SELECT convert_from($3::bytea, 'UTF8')::json -> 'body' AS b) AS e
+"""
+
+VALUE_DATE_CASES = [
+    ("donation", '{"body":{"message":"\\"received_on\\":\\"1999-01-01\\"","received_on":"2026-11-03"},"v":1}'),
+    ("disbursement", '{"body":{"paid_on":"2026-02-28","reference":"x"},"index":4}'),
+    ("transfer", '{"body":{"transferred_on":"2026-12-31"}}'),
+    ("fee", '{"body":{"charged_on":"2027-01-01"}}'),
+    ("correction", '{"body":{"corrects":3,"effective_on":"2026-10-31"}}'),
+    ("correction", '{"body":{"corrects":3}}'),  # no effective_on: the recording date in Jakarta
+    ("correction", '{"body":{"corrects":3,"effective_on":null}}'),
+    ("donation", '{"body":{"amount":1}}'),  # no member: NULL
+    ("donation", '{"body":[1,2]}'),  # not an object: NULL
+    ("donation", '{"v":1}'),  # no body: NULL
+    ("org.settings", '{"body":{"books_open":"2026-01-01"}}'),  # not a money kind: NULL
+]
+
+
+async def test_value_date_function_is_inlined_and_reads_as_before(store, owner):
+    """Migration 0030 writes entry_value_date as one expression, so the calendar trigger's
+    INSERT ... SELECT inlines it instead of calling the SQL function once per money entry
+    (issue 15: half of that trigger's time on a 100,000-line bank import). Same date as the
+    0017 form for every kind, missing member, wrong shape and a message that quotes a key."""
+    created = dt.datetime(2026, 11, 30, 18, 30, tzinfo=dt.UTC)  # 2026-12-01 in Asia/Jakarta
+    for kind, body in VALUE_DATE_CASES:
+        data = body.encode()
+        expected = await owner.fetchval(VALUE_DATE_0017, kind, created, data)
+        found = await owner.fetchval(
+            "SELECT entry_value_date($1, $2::timestamptz, $3)", kind, created, data
+        )
+        assert found == expected, (kind, body, found, expected)
+    jakarta = await owner.fetchval(
+        "SELECT entry_value_date('correction', $1, $2)", created, b'{"body":{}}'
+    )
+    assert jakarta == dt.date(2026, 12, 1)
+    plan = "\n".join(
+        r[0]
+        for r in await owner.fetch(
+            "EXPLAIN (VERBOSE) SELECT entry_value_date(kind, created_at, body) FROM entries"
+        )
+    )
+    assert "json_extract_path_text" in plan and "entry_value_date" not in plan, plan

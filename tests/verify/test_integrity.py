@@ -34,6 +34,8 @@ from ledger.verify.stored import verify_log
 from tests.conftest import REPO
 from tests.logkit import assert_log_verifies, tamper
 
+pytestmark = pytest.mark.usefixtures("verify_loop")  # both loops of ledger verify
+
 LOG_TABLES = ("entries", "merkle_nodes", "checkpoints")
 INSERT_ENTRY = (
     "INSERT INTO entries (org_id, idx, kind, created_at, body, prev_hash, entry_hash, leaf_hash)"
