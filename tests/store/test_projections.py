@@ -323,7 +323,7 @@ async def test_forged_org_settings_row_is_named(charity, store, owner):
     )
 
 
-# The value date as 0014/0017 read it (a subquery: never inlined), to compare 0030's form with.
+# The value date as 0014/0017 read it (a subquery: never inlined), to compare 0028's form with.
 VALUE_DATE_0017 = """
     SELECT CASE $1::text
         WHEN 'donation' THEN (b ->> 'received_on')::date
@@ -352,7 +352,7 @@ VALUE_DATE_CASES = [
 
 
 async def test_value_date_function_is_inlined_and_reads_as_before(store, owner):
-    """Migration 0030 writes entry_value_date as one expression, so the calendar trigger's
+    """Migration 0028 writes entry_value_date as one expression, so the calendar trigger's
     INSERT ... SELECT inlines it instead of calling the SQL function once per money entry
     (issue 15: half of that trigger's time on a 100,000-line bank import). Same date as the
     0017 form for every kind, missing member, wrong shape and a message that quotes a key."""

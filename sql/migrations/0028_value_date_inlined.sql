@@ -1,4 +1,4 @@
--- 0030: entry_value_date as one expression, so PostgreSQL inlines it (issue 15, bank import).
+-- 0028: entry_value_date as one expression, so PostgreSQL inlines it (issue 15, bank import).
 --
 -- The calendar trigger (0016) calls entry_value_date once per money entry. Written as a
 -- SELECT ... FROM (subquery) (0014, 0017), the function cannot be inlined: every call runs
