@@ -20,6 +20,7 @@ in one process (tests) may number their organizations alike.
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Callable
 from typing import TypeVar
@@ -44,6 +45,7 @@ class GatewayLookups:
         self.store = store
         self._kek = kek
         self._connections: dict[tuple[int, str], tuple[Connection, float]] = {}
+        self._reading: dict[tuple[int, str], asyncio.Future[Connection]] = {}
         self._funds: dict[tuple[int, str], P.FundRow] = {}
 
     async def connection(self, org: Organization, gateway: str) -> tuple[Connection, bool]:
@@ -56,6 +58,24 @@ class GatewayLookups:
         return await self._read(org, gateway), False
 
     async def _read(self, org: Organization, gateway: str) -> Connection:
+        """Read the connection now; callers that ask while a read is on its way wait for that
+        one instead of each reading (when the kept one expires under load, every request in
+        flight would otherwise take a pool connection and unseal the same secret at once:
+        a stall of the whole group of requests, once a second)."""
+        key = (org.id, gateway)
+        reading = self._reading.get(key)
+        if reading is None:
+            reading = self._reading[key] = asyncio.ensure_future(self._fetch(org, gateway))
+            reading.add_done_callback(lambda done: self._forget(key, done))
+        return await asyncio.shield(reading)
+
+    def _forget(self, key: tuple[int, str], done: asyncio.Future[Connection]) -> None:
+        if self._reading.get(key) is done:
+            del self._reading[key]
+        if not done.cancelled():
+            done.exception()  # retrieved by the waiters; none may be left
+
+    async def _fetch(self, org: Organization, gateway: str) -> Connection:
         found = await connections.open_connection(self.store, self._kek, org, gateway)
         self._connections[(org.id, gateway)] = (found, time.monotonic() + CONNECTION_SECONDS)
         return found
@@ -72,7 +92,7 @@ class GatewayLookups:
         except GatewaySignatureError:
             if not kept:
                 raise
-        found = await self._read(org, gateway)
+        found = await self._fetch(org, gateway)  # read after the refusal, not joined to one before
         return found, check(found)
 
     async def connect(

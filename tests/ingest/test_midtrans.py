@@ -349,3 +349,44 @@ async def test_refunds_racing_their_settlements_are_always_applied(gw, owner):
     kept = await owner.fetchval("SELECT count(*) FROM gateway_notifications")
     assert kept == 2 * len(orders)
     await assert_log_verifies(gw.store)
+
+
+async def test_requests_that_find_the_kept_connection_expired_share_one_read(
+    gw, store, settings, kek, monkeypatch
+):
+    """When the kept connection expires under load, the requests in flight wait for one
+    read instead of each taking a pool connection and unsealing the same secret (that made
+    every request of a group wait ~50 ms once a second in ``bench.gateway_load``)."""
+    from ledger.ingest import connections, lookups
+    from ledger.errors import GatewayNotConnectedError
+
+    reads: list[str] = []
+    real = connections.open_connection
+
+    async def counted(*args, **kwargs):  # type: ignore[no-untyped-def]
+        reads.append(args[-1])
+        await asyncio.sleep(0.05)  # a slow database: every caller arrives during the read
+        return await real(*args, **kwargs)
+
+    monkeypatch.setattr(connections, "open_connection", counted)
+    kept = lookups.GatewayLookups(store, kek)
+    found = await asyncio.gather(*(kept.connection(gw.record, "midtrans") for _ in range(32)))
+    assert len(reads) == 1
+    assert {c.version for c, _ in found} == {1} and not any(was_kept for _, was_kept in found)
+    again = await asyncio.gather(*(kept.connection(gw.record, "midtrans") for _ in range(8)))
+    assert len(reads) == 1 and all(was_kept for _, was_kept in again)
+    monkeypatch.setattr(lookups, "CONNECTION_SECONDS", 0.0)  # expires at once from now on
+    kept._connections.clear()
+    await asyncio.gather(*(kept.connection(gw.record, "midtrans") for _ in range(16)))
+    await kept.connection(gw.record, "midtrans")
+    assert len(reads) == 3  # one shared read, then one more after it expired
+    # A gateway that is not connected: every caller gets the 404, from one read, and the
+    # refusal is not kept (it may be connected a moment later).
+    missing = await asyncio.gather(
+        *(kept.connection(gw.record, "xendit") for _ in range(8)), return_exceptions=True
+    )
+    assert all(isinstance(m, GatewayNotConnectedError) for m in missing), missing
+    assert reads.count("xendit") == 1
+    with pytest.raises(GatewayNotConnectedError):
+        await kept.connection(gw.record, "xendit")
+    assert reads.count("xendit") == 2
