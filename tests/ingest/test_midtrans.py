@@ -355,8 +355,7 @@ async def test_requests_that_find_the_kept_connection_expired_share_one_read(
     gw, store, settings, kek, monkeypatch
 ):
     """When the kept connection expires under load, the requests in flight wait for one
-    read instead of each taking a pool connection and unsealing the same secret (that made
-    every request of a group wait ~50 ms once a second in ``bench.gateway_load``)."""
+    read instead of each taking a pool connection and unsealing the same secret."""
     from ledger.errors import GatewayNotConnectedError
     from ledger.ingest import connections, lookups
 
