@@ -131,6 +131,8 @@ class Context:
     log_org: Organization | None = None
     results: dict[str, Any] = field(default_factory=dict)
     targets: list[Target] = field(default_factory=list)
+    in_flight: int = 1
+    """Calls in the database at once per log (``Appender(in_flight=...)``)."""
 
     async def measure(self, fn: Callable[[], Awaitable[dict[str, Any]]]) -> dict[str, Any]:
         """Run ``fn`` under the CPU meter; while other processes were busy during it, wait
@@ -363,7 +365,7 @@ def _check(outcome: object) -> None:
 
 
 async def bench_append(ctx: Context) -> None:
-    appender = Appender(ctx.store)
+    appender = Appender(ctx.store, in_flight=ctx.in_flight)
     rows = []
     for n in ctx.plan.append_levels:
         org = await ctx.new_org("bench-append")
@@ -375,9 +377,12 @@ async def bench_append(ctx: Context) -> None:
         async def level(n: int = n, op: Op = op, writer: LogWriter = writer) -> dict[str, Any]:
             await run_clients(n, ctx.plan.warmup, op)
             b0, e0, l0 = writer.batches, writer.entries, writer.locked_batches
-            o0 = writer.overlapped
+            o0, p0, c0 = writer.overlapped, writer.prepare_seconds, writer.call_seconds
             row = await run_clients(n, ctx.plan.duration, op)
             batches = writer.batches - b0
+            one_call = batches - (writer.locked_batches - l0)
+            row["prepare_ms"] = 1000 * (writer.prepare_seconds - p0) / batches if batches else 0
+            row["call_ms"] = 1000 * (writer.call_seconds - c0) / one_call if one_call else 0
             row["batches"] = batches
             row["locked_batches"] = writer.locked_batches - l0
             row["overlapped"] = writer.overlapped - o0
@@ -391,7 +396,8 @@ async def bench_append(ctx: Context) -> None:
             f"p50 {row['p50_ms']:.2f} ms  p99 {row['p99_ms']:.2f} ms  "
             f"(mean batch {row['mean_batch']:.1f}; of {row['batches']} batches "
             f"{row['overlapped']} prepared during the previous commit, "
-            f"{row['locked_batches']} under the lock)"
+            f"{row['locked_batches']} under the lock; per batch: prepare "
+            f"{row['prepare_ms']:.2f} ms, call {row['call_ms']:.2f} ms)"
         )
     ctx.results["append"] = {"levels": rows, "pool_size": POOL_SIZE}
     at64 = next((r for r in rows if r["clients"] == 64), None)
@@ -416,18 +422,21 @@ LOGS = 8
 
 async def bench_reference(ctx: Context) -> None:
     rows = []
-    for per_txn in (1, 64):
+    # The last case is one chain's own ceiling: 64-row transactions one after another on one
+    # connection, as a log's group commits must be (each batch links to the one before).
+    for clients, per_txn in ((REFERENCE_CLIENTS, 1), (REFERENCE_CLIENTS, 64), (1, 64)):
 
-        async def level(per_txn: int = per_txn) -> dict[str, Any]:
+        async def level(clients: int = clients, per_txn: int = per_txn) -> dict[str, Any]:
             return await reference.measure(
-                ctx.db_url, REFERENCE_CLIENTS, per_txn, ctx.plan.warmup, ctx.plan.duration
+                ctx.db_url, clients, per_txn, ctx.plan.warmup, ctx.plan.duration
             )
 
         row = await ctx.measure(level)
         rows.append(row)
         _progress(
-            f"reference     {REFERENCE_CLIENTS:>4} clients, {per_txn:>2} rows/txn: "
-            f"{row['rows_per_s']:>9,.0f} rows/s  txn p99 {row['txn_p99_ms']:.2f} ms"
+            f"reference     {clients:>4} clients, {per_txn:>2} rows/txn: "
+            f"{row['rows_per_s']:>9,.0f} rows/s  txn p50 {row['txn_p50_ms']:.2f} ms, "
+            f"p99 {row['txn_p99_ms']:.2f} ms"
         )
     ctx.results["reference"] = {"levels": rows}
 
@@ -435,7 +444,15 @@ async def bench_reference(ctx: Context) -> None:
 def reference_rate(ctx: Context) -> float | None:
     """Rows/s of the 64-row-transaction reference measured in this run, if it ran."""
     levels = ctx.results.get("reference", {}).get("levels", [])
-    return next((r["rows_per_s"] for r in levels if r["rows_per_txn"] == 64), None)
+    return next(
+        (r["rows_per_s"] for r in levels if r["rows_per_txn"] == 64 and r["clients"] > 1), None
+    )
+
+
+def serial_reference_rate(ctx: Context) -> float | None:
+    """Rows/s of one connection committing 64-row transactions back to back, if it ran."""
+    levels = ctx.results.get("reference", {}).get("levels", [])
+    return next((r["rows_per_s"] for r in levels if r["clients"] == 1), None)
 
 
 def reference_targets(ctx: Context) -> None:
@@ -452,6 +469,9 @@ def reference_targets(ctx: Context) -> None:
         ctx.targets.append(
             Target("append: 1 log, 64 appenders / reference", share * 100, "%", ">=", 35)
         )
+        serial = serial_reference_rate(ctx)
+        if serial:
+            ctx.results["append-share-of-serial-reference"] = one["entries_per_s"] / serial
     logs = ctx.results.get("append-logs")
     if logs is not None:
         share = logs["entries_per_s"] / ceiling
@@ -463,7 +483,7 @@ def reference_targets(ctx: Context) -> None:
 
 async def bench_append_logs(ctx: Context) -> None:
     """``LOGS`` logs appended at once, ``64 / LOGS`` appenders each (group commit per log)."""
-    appender = Appender(ctx.store)
+    appender = Appender(ctx.store, in_flight=ctx.in_flight)
     orgs = [await ctx.new_org("bench-logs") for _ in range(LOGS)]
     per_log = REFERENCE_CLIENTS // LOGS
 
@@ -842,7 +862,8 @@ def render(result: dict[str, Any]) -> str:
             "",
             row,
             f"{row['rows']:,} rows in {row['seconds']:.1f} s, raw INSERT of entry-sized rows, "
-            f"no ledger (the ceiling)" + _attempts(row),
+            + ("no ledger (the ceiling)" if row["clients"] > 1 else "one after another (one chain)")
+            + _attempts(row),
         )
     for name, label in (("append", "appenders"), ("append-baseline", "clients")):
         for row in r.get(name, {}).get("levels", []):
@@ -875,6 +896,7 @@ def render(result: dict[str, Any]) -> str:
     for key, label in (
         ("append-share-of-reference", "1 log / ref"),
         ("append-logs-share-of-reference", "8 logs / ref"),
+        ("append-share-of-serial-reference", "1 log / 1x64"),
     ):
         if key in r:
             out.append(f"{'append':<16} {label:<14} {r[key] * 100:>8.1f}%")
@@ -1010,6 +1032,7 @@ async def run(args: argparse.Namespace, admin_url: str, embedded: bool) -> dict[
                     meter,
                     retries=args.retries if args.retries is not None else (0 if args.quick else 2),
                     retry_until=time.monotonic() + args.retry_budget,
+                    in_flight=args.in_flight,
                 )
                 errors: dict[str, str] = {}
                 for name in BENCHMARKS:
@@ -1097,6 +1120,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         default=420.0,
         metavar="SECONDS",
         help="no retries after this long from the start, to bound the run (default %(default)s)",
+    )
+    p.add_argument(
+        "--in-flight",
+        type=int,
+        default=1,
+        metavar="N",
+        help="append calls in the database at once per log (default %(default)s)",
     )
     p.add_argument("--strict", action="store_true", help="exit 1 when a target is missed")
     return p.parse_args(argv)

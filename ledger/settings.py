@@ -61,6 +61,10 @@ class Settings:
     """Connections per process."""
     max_batch: int = 1000
     """Most entries one group commit appends to one log."""
+    append_in_flight: int = 1
+    """Group-commit calls in the database at once per log and process
+    (LEDGER_APPEND_IN_FLIGHT; ``ledger.journal.appender.LogWriter``): above 1, the next
+    batch is built while the one before it commits. 1 measured best on a 2-core machine."""
     checkpoint_interval: float = 1.0
     """Seconds between checkpoint signings of a log that grew (0: only on demand)."""
     max_evidence_bytes: int = 10 * 1024 * 1024
@@ -96,6 +100,8 @@ class Settings:
         if env.get("LEDGER_MAX_EVIDENCE_BYTES"):
             values["max_evidence_bytes"] = int(env["LEDGER_MAX_EVIDENCE_BYTES"])
             values["max_body_bytes"] = max(int(env["LEDGER_MAX_EVIDENCE_BYTES"]) + 65536, 2**20)
+        if env.get("LEDGER_APPEND_IN_FLIGHT"):
+            values["append_in_flight"] = int(env["LEDGER_APPEND_IN_FLIGHT"])
         if env.get("LEDGER_ACK_WARNING_DAYS"):
             values["ack_warning_days"] = int(env["LEDGER_ACK_WARNING_DAYS"])
         values.update({k: v for k, v in overrides.items() if v is not None})

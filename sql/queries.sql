@@ -243,13 +243,6 @@ SELECT h.size, h.head_hash, h.last_time, h.frontier,
 FROM (SELECT org_id, size, head_hash, last_time, frontier FROM log_heads
       WHERE org_id = $1 OFFSET 0) h;
 
--- name: read_head_after
--- The head (and, when $3, admit_lookups) once the call in flight for this log committed
--- (migration 0026): the read of the batch built while the previous one commits.
-SELECT r.o_size AS size, r.o_head_hash AS head_hash, r.o_last_time AS last_time,
-       r.o_frontier AS frontier, r.o_lookups::text AS lookups
-FROM read_head_after($1, $2, $3, $4::text[], $5::text[], $6::text[], $7::text[], $8::text[]) r;
-
 -- name: append_batch_rows
 -- A whole batch in one call (migration 0026): NULL if the head was not at $2 (nothing
 -- written), else the JSON [gateway, payment_id] pairs of kept settlements with refunds.

@@ -167,6 +167,7 @@ def create_app(
                 max_batch=settings.max_batch,
                 fault=fault,
                 clock=clock,
+                in_flight=settings.append_in_flight,
             ),
             kek=load_kek(settings),
             replica=replica,

@@ -7,9 +7,10 @@ its own transaction: it compare-and-swaps the head, which locks the head row unt
 commit, and inserts the entries, the Merkle nodes and the policy's rows. If another writer
 moved the head since the read, the call writes nothing and the batch is appended again under
 the head lock (``append_batch``: one transaction, one ``FOR UPDATE`` of the head, inserts,
-compare-and-swap). Optionally (``overlap``) the next batch is read (once the call in flight
-has committed), admitted and hashed while that call is in the database. Throughput therefore grows with load instead of being
-capped by a per-entry lock (BRIEF: about 1.5 k/s).
+compare-and-swap). Optionally (``in_flight`` above 1) the next batch is admitted and hashed
+on the head the call in flight will leave, and sent as soon as that call has committed.
+Throughput therefore grows with load instead of being capped by a per-entry lock (BRIEF:
+about 1.5 k/s).
 
 Writers in other processes serialize on the same ``log_heads`` row (the compare-and-swap, or
 ``FOR UPDATE``), so any number of processes can append to one log without forking it,
@@ -26,9 +27,11 @@ commit.
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import inspect
 import logging
+import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -425,25 +428,62 @@ async def prepare_one_call(
     policy: BatchPolicy,
     fault: FaultHook | None = None,
     clock: Clock = system_clock,
-    after: int | None = None,
+    ahead: Sequence[Prepared] = (),
 ) -> Prepared | None:
     """The first half of ``append_in_one_call``: read the head and the policy's lookups (one
-    statement, no lock; with ``after``, once the call in flight that moves the head to
-    ``after`` has committed: ``Store.read_head_after``), admit and hash. None when the batch
-    needs ``append_batch``."""
+    statement, no lock), admit and hash. None when the batch needs ``append_batch``.
+
+    With ``ahead`` (the batches of this writer whose calls are in flight, oldest first) the
+    batch is built on the last one's new head, as if they had committed: the lookups are
+    read in one snapshot with the head, and the policy's admission walks the in-flight
+    batches' appended intents first (``BatchPolicy.admitter``: each intent sees those before
+    it), so this batch is admitted on the state their commits will leave. None also when that
+    cannot be done (the head read is not one the in-flight batches started from or led to,
+    the policy reads without ``reads``, or an in-flight intent would no longer be admitted):
+    the caller then waits for them and prepares the batch again."""
     if len(intents) >= COPY_MIN_ROWS:  # a large batch: COPY costs less CPU than arrays
         return None
-    reads = policy.reads(org, intents)
-    read = None
-    if after is not None:
-        head, read = await store.read_head_after(conn, org.id, after, reads)
-    elif reads is None:
-        head = await store.read_head(conn, org.id)
+    if ahead:
+        tip = ahead[-1].new_head
+        prior = [i for p in ahead for i, _ in p.pairs]
+        reads = policy.reads(org, [*prior, *intents])
+        if reads is None:
+            if not isinstance(policy, NoPolicy):  # it would read on its own, unsynchronized
+                return None
+            head, read, prior = tip, None, []  # it admits everything, reading nothing
+        else:
+            head, read = await store.read_head_admitting(conn, org.id, reads)
+            starts = [p.head.size for p in ahead]
+            if head.size == tip.size:
+                prior = []  # they have all committed: the read already holds them
+            elif head.size in starts:
+                # The lookups ran just after the head was read, in a later snapshot: they
+                # hold the state at that head only if no flight committed in between.
+                if (await store.read_head(conn, org.id)).size != head.size:
+                    return None
+                prior = [i for p in ahead[starts.index(head.size) :] for i, _ in p.pairs]
+            else:
+                return None  # another writer appended: build after the flights land
+            head = tip
+        admission = await policy.admitter(conn, org, [*prior, *intents], read)
+        if admission is None:
+            if prior:
+                return None
+            verdicts = await policy.admit(conn, org, intents, read)
+        else:
+            if any(v is not None for v in admission.admit(prior)):
+                return None
+            verdicts = admission.admit(intents)
     else:
-        head, read = await store.read_head_admitting(conn, org.id, reads)
-    if fault:
-        await fault("locked", conn)
-    verdicts = await policy.admit(conn, org, intents, read)
+        reads = policy.reads(org, intents)
+        read = None
+        if reads is None:
+            head = await store.read_head(conn, org.id)
+        else:
+            head, read = await store.read_head_admitting(conn, org.id, reads)
+        if fault:
+            await fault("locked", conn)
+        verdicts = await policy.admit(conn, org, intents, read)
     admitted = [i for i, v in zip(intents, verdicts, strict=True) if v is None]
     built, nodes, new_head = build_entries(org, head, admitted, clock())
     pairs = [(i, b) for i, b in zip(admitted, built, strict=True) if isinstance(b, Appended)]
@@ -528,22 +568,35 @@ async def append_in_one_call(
     return await write_one_call(store, conn, org, prepared, fault=fault)
 
 
+@dataclass(eq=False)
+class _Flight:
+    """A batch whose call has been sent (or is about to be), and what it was built on."""
+
+    batch: list[Intent]
+    prepared: Prepared | None
+    after: _Flight | None
+    """The flight it was built on (its head is that one's new head), if any."""
+    task: asyncio.Future[list[Appended | LedgerError]] | None = None
+    landed: bool = False
+    """Its call committed what ``prepared`` holds (the next flight's head is right)."""
+
+
 class LogWriter:
     """Group commit for one log in this process.
 
     A batch is read, admitted and hashed (``prepare_one_call``), then written in one call
-    that commits (``write_one_call``). With ``overlap``, while that call is in the database
-    the requests that queued meanwhile are prepared as the next batch, whose read waits in
-    the database until the call in flight has committed (``Store.read_head_after``): the
-    log's next commit is ready as soon as the previous one is durable (issue 19 item 3). At
-    most one call is in flight per log and process, so batches commit in the order they were
-    taken; each append returns once its own batch has committed. With a fault hook (tests)
-    batches go one at a time, each inside an explicit transaction.
-
-    ``overlap`` is off by default: with requests arriving all the time (64 HTTP clients) the
-    batch prepared ahead is taken when the call before it starts, so a request that arrives
-    during that call waits for two more calls instead of one; measured with
-    ``bench.gateway_load`` (README, Performance) it lowered throughput and raised p50."""
+    that commits (``write_one_call``). With ``in_flight`` above 1, the requests that queue
+    while a call is in the database do not wait for it: they are admitted and hashed as the
+    next batch on the new head that call will leave (its lookups read in the same snapshot
+    as the head, the in-flight batches' intents walked first) and that batch's call is sent
+    at once. In the database it waits for the call before it (the per-log advisory lock at
+    the top of ``append_batch_rows``) and commits right after it: the log is never idle
+    waiting on Python (issue 19 item 3). A call whose predecessor did not commit as built
+    finds the head elsewhere and writes nothing (the compare-and-swap, and the entries'
+    link trigger behind it), and its batch is appended again under the head lock. Each
+    append returns once its own batch has committed; batches are answered in the order they
+    were taken. With a fault hook (tests) batches go one at a time, each inside an explicit
+    transaction."""
 
     def __init__(
         self,
@@ -554,16 +607,17 @@ class LogWriter:
         max_batch: int = 1000,
         fault: FaultHook | None = None,
         clock: Clock = system_clock,
-        overlap: bool = False,
+        in_flight: int = 1,
     ) -> None:
         self.store = store
         self.org = org
-        self.overlap = overlap
+        self.in_flight = 1 if fault else max(1, in_flight)
         self.policy = policy or NoPolicy()
         self.max_batch = max_batch
         self.fault = fault
         self.clock = clock
         self._pending: list[Intent] = []
+        self._arrived = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self.batches = 0
         self.entries = 0
@@ -571,91 +625,136 @@ class LogWriter:
         """Batches appended under the head lock (``append_batch``): those that need it, and
         those whose head moved between their read and their call."""
         self.overlapped = 0
-        """Batches prepared while the previous one was committing."""
+        """Batches built on the head of a call still in flight."""
+        self.prepare_seconds = 0.0
+        """Time spent reading, admitting and hashing batches (``prepare_one_call``)."""
+        self.call_seconds = 0.0
+        """Time the one-call batches' ``append_batch_rows`` calls took, send to answer: the
+        database's work on the batch and its commit, one round trip."""
 
     async def append(self, kind: str, body: dict[str, Any], context: Any = None) -> Appended:
         """Append one entry; returns after the batch holding it has committed."""
         future: asyncio.Future[Appended] = asyncio.get_running_loop().create_future()
         self._pending.append(Intent(kind, body, context, future))
+        self._arrived.set()
         if self._task is None or self._task.done():
             self._task = asyncio.create_task(self._drain(), name=f"log-writer-{self.org.slug}")
         return await future
 
-    def _take(self) -> list[Intent]:
-        batch = self._pending[: self.max_batch]
-        del self._pending[: self.max_batch]
+    def _take(self, slots: int = 1) -> list[Intent]:
+        """The next batch: the oldest pending intents, shared out evenly over the ``slots``
+        calls that may still go out (so that a crowd arriving at once fills a pipeline
+        instead of one call, and the next ones are built while the first commits)."""
+        size = min(self.max_batch, -(-len(self._pending) // max(1, slots)))
+        batch = self._pending[:size]
+        del self._pending[:size]
         return batch
 
     async def _drain(self) -> None:
-        taken: list[Intent] = []  # every intent taken and not yet answered, in order
-        ahead: asyncio.Task[Prepared | None] | None = None
-        ahead_batch: list[Intent] = []
+        flights: collections.deque[_Flight] = collections.deque()
+        taken: list[Intent] = []  # taken and not yet answered, in order
         try:
-            while self._pending or ahead is not None:
-                if ahead is not None:
-                    batch, prepared = ahead_batch, await ahead
-                    ahead = None
-                else:
-                    batch = self._take()
+            while self._pending or flights:
+                room = len(flights) < self.in_flight
+                if self._pending and room and all(f.prepared for f in flights):
+                    batch = self._take(self.in_flight - len(flights))
                     taken += batch
-                    prepared = None if self.fault else await self._prepare(batch)
-                writing = asyncio.ensure_future(self._commit_isolating(batch, prepared))
-                if self.overlap and prepared is not None and self._pending:
-                    # The requests that queued meanwhile: read (once this call committed),
-                    # admitted and hashed while it is in the database.
-                    ahead_batch = self._take()
-                    taken += ahead_batch
-                    ahead = asyncio.ensure_future(
-                        self._prepare(ahead_batch, after=prepared.new_head.size)
-                    )
-                results = await writing
-                for intent, outcome in zip(batch, results, strict=True):
-                    if intent.future is None or intent.future.done():
+                    flight = await self._launch(batch, flights)
+                    if flight is not None:
+                        flights.append(flight)
+                        await asyncio.sleep(0)  # let its call go out before the next one's
                         continue
-                    if isinstance(outcome, Appended):
-                        intent.future.set_result(outcome)
-                    else:
-                        intent.future.set_exception(outcome)
-                del taken[: len(batch)]
+                    # Not buildable ahead of the flights: after they land, from the start.
+                    while flights:
+                        await self._land(flights, taken)
+                    flights.append(await self._launch(batch, flights))  # type: ignore[arg-type]
+                    continue
+                if self._pending == [] and room and flights and all(f.prepared for f in flights):
+                    # Room for another call: wait for a request or for the oldest to land.
+                    self._arrived.clear()
+                    arrived = asyncio.ensure_future(self._arrived.wait())
+                    await asyncio.wait(
+                        {flights[0].task, arrived},  # type: ignore[arg-type]
+                        return_when=asyncio.FIRST_COMPLETED,
+                    )
+                    arrived.cancel()
+                    if not flights[0].task.done():  # type: ignore[union-attr]
+                        continue
+                await self._land(flights, taken)
         except BaseException as exc:  # cancellation or a bug: fail the callers, then re-raise
-            if ahead is not None:
-                ahead.cancel()
+            for flight in flights:
+                if flight.task is not None:
+                    flight.task.cancel()
             for intent in taken + self._pending:
                 if intent.future and not intent.future.done():
                     intent.future.set_exception(LedgerError(f"append aborted: {exc!r}"))
             self._pending.clear()
             raise
 
-    async def _prepare(self, batch: list[Intent], after: int | None = None) -> Prepared | None:
-        """``prepare_one_call`` on a connection of its own; ``after``: the head size the call
-        in flight moves the log to. None when the batch goes under the lock, or when
-        preparing it failed: ``_commit`` then appends it from the start and reports why."""
+    async def _land(self, flights: collections.deque[_Flight], taken: list[Intent]) -> None:
+        """Wait for the oldest flight's call and answer its batch."""
+        flight = flights.popleft()
+        await asyncio.wait([flight.task])  # type: ignore[list-item]
+        self._answer(flight, taken)
+
+    def _answer(self, flight: _Flight, taken: list[Intent]) -> None:
+        results = flight.task.result()  # type: ignore[union-attr]
+        for intent, outcome in zip(flight.batch, results, strict=True):
+            if intent.future is None or intent.future.done():
+                continue
+            if isinstance(outcome, Appended):
+                intent.future.set_result(outcome)
+            else:
+                intent.future.set_exception(outcome)
+        del taken[: len(flight.batch)]
+
+    async def _launch(self, batch: list[Intent], flights: Sequence[_Flight]) -> _Flight | None:
+        """Prepare ``batch`` (on the last flight's head when there are flights) and send its
+        call; None when it cannot be built ahead of the flights."""
+        ahead = [f.prepared for f in flights if f.prepared is not None]
+        prepared = None if self.fault else await self._prepare(batch, ahead)
+        if prepared is None and ahead:
+            return None
+        if ahead:
+            self.overlapped += 1
+        flight = _Flight(batch, prepared, flights[-1] if flights else None)
+        flight.task = asyncio.ensure_future(self._commit_isolating(flight))
+        return flight
+
+    async def _prepare(self, batch: list[Intent], ahead: Sequence[Prepared]) -> Prepared | None:
+        """``prepare_one_call`` on a connection of its own. None when the batch goes under the
+        lock (or cannot be built ahead), or when preparing it failed: ``_commit`` then
+        appends it from the start and reports why."""
+        started = time.perf_counter()
         try:
             async with self.store.connection(settled=True) as conn:
-                prepared = await prepare_one_call(
+                return await prepare_one_call(
                     self.store,
                     conn,
                     self.org,
                     batch,
                     policy=self.policy,
                     clock=self.clock,
-                    after=after,
+                    ahead=ahead,
                 )
         except Exception as exc:  # told again by _commit, which redoes the batch
             log.debug("preparing a batch for %s failed: %r", self.org.slug, exc)
             return None
-        if prepared is not None and after is not None:
-            self.overlapped += 1
-        return prepared
+        finally:
+            self.prepare_seconds += time.perf_counter() - started
 
     async def _commit_isolating(
-        self, batch: list[Intent], prepared: Prepared | None = None
+        self, flight: _Flight, batch: list[Intent] | None = None
     ) -> list[Appended | LedgerError]:
         """Commit a batch; if the database refuses it for a reason that may belong to one
         request (bad data slipping past validation), commit the halves separately, so one
         poisoned request can never fail the others that happened to share its batch."""
+        if batch is None:
+            batch, prepared = flight.batch, flight.prepared
+        else:
+            prepared = None
         try:
-            return await self._commit(batch, prepared)
+            return await self._commit(batch, prepared, flight)
         except LedgerError as exc:
             return [exc] * len(batch)
         except UNAVAILABLE as exc:
@@ -665,8 +764,8 @@ class LogWriter:
             if len(batch) > 1:
                 half = len(batch) // 2
                 return [
-                    *await self._commit_isolating(batch[:half]),
-                    *await self._commit_isolating(batch[half:]),
+                    *await self._commit_isolating(flight, batch[:half]),
+                    *await self._commit_isolating(flight, batch[half:]),
                 ]
             log.error(
                 "append of one %s entry for %s was refused: %s", batch[0].kind, self.org.slug, exc
@@ -674,14 +773,24 @@ class LogWriter:
             return [LedgerError("the database refused this entry; it was not recorded")]
 
     async def _commit(
-        self, batch: list[Intent], prepared: Prepared | None = None
+        self, batch: list[Intent], prepared: Prepared | None, flight: _Flight
     ) -> list[Appended | LedgerError]:
+        if prepared is not None and flight.after is not None:
+            # Built on the flight before it: sent once that one committed as built (its new
+            # head is this batch's head), else built again from the start.
+            await asyncio.wait([flight.after.task])  # type: ignore[list-item]
+            if not flight.after.landed:
+                prepared = None
         async with self.store.connection(settled=True) as conn:
             # A small batch: one read and one call that is its own transaction (its commit
             # point); with a fault hook inside an explicit transaction, so that a fault at
             # any point leaves nothing, as below.
+            results: list[Appended | LedgerError] | None
             if prepared is not None:
+                started = time.perf_counter()
                 results = await write_one_call(self.store, conn, self.org, prepared)
+                self.call_seconds += time.perf_counter() - started
+                flight.landed = results is not None
             else:
                 async with conn.transaction() if self.fault else contextlib.nullcontext():
                     results = await append_in_one_call(
@@ -725,12 +834,12 @@ class Appender:
         max_batch: int = 1000,
         fault: FaultHook | None = None,
         clock: Clock = system_clock,
-        overlap: bool = False,
+        in_flight: int = 1,
     ) -> None:
         self.store = store
         self.policy = policy
-        self.overlap = overlap
-        """Each writer prepares its next batch while the previous one commits (``LogWriter``)."""
+        self.in_flight = in_flight
+        """Calls in the database at once per log (``LogWriter``)."""
         self.max_batch = max_batch
         self.fault = fault
         self.clock = clock
@@ -747,7 +856,7 @@ class Appender:
                 max_batch=self.max_batch,
                 fault=self.fault,
                 clock=self.clock,
-                overlap=self.overlap,
+                in_flight=self.in_flight,
             )
             self.writers[org.id] = writer
         return writer

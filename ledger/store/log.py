@@ -323,20 +323,6 @@ class Store:
         row = await conn.fetchrow(Q["read_head_admitting"], org_id, *map(list, lookups))
         return _head(row, org_id), row["lookups"]
 
-    async def read_head_after(
-        self,
-        conn: asyncpg.Connection,
-        org_id: int,
-        size: int,
-        lookups: Sequence[Sequence[str]] | None,
-    ) -> tuple[Head, str | None]:
-        """``read_head_admitting`` (or only the head, when ``lookups`` is None) once the
-        ``append_batch_rows`` call in flight for this log has committed and the head reached
-        ``size``, or a few milliseconds later without it (migration 0026)."""
-        args = list(map(list, lookups)) if lookups is not None else [[], [], [], [], []]
-        row = await conn.fetchrow(Q["read_head_after"], org_id, size, lookups is not None, *args)
-        return _head(row, org_id), row["lookups"] if row is not None else None
-
     async def append_batch_rows(
         self,
         conn: asyncpg.Connection,
