@@ -249,8 +249,9 @@ async def analyze(bench: Bench) -> None:
         await conn.close()
 
 
-def start_server(bench: Bench, workers: int = 1) -> None:
-    """The real server in its own process (or processes), on a free loopback port."""
+def start_server(bench: Bench, workers: int = 1, prefix: Sequence[str] = ()) -> None:
+    """The real server in its own process (or processes), on a free loopback port; ``prefix``
+    runs it under another program (``bench.http_instructions``: valgrind)."""
     bench.port = free_port()
     env = {
         **os.environ,
@@ -261,7 +262,7 @@ def start_server(bench: Bench, workers: int = 1) -> None:
         "LEDGER_DATA_DIR": str(bench.tmp),
         "PYTHONPATH": str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", ""),
     }
-    cmd = [sys.executable, "-m", "ledger", "serve", "--workers", str(max(1, workers))]
+    cmd = [*prefix, sys.executable, "-m", "ledger", "serve", "--workers", str(max(1, workers))]
     bench.server_log = bench.tmp / "server.log"
     with open(bench.server_log, "wb") as out:
         bench.proc = subprocess.Popen(

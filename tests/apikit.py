@@ -22,6 +22,7 @@ from litestar.testing import AsyncTestClient
 
 from ledger.formats.note import Verifier, parse_vkey
 from ledger.http.app import create_app
+from ledger.http.server import uvicorn_config
 from ledger.journal.publisher import publish
 from reports.pdf.signing import Validation, validate_pdf
 
@@ -188,10 +189,10 @@ def free_port() -> int:
 
 @asynccontextmanager
 async def serve_on_port(app) -> AsyncIterator[str]:  # type: ignore[no-untyped-def]
-    """Serve ``app`` with uvicorn on a free loopback port, in the test's event loop; yields
-    its base URL."""
+    """Serve ``app`` as ``ledger serve`` does (uvicorn with the connection's donation door,
+    ``uvicorn_config``) on a free loopback port, in the test's event loop; yields its base URL."""
     port = free_port()
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
+    config = uvicorn_config(app, host="127.0.0.1", port=port, log_level="warning")
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve())
     while not server.started:

@@ -26,7 +26,7 @@ from ledger.http.api.contract import SECURITY_SCHEMES, read
 from ledger.http.api.fastpath import DonationFastPath
 from ledger.http.api.financial import FinancialStatementController
 from ledger.http.api.gateways import GatewayController
-from ledger.http.api.headlimit import HeaderLimit
+from ledger.http.api.headlimit import MAX_HEAD_BYTES, HeaderLimit
 from ledger.http.api.opendata import OpenDataController
 from ledger.http.api.proofs import ProofController, verify_endpoint
 from ledger.http.api.public import PublicLogController
@@ -36,6 +36,7 @@ from ledger.http.api.taxes import TaxController
 from ledger.http.api.tiles import TilesController
 from ledger.http.api.webhooks import WebhookController
 from ledger.http.api.writes import OrganizationController
+from ledger.http.connection import FrontDoor
 from ledger.http.console import TEMPLATES as CONSOLE_TEMPLATES
 from ledger.http.console import route_handlers as console_pages
 from ledger.http.observability import instrument
@@ -56,7 +57,6 @@ DOCS_ASSETS = "/docs-assets"
 """Swagger UI 5 (renders OpenAPI 3.1), vendored in ledger/api/swagger-ui with its licence
 (see the README there): the docs page at /schema loads nothing from the network."""
 SWAGGER_UI = Path(__file__).parent / "api" / "swagger-ui"
-
 
 
 class SwaggerUI(SwaggerRenderPlugin):
@@ -242,12 +242,22 @@ def create_app(
         request_max_body_size=settings.max_body_bytes,
         template_config=site_templates(CONSOLE_TEMPLATES),
     )
+    fast = revalidation = None
     if fast_path:  # POST .../donations without the framework's per-request work
-        app.asgi_handler = DonationFastPath(
-            app.asgi_handler, app, limiter, settings.max_body_bytes
-        )
+        fast = DonationFastPath(app.asgi_handler, app, limiter, settings.max_body_bytes)
         # 304s for public pages from a per-process cache of log heads; sees every write
         # answered here (including the donation fast path's) to forget what they changed.
-        app.asgi_handler = PageRevalidation(app.asgi_handler, app, limiter)
+        revalidation = PageRevalidation(fast, app, limiter)
+        app.asgi_handler = revalidation
     app.asgi_handler = HeaderLimit(app.asgi_handler)  # 431 before any other work
-    return instrument(app)  # request ids, JSON access lines, request metrics
+    instrument(app)  # request ids, JSON access lines, request metrics
+    if fast is not None and revalidation is not None:
+        # The same layers' work, for ``ledger serve``'s connections (ledger.http.connection).
+        app.state.front_door = FrontDoor(
+            fast=fast,
+            heads=revalidation.heads,
+            observer=app.asgi_handler,  # type: ignore[arg-type]
+            head_limit=MAX_HEAD_BYTES,
+            max_body=settings.max_body_bytes,
+        )
+    return app

@@ -23,7 +23,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import math
 import os
 import re
 import sys
@@ -101,8 +103,22 @@ ACCESS_FIELDS = ("method", "route", "status", "duration_ms")
 """Extra fields of the per-request access line."""
 
 
+_second: tuple[int, str] = (-1, "")
+"""The last whole second formatted by ``_log_time``: (its timestamp, 'YYYY-MM-DDTHH:MM:SS')."""
+
+
 def _log_time(created: float) -> str:
-    return datetime.fromtimestamp(created, UTC).isoformat(timespec="milliseconds")
+    """``created`` as ISO 8601 in UTC to the millisecond, e.g. 2026-12-04T21:55:00.123+00:00
+    (``datetime.isoformat``'s form); the date and time of day are formatted once a second."""
+    global _second
+    whole = math.floor(created)
+    micros = round((created - whole) * 1e6)  # rounded to microseconds first, as datetime does
+    if micros >= 1_000_000:
+        whole, micros = whole + 1, micros - 1_000_000
+    cached = _second
+    if cached[0] != whole:
+        cached = _second = (whole, datetime.fromtimestamp(whole, UTC).strftime("%Y-%m-%dT%H:%M:%S"))
+    return f"{cached[1]}.{micros // 1000:03d}+00:00"
 
 
 class JsonFormatter(logging.Formatter):
@@ -144,6 +160,9 @@ class JsonLinesHandler(logging.StreamHandler):  # type: ignore[type-arg]
         self.setFormatter(formatter)
         self.json = formatter
         self._messages: dict[tuple[str, str, int], str] = {}
+        self._pending: list[str] = []
+        """Access lines written during this turn of the event loop (``flush`` writes them)."""
+        self._scheduled = False
 
     def write_access(
         self, method: str, route: str, status: int, duration_ms: float, request_id: str
@@ -168,9 +187,35 @@ class JsonLinesHandler(logging.StreamHandler):  # type: ignore[type-arg]
             "pid": os.getpid(),
         }
         line = msgspec.json.encode(doc).decode() + self.terminator
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            loop = None
+        if loop is None:
+            with self.lock:  # type: ignore[union-attr]
+                self.stream.write(line)
+                self.flush()
+            return
+        # On the event loop: the lines of one turn of the loop (a group commit answers tens of
+        # requests at once) go out in one write when the turn ends, not one write each.
+        self._pending.append(line)
+        if not self._scheduled:
+            self._scheduled = True
+            loop.call_soon(self.flush)
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if self._pending:
+            self.flush()  # access lines already written stay before this record
+        super().emit(record)
+
+    def flush(self) -> None:
+        """Write the access lines waiting for the end of the loop's turn, then flush."""
         with self.lock:  # type: ignore[union-attr]
-            self.stream.write(line)
-            self.flush()
+            self._scheduled = False
+            if self._pending:
+                lines, self._pending = "".join(self._pending), []
+                self.stream.write(lines)
+            super().flush()
 
 
 def configure_logging(level: str = "INFO", *, secrets: Iterable[str] = ()) -> None:
@@ -331,28 +376,32 @@ class RequestObserver:
         try:
             await self.app(scope, receive, send_with_id)
         finally:
-            seconds = time.perf_counter() - started
             method = scope["method"] if scope["method"] in METHODS else "OTHER"
             route = scope.get("path_template") or UNMATCHED_ROUTE
-            self._observe(method, route, status, seconds)
-            if access_log.isEnabledFor(logging.INFO):
-                direct = _direct_access_handler()
-                if direct is not None:
-                    direct.write_access(method, route, status, round(seconds * 1000, 3), request_id)
-                else:
-                    access_log.info(
-                        "%s %s %d",
-                        method,
-                        route,
-                        status,
-                        extra={
-                            "method": method,
-                            "route": route,
-                            "status": status,
-                            "duration_ms": round(seconds * 1000, 3),
-                        },
-                    )
+            self.finish(method, route, status, time.perf_counter() - started, request_id)
             REQUEST_ID.reset(token)
+
+    def finish(self, method: str, route: str, status: int, seconds: float, request_id: str) -> None:
+        """A request answered: its latency metric and its access line (``ledger.http.connection``
+        calls this too, for the requests it answers before ASGI)."""
+        self._observe(method, route, status, seconds)
+        if access_log.isEnabledFor(logging.INFO):
+            direct = _direct_access_handler()
+            if direct is not None:
+                direct.write_access(method, route, status, round(seconds * 1000, 3), request_id)
+            else:
+                access_log.info(
+                    "%s %s %d",
+                    method,
+                    route,
+                    status,
+                    extra={
+                        "method": method,
+                        "route": route,
+                        "status": status,
+                        "duration_ms": round(seconds * 1000, 3),
+                    },
+                )
 
 
 def instrument(app: Litestar) -> Litestar:

@@ -39,12 +39,14 @@ import socket
 import tempfile
 import threading
 from collections.abc import Mapping
+from typing import Any
 
 import uvicorn
 from litestar import Litestar
 
 from ledger.errors import ConfigurationError
 from ledger.http.app import create_app
+from ledger.http.connection import protocol_for
 from ledger.http.observability import MULTIPROC_ENV, configure_logging
 from ledger.http.ratelimit import RateLimit
 from ledger.journal.keys import load_kek
@@ -94,6 +96,22 @@ def app_factory() -> Litestar:
     return app
 
 
+def uvicorn_config(app: Litestar, **options: Any) -> uvicorn.Config:
+    """uvicorn for this app: our JSON access lines instead of its own, the lifespan on, and
+    the connection protocol with the donation door when the app has one
+    (``ledger.http.connection``). ``options`` go to ``uvicorn.Config`` as well (tests: the
+    host and port)."""
+    return uvicorn.Config(
+        app,
+        log_config=None,
+        access_log=False,
+        lifespan="on",
+        proxy_headers=PROXY_HEADERS,
+        http=protocol_for(app.state.get("front_door")),
+        **options,
+    )
+
+
 async def serve(settings: Settings, *, demo: bool = False, workers: int = 1) -> None:
     _configure_logging(settings, os.environ)
     rate_limit = RateLimit.from_env(os.environ)  # refuse a bad value before starting anything
@@ -119,14 +137,7 @@ async def serve(settings: Settings, *, demo: bool = False, workers: int = 1) -> 
             return
         app = create_app(settings, rate_limit=rate_limit)
         settle_heap()
-        config = uvicorn.Config(
-            app,
-            log_config=None,
-            access_log=False,
-            lifespan="on",
-            proxy_headers=PROXY_HEADERS,
-        )
-        await uvicorn.Server(config).serve(sockets=[sock])
+        await uvicorn.Server(uvicorn_config(app)).serve(sockets=[sock])
     finally:
         sock.close()
 
@@ -255,11 +266,4 @@ def _listening_socket(host: str, port: int, *, listen: bool = True) -> socket.so
 def serve_worker(host: str, port: int) -> None:
     """One worker process of ``run_workers``: its own socket, the app, uvicorn."""
     sock = _listening_socket(host, port)
-    config = uvicorn.Config(
-        app_factory(),
-        log_config=None,
-        access_log=False,
-        lifespan="on",
-        proxy_headers=PROXY_HEADERS,
-    )
-    uvicorn.Server(config).run(sockets=[sock])
+    uvicorn.Server(uvicorn_config(app_factory())).run(sockets=[sock])

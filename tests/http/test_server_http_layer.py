@@ -4,6 +4,7 @@ raw ASGI headers, and the guard with and without the rate limiter's principal.""
 
 from __future__ import annotations
 
+import asyncio
 import io
 import json
 import logging
@@ -157,3 +158,42 @@ def test_request_ids_are_fresh_hex():
     assert len(ids) == 100
     assert all(len(i) == 32 and int(i, 16) >= 0 for i in ids)
     assert obs.request_id_from([(b"x-request-id", b"abc")]) == "abc"
+
+
+def test_log_times_are_datetimes_isoformat_to_the_millisecond():
+    import random
+    from datetime import UTC, datetime
+
+    rng = random.Random(19)
+    times = [0.0, 0.5, 1733350000.999, 1733350000.9999996, 1882693761.481]
+    times += [rng.uniform(0, 2e9) for _ in range(20_000)]
+    times += [rng.randint(0, 2_000_000_000) + rng.randint(0, 999_999) / 1e6 for _ in range(20_000)]
+    for t in times:
+        assert obs._log_time(t) == datetime.fromtimestamp(t, UTC).isoformat(timespec="milliseconds")
+
+
+async def test_access_lines_of_one_loop_turn_go_out_together_and_in_order(json_logs):
+    handler, buffer = json_logs
+    alone(handler)
+    writes: list[str] = []
+    stream_write = buffer.write
+
+    def counted(text: str) -> int:
+        writes.append(text)
+        return stream_write(text)
+
+    buffer.write = counted  # type: ignore[method-assign]
+    handler.write_access("POST", ROUTE, 201, 1.0, "req-a")
+    handler.write_access("POST", ROUTE, 201, 1.0, "req-b")
+    assert buffer.getvalue() == ""  # not yet: the loop's turn has not ended
+    await asyncio.sleep(0)
+    ids = [json.loads(line)["request_id"] for line in buffer.getvalue().splitlines()]
+    assert ids == ["req-a", "req-b"] and len(writes) == 1
+    handler.write_access("POST", ROUTE, 201, 1.0, "req-c")
+    logging.getLogger("ledger.test").warning("after c")  # an ordinary record: c first
+    lines = [json.loads(line) for line in buffer.getvalue().splitlines()]
+    assert [x.get("request_id") for x in lines[2:]] == ["req-c", None]
+    assert lines[3]["message"] == "after c"
+    handler.write_access("POST", ROUTE, 201, 1.0, "req-d")
+    handler.flush()  # what logging.shutdown() does at exit: nothing waiting is lost
+    assert json.loads(buffer.getvalue().splitlines()[-1])["request_id"] == "req-d"

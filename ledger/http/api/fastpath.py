@@ -27,7 +27,8 @@ the organization, Content-Type and strict body, then ``midtrans.receive`` or
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING, Any
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 import msgspec
 
@@ -36,7 +37,7 @@ from ledger.charity.rules import Command
 from ledger.http.api.bodies import check_json_media_type, decode_strict
 from ledger.http.api.writes import RECORDER, donation_command_parts
 from ledger.http.auth import api_key_from
-from ledger.http.problems import PROBLEM_JSON, ledger_problem
+from ledger.http.problems import PROBLEM_JSON, Problem, ledger_problem
 from ledger.ingest import midtrans, xendit
 from ledger.messages import language_of
 from schemas.charity import DonationCreate
@@ -63,6 +64,9 @@ GATEWAY_TEMPLATES = {
 }
 """Their route templates, as Litestar names them."""
 _encode = msgspec.json.Encoder().encode
+PROBLEM_JSON_BYTES = PROBLEM_JSON.encode()
+Headers: TypeAlias = "Iterable[tuple[bytes, bytes]]"
+"""Request header fields as ASGI and the connection keep them: lower-case names."""
 
 
 class DonationFastPath:
@@ -79,38 +83,51 @@ class DonationFastPath:
         """Requests this path answered itself (the rest went to Litestar)."""
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        found = gateway = None
-        if scope["type"] == "http" and scope["method"] == "POST":
-            found = ROUTE.fullmatch(scope["path"])
-            if found is None:
-                gateway = GATEWAY_ROUTE.fullmatch(scope["path"])
-        if found is None and gateway is None:
+        if not (
+            scope["type"] == "http" and scope["method"] == "POST" and self.takes(scope["path"])
+        ):
             await self.app(scope, receive, send)
             return
         raw, complete = await self._read_body(receive)
         reply, template = None, TEMPLATE
-        if not complete:
-            pass
-        elif found is not None:
-            reply = await self._record(scope, found[1], raw)
-        elif gateway is not None:
-            reply = await self._notify(scope, gateway[1], gateway[2], raw)
-            template = GATEWAY_TEMPLATES[gateway[2]]
+        if complete:
+            reply, template = await self.answer(
+                scope["path"], scope["headers"], raw, scope.get("client")
+            )
         if reply is None:  # not ours to answer: Litestar sees the request as it came
             await self.app(scope, _replaying(raw, complete, receive), send)
             return
         scope["path_template"] = template  # type: ignore[typeddict-unknown-key]
-        self.answered += 1
-        if isinstance(reply, Reply):
-            headers = [(b"content-type", b"application/json")]
-            if reply.replayed:
-                headers.append((b"idempotency-replayed", b"true"))
-            await _answer(send, reply.status, headers, reply.body)
-            return
-        problem = reply
-        headers = [(b"content-type", PROBLEM_JSON.encode())]
-        headers += [(k.lower().encode(), v.encode()) for k, v in (problem.headers or {}).items()]
-        await _answer(send, problem.status, headers, problem.body)
+        status, headers, body = answer_parts(reply)
+        headers.append((b"content-length", str(len(body)).encode()))
+        await send({"type": "http.response.start", "status": status, "headers": headers})
+        await send({"type": "http.response.body", "body": body})
+
+    @staticmethod
+    def takes(path: str) -> bool:
+        """Whether a ``POST`` to ``path`` is one this path may answer."""
+        return ROUTE.fullmatch(path) is not None or GATEWAY_ROUTE.fullmatch(path) is not None
+
+    async def answer(
+        self, path: str, headers: Headers, raw: bytes, client: tuple[str, int] | None
+    ) -> tuple[Reply | Problem | None, str]:
+        """The answer to ``POST path`` with this complete body and its route template, or
+        ``(None, "")`` to hand the request to Litestar (the ASGI door above and the
+        connection's, ``ledger.http.connection``, both ask here)."""
+        found = ROUTE.fullmatch(path)
+        if found is not None:
+            reply = await self._record(path, headers, found[1], raw)
+            template = TEMPLATE
+        else:
+            gateway = GATEWAY_ROUTE.fullmatch(path)
+            if gateway is None:
+                return None, ""
+            route = gateway[2]
+            reply = await self._notify(headers, client, gateway[1], route, raw)
+            template = GATEWAY_TEMPLATES[route]
+        if reply is not None:
+            self.answered += 1
+        return reply, template
 
     async def _read_body(self, receive: Receive) -> tuple[bytes, bool]:
         """The body, unless it grows past the limit (then Litestar answers the 413)."""
@@ -128,10 +145,9 @@ class DonationFastPath:
             if not message.get("more_body", False):
                 return b"".join(chunks), True
 
-    async def _record(self, scope: Scope, slug: str, raw: bytes) -> Any:
+    async def _record(self, path: str, headers: Headers, slug: str, raw: bytes) -> Any:
         """Reply, Problem, or None to hand the request to Litestar."""
         services = self.litestar.state.services
-        headers = scope["headers"]
         try:
             principal = await services.keys.authenticate(services, api_key_from(headers))
             org = await services.organization(slug)
@@ -146,7 +162,7 @@ class DonationFastPath:
             return None  # over the limit: the rate-limit middleware answers the 429
         body, donor = donation_command_parts(data)
         command = Command.of(
-            body, idem_key=key, request_hash=request_hash("POST", scope["path"], raw), donor=donor
+            body, idem_key=key, request_hash=request_hash("POST", path, raw), donor=donor
         )
         try:
             return await record(services, org, command)
@@ -154,12 +170,12 @@ class DonationFastPath:
             lang = language_of(_header(headers, b"accept-language"))
             return ledger_problem(exc, "POST", TEMPLATE, lang)
 
-
-    async def _notify(self, scope: Scope, slug: str, route: str, raw: bytes) -> Any:
+    async def _notify(
+        self, headers: Headers, client: tuple[str, int] | None, slug: str, route: str, raw: bytes
+    ) -> Any:
         """Reply, Problem, or None to hand the request to Litestar (the steps of
         ``GatewayController.midtrans_notification`` and ``xendit_callback``)."""
         services = self.litestar.state.services
-        headers = scope["headers"]
         if api_key_from(headers):
             return None  # a key is authenticated and counted per key: the middleware's job
         try:
@@ -168,10 +184,9 @@ class DonationFastPath:
             data = decode_strict(raw, MidtransNotification if route[0] == "m" else XenditCallback)
         except Exception:  # Litestar runs the same steps and answers for them
             return None
-        if self.limiter.anonymous_enabled:
-            client = scope.get("client")
-            if self.limiter.hit_address(client[0] if client else "unknown") is not None:
-                return None  # over the limit: the rate-limit middleware answers the 429
+        address = client[0] if client else "unknown"
+        if self.limiter.anonymous_enabled and self.limiter.hit_address(address) is not None:
+            return None  # over the limit: the rate-limit middleware answers the 429
         try:
             if isinstance(data, MidtransNotification):
                 ack = await midtrans.receive(
@@ -209,7 +224,20 @@ def _replaying(raw: bytes, complete: bool, receive: Receive) -> Receive:
     return replay
 
 
-async def _answer(send: Send, status: int, headers: list[tuple[bytes, bytes]], body: bytes) -> None:
-    headers.append((b"content-length", str(len(body)).encode()))
-    await send({"type": "http.response.start", "status": status, "headers": headers})
-    await send({"type": "http.response.body", "body": body})
+def template_of(path: str) -> str:
+    """The route template of a path ``DonationFastPath.takes``."""
+    gateway = GATEWAY_ROUTE.fullmatch(path)
+    return TEMPLATE if gateway is None else GATEWAY_TEMPLATES[gateway[2]]
+
+
+def answer_parts(reply: Reply | Problem) -> tuple[int, list[tuple[bytes, bytes]], bytes]:
+    """Status, headers (no Content-Length) and body of a reply or a problem, as Litestar's
+    routes send them."""
+    if isinstance(reply, Reply):
+        headers = [(b"content-type", b"application/json")]
+        if reply.replayed:
+            headers.append((b"idempotency-replayed", b"true"))
+        return reply.status, headers, reply.body
+    headers = [(b"content-type", PROBLEM_JSON_BYTES)]
+    headers += [(k.lower().encode(), v.encode()) for k, v in (reply.headers or {}).items()]
+    return reply.status, headers, reply.body

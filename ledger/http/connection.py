@@ -1,0 +1,271 @@
+"""The HTTP/1.1 connection: uvicorn's httptools protocol, with the donation door at the
+connection itself.
+
+A charity's bookkeeping system records donations all day, and payment gateways notify at the
+rate of a campaign. Those ``POST`` requests (``DonationFastPath.takes``) are answered here,
+straight from the parser's callbacks, instead of through an ASGI request cycle: no scope
+walk through four ASGI layers, no ``receive``/``send`` messages, one write of the whole
+response. Everything the layers did is done here too, in their order:
+
+1. ``HeaderLimit``: a head over ``MAX_HEAD_BYTES`` goes the ordinary way (which answers 431);
+2. ``RequestObserver``: the request id (``X-Request-ID`` echoed), the latency metric and the
+   access line (``RequestObserver.finish``), the id set for every log line of the request;
+3. ``PageRevalidation``: an answered write empties the head cache (``HeadCache.forget``);
+4. ``DonationFastPath.answer``: the same steps and bytes as on the ASGI path.
+
+Whatever the door does not take goes through uvicorn's own ``RequestResponseCycle`` and the
+ASGI app, exactly as before: other methods and routes, a query string or an escaped path, an
+``Expect: 100-continue``, an upgrade, a pipelined request queued behind another. A request
+the fast path hands back (no key, a malformed body, a key over its rate limit...) or a body
+that grows past ``max_body`` is given to an ordinary cycle then, with the body read so far, so
+its problem+json comes from Litestar as for every other route.
+
+The response is written once (status line, uvicorn's ``date`` and ``server`` headers, the
+answer's headers, ``x-request-id``, ``content-length``), after any pause for a slow reader
+(``FlowControl``), and the connection goes on as uvicorn's does: keep-alive timer,
+pipelined requests, ``Connection: close``, graceful shutdown (the task is one of the
+server's). ``ledger serve`` uses this protocol whenever the app has its fast path.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import logging
+import time
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from uvicorn.protocols.http.httptools_impl import (
+    STATUS_LINE,
+    HttpToolsProtocol,
+    RequestResponseCycle,
+)
+
+from ledger.http.api.fastpath import DonationFastPath, answer_parts, template_of
+from ledger.http.observability import REQUEST_ID, RequestObserver, request_id_from
+
+if TYPE_CHECKING:
+    from uvicorn.config import Config
+    from uvicorn.server import ServerState
+
+    from ledger.http.site.revalidation import HeadCache
+
+log = logging.getLogger("uvicorn.error")
+
+
+@dataclass(slots=True)
+class FrontDoor:
+    """What the connection needs to answer at the door: the app's own layers."""
+
+    fast: DonationFastPath
+    heads: HeadCache
+    observer: RequestObserver
+    head_limit: int
+    max_body: int
+    answered: int = 0
+    """Requests answered at the door (the rest went through ASGI)."""
+
+
+class DoorCycle:
+    """One request taken at the door. It stands where uvicorn's ``RequestResponseCycle``
+    would (``protocol.cycle``), with the attributes the protocol's own callbacks use:
+    ``body`` and ``more_body`` fill as the parser reads, ``message_event.set()`` says so,
+    ``disconnected``, ``keep_alive`` and ``response_complete`` as uvicorn sets and reads them.
+    """
+
+    __slots__ = (
+        "body",
+        "disconnected",
+        "fallen_back",
+        "headers",
+        "keep_alive",
+        "message_event",
+        "more_body",
+        "protocol",
+        "response_complete",
+        "scope",
+        "started",
+    )
+
+    def __init__(self, protocol: LedgerHttpProtocol, scope: Any, keep_alive: bool) -> None:
+        self.protocol = protocol
+        self.scope = scope
+        self.headers: list[tuple[bytes, bytes]] = scope["headers"]
+        self.keep_alive = keep_alive
+        self.body = bytearray()
+        self.more_body = True
+        self.disconnected = False
+        self.response_complete = False
+        self.started = False
+        self.fallen_back = False
+        self.message_event = self  # the protocol calls ``cycle.message_event.set()``
+
+    def set(self) -> None:
+        """The parser read more of the body, or all of it, or the client went away."""
+        if self.started or self.disconnected:
+            return
+        protocol = self.protocol
+        if len(self.body) > protocol.door.max_body:
+            self.fall_back()  # Litestar reads on and answers the 413
+        elif not self.more_body:
+            self.started = True
+            task = protocol.loop.create_task(self.run())
+            tasks = protocol.tasks
+            tasks.add(task)
+            task.add_done_callback(tasks.discard)
+        else:
+            protocol.flow.resume_reading()  # as uvicorn's ``receive`` does
+
+    async def run(self) -> None:
+        door = self.protocol.door
+        headers = self.headers
+        request_id = request_id_from(headers)
+        REQUEST_ID.set(request_id)  # this task's own context
+        started = time.perf_counter()
+        try:
+            reply, template = await door.fast.answer(
+                self.scope["path"], headers, bytes(self.body), self.protocol.client
+            )
+        except Exception:  # as uvicorn answers an ASGI app's failure
+            log.exception("Exception in ASGI application")
+            if not self.disconnected:
+                text = [(b"content-type", b"text/plain; charset=utf-8")]
+                self.write(500, text, request_id, b"Internal Server Error", close=True)
+            seconds = time.perf_counter() - started
+            door.observer.finish("POST", template_of(self.scope["path"]), 500, seconds, request_id)
+            return
+        if reply is None:
+            self.fall_back()
+            return
+        door.heads.forget()  # a write answered: pages' tags may have changed
+        door.answered += 1
+        status, fields, body = answer_parts(reply)
+        if self.protocol.flow.write_paused and not self.disconnected:
+            await self.protocol.flow.drain()
+        if not self.disconnected:
+            self.write(status, fields, request_id, body)
+        door.observer.finish("POST", template, status, time.perf_counter() - started, request_id)
+
+    def write(
+        self,
+        status: int,
+        fields: list[tuple[bytes, bytes]],
+        request_id: str,
+        body: bytes,
+        *,
+        close: bool = False,
+    ) -> None:
+        """The whole response in one write; then the connection goes on as uvicorn's."""
+        protocol = self.protocol
+        if close:
+            self.keep_alive = False
+        parts = [STATUS_LINE[status]]
+        for name, value in protocol.server_state.default_headers:
+            parts += (name, b": ", value, b"\r\n")
+        for name, value in fields:
+            parts += (name, b": ", value, b"\r\n")
+        parts += (b"x-request-id: ", request_id.encode(), b"\r\n")
+        parts += (b"content-length: ", str(len(body)).encode(), b"\r\n")
+        if not self.keep_alive:
+            parts.append(b"connection: close\r\n")
+        parts += (b"\r\n", body)
+        protocol.transport.write(b"".join(parts))
+        self.response_complete = True
+        if not self.keep_alive:
+            protocol.transport.close()
+        protocol.on_response_complete()
+
+    def fall_back(self) -> None:
+        """Hand the request to uvicorn's own cycle and the ASGI app, with the body so far."""
+        self.started = self.fallen_back = True
+        if self.disconnected:
+            return
+        protocol = self.protocol
+        cycle = RequestResponseCycle(
+            scope=self.scope,
+            transport=protocol.transport,
+            flow=protocol.flow,
+            logger=protocol.logger,
+            access_logger=protocol.access_logger,
+            access_log=protocol.access_log,
+            default_headers=protocol.server_state.default_headers,
+            message_event=asyncio.Event(),
+            expect_100_continue=False,
+            keep_alive=self.keep_alive,
+            on_response=protocol.on_response_complete,
+        )
+        cycle.body = self.body
+        cycle.more_body = self.more_body
+        cycle.message_event.set()
+        if protocol.cycle is self:
+            protocol.cycle = cycle  # the parser's next body bytes go to it
+        protocol._start_asgi_task(cycle, protocol.app)
+
+
+class LedgerHttpProtocol(HttpToolsProtocol):
+    """uvicorn's httptools protocol with the door (see the module's doc)."""
+
+    def __init__(
+        self,
+        config: Config,
+        server_state: ServerState,
+        app_state: dict[str, Any],
+        _loop: asyncio.AbstractEventLoop | None = None,
+        *,
+        door: FrontDoor,
+    ) -> None:
+        super().__init__(config, server_state, app_state, _loop)
+        self.door = door
+
+    def on_headers_complete(self) -> None:
+        cycle = self._door_cycle()
+        if cycle is None:
+            super().on_headers_complete()
+        else:
+            self.cycle = cycle  # type: ignore[assignment]
+
+    def _door_cycle(self) -> DoorCycle | None:
+        """A ``DoorCycle`` for a request the door takes, else None (uvicorn's way)."""
+        parser = self.parser
+        url = self.url
+        if (
+            parser.get_method() != b"POST"
+            or self.pipeline
+            or (self.cycle is not None and not self.cycle.response_complete)
+            or self.expect_100_continue
+            or self.limit_concurrency is not None
+            or parser.should_upgrade()
+            or self.root_path
+            or not url.startswith(b"/")
+            or b"?" in url
+            or b"%" in url
+            or b"#" in url
+        ):
+            return None
+        path = url.decode("ascii", "replace")
+        door = self.door
+        if not door.fast.takes(path):
+            return None
+        size = len(url)
+        for name, value in self.headers:
+            size += len(name) + len(value)
+        if size > door.head_limit:
+            return None  # ``HeaderLimit`` answers the 431
+        http_version = parser.get_http_version()
+        scope = self.scope
+        scope["method"] = "POST"
+        if http_version != "1.1":
+            scope["http_version"] = http_version
+        scope["path"] = path
+        scope["raw_path"] = url
+        scope["query_string"] = b""
+        keep_alive = http_version != "1.0" and parser.should_keep_alive()
+        return DoorCycle(self, scope, keep_alive)
+
+
+def protocol_for(door: FrontDoor | None) -> Any:
+    """uvicorn's ``http`` setting: this protocol with the door, or uvicorn's own without."""
+    if door is None:
+        return "httptools"
+    return functools.partial(LedgerHttpProtocol, door=door)
