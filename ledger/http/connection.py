@@ -145,7 +145,8 @@ class DoorCycle:
             await self.protocol.flow.drain()
         if not self.disconnected:
             self.write(status, fields, request_id, body)
-        door.observer.finish("POST", template, status, time.perf_counter() - started, request_id)
+        seconds = time.perf_counter() - started
+        door.observer.finish("POST", template, status, seconds, request_id, self.protocol.loop)
 
     def write(
         self,

@@ -27,6 +27,7 @@ import asyncio
 import logging
 import math
 import os
+import random
 import re
 import sys
 import time
@@ -74,7 +75,20 @@ def request_id_from(headers: Iterable[tuple[bytes, bytes]]) -> str:
             if _SANE_REQUEST_ID.fullmatch(value):
                 return value.decode("ascii")
             break
-    return os.urandom(16).hex()  # 128 random bits, as uuid4 but without building a UUID
+    return f"{_ids.getrandbits(128):032x}"
+
+
+_ids = random.Random(os.urandom(32))
+"""Where fresh request ids come from: a generator seeded from the system's randomness once per
+process (and again in a forked child, so workers never share a sequence). A request id needs
+to be unique, not secret, and ``os.urandom`` was a system call per request."""
+
+
+def _reseed_ids() -> None:
+    _ids.seed(os.urandom(32))
+
+
+os.register_at_fork(after_in_child=_reseed_ids)
 
 
 # --------------------------------------------------------------------------- logs
@@ -165,9 +179,17 @@ class JsonLinesHandler(logging.StreamHandler):  # type: ignore[type-arg]
         self._scheduled = False
 
     def write_access(
-        self, method: str, route: str, status: int, duration_ms: float, request_id: str
+        self,
+        method: str,
+        route: str,
+        status: int,
+        duration_ms: float,
+        request_id: str,
+        loop: asyncio.AbstractEventLoop | None = None,
     ) -> None:
-        """Write the access line ``access_log.info("%s %s %d", ...)`` would have written."""
+        """Write the access line ``access_log.info("%s %s %d", ...)`` would have written;
+        ``loop``, the running event loop if the caller knows it (asking costs a system call
+        on Python 3.11: ``get_running_loop`` compares the process id)."""
         key = (method, route, status)
         message = self._messages.get(key)
         if message is None:  # bounded: method labels x route templates x statuses
@@ -184,13 +206,14 @@ class JsonLinesHandler(logging.StreamHandler):  # type: ignore[type-arg]
             "route": route,
             "status": status,
             "duration_ms": duration_ms,
-            "pid": os.getpid(),
+            "pid": _pid,
         }
         line = msgspec.json.encode(doc).decode() + self.terminator
-        try:
-            loop = asyncio.get_running_loop()
-        except RuntimeError:
-            loop = None
+        if loop is None:
+            try:
+                loop = asyncio.get_running_loop()
+            except RuntimeError:
+                loop = None
         if loop is None:
             with self.lock:  # type: ignore[union-attr]
                 self.stream.write(line)
@@ -216,6 +239,18 @@ class JsonLinesHandler(logging.StreamHandler):  # type: ignore[type-arg]
                 lines, self._pending = "".join(self._pending), []
                 self.stream.write(lines)
             super().flush()
+
+
+_pid = os.getpid()
+"""This process's id, for log lines (``os.getpid`` is a system call each time)."""
+
+
+def _new_pid() -> None:
+    global _pid
+    _pid = os.getpid()
+
+
+os.register_at_fork(after_in_child=_new_pid)
 
 
 def configure_logging(level: str = "INFO", *, secrets: Iterable[str] = ()) -> None:
@@ -381,14 +416,23 @@ class RequestObserver:
             self.finish(method, route, status, time.perf_counter() - started, request_id)
             REQUEST_ID.reset(token)
 
-    def finish(self, method: str, route: str, status: int, seconds: float, request_id: str) -> None:
+    def finish(
+        self,
+        method: str,
+        route: str,
+        status: int,
+        seconds: float,
+        request_id: str,
+        loop: asyncio.AbstractEventLoop | None = None,
+    ) -> None:
         """A request answered: its latency metric and its access line (``ledger.http.connection``
-        calls this too, for the requests it answers before ASGI)."""
+        calls this too, for the requests it answers before ASGI, with its loop)."""
         self._observe(method, route, status, seconds)
         if access_log.isEnabledFor(logging.INFO):
             direct = _direct_access_handler()
             if direct is not None:
-                direct.write_access(method, route, status, round(seconds * 1000, 3), request_id)
+                ms = round(seconds * 1000, 3)
+                direct.write_access(method, route, status, ms, request_id, loop)
             else:
                 access_log.info(
                     "%s %s %d",

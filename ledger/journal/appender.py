@@ -619,6 +619,7 @@ class LogWriter:
         self._pending: list[Intent] = []
         self._arrived = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
         self.batches = 0
         self.entries = 0
         self.locked_batches = 0
@@ -634,7 +635,10 @@ class LogWriter:
 
     async def append(self, kind: str, body: dict[str, Any], context: Any = None) -> Appended:
         """Append one entry; returns after the batch holding it has committed."""
-        future: asyncio.Future[Appended] = asyncio.get_running_loop().create_future()
+        loop = self._loop
+        if loop is None:  # a writer serves one event loop; asking costs a system call (3.11)
+            loop = self._loop = asyncio.get_running_loop()
+        future: asyncio.Future[Appended] = loop.create_future()
         self._pending.append(Intent(kind, body, context, future))
         self._arrived.set()
         if self._task is None or self._task.done():
