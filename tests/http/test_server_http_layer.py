@@ -197,3 +197,25 @@ async def test_access_lines_of_one_loop_turn_go_out_together_and_in_order(json_l
     handler.write_access("POST", ROUTE, 201, 1.0, "req-d")
     handler.flush()  # what logging.shutdown() does at exit: nothing waiting is lost
     assert json.loads(buffer.getvalue().splitlines()[-1])["request_id"] == "req-d"
+
+
+def test_a_forked_worker_draws_other_request_ids_and_logs_its_own_pid():
+    """``ledger serve --workers N`` may fork: the child reseeds its request ids and reads its
+    own process id, so two workers never log the same id or each other's pid."""
+    import os
+
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: its next ids and pid, then out without pytest's teardown
+        try:
+            ids = [obs.request_id_from([]) for _ in range(3)]
+            os.write(write, json.dumps([ids, obs._pid, os.getpid()]).encode())
+        finally:
+            os._exit(0)
+    os.close(write)
+    with os.fdopen(read) as pipe:
+        child_ids, child_logged_pid, child_pid = json.loads(pipe.read())
+    os.waitpid(pid, 0)
+    ours = [obs.request_id_from([]) for _ in range(3)]
+    assert not set(ours) & set(child_ids)
+    assert child_logged_pid == child_pid != obs._pid == os.getpid()

@@ -7,7 +7,9 @@ order — API key (``KeyCache``), role and organization (``guard``'s rules), rat
 Content-Type and strict body (``decode_strict``: no repeated keys), Idempotency-Key, ``record`` — and answers with the same
 bytes and headers. What it saves is routing, the signature model, dependency injection,
 the guard's copy of the handler and the response objects: about 40% of the server's CPU
-per donation (``bench.http_load``).
+per donation (``bench.http_load``). Under ``ledger serve`` the connection asks ``answer``
+itself, before any ASGI (``ledger.http.connection``); this layer answers for every other
+ASGI server, the tests' clients included, and for requests the connection leaves to ASGI.
 
 It never invents an error answer of its own: anything it does not take on (another route,
 a request that fails before recording — no key, wrong role, not JSON, malformed body, an oversized
