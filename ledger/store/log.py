@@ -230,11 +230,9 @@ BATCH_DOCUMENT_KEYS = (
 the keys of its JSON form (type ``append_batch_document``, migration 0029)."""
 
 _BYTEA = frozenset(
-    {
-        *("e_body", "e_prev_hash", "e_entry_hash", "e_leaf_hash", "n_hash", "h_hash"),
-        *("h_frontier", "k_request_hash", "k_response", "d_email_lookup", "d_phone_lookup"),
-        *("d_salt", "g_body_sha256", "g_body"),
-    }
+    ("e_body", "e_prev_hash", "e_entry_hash", "e_leaf_hash", "n_hash", "h_hash", "h_frontier")
+    + ("k_request_hash", "k_response", "d_email_lookup", "d_phone_lookup", "d_salt")
+    + ("g_body_sha256", "g_body")
 )
 _TIMES = frozenset(("e_created_at", "g_occurred_at"))
 _hex = methodcaller("hex")
