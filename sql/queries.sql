@@ -243,11 +243,13 @@ SELECT h.size, h.head_hash, h.last_time, h.frontier,
 FROM (SELECT org_id, size, head_hash, last_time, frontier FROM log_heads
       WHERE org_id = $1 OFFSET 0) h;
 
--- name: append_batch_document_rows
--- A whole batch in one call (migrations 0026, 0029): NULL if the head was not at $2 (nothing
--- written), else the JSON [gateway, payment_id] pairs of kept settlements with refunds. $3 is
--- append_batch_rows's other arguments as one JSON object (Store.append_batch_rows).
-SELECT append_batch_document_rows($1, $2, $3::json)::text AS refunded;
+-- name: append_batch_rows
+-- A whole batch in one call (migration 0026): NULL if the head was not at $2 (nothing
+-- written), else the JSON [gateway, payment_id] pairs of kept settlements with refunds.
+SELECT append_batch_rows($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16,
+                         $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30,
+                         $31, $32, $33, $34, $35, $36, $37, $38, $39, $40, $41, $42, $43, $44,
+                         $45, $46, $47, $48, $49)::text AS refunded;
 
 -- name: idempotency_record
 SELECT key, request_hash, status, response FROM idempotency_keys WHERE org_id = $1 AND key = $2;

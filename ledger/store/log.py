@@ -16,11 +16,9 @@ from collections.abc import AsyncIterator, Iterable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime
-from operator import methodcaller
 from typing import Any
 
 import asyncpg
-import msgspec
 
 from ledger.errors import DatabaseUnavailableError, NotFoundError
 from ledger.formats.merkle import NodeId
@@ -216,65 +214,6 @@ def _head_args(head: Head) -> tuple[int, bytes, datetime, list[bytes]]:
     return head.size, head.head_hash, head.last_time, list(head.frontier)
 
 
-BATCH_DOCUMENT_KEYS = (
-    *("e_idx", "e_kind", "e_created_at", "e_body", "e_prev_hash", "e_entry_hash", "e_leaf_hash"),
-    *("n_level", "n_idx", "n_hash", "h_size", "h_hash", "h_last_time", "h_frontier"),
-    *("m_entry_idx", "m_kind", "m_fund", "m_counterparty", "m_currency", "m_amount"),
-    *("m_reference", "p_entry_idx", "p_line", "p_account", "p_currency", "p_amount"),
-    *("k_key", "k_request_hash", "k_status", "k_response"),
-    *("d_donation_idx", "d_email_lookup", "d_phone_lookup", "d_salt", "d_personal"),
-    *("g_gateway", "g_payment_id", "g_event", "g_kind", "g_fund", "g_currency", "g_gross"),
-    *("g_refunded", "g_channel", "g_occurred_at", "g_body_sha256", "g_body"),
-)
-"""The arguments of ``append_batch_rows`` after the organization and the old size, in order:
-the keys of its JSON form (type ``append_batch_document``, migration 0029)."""
-
-_BYTEA = frozenset(
-    ("e_body", "e_prev_hash", "e_entry_hash", "e_leaf_hash", "n_hash", "h_hash", "h_frontier")
-    + ("k_request_hash", "k_response", "d_email_lookup", "d_phone_lookup", "d_salt")
-    + ("g_body_sha256", "g_body")
-)
-_TIMES = frozenset(("e_created_at", "g_occurred_at"))
-_hex = methodcaller("hex")
-_encode_document = msgspec.json.Encoder().encode
-
-
-def _bytea(value: bytes | None) -> str | None:
-    """PostgreSQL's hex input form of a ``bytea``: ``\\x`` and two digits per byte."""
-    return None if value is None else "\\x" + value.hex()
-
-
-def _aware(value: datetime) -> datetime:
-    if value.tzinfo is None:  # asyncpg would read it as the host's local time: never ours
-        raise ValueError("a timestamp without a time zone cannot be appended")
-    return value
-
-
-def batch_document(columns: Sequence[Any]) -> str:
-    """The arguments of ``append_batch_rows`` after the old size (``BATCH_DOCUMENT_KEYS``, in
-    order) as the JSON object ``append_batch_document_rows`` reads (migration 0029): one C
-    encoding of the whole batch instead of asyncpg's per-element array encoding. Byte strings
-    go in PostgreSQL's hex form, timestamps as RFC 3339 with their offset."""
-    doc: dict[str, Any] = {}
-    for key, column in zip(BATCH_DOCUMENT_KEYS, columns, strict=True):
-        if key in _BYTEA:
-            if isinstance(column, bytes):
-                column = _bytea(column)
-            elif None in column:  # a donor with no e-mail or no phone
-                column = [_bytea(v) for v in column]
-            else:
-                column = [*map(_HEX_PREFIX.__add__, map(_hex, column))]
-        elif key in _TIMES:
-            column = [*map(_aware, column)]
-        elif key == "h_last_time":
-            column = _aware(column)
-        doc[key] = column
-    return _encode_document(doc).decode()
-
-
-_HEX_PREFIX = "\\x"
-
-
 def _head(row: asyncpg.Record | None, org_id: int) -> Head:
     """The head in ``row`` (a row of ``log_heads``); None means the organization has no log."""
     if row is None:
@@ -407,14 +346,14 @@ class Store:
             strict=True,
         )  # fmt: skip
         node_cols = zip(*((n[0][0], n[0][1], n[1]) for n in nodes), strict=True)
-        columns = [
+        return await conn.fetchval(
+            Q["append_batch_rows"],
+            org_id,
+            old_size,
             *(list(c) for c in entry_cols),
-            *((list(c) for c in node_cols) if nodes else ([], [], [])),
+            *(list(c) for c in node_cols) if nodes else ([], [], []),
             *_head_args(head),
             *projections,
-        ]
-        return await conn.fetchval(
-            Q["append_batch_document_rows"], org_id, old_size, batch_document(columns)
         )
 
     async def insert_entries(
@@ -468,7 +407,7 @@ class Store:
             org_id,
             old_size,
             *(list(c) for c in entry_cols),
-            *((list(c) for c in node_cols) if nodes else ([], [], [])),
+            *(list(c) for c in node_cols) if nodes else ([], [], []),
             *_head_args(head),
         )
         return moved == 1

@@ -47,7 +47,7 @@ async def test_a_batch_is_one_read_and_one_call_with_no_transaction_around_them(
     assert "BEGIN" not in statements and "COMMIT" not in statements, sent
     # Per batch: the head with its lookups, then the call that writes and commits.
     assert len(sent) == 2 * batches, sent
-    assert all("append_batch_document_rows(" in q for q in sent[1::2]), sent
+    assert all("append_batch_rows" in q for q in sent[1::2]), sent
     await assert_log_verifies(store)
 
 
@@ -192,9 +192,7 @@ async def test_a_batch_built_ahead_is_admitted_after_the_batch_in_flight(
     assert writer.locked_batches == 1
     blocker = await asyncpg.connect(db_url)
     try:
-        await blocker.execute(
-            "SELECT pg_advisory_lock(2021113, hashtext($1::bigint::text))", org.id
-        )
+        await blocker.execute("SELECT pg_advisory_lock(2021113, hashtext($1::bigint::text))", org.id)
         both = asyncio.gather(
             appender.append(org, "donation", donation("TRX-1")),
             appender.append(org, "donation", donation("TRX-1")),
@@ -205,9 +203,7 @@ async def test_a_batch_built_ahead_is_admitted_after_the_batch_in_flight(
                 break
             await asyncio.sleep(0.01)
         assert (await store.head(org.id)).size == 2  # the first call has not committed
-        await blocker.execute(
-            "SELECT pg_advisory_unlock(2021113, hashtext($1::bigint::text))", org.id
-        )
+        await blocker.execute("SELECT pg_advisory_unlock(2021113, hashtext($1::bigint::text))", org.id)
         first, second = await both
     finally:
         await blocker.close()
