@@ -9,6 +9,12 @@ load generator of ``bench.http_load``), stops counting, and prints the server's 
 instructions per answered donation. Kernel work (the socket reads and writes, the same for
 every tree) is not counted; so it compares two trees' own code, not wall time.
 
+``--floor transport`` and ``--floor append`` count the same server with the donation's own
+work replaced (``bench._floor_server``): what the connection, the door, the access line and
+the metric cost with a fixed answer, and what one plain log append adds to that. The
+ledger's own work on a donation (key, strict body, rules, projections, the answer) is the
+rest.
+
 Run it in each tree (the same command; the load generator is this file's) to compare them:
 ``git worktree add /tmp/other REV`` and copy ``bench/`` over if the tree predates it. Needs
 valgrind (``apt-get install valgrind``). Under valgrind the server runs ~50x slower, so its
@@ -86,7 +92,11 @@ async def run(args: argparse.Namespace) -> int:
             f"--callgrind-out-file={out}",
         ]
         started = time.perf_counter()
-        start_server(bench, prefix=prefix)
+        if args.floor:
+            print(f"floor: {args.floor} (bench._floor_server: the donation's own work replaced)")
+            start_server(bench, prefix=prefix, module=("bench._floor_server", args.floor))
+        else:
+            start_server(bench, prefix=prefix)
         try:
             await wait_ready(bench, timeout=900)
             print(f"server up under callgrind in {time.perf_counter() - started:.0f} s")
@@ -149,6 +159,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--requests", type=int, default=3000, help="donations counted")
     p.add_argument("--warmup", type=int, default=500, help="donations before counting")
     p.add_argument("--keep", help="copy callgrind's output here (for callgrind_annotate)")
+    p.add_argument(
+        "--floor",
+        choices=("transport", "append"),
+        help="count bench._floor_server instead: the same server answering a fixed 201 with "
+        "no work (transport), or after appending one note entry to the log (append)",
+    )
     return run_loop(run(p.parse_args(argv)))
 
 

@@ -249,9 +249,15 @@ async def analyze(bench: Bench) -> None:
         await conn.close()
 
 
-def start_server(bench: Bench, workers: int = 1, prefix: Sequence[str] = ()) -> None:
+def start_server(
+    bench: Bench,
+    workers: int = 1,
+    prefix: Sequence[str] = (),
+    module: Sequence[str] = ("ledger", "serve"),
+) -> None:
     """The real server in its own process (or processes), on a free loopback port; ``prefix``
-    runs it under another program (``bench.http_instructions``: valgrind)."""
+    runs it under another program (``bench.http_instructions``: valgrind), ``module`` is what
+    ``python -m`` runs (``bench.http_instructions --floor``: ``bench._floor_server``)."""
     bench.port = free_port()
     env = {
         **os.environ,
@@ -262,7 +268,9 @@ def start_server(bench: Bench, workers: int = 1, prefix: Sequence[str] = ()) -> 
         "LEDGER_DATA_DIR": str(bench.tmp),
         "PYTHONPATH": str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", ""),
     }
-    cmd = [*prefix, sys.executable, "-m", "ledger", "serve", "--workers", str(max(1, workers))]
+    cmd = [*prefix, sys.executable, "-m", *module]
+    if module[0] == "ledger":
+        cmd += ["--workers", str(max(1, workers))]
     bench.server_log = bench.tmp / "server.log"
     with open(bench.server_log, "wb") as out:
         bench.proc = subprocess.Popen(
