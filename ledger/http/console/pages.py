@@ -29,7 +29,7 @@ from litestar.params import FromPath, QueryParameter
 from litestar.response import Redirect
 
 from ledger.charity import documents, staff, statements
-from ledger.charity.donors import email_lookup, phone_lookup, split_donor
+from ledger.charity.donors import email_lookup, phone_lookup
 from ledger.charity.evidence import check as check_evidence
 from ledger.charity.recording import check_key, record, request_hash
 from ledger.charity.rules import Command
@@ -43,6 +43,7 @@ from ledger.errors import (
 )
 from ledger.formats import totp
 from ledger.http.api.explain import explain
+from ledger.http.api.writes import donation_command_parts
 from ledger.http.console import forms, views
 from ledger.http.console.session import (
     HEADERS,
@@ -76,6 +77,7 @@ from schemas.charity import (
     CorrectionBody,
     DisbursementBody,
     DonationBody,
+    DonationCreate,
     EvidenceBody,
     Purpose,
 )
@@ -401,18 +403,8 @@ class ConsolePages(ConsoleController):
         filled, document = forms.read_donation(form, funds)
         show_name = bool(form.get("show_name"))
 
-        def entry(document: Any) -> tuple[DonationBody, dict[str, Any]]:
-            public, private = split_donor(document.donor)
-            body = DonationBody(
-                fund=document.fund,
-                amount=document.amount,
-                currency=document.currency,
-                received_on=document.received_on,
-                channel=document.channel,
-                reference=document.reference,
-                donor=public,
-                message=document.message,
-            )
+        def entry(document: DonationCreate) -> tuple[DonationBody, dict[str, Any]]:
+            body, private = donation_command_parts(document)  # as the API's route builds it
             return body, {"donor": private}
 
         show = partial(self._donation, request, services, org, show_name=show_name)
