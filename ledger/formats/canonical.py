@@ -48,25 +48,35 @@ subclasses) fall back to the standard library's encoder with the same settings, 
 everything where msgspec is not installed (the standalone ``ledger-verify``)."""
 
 
-def _check(value: Any, path: str) -> None:
-    """Refuse anything outside the JCS subset documented above."""
+def _check(value: Any, path: Any) -> None:
+    """Refuse anything outside the JCS subset documented above. ``path`` names ``value``: a
+    string, or ``(parent path, member name or array index)``, spelled only for an error (a
+    writer checks every entry body)."""
     kind = type(value)
     if kind is str or kind is bool or value is None:
         return
     if kind is dict:
         for key, item in value.items():
             if type(key) is not str or not key.isascii():
-                raise CanonicalError(f"{path}: expected ASCII string member names, got {key!r}")
-            if type(item) is not str and item is not None:
-                _check(item, f"{path}.{key}")
+                raise CanonicalError(
+                    f"{_spelled(path)}: expected ASCII string member names, got {key!r}"
+                )
+            member = type(item)
+            if member is str or item is None or member is bool:
+                continue
+            if member is int and -MAX_SAFE_INTEGER <= item <= MAX_SAFE_INTEGER:
+                continue
+            _check(item, (path, key))
         return
     if kind is int or isinstance(value, int):
         if -MAX_SAFE_INTEGER <= value <= MAX_SAFE_INTEGER:
             return
-        raise CanonicalError(f"{path}: expected an integer within ±(2**53-1), got {value}")
+        raise CanonicalError(
+            f"{_spelled(path)}: expected an integer within ±(2**53-1), got {value}"
+        )
     if kind is list or kind is tuple or isinstance(value, list | tuple):
         for i, item in enumerate(value):
-            _check(item, f"{path}[{i}]")
+            _check(item, (path, i))
         return
     if isinstance(value, str):
         return
@@ -74,9 +84,19 @@ def _check(value: Any, path: str) -> None:
         _check(dict(value), path)
         return
     raise CanonicalError(
-        f"{path}: expected a string, integer, boolean, null, array or object, "
+        f"{_spelled(path)}: expected a string, integer, boolean, null, array or object, "
         f"got {type(value).__name__}"
     )
+
+
+def _spelled(path: Any) -> str:
+    """``_check``'s path as text: ``$.body.amount``, ``$.body.lines[2]``."""
+    if isinstance(path, str):
+        return path
+    parent, step = path
+    if isinstance(step, int):
+        return f"{_spelled(parent)}[{step}]"
+    return f"{_spelled(parent)}.{step}"
 
 
 def canonical_json(value: Any, path: str = "$") -> bytes:
@@ -141,31 +161,43 @@ def entry_bytes(
 ) -> bytes:
     """``encode_entry`` from parts a batch shares or has already made canonical: the JCS
     object with its members in sorted order (body, index, kind, log, prev, time, v), the
-    canonical ``body_json`` placed as it is. Used by the writer, which encodes the origin and
-    the time once per batch."""
-    if not 0 <= index <= MAX_SAFE_INTEGER:
-        raise CanonicalError(f"$.index: expected an integer within 0..2**53-1, got {index}")
-    data = b"".join(
-        (
-            b'{"body":',
-            body_json,
-            b',"index":',
-            str(index).encode(),
-            b',"kind":',
-            canonical_json(kind, "$.kind"),
-            b',"log":',
-            origin_json,
-            b',"prev":"',
-            b2a_base64(prev_hash, newline=False),
-            b'","time":"',
-            time_text.encode(),
-            b'","v":',
-            _VERSION,
-            b"}",
+    canonical ``body_json`` placed as it is."""
+    return EntryFrame(origin_json, time_text)(index, prev_hash, kind, body_json)
+
+
+class EntryFrame:
+    """``entry_bytes`` for the entries of one batch, which share the log and the time: what
+    they share is joined once (the writer, ``ledger.journal.appender.build_entries``)."""
+
+    __slots__ = ("_kinds", "_log_prev", "_time_v")
+
+    def __init__(self, origin_json: bytes, time_text: str) -> None:
+        self._log_prev = b',"log":' + origin_json + b',"prev":"'
+        self._time_v = b'","time":"' + time_text.encode() + b'","v":' + _VERSION + b"}"
+        self._kinds: dict[str, bytes] = {}
+
+    def __call__(self, index: int, prev_hash: bytes, kind: str, body_json: bytes) -> bytes:
+        """The canonical bytes of the entry ``index`` of this log and time."""
+        if not 0 <= index <= MAX_SAFE_INTEGER:
+            raise CanonicalError(f"$.index: expected an integer within 0..2**53-1, got {index}")
+        kind_json = self._kinds.get(kind)
+        if kind_json is None:
+            kind_json = self._kinds[kind] = canonical_json(kind, "$.kind")
+        data = b"".join(
+            (
+                b'{"body":',
+                body_json,
+                b',"index":',
+                str(index).encode(),
+                b',"kind":',
+                kind_json,
+                self._log_prev,
+                b2a_base64(prev_hash, newline=False),
+                self._time_v,
+            )
         )
-    )
-    if len(data) > MAX_ENTRY_BYTES:
-        raise CanonicalError(
-            f"expected an entry of at most {MAX_ENTRY_BYTES} bytes, got {len(data)}"
-        )
-    return data
+        if len(data) > MAX_ENTRY_BYTES:
+            raise CanonicalError(
+                f"expected an entry of at most {MAX_ENTRY_BYTES} bytes, got {len(data)}"
+            )
+        return data

@@ -357,15 +357,24 @@ class CompactRange:
 
         The leaf's own node, (0, old size), is not returned; the caller has its hash.
         """
-        _check_hash("leaf hash", leaf)
-        index, h, level = self._size, leaf, 0
+        return self.extend((leaf,))
+
+    def extend(self, leaves: Sequence[bytes]) -> list[tuple[NodeId, bytes]]:
+        """``append`` each of ``leaves`` in order; the nodes of level >= 1 they completed, in
+        the order ``append`` would have returned them (a writer's batch in one call)."""
+        for leaf in leaves:
+            _check_hash("leaf hash", leaf)
+        hashes, index, sha256 = self._hashes, self._size, hashlib.sha256
         completed: list[tuple[NodeId, bytes]] = []
-        while (index >> level) & 1:  # a complete left sibling at this level: merge with it
-            h = node_hash(self._hashes.pop(), h)
-            level += 1
-            completed.append(((level, index >> level), h))
-        self._hashes.append(h)
-        self._size += 1
+        for leaf in leaves:
+            h, level = leaf, 0
+            while (index >> level) & 1:  # a complete left sibling at this level: merge with it
+                h = sha256(NODE_PREFIX + hashes.pop() + h).digest()  # node_hash
+                level += 1
+                completed.append(((level, index >> level), h))
+            hashes.append(h)
+            index += 1
+        self._size = index
         return completed
 
     def root(self) -> bytes:

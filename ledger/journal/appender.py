@@ -42,7 +42,7 @@ import asyncpg
 from ledger.clock import Clock, system_clock
 from ledger.errors import CanonicalError, ConflictError, DatabaseUnavailableError, LedgerError
 from ledger.formats import merkle
-from ledger.formats.canonical import canonical_json, entry_bytes, format_time
+from ledger.formats.canonical import EntryFrame, canonical_json, format_time
 from ledger.formats.chain import entry_hash
 from ledger.journal.metrics import observe_append_batch
 from ledger.store.log import (
@@ -83,6 +83,28 @@ class Appended(StoredEntry):
     set before anyone outside the append sees the entry; treat it as read-only."""
 
     extra: Any = None  # an attribute of the instance, not a field of the frozen row
+
+    def __init__(
+        self,
+        index: int,
+        kind: str,
+        created_at: datetime,
+        body: bytes,
+        prev_hash: bytes,
+        entry_hash: bytes,
+        leaf_hash: bytes,
+    ) -> None:
+        # The row's fields at once: the frozen dataclass's own __init__ sets them one by one
+        # through object.__setattr__, and a writer makes one of these per entry.
+        self.__dict__.update(
+            index=index,
+            kind=kind,
+            created_at=created_at,
+            body=body,
+            prev_hash=prev_hash,
+            entry_hash=entry_hash,
+            leaf_hash=leaf_hash,
+        )
 
 
 class BatchPolicy(Protocol):
@@ -220,30 +242,24 @@ def build_entries(
     tree = merkle.CompactRange(head.size, head.frontier)
     moment = max(now, head.last_time)
     # What every entry of the batch shares is made canonical once (``encode_entry`` parts).
-    origin_json, time_text = canonical_json(org.origin, "$.log"), format_time(moment)
+    frame = EntryFrame(canonical_json(org.origin, "$.log"), format_time(moment))
     prev = head.head_hash
     index = head.size
     outcomes: list[Appended | LedgerError] = []
-    nodes: list[tuple[merkle.NodeId, bytes]] = []
+    leaves: list[bytes] = []
     for intent in intents:
         try:
-            body = entry_bytes(
-                origin_json,
-                index,
-                prev,
-                time_text,
-                intent.kind,
-                canonical_json(intent.body, "$.body"),
-            )
+            body = frame(index, prev, intent.kind, canonical_json(intent.body, "$.body"))
         except CanonicalError as exc:
             outcomes.append(exc)
             continue
         leaf = merkle.leaf_hash(body)
         chained = entry_hash(prev, leaf)
         outcomes.append(Appended(index, intent.kind, moment, body, prev, chained, leaf))
-        nodes.extend(tree.append(leaf))
+        leaves.append(leaf)
         prev = chained
         index += 1
+    nodes = tree.extend(leaves)
     return outcomes, nodes, Head(index, prev, moment, tree.hashes)
 
 
@@ -392,7 +408,7 @@ async def append_batch(
     else:
         extras = await policy.after_insert(conn, org, pairs)
     for (intent, appended), extra in zip(pairs, extras, strict=True):
-        appended.extra = extra
+        object.__setattr__(appended, "extra", extra)  # not a field: the frozen check is moot
         by_intent[id(intent)] = appended
     if fault:
         await fault("before_commit", conn)
@@ -529,7 +545,7 @@ async def write_one_call(
         if not isinstance(outcome, Appended):
             by_intent[id(intent)] = outcome
     for (intent, appended), extra in zip(prepared.pairs, extras, strict=True):
-        appended.extra = extra
+        object.__setattr__(appended, "extra", extra)  # not a field: the frozen check is moot
         by_intent[id(intent)] = appended
     if fault:
         await fault("before_commit", conn)

@@ -19,7 +19,13 @@ import pytest
 from ledger.charity.donors import commitment
 from ledger.errors import CanonicalError
 from ledger.formats import merkle
-from ledger.formats.canonical import canonical_json, encode_entry
+from ledger.formats.canonical import (
+    EntryFrame,
+    canonical_json,
+    encode_entry,
+    entry_bytes,
+    format_time,
+)
 from ledger.formats.chain import GENESIS_PREV_HASH, entry_hash
 from ledger.formats.checkpoint import Checkpoint, sign_checkpoint
 from ledger.formats.note import Signer
@@ -151,6 +157,48 @@ def test_jcs_canonical_bytes(value, expected):
 def test_values_outside_the_canonical_subset_are_refused(bad):
     with pytest.raises(CanonicalError):
         canonical_json(bad)
+
+
+@pytest.mark.parametrize(
+    ("bad", "message"),
+    [
+        ({"a": {"b": [1, 2, {"c": 2**60}]}}, "$.a.b[2].c: expected an integer within"),
+        ({"a": [1.5]}, "$.a[0]: expected a string, integer, boolean, null, array or object"),
+        ({"a": {"é": 1}}, "$.a: expected ASCII string member names, got 'é'"),
+        ({"x": [[True, {"y": {1: 2}}]]}, "$.x[0][1].y: expected ASCII string member names"),
+        ({"n": -(2**53)}, "$.n: expected an integer within"),
+    ],
+)
+def test_refusals_name_the_value(bad, message):
+    with pytest.raises(CanonicalError) as refused:
+        canonical_json(bad)
+    assert str(refused.value).startswith(message)
+
+
+def test_entry_frame_makes_the_bytes_of_encode_entry():
+    # The writer frames a batch's entries with what they share joined once: the same bytes.
+    time = datetime(2026, 12, 4, 23, 59, 59, 123456, tzinfo=UTC)
+    frame = EntryFrame(canonical_json(ORIGIN), format_time(time))
+    for index, kind, body in [
+        (0, "note", {"text": "a"}),
+        (1, "donation", {"amount": 10_000, "fund": "senyum-2026"}),
+        (2, "note", {"text": 'b "quoted" \u00e9'}),
+        (2**53 - 1, "note", {}),
+    ]:
+        prev = hashlib.sha256(b"%d" % index).digest()
+        expected = encode_entry(
+            origin=ORIGIN, index=index, prev_hash=prev, time=time, kind=kind, body=body
+        )
+        body_json = canonical_json(body)
+        assert frame(index, prev, kind, body_json) == expected
+        assert (
+            entry_bytes(canonical_json(ORIGIN), index, prev, format_time(time), kind, body_json)
+            == expected
+        )
+    with pytest.raises(CanonicalError, match="index"):
+        frame(2**53, GENESIS_PREV_HASH, "note", b"{}")
+    with pytest.raises(CanonicalError, match="at most 65535 bytes"):
+        frame(0, GENESIS_PREV_HASH, "note", canonical_json({"t": "x" * 70_000}))
 
 
 if __name__ == "__main__":

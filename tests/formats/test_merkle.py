@@ -461,6 +461,23 @@ def test_compact_range_resumes_at_any_size() -> None:
             assert cr.root() == mth(size + extra)
 
 
+def test_compact_range_extend_is_append_in_order() -> None:
+    # A writer's batch in one call: the same nodes, in the same order, and the same edge.
+    for size in (0, 1, 5, 63, 64, 100):
+        for count in (0, 1, 2, 7, 64):
+            leaves = [leaf_hash(f"leaf {size + k}".encode()) for k in range(count)]
+            one = CompactRange(size, [store()[n] for n in root_nodes(size)])
+            many = one.copy()
+            appended = [node for leaf in leaves for node in one.append(leaf)]
+            assert many.extend(leaves) == appended
+            assert many == one and many.size == size + count
+            assert many.root() == mth(size + count)
+    edge = CompactRange(3, [store()[(1, 0)], store()[(0, 2)]])
+    with pytest.raises(MalformedError):  # checked before anything is appended
+        edge.extend([leaf_hash(b"leaf 3"), b"short"])
+    assert edge.size == 3 and edge.root() == mth(3)
+
+
 def test_compact_range_copy_and_validation() -> None:
     cr = CompactRange(5, [store()[(2, 0)], store()[(0, 4)]])
     twin = cr.copy()
