@@ -251,6 +251,13 @@ SELECT append_batch_rows($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13,
                          $31, $32, $33, $34, $35, $36, $37, $38, $39, $40, $41, $42, $43, $44,
                          $45, $46, $47, $48, $49)::text AS refunded;
 
+-- name: append_batch_records
+-- The same batch with each table's rows as one array of records (migration 0029): NULL if the
+-- head was not at $2 (nothing written), else the JSON [gateway, payment_id] pairs of kept
+-- settlements with refunds.
+SELECT append_batch_records($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)::text
+       AS refunded;
+
 -- name: idempotency_record
 SELECT key, request_hash, status, response FROM idempotency_keys WHERE org_id = $1 AND key = $2;
 

@@ -1009,7 +1009,7 @@ class CharityPolicy:
     def in_one_call(
         self, org: Organization, appended: Sequence[tuple[Intent, Appended]]
     ) -> OneCall | None:
-        """``after_insert``'s rows for ``append_batch_rows`` (migration 0026), when it would
+        """``after_insert``'s rows for ``append_batch_records`` (migration 0029), when it would
         read nothing and write only money rows, posting lines, keys, donor records and kept
         settlements: no corrections (their targets are read), no evidence files, no new
         funds or beneficiary versions."""
@@ -1033,8 +1033,8 @@ class CharityPolicy:
                 command.refunds_known = key in with_refunds
             return responses
 
-        settlements = G.settlement_columns([c.inbox for c in inbox])  # type: ignore[misc]
-        return OneCall([*P.projection_columns(rows), *settlements], extras)
+        settlements = G.settlement_records([c.inbox for c in inbox])  # type: ignore[misc]
+        return OneCall([*P.projection_rows(rows), settlements], extras)
 
     def projector(self, org: Organization, intents: Sequence[Intent]) -> _ChunkProjection | None:
         """A large batch without corrections or evidence (an import) is projected chunk by
@@ -1052,9 +1052,7 @@ class CharityPolicy:
 class _Admission:
     """The admission of one batch: the state its lookups read, walked in order."""
 
-    def __init__(
-        self, state: _State, calendar: valuedates.Calendar | None, now: datetime
-    ) -> None:
+    def __init__(self, state: _State, calendar: valuedates.Calendar | None, now: datetime) -> None:
         self.state = state
         self.calendar = calendar
         self.now = now
@@ -1069,9 +1067,7 @@ class _Admission:
                 if self.calendar is not None and command.idem_key not in state.keys:
                     if command.value_time is not None:
                         _value_date_of(command, self.calendar)
-                    self.calendar = valuedates.admit(
-                        command.kind, command.body, self.calendar, now
-                    )
+                    self.calendar = valuedates.admit(command.kind, command.body, self.calendar, now)
                     match command.entry:
                         case CorrectionBody(effective_on=None) | OrgSettingsBody():
                             command.entry = None  # decoded again with what the rule set

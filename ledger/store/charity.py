@@ -432,7 +432,9 @@ async def donations_with_reference(
     conn: asyncpg.Connection, org_id: int, reference: str
 ) -> list[int]:
     """Indexes of the donations (reversed or not) recorded with this payment reference."""
-    return [r["entry_idx"] for r in await conn.fetch(Q["donations_with_reference"], org_id, reference)]
+    return [
+        r["entry_idx"] for r in await conn.fetch(Q["donations_with_reference"], org_id, reference)
+    ]
 
 
 @dataclass(frozen=True)
@@ -479,7 +481,12 @@ async def fund_latest_movements(
     rows = await conn.fetch(Q["fund_latest_movements"], org_id, fund, kinds_, limit)
     return [
         FundMovement(
-            r["entry_idx"], r["kind"], r["counterparty"], r["amount"], r["value_on"], r["corrected_by"]
+            r["entry_idx"],
+            r["kind"],
+            r["counterparty"],
+            r["amount"],
+            r["value_on"],
+            r["corrected_by"],
         )
         for r in rows
     ]
@@ -520,21 +527,18 @@ def _cols(rows: Sequence[tuple], n: int) -> list[list]:
 
 
 def in_one_call(rows: BatchRows) -> bool:
-    """Whether ``rows`` fit ``append_batch_rows`` (migration 0026): no funds, beneficiary
+    """Whether ``rows`` fit ``append_batch_records`` (migration 0029): no funds, beneficiary
     versions or corrections (the group commit sends it batches of fewer than 100
-    entries, whose rows travel as arrays)."""
+    entries, whose rows travel as arrays of records)."""
     return not rows.funds and not rows.beneficiaries and not rows.corrections
 
 
-def projection_columns(rows: BatchRows) -> list[list]:
-    """The money rows, posting lines, Idempotency-Keys and donor records of ``rows`` as the
-    21 column arrays ``append_batch_rows`` takes after the head (``in_one_call`` rows)."""
-    return [
-        *_cols(rows.money, 7),
-        *_cols(rows.postings, 5),
-        *_cols(rows.idempotency, 4),
-        *_cols(rows.donors, 5),
-    ]
+def projection_rows(rows: BatchRows) -> list[list[tuple]]:
+    """The money rows, posting lines, Idempotency-Keys and donor records of ``rows`` as
+    ``append_batch_records`` takes them after the head (``in_one_call`` rows), each tuple a
+    record of its type (migration 0029: ``batch_money``, ``batch_posting``, ``batch_key``,
+    ``batch_donor``, whose fields are the tuples' members in order)."""
+    return [rows.money, rows.postings, rows.idempotency, rows.donors]
 
 
 async def write_batch(conn: asyncpg.Connection, org_id: int, rows: BatchRows) -> None:

@@ -102,9 +102,7 @@ async def insert_connection(
         ) from exc
 
 
-async def connection(
-    conn: asyncpg.Connection, org_id: int, gateway: str
-) -> ConnectionRow | None:
+async def connection(conn: asyncpg.Connection, org_id: int, gateway: str) -> ConnectionRow | None:
     """The version in force, with its sealed secret; None when the gateway is not connected."""
     r = await conn.fetchrow(Q["gateway_connection"], org_id, gateway)
     if r is None:
@@ -143,8 +141,8 @@ async def insert_notification(conn: asyncpg.Connection, org_id: int, n: Notifica
 
 
 def settlement_columns(rows: Sequence[NotificationRow]) -> list[list]:
-    """``rows`` as the 12 column arrays ``append_batch_rows`` keeps them from (migration
-    0026; the same rows ``keep_settlements`` keeps)."""
+    """``rows`` as the 12 column arrays ``keep_gateway_settlements`` keeps them from (the
+    same rows ``keep_settlements`` keeps)."""
     return [
         [n.gateway for n in rows],
         [n.payment_id for n in rows],
@@ -158,6 +156,28 @@ def settlement_columns(rows: Sequence[NotificationRow]) -> list[list]:
         [n.occurred_at for n in rows],
         [n.body_sha256 for n in rows],
         [n.body for n in rows],
+    ]
+
+
+def settlement_records(rows: Sequence[NotificationRow]) -> list[tuple]:
+    """``rows`` as the ``batch_settlement`` records ``append_batch_records`` keeps (migration
+    0029; the members of ``settlement_columns``, row by row)."""
+    return [
+        (
+            n.gateway,
+            n.payment_id,
+            n.event,
+            n.kind,
+            n.fund,
+            n.currency,
+            n.gross,
+            n.refunded,
+            n.channel,
+            n.occurred_at,
+            n.body_sha256,
+            n.body,
+        )
+        for n in rows
     ]
 
 
@@ -175,7 +195,9 @@ async def has_refunds(conn: asyncpg.Connection, org_id: int, gateway: str, payme
     return bool(await conn.fetchval(Q["gateway_payment_has_refunds"], org_id, gateway, payment_id))
 
 
-async def lock_payment(conn: asyncpg.Connection, org_id: int, gateway: str, payment_id: str) -> None:
+async def lock_payment(
+    conn: asyncpg.Connection, org_id: int, gateway: str, payment_id: str
+) -> None:
     """Hold the payment's advisory lock until the caller's transaction ends (taken before
     the log-head lock, always)."""
     await conn.execute(Q["lock_gateway_payment"], org_id, gateway, payment_id)

@@ -16,7 +16,6 @@ from collections.abc import AsyncIterator, Iterable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 import asyncpg
 
@@ -319,11 +318,11 @@ class Store:
         self, conn: asyncpg.Connection, org_id: int, lookups: Sequence[Sequence[str]]
     ) -> tuple[Head, str]:
         """The head and ``admit_lookups(org_id, *lookups)`` read after it, without a lock
-        (one statement, its own transaction): what ``append_batch_rows`` then writes on."""
+        (one statement, its own transaction): what ``append_batch_records`` then writes on."""
         row = await conn.fetchrow(Q["read_head_admitting"], org_id, *map(list, lookups))
         return _head(row, org_id), row["lookups"]
 
-    async def append_batch_rows(
+    async def append_batch_records(
         self,
         conn: asyncpg.Connection,
         org_id: int,
@@ -331,27 +330,26 @@ class Store:
         rows: Sequence[StoredEntry],
         nodes: Sequence[tuple[NodeId, bytes]],
         head: Head,
-        projections: Sequence[list[Any]],
+        projections: Sequence[Sequence[tuple]],
     ) -> str | None:
-        """A whole batch in one call (migration 0026): move the head from ``old_size`` to
-        ``head`` and insert the entries, the nodes and ``projections`` (the 33 column arrays
-        of money rows, posting lines, Idempotency-Keys, donor records and gateway
-        settlements, ``ledger.store.charity.projection_columns``). None if the head was not
-        at ``old_size``: nothing was written. Otherwise the JSON text of the kept
-        settlements' ``[gateway, payment_id]`` that have a refund kept. Outside a
+        """A whole batch in one call (migration 0029): move the head from ``old_size`` to
+        ``head`` and insert the entries, the nodes and ``projections`` (the rows of money,
+        posting lines, Idempotency-Keys, donor records and gateway settlements, one list of
+        tuples each: ``ledger.store.charity.projection_rows``, ``ledger.store.gateways.
+        settlement_records``). Each table's rows travel as one array of records: the driver
+        checks each row once, where arrays of columns had it check every value. None if the
+        head was not at ``old_size``: nothing was written. Otherwise the JSON text of the
+        kept settlements' ``[gateway, payment_id]`` that have a refund kept. Outside a
         transaction the call is its own, committed when this returns."""
-        entry_cols = zip(
-            *((r.index, r.kind, r.created_at, r.body, r.prev_hash, r.entry_hash, r.leaf_hash)
-              for r in rows),
-            strict=True,
-        )  # fmt: skip
-        node_cols = zip(*((n[0][0], n[0][1], n[1]) for n in nodes), strict=True)
         return await conn.fetchval(
-            Q["append_batch_rows"],
+            Q["append_batch_records"],
             org_id,
             old_size,
-            *(list(c) for c in entry_cols),
-            *(list(c) for c in node_cols) if nodes else ([], [], []),
+            [
+                (r.index, r.kind, r.created_at, r.body, r.prev_hash, r.entry_hash, r.leaf_hash)
+                for r in rows
+            ],
+            [(level, index, h) for (level, index), h in nodes],
             *_head_args(head),
             *projections,
         )

@@ -1,5 +1,5 @@
 """A group-commit batch in one call (migration 0026): the head and the admit lookups read
-without a lock, then everything the batch writes in one ``append_batch_rows`` call that is
+without a lock, then everything the batch writes in one ``append_batch_records`` call that is
 its own transaction; a head moved in between makes the writer redo the batch under the
 lock, so nothing is lost, forked or written twice."""
 
@@ -47,7 +47,7 @@ async def test_a_batch_is_one_read_and_one_call_with_no_transaction_around_them(
     assert "BEGIN" not in statements and "COMMIT" not in statements, sent
     # Per batch: the head with its lookups, then the call that writes and commits.
     assert len(sent) == 2 * batches, sent
-    assert all("append_batch_rows" in q for q in sent[1::2]), sent
+    assert all("append_batch_records" in q for q in sent[1::2]), sent
     await assert_log_verifies(store)
 
 
@@ -192,7 +192,9 @@ async def test_a_batch_built_ahead_is_admitted_after_the_batch_in_flight(
     assert writer.locked_batches == 1
     blocker = await asyncpg.connect(db_url)
     try:
-        await blocker.execute("SELECT pg_advisory_lock(2021113, hashtext($1::bigint::text))", org.id)
+        await blocker.execute(
+            "SELECT pg_advisory_lock(2021113, hashtext($1::bigint::text))", org.id
+        )
         both = asyncio.gather(
             appender.append(org, "donation", donation("TRX-1")),
             appender.append(org, "donation", donation("TRX-1")),
@@ -203,7 +205,9 @@ async def test_a_batch_built_ahead_is_admitted_after_the_batch_in_flight(
                 break
             await asyncio.sleep(0.01)
         assert (await store.head(org.id)).size == 2  # the first call has not committed
-        await blocker.execute("SELECT pg_advisory_unlock(2021113, hashtext($1::bigint::text))", org.id)
+        await blocker.execute(
+            "SELECT pg_advisory_unlock(2021113, hashtext($1::bigint::text))", org.id
+        )
         first, second = await both
     finally:
         await blocker.close()
