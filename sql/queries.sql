@@ -234,7 +234,7 @@ FROM (SELECT org_id, size, head_hash, last_time, frontier FROM log_heads
       WHERE org_id = $1 FOR UPDATE) h;
 
 -- name: read_head_admitting
--- The head and admit_lookups without a lock, for a batch written by append_batch_rows, whose
+-- The head and admit_lookups without a lock, for a batch written by append_batch_records, whose
 -- compare-and-swap of the head then proves that nothing was appended since (migration 0026).
 -- The lookups run after the head was read (a VOLATILE function: a later snapshot), so they
 -- see at least the batches the head includes.
@@ -242,14 +242,6 @@ SELECT h.size, h.head_hash, h.last_time, h.frontier,
        admit_lookups(h.org_id, $2::text[], $3::text[], $4::text[], $5::text[], $6::text[]) AS lookups
 FROM (SELECT org_id, size, head_hash, last_time, frontier FROM log_heads
       WHERE org_id = $1 OFFSET 0) h;
-
--- name: append_batch_rows
--- A whole batch in one call (migration 0026): NULL if the head was not at $2 (nothing
--- written), else the JSON [gateway, payment_id] pairs of kept settlements with refunds.
-SELECT append_batch_rows($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16,
-                         $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30,
-                         $31, $32, $33, $34, $35, $36, $37, $38, $39, $40, $41, $42, $43, $44,
-                         $45, $46, $47, $48, $49)::text AS refunded;
 
 -- name: append_batch_records
 -- The same batch with each table's rows as one array of records (migration 0029): NULL if the
