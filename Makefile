@@ -24,7 +24,7 @@ $(UV):
 	$(UV_HOME)/bin/python -m pip install -q --disable-pip-version-check uv==$(UV_VERSION)
 	$(UV) --version
 
-$(VENV)/.synced: uv.lock pyproject.toml ledger/verify/_entrywalk.c ledger/http/api/_jsonkeys.c ledger/formats/_jcs.c | $(UV)
+$(VENV)/.synced: uv.lock pyproject.toml ledger/verify/_entrywalk.c ledger/http/api/_jsonkeys.c | $(UV)
 	$(UV) sync --locked --extra test --python $(PYTHON)
 	touch $@
 

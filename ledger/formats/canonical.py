@@ -48,15 +48,6 @@ subclasses) fall back to the standard library's encoder with the same settings, 
 everything where msgspec is not installed (the standalone ``ledger-verify``)."""
 
 
-try:  # built with the server (ledger/formats/_jcs.c); the standalone verifier goes without
-    from ledger.formats._jcs import plain as _plain
-except ImportError:  # pragma: no cover - exercised by the standalone verifier's test
-    _plain = None
-"""``plain(value)``: True only when ``value`` is plainly in the subset (exact built-in types,
-ASCII names, safe integers), which is every entry body a writer makes; otherwise ``_check``
-decides and names the value at fault."""
-
-
 def _check(value: Any, path: Any) -> None:
     """Refuse anything outside the JCS subset documented above. ``path`` names ``value``: a
     string, or ``(parent path, member name or array index)``, spelled only for an error (a
@@ -111,8 +102,7 @@ def _spelled(path: Any) -> str:
 def canonical_json(value: Any, path: str = "$") -> bytes:
     """RFC 8785 bytes of ``value`` (restricted to the subset in the module docstring);
     ``path`` names ``value`` in error messages."""
-    if _plain is None or not _plain(value):
-        _check(value, path)
+    _check(value, path)
     try:
         if _fast_encode is not None:
             return _fast_encode(value)
