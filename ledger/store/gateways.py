@@ -119,11 +119,10 @@ async def connections(conn: asyncpg.Connection, org_id: int) -> list[ConnectionR
     ]
 
 
-async def insert_notification(conn: asyncpg.Connection, org_id: int, n: NotificationRow) -> bool:
-    """Keep a notification unless the same payment and event is kept already; whether new."""
-    new = await conn.fetchval(
-        Q["insert_gateway_notification"],
-        org_id,
+def _values(n: NotificationRow) -> tuple:
+    """A notification's columns, in the order of ``gateway_notifications`` (after org_id),
+    of ``insert_gateway_notification``'s parameters and of the ``batch_settlement`` record."""
+    return (
         n.gateway,
         n.payment_id,
         n.event,
@@ -137,48 +136,30 @@ async def insert_notification(conn: asyncpg.Connection, org_id: int, n: Notifica
         n.body_sha256,
         n.body,
     )
+
+
+SETTLEMENT_COLUMNS = 12
+"""Columns of a kept notification (``_values``)."""
+
+
+async def insert_notification(conn: asyncpg.Connection, org_id: int, n: NotificationRow) -> bool:
+    """Keep a notification unless the same payment and event is kept already; whether new."""
+    new = await conn.fetchval(Q["insert_gateway_notification"], org_id, *_values(n))
     return bool(new)
 
 
 def settlement_columns(rows: Sequence[NotificationRow]) -> list[list]:
     """``rows`` as the 12 column arrays ``keep_gateway_settlements`` keeps them from (the
     same rows ``keep_settlements`` keeps)."""
-    return [
-        [n.gateway for n in rows],
-        [n.payment_id for n in rows],
-        [n.event for n in rows],
-        [n.kind for n in rows],
-        [n.fund for n in rows],
-        [n.currency for n in rows],
-        [n.gross for n in rows],
-        [n.refunded for n in rows],
-        [n.channel for n in rows],
-        [n.occurred_at for n in rows],
-        [n.body_sha256 for n in rows],
-        [n.body for n in rows],
-    ]
+    if not rows:
+        return [[] for _ in range(SETTLEMENT_COLUMNS)]
+    return [list(column) for column in zip(*map(_values, rows), strict=True)]
 
 
 def settlement_records(rows: Sequence[NotificationRow]) -> list[tuple]:
     """``rows`` as the ``batch_settlement`` records ``append_batch_records`` keeps (migration
     0029; the members of ``settlement_columns``, row by row)."""
-    return [
-        (
-            n.gateway,
-            n.payment_id,
-            n.event,
-            n.kind,
-            n.fund,
-            n.currency,
-            n.gross,
-            n.refunded,
-            n.channel,
-            n.occurred_at,
-            n.body_sha256,
-            n.body,
-        )
-        for n in rows
-    ]
+    return [_values(n) for n in rows]
 
 
 async def keep_settlements(
