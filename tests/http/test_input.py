@@ -238,16 +238,26 @@ async def test_two_app_instances_share_the_anonymous_count(settings, charity, st
     address counts to PostgreSQL (every 100 ms) and refuses against the shared total."""
     limit = RateLimit(0, anonymous_per_minute=6)
     small = settings.with_(checkpoint_interval=0)
-    async with (
-        serve_in_loop(create_app(small, rate_limit=limit)) as one,
-        serve_in_loop(create_app(small, rate_limit=limit)) as two,
-    ):
+    apps = [create_app(small, rate_limit=limit) for _ in range(2)]
+    first, second = (app.state.front_door.fast.limiter for app in apps)
+
+    async def flushed(limiter, shared: int) -> None:  # type: ignore[no-untyped-def]
+        # Its background flush (every 100 ms) has shared what it admitted and read back at
+        # least ``shared``: waited for, not slept on, so a busy machine cannot reorder it.
+        for _ in range(400):
+            count = limiter._addresses.get("127.0.0.1")
+            if count and not count.pending and not count.flushing and count.shared >= shared:
+                return
+            await asyncio.sleep(0.025)
+        raise AssertionError(f"no flush within 10 s: {limiter._addresses}")
+
+    async with serve_in_loop(apps[0]) as one, serve_in_loop(apps[1]) as two:
         assert [(await one.get("/healthz")).status_code for _ in range(4)] == [200] * 4
-        await asyncio.sleep(0.4)  # one has flushed its 4
+        await flushed(first, 4)
         assert (await two.get("/healthz")).status_code == 200
-        await asyncio.sleep(0.4)  # two has flushed its 1 and read back 5
+        await flushed(second, 5)  # two has flushed its 1 and read back 5
         assert (await two.get("/healthz")).status_code == 200
-        await asyncio.sleep(0.4)
+        await flushed(second, 6)
         # Two admitted 2 of its own; the address has made 6 in all, so two refuses.
         assert_problem(await two.get("/healthz"), 429, "6 requests per minute")
         async with store.connection() as conn:
