@@ -10,7 +10,7 @@ latency metric and the access line:
 * ``transport``: the answer is a fixed 201 of the real answer's size, with no work at all;
 * ``append``: before that answer, one ``note`` entry is appended to the organization's log by
   the service's own appender (group commit, canonical bytes, hashes, Merkle nodes, the one
-  ``append_batch_records`` call), with no API key, body decoding, rules or projections.
+  ``append_batch_json`` call), with no API key, body decoding, rules or projections.
 
 Never used by the service; it only exists to measure the floor under the real code.
 """

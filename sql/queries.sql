@@ -243,11 +243,11 @@ SELECT h.size, h.head_hash, h.last_time, h.frontier,
 FROM (SELECT org_id, size, head_hash, last_time, frontier FROM log_heads
       WHERE org_id = $1 OFFSET 0) h;
 
--- name: append_batch_records
--- The same batch with each table's rows as one array of records (migration 0029): NULL if the
--- head was not at $2 (nothing written), else the JSON [gateway, payment_id] pairs of kept
+-- name: append_batch_json
+-- The same batch with each table's rows as one JSON array of arrays (migration 0030): NULL if
+-- the head was not at $2 (nothing written), else the JSON [gateway, payment_id] pairs of kept
 -- settlements with refunds.
-SELECT append_batch_records($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)::text
+SELECT append_batch_json($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)::text
        AS refunded;
 
 -- name: idempotency_record

@@ -1009,7 +1009,7 @@ class CharityPolicy:
     def in_one_call(
         self, org: Organization, appended: Sequence[tuple[Intent, Appended]]
     ) -> OneCall | None:
-        """``after_insert``'s rows for ``append_batch_records`` (migration 0029), when it would
+        """``after_insert``'s rows for ``append_batch_json`` (migration 0030), when it would
         read nothing and write only money rows, posting lines, keys, donor records and kept
         settlements: no corrections (their targets are read), no evidence files, no new
         funds or beneficiary versions."""

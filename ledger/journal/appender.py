@@ -2,7 +2,7 @@
 
 One ``LogWriter`` per log and process gathers the appends that arrive while the previous
 batch is being written and appends them together: one read of the log head and of what the
-batch policy needs (no lock), then one call of ``append_batch_records`` (migrations 0026, 0029) that is
+batch policy needs (no lock), then one call of ``append_batch_json`` (migrations 0026, 0030) that is
 its own transaction: it compare-and-swaps the head, which locks the head row until its
 commit, and inserts the entries, the Merkle nodes and the policy's rows. If another writer
 moved the head since the read, the call writes nothing and the batch is appended again under
@@ -157,7 +157,7 @@ class BatchPolicy(Protocol):
     def in_one_call(
         self, org: Organization, appended: Sequence[tuple[Intent, Appended]]
     ) -> OneCall | None:
-        """What ``after_insert`` would write, as ``Store.append_batch_records`` writes it with
+        """What ``after_insert`` would write, as ``Store.append_batch_json`` writes it with
         the entries (no I/O), or None when the batch needs ``after_insert`` (it reads, or
         writes rows the call does not take)."""
         ...
@@ -178,7 +178,7 @@ class OneCall:
     """A batch's policy rows for ``append_in_one_call``."""
 
     columns: Sequence[list[Any]]
-    """The projection arguments of ``Store.append_batch_records``: one list of row tuples per
+    """The projection arguments of ``Store.append_batch_json``: one list of row tuples per
     table."""
     extras: Callable[[str], list[Any]]
     """From what the call returned (JSON text), one extra value per entry, as
@@ -228,7 +228,7 @@ class NoPolicy:
 
 
 ONE_CALL_PROJECTIONS = 5
-"""Projection arguments of ``append_batch_records`` (migration 0029), one array of records
+"""Projection arguments of ``append_batch_json`` (migration 0030), one JSON array of rows
 each: money rows, posting lines, Idempotency-Keys, donor records, gateway settlements."""
 
 
@@ -421,7 +421,7 @@ async def append_batch(
 
 @dataclass(eq=False)
 class Prepared:
-    """A batch read, admitted and hashed for one ``append_batch_records`` call."""
+    """A batch read, admitted and hashed for one ``append_batch_json`` call."""
 
     intents: Sequence[Intent]
     head: Head
@@ -520,13 +520,13 @@ async def write_one_call(
     *,
     fault: FaultHook | None = None,
 ) -> list[Appended | LedgerError] | None:
-    """The second half of ``append_in_one_call``: the ``append_batch_records`` call. None when
+    """The second half of ``append_in_one_call``: the ``append_batch_json`` call. None when
     the head was no longer where ``prepared`` was built: nothing was written."""
     extras: list[Any] = []
     if prepared.pairs:
         assert prepared.call is not None
         rows = [b for _, b in prepared.pairs]
-        refunded = await store.append_batch_records(
+        refunded = await store.append_batch_json(
             conn,
             org.id,
             prepared.head.size,
@@ -568,7 +568,7 @@ async def append_in_one_call(
 ) -> list[Appended | LedgerError] | None:
     """Append a batch in two round trips and no lock held across them (migration 0026):
     read the head and the policy's lookups (one statement, no lock), admit and hash, then
-    write everything in one ``append_batch_records`` call, whose head compare-and-swap proves
+    write everything in one ``append_batch_json`` call, whose head compare-and-swap proves
     that nothing was appended since the read. Outside a transaction that call commits;
     inside one (a fault hook's tests) the caller commits.
 
@@ -607,7 +607,7 @@ class LogWriter:
     next batch on the new head that call will leave (its lookups read in the same snapshot
     as the head, the in-flight batches' intents walked first) and that batch's call is sent
     at once. In the database it waits for the call before it (the per-log advisory lock at
-    the top of ``append_batch_records``) and commits right after it: the log is never idle
+    the top of ``append_batch_json``) and commits right after it: the log is never idle
     waiting on Python (issue 19 item 3). A call whose predecessor did not commit as built
     finds the head elsewhere and writes nothing (the compare-and-swap, and the entries'
     link trigger behind it), and its batch is appended again under the head lock. Each
@@ -647,7 +647,7 @@ class LogWriter:
         self.prepare_seconds = 0.0
         """Time spent reading, admitting and hashing batches (``prepare_one_call``)."""
         self.call_seconds = 0.0
-        """Time the one-call batches' ``append_batch_records`` calls took, send to answer: the
+        """Time the one-call batches' ``append_batch_json`` calls took, send to answer: the
         database's work on the batch and its commit, one round trip."""
 
     async def append(self, kind: str, body: dict[str, Any], context: Any = None) -> Appended:

@@ -527,17 +527,17 @@ def _cols(rows: Sequence[tuple], n: int) -> list[list]:
 
 
 def in_one_call(rows: BatchRows) -> bool:
-    """Whether ``rows`` fit ``append_batch_records`` (migration 0029): no funds, beneficiary
+    """Whether ``rows`` fit ``append_batch_json`` (migration 0030): no funds, beneficiary
     versions or corrections (the group commit sends it batches of fewer than 100
-    entries, whose rows travel as arrays of records)."""
+    entries, whose rows travel as JSON arrays)."""
     return not rows.funds and not rows.beneficiaries and not rows.corrections
 
 
 def projection_rows(rows: BatchRows) -> list[list[tuple]]:
     """The money rows, posting lines, Idempotency-Keys and donor records of ``rows`` as
-    ``append_batch_records`` takes them after the head (``in_one_call`` rows), each tuple a
-    record of its type (migration 0029: ``batch_money``, ``batch_posting``, ``batch_key``,
-    ``batch_donor``, whose fields are the tuples' members in order)."""
+    ``append_batch_json`` takes them after the head (``in_one_call`` rows), each tuple one
+    row with the members of its table's columns in order (migration 0030; the same members
+    as 0029's ``batch_money``, ``batch_posting``, ``batch_key`` and ``batch_donor``)."""
     return [rows.money, rows.postings, rows.idempotency, rows.donors]
 
 

@@ -157,8 +157,8 @@ def settlement_columns(rows: Sequence[NotificationRow]) -> list[list]:
 
 
 def settlement_records(rows: Sequence[NotificationRow]) -> list[tuple]:
-    """``rows`` as the ``batch_settlement`` records ``append_batch_records`` keeps (migration
-    0029; the members of ``settlement_columns``, row by row)."""
+    """``rows`` as the settlement rows ``append_batch_json`` keeps (migration 0030; the
+    members of ``settlement_columns``, row by row)."""
     return [_values(n) for n in rows]
 
 

@@ -1,11 +1,14 @@
 """A group-commit batch in one call (migration 0026): the head and the admit lookups read
-without a lock, then everything the batch writes in one ``append_batch_records`` call that is
+without a lock, then everything the batch writes in one ``append_batch_json`` call that is
 its own transaction; a head moved in between makes the writer redo the batch under the
 lock, so nothing is lost, forked or written twice."""
 
 from __future__ import annotations
 
 import asyncio
+import base64
+import itertools
+import json
 
 import asyncpg
 
@@ -14,6 +17,9 @@ from ledger.journal.appender import Appender, LogWriter, NoPolicy
 from ledger.journal.organizations import create_organization
 from ledger.store.database import create_pool
 from ledger.store.log import Store
+from tests import apikit
+from tests.apikit import auth
+from tests.http.test_api_privacy import SITI
 from tests.logkit import assert_log_verifies
 
 
@@ -47,7 +53,7 @@ async def test_a_batch_is_one_read_and_one_call_with_no_transaction_around_them(
     assert "BEGIN" not in statements and "COMMIT" not in statements, sent
     # Per batch: the head with its lookups, then the call that writes and commits.
     assert len(sent) == 2 * batches, sent
-    assert all("append_batch_records" in q for q in sent[1::2]), sent
+    assert all("append_batch_json" in q for q in sent[1::2]), sent
     await assert_log_verifies(store)
 
 
@@ -249,4 +255,65 @@ async def test_calls_in_flight_from_two_processes_lose_nothing(store, db_url, se
     ahead = sum(a.writer(org).overlapped for a in writers)
     assert ahead > 0, "no batch was built ahead of a call in flight"
     print(f"built ahead {ahead}, appended under the lock {rebuilt}")
+    await assert_log_verifies(store)
+
+
+async def test_the_call_writes_each_member_as_the_writer_built_it(charity, store):
+    """Migration 0030: the batch travels as JSON (bytes in base64, times in RFC 3339, absent
+    members as null); the rows it leaves hold the writer's values exactly: the canonical bytes
+    served for each entry, a reference with JSON's quote and backslash, an absent counterparty, one or two donor
+    lookups, the kept answer an Idempotency-Key replays byte for byte."""
+    await charity.fund()
+    reference = 'KW/7"kutip"\\garis{[,]}'
+    headers = {**auth(charity.keys["recorder"]), "Idempotency-Key": "json-members-1"}
+    body = apikit.donation(reference, amount=1_234_567, donor={**SITI, "name": "Siti Ñurâini ✓"})
+    first = await charity.client.post(charity.url("/donations"), json=body, headers=headers)
+    assert first.status_code == 201, first.text
+    mail_only = await charity.donate(50_000, donor={"name": "Budi", "email": "budi@example.net"})
+    anonymous = await charity.donate(7_00)
+    again = await charity.client.post(charity.url("/donations"), json=body, headers=headers)
+    assert again.status_code == 201 and again.content == first.content
+    assert again.headers.get("idempotency-replayed") == "true"
+
+    async with store.pool.acquire() as conn:
+        org_id = await conn.fetchval("SELECT id FROM organizations WHERE slug = $1", charity.slug)
+        entries = await conn.fetch(
+            "SELECT idx, kind, created_at, body, prev_hash, entry_hash, leaf_hash FROM entries"
+            " WHERE org_id = $1 ORDER BY idx",
+            org_id,
+        )
+        money = await conn.fetch(
+            "SELECT entry_idx, counterparty, reference, amount FROM money_entries"
+            " WHERE org_id = $1 ORDER BY entry_idx",
+            org_id,
+        )
+        donors = {
+            r["donation_idx"]: r
+            for r in await conn.fetch(
+                "SELECT donation_idx, lookups, salt, personal FROM donor_records"
+                " WHERE org_id = $1",
+                org_id,
+            )
+        }
+        kept = await conn.fetchrow(
+            "SELECT status, response FROM idempotency_keys WHERE org_id = $1 AND key = $2",
+            org_id,
+            "json-members-1",
+        )
+    for row in entries:
+        served = (await charity.client.get(charity.url(f"/log/entries/{row['idx']}"))).json()
+        assert base64.b64decode(served["canonical"]) == row["body"]
+        assert row["created_at"].tzinfo is not None
+    for a, b in itertools.pairwise(entries):
+        assert b["prev_hash"] == a["entry_hash"] and len(b["leaf_hash"]) == 32
+    by_index = {m["entry_idx"]: m for m in money}
+    siti, budi, anon = first.json()["index"], mail_only["index"], anonymous["index"]
+    assert by_index[siti]["reference"] == reference
+    assert by_index[siti]["amount"] == 1_234_567
+    assert by_index[anon]["counterparty"] is None
+    assert len(donors[siti]["lookups"]) == 2 and len(donors[budi]["lookups"]) == 1
+    assert all(len(lookup) == 32 for lookup in donors[siti]["lookups"])
+    assert anon not in donors
+    assert json.loads(donors[siti]["personal"]) and donors[siti]["salt"]
+    assert kept["status"] == 201 and kept["response"] == first.content
     await assert_log_verifies(store)
