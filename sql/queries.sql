@@ -234,12 +234,17 @@ FROM (SELECT org_id, size, head_hash, last_time, frontier FROM log_heads
       WHERE org_id = $1 FOR UPDATE) h;
 
 -- name: read_head_admitting
--- The head and admit_lookups without a lock, for a batch written by append_batch_records, whose
+-- The head and admit_lookups without a lock, for a batch written by append_batch_json, whose
 -- compare-and-swap of the head then proves that nothing was appended since (migration 0026).
 -- The lookups run after the head was read (a VOLATILE function: a later snapshot), so they
--- see at least the batches the head includes.
+-- see at least the batches the head includes. $2 is admit_lookups's five text arrays as one
+-- JSON array of arrays (one text for the driver to send, not five arrays to walk).
 SELECT h.size, h.head_hash, h.last_time, h.frontier,
-       admit_lookups(h.org_id, $2::text[], $3::text[], $4::text[], $5::text[], $6::text[]) AS lookups
+       admit_lookups(h.org_id, ARRAY(SELECT jsonb_array_elements_text($2::jsonb -> 0)),
+                     ARRAY(SELECT jsonb_array_elements_text($2::jsonb -> 1)),
+                     ARRAY(SELECT jsonb_array_elements_text($2::jsonb -> 2)),
+                     ARRAY(SELECT jsonb_array_elements_text($2::jsonb -> 3)),
+                     ARRAY(SELECT jsonb_array_elements_text($2::jsonb -> 4))) AS lookups
 FROM (SELECT org_id, size, head_hash, last_time, frontier FROM log_heads
       WHERE org_id = $1 OFFSET 0) h;
 

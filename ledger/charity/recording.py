@@ -9,7 +9,9 @@ entry without its key or a key without its entry.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
+from asyncio import Future
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -21,7 +23,7 @@ from ledger.errors import (
     IdempotencyMismatchError,
     LedgerError,
 )
-from ledger.journal.appender import Intent, append_batch
+from ledger.journal.appender import Appended, Intent, append_batch
 from ledger.store import charity as P
 from ledger.store.log import Organization
 
@@ -86,16 +88,40 @@ async def replay(services, org: Organization, key: str, digest: bytes) -> Reply 
 
 async def record(services, org: Organization, command: Command) -> Reply:  # type: ignore[no-untyped-def]
     """Append one command through group commit, exactly once per Idempotency-Key."""
+    future = record_soon(services, org, command)
+    try:
+        await future
+    except asyncio.CancelledError:  # this request was cancelled: nothing to answer
+        services.inflight.release(org.id, command.idem_key)
+        raise
+    except Exception:  # what refused the command: ``recorded`` raises it
+        pass
+    return recorded(services, org, command, future)
+
+
+def record_soon(services, org: Organization, command: Command) -> Future[Appended]:  # type: ignore[no-untyped-def]
+    """``record``'s first half, with no await (the connection's donation door calls it from
+    the parser's callback): the key is claimed in flight and the command handed to the group
+    commit; the future is done once its batch committed. ``recorded`` is the second half."""
     key, digest = command.idem_key, command.request_hash
     assert key is not None and digest is not None
     services.inflight.claim(org.id, key)
     try:
         # A known key is found by the writer under the log-head lock, with no extra query.
-        appended = await services.appender.append(org, command.kind, command.body, command)
+        return services.appender.submit(org, command.kind, command.body, command)
+    except BaseException:
+        services.inflight.release(org.id, key)
+        raise
+
+
+def recorded(services, org: Organization, command: Command, future: Future[Appended]) -> Reply:  # type: ignore[no-untyped-def]
+    """``record``'s second half, once ``future`` is done: the key released, the answer (a
+    replay's when the writer found the key recorded). Raises what refused the command."""
+    services.inflight.release(org.id, command.idem_key)
+    try:
+        appended = future.result()
     except AlreadyRecorded as done:
         return Reply(done.status, done.body, replayed=True)
-    finally:
-        services.inflight.release(org.id, key)
     return Reply(command.status, appended.extra)
 
 

@@ -86,6 +86,16 @@ def api_key_from(headers: Iterable[tuple[bytes, bytes]]) -> str:
     return api_key.decode("latin-1").strip() if api_key is not None else ""
 
 
+def _checked(row: P.ApiKeyRow | None, text: str) -> Principal:
+    """The key's principal, if ``text`` is the key of ``row`` and it was not revoked."""
+    digest = hashlib.sha256(text.encode()).digest()
+    if row is None or not hmac.compare_digest(row.secret_hash, digest):
+        raise UnauthorizedError.of("the API key is not valid")
+    if row.revoked_at is not None:
+        raise UnauthorizedError.of("the API key was revoked")
+    return Principal(row.id, row.org_id, row.role)
+
+
 class KeyCache:
     """Per-process cache of key lookups (prefix → row, expiry)."""
 
@@ -93,28 +103,30 @@ class KeyCache:
         self._rows: dict[str, tuple[P.ApiKeyRow | None, float]] = {}
 
     async def authenticate(self, services, text: str) -> Principal:  # type: ignore[no-untyped-def]
+        principal = self.cached(text)
+        if principal is not None:
+            return principal
+        prefix = text[len(KEY_PREFIX) : len(KEY_PREFIX) + 8]
+        async with services.store.connection() as conn:
+            row = await P.api_key_by_prefix(conn, prefix)
+        self._rows[prefix] = (row, time.monotonic() + CACHE_SECONDS)
+        return _checked(row, text)
+
+    def cached(self, text: str) -> Principal | None:
+        """``authenticate``'s answer when the key's row is cached and fresh, with no await
+        (the connection's donation door); None when the row must be read. Raises what
+        ``authenticate`` raises for a missing, malformed, unknown or revoked key."""
         if not text:
             raise UnauthorizedError.of(
                 "this request needs an API key: send 'Authorization: Bearer <key>'"
             )
         start = len(KEY_PREFIX)
-        prefix = text[start : start + 8]
         if not text.startswith(KEY_PREFIX) or text[start + 8 : start + 9] != "_":
             raise UnauthorizedError.of("the API key is malformed: expected ldg_<prefix>_<secret>")
-        now = time.monotonic()
-        cached = self._rows.get(prefix)
-        if cached is None or cached[1] < now:
-            async with services.store.connection() as conn:
-                row = await P.api_key_by_prefix(conn, prefix)
-            self._rows[prefix] = (row, now + CACHE_SECONDS)
-        else:
-            row = cached[0]
-        digest = hashlib.sha256(text.encode()).digest()
-        if row is None or not hmac.compare_digest(row.secret_hash, digest):
-            raise UnauthorizedError.of("the API key is not valid")
-        if row.revoked_at is not None:
-            raise UnauthorizedError.of("the API key was revoked")
-        return Principal(row.id, row.org_id, row.role)
+        cached = self._rows.get(text[start : start + 8])
+        if cached is None or cached[1] < time.monotonic():
+            return None
+        return _checked(cached[0], text)
 
     def forget(self, prefix: str | None = None) -> None:
         if prefix is None:

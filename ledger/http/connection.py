@@ -32,6 +32,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
+import re
 import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -42,16 +43,29 @@ from uvicorn.protocols.http.httptools_impl import (
     RequestResponseCycle,
 )
 
-from ledger.http.api.fastpath import DonationFastPath, answer_parts, template_of
+from ledger.charity.recording import Reply
+from ledger.http.api.fastpath import (
+    LATER,
+    TEMPLATE,
+    DonationFastPath,
+    Recording,
+    answer_parts,
+    template_of,
+)
 from ledger.http.observability import REQUEST_ID, RequestObserver, request_id_from
 
 if TYPE_CHECKING:
     from uvicorn.config import Config
     from uvicorn.server import ServerState
 
+    from ledger.http.problems import Problem
     from ledger.http.site.revalidation import HeadCache
 
 log = logging.getLogger("uvicorn.error")
+
+_QUERY_ESCAPE_OR_FRAGMENT = re.compile(rb"[?%#]").search
+"""A query string, an escaped path or a fragment: the ordinary way (one call; ``b"?" in
+url`` first tries the bytes as an integer and formats the TypeError it then discards)."""
 
 
 @dataclass(slots=True)
@@ -83,9 +97,12 @@ class DoorCycle:
         "message_event",
         "more_body",
         "protocol",
+        "recording",
+        "request_id",
         "response_complete",
         "scope",
         "started",
+        "started_at",
     )
 
     def __init__(self, protocol: LedgerHttpProtocol, scope: Any, keep_alive: bool) -> None:
@@ -110,43 +127,93 @@ class DoorCycle:
             self.fall_back()  # Litestar reads on and answers the 413
         elif not self.more_body:
             self.started = True
+            self.begin()
+        else:
+            protocol.flow.resume_reading()  # as uvicorn's ``receive`` does
+
+    def begin(self) -> None:
+        """Answer the whole request: started right here when the fast path needs no await
+        for it (``DonationFastPath.start``: a donation whose key and organization are
+        cached), answered from its future's callback; otherwise in a task (``run``)."""
+        protocol = self.protocol
+        self.request_id = request_id_from(self.headers)
+        self.started_at = time.perf_counter()
+        try:
+            now = protocol.door.fast.start(self.scope["path"], self.headers, bytes(self.body))
+        except Exception:
+            self.failed()
+            return
+        if now is LATER:
             task = protocol.loop.create_task(self.run())
             tasks = protocol.tasks
             tasks.add(task)
             task.add_done_callback(tasks.discard)
+        elif now is None:
+            self.fall_back()
+        elif isinstance(now, Recording):
+            self.recording = now
+            now.future.add_done_callback(self.recorded)
         else:
-            protocol.flow.resume_reading()  # as uvicorn's ``receive`` does
+            self.reply(now, TEMPLATE)
+
+    def recorded(self, _: object) -> None:
+        """The started donation's batch committed (or refused it): answer."""
+        try:
+            reply = DonationFastPath.finish(self.recording, self.headers)
+        except Exception:
+            self.failed()
+            return
+        self.reply(reply, TEMPLATE)
 
     async def run(self) -> None:
+        """Answer a request the fast path must await for (a key or organization not yet
+        cached, a gateway notification), in the request's own task."""
         door = self.protocol.door
-        headers = self.headers
-        request_id = request_id_from(headers)
-        REQUEST_ID.set(request_id)  # this task's own context
-        started = time.perf_counter()
+        REQUEST_ID.set(self.request_id)  # this task's own context
         try:
             reply, template = await door.fast.answer(
-                self.scope["path"], headers, bytes(self.body), self.protocol.client
+                self.scope["path"], self.headers, bytes(self.body), self.protocol.client
             )
         except Exception:  # as uvicorn answers an ASGI app's failure
-            log.exception("Exception in ASGI application")
-            if not self.disconnected:
-                text = [(b"content-type", b"text/plain; charset=utf-8")]
-                self.write(500, text, request_id, b"Internal Server Error", close=True)
-            seconds = time.perf_counter() - started
-            door.observer.finish("POST", template_of(self.scope["path"]), 500, seconds, request_id)
+            self.failed()
             return
         if reply is None:
             self.fall_back()
             return
+        if self.protocol.flow.write_paused and not self.disconnected:
+            await self.protocol.flow.drain()
+        self.reply(reply, template)
+
+    def reply(self, reply: Reply | Problem, template: str) -> None:
+        """Send the answer, unless a slow reader paused writing (then once it drained)."""
+        if self.protocol.flow.write_paused and not self.disconnected:
+            task = self.protocol.loop.create_task(self.reply_drained(reply, template))
+            tasks = self.protocol.tasks
+            tasks.add(task)
+            task.add_done_callback(tasks.discard)
+            return
+        door = self.protocol.door
         door.heads.forget()  # a write answered: pages' tags may have changed
         door.answered += 1
         status, fields, body = answer_parts(reply)
-        if self.protocol.flow.write_paused and not self.disconnected:
-            await self.protocol.flow.drain()
         if not self.disconnected:
-            self.write(status, fields, request_id, body)
-        seconds = time.perf_counter() - started
-        door.observer.finish("POST", template, status, seconds, request_id, self.protocol.loop)
+            self.write(status, fields, self.request_id, body)
+        seconds = time.perf_counter() - self.started_at
+        door.observer.finish("POST", template, status, seconds, self.request_id, self.protocol.loop)
+
+    async def reply_drained(self, reply: Reply | Problem, template: str) -> None:
+        await self.protocol.flow.drain()
+        self.reply(reply, template)
+
+    def failed(self) -> None:
+        """As uvicorn answers an ASGI app's failure: logged, 500, connection closed."""
+        log.exception("Exception in ASGI application", extra={"request_id": self.request_id})
+        if not self.disconnected:
+            text = [(b"content-type", b"text/plain; charset=utf-8")]
+            self.write(500, text, self.request_id, b"Internal Server Error", close=True)
+        seconds = time.perf_counter() - self.started_at
+        template = template_of(self.scope["path"])
+        self.protocol.door.observer.finish("POST", template, 500, seconds, self.request_id)
 
     def write(
         self,
@@ -239,9 +306,7 @@ class LedgerHttpProtocol(HttpToolsProtocol):
             or parser.should_upgrade()
             or self.root_path
             or not url.startswith(b"/")
-            or b"?" in url
-            or b"%" in url
-            or b"#" in url
+            or _QUERY_ESCAPE_OR_FRAGMENT(url) is not None
         ):
             return None
         path = url.decode("ascii", "replace")

@@ -72,6 +72,10 @@ class Services:
         moment), else the primary. Writes, receipts and anything that may sign use ``store``."""
         return self.replica or self.store
 
+    def cached_organization(self, slug: str) -> Organization | None:
+        """The organization if this process has read it already (no await), else None."""
+        return self._orgs.get(slug)
+
     async def organization(self, slug: str) -> Organization:
         """Organizations never change once created, so they are cached by slug."""
         org = self._orgs.get(slug)

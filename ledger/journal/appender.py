@@ -32,6 +32,7 @@ import contextlib
 import inspect
 import logging
 import time
+from asyncio import Future
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -652,15 +653,22 @@ class LogWriter:
 
     async def append(self, kind: str, body: dict[str, Any], context: Any = None) -> Appended:
         """Append one entry; returns after the batch holding it has committed."""
+        return await self.submit(kind, body, context)
+
+    def submit(self, kind: str, body: dict[str, Any], context: Any = None) -> Future[Appended]:
+        """``append`` without the await (called on the event loop, from a coroutine or a
+        callback): the entry joins the next batch, and the future is done once the batch
+        holding it has committed (its result the ``Appended``, or the error that refused
+        it). Cancelling the future before then withdraws nothing already taken."""
         loop = self._loop
         if loop is None:  # a writer serves one event loop; asking costs a system call (3.11)
             loop = self._loop = asyncio.get_running_loop()
-        future: asyncio.Future[Appended] = loop.create_future()
+        future: Future[Appended] = loop.create_future()
         self._pending.append(Intent(kind, body, context, future))
         self._arrived.set()
         if self._task is None or self._task.done():
-            self._task = asyncio.create_task(self._drain(), name=f"log-writer-{self.org.slug}")
-        return await future
+            self._task = loop.create_task(self._drain(), name=f"log-writer-{self.org.slug}")
+        return future
 
     def _take(self, slots: int = 1) -> list[Intent]:
         """The next batch: the oldest pending intents, shared out evenly over the ``slots``
@@ -885,4 +893,10 @@ class Appender:
     async def append(
         self, org: Organization, kind: str, body: dict[str, Any], context: Any = None
     ) -> Appended:
-        return await self.writer(org).append(kind, body, context)
+        return await self.writer(org).submit(kind, body, context)
+
+    def submit(
+        self, org: Organization, kind: str, body: dict[str, Any], context: Any = None
+    ) -> Future[Appended]:
+        """``append`` without the await (``LogWriter.submit``)."""
+        return self.writer(org).submit(kind, body, context)

@@ -328,8 +328,9 @@ class Store:
         self, conn: asyncpg.Connection, org_id: int, lookups: Sequence[Sequence[str]]
     ) -> tuple[Head, str]:
         """The head and ``admit_lookups(org_id, *lookups)`` read after it, without a lock
-        (one statement, its own transaction): what ``append_batch_json`` then writes on."""
-        row = await conn.fetchrow(Q["read_head_admitting"], org_id, *map(list, lookups))
+        (one statement, its own transaction): what ``append_batch_json`` then writes on.
+        The five lists of ``lookups`` travel as one JSON text."""
+        row = await conn.fetchrow(Q["read_head_admitting"], org_id, _json(lookups))
         return _head(row, org_id), row["lookups"]
 
     async def append_batch_json(

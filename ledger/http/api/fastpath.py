@@ -29,12 +29,21 @@ the organization, Content-Type and strict body, then ``midtrans.receive`` or
 from __future__ import annotations
 
 import re
+from asyncio import Future
 from collections.abc import Iterable
-from typing import TYPE_CHECKING, Any, TypeAlias
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Final, Literal, TypeAlias
 
 import msgspec
 
-from ledger.charity.recording import Reply, check_key, record, request_hash
+from ledger.charity.recording import (
+    Reply,
+    check_key,
+    record,
+    record_soon,
+    recorded,
+    request_hash,
+)
 from ledger.charity.rules import Command
 from ledger.http.api.bodies import check_json_media_type, decode_strict
 from ledger.http.api.writes import RECORDER, donation_command_parts
@@ -49,7 +58,10 @@ if TYPE_CHECKING:
     from litestar import Litestar
     from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
+    from ledger.http.auth import Principal
     from ledger.http.ratelimit import RateLimiter
+    from ledger.journal.appender import Appended
+    from ledger.store.log import Organization
 
 ROUTE = re.compile(r"/v1/orgs/([a-z0-9][a-z0-9-]{1,62})/donations")
 """The donation route's paths (organization slugs as ``organizations.slug`` allows)."""
@@ -149,10 +161,63 @@ class DonationFastPath:
 
     async def _record(self, path: str, headers: Headers, slug: str, raw: bytes) -> Any:
         """Reply, Problem, or None to hand the request to Litestar."""
-        services = self.litestar.state.services
+        services = self.litestar.state["services"]  # attribute access raises and catches first
         try:
             principal = await services.keys.authenticate(services, api_key_from(headers))
             org = await services.organization(slug)
+        except Exception:  # Litestar runs the same steps and answers for them
+            return None
+        command = self._command(principal, org, path, headers, raw)
+        if command is None:
+            return None
+        try:
+            return await record(services, org, command)
+        except Exception as exc:
+            return _problem(exc, headers)
+
+    def start(self, path: str, headers: Headers, raw: bytes) -> Started:
+        """``answer`` for a donation without awaiting anything, when all it reads before the
+        append is at hand in this process (the key's row and the organization cached): the
+        connection calls it from the parser's callback, so no task and no coroutine is made
+        for the request. The same steps in the same order as ``_record``, with the same
+        outcomes: ``LATER`` when something must be read first (nothing was done: ``answer``
+        then takes the request), None to hand it to Litestar, a Reply or Problem to send now,
+        or the ``Recording`` whose future is done once its batch committed (``finish``)."""
+        found = ROUTE.fullmatch(path)
+        if found is None:
+            return LATER
+        services = self.litestar.state["services"]
+        try:
+            principal = services.keys.cached(api_key_from(headers))
+        except Exception:
+            return None
+        org = services.cached_organization(found[1])
+        if principal is None or org is None:
+            return LATER
+        command = self._command(principal, org, path, headers, raw)
+        if command is None:
+            return None
+        self.answered += 1
+        try:
+            return Recording(services, org, command, record_soon(services, org, command))
+        except Exception as exc:
+            return _problem(exc, headers)
+
+    @staticmethod
+    def finish(recording: Recording, headers: Headers) -> Reply | Problem:
+        """The answer to a ``start``ed donation once its future is done."""
+        try:
+            return recorded(recording.services, recording.org, recording.command, recording.future)
+        except Exception as exc:
+            return _problem(exc, headers)
+
+    def _command(
+        self, principal: Principal, org: Organization, path: str, headers: Headers, raw: bytes
+    ) -> Command | None:
+        """The donation's command once the key and organization are known, or None to hand
+        the request to Litestar: not JSON, a malformed body or key, the wrong role or
+        organization, a key over its rate limit."""
+        try:
             check_json_media_type(_header(headers, b"content-type"))
             data = decode_strict(raw, DonationCreate)
             key = check_key(_header(headers, b"idempotency-key"))
@@ -163,21 +228,16 @@ class DonationFastPath:
         if self.limiter.enabled and self.limiter.hit(principal.key_id) is not None:
             return None  # over the limit: the rate-limit middleware answers the 429
         body, donor = donation_command_parts(data)
-        command = Command.of(
+        return Command.of(
             body, idem_key=key, request_hash=request_hash("POST", path, raw), donor=donor
         )
-        try:
-            return await record(services, org, command)
-        except Exception as exc:
-            lang = language_of(_header(headers, b"accept-language"))
-            return ledger_problem(exc, "POST", TEMPLATE, lang)
 
     async def _notify(
         self, headers: Headers, client: tuple[str, int] | None, slug: str, route: str, raw: bytes
     ) -> Any:
         """Reply, Problem, or None to hand the request to Litestar (the steps of
         ``GatewayController.midtrans_notification`` and ``xendit_callback``)."""
-        services = self.litestar.state.services
+        services = self.litestar.state["services"]  # attribute access raises and catches first
         if api_key_from(headers):
             return None  # a key is authenticated and counted per key: the middleware's job
         try:
@@ -200,9 +260,30 @@ class DonationFastPath:
                     services.gateways, services.appender, services.clock, org, token, data, raw
                 )
         except Exception as exc:
-            lang = language_of(_header(headers, b"accept-language"))
-            return ledger_problem(exc, "POST", GATEWAY_TEMPLATES[route], lang)
+            return _problem(exc, headers, GATEWAY_TEMPLATES[route])
         return Reply(200, _encode(ack))
+
+
+@dataclass(slots=True)
+class Recording:
+    """A donation ``DonationFastPath.start`` handed to the group commit."""
+
+    services: Any
+    org: Organization
+    command: Command
+    future: Future[Appended]
+    """Done once the batch holding it committed (``ledger.charity.recording.record_soon``)."""
+
+
+LATER: Final = "later"
+"""``DonationFastPath.start``: the request needs a read first; ``answer`` takes it."""
+Started: TypeAlias = "Reply | Problem | Recording | Literal['later'] | None"
+
+
+def _problem(exc: Exception, headers: Headers, template: str = TEMPLATE) -> Problem:
+    """An error while recording, as the Litestar route of ``template`` answers it."""
+    lang = language_of(_header(headers, b"accept-language"))
+    return ledger_problem(exc, "POST", template, lang)
 
 
 def _header(headers: Any, name: bytes) -> str | None:
