@@ -3,9 +3,10 @@ the ledger's own work on it.
 
 It is ``ledger serve`` (one process): the same app, uvicorn with the connection's protocol
 and the donation door, the same settled heap, JSON access lines and metrics. Only the door's
-``DonationFastPath.answer`` is replaced, so every request still goes through the parser, the
-door's cycle, the request id, the head-cache reset, one write of the whole response, the
-latency metric and the access line:
+``DonationFastPath.start``, ``finish`` and ``answer`` are replaced, so every request still
+goes through the parser, the door's cycle (started in the parser's callback, answered from a
+callback, as a donation is), the request id, the head-cache reset, one write of the whole
+response, the latency metric and the access line:
 
 * ``transport``: the answer is a fixed 201 of the real answer's size, with no work at all;
 * ``append``: before that answer, one ``note`` entry is appended to the organization's log by
@@ -23,7 +24,7 @@ import sys
 import uvicorn
 
 from ledger.charity.recording import Reply
-from ledger.http.api.fastpath import ROUTE, TEMPLATE
+from ledger.http.api.fastpath import LATER, ROUTE, TEMPLATE, DonationFastPath, Recording
 from ledger.http.app import create_app
 from ledger.http.ratelimit import RateLimit
 from ledger.http.server import (
@@ -61,7 +62,23 @@ async def serve(mode: str) -> None:
         await services.appender.append(org, "note", {"text": "floor"})
         return reply, TEMPLATE
 
-    app.state.front_door.fast.answer = nothing if mode == "transport" else append
+    def start_nothing(path, headers, raw):  # type: ignore[no-untyped-def]
+        return reply
+
+    def start_append(path, headers, raw):  # type: ignore[no-untyped-def]
+        services = app.state["services"]
+        org = services.cached_organization(ROUTE.fullmatch(path)[1])  # type: ignore[index]
+        if org is None:
+            return LATER  # read once, by ``append`` in a task
+        future = services.appender.submit(org, "note", {"text": "floor"})
+        return Recording(services, org, None, future)  # type: ignore[arg-type]
+
+    fast = app.state.front_door.fast
+    # The door starts what it can in the parser's callback (``DonationFastPath.start``) and
+    # answers from the future's callback (``finish``); ``answer`` takes the rest in a task.
+    fast.answer = nothing if mode == "transport" else append
+    fast.start = start_nothing if mode == "transport" else start_append
+    DonationFastPath.finish = staticmethod(lambda recording, headers: reply)  # type: ignore[method-assign]
     settle_heap()
     await uvicorn.Server(uvicorn_config(app)).serve(sockets=[sock])
 

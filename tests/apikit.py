@@ -188,11 +188,14 @@ def free_port() -> int:
 
 
 @asynccontextmanager
-async def serve_on_port(app) -> AsyncIterator[str]:  # type: ignore[no-untyped-def]
+async def serve_on_port(app, **changes: Any) -> AsyncIterator[str]:  # type: ignore[no-untyped-def]
     """Serve ``app`` as ``ledger serve`` does (uvicorn with the connection's donation door,
-    ``uvicorn_config``) on a free loopback port, in the test's event loop; yields its base URL."""
+    ``uvicorn_config``) on a free loopback port, in the test's event loop; yields its base URL.
+    ``changes``: uvicorn settings changed (e.g. ``timeout_keep_alive``)."""
     port = free_port()
     config = uvicorn_config(app, host="127.0.0.1", port=port, log_level="warning")
+    for name, value in changes.items():
+        setattr(config, name, value)
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve())
     while not server.started:

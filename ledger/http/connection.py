@@ -94,7 +94,6 @@ class DoorCycle:
         "fallen_back",
         "headers",
         "keep_alive",
-        "message_event",
         "more_body",
         "protocol",
         "recording",
@@ -116,7 +115,13 @@ class DoorCycle:
         self.response_complete = False
         self.started = False
         self.fallen_back = False
-        self.message_event = self  # the protocol calls ``cycle.message_event.set()``
+
+    @property
+    def message_event(self) -> DoorCycle:
+        """The protocol calls ``cycle.message_event.set()``: this cycle's ``set``. A property,
+        not an attribute holding ``self``: that reference cycle left every request's cycle,
+        scope and header list to the garbage collector (13,000 instructions a donation)."""
+        return self
 
     def set(self) -> None:
         """The parser read more of the body, or all of it, or the client went away."""
@@ -285,6 +290,49 @@ class LedgerHttpProtocol(HttpToolsProtocol):
     ) -> None:
         super().__init__(config, server_state, app_state, _loop)
         self.door = door
+        self.idle_since: float | None = None
+        """When the last response of an idle connection completed (None while busy)."""
+
+    # Keep-alive: uvicorn arms a timer at each response and cancels it when data arrives, a
+    # timer made and cancelled per request (~1.4 us). Here one timer per idle spell is armed
+    # and, when it fires on a connection that was busy since, re-armed for the rest of the
+    # new spell: the connection still closes ``timeout_keep_alive`` after its last response.
+
+    def _unset_keepalive_if_required(self) -> None:
+        """Data arrived: not idle (an armed timer finds that when it fires)."""
+        self.idle_since = None
+
+    def on_response_complete(self) -> None:
+        self.server_state.total_requests += 1
+        if self.transport.is_closing():
+            return
+        self.idle_since = None
+        self.flow.resume_reading()
+        if self.pipeline:
+            cycle, app = self.pipeline.pop()
+            self._start_asgi_task(cycle, app)
+            return
+        self.idle_since = now = self.loop.time()
+        if self.timeout_keep_alive_task is None:
+            self.timeout_keep_alive_task = self.loop.call_at(
+                now + self.timeout_keep_alive, self._keep_alive_due
+            )
+
+    def _keep_alive_due(self) -> None:
+        self.timeout_keep_alive_task = None
+        if self.idle_since is None:
+            return  # busy: its next response arms the timer again
+        due = self.idle_since + self.timeout_keep_alive
+        if due > self.loop.time():
+            self.timeout_keep_alive_task = self.loop.call_at(due, self._keep_alive_due)
+        else:
+            self.timeout_keep_alive_handler()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        super().connection_lost(exc)
+        if self.timeout_keep_alive_task is not None:
+            self.timeout_keep_alive_task.cancel()
+            self.timeout_keep_alive_task = None
 
     def on_headers_complete(self) -> None:
         cycle = self._door_cycle()

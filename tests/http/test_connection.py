@@ -237,3 +237,37 @@ async def test_a_donation_at_the_door_ends_the_pages_old_tags(served, store):
         assert status == 201 and served.door.answered == 1
         after = await client.get(page, headers={"If-None-Match": tag})
         assert after.status_code == 200 and after.headers["etag"] != tag
+
+
+async def test_an_idle_connection_closes_after_the_keep_alive_timeout_from_its_last_answer(
+    settings, store, kek
+):
+    """One keep-alive timer per idle spell (``LedgerHttpProtocol._keep_alive_due``): a
+    connection busy again before it fires is not closed, and is closed once it has been idle
+    for the whole timeout after its last answer."""
+    org = await create_organization(store, settings, kek, SLUG, "Yayasan Pintu")
+    keys = {"recorder": (await issue_key(store, org.id, "recorder"))[1]}
+    app = create_app(settings.with_(checkpoint_interval=0))
+    async with serve_on_port(app, timeout_keep_alive=1) as url, httpx.AsyncClient(
+        base_url=url
+    ) as client:
+        fund = {"code": "zakat", "name": "Zakat", "currency": "IDR", "fee_cap_bps": 0}
+        admin = (await issue_key(store, org.id, "admin"))[1]
+        headers = {"Authorization": f"Bearer {admin}", "Idempotency-Key": "fund"}
+        assert (await client.post(f"/v1/orgs/{SLUG}/funds", json=fund, headers=headers)).is_success
+        served = Served(app, url, keys)
+        reader, writer = await asyncio.open_connection("127.0.0.1", served.port)
+        try:
+            answered = []
+            for pause in (0, 0.6, 0.6):  # 1.2 s after the first answer, 0.6 s after the last
+                await asyncio.sleep(pause)
+                writer.write(served.request(donation()))
+                answered.append((await read_response(reader))[0])
+            assert answered == [201, 201, 201]
+            loop = asyncio.get_running_loop()
+            last = loop.time()
+            assert await asyncio.wait_for(reader.read(), 5) == b""  # closed by the server
+            assert 0.9 <= loop.time() - last < 2.5
+        finally:
+            writer.close()
+    await assert_log_verifies(store)
