@@ -24,6 +24,7 @@
 from __future__ import annotations
 
 import asyncio
+import bisect
 import logging
 import math
 import os
@@ -31,7 +32,7 @@ import random
 import re
 import sys
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import Any
@@ -373,6 +374,21 @@ def _direct_access_handler() -> JsonLinesHandler | None:
     return handler
 
 
+def observe_all(histogram: Any, values: Sequence[float]) -> None:
+    """``histogram.observe(v)`` for each of ``values``, with one increment per bucket: the
+    same counts as observing them one by one (each value counts in the first bucket whose
+    upper bound is at least the value; the exposition adds the buckets up), the same sum but
+    for the rounding of its additions."""
+    bounds = histogram._upper_bounds
+    counts = [0] * len(bounds)
+    for value in values:
+        counts[bisect.bisect_left(bounds, value)] += 1
+    histogram._sum.inc(math.fsum(values))
+    for bucket, count in zip(histogram._buckets, counts, strict=True):
+        if count:
+            bucket.inc(count)
+
+
 class RequestObserver:
     """ASGI wrapper around the whole app (routing included, so 404s and 405s are seen too):
     assigns the request id, times the request, records the metric and writes the access line.
@@ -383,13 +399,45 @@ class RequestObserver:
         self._histograms: dict[tuple[str, str, int], Any] = {}
         """Labelled histogram children by (method, route, status): ``labels()`` takes a lock
         and validates its arguments on every call; the set of keys is bounded."""
+        self._latencies: dict[tuple[str, str, int], list[float]] = {}
+        """Latencies observed during this turn of the event loop, not yet in the histogram."""
 
-    def _observe(self, method: str, route: str, status: int, seconds: float) -> None:
+    def _observe(
+        self,
+        method: str,
+        route: str,
+        status: int,
+        seconds: float,
+        loop: asyncio.AbstractEventLoop | None = None,
+    ) -> None:
+        """Into the histogram now, or with ``loop`` (the connection's requests) at the end of
+        this turn of the loop, together with the turn's other latencies: a group commit
+        answers tens of requests in one turn, and ``Histogram.observe`` takes two locks and
+        ~3.5 us per call, where a turn's observations go in with one ``inc`` per bucket."""
         key = (method, route, status)
+        if loop is None:
+            self._histogram(key).observe(seconds)
+            return
+        latencies = self._latencies.get(key)
+        if latencies is not None:
+            latencies.append(seconds)
+            return
+        if not self._latencies:
+            loop.call_soon(self.flush_latencies)
+        self._latencies[key] = [seconds]
+
+    def _histogram(self, key: tuple[str, str, int]) -> Any:
         child = self._histograms.get(key)
         if child is None:
+            method, route, status = key
             child = self._histograms[key] = HTTP_DURATION.labels(method, route, str(status))
-        child.observe(seconds)
+        return child
+
+    def flush_latencies(self) -> None:
+        """Put the latencies of this turn of the loop into the histogram."""
+        latencies, self._latencies = self._latencies, {}
+        for key, values in latencies.items():
+            observe_all(self._histogram(key), values)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -427,7 +475,7 @@ class RequestObserver:
     ) -> None:
         """A request answered: its latency metric and its access line (``ledger.http.connection``
         calls this too, for the requests it answers before ASGI, with its loop)."""
-        self._observe(method, route, status, seconds)
+        self._observe(method, route, status, seconds, loop)
         if access_log.isEnabledFor(logging.INFO):
             direct = _direct_access_handler()
             if direct is not None:

@@ -410,3 +410,36 @@ async def test_hits_on_their_way_to_the_shared_counter_still_count(store, settin
     assert limiter.hit(key_id) == 50.0
     now[0] += 50
     assert limiter.hit(key_id) is None
+
+
+def test_latencies_observed_together_count_as_observed_one_by_one():
+    """``observe_all`` (the connection's latencies, one turn of the event loop at a time)
+    leaves the histogram with the counts and sum ``observe`` gives, values on bucket bounds
+    and past the last bound included."""
+    from prometheus_client import CollectorRegistry, Histogram, generate_latest
+
+    from ledger.http.observability import observe_all
+
+    bounds = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1)
+    values = [0.0, 0.0004, 0.001, 0.0010001, 0.0025, 0.007, 0.01, 0.3, 12.0, *[0.004] * 40]
+    one = Histogram("t", "t", ["k"], buckets=bounds, registry=(r1 := CollectorRegistry()))
+    all_ = Histogram("t", "t", ["k"], buckets=bounds, registry=(r2 := CollectorRegistry()))
+    for v in values:
+        one.labels("a").observe(v)
+    observe_all(all_.labels("a"), values[:5])
+    observe_all(all_.labels("a"), values[5:])
+
+    def samples(registry: CollectorRegistry) -> dict[str, float]:
+        text = generate_latest(registry).decode()
+        return {
+            f"{s.name}{sorted(s.labels.items())}": s.value
+            for family in text_string_to_metric_families(text)
+            for s in family.samples
+            if not s.name.endswith("_created")
+        }
+
+    expected, got = samples(r1), samples(r2)
+    assert expected.keys() == got.keys()
+    for name, value in expected.items():
+        assert got[name] == pytest.approx(value, rel=1e-12), name
+    assert got["t_count[('k', 'a')]"] == len(values)
