@@ -244,26 +244,38 @@ class Store:
         ``settled``: the caller only runs whole transactions on it (the group commit), so
         when it finishes without an error the pool takes it back without the reset query
         (``ledger.store.database.settled``)."""
-        try:
-            conn = await self.pool.acquire()
-        except (*UNAVAILABLE, asyncpg.PostgresError) as exc:
-            log.warning("cannot get a database connection: %s", exc)
-            raise DatabaseUnavailableError(UNAVAILABLE_MESSAGE) from exc
+        conn = await self.acquire()
+        clean = False
         try:
             yield conn
-            if settled:
-                mark_settled(conn)
+            clean = settled
         except UNAVAILABLE as exc:
             log.warning("database connection failed: %s", exc)
             raise DatabaseUnavailableError(UNAVAILABLE_MESSAGE) from exc
         finally:
-            try:
-                await self.pool.release(conn)
-            except UNAVAILABLE as exc:
-                # The work above already finished (or failed on its own); the pool's reset
-                # of a connection the server just closed fails, and asyncpg has already
-                # terminated that connection. Nothing to report to the caller.
-                log.warning("could not return a database connection to the pool: %s", exc)
+            await self.release(conn, settled=clean)
+
+    async def acquire(self) -> asyncpg.Connection:
+        """A pooled connection held until ``release`` (``connection`` for a caller that keeps
+        one across several uses: a log's group commit while the log is busy)."""
+        try:
+            return await self.pool.acquire()
+        except (*UNAVAILABLE, asyncpg.PostgresError) as exc:
+            log.warning("cannot get a database connection: %s", exc)
+            raise DatabaseUnavailableError(UNAVAILABLE_MESSAGE) from exc
+
+    async def release(self, conn: asyncpg.Connection, *, settled: bool = False) -> None:
+        """Give ``conn`` back to the pool (``settled``: it ran only whole transactions, so the
+        reset query is skipped)."""
+        if settled:
+            mark_settled(conn)
+        try:
+            await self.pool.release(conn)
+        except UNAVAILABLE as exc:
+            # The work above already finished (or failed on its own); the pool's reset
+            # of a connection the server just closed fails, and asyncpg has already
+            # terminated that connection. Nothing to report to the caller.
+            log.warning("could not return a database connection to the pool: %s", exc)
 
     @asynccontextmanager
     async def using(self, conn: asyncpg.Connection | None) -> AsyncIterator[asyncpg.Connection]:
