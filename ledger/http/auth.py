@@ -101,16 +101,34 @@ class KeyCache:
 
     def __init__(self) -> None:
         self._rows: dict[str, tuple[P.ApiKeyRow | None, float]] = {}
+        self._reads: dict[str, asyncio.Future[P.ApiKeyRow | None]] = {}
+        """Reads of a key's row in progress: the requests that find its entry missing or
+        expired at once wait for one read (at a donation every few hundred microseconds,
+        each expiry had sent several requests to the database at the same moment)."""
+        self._forgotten = 0
+        """How many times ``forget`` ran: a read that began before one does not cache."""
 
     async def authenticate(self, services, text: str) -> Principal:  # type: ignore[no-untyped-def]
         principal = self.cached(text)
         if principal is not None:
             return principal
         prefix = text[len(KEY_PREFIX) : len(KEY_PREFIX) + 8]
-        async with services.store.connection() as conn:
-            row = await P.api_key_by_prefix(conn, prefix)
-        self._rows[prefix] = (row, time.monotonic() + CACHE_SECONDS)
-        return _checked(row, text)
+        read = self._reads.get(prefix)
+        if read is None:
+            read = self._reads[prefix] = asyncio.ensure_future(self._read(services, prefix))
+        return _checked(await asyncio.shield(read), text)
+
+    async def _read(self, services, prefix: str) -> P.ApiKeyRow | None:  # type: ignore[no-untyped-def]
+        forgotten = self._forgotten
+        try:
+            async with services.store.connection() as conn:
+                row = await P.api_key_by_prefix(conn, prefix)
+        finally:
+            if self._reads.get(prefix) is asyncio.current_task():
+                del self._reads[prefix]
+        if forgotten == self._forgotten:
+            self._rows[prefix] = (row, time.monotonic() + CACHE_SECONDS)
+        return row
 
     def cached(self, text: str) -> Principal | None:
         """``authenticate``'s answer when the key's row is cached and fresh, with no await
@@ -129,10 +147,14 @@ class KeyCache:
         return _checked(cached[0], text)
 
     def forget(self, prefix: str | None = None) -> None:
+        """Drop what is cached (and reads in progress: a request after this reads anew)."""
+        self._forgotten += 1
         if prefix is None:
             self._rows.clear()
+            self._reads.clear()
         else:
             self._rows.pop(prefix, None)
+            self._reads.pop(prefix, None)
 
     async def listen(self, store) -> None:  # type: ignore[no-untyped-def]
         """Forget revoked keys as PostgreSQL announces them, until cancelled. Holds one pooled
