@@ -50,9 +50,9 @@ def observed(client: Any) -> list[tuple[str, str, int]]:
     observer = client.app.asgi_handler
     original = observer._observe
 
-    def record(method: str, route: str, status: int, seconds: float) -> None:
+    def record(method: str, route: str, status: int, seconds: float, loop: Any = None) -> None:
         seen.append((method, route, status))
-        original(method, route, status, seconds)
+        original(method, route, status, seconds, loop)
 
     observer._observe = record
     return seen
