@@ -23,6 +23,7 @@ CREATE FUNCTION append_batch_json(
 ) RETURNS jsonb LANGUAGE plpgsql VOLATILE AS $$
 DECLARE
     v_refunded jsonb := '[]';
+    v_settlements batch_settlement[];
 BEGIN
     -- Tells read_head_after that a call is writing this log (released once it committed).
     PERFORM pg_advisory_xact_lock(2021113, hashtext(p_org::text));
@@ -66,24 +67,22 @@ BEGIN
         FROM jsonb_array_elements(p_donors) AS d;
     END IF;
     IF jsonb_array_length(p_settlements) > 0 THEN
-        WITH s AS (
-            SELECT g->>0 AS gateway, g->>1 AS payment_id, g->>2 AS event, g->>3 AS kind,
-                   g->>4 AS fund, g->>5 AS currency, (g->>6)::bigint AS gross,
-                   (g->>7)::bigint AS refunded, g->>8 AS channel,
-                   (g->>9)::timestamptz AS occurred_at, decode(g->>10, 'base64') AS body_sha256,
-                   decode(g->>11, 'base64') AS body
-            FROM jsonb_array_elements(p_settlements) AS g
-        )
+        -- As records of 0029's type, so that the refunds' lookup below is 0029's join.
+        v_settlements := ARRAY(
+            SELECT ROW(g->>0, g->>1, g->>2, g->>3, g->>4, g->>5, (g->>6)::bigint,
+                       (g->>7)::bigint, g->>8, (g->>9)::timestamptz,
+                       decode(g->>10, 'base64'), decode(g->>11, 'base64'))::batch_settlement
+            FROM jsonb_array_elements(p_settlements) AS g);
         INSERT INTO gateway_notifications (org_id, gateway, payment_id, event, kind, fund,
                                            currency, gross, refunded, channel, occurred_at,
                                            body_sha256, body)
-        SELECT p_org, s.* FROM s
+        SELECT p_org, g.* FROM unnest(v_settlements) AS g
         ON CONFLICT (org_id, gateway, payment_id, event) DO NOTHING;
         SELECT coalesce(jsonb_agg(jsonb_build_array(r.gateway, r.payment_id)), '[]') INTO v_refunded
         FROM (SELECT DISTINCT g.gateway, g.payment_id
               FROM gateway_notifications g
-              JOIN jsonb_array_elements(p_settlements) AS p ON g.gateway = p->>0
-                                                          AND g.payment_id = p->>1
+              JOIN unnest(v_settlements) AS p ON g.gateway = p.gateway
+                                               AND g.payment_id = p.payment_id
               WHERE g.org_id = p_org AND g.kind = 'refunded') r;
     END IF;
     RETURN v_refunded;
